@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'Containers.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5d0f3c64-6a0e-4f53-9a39-3c1d2b8e7a41'
+    Author               = 'The Containers developers'
+    CompanyName          = 'Containers'
+    Copyright            = '(c) The Containers developers. MIT License.'
+    Description          = 'Daemonless Linux containers from PowerShell: pull, verify, store, run and inspect OCI containers in-process, root and rootless.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('Containers.format.ps1xml')
+    TypesToProcess       = @('Containers.types.ps1xml')
+    # Every exported cmdlet is listed here by name; a test compares this list with the binary.
+    CmdletsToExport      = @(
+        'Get-ContainerSystemInfo'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Linux', 'Containers', 'OCI', 'Rootless', 'PSEdition_Core')
+            ProjectUri   = ''
+            ReleaseNotes = ''
+        }
+    }
+}

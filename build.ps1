@@ -1,0 +1,166 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demos and benchmarks the Containers module from a fresh clone.
+.DESCRIPTION
+    Tasks run what they depend on: Bootstrap -> Build -> Test | Demo | Bench.
+    Every task can run twice; the second run is fast and changes nothing.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Bench')]
+    [string] $Task = 'Build',
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+    # Pester tests to run (file name filter), e.g. -TestFilter SystemInfo
+    [string[]] $TestFilter = @('*')
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'Containers'
+$PesterVersion = '6.2.0'
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails.
+    param([Parameter(Mandatory)] [string] $File, [string[]] $Arguments = @())
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$File $($Arguments -join ' ')' exited with $LASTEXITCODE" }
+}
+
+function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
+
+function Invoke-Bootstrap {
+    Write-Step 'Bootstrap'
+    $wanted = Get-Content (Join-Path $Root 'build/apt-packages.txt') | Where-Object { $_ -and -not $_.StartsWith('#') } | ForEach-Object Trim
+    $missing = @($wanted | Where-Object {
+        $status = & dpkg-query -W -f='${db:Status-Status}' $_ 2>$null
+        $status -ne 'installed'
+    })
+    if ($missing.Count -gt 0) {
+        if ((& id -u) -ne '0') { throw "Missing Debian packages: $($missing -join ' '). Install them as root: apt-get install $($missing -join ' ')" }
+        Write-Step "apt-get install $($missing -join ' ')"
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        Invoke-Native apt-get @('update', '-qq')
+        Invoke-Native apt-get (@('install', '-y', '-qq', '--no-install-recommends') + $missing)
+    }
+    $pester = Join-Path (Get-NuGetRoot) "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.proj'), '--nologo', '-v', 'quiet')
+    }
+}
+
+function Get-NuGetRoot {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    return Join-Path $HOME '.nuget/packages'
+}
+
+function Get-ModuleVersion {
+    [xml] $props = Get-Content (Join-Path $Root 'Directory.Build.props')
+    return $props.Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+}
+
+function Invoke-Build {
+    Invoke-Bootstrap
+    Write-Step "Build ($Configuration)"
+    $bin = Join-Path $Out "bin/$Configuration"
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/Cmdlets/Containers.Cmdlets.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'module'))
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Init/Containers.Init.csproj'), '-c', $Configuration, '-r', 'linux-x64', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'init'))
+
+    # Assemble the module folder: only what the module needs at run time.
+    $stage = Join-Path $Out 'Containers.staging'
+    if (Test-Path $stage) { Remove-Item $stage -Recurse -Force }
+    New-Item -ItemType Directory -Path $stage | Out-Null
+    Get-ChildItem (Join-Path $bin 'module') -File |
+        Where-Object { $_.Extension -in '.dll', '.json' -and $_.Name -notlike 'System.Management.Automation*' -and $_.Name -ne 'Containers.deps.json' } |
+        Copy-Item -Destination $stage
+    Copy-Item (Join-Path $bin 'init/pscontainers-init') $stage
+    Get-ChildItem (Join-Path $Root 'Module') -File | Copy-Item -Destination $stage
+    $manifest = Join-Path $stage 'Containers.psd1'
+    $version = Get-ModuleVersion
+    (Get-Content $manifest -Raw) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$version'" | Set-Content $manifest -NoNewline
+
+    # Help: MAML built from docs/en-US and checked against the cmdlets' own metadata.
+    Invoke-Native (Get-PwshPath) @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'build/Build-Help.ps1'), '-ModulePath', $stage, '-DocsPath', (Join-Path $Root 'docs/en-US'))
+
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    Move-Item $stage $ModuleOut
+    Write-Step "Module ready: $ModuleOut"
+}
+
+function Get-PwshPath {
+    # The pwsh running this script (the dotnet tool), so children use the same pinned version.
+    $self = [Environment]::ProcessPath
+    if ((Split-Path $self -Leaf) -like 'pwsh*') { return $self }
+    $tool = Join-Path $PSHOME 'pwsh'
+    if (Test-Path $tool) { return $tool }
+    return 'pwsh'
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory -Path $results | Out-Null
+
+    Write-Step 'Core tests (xunit)'
+    & dotnet test (Join-Path $Root 'tests/Core.Tests/Containers.Core.Tests.csproj') -c $Configuration --nologo -v quiet `
+        --logger "trx;LogFileName=core.trx" --results-directory $results
+    $xunitExit = $LASTEXITCODE
+    $core = Read-TrxCounts (Join-Path $results 'core.trx')
+    if ($xunitExit -ne 0 -and $core.Failed -eq 0) { $core.Failed = 1 } # a crash or build failure counts
+
+    Write-Step 'Module tests (Pester)'
+    $pesterJson = Join-Path $results 'pester.json'
+    & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Pester/Run-Pester.ps1') `
+        -PesterPath (Join-Path (Get-NuGetRoot) "pester/$PesterVersion/tools/Pester.psd1") `
+        -ModulePath $ModuleOut -ResultPath $pesterJson -Filter $TestFilter
+    $pesterExit = $LASTEXITCODE
+    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    if ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
+
+    $passed = $core.Passed + $pester.Passed
+    $failed = $core.Failed + $pester.Failed
+    $skipped = $core.Skipped + $pester.Skipped
+    Write-Host "xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped; pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    Write-Host "tests: $passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Read-TrxCounts([string] $Path) {
+    if (-not (Test-Path $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    [xml] $trx = Get-Content $Path -Raw
+    $c = $trx.TestRun.ResultSummary.Counters
+    return [pscustomobject]@{
+        Passed  = [int]$c.passed
+        Failed  = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+        Skipped = [int]$c.notExecuted
+    }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Write-Step 'Demo'
+    Invoke-Native (Get-PwshPath) @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'build/Demo.ps1'), '-ModulePath', $ModuleOut)
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    Write-Step 'Bench'
+    foreach ($bench in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
+        Invoke-Native (Get-PwshPath) @('-NoProfile', '-NonInteractive', '-File', $bench.FullName, '-ModulePath', $ModuleOut)
+    }
+}
+
+switch ($Task) {
+    'Bootstrap' { Invoke-Bootstrap }
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using Containers.Core.Errors;
+using Containers.Core.Logging;
+using Serilog.Events;
+
+namespace Containers.Cmdlets.Infrastructure;
+
+/// <summary>
+/// Base of every cmdlet: runs Core's async work off the pipeline thread, cancels it on Ctrl+C, and
+/// writes objects, progress and log events to the pipeline only from the pipeline thread.
+/// </summary>
+public abstract class ContainersCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly BlockingCollection<Action> _pending = new();
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
+    protected CancellationToken Cancellation => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Queues a write (object, progress, warning) from a worker thread to the pipeline thread.</summary>
+    protected void Post(Action write) => _pending.Add(write);
+
+    /// <summary>Runs async Core work and pumps its writes and log events until it ends; rethrows its failure.</summary>
+    protected T Run<T>(Func<CancellationToken, Task<T>> work)
+    {
+        ModuleLog.RefreshLevel();
+        using var scope = new CallLogScope();
+        scope.EventQueued += () => _pending.Add(static () => { });
+        var task = Task.Run(() => work(_stopping.Token));
+        while (!task.IsCompleted)
+        {
+            if (_pending.TryTake(out var write, 50)) write();
+            DrainLog(scope);
+        }
+        while (_pending.TryTake(out var rest)) rest();
+        DrainLog(scope);
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void Run(Func<CancellationToken, Task> work) =>
+        Run<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; });
+
+    /// <summary>Runs work for one input item; a typed failure becomes a non-terminating error so the pipeline goes on.</summary>
+    protected bool TryRun(Func<CancellationToken, Task> work)
+    {
+        try
+        {
+            Run(work);
+            return true;
+        }
+        catch (ContainersException e)
+        {
+            WriteError(ErrorRecordFactory.From(e));
+            return false;
+        }
+    }
+
+    /// <summary>Stops the pipeline with a typed failure.</summary>
+    protected void ThrowTerminating(ContainersException e) => ThrowTerminatingError(ErrorRecordFactory.From(e));
+
+    private void DrainLog(CallLogScope scope)
+    {
+        while (scope.Events.TryDequeue(out var e))
+        {
+            string text = e.RenderMessage();
+            if (e.Exception is not null) text += ": " + e.Exception.Message;
+            switch (e.Level)
+            {
+                case LogEventLevel.Verbose:
+                case LogEventLevel.Debug:
+                    WriteDebug(text);
+                    break;
+                case LogEventLevel.Warning:
+                    WriteWarning(text);
+                    break;
+                default:
+                    WriteVerbose(text);
+                    break;
+            }
+        }
+    }
+}

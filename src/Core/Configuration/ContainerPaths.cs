@@ -1,0 +1,109 @@
+namespace Containers.Core.Configuration;
+
+/// <summary>
+/// Where the module keeps its own data and runtime state, and where it reads the containers tools'
+/// configuration files. Every root can be redirected by environment variable so tests and scripts
+/// run in throw-away directories; nothing here ever points at podman's own storage.
+/// </summary>
+public sealed record ContainerPaths
+{
+    public const string DataDirVariable = "PSCONTAINERS_DATA_DIR";
+    public const string StateDirVariable = "PSCONTAINERS_STATE_DIR";
+    public const string ConfigDirVariable = "PSCONTAINERS_CONFIG_DIR";
+    public const string LogDirVariable = "PSCONTAINERS_LOG_DIR";
+    public const string RegistriesConfVariable = "CONTAINERS_REGISTRIES_CONF";
+    public const string AuthFileVariable = "REGISTRY_AUTH_FILE";
+
+    /// <summary>Image store and container records.</summary>
+    public required string DataDir { get; init; }
+    /// <summary>Runtime state: pids, sockets, locks that do not survive a reboot.</summary>
+    public required string StateDir { get; init; }
+    /// <summary>Rolling log files.</summary>
+    public required string LogDir { get; init; }
+    /// <summary>The registries.conf that is read first (system file, or the override).</summary>
+    public required string SystemRegistriesConf { get; init; }
+    /// <summary>The registries.conf.d drop-in directory beside it.</summary>
+    public required string SystemRegistriesConfDir { get; init; }
+    /// <summary>The user's registries.conf, merged over the system file (null when an override is in force).</summary>
+    public string? UserRegistriesConf { get; init; }
+    /// <summary>The user's registries.conf.d drop-in directory (null when an override is in force).</summary>
+    public string? UserRegistriesConfDir { get; init; }
+    /// <summary>containers-policy.json in force.</summary>
+    public required string PolicyJson { get; init; }
+    /// <summary>containers-auth.json that logins are written to and read from first.</summary>
+    public required string AuthFile { get; init; }
+    /// <summary>~/.docker/config.json, read as a fallback for credentials.</summary>
+    public required string DockerConfigFile { get; init; }
+    /// <summary>True when the process runs without root privileges.</summary>
+    public required bool Rootless { get; init; }
+
+    public string ImagesDir => Path.Combine(DataDir, "images");
+    public string ContainersDir => Path.Combine(DataDir, "containers");
+
+    /// <summary>Resolves every path from the current user and environment.</summary>
+    public static ContainerPaths FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable, Native.Identity.EffectiveUserId);
+
+    /// <summary>Resolves every path from the given environment lookup and effective uid (a seam for tests).</summary>
+    public static ContainerPaths FromEnvironment(Func<string, string?> env, uint euid)
+    {
+        bool rootless = euid != 0;
+        string home = NonEmpty(env("HOME")) ?? "/root";
+        string dataHome = NonEmpty(env("XDG_DATA_HOME")) ?? Path.Combine(home, ".local", "share");
+        string stateHome = NonEmpty(env("XDG_STATE_HOME")) ?? Path.Combine(home, ".local", "state");
+        string configHome = NonEmpty(env("XDG_CONFIG_HOME")) ?? Path.Combine(home, ".config");
+        string runtimeDir = NonEmpty(env("XDG_RUNTIME_DIR")) ?? Path.Combine("/tmp", $"pscontainers-run-{euid}");
+
+        string data = NonEmpty(env(DataDirVariable)) ?? (rootless ? Path.Combine(dataHome, "pscontainers") : "/var/lib/pscontainers");
+        string state = NonEmpty(env(StateDirVariable)) ?? (rootless ? Path.Combine(runtimeDir, "pscontainers") : "/run/pscontainers");
+        string logs = NonEmpty(env(LogDirVariable)) ?? (rootless ? Path.Combine(stateHome, "pscontainers", "logs") : "/var/log/pscontainers");
+
+        // PSCONTAINERS_CONFIG_DIR replaces the system and user locations of registries.conf and policy.json
+        // with one folder; CONTAINERS_REGISTRIES_CONF replaces registries.conf alone, as the containers tools do.
+        string? configDir = NonEmpty(env(ConfigDirVariable));
+        string systemConf = configDir is null ? "/etc/containers/registries.conf" : Path.Combine(configDir, "registries.conf");
+        string systemConfDir = configDir is null ? "/etc/containers/registries.conf.d" : Path.Combine(configDir, "registries.conf.d");
+        string? userConf = configDir is null && rootless ? Path.Combine(configHome, "containers", "registries.conf") : null;
+        string? userConfDir = configDir is null && rootless ? Path.Combine(configHome, "containers", "registries.conf.d") : null;
+        string? registriesOverride = NonEmpty(env(RegistriesConfVariable));
+        if (registriesOverride is not null)
+        {
+            systemConf = registriesOverride;
+            userConf = null;
+            userConfDir = null;
+        }
+
+        string policy;
+        if (configDir is not null) policy = Path.Combine(configDir, "policy.json");
+        else
+        {
+            string userPolicy = Path.Combine(configHome, "containers", "policy.json");
+            policy = File.Exists(userPolicy) ? userPolicy : "/etc/containers/policy.json";
+        }
+
+        // containers-auth.json(5): REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json, else
+        // ~/.config/containers/auth.json when there is no runtime dir.
+        string auth = NonEmpty(env(AuthFileVariable))
+            ?? (NonEmpty(env("XDG_RUNTIME_DIR")) is { } xdgRun
+                ? Path.Combine(xdgRun, "containers", "auth.json")
+                : rootless ? Path.Combine(configHome, "containers", "auth.json") : "/run/containers/0/auth.json");
+
+        string dockerConfig = Path.Combine(NonEmpty(env("DOCKER_CONFIG")) ?? Path.Combine(home, ".docker"), "config.json");
+
+        return new ContainerPaths
+        {
+            DataDir = data,
+            StateDir = state,
+            LogDir = logs,
+            SystemRegistriesConf = systemConf,
+            SystemRegistriesConfDir = systemConfDir,
+            UserRegistriesConf = userConf,
+            UserRegistriesConfDir = userConfDir,
+            PolicyJson = policy,
+            AuthFile = auth,
+            DockerConfigFile = dockerConfig,
+            Rootless = rootless,
+        };
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

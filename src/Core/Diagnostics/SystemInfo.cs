@@ -1,0 +1,44 @@
+namespace Containers.Core.Diagnostics;
+
+/// <summary>What support needs to know about this host and this module, every feature probed.</summary>
+public sealed record SystemInfo
+{
+    public required string ModuleVersion { get; init; }
+    /// <summary>The distro package's version when the module was installed by dpkg or rpm; null otherwise.</summary>
+    public string? PackageVersion { get; init; }
+    public string? PackageName { get; init; }
+    public required string DotNetVersion { get; init; }
+    public string? PowerShellVersion { get; init; }
+    public required string KernelRelease { get; init; }
+    public string? Distribution { get; init; }
+    /// <summary>"v1" (legacy or hybrid hierarchy) or "v2" (unified only).</summary>
+    public required string CgroupVersion { get; init; }
+    public required IReadOnlyList<string> CgroupControllers { get; init; }
+    public required bool Rootless { get; init; }
+    public required uint UserId { get; init; }
+    public bool? UserNamespaces { get; init; }
+    public bool? Overlay { get; init; }
+    /// <summary>Whether overlayfs accepts the new mount API's "lowerdir+" (deep layer stacks).</summary>
+    public bool? OverlayLowerDirPlus { get; init; }
+    public string? ProbeError { get; init; }
+    public required IReadOnlyList<IdRange> SubUidRanges { get; init; }
+    public required IReadOnlyList<IdRange> SubGidRanges { get; init; }
+    public required string DataDir { get; init; }
+    public required string StateDir { get; init; }
+    public required string LogDir { get; init; }
+    public long DataDirBytes { get; init; }
+    public long? DataDirFreeBytes { get; init; }
+    public required IReadOnlyList<string> RegistryConfigFiles { get; init; }
+    public required string PolicyFile { get; init; }
+    public required bool PolicyFileExists { get; init; }
+    public required string AuthFile { get; init; }
+    public required string InitPath { get; init; }
+    public string? InitVersion { get; init; }
+    public string? LogFile { get; init; }
+}
+
+/// <summary>A subordinate id range from /etc/subuid or /etc/subgid.</summary>
+public sealed record IdRange(uint Start, uint Count)
+{
+    public override string ToString() => $"{Start}-{Start + Count - 1}";
+}

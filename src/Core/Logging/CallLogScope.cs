@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace Containers.Core.Logging;
+
+/// <summary>
+/// Collects the log events raised while one cmdlet call runs, on whatever thread Core works, so the
+/// cmdlet can write them to its Verbose/Debug streams from the pipeline thread.
+/// </summary>
+public sealed class CallLogScope : IDisposable
+{
+    private static readonly AsyncLocal<CallLogScope?> Current = new();
+    private readonly CallLogScope? _previous;
+
+    public CallLogScope()
+    {
+        _previous = Current.Value;
+        Current.Value = this;
+    }
+
+    public ConcurrentQueue<LogEvent> Events { get; } = new();
+
+    /// <summary>Raised after an event is queued, so a waiting pipeline thread can wake up.</summary>
+    public event Action? EventQueued;
+
+    internal static void Publish(LogEvent logEvent)
+    {
+        var scope = Current.Value;
+        if (scope is null) return;
+        scope.Events.Enqueue(logEvent);
+        scope.EventQueued?.Invoke();
+    }
+
+    public void Dispose() => Current.Value = _previous;
+}
+
+internal sealed class CallLogSink : ILogEventSink
+{
+    public static readonly CallLogSink Instance = new();
+    public void Emit(LogEvent logEvent) => CallLogScope.Publish(logEvent);
+}

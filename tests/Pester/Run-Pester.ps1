@@ -1,0 +1,28 @@
+<#
+.SYNOPSIS
+    Runs the Pester suite against the built module in a fresh process and writes the counts as JSON.
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ResultPath,
+    [string[]] $Filter = @('*')
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath -Force
+$env:PSCONTAINERS_TEST_MODULE = (Join-Path $ModulePath 'Containers.psd1')
+$files = Get-ChildItem $PSScriptRoot -Filter '*.Tests.ps1' | Where-Object {
+    $name = $_.Name; @($Filter | Where-Object { $name -like "$_.Tests.ps1" -or $name -like $_ }).Count -gt 0
+}
+$config = New-PesterConfiguration
+$config.Run.Path = @($files.FullName)
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.Should.ErrorAction = 'Stop'
+$result = Invoke-Pester -Configuration $config
+[pscustomobject]@{
+    Passed  = $result.PassedCount
+    Failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    Skipped = $result.SkippedCount + $result.NotRunCount
+} | ConvertTo-Json | Set-Content $ResultPath
+exit ([int]($result.Result -ne 'Passed'))
