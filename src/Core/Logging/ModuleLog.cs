@@ -16,8 +16,11 @@ public static class ModuleLog
 
     public static LoggingLevelSwitch LevelSwitch { get; } = new(LogEventLevel.Information);
 
-    /// <summary>The file the current process logs to, or null when it could not be opened.</summary>
-    public static string? LogFile { get; private set; }
+    private static string? _logFilePattern;
+
+    /// <summary>Today's log file of the current process, or null when the log directory could not be opened.</summary>
+    public static string? LogFile =>
+        _logFilePattern?.Replace("-.log", $"-{DateTime.Now:yyyyMMdd}.log", StringComparison.Ordinal);
 
     public static ILogger Logger
     {
@@ -54,15 +57,16 @@ public static class ModuleLog
         try
         {
             Directory.CreateDirectory(logDir);
-            LogFile = Path.Combine(logDir, "pscontainers-.log");
-            config = config.WriteTo.File(LogFile, levelSwitch: LevelSwitch, rollingInterval: RollingInterval.Day,
+            // Serilog's rolling file sink puts the date before the extension: pscontainers-20261129.log.
+            _logFilePattern = Path.Combine(logDir, "pscontainers-.log");
+            config = config.WriteTo.File(_logFilePattern, levelSwitch: LevelSwitch, rollingInterval: RollingInterval.Day,
                 retainedFileCountLimit: 14, shared: true,
                 outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A read-only home must not stop the module from working; the cmdlet streams still get every event.
-            LogFile = null;
+            _logFilePattern = null;
         }
         return config.CreateLogger();
     }
