@@ -89,10 +89,14 @@ internal static unsafe class Runner
         }
     }
 
-    private sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
+    internal sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
     {
         private readonly bool _inherit = plan.Stdio == StdioMode.Inherit;
-        private readonly ContainerRuntimeState _state = new() { ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created };
+        private readonly ContainerRuntimeState _state = new()
+        {
+            ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created,
+            BundleDir = plan.BundleDir, CgroupProcsFiles = plan.CgroupProcsFiles,
+        };
 
         public int Start()
         {
@@ -188,7 +192,7 @@ internal static unsafe class Runner
                 kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && Errno == EINTR) { }
                 if (setupError is not null) return Failed(setupError, setupId!, StartFailed, log);
-                var (message, id, code) = Describe((ChildStep)report[0], report[1], report[2]);
+                var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2]);
                 return Failed(message, id, code, log);
             }
 
@@ -267,7 +271,7 @@ internal static unsafe class Runner
             return -1;
         }
 
-        private (string Message, string ErrorId, int ExitCode) Describe(ChildStep step, int errno, int index)
+        internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index)
         {
             string err = StrError(errno);
             var p = spec.Process!;
