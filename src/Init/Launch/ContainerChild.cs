@@ -26,7 +26,7 @@ internal static unsafe class ContainerChild
         // Wait for the parent: id maps written and the pid placed in its cgroups.
         byte go = 0;
         nint r;
-        while ((r = read(s.SyncFd, &go, 1)) < 0 && Errno == EINTR) { }
+        while ((r = ReadNoGc(s.SyncFd, &go, 1)) < 0 && Errno == EINTR) { }
         if (r != 1 || go != 1) _exit(1); // the parent gave up (it reports why)
         if (s.UserNamespace)
         {
@@ -301,7 +301,7 @@ internal static unsafe class ContainerChild
     {
         int fd = open(path, O_WRONLY | O_CLOEXEC, 0);
         if (fd < 0) return false;
-        bool ok = write(fd, data, length) == length;
+        bool ok = WriteNoGc(fd, data, length) == length;
         close(fd);
         return ok;
     }
@@ -315,7 +315,7 @@ internal static unsafe class ContainerChild
         report[0] = (int)step;
         report[1] = err;
         report[2] = index;
-        write(s.ErrorFd, (byte*)report, 12);
+        WriteNoGc(s.ErrorFd, (byte*)report, 12);
         _exit(step switch { ChildStep.CommandNotFound => 127, ChildStep.NotExecutable => 126, _ => 1 });
     }
 }
