@@ -417,7 +417,13 @@ Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) 
         $script:out = Get-LogText $c
     }
     AfterAll {
-        if ($user) { & userdel $user 2>$null }
+        if ($user) {
+            # userdel refuses while a process of the user lives: the monitors finish writing their state first.
+            foreach ($cpid in $started) { if ($cpid -gt 0 -and (Test-Path "/proc/$cpid")) { & kill -9 $cpid 2>$null } }
+            for ($i = 0; $i -lt 100 -and (& ps -u $uid -o pid= 2>$null); $i++) { Start-Sleep -Milliseconds 100 }
+            & userdel $user 2>$null
+            if ($LASTEXITCODE -ne 0) { & userdel --force $user 2>$null }
+        }
     }
 
     It 'starts without privileges through a user namespace' {
