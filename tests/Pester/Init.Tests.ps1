@@ -27,7 +27,8 @@ BeforeAll {
 
     function New-Spec {
         # A config.json as Core writes it: runtime-spec defaults, the given command, optionally rootless.
-        param([string[]] $Command, [string] $RootPath = 'rootfs', [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace)
+        param([string[]] $Command, [string] $RootPath = 'rootfs', [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace,
+            [object[]] $ExtraMounts = @())
         $namespaces = @(@{ type = 'pid' }, @{ type = 'network' }, @{ type = 'ipc' }, @{ type = 'uts' }, @{ type = 'mount' }, @{ type = 'cgroup' })
         $pts = @('nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620')
         if (-not $UserNamespace) { $pts += 'gid=5' }
@@ -63,7 +64,7 @@ BeforeAll {
                 @{ destination = '/dev/shm'; type = 'tmpfs'; source = 'shm'; options = @('nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k') }
                 @{ destination = '/dev/mqueue'; type = 'mqueue'; source = 'mqueue'; options = @('nosuid', 'noexec', 'nodev') }
                 @{ destination = '/sys'; type = 'sysfs'; source = 'sysfs'; options = @('nosuid', 'noexec', 'nodev', 'ro') }
-            )
+            ) + $ExtraMounts
             linux      = $linux
         }
     }
@@ -71,10 +72,10 @@ BeforeAll {
     function New-Container {
         # A bundle + launch plan under a fresh directory (owned by -Owner when given). Returns its paths.
         param([string[]] $Command, [string] $Owner, [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace,
-            [string[]] $LowerDirs = @($layer), [string[]] $CgroupProcsFiles = @(), [string] $Stdio = 'log')
+            [string[]] $LowerDirs = @($layer), [string[]] $CgroupProcsFiles = @(), [string] $Stdio = 'log', [object[]] $ExtraMounts = @())
         $dir = Join-Path $root ('c-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
         foreach ($d in 'bundle/rootfs', 'upper', 'work', 'state') { New-Item -ItemType Directory -Path (Join-Path $dir $d) -Force | Out-Null }
-        New-Spec -Command $Command -HostUid $HostUid -HostGid $HostGid -UserNamespace:$UserNamespace | ConvertTo-Json -Depth 10 | Set-Content "$dir/bundle/config.json"
+        New-Spec -Command $Command -HostUid $HostUid -HostGid $HostGid -UserNamespace:$UserNamespace -ExtraMounts $ExtraMounts | ConvertTo-Json -Depth 10 | Set-Content "$dir/bundle/config.json"
         $plan = [ordered]@{
             containerId = (Split-Path $dir -Leaf); bundleDir = "$dir/bundle"; stateDir = "$dir/state"; logPath = "$dir/container.log"
             rootfs = @{ lowerDirs = @($LowerDirs); upperDir = "$dir/upper"; workDir = "$dir/work" }
@@ -349,6 +350,29 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         & kill -9 $r.Handshake.pid
         (Wait-Stopped $k).exitCode | Should -Be 137
         (Invoke-Exec $k -Command @('/bin/true')).ExitCode | Should -Be 125
+    }
+
+    It 'bind-mounts a host directory and refuses a mount point behind a symlink of the image' {
+        $shared = Join-Path $root 'shared'
+        New-Item -ItemType Directory -Path $shared -Force | Out-Null
+        Set-Content "$shared/hello" 'from the host'
+        $bind = @{ destination = '/mnt/shared'; type = 'bind'; source = $shared; options = @('rbind', 'ro', 'nosuid', 'nodev') }
+        $ok = New-Container -ExtraMounts @($bind) -Command @('/bin/sh', '-c', 'cat /mnt/shared/hello; touch /mnt/shared/x 2>/dev/null || echo read-only')
+        Start-Init $ok | Out-Null
+        (Wait-Stopped $ok).exitCode | Should -Be 0
+        Get-LogText $ok | Should -Be @('from the host', 'read-only')
+
+        # An image whose /evil points at a host path: following it would mount over (and mkdir in) the host.
+        $hostSide = Join-Path $root 'host-side'
+        New-Item -ItemType Directory -Path $hostSide -Force | Out-Null
+        $evil = Join-Path $root 'evil-layer'
+        New-Item -ItemType Directory -Path $evil -Force | Out-Null
+        New-Item -ItemType SymbolicLink -Path "$evil/evil" -Target $hostSide | Out-Null
+        $bad = New-Container -LowerDirs @($layer, $evil) -ExtraMounts @(@{ destination = '/evil/sub/dir'; type = 'tmpfs'; source = 'tmpfs' }) -Command @('/bin/true')
+        $r = Start-Init $bad
+        $r.Handshake.errorId | Should -Be 'MountThroughSymlink'
+        $r.Handshake.error | Should -Match '/evil/sub/dir'
+        Get-ChildItem $hostSide | Should -BeNullOrEmpty
     }
 
     It 'stacks 200 layers through lowerdir+' {

@@ -210,6 +210,8 @@ internal static unsafe class ContainerChild
     private static void DoMount(ChildSpec s, int i)
     {
         ref MountOp m = ref s.Mounts[i];
+        // A symlink in the image on the way to a mount point would lead outside the rootfs: refuse it.
+        if (!NoSymlinkBelow(m.Target, s.RootfsLength)) Fail(s, ChildStep.MountSymlink, i, ELOOP);
         if (!MakeTarget(m.Target, m.FileTarget)) { if (m.Optional) return; Fail(s, ChildStep.MountTarget, i); }
         if (m.Bind)
         {
@@ -263,6 +265,22 @@ internal static unsafe class ContainerChild
             return true;
         }
         return mkdir(path, 0x1ed) == 0 || Errno == EEXIST;
+    }
+
+    /// <summary>True when no existing component of path after the first <paramref name="from"/> bytes is a symlink.</summary>
+    private static bool NoSymlinkBelow(byte* path, int from)
+    {
+        byte* st = stackalloc byte[144];
+        for (int i = from + 1; ; i++)
+        {
+            byte c = path[i];
+            if (c != '/' && c != 0) continue;
+            path[i] = 0;
+            int rc = lstat(path, st);
+            path[i] = c;
+            if (rc == 0 && (StatMode(st) & S_IFMT) == S_IFLNK) return false;
+            if (rc != 0 || c == 0) return true; // the rest does not exist yet: mkdir creates plain directories
+        }
     }
 
     /// <summary>mkdir -p of the path's parent directories (the path itself is left alone).</summary>

@@ -283,6 +283,7 @@ internal static unsafe class Runner
                 ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
                 ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.MountSymlink => ($"mount {Mount()}: the destination passes through a symbolic link in the image", "MountThroughSymlink", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),
                 ChildStep.PivotRoot => ($"pivot_root: {err}", "PivotRootFailed", 1),

@@ -22,7 +22,7 @@ internal static unsafe partial class Sys
     public const int AT_FDCWD = -100;
 
     // errno
-    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8;
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8, ELOOP = 40;
 
     // mount
     public const int MNT_DETACH = 2;
