@@ -189,6 +189,8 @@ if echo x > /proc/sys/kernel/hostname 2>/dev/null; then echo procsys=rw; else ec
 if mount -t tmpfs none /tmp 2>/dev/null; then echo mount=allowed; else echo mount=denied; fi
 echo "nofile=$(ulimit -n)"
 echo "devnull=$(ls -l /dev/null | cut -c1)"
+echo "lo=$(ip link show lo | grep -c '[<,]UP[,>]')"
+echo "links=$(ls /sys/class/net | tr '\n' ' ')"
 '@
 
     $script:started = [System.Collections.Generic.List[int]]::new()
@@ -238,7 +240,7 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
     }
 
     It 'masks, write-protects and filters like crun' {
-        foreach ($key in 'keys=', 'timer_list=', 'firmware=', 'procsys=', 'mount=', 'nofile=', 'devnull=') {
+        foreach ($key in 'keys=', 'timer_list=', 'firmware=', 'procsys=', 'mount=', 'nofile=', 'devnull=', 'lo=', 'links=') {
             ($out | Where-Object { $_.StartsWith($key) }) | Should -Be ($peer.Output | Where-Object { $_.StartsWith($key) }) -Because $key
         }
         $out | Should -Contain 'keys=0'
@@ -246,6 +248,21 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         $out | Should -Contain 'mount=denied'
         $out | Should -Contain 'nofile=1024'
         $out | Should -Contain 'devnull=c'
+        $out | Should -Contain 'lo=1'
+        $out | Should -Contain 'links=lo '
+    }
+
+    It 'splits a long line into partial records and joins them back' {
+        $k = New-Container -Command @('/bin/sh', '-c', 'head -c 40000 /dev/zero | tr "\0" a; echo; printf tail-without-newline')
+        Start-Init $k | Out-Null
+        (Wait-Stopped $k).exitCode | Should -Be 0
+        $records = @(Get-Content $k.Log)
+        ($records | Where-Object { $_ -match ' stdout P ' }).Count | Should -BeGreaterOrEqual 3
+        $lines = Get-LogText $k
+        $lines[0].Length | Should -Be 40000
+        $lines[0] | Should -Match '^a+$'
+        $lines[1] | Should -Be 'tail-without-newline'
+        $records[-1] | Should -Match ' stdout P tail-without-newline$'
     }
 
     It 'writes every line to the log before recording the exit' {
@@ -478,6 +495,7 @@ Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) 
         $out | Should -Contain 'procsys=ro'
         $out | Should -Contain 'mount=denied'
         $out | Should -Contain 'devnull=c'
+        $out | Should -Contain 'lo=1'
     }
 
     It 'runs exec in the container as the same user' {

@@ -10,6 +10,8 @@ internal sealed unsafe class ChildSpec
     /// <summary>fds to place on 0, 1, 2 (-1 keeps the inherited one).</summary>
     public int StdinFd = -1, StdoutFd = -1, StderrFd = -1;
     public bool UserNamespace;
+    /// <summary>A new network namespace: bring its loopback up (as crun and runc do).</summary>
+    public bool LoopbackUp;
     public bool SetgroupsAllowed = true;
     public int LastCap;
 
@@ -97,4 +99,6 @@ internal enum ChildStep
     Cgroup, Setns, Started,
     /// <summary>A mount destination passes through a symlink of the image.</summary>
     MountSymlink,
+    /// <summary>Bringing up lo in the new network namespace.</summary>
+    Loopback,
 }

@@ -35,6 +35,7 @@ internal static unsafe class ContainerChild
             setresuid(0, 0, 0);
         }
         umask(0);
+        if (s.LoopbackUp) LoopbackUp(s);
 
         if (mount(null, s.Slash, null, MS_REC | MS_PRIVATE, null) != 0) Fail(s, ChildStep.Propagation, 0);
         MountRootfs(s);
@@ -139,6 +140,19 @@ internal static unsafe class ContainerChild
         execve(path, s.Argv, s.Envp);
         int err = Errno;
         Fail(s, err is EACCES or ENOEXEC ? ChildStep.NotExecutable : ChildStep.Execve, 0, err);
+    }
+
+    private static void LoopbackUp(ChildSpec s)
+    {
+        // struct ifreq: char ifr_name[16]; short ifr_flags at 16.
+        byte* ifr = stackalloc byte[40];
+        for (int i = 0; i < 40; i++) ifr[i] = 0;
+        ifr[0] = (byte)'l'; ifr[1] = (byte)'o';
+        int sock = socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | 0x80000 /* SOCK_CLOEXEC */, 0);
+        if (sock < 0 || ioctl(sock, 0x8913 /* SIOCGIFFLAGS */, (ulong)ifr) != 0) Fail(s, ChildStep.Loopback, 0);
+        *(short*)(ifr + 16) |= 1; // IFF_UP
+        if (ioctl(sock, 0x8914 /* SIOCSIFFLAGS */, (ulong)ifr) != 0) Fail(s, ChildStep.Loopback, 1);
+        close(sock);
     }
 
     /// <summary>Dispositions the runtime set to "ignore" (SIGPIPE) would survive execve, and so would the signal mask.</summary>

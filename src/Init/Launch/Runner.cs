@@ -139,6 +139,7 @@ internal static unsafe class Runner
                 child.StdoutFd = outp[1];
                 child.StderrFd = errout[1];
             }
+            child.LoopbackUp = (flags & CLONE_NEWNET) != 0;
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
             var oomBefore = OomKills();
 
@@ -283,6 +284,7 @@ internal static unsafe class Runner
                 ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
                 ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.Loopback => ($"bringing up lo in the container's network namespace: {err}", "NetworkFailed", 1),
                 ChildStep.MountSymlink => ($"mount {Mount()}: the destination passes through a symbolic link in the image", "MountThroughSymlink", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),

@@ -146,4 +146,5 @@ internal static unsafe partial class Sys
 {
     [DllImport(Libc), SuppressGCTransition] public static extern int sigprocmask(int how, byte* set, byte* old);
     [DllImport(Libc), SuppressGCTransition] public static extern nint signal(int sig, nint handler);
+    [DllImport(Libc), SuppressGCTransition] public static extern int socket(int domain, int type, int protocol);
 }
