@@ -56,15 +56,16 @@ public sealed partial class ImageStore
                     }
                     tar.Drain();
                 }
-                catch (InvalidDataException e)
+                catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException
+                                               || (e is ContainersException c && c.ErrorId is "LayerMalformed"))
                 {
+                    // Corrupt compression is usually corrupt transport: say so when the blob's digest is wrong too.
+                    try { compressed.Drain(); } catch (Exception) { /* the digest check below is what matters */ }
+                    var got = compressed.Digest();
+                    if (got != digest) throw DigestMismatch(digest, got, "layer");
+                    if (e is ContainersException) throw;
                     throw new ContainersException("LayerMalformed", ErrorKind.InvalidData,
                         $"The layer {digest} is not a valid {compression} stream: {e.Message}", digest.ToString(), null, e);
-                }
-                catch (ZstdSharp.ZstdException e)
-                {
-                    throw new ContainersException("LayerMalformed", ErrorKind.InvalidData,
-                        $"The layer {digest} is not a valid zstd stream: {e.Message}", digest.ToString(), null, e);
                 }
                 uncompressed = tar.BytesRead;
                 var actualDiff = tar.Digest();

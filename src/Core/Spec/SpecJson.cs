@@ -61,8 +61,14 @@ public static class SpecJson
             "The document is neither an image manifest nor an index.", target);
     }
 
+    // Writers keep '+' and other ASCII as is (media types read "v1+json", not "v1\u002Bjson"), as the containers tools write them.
+    private static readonly SpecJsonContext Relaxed = new(new JsonSerializerOptions(SpecJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-        JsonSerializer.SerializeToUtf8Bytes(value, info);
+        JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Relaxed.GetTypeInfo(typeof(T))!);
 
     private static T Parse<T>(ReadOnlySpan<byte> json, int limit, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info,
         string what, object? target)
