@@ -152,6 +152,16 @@ Describe 'Import-ContainerImage errors and -WhatIf' {
         $d = New-Item -ItemType Directory (Join-Path $root 'not-a-layout') -Force
         { Import-ContainerImage -Path $d.FullName -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownArchiveFormat,Containers.Cmdlets.Commands.Image.ImportContainerImageCommand'
     }
+    It 'refuses a layer over the configured decompression bound' {
+        $env:PSCONTAINERS_MAX_LAYER_SIZE = '1M'   # busybox alone unpacks to about 2 MB
+        try {
+            { Import-ContainerImage -Path (Get-BusyboxLayout) -Name bomb -ErrorAction Stop } | Should -Throw -ErrorId 'LayerTooLarge,Containers.Cmdlets.Commands.Image.ImportContainerImageCommand'
+        }
+        finally { Remove-Item env:PSCONTAINERS_MAX_LAYER_SIZE }
+        Get-ContainerImage -Name bomb -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        @(Get-ChildItem (Join-Path $env:PSCONTAINERS_DATA_DIR 'images/tmp')).Count | Should -Be 0
+    }
+
     It 'changes nothing with -WhatIf' {
         $db = Join-Path $env:PSCONTAINERS_DATA_DIR 'images/images.json'
         $before = if (Test-Path $db) { Get-Content $db -Raw }
@@ -223,7 +233,7 @@ Describe 'Get-, Add-ContainerImageTag and Remove-ContainerImage' {
         Remove-ContainerImage -Name busybox -Confirm:$false   # one of two names: untag only
         Get-ContainerImage -Id $bb.Id | Should -Not -BeNullOrEmpty
         Get-ContainerImage -Dangling | Should -BeNullOrEmpty
-        & { Remove-ContainerImage -Name keep:1 -Confirm:$false; }   # last name: the image goes
+        'keep:1' | Remove-ContainerImage -Confirm:$false   # last name, by pipeline: the image goes
         Get-ContainerImage -Id $bb.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         Test-Path $bb.Layers[0].Directory | Should -BeFalse
         $script:bb = Import-BusyboxImage

@@ -317,3 +317,28 @@ public class ImageArchiveTests : IDisposable
         Assert.Equal(image.Id, (await store.FindAsync(index.ToString()))?.Id);
     }
 }
+
+public class ImageStoreOptionsTests
+{
+    private static Containers.Core.Configuration.ContainerPaths Paths => Containers.Core.Configuration.ContainerPaths.FromEnvironment(_ => null, 1000);
+
+    [Theory]
+    [InlineData("1048576", 1048576L)]
+    [InlineData("20G", 20L << 30)]
+    [InlineData("512k", 512L << 10)]
+    public void ReadsTheLayerBoundFromTheEnvironment(string value, long bytes) =>
+        Assert.Equal(bytes, ImageStoreOptions.FromEnvironment(Paths, n => n == ImageStoreOptions.MaxLayerBytesVariable ? value : null).MaxLayerBytes);
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("-5")]
+    [InlineData("99999999999T")]
+    public void RefusesABadLayerBound(string value)
+    {
+        var e = Assert.Throws<ContainersException>(() => ImageStoreOptions.FromEnvironment(Paths, _ => value));
+        Assert.Equal("InvalidMaxLayerSize", e.ErrorId);
+    }
+
+    [Fact]
+    public void RootlessPathsMeanRootlessUnpack() => Assert.True(ImageStoreOptions.FromEnvironment(Paths, _ => null).Unpack.Rootless);
+}
