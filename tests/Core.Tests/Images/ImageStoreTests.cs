@@ -342,3 +342,83 @@ public class ImageStoreOptionsTests
     [Fact]
     public void RootlessPathsMeanRootlessUnpack() => Assert.True(ImageStoreOptions.FromEnvironment(Paths, _ => null).Unpack.Rootless);
 }
+
+public class OciLayoutImportTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private string Layout => _tmp.Sub("layout");
+
+    private Descriptor Blob(byte[] data, string mediaType, Platform? platform = null, Dictionary<string, string>? annotations = null)
+    {
+        var d = Digest.Sha256(data);
+        Directory.CreateDirectory(Path.Combine(Layout, "blobs/sha256"));
+        File.WriteAllBytes(Path.Combine(Layout, "blobs/sha256", d.Encoded), data);
+        return new Descriptor { MediaType = mediaType, Digest = d.ToString(), Size = data.Length, Platform = platform, Annotations = annotations };
+    }
+
+    private Descriptor Image(string arch, string content)
+    {
+        var tar = new TarBuilder().File("arch.txt", content).Build();
+        var layer = Blob(TarBuilder.Gzip(tar), MediaTypes.OciLayerGzip);
+        var config = Blob(SpecJson.Serialize(new ImageConfig { Architecture = arch, Os = "linux", RootFs = new RootFs { DiffIds = [Digest.Sha256(tar).ToString()] } },
+            SpecJsonContext.Default.ImageConfig), MediaTypes.OciConfig);
+        return Blob(SpecJson.Serialize(new Manifest { MediaType = MediaTypes.OciManifest, Config = config, Layers = [layer] }, SpecJsonContext.Default.Manifest),
+            MediaTypes.OciManifest, new Platform { Os = "linux", Architecture = arch });
+    }
+
+    private void WriteIndex(params Descriptor[] manifests)
+    {
+        File.WriteAllText(Path.Combine(Layout, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
+        File.WriteAllBytes(Path.Combine(Layout, "index.json"),
+            SpecJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = manifests }, SpecJsonContext.Default.ImageIndex));
+    }
+
+    private ImageStore Store() => ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false, Unpack = new LayerUnpackOptions { Rootless = true } });
+
+    [Fact]
+    public async Task PicksThisHostsPlatformFromANestedIndex()
+    {
+        var host = ImageArchive.HostPlatform.Architecture;
+        var other = host == "arm64" ? "amd64" : "arm64";
+        var nested = SpecJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [Image(other, "other"), Image(host, "host")] },
+            SpecJsonContext.Default.ImageIndex);
+        WriteIndex(Blob(nested, MediaTypes.OciIndex, annotations: new() { [AnnotationKeys.RefName] = "multi" }));
+        var image = Assert.Single(await ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal(host, image.Architecture);
+        Assert.Equal("host", File.ReadAllText(Path.Combine(image.LayerDirectories[0], "arch.txt")));
+        Assert.Equal(["localhost/layout:multi"], image.Names);
+    }
+
+    [Fact]
+    public async Task SkipsOtherPlatformsListedAtTheTopAndMergesRefNames()
+    {
+        var host = ImageArchive.HostPlatform.Architecture;
+        var mine = Image(host, "host");
+        WriteIndex(Image(host == "arm64" ? "amd64" : "arm64", "other"),
+            mine with { Annotations = new Dictionary<string, string> { [AnnotationKeys.RefName] = "example.com/a:1" } },
+            mine with { Annotations = new Dictionary<string, string> { [AnnotationKeys.RefName] = "example.com/a:2" } });
+        var image = Assert.Single(await ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal(["example.com/a:1", "example.com/a:2"], image.Names);
+    }
+
+    [Fact]
+    public async Task ReportsAnIndexWithoutThisPlatform()
+    {
+        var nested = SpecJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [Image("s390x", "x")] }, SpecJsonContext.Default.ImageIndex);
+        WriteIndex(Blob(nested, MediaTypes.OciIndex));
+        var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal("NoMatchingPlatform", e.ErrorId);
+    }
+
+    [Fact]
+    public async Task RefusesAManifestBlobThatDoesNotMatchItsDigest()
+    {
+        var m = Image(ImageArchive.HostPlatform.Architecture, "x");
+        File.AppendAllText(Path.Combine(Layout, "blobs/sha256", m.ParsedDigest.Encoded), " ");
+        WriteIndex(m);
+        var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal("DigestMismatch", e.ErrorId);
+    }
+}
