@@ -422,3 +422,39 @@ public class OciLayoutImportTests : IDisposable
         Assert.Equal("DigestMismatch", e.ErrorId);
     }
 }
+
+public class StoreLockAcrossProcessesTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    [Fact]
+    public async Task AWriterWaitsForTheLockAnotherProcessHolds()
+    {
+        var store = ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false });
+        var tar = new TarBuilder().File("f", "x").Build();
+        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
+        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
+        var manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [desc],
+        }, SpecJsonContext.Default.Manifest);
+        await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["x"] });
+
+        // util-linux flock(1) holds the store lock in another process until it removes its marker file.
+        string marker = _tmp.Sub("held");
+        var psi = new System.Diagnostics.ProcessStartInfo("flock", ["-x", Path.Combine(store.Root, "store.lock"), "sh", "-c", $"touch {marker}; sleep 1; rm {marker}"]);
+        using var other = System.Diagnostics.Process.Start(psi)!;
+        while (!File.Exists(marker) && !other.HasExited) await Task.Delay(10);
+        Assert.True(File.Exists(marker), "the other process must hold the lock first");
+
+        await store.TagAsync("x", "y");
+        // The tag could only be written after the other process let go of the lock.
+        Assert.False(File.Exists(marker));
+        await other.WaitForExitAsync();
+        Assert.Contains("localhost/y:latest", (await store.GetAsync("x")).Names);
+    }
+}
