@@ -145,12 +145,12 @@ public sealed partial class ImageStore
         return digest;
     }
 
-    internal void PublishBlob(string stagedFile, Digest digest)
+    internal void PublishBlob(string stagedFile, Digest digest, bool durable = true)
     {
         string target = BlobPath(digest);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Move(stagedFile, target, overwrite: true); // same content either way: rename is atomic
-        if (Options.Durable) FileSystemCalls.FsyncDirectory(Path.GetDirectoryName(target)!);
+        if (Options.Durable && durable) FileSystemCalls.FsyncDirectory(Path.GetDirectoryName(target)!);
     }
 
     internal static ContainersException DigestMismatch(Digest expected, Digest actual, string what = "blob") =>
@@ -162,8 +162,17 @@ public sealed partial class ImageStore
     /// <summary>The unpacked directory of a layer (its overlay lowerdir).</summary>
     public string LayerDirectory(Digest diffId) => Path.Combine(LayersDir, diffId.Encoded, "diff");
 
-    /// <summary>Whether a layer with this diff id (uncompressed digest) is unpacked in the store.</summary>
-    public bool HasLayer(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));
+    /// <summary>The file that marks an unpacked layer as flushed to disk (written by CommitImageAsync).</summary>
+    internal const string DurableMarker = "durable";
+
+    /// <summary>
+    /// Whether a layer with this diff id (uncompressed digest) is unpacked in the store and on disk for
+    /// good. A layer ingested but not yet part of a committed image is not (its ingest may be repeated).
+    /// </summary>
+    public bool HasLayer(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, DurableMarker));
+
+    /// <summary>Whether an unpacked copy of the layer is in place (durable or not yet).</summary>
+    internal bool LayerPresent(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));
 
     // ---- records ----------------------------------------------------------------------------
 

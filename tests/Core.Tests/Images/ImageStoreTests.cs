@@ -177,6 +177,27 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ALayerIsDurableOnlyOnceAnImageCommitsItAndAStaleCopyIsReplaced()
+    {
+        var store = NewStore();
+        var image = BuildImage("a", (Base, LayerCompression.Gzip));
+        var (desc, diff, blob) = image.Layers[0];
+        // What a power loss between rename and commit could leave: the layer in place, unmarked, its content lost.
+        string stale = Path.Combine(store.LayersDir, diff.Encoded);
+        Directory.CreateDirectory(Path.Combine(stale, "diff/bin"));
+        File.WriteAllText(Path.Combine(stale, "diff/bin/sh"), "");
+        File.WriteAllText(Path.Combine(stale, "layer.json"), "{}");
+        Assert.False(store.HasLayer(diff));
+
+        await store.IngestLayerAsync(new MemoryStream(blob), desc, diff);
+        Assert.False(store.HasLayer(diff));
+        Assert.Equal("#!fake\n", File.ReadAllText(Path.Combine(stale, "diff/bin/sh")));
+        await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = ["a"] });
+        Assert.True(store.HasLayer(diff));
+        AssertNoStaging(store);
+    }
+
+    [Fact]
     public async Task StopsDecompressionBombs()
     {
         var store = NewStore(maxLayer: 1 << 20);
