@@ -1,0 +1,66 @@
+using Containers.Core.Configuration;
+
+namespace Containers.Core.Tests.Configuration;
+
+public class ContainerPathsTests
+{
+    private static Func<string, string?> Env(params (string Key, string Value)[] values)
+    {
+        var map = values.ToDictionary(v => v.Key, v => v.Value);
+        return key => map.GetValueOrDefault(key);
+    }
+
+    [Fact]
+    public void Root_uses_system_locations_that_are_not_podmans()
+    {
+        var p = ContainerPaths.FromEnvironment(Env(("HOME", "/root")), 0);
+        Assert.Equal("/var/lib/pscontainers", p.DataDir);
+        Assert.Equal("/run/pscontainers", p.StateDir);
+        Assert.Equal("/etc/containers/registries.conf", p.SystemRegistriesConf);
+        Assert.Equal("/etc/containers/registries.conf.d", p.SystemRegistriesConfDir);
+        Assert.Null(p.UserRegistriesConf);
+        Assert.Equal("/run/containers/0/auth.json", p.AuthFile);
+        Assert.False(p.Rootless);
+        Assert.DoesNotContain("/var/lib/containers", p.DataDir);
+    }
+
+    [Fact]
+    public void A_user_gets_xdg_locations()
+    {
+        var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), ("XDG_RUNTIME_DIR", "/run/user/1000")), 1000);
+        Assert.Equal("/home/ann/.local/share/pscontainers", p.DataDir);
+        Assert.Equal("/run/user/1000/pscontainers", p.StateDir);
+        Assert.Equal("/home/ann/.config/containers/registries.conf", p.UserRegistriesConf);
+        Assert.Equal("/run/user/1000/containers/auth.json", p.AuthFile);
+        Assert.Equal("/home/ann/.docker/config.json", p.DockerConfigFile);
+        Assert.True(p.Rootless);
+    }
+
+    [Fact]
+    public void Overrides_redirect_every_root()
+    {
+        var p = ContainerPaths.FromEnvironment(Env(
+            ("HOME", "/home/ann"),
+            (ContainerPaths.DataDirVariable, "/t/data"),
+            (ContainerPaths.StateDirVariable, "/t/state"),
+            (ContainerPaths.ConfigDirVariable, "/t/config"),
+            (ContainerPaths.LogDirVariable, "/t/logs"),
+            (ContainerPaths.AuthFileVariable, "/t/auth.json")), 1000);
+        Assert.Equal("/t/data", p.DataDir);
+        Assert.Equal("/t/state", p.StateDir);
+        Assert.Equal("/t/logs", p.LogDir);
+        Assert.Equal("/t/config/registries.conf", p.SystemRegistriesConf);
+        Assert.Equal("/t/config/registries.conf.d", p.SystemRegistriesConfDir);
+        Assert.Null(p.UserRegistriesConf);
+        Assert.Equal("/t/config/policy.json", p.PolicyJson);
+        Assert.Equal("/t/auth.json", p.AuthFile);
+    }
+
+    [Fact]
+    public void CONTAINERS_REGISTRIES_CONF_replaces_the_registries_file_alone()
+    {
+        var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), (ContainerPaths.RegistriesConfVariable, "/t/r.conf")), 1000);
+        Assert.Equal("/t/r.conf", p.SystemRegistriesConf);
+        Assert.Null(p.UserRegistriesConf);
+    }
+}
