@@ -1,16 +1,34 @@
+using Containers.Init.Launch;
 namespace Containers.Init;
 
-/// <summary>Entry point of the launcher and monitor. Core plans, Init executes.</summary>
+/// <summary>
+/// Entry point of the launcher and monitor. Core plans, Init executes.
+/// <code>
+/// pscontainers-init --version
+/// pscontainers-init probe                       JSON feature probe on stdout, exit 0
+/// pscontainers-init run --plan &lt;plan.json&gt;      start and monitor a container (see Runner)
+/// pscontainers-init exec --state-dir &lt;dir&gt; --process &lt;process.json&gt;   run a process in a running container
+/// </code>
+/// Exit code 2 is a usage error.
+/// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args is ["--version"])
+        switch (args)
         {
-            Console.Out.WriteLine("pscontainers-init " + typeof(Program).Assembly.GetName().Version?.ToString(3));
-            return 0;
+            case ["--version"]:
+                Console.Out.WriteLine("pscontainers-init " + typeof(Program).Assembly.GetName().Version?.ToString(3));
+                return 0;
+            case ["probe"]:
+                return Probe.Run();
+            case ["run", "--plan", var plan]:
+                return Runner.Run(plan);
+            case ["exec", "--state-dir", var stateDir, "--process", var process]:
+                return Exec.Run(stateDir, process);
+            default:
+                Console.Error.WriteLine("usage: pscontainers-init --version | probe | run --plan <plan.json> | exec --state-dir <dir> --process <process.json>");
+                return 2;
         }
-        Console.Error.WriteLine("usage: pscontainers-init --version");
-        return 2;
     }
 }

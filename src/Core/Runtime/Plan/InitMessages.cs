@@ -13,6 +13,7 @@ public sealed class LaunchResult
     /// <summary>Host pid of the monitor.</summary>
     public int MonitorPid { get; set; }
     /// <summary>Why the start failed (null on success).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)]
     public string? Error { get; set; }
     /// <summary>A stable error id for the failure (<c>CommandNotFound</c>, <c>MountFailed</c> ...); null on success.</summary>
     public string? ErrorId { get; set; }
@@ -30,5 +31,6 @@ public sealed class FeatureProbe
     /// <summary>The new mount API accepts <c>lowerdir+</c> for overlay (layers passed one by one, no option-string length limit).</summary>
     public bool OverlayLowerDirPlus { get; set; }
     /// <summary>The first failure met, for support.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)]
     public string? Error { get; set; }
 }

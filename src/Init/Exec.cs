@@ -1,0 +1,2 @@
+namespace Containers.Init;
+internal static class Exec { public static int Run(string s, string p) { Console.Error.WriteLine("not yet"); return 2; } }

@@ -1,0 +1,95 @@
+namespace Containers.Init.Launch;
+
+/// <summary>
+/// Everything the cloned child needs, prepared by the parent before clone: native strings and
+/// arrays of plain structs. The child only reads it (no allocation, no static constructors, no locks).
+/// </summary>
+internal sealed unsafe class ChildSpec
+{
+    public int SyncFd = -1, ErrorFd = -1;
+    /// <summary>fds to place on 0, 1, 2 (-1 keeps the inherited one).</summary>
+    public int StdinFd = -1, StdoutFd = -1, StderrFd = -1;
+    public bool UserNamespace;
+    public bool SetgroupsAllowed = true;
+    public int LastCap;
+
+    public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
+    public ulong RootPropagation;
+    public byte* Rootfs;
+
+    // Overlay rootfs (LowerTopFirst null: bind root.path onto itself).
+    public byte** LowerTopFirst;
+    public int LowerCount;
+    public byte* UpperDir, WorkDir, OverlayData, OverlayDataUserXattr;
+    public byte* KeyLowerPlus, KeyUpper, KeyWork, KeyUserXattr;
+
+    public MountOp[] Mounts = [];
+    public DeviceOp[] Devices = [];
+    public LinkOp[] Links = [];
+    public byte*[] MaskedPaths = [];
+    public byte*[] ReadonlyPaths = [];
+    public bool RootReadonly;
+    public SysctlOp[] Sysctls = [];
+    public byte* Hostname;
+    public int HostnameLength;
+    public RlimitOp[] Rlimits = [];
+    public byte* OomScoreAdjPath, OomScoreAdj;
+    public int OomScoreAdjLength;
+
+    public ulong Bounding, Effective, Permitted, Inheritable, Ambient;
+    public bool SetCapabilities;
+    public uint Uid, Gid;
+    public uint[] Groups = [];
+    public int Umask = 0x12; // 022
+    public byte* Cwd;
+    public bool NoNewPrivileges;
+    public byte* SeccompProgram;
+    public ushort SeccompLength;
+    public byte*[] Candidates = [];
+    public byte** Argv, Envp;
+}
+
+internal unsafe struct MountOp
+{
+    public byte* Source, Target, FsType, Data;
+    public ulong Flags, Propagation;
+    public bool Bind, Recursive, FileTarget;
+    /// <summary>sysfs: falls back to a recursive bind of the host's /sys when mounting is refused (a user namespace without its own netns).</summary>
+    public bool SysfsFallback;
+    /// <summary>Failure is not fatal (cgroup mounts on hosts where our cgroup namespace cannot mount one).</summary>
+    public bool Optional;
+    public byte* HostSys;
+}
+
+internal unsafe struct DeviceOp
+{
+    public byte* Target, HostPath;
+    public int Mode; // S_IFCHR|perm
+    public ulong Dev;
+    public uint Uid, Gid;
+}
+
+internal unsafe struct LinkOp
+{
+    public byte* Target, LinkPath;
+}
+
+internal unsafe struct SysctlOp
+{
+    public byte* Path, Value;
+    public int Length;
+}
+
+internal struct RlimitOp
+{
+    public int Resource;
+    public ulong Soft, Hard;
+}
+
+/// <summary>Where the child failed; the parent turns it into a message. Reported as three ints on the error pipe: step, errno, index.</summary>
+internal enum ChildStep
+{
+    Sync = 1, UserIds, Stdio, Propagation, Rootfs, Mount, MountTarget, Device, PivotRoot, MaskedPath, ReadonlyPath,
+    RootReadonly, Sysctl, Hostname, Rlimit, OomScoreAdj, Bounding, Groups, SetGid, SetUid, Capabilities, Ambient,
+    NoNewPrivileges, Seccomp, Cwd, CommandNotFound, NotExecutable, Execve,
+}

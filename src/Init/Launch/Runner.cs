@@ -1,0 +1,263 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Containers.Core.Runtime.Plan;
+using Containers.Init.Native;
+using static Containers.Init.Native.Sys;
+
+namespace Containers.Init.Launch;
+
+/// <summary>
+/// <c>pscontainers-init run --plan &lt;plan.json&gt;</c>: starts the container described by the plan and its
+/// bundle, then stays as its monitor.
+/// <para>Handshake (Log mode): the caller starts Init with stdout on a pipe and reads ONE line of JSON
+/// (<see cref="LaunchResult"/>): <c>{"pid":N,"monitorPid":M,"error":null}</c> once the container's command has
+/// been exec'd, or <c>{"pid":0,...,"error":"...","errorId":"...","exitCode":127}</c> when the start failed.
+/// Init then points its stdin/stdout/stderr at /dev/null (the caller sees end-of-file) and, in its own
+/// session (setsid), streams the container's output into LogPath, waits for it, records the exit in
+/// the state file and exits 0. A failed start exits 125 after the handshake.</para>
+/// <para>Inherit mode: no handshake on stdout (it belongs to the container). The container shares the caller's
+/// fds 0-2 and session; Init ignores SIGINT/SIGQUIT (the terminal's signals reach the container) and exits with
+/// the container's exit code (126/127 for a command that cannot be run, 125 for other start failures).
+/// The state file is written in both modes.</para>
+/// </summary>
+internal static unsafe class Runner
+{
+    private const int StartFailed = 125;
+
+    public static int Run(string planPath)
+    {
+        LaunchPlan plan;
+        RuntimeSpec spec;
+        try
+        {
+            plan = JsonSerializer.Deserialize(File.ReadAllBytes(planPath), PlanJsonContext.Default.LaunchPlan)
+                ?? throw new Preparer.PlanException("BadPlan", "the plan is empty");
+            if (plan.Version != 1) throw new Preparer.PlanException("BadPlan", $"plan version {plan.Version} is not supported");
+            if (plan.StateDir.Length == 0 || plan.BundleDir.Length == 0) throw new Preparer.PlanException("BadPlan", "the plan needs bundleDir and stateDir");
+            spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(plan.BundleDir, "config.json")), PlanJsonContext.Default.RuntimeSpec)
+                ?? throw new Preparer.PlanException("BadBundle", "config.json is empty");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or Preparer.PlanException)
+        {
+            Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = e.Message, ErrorId = (e as Preparer.PlanException)?.ErrorId ?? "BadPlan", ExitCode = StartFailed });
+            return StartFailed;
+        }
+        return new Monitor(plan, spec).Start();
+    }
+
+    internal static void Handshake(LaunchResult result)
+    {
+        Console.Out.WriteLine(JsonSerializer.Serialize(result, OneLine.LaunchResult));
+        Console.Out.Flush();
+    }
+
+    private sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
+    {
+        private readonly bool _inherit = plan.Stdio == StdioMode.Inherit;
+        private readonly ContainerRuntimeState _state = new() { ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created };
+
+        public int Start()
+        {
+            ChildSpec child;
+            ulong flags;
+            bool userNs;
+            FileStream? log = null;
+            try
+            {
+                flags = Preparer.CloneFlags(spec, out userNs);
+                child = Preparer.Prepare(plan, spec, userNs);
+                if (!_inherit)
+                {
+                    if (plan.LogPath is not { Length: > 0 } logPath) throw new Preparer.PlanException("BadPlan", "stdio mode log needs logPath");
+                    Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+                    log = new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Preparer.PlanException)
+            {
+                return Failed(e.Message, (e as Preparer.PlanException)?.ErrorId ?? "BadPlan", StartFailed);
+            }
+
+            if (_inherit)
+            {
+                // The terminal's signals go to the whole foreground group; the container decides.
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
+                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
+            }
+            else
+            {
+                setsid(); // closing the caller's terminal or session must not reach the container
+            }
+
+            int* sync = stackalloc int[2];
+            int* errp = stackalloc int[2];
+            int* outp = stackalloc int[2];
+            int* errout = stackalloc int[2];
+            outp[0] = outp[1] = errout[0] = errout[1] = -1;
+            if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0
+                || (!_inherit && (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errout, O_CLOEXEC) != 0)))
+                return Failed("pipe: " + StrError(Errno), "PipeFailed", StartFailed);
+            child.SyncFd = sync[0];
+            child.ErrorFd = errp[1];
+            if (!_inherit)
+            {
+                child.StdinFd = open(NativeString.Of("/dev/null"), O_RDONLY | O_CLOEXEC, 0);
+                child.StdoutFd = outp[1];
+                child.StderrFd = errout[1];
+            }
+            if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
+            var oomBefore = OomKills();
+
+            int pid = Clone(flags | (ulong)SIGCHLD);
+            if (pid == 0)
+            {
+                ContainerChild.Run(child);
+                _exit(1);
+            }
+            int cloneErr = Errno;
+            close(sync[0]);
+            close(errp[1]);
+            if (!_inherit) { close(child.StdinFd); close(outp[1]); close(errout[1]); }
+            if (pid < 0) return Failed($"clone: {StrError(cloneErr)}", "CloneFailed", StartFailed);
+
+            string? setupError = null, setupId = null;
+            if (userNs)
+            {
+                var uids = spec.Linux?.UidMappings is { Count: > 0 } u ? u : [new LinuxIdMapping { ContainerId = 0, HostId = getuid(), Size = 1 }];
+                var gids = spec.Linux?.GidMappings is { Count: > 0 } g ? g : [new LinuxIdMapping { ContainerId = 0, HostId = getgid(), Size = 1 }];
+                setupError = IdMaps.Write(pid, uids, gids, plan.NewUidMap, plan.NewGidMap);
+                setupId = "IdMapFailed";
+            }
+            if (setupError is null)
+                foreach (string procs in plan.CgroupProcsFiles)
+                    if (!IdMaps.TryWriteFile(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), out string? e))
+                    {
+                        setupError = "joining cgroup: " + e;
+                        setupId = "CgroupJoinFailed";
+                        break;
+                    }
+
+            byte go = setupError is null ? (byte)1 : (byte)0;
+            write(sync[1], &go, 1);
+            close(sync[1]);
+
+            int* report = stackalloc int[3];
+            nint got = Probe.ReadFull(errp[0], (byte*)report, 12);
+            close(errp[0]);
+            if (setupError is not null || got == 12)
+            {
+                int status;
+                kill(pid, SIGKILL);
+                while (waitpid(pid, &status, 0) < 0 && Errno == EINTR) { }
+                if (setupError is not null) return Failed(setupError, setupId!, StartFailed);
+                var (message, id, code) = Describe((ChildStep)report[0], report[1], report[2]);
+                return Failed(message, id, code);
+            }
+
+            // The command is running.
+            _state.Status = ContainerStatus.Running;
+            _state.Pid = pid;
+            _state.PidStartTime = StateFile.StartTime(pid);
+            _state.StartedAt = DateTimeOffset.UtcNow;
+            StateFile.Write(plan.StateDir, _state);
+            int pidfd = PidfdOpen(pid);
+            if (!_inherit)
+            {
+                Handshake(new LaunchResult { Pid = pid, MonitorPid = Environment.ProcessId });
+                Detach();
+                new LogPump(log!).Run(outp[0], errout[0], pidfd);
+                log!.Dispose();
+            }
+            int ws;
+            while (waitpid(pid, &ws, 0) < 0 && Errno == EINTR) { }
+            var (exit, signal) = DecodeWaitStatus(ws);
+            _state.Status = ContainerStatus.Stopped;
+            _state.ExitCode = exit;
+            _state.Signal = signal;
+            _state.FinishedAt = DateTimeOffset.UtcNow;
+            _state.OomKilled = OomKills() > oomBefore;
+            StateFile.Write(plan.StateDir, _state);
+            return _inherit ? exit : 0;
+        }
+
+        private int Failed(string message, string errorId, int exitCode)
+        {
+            _state.Status = ContainerStatus.Stopped;
+            _state.Error = message;
+            _state.ExitCode = exitCode;
+            _state.FinishedAt = DateTimeOffset.UtcNow;
+            try { StateFile.Write(plan.StateDir, _state); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (_inherit) Console.Error.WriteLine($"pscontainers-init: {message}");
+            else Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = message, ErrorId = errorId, ExitCode = exitCode });
+            return _inherit ? exitCode : StartFailed;
+        }
+
+        /// <summary>Point fds 0-2 at /dev/null: the caller reading the handshake sees end-of-file.</summary>
+        private static void Detach()
+        {
+            int fd = open(NativeString.Of("/dev/null"), O_RDWR, 0);
+            if (fd < 0) return;
+            dup2(fd, 0); dup2(fd, 1); dup2(fd, 2);
+            if (fd > 2) close(fd);
+        }
+
+        /// <summary>OOM kills so far in the container's memory cgroup (v2 memory.events or v1 memory.oom_control); -1 when none is known.</summary>
+        private long OomKills()
+        {
+            foreach (string procs in plan.CgroupProcsFiles)
+            {
+                string dir = Path.GetDirectoryName(procs) ?? "";
+                foreach (string file in new[] { "memory.events", "memory.oom_control" })
+                {
+                    string path = Path.Combine(dir, file);
+                    if (!File.Exists(path)) continue;
+                    try
+                    {
+                        foreach (string line in File.ReadAllLines(path))
+                            if (line.StartsWith("oom_kill ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(9), out long n)) return n;
+                    }
+                    catch (IOException) { }
+                }
+            }
+            return -1;
+        }
+
+        private (string Message, string ErrorId, int ExitCode) Describe(ChildStep step, int errno, int index)
+        {
+            string err = StrError(errno);
+            var p = spec.Process!;
+            string Mount() => index >= 0 && index < (spec.Mounts?.Count ?? 0) ? $"{spec.Mounts![index].Type} on {spec.Mounts[index].Destination}" : $"#{index}";
+            return step switch
+            {
+                ChildStep.CommandNotFound when p.Args[0].Contains('/') => ($"{p.Args[0]}: executable file not found in the container: {err}", "CommandNotFound", 127),
+                ChildStep.CommandNotFound => ($"executable file `{p.Args[0]}` not found in $PATH: {err}", "CommandNotFound", 127),
+                ChildStep.NotExecutable => ($"{p.Args[0]}: cannot execute: {err}", "CommandNotExecutable", 126),
+                ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
+                ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
+                ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),
+                ChildStep.PivotRoot => ($"pivot_root: {err}", "PivotRootFailed", 1),
+                ChildStep.MaskedPath => ($"masking {spec.Linux?.MaskedPaths?.ElementAtOrDefault(index)}: {err}", "MountFailed", 1),
+                ChildStep.ReadonlyPath => ($"making {spec.Linux?.ReadonlyPaths?.ElementAtOrDefault(index)} read-only: {err}", "MountFailed", 1),
+                ChildStep.RootReadonly => ($"making the root filesystem read-only: {err}", "MountFailed", 1),
+                ChildStep.Sysctl => ($"sysctl {spec.Linux?.Sysctl?.Keys.ElementAtOrDefault(index)}: {err}", "SysctlFailed", 1),
+                ChildStep.Hostname => ($"sethostname: {err}", "HostnameFailed", 1),
+                ChildStep.Rlimit => ($"setrlimit {p.Rlimits?.ElementAtOrDefault(index)?.Type}: {err}", "RlimitFailed", 1),
+                ChildStep.OomScoreAdj => ($"oom_score_adj: {err}", "OomScoreAdjFailed", 1),
+                ChildStep.Bounding => ($"dropping {CapabilityTable.Name(index)} from the bounding set: {err}", "CapabilitiesFailed", 1),
+                ChildStep.Capabilities => ($"capset: {err}", "CapabilitiesFailed", 1),
+                ChildStep.Ambient => ($"raising ambient {CapabilityTable.Name(index)}: {err}", "CapabilitiesFailed", 1),
+                ChildStep.Groups => ($"setgroups: {err}", "UserFailed", 1),
+                ChildStep.SetGid => ($"setgid {(uint)index}: {err}", "UserFailed", 1),
+                ChildStep.SetUid => ($"setuid {(uint)index}: {err}", "UserFailed", 1),
+                ChildStep.NoNewPrivileges => ($"no_new_privs: {err}", "NoNewPrivilegesFailed", 1),
+                ChildStep.Seccomp => ($"installing the seccomp filter: {err}", "SeccompFailed", 1),
+                ChildStep.Cwd => ($"chdir to {p.Cwd}: {err}", "CwdFailed", 1),
+                ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
+                ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
+                _ => ($"container setup step {step}: {err}", "StartFailed", 1),
+            };
+        }
+    }
+}

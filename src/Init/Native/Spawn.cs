@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+using static Containers.Init.Native.Sys;
+
+namespace Containers.Init.Native;
+
+/// <summary>Runs a helper program (newuidmap/newgidmap) with posix_spawn and waits for it by pid.</summary>
+internal static unsafe class Spawn
+{
+    [DllImport("libc")] private static extern int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+    [DllImport("libc")] private static extern int posix_spawn_file_actions_init(void* fa);
+    [DllImport("libc")] private static extern int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
+    [DllImport("libc")] private static extern int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int oflag, int mode);
+    [DllImport("libc")] private static extern int posix_spawn_file_actions_destroy(void* fa);
+
+    /// <summary>Exit code of the program (127 when it could not be started); its stderr in <paramref name="stderr"/>.</summary>
+    public static int Run(IReadOnlyList<string> argv, out string? stderr)
+    {
+        stderr = null;
+        int* p = stackalloc int[2];
+        if (pipe2(p, O_CLOEXEC) != 0) { stderr = StrError(Errno); return 127; }
+        byte* fa = stackalloc byte[256];
+        posix_spawn_file_actions_init(fa);
+        byte* devnull = NativeString.Of("/dev/null");
+        posix_spawn_file_actions_addopen(fa, 0, devnull, O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(fa, 1, devnull, O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(fa, p[1], 2);
+        byte** args = NativeString.Array(argv);
+        byte** env = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+        int pid;
+        int rc = posix_spawn(&pid, args[0], fa, null, args, env);
+        posix_spawn_file_actions_destroy(fa);
+        close(p[1]);
+        if (rc != 0) { close(p[0]); stderr = $"{argv[0]}: {StrError(rc)}"; return 127; }
+        var text = new System.Text.StringBuilder();
+        byte* buf = stackalloc byte[1024];
+        nint n;
+        while ((n = read(p[0], buf, 1024)) > 0 || (n < 0 && Errno == EINTR))
+            if (n > 0) text.Append(System.Text.Encoding.UTF8.GetString(buf, (int)n));
+        close(p[0]);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+            if (Errno != EINTR) return 127;
+        stderr = text.ToString();
+        return DecodeWaitStatus(status).ExitCode;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+
+namespace Containers.Init.Native;
+
+/// <summary>
+/// The libc and raw syscalls Init uses. All signatures are blittable and libc is bound at link time
+/// (DirectPInvoke), so a call needs no marshalling, no lazy symbol lookup and no lock: safe in the
+/// cloned child before execve, where other runtime threads do not exist. errno is read with <see cref="Errno"/>.
+/// </summary>
+internal static unsafe partial class Sys
+{
+    private const string Libc = "libc";
+
+    // clone flags
+    public const ulong CLONE_NEWNS = 0x00020000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000, CLONE_NEWIPC = 0x08000000,
+        CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
+    public const int SIGCHLD = 17, SIGKILL = 9, SIGTERM = 15, SIGHUP = 1, SIGINT = 2;
+
+    // open(2)
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200,
+        O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+    public const int AT_FDCWD = -100;
+
+    // errno
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8;
+
+    // mount
+    public const int MNT_DETACH = 2;
+    public const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, MOVE_MOUNT_F_EMPTY_PATH = 4;
+    public const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+
+    // prctl
+    public const int PR_SET_PDEATHSIG = 1, PR_SET_KEEPCAPS = 8, PR_SET_SECCOMP = 22, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38,
+        PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_CLEAR_ALL = 4, SECCOMP_MODE_FILTER = 2;
+
+    // syscall numbers (x86_64)
+    private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
+        SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
+        SYS_close_range = 436, SYS_prlimit64 = 302;
+
+    public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
+    public const int WNOHANG = 1;
+    public const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFCHR = 0x2000, S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFLNK = 0xA000;
+    public const uint CLOSE_RANGE_CLOEXEC = 4;
+
+    [DllImport(Libc)] private static extern int* __errno_location();
+    public static int Errno => *__errno_location();
+
+    [DllImport(Libc)] private static extern long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+
+    /// <summary>fork-like clone(2): the child continues here with a copy of the stack, returning 0.</summary>
+    public static int Clone(ulong flags) => (int)syscall(SYS_clone, (long)flags, 0, 0, 0, 0, 0);
+    public static int PivotRoot(byte* newRoot, byte* putOld) => (int)syscall(SYS_pivot_root, (long)newRoot, (long)putOld, 0, 0, 0, 0);
+    public static int Capset(void* header, void* data) => (int)syscall(SYS_capset, (long)header, (long)data, 0, 0, 0, 0);
+    public static int Statfs(byte* path, byte* buf120) => (int)syscall(SYS_statfs, (long)path, (long)buf120, 0, 0, 0, 0);
+    public static int Setns(int fd, int nstype) => (int)syscall(SYS_setns, fd, nstype, 0, 0, 0, 0);
+    public static int Fsopen(byte* fsName, uint flags) => (int)syscall(SYS_fsopen, (long)fsName, flags, 0, 0, 0, 0);
+    public static int Fsconfig(int fd, uint cmd, byte* key, byte* value, int aux) => (int)syscall(SYS_fsconfig, fd, cmd, (long)key, (long)value, aux, 0);
+    public static int Fsmount(int fd, uint flags, uint attrFlags) => (int)syscall(SYS_fsmount, fd, flags, attrFlags, 0, 0, 0);
+    public static int MoveMount(int fromDfd, byte* fromPath, int toDfd, byte* toPath, uint flags) =>
+        (int)syscall(SYS_move_mount, fromDfd, (long)fromPath, toDfd, (long)toPath, flags, 0);
+    public static int PidfdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
+    public static int CloseRange(uint first, uint last, uint flags) => (int)syscall(SYS_close_range, first, last, flags, 0, 0, 0);
+    public static int Prlimit(int resource, ulong soft, ulong hard)
+    {
+        ulong* lim = stackalloc ulong[2];
+        lim[0] = soft; lim[1] = hard;
+        return (int)syscall(SYS_prlimit64, 0, resource, (long)lim, 0, 0, 0);
+    }
+
+    [DllImport(Libc)] public static extern int mount(byte* source, byte* target, byte* fstype, ulong flags, byte* data);
+    [DllImport(Libc)] public static extern int umount2(byte* target, int flags);
+    [DllImport(Libc)] public static extern int open(byte* path, int flags, int mode);
+    [DllImport(Libc)] public static extern int close(int fd);
+    [DllImport(Libc)] public static extern nint read(int fd, byte* buf, nint count);
+    [DllImport(Libc)] public static extern nint write(int fd, byte* buf, nint count);
+    [DllImport(Libc)] public static extern int pipe2(int* fds, int flags);
+    [DllImport(Libc)] public static extern int dup2(int oldfd, int newfd);
+    [DllImport(Libc)] public static extern int dup3(int oldfd, int newfd, int flags);
+    [DllImport(Libc)] public static extern int mkdir(byte* path, int mode);
+    [DllImport(Libc)] public static extern int mknod(byte* path, int mode, ulong dev);
+    [DllImport(Libc)] public static extern int symlink(byte* target, byte* linkpath);
+    [DllImport(Libc)] public static extern int chdir(byte* path);
+    [DllImport(Libc)] public static extern int fchdir(int fd);
+    [DllImport(Libc)] public static extern int chmod(byte* path, int mode);
+    [DllImport(Libc)] public static extern int chown(byte* path, uint uid, uint gid);
+    [DllImport(Libc)] public static extern int access(byte* path, int mode);
+    [DllImport(Libc)] public static extern int stat(byte* path, byte* buf144);
+    [DllImport(Libc)] public static extern int lstat(byte* path, byte* buf144);
+    [DllImport(Libc)] public static extern int sethostname(byte* name, nint len);
+    [DllImport(Libc)] public static extern int prctl(int option, ulong a2, ulong a3, ulong a4, ulong a5);
+    [DllImport(Libc)] public static extern int setresuid(uint r, uint e, uint s);
+    [DllImport(Libc)] public static extern int setresgid(uint r, uint e, uint s);
+    [DllImport(Libc)] public static extern int setgroups(nint size, uint* list);
+    [DllImport(Libc)] public static extern int setsid();
+    [DllImport(Libc)] public static extern int getpid();
+    [DllImport(Libc)] public static extern uint getuid();
+    [DllImport(Libc)] public static extern uint getgid();
+    [DllImport(Libc)] public static extern uint geteuid();
+    [DllImport(Libc)] public static extern int umask(int mask);
+    [DllImport(Libc)] public static extern int execve(byte* path, byte** argv, byte** envp);
+    [DllImport(Libc)] public static extern void _exit(int status);
+    [DllImport(Libc)] public static extern int kill(int pid, int sig);
+    [DllImport(Libc)] public static extern int waitpid(int pid, int* status, int options);
+    [DllImport(Libc)] public static extern int poll(PollFd* fds, ulong nfds, int timeout);
+    [DllImport(Libc)] public static extern int fsync(int fd);
+    [DllImport(Libc)] public static extern int rename(byte* from, byte* to);
+    [DllImport(Libc)] public static extern int unlink(byte* path);
+    [DllImport(Libc)] public static extern int rmdir(byte* path);
+    [DllImport(Libc)] public static extern int ioctl(int fd, ulong request, ulong arg);
+    [DllImport(Libc)] public static extern int fcntl(int fd, int cmd, int arg);
+    [DllImport(Libc)] public static extern int fork();
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    /// <summary>st_mode of a stat buffer (x86_64 struct stat).</summary>
+    public static int StatMode(byte* buf144) => *(int*)(buf144 + 24);
+    /// <summary>st_rdev of a stat buffer.</summary>
+    public static ulong StatRdev(byte* buf144) => *(ulong*)(buf144 + 40);
+    /// <summary>f_flags (ST_*) of a statfs buffer.</summary>
+    public static ulong StatfsFlags(byte* buf120) => *(ulong*)(buf120 + 80);
+
+    /// <summary>Decodes a wait status: exit code, or 128+signal when killed.</summary>
+    public static (int ExitCode, int? Signal) DecodeWaitStatus(int status)
+    {
+        int sig = status & 0x7f;
+        if (sig == 0) return ((status >> 8) & 0xff, null);
+        return (128 + sig, sig);
+    }
+
+    public static string StrError(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+}
+
+internal static unsafe partial class Sys
+{
+    [DllImport(Libc)] public static extern int sigprocmask(int how, byte* set, byte* old);
+    [DllImport(Libc)] public static extern nint signal(int sig, nint handler);
+}

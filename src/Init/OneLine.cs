@@ -1,0 +1,12 @@
+using System.Text.Json;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Init;
+
+/// <summary>The shared JSON context, written on one line (handshake and probe output).</summary>
+internal static class OneLine
+{
+    private static readonly PlanJsonContext Context = new(new JsonSerializerOptions(PlanJsonContext.Default.Options) { WriteIndented = false });
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<FeatureProbe> FeatureProbe => Context.FeatureProbe;
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<LaunchResult> LaunchResult => Context.LaunchResult;
+}
