@@ -68,7 +68,15 @@ public static class ImageUsers
             // A whiteout in an upper layer hides the file below.
             if (File.Exists(Path.Combine(layers[i], Path.GetDirectoryName(relative)!, ".wh." + Path.GetFileName(relative)))) return [];
             if (!File.Exists(path)) continue;
-            return File.ReadLines(path).Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split(':')).ToList();
+            try
+            {
+                return File.ReadLines(path).Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split(':')).ToList();
+            }
+            catch (IOException)
+            {
+                // An overlay-form whiteout (a 0:0 character device) hides the file of the layers below.
+                return [];
+            }
         }
         return [];
     }
