@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
-using Containers.Core.Images;
 using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Infrastructure;
@@ -24,9 +23,7 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
     private static ContainerRuntime OpenRuntime()
     {
         var paths = ContainerPaths.FromEnvironment();
-        var containers = new ContainerStore(paths);
-        var images = ImageStore.Open(paths, new ImageStoreOptions { Users = new ContainerImageUsers(containers) });
-        return new ContainerRuntime(paths, new StoreImageSource(images));
+        return new ContainerRuntime(paths, new StoreImageSource(Commands.Image.ImageStoreAccess.Open()));
     }
 
     /// <summary>Resolves names (wildcards allowed when <paramref name="wildcards"/>), ids (or prefixes) and objects; writes ContainerNotFound for literals that match nothing.</summary>
