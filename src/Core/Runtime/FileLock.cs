@@ -14,7 +14,9 @@ public sealed class FileLock : IDisposable
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // open(2) directly: .NET's own FileShare emulation takes a shared flock that would collide with ours.
+        var handle = new SafeFileHandle(Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, path,
+            Native.FileSystemCalls.O_RDWR | Native.FileSystemCalls.O_CREAT, 0x1A4 /* 0644 */), ownsHandle: true);
         try
         {
             while (true)
