@@ -6,7 +6,7 @@ namespace Containers.Init;
 /// <summary>The shared JSON context, written on one line (handshake and probe output).</summary>
 internal static class OneLine
 {
-    private static readonly PlanJsonContext Context = new(new JsonSerializerOptions(PlanJsonContext.Default.Options) { WriteIndented = false });
+    private static readonly PlanJsonContext Context = new(new JsonSerializerOptions(PlanJsonContext.Default.Options) { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<FeatureProbe> FeatureProbe => Context.FeatureProbe;
     public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<LaunchResult> LaunchResult => Context.LaunchResult;
 }

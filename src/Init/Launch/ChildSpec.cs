@@ -92,4 +92,6 @@ internal enum ChildStep
     Sync = 1, UserIds, Stdio, Propagation, Rootfs, Mount, MountTarget, Device, PivotRoot, MaskedPath, ReadonlyPath,
     RootReadonly, Sysctl, Hostname, Rlimit, OomScoreAdj, Bounding, Groups, SetGid, SetUid, Capabilities, Ambient,
     NoNewPrivileges, Seccomp, Cwd, CommandNotFound, NotExecutable, Execve,
+    /// <summary>exec: joining a cgroup, joining a namespace, and (not a failure) the final pid.</summary>
+    Cgroup, Setns, Started,
 }

@@ -16,11 +16,7 @@ internal static unsafe class ContainerChild
 
     public static void Run(ChildSpec s)
     {
-        // Signals: dispositions the runtime ignored would survive execve; the mask too.
-        byte* set = stackalloc byte[128];
-        for (int i = 0; i < 128; i++) set[i] = 0;
-        sigprocmask(2 /* SIG_SETMASK */, set, null);
-        for (int sig = 1; sig < 65; sig++) if (sig != 9 && sig != 19) signal(sig, 0 /* SIG_DFL */);
+        ResetSignals();
 
         if (s.StdinFd >= 0 && dup2(s.StdinFd, 0) < 0) Fail(s, ChildStep.Stdio, 0);
         if (s.StdoutFd >= 0 && dup2(s.StdoutFd, 1) < 0) Fail(s, ChildStep.Stdio, 1);
@@ -74,11 +70,21 @@ internal static unsafe class ContainerChild
         if (s.RootReadonly && mount(null, s.Slash, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(s.Slash), null) != 0)
             Fail(s, ChildStep.RootReadonly, 0);
         if (s.Hostname != null && sethostname(s.Hostname, s.HostnameLength) != 0) Fail(s, ChildStep.Hostname, 0);
+
+        BecomeProcess(s);
+    }
+
+    /// <summary>
+    /// The last steps, shared with exec: seccomp (early when no_new_privs is off, as it then needs CAP_SYS_ADMIN),
+    /// bounding set, groups, gid, uid, capabilities, umask, cwd, command lookup, no_new_privs, seccomp, execve.
+    /// </summary>
+    public static void BecomeProcess(ChildSpec s)
+    {
+        ResetSignals();
+        byte* st = stackalloc byte[144];
         for (int i = 0; i < s.Rlimits.Length; i++)
             if (Prlimit(s.Rlimits[i].Resource, s.Rlimits[i].Soft, s.Rlimits[i].Hard) != 0) Fail(s, ChildStep.Rlimit, i);
         if (s.OomScoreAdj != null && !WriteAll(s.OomScoreAdjPath, s.OomScoreAdj, s.OomScoreAdjLength)) Fail(s, ChildStep.OomScoreAdj, 0);
-
-        // Without no_new_privs, seccomp needs CAP_SYS_ADMIN: install it while we still have it.
         if (!s.NoNewPrivileges && s.SeccompProgram != null) InstallSeccomp(s);
 
         // Identity and capabilities.
@@ -133,6 +139,15 @@ internal static unsafe class ContainerChild
         execve(path, s.Argv, s.Envp);
         int err = Errno;
         Fail(s, err is EACCES or ENOEXEC ? ChildStep.NotExecutable : ChildStep.Execve, 0, err);
+    }
+
+    /// <summary>Dispositions the runtime set to "ignore" (SIGPIPE) would survive execve, and so would the signal mask.</summary>
+    private static void ResetSignals()
+    {
+        byte* set = stackalloc byte[128];
+        for (int i = 0; i < 128; i++) set[i] = 0;
+        sigprocmask(2 /* SIG_SETMASK */, set, null);
+        for (int sig = 1; sig < 65; sig++) if (sig != 9 && sig != 19) signal(sig, 0 /* SIG_DFL */);
     }
 
     private static void InstallSeccomp(ChildSpec s)
@@ -293,7 +308,8 @@ internal static unsafe class ContainerChild
 
     private static void Fail(ChildSpec s, ChildStep step, int index) => Fail(s, step, index, Errno);
 
-    private static void Fail(ChildSpec s, ChildStep step, int index, int err)
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void Fail(ChildSpec s, ChildStep step, int index, int err)
     {
         int* report = stackalloc int[3];
         report[0] = (int)step;

@@ -101,6 +101,15 @@ internal static unsafe class Preparer
             s.Hostname = NativeString.Of(host);
             s.HostnameLength = Encoding.UTF8.GetByteCount(host);
         }
+        PrepareProcess(s, p, spec.Linux?.Seccomp);
+        return s;
+    }
+
+    /// <summary>The process part, shared by run and exec: rlimits, capabilities, user, cwd, seccomp, command candidates, argv, envp.</summary>
+    public static void PrepareProcess(ChildSpec s, RuntimeProcess p, LinuxSeccomp? seccompProfile)
+    {
+        if (p.Args.Count == 0) throw new PlanException("NoCommand", "the process has no args");
+        if (s.LastCap == 0) s.LastCap = ReadLastCap();
         s.Rlimits = (p.Rlimits ?? []).Select(r => new RlimitOp
         {
             Resource = RlimitNumber(r.Type),
@@ -134,7 +143,7 @@ internal static unsafe class Preparer
         if (p.User.Umask is uint mask) s.Umask = (int)mask;
         s.Cwd = NativeString.Of(p.Cwd is { Length: > 0 } cwd ? cwd : "/");
         s.NoNewPrivileges = p.NoNewPrivileges;
-        if (spec.Linux?.Seccomp is { } seccomp)
+        if (seccompProfile is { } seccomp)
         {
             List<SeccompFilter.Instruction> program;
             try { program = SeccompFilter.Compile(seccomp); }
@@ -156,7 +165,6 @@ internal static unsafe class Preparer
         s.Candidates = Pointers(candidates);
         s.Argv = NativeString.Array(p.Args);
         s.Envp = NativeString.Array(env);
-        return s;
     }
 
     private static void PrepareMounts(ChildSpec s, RuntimeSpec spec, string rootfs, bool userNamespace)

@@ -14,7 +14,9 @@ namespace Containers.Init.Launch;
 /// been exec'd, or <c>{"pid":0,...,"error":"...","errorId":"...","exitCode":127}</c> when the start failed.
 /// Init then points its stdin/stdout/stderr at /dev/null (the caller sees end-of-file) and, in its own
 /// session (setsid), streams the container's output into LogPath, waits for it, records the exit in
-/// the state file and exits 0. A failed start exits 125 after the handshake.</para>
+/// the state file and exits 0. A failed start prints its reason on stderr too (and into the log), records it in
+/// the state file (status stopped, error, exitCode) and exits with 127 (command not found), 126 (not executable)
+/// or 125 (any other start failure), as crun and podman do.</para>
 /// <para>Inherit mode: no handshake on stdout (it belongs to the container). The container shares the caller's
 /// fds 0-2 and session; Init ignores SIGINT/SIGQUIT (the terminal's signals reach the container) and exits with
 /// the container's exit code (126/127 for a command that cannot be run, 125 for other start failures).
@@ -26,6 +28,7 @@ internal static unsafe class Runner
 
     public static int Run(string planPath)
     {
+        CloseInheritedFds();
         LaunchPlan plan;
         RuntimeSpec spec;
         try
@@ -39,22 +42,61 @@ internal static unsafe class Runner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or Preparer.PlanException)
         {
+            WriteLine(2, $"pscontainers-init: {e.Message}");
             Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = e.Message, ErrorId = (e as Preparer.PlanException)?.ErrorId ?? "BadPlan", ExitCode = StartFailed });
             return StartFailed;
         }
         return new Monitor(plan, spec).Start();
     }
 
-    internal static void Handshake(LaunchResult result)
+    /// <summary>Writes the handshake line straight to fd 1: Console would keep a dup of the pipe open in the monitor
+    /// and the caller would never see end-of-file.</summary>
+    internal static void Handshake(LaunchResult result) => WriteLine(1, JsonSerializer.Serialize(result, OneLine.LaunchResult));
+
+    /// <summary>
+    /// Closes fds above 2 that the caller leaked to us (they lack FD_CLOEXEC; the runtime's own fds all have it),
+    /// so a monitor that outlives its caller holds none of the caller's pipes open.
+    /// </summary>
+    private static void CloseInheritedFds()
     {
-        Console.Out.WriteLine(JsonSerializer.Serialize(result, OneLine.LaunchResult));
-        Console.Out.Flush();
+        var fds = new List<int>();
+        try
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2) fds.Add(fd);
+        }
+        catch (IOException) { return; }
+        foreach (int fd in fds)
+        {
+            int flags = fcntl(fd, 1 /* F_GETFD */, 0);
+            if (flags >= 0 && (flags & 1 /* FD_CLOEXEC */) == 0) close(fd);
+        }
     }
 
-    private sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
+    internal static void WriteLine(int fd, string text)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text + "\n");
+        fixed (byte* b = bytes)
+        {
+            nint done = 0;
+            while (done < bytes.Length)
+            {
+                nint n = write(fd, b + done, bytes.Length - done);
+                if (n < 0 && Errno == EINTR) continue;
+                if (n <= 0) break;
+                done += n;
+            }
+        }
+    }
+
+    internal sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
     {
         private readonly bool _inherit = plan.Stdio == StdioMode.Inherit;
-        private readonly ContainerRuntimeState _state = new() { ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created };
+        private readonly ContainerRuntimeState _state = new()
+        {
+            ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created,
+            BundleDir = plan.BundleDir, CgroupProcsFiles = plan.CgroupProcsFiles,
+        };
 
         public int Start()
         {
@@ -149,9 +191,9 @@ internal static unsafe class Runner
                 int status;
                 kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && Errno == EINTR) { }
-                if (setupError is not null) return Failed(setupError, setupId!, StartFailed);
-                var (message, id, code) = Describe((ChildStep)report[0], report[1], report[2]);
-                return Failed(message, id, code);
+                if (setupError is not null) return Failed(setupError, setupId!, StartFailed, log);
+                var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2]);
+                return Failed(message, id, code, log);
             }
 
             // The command is running.
@@ -180,16 +222,23 @@ internal static unsafe class Runner
             return _inherit ? exit : 0;
         }
 
-        private int Failed(string message, string errorId, int exitCode)
+        private int Failed(string message, string errorId, int exitCode, FileStream? log = null)
         {
+            int code = exitCode is 126 or 127 ? exitCode : StartFailed;
             _state.Status = ContainerStatus.Stopped;
             _state.Error = message;
-            _state.ExitCode = exitCode;
+            _state.ExitCode = code;
             _state.FinishedAt = DateTimeOffset.UtcNow;
             try { StateFile.Write(plan.StateDir, _state); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            if (_inherit) Console.Error.WriteLine($"pscontainers-init: {message}");
-            else Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = message, ErrorId = errorId, ExitCode = exitCode });
-            return _inherit ? exitCode : StartFailed;
+            if (log is not null)
+            {
+                // The reason also lands in the container's log, as its runtime's stderr would.
+                byte[] line = System.Text.Encoding.UTF8.GetBytes(new ContainerLogLine(DateTimeOffset.UtcNow, LogStream.Stderr, false, "pscontainers-init: " + message) + "\n");
+                try { log.Write(line); log.Flush(); } catch (IOException) { }
+            }
+            WriteLine(2, $"pscontainers-init: {message}");
+            if (!_inherit) Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = message, ErrorId = errorId, ExitCode = code });
+            return code;
         }
 
         /// <summary>Point fds 0-2 at /dev/null: the caller reading the handshake sees end-of-file.</summary>
@@ -222,7 +271,7 @@ internal static unsafe class Runner
             return -1;
         }
 
-        private (string Message, string ErrorId, int ExitCode) Describe(ChildStep step, int errno, int index)
+        internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index)
         {
             string err = StrError(errno);
             var p = spec.Process!;

@@ -99,7 +99,7 @@ internal static unsafe partial class Sys
     [DllImport(Libc)] public static extern uint geteuid();
     [DllImport(Libc)] public static extern int umask(int mask);
     [DllImport(Libc)] public static extern int execve(byte* path, byte** argv, byte** envp);
-    [DllImport(Libc)] public static extern void _exit(int status);
+    [DllImport(Libc), System.Diagnostics.CodeAnalysis.DoesNotReturn] public static extern void _exit(int status);
     [DllImport(Libc)] public static extern int kill(int pid, int sig);
     [DllImport(Libc)] public static extern int waitpid(int pid, int* status, int options);
     [DllImport(Libc)] public static extern int poll(PollFd* fds, ulong nfds, int timeout);

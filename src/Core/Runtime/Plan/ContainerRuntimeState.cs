@@ -34,6 +34,10 @@ public sealed class ContainerRuntimeState
     public string? BootId { get; set; }
     /// <summary>Why the start failed (null on success).</summary>
     public string? Error { get; set; }
+    /// <summary>The bundle the container runs (exec reads its seccomp profile there).</summary>
+    public string? BundleDir { get; set; }
+    /// <summary>The cgroup.procs files the container's pid was written to (exec puts its process there too).</summary>
+    public List<string>? CgroupProcsFiles { get; set; }
 }
 
 /// <summary>Lifecycle status as recorded by Init.</summary>

@@ -1,0 +1,364 @@
+# The NativeAOT launcher (pscontainers-init) against the real kernel: a busybox rootfs from Debian's
+# busybox-static, a bundle and a launch plan written here, run as root and as a throw-away
+# unprivileged user, compared with crun (or runc) running the same bundle.
+BeforeDiscovery {
+    $script:isRoot = (id -u) -eq '0'
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:init = [System.IO.Path]::GetFullPath((Join-Path (Split-Path (Get-TestModulePath)) 'pscontainers-init'))
+    $script:root = New-TestRoot -Name init
+    # World-traversable so the unprivileged user reaches its own subtree.
+    & chmod 755 $root
+    $script:layer = Join-Path $root 'layer'
+    New-Item -ItemType Directory -Path "$layer/bin", "$layer/etc", "$layer/root", "$layer/tmp" -Force | Out-Null
+    Copy-Item /bin/busybox "$layer/bin/busybox"
+    foreach ($applet in (& /bin/busybox --list)) {
+        if ($applet -ne 'busybox') { New-Item -ItemType SymbolicLink -Path "$layer/bin/$applet" -Target busybox | Out-Null }
+    }
+    Set-Content "$layer/etc/passwd" "root:x:0:0:root:/root:/bin/sh`nnobody:x:65534:65534:nobody:/:/bin/false"
+    Set-Content "$layer/etc/group" "root:x:0:`nnogroup:x:65534:"
+    Set-Content "$layer/etc/notexec" 'not a program'
+    & chmod -R a+rX $layer
+
+    $script:podmanCaps = @('CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE',
+        'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT')
+
+    function New-Spec {
+        # A config.json as Core writes it: runtime-spec defaults, the given command, optionally rootless.
+        param([string[]] $Command, [string] $RootPath = 'rootfs', [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace)
+        $namespaces = @(@{ type = 'pid' }, @{ type = 'network' }, @{ type = 'ipc' }, @{ type = 'uts' }, @{ type = 'mount' }, @{ type = 'cgroup' })
+        $pts = @('nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620')
+        if (-not $UserNamespace) { $pts += 'gid=5' }
+        $linux = [ordered]@{
+            namespaces    = $namespaces
+            maskedPaths   = @('/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware')
+            readonlyPaths = @('/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger')
+            seccomp       = @{
+                defaultAction = 'SCMP_ACT_ALLOW'; architectures = @('SCMP_ARCH_X86_64')
+                syscalls = @(@{ names = @('mount', 'umount2', 'unshare', 'setns', 'pivot_root', 'keyctl', 'bpf'); action = 'SCMP_ACT_ERRNO'; errnoRet = 1 })
+            }
+        }
+        if ($UserNamespace) {
+            $linux.namespaces += @{ type = 'user' }
+            $linux.uidMappings = @(@{ containerID = 0; hostID = $HostUid; size = 1 })
+            $linux.gidMappings = @(@{ containerID = 0; hostID = $HostGid; size = 1 })
+        }
+        [ordered]@{
+            ociVersion = '1.0.2'
+            process    = [ordered]@{
+                terminal = $false; user = @{ uid = 0; gid = 0 }; args = $Command
+                env = @('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'); cwd = '/'
+                capabilities = [ordered]@{ bounding = $podmanCaps; effective = $podmanCaps; permitted = $podmanCaps }
+                rlimits = @(@{ type = 'RLIMIT_NOFILE'; hard = 1024; soft = 1024 })
+                noNewPrivileges = $true
+            }
+            root       = @{ path = $RootPath; readonly = $false }
+            hostname   = 'initbox'
+            mounts     = @(
+                @{ destination = '/proc'; type = 'proc'; source = 'proc'; options = @('nosuid', 'noexec', 'nodev') }
+                @{ destination = '/dev'; type = 'tmpfs'; source = 'tmpfs'; options = @('nosuid', 'strictatime', 'mode=755', 'size=65536k') }
+                @{ destination = '/dev/pts'; type = 'devpts'; source = 'devpts'; options = $pts }
+                @{ destination = '/dev/shm'; type = 'tmpfs'; source = 'shm'; options = @('nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k') }
+                @{ destination = '/dev/mqueue'; type = 'mqueue'; source = 'mqueue'; options = @('nosuid', 'noexec', 'nodev') }
+                @{ destination = '/sys'; type = 'sysfs'; source = 'sysfs'; options = @('nosuid', 'noexec', 'nodev', 'ro') }
+            )
+            linux      = $linux
+        }
+    }
+
+    function New-Container {
+        # A bundle + launch plan under a fresh directory (owned by -Owner when given). Returns its paths.
+        param([string[]] $Command, [string] $Owner, [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace)
+        $dir = Join-Path $root ('c-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        foreach ($d in 'bundle/rootfs', 'upper', 'work', 'state') { New-Item -ItemType Directory -Path (Join-Path $dir $d) -Force | Out-Null }
+        New-Spec -Command $Command -HostUid $HostUid -HostGid $HostGid -UserNamespace:$UserNamespace | ConvertTo-Json -Depth 10 | Set-Content "$dir/bundle/config.json"
+        $plan = [ordered]@{
+            containerId = (Split-Path $dir -Leaf); bundleDir = "$dir/bundle"; stateDir = "$dir/state"; logPath = "$dir/container.log"
+            rootfs = @{ lowerDirs = @($layer); upperDir = "$dir/upper"; workDir = "$dir/work" }
+            stdio = 'log'
+        }
+        $plan | ConvertTo-Json -Depth 5 | Set-Content "$dir/plan.json"
+        if ($Owner) { & chown -R "${Owner}:${Owner}" $dir }
+        [pscustomobject]@{ Dir = $dir; Plan = "$dir/plan.json"; Bundle = "$dir/bundle"; State = "$dir/state/state.json"; Log = "$dir/container.log" }
+    }
+
+    function Start-Init {
+        # Starts the monitor like Start-Container does and reads the one-line handshake.
+        param([Parameter(Mandatory)] $Container, [string] $AsUser)
+        $psi = [System.Diagnostics.ProcessStartInfo]::new()
+        if ($AsUser) {
+            $psi.FileName = '/usr/bin/setpriv'
+            foreach ($a in '--reuid', $AsUser, '--regid', $AsUser, '--clear-groups', '--reset-env', '--', $init, 'run', '--plan', $Container.Plan) { $psi.ArgumentList.Add($a) }
+        }
+        else {
+            $psi.FileName = $init
+            foreach ($a in 'run', '--plan', $Container.Plan) { $psi.ArgumentList.Add($a) }
+        }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.UseShellExecute = $false
+        $psi.WorkingDirectory = '/'
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $line = $p.StandardOutput.ReadLineAsync()
+        if (-not $line.Wait(20000)) { throw 'no handshake from pscontainers-init within 20 s' }
+        $stderr = $p.StandardError.ReadToEndAsync()
+        if (-not $line.Result) { [void]$stderr.Wait(5000); throw "pscontainers-init gave no handshake: $($stderr.Result)" }
+        $result = $line.Result | ConvertFrom-Json
+        $eof = $p.StandardOutput.ReadToEndAsync()
+        [pscustomobject]@{ Handshake = $result; Process = $p; Stderr = $stderr; StdoutEof = $eof }
+    }
+
+    function Wait-Stopped {
+        param([Parameter(Mandatory)] $Container, [int] $TimeoutSeconds = 30)
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            if (Test-Path $Container.State) {
+                $s = Get-Content $Container.State -Raw | ConvertFrom-Json
+                if ($s.status -eq 'stopped') { return $s }
+            }
+            Start-Sleep -Milliseconds 50
+        }
+        throw "container in $($Container.Dir) did not stop within $TimeoutSeconds s"
+    }
+
+    function Get-LogText {
+        # The log's records (CRI format) as "stream text" lines, F and P records joined.
+        param([Parameter(Mandatory)] $Container, [string] $Stream = 'stdout')
+        $text = [System.Text.StringBuilder]::new()
+        foreach ($line in Get-Content $Container.Log) {
+            if ($line -notmatch '^(\S+) (stdout|stderr) ([FP]) ?(.*)$') { throw "bad log line: $line" }
+            [void][DateTimeOffset]::Parse($Matches[1])
+            if ($Matches[2] -ne $Stream) { continue }
+            [void]$text.Append($Matches[4])
+            if ($Matches[3] -eq 'F') { [void]$text.Append("`n") }
+        }
+        $text.ToString().TrimEnd("`n") -split "`n"
+    }
+
+    function Invoke-PeerRuntime {
+        # Runs the same command with crun (or runc when crun cannot run here) on a bundle over the same layer.
+        param([string[]] $Command)
+        $dir = Join-Path $root ('peer-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        # The peer gets a private copy of the layer as its rootfs (it writes nothing we compare).
+        New-Spec -Command $Command -RootPath $layer | ConvertTo-Json -Depth 10 | Set-Content "$dir/config.json"
+        $id = 'pscinit-' + (Split-Path $dir -Leaf)
+        $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
+        $masked = (Test-Path $unified) -and ((Get-Content $unified -Raw) -match '\S')
+        if ($masked) {
+            # crun 1.8 refuses a v1 hybrid host whose cgroup2 mount has a controller: hide it in a private mount namespace.
+            $out = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified && cd '$dir' && exec crun run $id" 2>&1
+        }
+        else { $out = & crun --root "$dir/run" run --bundle $dir $id 2>&1 }
+        $code = $LASTEXITCODE
+        if ($code -ne 0 -and ($out -join "`n") -match 'cgroup') {
+            $out = & runc --root "$dir/run" run --bundle $dir $id 2>&1
+            $code = $LASTEXITCODE
+        }
+        [pscustomobject]@{ Output = @($out | ForEach-Object { "$_" }); ExitCode = $code }
+    }
+
+    $script:probe = @'
+echo "pid=$$"
+hostname
+grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status
+echo "keys=$(cat /proc/keys | wc -c)"
+echo "timer_list=$(cat /proc/timer_list 2>/dev/null | wc -c)"
+echo "firmware=$(ls /sys/firmware | wc -l)"
+if echo x > /proc/sys/kernel/hostname 2>/dev/null; then echo procsys=rw; else echo procsys=ro; fi
+if mount -t tmpfs none /tmp 2>/dev/null; then echo mount=allowed; else echo mount=denied; fi
+echo "nofile=$(ulimit -n)"
+echo "devnull=$(ls -l /dev/null | cut -c1)"
+'@
+
+    $script:started = [System.Collections.Generic.List[int]]::new()
+}
+
+AfterAll {
+    foreach ($cpid in $started) { if ($cpid -gt 0 -and (Test-Path "/proc/$cpid")) { & kill -9 $cpid 2>$null } }
+    if ($root) {
+        Start-Sleep -Milliseconds 200
+        $left = Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $root*" }
+        foreach ($m in $left) { & umount -l (($m -split ' ')[4]) 2>$null }
+    }
+    Remove-TestRoot $root
+}
+
+Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
+    BeforeAll {
+        $script:c = New-Container -Command @('/bin/sh', '-c', ($probe + "`nseq 1 3000`necho to-stderr >&2`nexit 7"))
+        $script:run = Start-Init $c
+        $started.Add($run.Handshake.pid)
+        $script:state = Wait-Stopped $c
+        $script:out = Get-LogText $c
+        $script:peer = Invoke-PeerRuntime -Command @('/bin/sh', '-c', $probe)
+    }
+
+    It 'reports the container pid in the handshake, then closes stdout' {
+        $run.Handshake.error | Should -BeNullOrEmpty
+        $run.Handshake.pid | Should -BeGreaterThan 0
+        $run.Handshake.monitorPid | Should -Be $run.Process.Id
+        $run.StdoutEof.Wait(10000) | Should -BeTrue
+        $run.StdoutEof.Result | Should -BeNullOrEmpty
+    }
+
+    It 'runs the command as PID 1 with the planned hostname' {
+        $out | Should -Contain 'pid=1'
+        $out | Should -Contain 'initbox'
+    }
+
+    It 'gives the capabilities, seccomp mode and no_new_privs that crun gives the same bundle' {
+        $peer.ExitCode | Should -Be 0 -Because ($peer.Output -join "`n")
+        $lines = $out | Where-Object { $_ -match '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' }
+        $lines | Should -HaveCount 4
+        $lines | Should -Be ($peer.Output | Where-Object { $_ -match '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' })
+        $out | Should -Contain "CapEff:`t00000000800405fb"
+        $out | Should -Contain "Seccomp:`t2"
+        $out | Should -Contain "NoNewPrivs:`t1"
+    }
+
+    It 'masks, write-protects and filters like crun' {
+        foreach ($key in 'keys=', 'timer_list=', 'firmware=', 'procsys=', 'mount=', 'nofile=', 'devnull=') {
+            ($out | Where-Object { $_.StartsWith($key) }) | Should -Be ($peer.Output | Where-Object { $_.StartsWith($key) }) -Because $key
+        }
+        $out | Should -Contain 'keys=0'
+        $out | Should -Contain 'procsys=ro'
+        $out | Should -Contain 'mount=denied'
+        $out | Should -Contain 'nofile=1024'
+        $out | Should -Contain 'devnull=c'
+    }
+
+    It 'writes every line to the log before recording the exit' {
+        $numbers = $out | Where-Object { $_ -match '^\d+$' }
+        $numbers | Should -HaveCount 3000
+        $numbers[0] | Should -Be '1'
+        $numbers[-1] | Should -Be '3000'
+        Get-LogText $c -Stream stderr | Should -Contain 'to-stderr'
+    }
+
+    It 'records the exit in the state file' {
+        $state.status | Should -Be 'stopped'
+        $state.exitCode | Should -Be 7
+        $state.signal | Should -BeNullOrEmpty
+        $state.pid | Should -Be $run.Handshake.pid
+        $state.monitorPid | Should -Be $run.Process.Id
+        $state.bootId | Should -Be (Get-Content /proc/sys/kernel/random/boot_id)
+        ([DateTimeOffset]$state.finishedAt) | Should -BeGreaterOrEqual ([DateTimeOffset]$state.startedAt)
+        $run.Process.WaitForExit(10000) | Should -BeTrue
+        $run.Process.ExitCode | Should -Be 0
+    }
+
+    It 'leaves no mount behind on the host' {
+        Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $($c.Dir)*" } | Should -BeNullOrEmpty
+    }
+
+    It 'reports a signal death as 128+signal' {
+        # PID 1 of a pid namespace only takes SIGKILL from outside it.
+        $k = New-Container -Command @('/bin/sleep', '60')
+        $r = Start-Init $k
+        $started.Add($r.Handshake.pid)
+        & kill -9 $r.Handshake.pid
+        $s = Wait-Stopped $k
+        $s.exitCode | Should -Be 137
+        $s.signal | Should -Be 9
+    }
+
+    It 'fails a missing command with 127 (as podman) and the message crun prints' {
+        $m = New-Container -Command @('no-such-command', 'x')
+        $r = Start-Init $m
+        $r.Handshake.pid | Should -Be 0
+        $r.Handshake.errorId | Should -Be 'CommandNotFound'
+        $r.Handshake.error | Should -Match 'no-such-command'
+        $r.Handshake.exitCode | Should -Be 127
+        $r.Process.WaitForExit(10000) | Should -BeTrue
+        $r.Process.ExitCode | Should -Be 127
+        $r.Stderr.Result | Should -Match 'no-such-command.*not found'
+        $s = Get-Content $m.State -Raw | ConvertFrom-Json
+        $s.status | Should -Be 'stopped'
+        $s.exitCode | Should -Be 127
+        $s.error | Should -Match 'no-such-command'
+        # crun 1.8 prints the same sentence (and exits 1; podman maps it to 127).
+        $peerRun = Invoke-PeerRuntime -Command @('no-such-command', 'x')
+        $peerRun.ExitCode | Should -Not -Be 0
+        $peerRun.Output | Should -Contain $r.Handshake.error
+        Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $($m.Dir)*" } | Should -BeNullOrEmpty
+    }
+
+    It 'fails a file that is not executable with 126' {
+        $m = New-Container -Command @('/etc/notexec')
+        $r = Start-Init $m
+        $r.Handshake.errorId | Should -Be 'CommandNotExecutable'
+        $r.Handshake.exitCode | Should -Be 126
+    }
+
+    It 'leaves the container visible when the monitor is killed' {
+        $k = New-Container -Command @('/bin/sleep', '60')
+        $r = Start-Init $k
+        $cpid = [int]$r.Handshake.pid
+        $started.Add($cpid)
+        & kill -9 $r.Handshake.monitorPid
+        $r.Process.WaitForExit(10000) | Should -BeTrue
+        $s = Get-Content $k.State -Raw | ConvertFrom-Json
+        $s.status | Should -Be 'running'
+        $s.pid | Should -Be $cpid
+        Test-Path "/proc/$cpid" | Should -BeTrue
+        $stat = (Get-Content "/proc/$cpid/stat" -Raw)
+        $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+        [uint64]$fields[19] | Should -Be ([uint64]$s.pidStartTime)
+        & kill -9 $cpid
+    }
+}
+
+Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) {
+    BeforeAll {
+        $script:user = 'pscinit' + (Get-Random -Maximum 99999)
+        & useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group $user
+        if ($LASTEXITCODE -ne 0) { throw "useradd $user failed" }
+        $script:uid = [uint32](& id -u $user)
+        $script:gid = [uint32](& id -g $user)
+        $script:c = New-Container -Owner $user -UserNamespace -HostUid $uid -HostGid $gid -Command @('/bin/sh', '-c', ($probe + "`ncat /proc/self/uid_map`nid -u`ntouch /new-file && echo upper=ok`nexit 3"))
+        $script:run = Start-Init $c -AsUser $user
+        $started.Add($run.Handshake.pid)
+        $script:state = Wait-Stopped $c
+        $script:out = Get-LogText $c
+    }
+    AfterAll {
+        if ($user) { & userdel $user 2>$null }
+    }
+
+    It 'starts without privileges through a user namespace' {
+        $run.Handshake.error | Should -BeNullOrEmpty
+        $run.Handshake.pid | Should -BeGreaterThan 0
+        $state.exitCode | Should -Be 3
+        $state.status | Should -Be 'stopped'
+    }
+
+    It 'maps container root to the user with a single-id map' {
+        $map = @($out | Where-Object { $_ -match '^\s*0\s+\d+\s+1$' })
+        $map | Should -HaveCount 1
+        $map[0].Trim() -split '\s+' | Should -Be @('0', "$uid", '1')
+        $out | Should -Contain '0'
+        $out | Should -Contain 'upper=ok'
+        # The write landed in the upper dir, owned by the user on the host.
+        (Get-Item (Join-Path $c.Dir 'upper/new-file')).UnixFileMode | Should -Not -BeNullOrEmpty
+        (& stat -c %u (Join-Path $c.Dir 'upper/new-file')) | Should -Be "$uid"
+    }
+
+    It 'runs PID 1 with the same capabilities, seccomp and masks as root does' {
+        $out | Should -Contain 'pid=1'
+        $out | Should -Contain 'initbox'
+        $out | Should -Contain "CapEff:`t00000000800405fb"
+        $out | Should -Contain "Seccomp:`t2"
+        $out | Should -Contain "NoNewPrivs:`t1"
+        $out | Should -Contain 'keys=0'
+        $out | Should -Contain 'procsys=ro'
+        $out | Should -Contain 'mount=denied'
+        $out | Should -Contain 'devnull=c'
+    }
+
+    It 'leaves no mount behind' {
+        Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $($c.Dir)*" } | Should -BeNullOrEmpty
+    }
+}
