@@ -26,6 +26,7 @@
         'Get-ContainerStatistic'
         'Get-ContainerProcess'
         'Invoke-ContainerImage'
+        'Invoke-ContainerCommand'
         'Get-ContainerImage'
         'Remove-ContainerImage'
         'Add-ContainerImageTag'

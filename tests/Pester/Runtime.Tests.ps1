@@ -188,6 +188,50 @@ Describe 'Lifecycle' {
     }
 }
 
+Describe 'Invoke-ContainerCommand' {
+    BeforeAll {
+        $script:exec = New-Container -Image busybox -Name exectarget -Hostname exechost -Command sleep, 300 | Start-Container -PassThru
+    }
+    AfterAll { Remove-Container exectarget -Force -Confirm:$false -ErrorAction SilentlyContinue }
+
+    It 'runs in the container''s namespaces: same pid namespace, hostname, root and network' {
+        $inside = Invoke-ContainerCommand exectarget sh '-c' 'hostname; cat /proc/1/cmdline | tr "\0" " "; echo; readlink /proc/self/ns/pid; readlink /proc/self/ns/net; readlink /proc/self/ns/mnt'
+        $LASTEXITCODE | Should -Be 0
+        $inside[0] | Should -Be 'exechost'
+        $inside[1].Trim() | Should -Be 'sleep 300'
+        $inside[2] | Should -Be (Get-Item "/proc/$($exec.Pid)/ns/pid").Target
+        $inside[3] | Should -Be (Get-Item "/proc/$($exec.Pid)/ns/net").Target
+        $inside[4] | Should -Be (Get-Item "/proc/$($exec.Pid)/ns/mnt").Target
+    }
+
+    It 'has the same capabilities and seccomp mode as the container''s init' {
+        $status = Invoke-ContainerCommand exectarget cat /proc/self/status
+        ($status | Where-Object { $_ -like 'CapEff:*' }) -replace '\s+', ' ' | Should -Be 'CapEff: 00000000800405fb'
+        ($status | Where-Object { $_ -like 'Seccomp:*' }) -replace '\s+', ' ' | Should -Be 'Seccomp: 2'
+    }
+
+    It 'returns exit codes, stderr to the error stream, and 127 for a missing command' {
+        $err = $null
+        $out = Invoke-ContainerCommand exectarget sh '-c' 'echo out; echo bad >&2; exit 5' -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -Be 'out'
+        $LASTEXITCODE | Should -Be 5
+        $err.Exception.Message | Should -Contain 'bad'
+        Invoke-ContainerCommand exectarget /no/such/cmd -ErrorAction SilentlyContinue | Out-Null
+        $LASTEXITCODE | Should -Be 127
+    }
+
+    It 'runs as another user with extra environment' {
+        Invoke-ContainerCommand exectarget -User nobody -Environment @{ X = 'y' } -WorkingDirectory /tmp sh '-c' 'id -u; echo $X; pwd' |
+            Should -Be @('65534', 'y', '/tmp')
+    }
+
+    It 'refuses a container that is not running' {
+        $c = New-Container -Image busybox -Command true
+        { Invoke-ContainerCommand $c.Name true -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerNotRunning*'
+        Remove-Container $c.Name
+    }
+}
+
 Describe 'Limits' -Skip:(-not $isRoot) {
     It 'stops a fork bomb at the pids limit' {
         # sh plus its background sleeps may be at most 16 tasks: the 16th fork fails and the shell gives up.

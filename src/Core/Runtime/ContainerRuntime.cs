@@ -368,6 +368,90 @@ public sealed class ContainerRuntime
         Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
     }
 
+    // ---- exec ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Runs a process inside a running container through <c>pscontainers-init exec</c>, which joins the
+    /// container's cgroup and namespaces and applies its capabilities, no_new_privs and seccomp profile.
+    /// Output lines go to the callbacks as they come; returns the exit code (127 command not found).
+    /// </summary>
+    public async Task<int> ExecAsync(string nameOrId, ExecOptions options, Action<string>? stdout, Action<string>? stderr, CancellationToken ct)
+    {
+        var r = Store.Get(nameOrId);
+        var c = Inspect(r);
+        if (c.State != ContainerState.Running)
+            throw new ContainersException("ContainerNotRunning", ErrorKind.InvalidState, $"Container {c} is {c.State.ToString().ToLowerInvariant()}, not running.", c.Name);
+        if (options.Command.Count == 0 || options.Command[0].Length == 0)
+            throw new ContainersException("NoCommand", ErrorKind.InvalidArgument, "Give the command to run.", c.Name);
+        if (!File.Exists(InitPath))
+            throw new ContainersException("InitNotFound", ErrorKind.ResourceUnavailable, $"The container monitor '{InitPath}' is missing.", InitPath);
+        var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(Store.BundleDir(r.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec)
+            ?? throw new ContainersException("BundleMissing", ErrorKind.InvalidData, $"The bundle of {c} is unreadable.", c.Name);
+        var p = spec.Process ?? new RuntimeProcess();
+        p.Args = [.. options.Command];
+        p.Terminal = false;
+        var env = (p.Env ?? []).ToList();
+        foreach (var (key, value) in options.Env)
+        {
+            env.RemoveAll(e => e.StartsWith(key + "=", StringComparison.Ordinal));
+            if (value is not null) env.Add(key + "=" + value);
+        }
+        p.Env = env;
+        if (options.WorkingDir is { } wd)
+        {
+            if (!wd.StartsWith('/'))
+                throw new ContainersException("InvalidWorkingDirectory", ErrorKind.InvalidArgument, $"The working directory '{wd}' is not absolute.", wd);
+            p.Cwd = wd;
+        }
+        if (options.User is { } userSpec)
+        {
+            var u = ImageUsers.Resolve(userSpec, [.. r.LayerDirectories, Store.UpperDir(r.Id)]);
+            p.User = new RuntimeUser { Uid = u.Uid, Gid = u.Gid, AdditionalGids = u.AdditionalGids.Count > 0 ? [.. u.AdditionalGids] : null };
+            var caps = p.Capabilities?.Bounding ?? [];
+            p.Capabilities = new LinuxCapabilities { Bounding = caps, Effective = u.Uid == 0 ? [.. caps] : [], Permitted = u.Uid == 0 ? [.. caps] : [] };
+        }
+        string processFile = Path.Combine(Store.Dir(r.Id), "exec-" + Guid.NewGuid().ToString("N")[..12] + ".json");
+        ContainerStore.AtomicWrite(processFile, JsonSerializer.SerializeToUtf8Bytes(p, PlanJsonContext.Default.RuntimeProcess));
+        try
+        {
+            var psi = new ProcessStartInfo(InitPath)
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = !options.Inherit,
+                RedirectStandardOutput = !options.Inherit,
+                RedirectStandardError = !options.Inherit,
+            };
+            foreach (string a in (string[])["exec", "--state-dir", Store.Dir(r.Id), "--process", processFile]) psi.ArgumentList.Add(a);
+            using var process = Process.Start(psi) ?? throw new ContainersException("InitFailed", ErrorKind.ResourceUnavailable, "Could not start the exec helper.", c.Name);
+            Log.Debug("Exec in {Name}: {Command} (helper pid {Pid})", r.Name, string.Join(' ', options.Command), process.Id);
+            if (!options.Inherit)
+            {
+                process.StandardInput.Close();
+                process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout?.Invoke(e.Data); };
+                process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr?.Invoke(e.Data); };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+            }
+            try
+            {
+                await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: Init forwards SIGTERM to the process.
+                Native.Processes.Kill(process.Id, Native.Processes.SIGTERM);
+                if (!process.WaitForExit(5000)) process.Kill();
+                throw;
+            }
+            process.WaitForExit(); // drains the redirected streams
+            return process.ExitCode;
+        }
+        finally
+        {
+            File.Delete(processFile);
+        }
+    }
+
     // ---- stats / processes / logs -------------------------------------------------------------
 
     public async Task<ContainerStatistic> StatisticAsync(string nameOrId, CancellationToken ct)
@@ -428,4 +512,17 @@ public sealed class ContainerRuntime
             await Task.Delay(50, ct).ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>What Invoke-ContainerCommand runs inside a running container.</summary>
+public sealed class ExecOptions
+{
+    public IReadOnlyList<string> Command { get; set; } = [];
+    /// <summary>Added to (or replacing in) the container's environment.</summary>
+    public IDictionary<string, string?> Env { get; set; } = new Dictionary<string, string?>();
+    public string? WorkingDir { get; set; }
+    /// <summary>User inside the container (resolved against the image); the container's user when null.</summary>
+    public string? User { get; set; }
+    /// <summary>Connects the process to this session's terminal (stdio inherited) instead of capturing its output.</summary>
+    public bool Inherit { get; set; }
 }
