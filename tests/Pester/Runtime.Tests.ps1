@@ -298,3 +298,99 @@ Describe 'Bad input leaves nothing behind' {
         Get-Container 'no-such-*' | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Rootless (an unprivileged user created by the test)' -Skip:(-not $isRoot) {
+    BeforeAll {
+        # pwsh lives under /root (mode 0700) here: the test user runs a copy, cached per version like the image fixtures.
+        $script:pwshCache = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-pwsh-$($PSVersionTable.PSVersion)"
+        if (-not (Test-Path (Join-Path $pwshCache 'pwsh.dll'))) {
+            $tmp = "$pwshCache.tmp-$PID"
+            Copy-Item $PSHOME $tmp -Recurse
+            try { [System.IO.Directory]::Move($tmp, $pwshCache) } catch [System.IO.IOException] { Remove-Item $tmp -Recurse -Force }
+        }
+        $script:users = [System.Collections.Generic.List[string]]::new()
+
+        function script:New-TestUser([switch] $NoSubordinateIds) {
+            $name = 'psrt' + (Get-Random -Maximum 999999)
+            $home_ = Join-Path ([System.IO.Path]::GetTempPath()) "$name-home"
+            & useradd --create-home --home-dir $home_ --shell /bin/sh --user-group $name
+            if ($LASTEXITCODE) { throw "useradd $name failed" }
+            $users.Add($name)
+            if ($NoSubordinateIds) {
+                foreach ($f in '/etc/subuid', '/etc/subgid') {
+                    $kept = @(Get-Content $f | Where-Object { $_ -notlike "${name}:*" })
+                    Set-Content $f $kept
+                }
+            }
+            [pscustomobject]@{ Name = $name; Home = $home_; Uid = [uint32](& id -u $name) }
+        }
+
+        function script:Invoke-AsUser($User, [string] $Script) {
+            # Runs a script in a fresh pwsh as the user, with the module and a store in the user's home; returns its JSON output.
+            $file = Join-Path $User.Home 'test.ps1'
+            @"
+`$ErrorActionPreference = 'Stop'
+`$root = Join-Path `$HOME 'pscontainers'
+foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force (Join-Path `$root `$d) | Out-Null }
+`$env:PSCONTAINERS_DATA_DIR = "`$root/data"; `$env:PSCONTAINERS_STATE_DIR = "`$root/state"
+`$env:PSCONTAINERS_CONFIG_DIR = "`$root/config"; `$env:PSCONTAINERS_LOG_DIR = "`$root/logs"
+Import-Module '$(Get-TestModulePath)'
+Import-Module '$(Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1')'
+`$null = Import-BusyboxImage
+$Script
+"@ | Set-Content $file
+            & chown -R "$($User.Name):$($User.Name)" $User.Home
+            $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env "HOME=$($User.Home)" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$($User.Home)" `
+                /usr/bin/dotnet (Join-Path $pwshCache 'pwsh.dll') -NoProfile -NonInteractive -File $file 2>&1
+            if ($LASTEXITCODE) { throw "the script failed as $($User.Name): $out" }
+            ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
+        }
+    }
+    AfterAll {
+        foreach ($u in $users) {
+            # A killed container is reaped late by this host's init; userdel refuses while the user has processes.
+            $null = Wait-Until { -not (& pgrep -u $u) } 30
+            & userdel --remove $u 2>$null
+            Remove-Item (Join-Path ([System.IO.Path]::GetTempPath()) "$u-home") -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'maps root to the user and subordinate ids through newuidmap, warns that v1 limits do not apply, and removes everything' {
+        $u = New-TestUser
+        $r = Invoke-AsUser $u @'
+$w = $null
+$out = Invoke-ContainerImage busybox -Name rl -Memory 64MB -Command sh,-c,'id -u; cat /proc/self/uid_map; mkdir -p /home/x && chown 1000 /home/x && echo wrote' -WarningVariable w 3>$null
+$code = $LASTEXITCODE
+$c = New-Container -Image busybox -Command sleep,300 | Start-Container -PassThru
+$execUid = Invoke-ContainerCommand $c.Name id '-u'
+Remove-Container rl
+Remove-Container $c.Name -Force -Confirm:$false
+[pscustomobject]@{ Out = $out; Code = $code; Warn = "$w"; ExecUid = $execUid; Rootless = $c.Rootless; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+'@
+        $r.Code | Should -Be 0
+        $r.Out[0] | Should -Be '0'
+        ($r.Out[1] -split '\s+' | Where-Object { $_ }) -join ' ' | Should -Be "0 $($u.Uid) 1"
+        ($r.Out[2] -split '\s+' | Where-Object { $_ })[0] | Should -Be '1'
+        $r.Out[-1] | Should -Be 'wrote'
+        $r.Warn | Should -Match 'without resource limits'
+        $r.ExecUid | Should -Be '0'
+        $r.Rootless | Should -BeTrue
+        $r.Left | Should -Be 0
+    }
+
+    It 'falls back to the single own id without subordinate ranges, says so, and refuses other users' {
+        $u = New-TestUser -NoSubordinateIds
+        $r = Invoke-AsUser $u @'
+$w = $null
+$out = Invoke-ContainerImage busybox -Remove -Command sh,-c,'id -u; cat /proc/self/uid_map' -WarningVariable w 3>$null
+$err = try { New-Container -Image busybox -User nobody -Command true -ErrorAction Stop; 'none' } catch { $_.FullyQualifiedErrorId }
+[pscustomobject]@{ Out = $out; Warn = "$w"; Err = $err; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+'@
+        $r.Out[0] | Should -Be '0'
+        @($r.Out).Count | Should -Be 2
+        ($r.Out[1] -split '\s+' | Where-Object { $_ }) -join ' ' | Should -Be "0 $($u.Uid) 1"
+        $r.Warn | Should -Match 'no subordinate id ranges'
+        $r.Err | Should -BeLike 'UserNotMapped*'
+        $r.Left | Should -Be 0
+    }
+}

@@ -43,8 +43,6 @@ public sealed class ContainerRuntime
     {
         if (_images is null) throw new InvalidOperationException("No image source was given to the runtime.");
         var image = _images.Resolve(options.Image);
-        if (Cgroups is NoCgroupManager none && HasLimits(options))
-            Log.Warning("Resource limits are not applied: {Reason}", none.Reason);
         var record = await new ContainerCreator(Store, _paths, _idMaps).CreateAsync(options, image, ct).ConfigureAwait(false);
         return Inspect(record);
     }
@@ -359,7 +357,7 @@ public sealed class ContainerRuntime
             // The record goes first so a half-removed directory is never listed.
             File.Delete(Store.RecordPath(r.Id));
         }
-        try { Directory.Delete(Store.Dir(r.Id), recursive: true); }
+        try { ContainerStore.DeleteTree(Store.Dir(r.Id)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ContainersException("ContainerRemoveFailed", ErrorKind.ResourceUnavailable,

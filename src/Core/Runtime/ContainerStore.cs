@@ -81,6 +81,31 @@ public sealed class ContainerStore
     public void WriteState(ContainerRuntimeState state) =>
         AtomicWrite(StatePath(state.ContainerId), JsonSerializer.SerializeToUtf8Bytes(state, PlanJsonContext.Default.ContainerRuntimeState));
 
+    /// <summary>
+    /// Deletes a container directory. The kernel leaves overlayfs's work/work with mode 000; rootless, it
+    /// belongs to us but cannot be entered, so directories we own are made accessible and the delete retried.
+    /// </summary>
+    public static void DeleteTree(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+            return;
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(dir))
+        {
+        }
+        MakeAccessible(dir);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static void MakeAccessible(string dir)
+    {
+        Native.Files.Chmod(dir, 0x1C0 /* 0700 */);
+        foreach (var sub in new DirectoryInfo(dir).EnumerateDirectories())
+            if (!sub.Attributes.HasFlag(FileAttributes.ReparsePoint)) MakeAccessible(sub.FullName);
+    }
+
     /// <summary>Writes to a temp file in the same directory, then renames it over the target.</summary>
     public static void AtomicWrite(string path, byte[] content)
     {

@@ -66,7 +66,8 @@ public sealed class CgroupV1RealTests : IDisposable
         Assert.Equal(1, stats.Pids);
         Assert.Equal(16, stats.PidsLimit);
         Assert.Equal(32L << 20, stats.MemoryLimitBytes);
-        Assert.True(stats.MemoryUsageBytes > 0);
+        // v1 does not move a process's existing charge with it, so a sleeping process may account 0 bytes.
+        Assert.NotNull(stats.MemoryUsageBytes);
         Assert.NotNull(stats.CpuUsageNanoseconds);
         Assert.Equal(0, stats.OomKills);
     }
