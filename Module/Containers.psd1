@@ -27,6 +27,7 @@
         'Get-ContainerProcess'
         'Invoke-ContainerImage'
         'Invoke-ContainerCommand'
+        'Enter-Container'
         'Get-ContainerImage'
         'Remove-ContainerImage'
         'Add-ContainerImageTag'

@@ -188,6 +188,53 @@ Describe 'Lifecycle' {
     }
 }
 
+Describe 'PowerShell behaviour' {
+    It 'runs attached to the console with -Attach and sets $LASTEXITCODE' {
+        $pwsh = Get-TestPwsh
+        $module = Get-TestModulePath
+        $out = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$module'; `$c = New-Container -Image busybox -Command sh,-c,'echo attached; exit 4' | Start-Container -Attach -PassThru; 'code=' + `$LASTEXITCODE; 'state=' + `$c.State; Remove-Container `$c.Name"
+        $out | Should -Contain 'attached'
+        $out | Should -Contain 'code=4'
+        $out | Should -Contain 'state=Exited'
+    }
+
+    It 'follows a log until the container exits' {
+        $c = New-Container -Image busybox -Command sh, -c, 'echo one; sleep 1; echo two' | Start-Container -PassThru
+        (Get-ContainerLog $c.Name -Follow).Text | Should -Be @('one', 'two')
+        (Get-Container $c.Name).State | Should -Be 'Exited'
+        Remove-Container $c.Name
+    }
+
+    It 'changes nothing with -WhatIf' {
+        $before = @(Get-ContainerDirs).Count
+        New-Container -Image busybox -Command true -WhatIf | Should -BeNullOrEmpty
+        @(Get-ContainerDirs).Count | Should -Be $before
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        Stop-Container $c.Name -WhatIf
+        Remove-Container $c.Name -Force -WhatIf
+        (Get-Container $c.Name).State | Should -Be 'Running'
+        Remove-Container $c.Name -Force -Confirm:$false
+    }
+
+    It 'binds piped objects by the Id property and completes names' {
+        $c = New-Container -Image busybox -Name completeme -Command true
+        [pscustomobject]@{ Id = $c.Id } | Get-Container | ForEach-Object Name | Should -Be 'completeme'
+        $completion = TabExpansion2 -inputScript 'Get-Container -Name comp' -cursorColumn 'Get-Container -Name comp'.Length
+        $completion.CompletionMatches.CompletionText | Should -Contain 'completeme'
+        [pscustomobject]@{ Id = $c.Id } | Remove-Container
+        Get-Container completeme -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'shows a podman-ps-like table' {
+        $c = New-Container -Image busybox -Name tablecheck -Command true
+        $text = Get-Container tablecheck | Out-String -Width 200
+        $text | Should -Match 'ContainerId\s+Image\s+Command\s+Created\s+Status\s+Names'
+        $text | Should -Match ([regex]::Escape($c.Id.Substring(0, 12)))
+        $text | Should -Match 'Created\s+tablecheck'
+        Remove-Container tablecheck
+    }
+}
+
 Describe 'Invoke-ContainerCommand' {
     BeforeAll {
         $script:exec = New-Container -Image busybox -Name exectarget -Hostname exechost -Command sleep, 300 | Start-Container -PassThru

@@ -122,7 +122,12 @@ public sealed class ContainerRuntime
 
     // ---- start --------------------------------------------------------------------------------
 
-    public async Task<Container> StartAsync(string nameOrId, CancellationToken ct)
+    /// <summary>
+    /// Starts the container. With <paramref name="attach"/>, the container shares this process's stdin,
+    /// stdout and stderr (and terminal) and the call returns when it exits; otherwise it runs detached
+    /// under its monitor, logging to its log file, and the call returns once the command was exec'd.
+    /// </summary>
+    public async Task<Container> StartAsync(string nameOrId, CancellationToken ct, bool attach = false)
     {
         var r = Store.Get(nameOrId);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
@@ -155,7 +160,7 @@ public sealed class ContainerRuntime
             LogPath = Store.LogPath(r.Id),
             Rootfs = new RootfsLayers { LowerDirs = [.. r.LayerDirectories], UpperDir = Store.UpperDir(r.Id), WorkDir = Store.WorkDir(r.Id) },
             CgroupProcsFiles = [.. procs],
-            Stdio = StdioMode.Log,
+            Stdio = attach ? StdioMode.Inherit : StdioMode.Log,
         };
         if (r.Rootless && UsesRanges(r))
         {
@@ -164,6 +169,7 @@ public sealed class ContainerRuntime
         }
         ContainerStore.AtomicWrite(Store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan));
 
+        if (attach) return await RunAttachedAsync(r, ct).ConfigureAwait(false);
         LaunchResult result;
         try
         {
@@ -201,6 +207,25 @@ public sealed class ContainerRuntime
             if (File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
         throw new ContainersException("IdMapHelperNotFound", ErrorKind.ResourceUnavailable,
             $"{name} is not installed; it is needed to map subordinate id ranges.", name, "Install the uidmap package.");
+    }
+
+    /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>
+    private async Task<Container> RunAttachedAsync(ContainerRecord r, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(InitPath) { UseShellExecute = false };
+        foreach (string a in (string[])["run", "--plan", Store.PlanPath(r.Id)]) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi) ?? throw new ContainersException("InitFailed", ErrorKind.ResourceUnavailable, "Could not start the container monitor.", r.Name);
+        Log.Information("Started container {Name} ({Id}) attached", r.Name, r.Id[..12]);
+        // Ctrl+C reaches the container through the terminal; we keep waiting for it to end.
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        var c = await WaitForExitAsync(r, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        if (c.State == ContainerState.Exited && c.ExitCode is 126 or 127 && c.Error is not null)
+        {
+            Cgroups.Remove(r.Id);
+            throw new ContainersException(c.ExitCode == 127 ? "CommandNotFound" : "CommandNotExecutable", c.ExitCode == 127 ? ErrorKind.NotFound : ErrorKind.PermissionDenied,
+                $"Container {r.Name} failed to start: {c.Error ?? "the command cannot be run"}", r.Name);
+        }
+        return c;
     }
 
     /// <summary>Runs <c>pscontainers-init run --plan</c> and reads its one-line handshake.</summary>

@@ -28,6 +28,10 @@ public sealed class StartContainerCommand : ContainerCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Runs the container in this console: it shares stdin, stdout, stderr and the terminal, and the cmdlet returns when it exits.</summary>
+    [Parameter]
+    public SwitchParameter Attach { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
@@ -36,10 +40,11 @@ public sealed class StartContainerCommand : ContainerCmdletBase
             Core.Runtime.Container? c = null;
             if (!TryRun(async ct =>
                 {
-                    c = await Runtime.StartAsync(r.Id, ct).ConfigureAwait(false);
-                    if (Wait) c = await Runtime.WaitAsync(r.Id, null, ct).ConfigureAwait(false);
+                    c = await Runtime.StartAsync(r.Id, ct, Attach).ConfigureAwait(false);
+                    if (Attach) SessionState.PSVariable.Set("global:LASTEXITCODE", c.ExitCode ?? 125);
+                    else if (Wait) c = await Runtime.WaitAsync(r.Id, null, ct).ConfigureAwait(false);
                 })) continue;
-            if (PassThru || Wait) WriteObject(c);
+            if (PassThru || (Wait && !Attach)) WriteObject(c);
         }
     }
 }
