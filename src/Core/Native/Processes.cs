@@ -41,10 +41,12 @@ public static class Processes
         catch (IOException) { return null; }
     }
 
-    /// <summary>/proc/sys/kernel/random/boot_id.</summary>
-    public static string? BootId()
+    private static readonly Lazy<string?> CurrentBootId = new(() =>
     {
         try { return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(); }
         catch (IOException) { return null; }
-    }
+    });
+
+    /// <summary>/proc/sys/kernel/random/boot_id (constant for the life of this process).</summary>
+    public static string? BootId() => CurrentBootId.Value;
 }
