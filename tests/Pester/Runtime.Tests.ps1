@@ -190,9 +190,27 @@ Describe 'Lifecycle' {
 
 Describe 'PowerShell behaviour' {
     It 'runs attached to the console with -Attach and sets $LASTEXITCODE' {
-        $pwsh = Get-TestPwsh
-        $module = Get-TestModulePath
-        $out = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$module'; `$c = New-Container -Image busybox -Command sh,-c,'echo attached; exit 4' | Start-Container -Attach -PassThru; 'code=' + `$LASTEXITCODE; 'state=' + `$c.State; Remove-Container `$c.Name"
+        $psi = [System.Diagnostics.ProcessStartInfo]::new((Get-TestPwsh))
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$(Get-TestModulePath)'; `$c = New-Container -Image busybox -Command sh,-c,'echo attached; exit 4' | Start-Container -Attach -PassThru; 'code=' + `$LASTEXITCODE; 'state=' + `$c.State; Remove-Container `$c.Name") {
+            $psi.ArgumentList.Add($a)
+        }
+        $psi.RedirectStandardOutput = $true
+        $psi.UseShellExecute = $false
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $read = $p.StandardOutput.ReadToEndAsync()
+        if (-not $p.WaitForExit(60000)) {
+            # Bounded: a monitor that hangs before exec must fail this test, not the whole suite. Kill what we started, by pid.
+            $tree = @($p.Id); $i = 0
+            while ($i -lt $tree.Count) {
+                $tree += @(Get-ChildItem /proc -Directory | Where-Object Name -match '^\d+$' | Where-Object {
+                        $st = Get-Content "$($_.FullName)/stat" -ErrorAction SilentlyContinue
+                        $st -and [int](($st -split '\) ')[1].Split(' ')[1]) -eq $tree[$i] } | ForEach-Object { [int]$_.Name })
+                $i++
+            }
+            foreach ($id in $tree) { Stop-Process -Id $id -Force -ErrorAction SilentlyContinue }
+            throw 'Start-Container -Attach did not return within 60 s (the monitor hung before starting the container)'
+        }
+        $out = $read.Result -split "`n" | ForEach-Object Trim
         $out | Should -Contain 'attached'
         $out | Should -Contain 'code=4'
         $out | Should -Contain 'state=Exited'
@@ -223,6 +241,13 @@ Describe 'PowerShell behaviour' {
         $completion.CompletionMatches.CompletionText | Should -Contain 'completeme'
         [pscustomobject]@{ Id = $c.Id } | Remove-Container
         Get-Container completeme -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'makes Remove-ContainerImage refuse an image a container uses' {
+        $c = New-Container -Image busybox -Name imageuser -Command true
+        { Remove-ContainerImage busybox -ErrorAction Stop } | Should -Throw -ErrorId 'ImageInUse*'
+        Remove-Container imageuser
+        Get-ContainerImage busybox | Should -Not -BeNullOrEmpty
     }
 
     It 'shows a podman-ps-like table' {
@@ -343,6 +368,41 @@ Describe 'Bad input leaves nothing behind' {
     It 'reports an unknown container name as ContainerNotFound' {
         { Get-Container no-such-container -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerNotFound*'
         Get-Container 'no-such-*' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
+    It 'gives the process the same capabilities, seccomp, no_new_privs, hostname and mount points as crun run' {
+        $probe = 'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):" /proc/self/status; hostname; id; awk "{print \$5}" /proc/self/mountinfo | sort'
+        $c = New-Container -Image busybox -Hostname same -Command sh, -c, $probe
+        $ours = (Start-Container $c.Name -Wait | Get-ContainerLog).Text
+
+        # A copy of the bundle for crun: same config.json, the layers copied into a plain rootfs, its own cgroup path.
+        $dir = Join-Path $containersDir $c.Id
+        $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$PID"
+        $name = "pscontainers-test-$PID"
+        New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
+        try {
+            foreach ($layer in (Get-Content "$dir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
+            $spec = Get-Content "$dir/bundle/config.json" -Raw | ConvertFrom-Json
+            $spec.root.path = "$bundle/rootfs"
+            $spec.linux.cgroupsPath = "/$name"
+            $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
+            # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
+            $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
+            $theirs = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "$theirs"
+        }
+        finally {
+            & crun delete -f $name 2>$null
+            Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
+        }
+        # Same credentials and confinement, line for line.
+        $pick = { param($lines) @($lines | Where-Object { $_ -match '^(Cap|NoNewPrivs|Seccomp|uid=)' -or $_ -eq 'same' }) }
+        (& $pick $ours) | Should -Be (& $pick $theirs)
+        # Same mount points (our root is an overlay and crun's a bind of a directory: the types differ, the points do not).
+        @($ours | Where-Object { $_ -like '/*' }) | Should -Be @($theirs | Where-Object { $_ -like '/*' })
+        Remove-Container $c.Name
     }
 }
 

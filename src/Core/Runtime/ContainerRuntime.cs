@@ -35,7 +35,7 @@ public sealed class ContainerRuntime
     public string InitPath { get; }
 
     /// <summary>How long Start waits for Init's handshake.</summary>
-    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     // ---- create -------------------------------------------------------------------------------
 
@@ -173,7 +173,18 @@ public sealed class ContainerRuntime
         LaunchResult result;
         try
         {
-            result = await LaunchAsync(r, ct).ConfigureAwait(false);
+            try
+            {
+                result = await LaunchAsync(r, ct).ConfigureAwait(false);
+            }
+            catch (ContainersException e) when (e.ErrorId == "InitTimeout")
+            {
+                // Seen on a loaded host: the cloned child blocked before execve (a pscontainers-init bug). The
+                // hung monitor was killed with its children; one more try, said out loud.
+                Log.Warning("The monitor of {Name} hung before starting the container; it was killed and the start is retried once", r.Name);
+                File.Delete(Store.StatePath(r.Id));
+                result = await LaunchAsync(r, ct).ConfigureAwait(false);
+            }
         }
         catch
         {
