@@ -98,7 +98,7 @@ internal static unsafe class Exec
             for (int i = 0; i < cgroupPaths.Length; i++)
             {
                 int fd = open((byte*)cgroupPaths[i], O_WRONLY | O_CLOEXEC, 0);
-                if (fd < 0 || write(fd, zero, 1) != 1) ContainerChild.Fail(s, ChildStep.Cgroup, i, Errno);
+                if (fd < 0 || WriteNoGc(fd, zero, 1) != 1) ContainerChild.Fail(s, ChildStep.Cgroup, i, Errno);
                 close(fd);
             }
             for (int i = 0; i < nsFds.Length; i++)
@@ -108,7 +108,7 @@ internal static unsafe class Exec
             if (child < 0) ContainerChild.Fail(s, ChildStep.Setns, 0, Errno);
             int* report = stackalloc int[3];
             report[0] = (int)ChildStep.Started; report[1] = 0; report[2] = child;
-            write(s.ErrorFd, (byte*)report, 12);
+            WriteNoGc(s.ErrorFd, (byte*)report, 12);
             _exit(0);
         }
         close(errp[1]);

@@ -108,11 +108,11 @@ internal static unsafe class Probe
         int* codes = stackalloc int[3];
         codes[0] = codes[1] = codes[2] = 0;
         byte go = 0;
-        if (read(a->SyncFd, &go, 1) != 1 || go != 1) _exit(1);
+        if (ReadNoGc(a->SyncFd, &go, 1) != 1 || go != 1) _exit(1);
         if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0 || mount(null, a->Root, null, MountOptionsFlags.PrivateRec, null) != 0)
         {
             codes[0] = Errno;
-            write(a->ReportFd, (byte*)codes, 12);
+            WriteNoGc(a->ReportFd, (byte*)codes, 12);
             _exit(1);
         }
         // Classic: one option string (without, then with userxattr as unprivileged overlay may need).
@@ -126,7 +126,7 @@ internal static unsafe class Probe
         }
         codes[2] = NewApi(a, false);
         if (codes[2] != 0 && NewApi(a, true) == 0) codes[2] = 0;
-        write(a->ReportFd, (byte*)codes, 12);
+        WriteNoGc(a->ReportFd, (byte*)codes, 12);
         _exit(0);
     }
 

@@ -27,7 +27,8 @@ BeforeAll {
 
     function New-Spec {
         # A config.json as Core writes it: runtime-spec defaults, the given command, optionally rootless.
-        param([string[]] $Command, [string] $RootPath = 'rootfs', [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace)
+        param([string[]] $Command, [string] $RootPath = 'rootfs', [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace,
+            [object[]] $ExtraMounts = @())
         $namespaces = @(@{ type = 'pid' }, @{ type = 'network' }, @{ type = 'ipc' }, @{ type = 'uts' }, @{ type = 'mount' }, @{ type = 'cgroup' })
         $pts = @('nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620')
         if (-not $UserNamespace) { $pts += 'gid=5' }
@@ -63,21 +64,23 @@ BeforeAll {
                 @{ destination = '/dev/shm'; type = 'tmpfs'; source = 'shm'; options = @('nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k') }
                 @{ destination = '/dev/mqueue'; type = 'mqueue'; source = 'mqueue'; options = @('nosuid', 'noexec', 'nodev') }
                 @{ destination = '/sys'; type = 'sysfs'; source = 'sysfs'; options = @('nosuid', 'noexec', 'nodev', 'ro') }
-            )
+            ) + $ExtraMounts
             linux      = $linux
         }
     }
 
     function New-Container {
         # A bundle + launch plan under a fresh directory (owned by -Owner when given). Returns its paths.
-        param([string[]] $Command, [string] $Owner, [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace)
+        param([string[]] $Command, [string] $Owner, [uint32] $HostUid = 0, [uint32] $HostGid = 0, [switch] $UserNamespace,
+            [string[]] $LowerDirs = @($layer), [string[]] $CgroupProcsFiles = @(), [string] $Stdio = 'log', [object[]] $ExtraMounts = @())
         $dir = Join-Path $root ('c-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
         foreach ($d in 'bundle/rootfs', 'upper', 'work', 'state') { New-Item -ItemType Directory -Path (Join-Path $dir $d) -Force | Out-Null }
-        New-Spec -Command $Command -HostUid $HostUid -HostGid $HostGid -UserNamespace:$UserNamespace | ConvertTo-Json -Depth 10 | Set-Content "$dir/bundle/config.json"
+        New-Spec -Command $Command -HostUid $HostUid -HostGid $HostGid -UserNamespace:$UserNamespace -ExtraMounts $ExtraMounts | ConvertTo-Json -Depth 10 | Set-Content "$dir/bundle/config.json"
         $plan = [ordered]@{
             containerId = (Split-Path $dir -Leaf); bundleDir = "$dir/bundle"; stateDir = "$dir/state"; logPath = "$dir/container.log"
-            rootfs = @{ lowerDirs = @($layer); upperDir = "$dir/upper"; workDir = "$dir/work" }
-            stdio = 'log'
+            rootfs = @{ lowerDirs = @($LowerDirs); upperDir = "$dir/upper"; workDir = "$dir/work" }
+            cgroupProcsFiles = @($CgroupProcsFiles)
+            stdio = $Stdio
         }
         $plan | ConvertTo-Json -Depth 5 | Set-Content "$dir/plan.json"
         if ($Owner) { & chown -R "${Owner}:${Owner}" $dir }
@@ -108,6 +111,21 @@ BeforeAll {
         $result = $line.Result | ConvertFrom-Json
         $eof = $p.StandardOutput.ReadToEndAsync()
         [pscustomobject]@{ Handshake = $result; Process = $p; Stderr = $stderr; StdoutEof = $eof }
+    }
+
+    function Invoke-Exec {
+        # pscontainers-init exec with a process made from the bundle's own (as Invoke-ContainerCommand does); output and exit code.
+        param([Parameter(Mandatory)] $Container, [string[]] $Command, [string] $AsUser)
+        $spec = Get-Content "$($Container.Bundle)/config.json" -Raw | ConvertFrom-Json
+        $spec.process.args = $Command
+        $processFile = Join-Path $Container.Dir ('process-' + [guid]::NewGuid().ToString('N').Substring(0, 6) + '.json')
+        $spec.process | ConvertTo-Json -Depth 10 | Set-Content $processFile
+        if ($AsUser) {
+            & chmod 644 $processFile
+            $out = & setpriv --reuid $AsUser --regid $AsUser --clear-groups --reset-env -- $init exec --state-dir "$($Container.Dir)/state" --process $processFile 2>&1
+        }
+        else { $out = & $init exec --state-dir "$($Container.Dir)/state" --process $processFile 2>&1 }
+        [pscustomobject]@{ Output = @($out | ForEach-Object { "$_" }); ExitCode = $LASTEXITCODE }
     }
 
     function Wait-Stopped {
@@ -309,6 +327,104 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         [uint64]$fields[19] | Should -Be ([uint64]$s.pidStartTime)
         & kill -9 $cpid
     }
+
+    It 'runs a process inside the running container with exec' {
+        $k = New-Container -Command @('/bin/sleep', '60')
+        $r = Start-Init $k
+        $started.Add($r.Handshake.pid)
+        $e = Invoke-Exec $k -Command @('/bin/sh', '-c', 'echo "pid=$$"; hostname; for n in pid mnt net; do readlink /proc/self/ns/$n; done; for n in pid mnt net; do readlink /proc/1/ns/$n; done; cat /proc/1/cmdline | tr "\0" " "; echo; grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status; echo oops >&2; exit 4')
+        $e.ExitCode | Should -Be 4
+        $e.Output | Should -Contain 'initbox'
+        $e.Output | Should -Contain '/bin/sleep 60 '
+        $e.Output | Should -Contain 'oops'
+        ($e.Output | Where-Object { $_ -match '^pid=(\d+)$' }) | Should -Not -Be 'pid=1'
+        $ns = @($e.Output | Where-Object { $_ -match '^(pid|mnt|net):\[' })
+        $ns | Should -HaveCount 6
+        $ns[0..2] | Should -Be $ns[3..5]
+        (Get-Item "/proc/self/ns/pid").LinkTarget | Should -Not -Be $ns[0]
+        $e.Output | Should -Contain "CapEff:`t00000000800405fb"
+        $e.Output | Should -Contain "Seccomp:`t2"
+        $missing = Invoke-Exec $k -Command @('no-such-command')
+        $missing.ExitCode | Should -Be 127
+        $missing.Output -join "`n" | Should -Match 'no-such-command'
+        & kill -9 $r.Handshake.pid
+        (Wait-Stopped $k).exitCode | Should -Be 137
+        (Invoke-Exec $k -Command @('/bin/true')).ExitCode | Should -Be 125
+    }
+
+    It 'bind-mounts a host directory and refuses a mount point behind a symlink of the image' {
+        $shared = Join-Path $root 'shared'
+        New-Item -ItemType Directory -Path $shared -Force | Out-Null
+        Set-Content "$shared/hello" 'from the host'
+        $bind = @{ destination = '/mnt/shared'; type = 'bind'; source = $shared; options = @('rbind', 'ro', 'nosuid', 'nodev') }
+        $ok = New-Container -ExtraMounts @($bind) -Command @('/bin/sh', '-c', 'cat /mnt/shared/hello; touch /mnt/shared/x 2>/dev/null || echo read-only')
+        Start-Init $ok | Out-Null
+        (Wait-Stopped $ok).exitCode | Should -Be 0
+        Get-LogText $ok | Should -Be @('from the host', 'read-only')
+
+        # An image whose /evil points at a host path: following it would mount over (and mkdir in) the host.
+        $hostSide = Join-Path $root 'host-side'
+        New-Item -ItemType Directory -Path $hostSide -Force | Out-Null
+        $evil = Join-Path $root 'evil-layer'
+        New-Item -ItemType Directory -Path $evil -Force | Out-Null
+        New-Item -ItemType SymbolicLink -Path "$evil/evil" -Target $hostSide | Out-Null
+        $bad = New-Container -LowerDirs @($layer, $evil) -ExtraMounts @(@{ destination = '/evil/sub/dir'; type = 'tmpfs'; source = 'tmpfs' }) -Command @('/bin/true')
+        $r = Start-Init $bad
+        $r.Handshake.errorId | Should -Be 'MountThroughSymlink'
+        $r.Handshake.error | Should -Match '/evil/sub/dir'
+        Get-ChildItem $hostSide | Should -BeNullOrEmpty
+    }
+
+    It 'stacks 200 layers through lowerdir+' {
+        $layers = @($layer)
+        foreach ($i in 1..199) {
+            $l = Join-Path $root "stack/l$i"
+            New-Item -ItemType Directory -Path "$l/layers" -Force | Out-Null
+            Set-Content "$l/layers/$i" "$i"
+            Set-Content "$l/layers/top" "$i"
+            $layers += $l
+        }
+        & chmod -R a+rX (Join-Path $root 'stack')
+        # Far past what fits in one page of classic mount options.
+        ('lowerdir=' + ($layers -join ':')).Length | Should -BeGreaterThan 4096
+        $k = New-Container -LowerDirs $layers -Command @('/bin/sh', '-c', 'ls /layers | wc -l; cat /layers/top; cat /layers/1')
+        $r = Start-Init $k
+        $r.Handshake.error | Should -BeNullOrEmpty
+        (Wait-Stopped $k).exitCode | Should -Be 0
+        Get-LogText $k | Should -Be @('200', '199', '1')
+    }
+
+    It 'places the container in the planned cgroup and reports an OOM kill' -Skip:(-not (Test-Path /sys/fs/cgroup/memory/memory.oom_control)) {
+        $cg = "/sys/fs/cgroup/memory/pscinit-$(Get-Random -Maximum 999999)"
+        New-Item -ItemType Directory -Path $cg | Out-Null
+        try {
+            Set-Content "$cg/memory.limit_in_bytes" (16MB)
+            $k = New-Container -CgroupProcsFiles @("$cg/cgroup.procs") -Command @('/bin/awk', 'BEGIN { s = "x"; while (1) s = s s }')
+            $r = Start-Init $k
+            $started.Add($r.Handshake.pid)
+            $s = Wait-Stopped $k
+            $s.signal | Should -Be 9
+            $s.exitCode | Should -Be 137
+            $s.oomKilled | Should -BeTrue
+            $s.cgroupProcsFiles | Should -Be @("$cg/cgroup.procs")
+        }
+        finally {
+            # rmdir(2): a cgroup directory goes away with its control files once no process is left in it.
+            for ($i = 0; $i -lt 50 -and (Test-Path $cg); $i++) { try { [System.IO.Directory]::Delete($cg) } catch { Start-Sleep -Milliseconds 100 } }
+        }
+        Test-Path $cg | Should -BeFalse
+    }
+
+    It 'inherits the caller stdio and exits with the container code in inherit mode' {
+        $k = New-Container -Stdio inherit -Command @('/bin/sh', '-c', 'echo "pid=$$"; echo to-err >&2; exit 9')
+        $out = & $init run --plan $k.Plan 2>&1
+        $LASTEXITCODE | Should -Be 9
+        $out | ForEach-Object { "$_" } | Should -Be @('pid=1', 'to-err')
+        $s = Get-Content $k.State -Raw | ConvertFrom-Json
+        $s.status | Should -Be 'stopped'
+        $s.exitCode | Should -Be 9
+        Test-Path $k.Log | Should -BeFalse
+    }
 }
 
 Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) {
@@ -325,7 +441,13 @@ Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) 
         $script:out = Get-LogText $c
     }
     AfterAll {
-        if ($user) { & userdel $user 2>$null }
+        if ($user) {
+            # userdel refuses while a process of the user lives: the monitors finish writing their state first.
+            foreach ($cpid in $started) { if ($cpid -gt 0 -and (Test-Path "/proc/$cpid")) { & kill -9 $cpid 2>$null } }
+            for ($i = 0; $i -lt 100 -and (& ps -u $uid -o pid= 2>$null); $i++) { Start-Sleep -Milliseconds 100 }
+            & userdel $user 2>$null
+            if ($LASTEXITCODE -ne 0) { & userdel --force $user 2>$null }
+        }
     }
 
     It 'starts without privileges through a user namespace' {
@@ -356,6 +478,20 @@ Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) 
         $out | Should -Contain 'procsys=ro'
         $out | Should -Contain 'mount=denied'
         $out | Should -Contain 'devnull=c'
+    }
+
+    It 'runs exec in the container as the same user' {
+        $k = New-Container -Owner $user -UserNamespace -HostUid $uid -HostGid $gid -Command @('/bin/sleep', '60')
+        $r = Start-Init $k -AsUser $user
+        $started.Add($r.Handshake.pid)
+        $e = Invoke-Exec $k -AsUser $user -Command @('/bin/sh', '-c', 'id -u; readlink /proc/self/ns/user; readlink /proc/1/ns/user; grep -E "^(CapEff|NoNewPrivs):" /proc/self/status; exit 5')
+        $e.ExitCode | Should -Be 5 -Because ($e.Output -join "`n")
+        $e.Output[0] | Should -Be '0'
+        $e.Output[1] | Should -Be $e.Output[2]
+        $e.Output | Should -Contain "CapEff:`t00000000800405fb"
+        $e.Output | Should -Contain "NoNewPrivs:`t1"
+        & kill -9 $r.Handshake.pid
+        (Wait-Stopped $k).exitCode | Should -Be 137
     }
 
     It 'leaves no mount behind' {

@@ -16,6 +16,7 @@ internal sealed unsafe class ChildSpec
     public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
     public ulong RootPropagation;
     public byte* Rootfs;
+    public int RootfsLength;
 
     // Overlay rootfs (LowerTopFirst null: bind root.path onto itself).
     public byte** LowerTopFirst;
@@ -94,4 +95,6 @@ internal enum ChildStep
     NoNewPrivileges, Seccomp, Cwd, CommandNotFound, NotExecutable, Execve,
     /// <summary>exec: joining a cgroup, joining a namespace, and (not a failure) the final pid.</summary>
     Cgroup, Setns, Started,
+    /// <summary>A mount destination passes through a symlink of the image.</summary>
+    MountSymlink,
 }

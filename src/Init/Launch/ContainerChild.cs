@@ -26,7 +26,7 @@ internal static unsafe class ContainerChild
         // Wait for the parent: id maps written and the pid placed in its cgroups.
         byte go = 0;
         nint r;
-        while ((r = read(s.SyncFd, &go, 1)) < 0 && Errno == EINTR) { }
+        while ((r = ReadNoGc(s.SyncFd, &go, 1)) < 0 && Errno == EINTR) { }
         if (r != 1 || go != 1) _exit(1); // the parent gave up (it reports why)
         if (s.UserNamespace)
         {
@@ -210,6 +210,8 @@ internal static unsafe class ContainerChild
     private static void DoMount(ChildSpec s, int i)
     {
         ref MountOp m = ref s.Mounts[i];
+        // A symlink in the image on the way to a mount point would lead outside the rootfs: refuse it.
+        if (!NoSymlinkBelow(m.Target, s.RootfsLength)) Fail(s, ChildStep.MountSymlink, i, ELOOP);
         if (!MakeTarget(m.Target, m.FileTarget)) { if (m.Optional) return; Fail(s, ChildStep.MountTarget, i); }
         if (m.Bind)
         {
@@ -265,6 +267,22 @@ internal static unsafe class ContainerChild
         return mkdir(path, 0x1ed) == 0 || Errno == EEXIST;
     }
 
+    /// <summary>True when no existing component of path after the first <paramref name="from"/> bytes is a symlink.</summary>
+    private static bool NoSymlinkBelow(byte* path, int from)
+    {
+        byte* st = stackalloc byte[144];
+        for (int i = from + 1; ; i++)
+        {
+            byte c = path[i];
+            if (c != '/' && c != 0) continue;
+            path[i] = 0;
+            int rc = lstat(path, st);
+            path[i] = c;
+            if (rc == 0 && (StatMode(st) & S_IFMT) == S_IFLNK) return false;
+            if (rc != 0 || c == 0) return true; // the rest does not exist yet: mkdir creates plain directories
+        }
+    }
+
     /// <summary>mkdir -p of the path's parent directories (the path itself is left alone).</summary>
     private static bool MakeParents(byte* path)
     {
@@ -301,7 +319,7 @@ internal static unsafe class ContainerChild
     {
         int fd = open(path, O_WRONLY | O_CLOEXEC, 0);
         if (fd < 0) return false;
-        bool ok = write(fd, data, length) == length;
+        bool ok = WriteNoGc(fd, data, length) == length;
         close(fd);
         return ok;
     }
@@ -315,7 +333,7 @@ internal static unsafe class ContainerChild
         report[0] = (int)step;
         report[1] = err;
         report[2] = index;
-        write(s.ErrorFd, (byte*)report, 12);
+        WriteNoGc(s.ErrorFd, (byte*)report, 12);
         _exit(step switch { ChildStep.CommandNotFound => 127, ChildStep.NotExecutable => 126, _ => 1 });
     }
 }

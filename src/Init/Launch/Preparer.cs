@@ -57,6 +57,7 @@ internal static unsafe class Preparer
             Tmpfs = NativeString.Of("tmpfs"),
             Bind = NativeString.Of("bind"),
             Rootfs = NativeString.Of(rootfs),
+            RootfsLength = Encoding.UTF8.GetByteCount(rootfs),
             LastCap = ReadLastCap(),
         };
         s.RootPropagation = spec.Linux?.RootfsPropagation switch

@@ -120,16 +120,8 @@ internal static unsafe class Runner
                 return Failed(e.Message, (e as Preparer.PlanException)?.ErrorId ?? "BadPlan", StartFailed);
             }
 
-            if (_inherit)
-            {
-                // The terminal's signals go to the whole foreground group; the container decides.
-                PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
-                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
-            }
-            else
-            {
-                setsid(); // closing the caller's terminal or session must not reach the container
-            }
+            // Closing the caller's terminal or session must not reach the container.
+            if (!_inherit) setsid();
 
             int* sync = stackalloc int[2];
             int* errp = stackalloc int[2];
@@ -157,6 +149,13 @@ internal static unsafe class Runner
                 _exit(1);
             }
             int cloneErr = Errno;
+            if (_inherit)
+            {
+                // The terminal's signals go to the whole foreground group; the container decides. Registered only
+                // after clone: the runtime's signal thread must not exist (or hold locks) when the child is made.
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
+                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
+            }
             close(sync[0]);
             close(errp[1]);
             if (!_inherit) { close(child.StdinFd); close(outp[1]); close(errout[1]); }
@@ -284,6 +283,7 @@ internal static unsafe class Runner
                 ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
                 ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.MountSymlink => ($"mount {Mount()}: the destination passes through a symbolic link in the image", "MountThroughSymlink", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),
                 ChildStep.PivotRoot => ($"pivot_root: {err}", "PivotRootFailed", 1),

@@ -22,7 +22,7 @@ internal static unsafe partial class Sys
     public const int AT_FDCWD = -100;
 
     // errno
-    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8;
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8, ELOOP = 40;
 
     // mount
     public const int MNT_DETACH = 2;
@@ -43,10 +43,10 @@ internal static unsafe partial class Sys
     public const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFCHR = 0x2000, S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFLNK = 0xA000;
     public const uint CLOSE_RANGE_CLOEXEC = 4;
 
-    [DllImport(Libc)] private static extern int* __errno_location();
+    [DllImport(Libc), SuppressGCTransition] private static extern int* __errno_location();
     public static int Errno => *__errno_location();
 
-    [DllImport(Libc)] private static extern long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+    [DllImport(Libc), SuppressGCTransition] private static extern long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
 
     /// <summary>fork-like clone(2): the child continues here with a copy of the stack, returning 0.</summary>
     public static int Clone(ulong flags) => (int)syscall(SYS_clone, (long)flags, 0, 0, 0, 0, 0);
@@ -68,48 +68,53 @@ internal static unsafe partial class Sys
         return (int)syscall(SYS_prlimit64, 0, resource, (long)lim, 0, 0, 0);
     }
 
-    [DllImport(Libc)] public static extern int mount(byte* source, byte* target, byte* fstype, ulong flags, byte* data);
-    [DllImport(Libc)] public static extern int umount2(byte* target, int flags);
-    [DllImport(Libc)] public static extern int open(byte* path, int flags, int mode);
-    [DllImport(Libc)] public static extern int close(int fd);
+    [DllImport(Libc), SuppressGCTransition] public static extern int mount(byte* source, byte* target, byte* fstype, ulong flags, byte* data);
+    [DllImport(Libc), SuppressGCTransition] public static extern int umount2(byte* target, int flags);
+    [DllImport(Libc), SuppressGCTransition] public static extern int open(byte* path, int flags, int mode);
+    [DllImport(Libc), SuppressGCTransition] public static extern int close(int fd);
     [DllImport(Libc)] public static extern nint read(int fd, byte* buf, nint count);
+    /// <summary>read(2) without the GC transition, for the cloned/forked child only: a child created while another
+    /// thread had a GC pending would otherwise block forever on the way back from the call.</summary>
+    [DllImport(Libc, EntryPoint = "read"), SuppressGCTransition] public static extern nint ReadNoGc(int fd, byte* buf, nint count);
+    /// <summary>write(2) without the GC transition, for the child only.</summary>
+    [DllImport(Libc, EntryPoint = "write"), SuppressGCTransition] public static extern nint WriteNoGc(int fd, byte* buf, nint count);
     [DllImport(Libc)] public static extern nint write(int fd, byte* buf, nint count);
-    [DllImport(Libc)] public static extern int pipe2(int* fds, int flags);
-    [DllImport(Libc)] public static extern int dup2(int oldfd, int newfd);
-    [DllImport(Libc)] public static extern int dup3(int oldfd, int newfd, int flags);
-    [DllImport(Libc)] public static extern int mkdir(byte* path, int mode);
-    [DllImport(Libc)] public static extern int mknod(byte* path, int mode, ulong dev);
-    [DllImport(Libc)] public static extern int symlink(byte* target, byte* linkpath);
-    [DllImport(Libc)] public static extern int chdir(byte* path);
-    [DllImport(Libc)] public static extern int fchdir(int fd);
-    [DllImport(Libc)] public static extern int chmod(byte* path, int mode);
-    [DllImport(Libc)] public static extern int chown(byte* path, uint uid, uint gid);
-    [DllImport(Libc)] public static extern int access(byte* path, int mode);
-    [DllImport(Libc)] public static extern int stat(byte* path, byte* buf144);
-    [DllImport(Libc)] public static extern int lstat(byte* path, byte* buf144);
-    [DllImport(Libc)] public static extern int sethostname(byte* name, nint len);
-    [DllImport(Libc)] public static extern int prctl(int option, ulong a2, ulong a3, ulong a4, ulong a5);
-    [DllImport(Libc)] public static extern int setresuid(uint r, uint e, uint s);
-    [DllImport(Libc)] public static extern int setresgid(uint r, uint e, uint s);
-    [DllImport(Libc)] public static extern int setgroups(nint size, uint* list);
-    [DllImport(Libc)] public static extern int setsid();
-    [DllImport(Libc)] public static extern int getpid();
-    [DllImport(Libc)] public static extern uint getuid();
-    [DllImport(Libc)] public static extern uint getgid();
-    [DllImport(Libc)] public static extern uint geteuid();
-    [DllImport(Libc)] public static extern int umask(int mask);
-    [DllImport(Libc)] public static extern int execve(byte* path, byte** argv, byte** envp);
-    [DllImport(Libc), System.Diagnostics.CodeAnalysis.DoesNotReturn] public static extern void _exit(int status);
-    [DllImport(Libc)] public static extern int kill(int pid, int sig);
+    [DllImport(Libc), SuppressGCTransition] public static extern int pipe2(int* fds, int flags);
+    [DllImport(Libc), SuppressGCTransition] public static extern int dup2(int oldfd, int newfd);
+    [DllImport(Libc), SuppressGCTransition] public static extern int dup3(int oldfd, int newfd, int flags);
+    [DllImport(Libc), SuppressGCTransition] public static extern int mkdir(byte* path, int mode);
+    [DllImport(Libc), SuppressGCTransition] public static extern int mknod(byte* path, int mode, ulong dev);
+    [DllImport(Libc), SuppressGCTransition] public static extern int symlink(byte* target, byte* linkpath);
+    [DllImport(Libc), SuppressGCTransition] public static extern int chdir(byte* path);
+    [DllImport(Libc), SuppressGCTransition] public static extern int fchdir(int fd);
+    [DllImport(Libc), SuppressGCTransition] public static extern int chmod(byte* path, int mode);
+    [DllImport(Libc), SuppressGCTransition] public static extern int chown(byte* path, uint uid, uint gid);
+    [DllImport(Libc), SuppressGCTransition] public static extern int access(byte* path, int mode);
+    [DllImport(Libc), SuppressGCTransition] public static extern int stat(byte* path, byte* buf144);
+    [DllImport(Libc), SuppressGCTransition] public static extern int lstat(byte* path, byte* buf144);
+    [DllImport(Libc), SuppressGCTransition] public static extern int sethostname(byte* name, nint len);
+    [DllImport(Libc), SuppressGCTransition] public static extern int prctl(int option, ulong a2, ulong a3, ulong a4, ulong a5);
+    [DllImport(Libc), SuppressGCTransition] public static extern int setresuid(uint r, uint e, uint s);
+    [DllImport(Libc), SuppressGCTransition] public static extern int setresgid(uint r, uint e, uint s);
+    [DllImport(Libc), SuppressGCTransition] public static extern int setgroups(nint size, uint* list);
+    [DllImport(Libc), SuppressGCTransition] public static extern int setsid();
+    [DllImport(Libc), SuppressGCTransition] public static extern int getpid();
+    [DllImport(Libc), SuppressGCTransition] public static extern uint getuid();
+    [DllImport(Libc), SuppressGCTransition] public static extern uint getgid();
+    [DllImport(Libc), SuppressGCTransition] public static extern uint geteuid();
+    [DllImport(Libc), SuppressGCTransition] public static extern int umask(int mask);
+    [DllImport(Libc), SuppressGCTransition] public static extern int execve(byte* path, byte** argv, byte** envp);
+    [DllImport(Libc), SuppressGCTransition, System.Diagnostics.CodeAnalysis.DoesNotReturn] public static extern void _exit(int status);
+    [DllImport(Libc), SuppressGCTransition] public static extern int kill(int pid, int sig);
     [DllImport(Libc)] public static extern int waitpid(int pid, int* status, int options);
     [DllImport(Libc)] public static extern int poll(PollFd* fds, ulong nfds, int timeout);
     [DllImport(Libc)] public static extern int fsync(int fd);
-    [DllImport(Libc)] public static extern int rename(byte* from, byte* to);
-    [DllImport(Libc)] public static extern int unlink(byte* path);
-    [DllImport(Libc)] public static extern int rmdir(byte* path);
-    [DllImport(Libc)] public static extern int ioctl(int fd, ulong request, ulong arg);
-    [DllImport(Libc)] public static extern int fcntl(int fd, int cmd, int arg);
-    [DllImport(Libc)] public static extern int fork();
+    [DllImport(Libc), SuppressGCTransition] public static extern int rename(byte* from, byte* to);
+    [DllImport(Libc), SuppressGCTransition] public static extern int unlink(byte* path);
+    [DllImport(Libc), SuppressGCTransition] public static extern int rmdir(byte* path);
+    [DllImport(Libc), SuppressGCTransition] public static extern int ioctl(int fd, ulong request, ulong arg);
+    [DllImport(Libc), SuppressGCTransition] public static extern int fcntl(int fd, int cmd, int arg);
+    [DllImport(Libc), SuppressGCTransition] public static extern int fork();
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -139,6 +144,6 @@ internal static unsafe partial class Sys
 
 internal static unsafe partial class Sys
 {
-    [DllImport(Libc)] public static extern int sigprocmask(int how, byte* set, byte* old);
-    [DllImport(Libc)] public static extern nint signal(int sig, nint handler);
+    [DllImport(Libc), SuppressGCTransition] public static extern int sigprocmask(int how, byte* set, byte* old);
+    [DllImport(Libc), SuppressGCTransition] public static extern nint signal(int sig, nint handler);
 }
