@@ -8,11 +8,26 @@
     Description          = 'Daemonless Linux containers from PowerShell: pull, verify, store, run and inspect OCI containers in-process, root and rootless.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml')
+    FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml', 'Runtime.format.ps1xml')
     TypesToProcess       = @('Containers.types.ps1xml')
     # Every exported cmdlet is listed here by name; a test compares this list with the binary.
     CmdletsToExport      = @(
         'Get-ContainerSystemInfo'
+        'Get-Container'
+        'New-Container'
+        'Start-Container'
+        'Stop-Container'
+        'Restart-Container'
+        'Wait-Container'
+        'Remove-Container'
+        'Suspend-Container'
+        'Resume-Container'
+        'Get-ContainerLog'
+        'Get-ContainerStatistic'
+        'Get-ContainerProcess'
+        'Invoke-ContainerImage'
+        'Invoke-ContainerCommand'
+        'Enter-Container'
         'Get-ContainerImage'
         'Remove-ContainerImage'
         'Add-ContainerImageTag'

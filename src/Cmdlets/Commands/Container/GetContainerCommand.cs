@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using Containers.Cmdlets.Completion;
+using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Runtime;
+
+namespace Containers.Cmdlets.Commands.Container;
+
+/// <summary>Lists containers: all, by name (wildcards), by id or id prefix, filtered by state.</summary>
+[Cmdlet(VerbsCommon.Get, "Container", DefaultParameterSetName = NameSet)]
+[OutputType(typeof(Core.Runtime.Container))]
+public sealed class GetContainerCommand : ContainerCmdletBase
+{
+    [Parameter(ParameterSetName = NameSet, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter]
+    public ContainerState[]? State { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        IEnumerable<Core.Runtime.Container> list = Name is null && Id is null
+            ? Runtime.List()
+            : Resolve(Name, Id, null).Select(Runtime.Inspect);
+        foreach (var c in list)
+            if (State is null || State.Contains(c.State)) WriteObject(c);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Collections;
+using System.Management.Automation;
+using Containers.Cmdlets.Completion;
+using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Errors;
+using Containers.Core.Runtime;
+
+namespace Containers.Cmdlets.Commands.Container;
+
+/// <summary>
+/// Runs a command inside running containers, like a native command: stdout lines down the pipeline as
+/// strings, stderr lines to the error stream, the exit code in $LASTEXITCODE.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "ContainerCommand", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(string))]
+public sealed class InvokeContainerCommandCommand : ContainerCmdletBase
+{
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public Core.Runtime.Container[]? InputObject { get; set; }
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromRemainingArguments = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Command { get; set; } = [];
+
+    [Parameter]
+    public Hashtable? Environment { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? WorkingDirectory { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
+    /// <summary>Connects the process to this console (stdin, stdout, stderr) instead of capturing its output.</summary>
+    [Parameter]
+    public SwitchParameter Interactive { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment ?? []) env[e.Key.ToString() ?? ""] = e.Value?.ToString();
+        foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
+        {
+            if (!ShouldProcess(Target(r), "Run " + string.Join(' ', Command))) continue;
+            var options = new ExecOptions { Command = Command, Env = env, WorkingDir = WorkingDirectory, User = User, Inherit = Interactive };
+            int code = 0;
+            string name = r.Name;
+            if (TryRun(async ct => code = await Runtime.ExecAsync(r.Id, options,
+                    line => Post(() => WriteObject(line)),
+                    line => Post(() => WriteError(new ErrorRecord(new ContainersException("ContainerStderr", ErrorKind.Internal, line), "ContainerStderr", ErrorCategory.FromStdErr, name))),
+                    ct).ConfigureAwait(false)))
+                SessionState.PSVariable.Set("global:LASTEXITCODE", code);
+        }
+    }
+}

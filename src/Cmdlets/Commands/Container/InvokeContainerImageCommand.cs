@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Errors;
+using Containers.Core.Runtime;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Cmdlets.Commands.Container;
+
+/// <summary>
+/// Runs an image in one step, like a native command: creates a container, starts it, writes its stdout
+/// down the pipeline as strings and its stderr to the error stream while it runs, waits, and sets
+/// $LASTEXITCODE to its exit code. -Remove deletes the container afterwards.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "ContainerImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(string), typeof(Core.Runtime.Container))]
+public sealed class InvokeContainerImageCommand : ContainerCreateCmdletBase
+{
+    /// <summary>Removes the container after it exited (also when it failed to start).</summary>
+    [Parameter]
+    public SwitchParameter Remove { get; set; }
+
+    /// <summary>Outputs the exited container (with ExitCode) after its output.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (!ShouldProcess(Name is null ? Image : $"{Name} from {Image}", "Run container")) return;
+        var options = TryBuildOptions();
+        if (options is null) return;
+        Core.Runtime.Container? created = null;
+        Core.Runtime.Container? done = null;
+        int? exitCode = null;
+        try
+        {
+            if (!TryRun(async ct => created = await Runtime.CreateAsync(options, ct).ConfigureAwait(false))) return;
+            bool started = TryRun(async ct => await Runtime.StartAsync(created!.Id, ct).ConfigureAwait(false));
+            if (started)
+                TryRun(ct => Runtime.FollowLogsAsync(created!.Id, null, null, e => Post(() => Write(e)), ct));
+            TryRun(ct => { done = Runtime.Get(created!.Id); return Task.CompletedTask; });
+            exitCode = done?.ExitCode;
+        }
+        finally
+        {
+            if (created is not null)
+            {
+                SessionState.PSVariable.Set("global:LASTEXITCODE", exitCode ?? 125);
+                if (Remove) TryRun(ct => Runtime.RemoveAsync(created.Id, force: true, CancellationToken.None));
+            }
+        }
+        if (PassThru && done is not null) WriteObject(done);
+    }
+
+    private void Write(ContainerLogEntry e)
+    {
+        if (e.Stream == LogStream.Stdout) WriteObject(e.Text);
+        else WriteError(new ErrorRecord(new ContainersException("ContainerStderr", ErrorKind.Internal, e.Text), "ContainerStderr", ErrorCategory.FromStdErr, e.ContainerName));
+    }
+}

@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using Containers.Cmdlets.Completion;
+using Containers.Cmdlets.Infrastructure;
+
+namespace Containers.Cmdlets.Commands.Container;
+
+/// <summary>Removes containers: their cgroup, writable layer, logs and record. -Force kills running ones first.</summary>
+[Cmdlet(VerbsCommon.Remove, "Container", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+public sealed class RemoveContainerCommand : ContainerCmdletBase
+{
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public Core.Runtime.Container[]? InputObject { get; set; }
+
+    /// <summary>Kills a running container (SIGKILL) before removing it.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var r in Resolve(Name, Id, InputObject))
+        {
+            if (!ShouldProcess(Target(r), Force ? "Remove container (killing it if it runs)" : "Remove container")) continue;
+            // Killing a running container is High impact: with the default $ConfirmPreference (High) it asks,
+            // unless -Confirm:$false was given (scripts) or the preference is None.
+            if (Force && !_yesToAll && NeedsHighImpactConfirmation() &&
+                Runtime.Inspect(r).State is Core.Runtime.ContainerState.Running or Core.Runtime.ContainerState.Paused &&
+                !ShouldContinue($"The container {Target(r)} is running. Kill it and remove it?", "Forced removal", ref _yesToAll, ref _noToAll))
+                continue;
+            TryRun(ct => Runtime.RemoveAsync(r.Id, Force, ct));
+        }
+    }
+
+    private bool _yesToAll, _noToAll;
+
+    private bool NeedsHighImpactConfirmation()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm))
+            return false; // -Confirm already asked through ShouldProcess; -Confirm:$false means do not ask
+        if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) return false;
+        return GetVariableValue("ConfirmPreference") is not ConfirmImpact pref || pref != ConfirmImpact.None;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Management.Automation;
+using Containers.Cmdlets.Completion;
+using Containers.Cmdlets.Infrastructure;
+
+namespace Containers.Cmdlets.Commands.Container;
+
+/// <summary>Starts created or exited containers; each runs under its own monitor, independent of this session.</summary>
+[Cmdlet(VerbsLifecycle.Start, "Container", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(Core.Runtime.Container))]
+public sealed class StartContainerCommand : ContainerCmdletBase
+{
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public Core.Runtime.Container[]? InputObject { get; set; }
+
+    /// <summary>Waits for the container to exit and outputs it (with its exit code).</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Runs the container in this console: it shares stdin, stdout, stderr and the terminal, and the cmdlet returns when it exits.</summary>
+    [Parameter]
+    public SwitchParameter Attach { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
+        {
+            if (!ShouldProcess(Target(r), "Start container")) continue;
+            Core.Runtime.Container? c = null;
+            if (!TryRun(async ct =>
+                {
+                    c = await Runtime.StartAsync(r.Id, ct, Attach).ConfigureAwait(false);
+                    if (Attach) SessionState.PSVariable.Set("global:LASTEXITCODE", c.ExitCode ?? 125);
+                    else if (Wait) c = await Runtime.WaitAsync(r.Id, null, ct).ConfigureAwait(false);
+                })) continue;
+            if (PassThru || (Wait && !Attach)) WriteObject(c);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using Containers.Core.Configuration;
+using Containers.Core.Errors;
+using Containers.Core.Runtime;
+
+namespace Containers.Cmdlets.Infrastructure;
+
+/// <summary>
+/// Base of the container cmdlets: opens the runtime (records, image store, cgroups) once per call and
+/// resolves -Name/-Id/-InputObject to containers, with podman-like lookup (name, id, id prefix) and
+/// PowerShell's rule that a literal that matches nothing is an error while a wildcard is not.
+/// </summary>
+public abstract class ContainerCmdletBase : ContainersCmdlet
+{
+    public const string NameSet = "Name";
+    public const string IdSet = "Id";
+    public const string InputObjectSet = "InputObject";
+
+    private ContainerRuntime? _runtime;
+
+    protected ContainerRuntime Runtime => _runtime ??= OpenRuntime();
+
+    private static ContainerRuntime OpenRuntime()
+    {
+        var paths = ContainerPaths.FromEnvironment();
+        return new ContainerRuntime(paths, new StoreImageSource(Commands.Image.ImageStoreAccess.Open()));
+    }
+
+    /// <summary>Resolves names (wildcards allowed when <paramref name="wildcards"/>), ids (or prefixes) and objects; writes ContainerNotFound for literals that match nothing.</summary>
+    protected List<ContainerRecord> Resolve(string[]? names, string[]? ids, Container[]? objects, bool wildcards = true)
+    {
+        var result = new List<ContainerRecord>();
+        void Add(ContainerRecord r) { if (!result.Any(x => x.Id == r.Id)) result.Add(r); }
+        List<ContainerRecord>? all = null;
+        List<ContainerRecord> All() => all ??= Runtime.Store.List();
+        foreach (var c in objects ?? [])
+        {
+            if (Runtime.Store.TryRead(c.Id) is { } r) Add(r);
+            else WriteError(NotFound(c.Name));
+        }
+        foreach (string n in names ?? [])
+        {
+            if (wildcards && WildcardPattern.ContainsWildcardCharacters(n))
+            {
+                var p = new WildcardPattern(n, WildcardOptions.IgnoreCase);
+                foreach (var r in All().Where(r => p.IsMatch(r.Name)).OrderBy(r => r.Name, StringComparer.Ordinal)) Add(r);
+                continue;
+            }
+            try
+            {
+                if (Runtime.Store.Find(n, All()) is { } r) Add(r);
+                else WriteError(NotFound(n));
+            }
+            catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); }
+        }
+        foreach (string id in ids ?? [])
+        {
+            var matches = All().Where(r => r.Id.StartsWith(id.ToLowerInvariant(), StringComparison.Ordinal)).ToList();
+            if (matches.Count == 1) Add(matches[0]);
+            else if (matches.Count == 0) WriteError(NotFound(id));
+            else WriteError(ErrorRecordFactory.From(new ContainersException("AmbiguousContainerId", ErrorKind.InvalidArgument,
+                $"The id prefix '{id}' matches {matches.Count} containers.", id, "Give more digits of the id.")));
+        }
+        return result;
+    }
+
+    protected static ErrorRecord NotFound(string what) => ErrorRecordFactory.From(new ContainersException("ContainerNotFound", ErrorKind.NotFound,
+        $"No container has the name or id '{what}'.", what, "List containers with Get-Container."));
+
+    /// <summary><c>web (3f2a9c1d)</c>.</summary>
+    protected static string Target(ContainerRecord r) => $"{r.Name} ({r.Id[..8]})";
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace Containers.Core.Cgroups;
+
+/// <summary>
+/// The file operations the cgroup managers do, as a seam: the real cgroupfs, or (in tests) a plain
+/// directory tree shaped like one, where directories holding files can only be removed recursively.
+/// </summary>
+public class CgroupFileSystem
+{
+    public static CgroupFileSystem Real { get; } = new();
+
+    public virtual bool DirectoryExists(string path) => Directory.Exists(path);
+    public virtual bool FileExists(string path) => File.Exists(path);
+    public virtual void CreateDirectory(string path) => Directory.CreateDirectory(path);
+
+    /// <summary>rmdir(2) of a cgroup (cgroupfs removes its control files with it).</summary>
+    public virtual void RemoveDirectory(string path) => Directory.Delete(path, recursive: false);
+
+    public virtual string Read(string path) => File.ReadAllText(path);
+
+    /// <summary>One write(2) of the value, as the kernel expects for control files.</summary>
+    public virtual void Write(string path, string value)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(value);
+        fs.Write(bytes, 0, bytes.Length);
+        fs.Flush();
+    }
+
+    public virtual IEnumerable<string> SubDirectories(string path) =>
+        Directory.Exists(path) ? Directory.EnumerateDirectories(path) : [];
+
+    internal string? TryRead(string path)
+    {
+        try { return FileExists(path) ? Read(path) : null; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    internal long? TryReadLong(string path)
+    {
+        string? text = TryRead(path)?.Trim();
+        if (text is null) return null;
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
+    }
+
+    internal IReadOnlyList<int> ReadPids(string procsFile)
+    {
+        string? text = TryRead(procsFile);
+        if (text is null) return [];
+        var pids = new List<int>();
+        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (int.TryParse(line, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pid)) pids.Add(pid);
+        return pids;
+    }
+
+    /// <summary>The value of "key N" in a flat-keyed file (memory.events, cpu.stat, memory.oom_control).</summary>
+    internal static long? KeyedValue(string? text, string key)
+    {
+        if (text is null) return null;
+        foreach (string line in text.Split('\n'))
+        {
+            string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2 && parts[0] == key && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
+                return v;
+        }
+        return null;
+    }
+}

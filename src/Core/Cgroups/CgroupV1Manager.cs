@@ -1,0 +1,190 @@
+using System.Globalization;
+using Containers.Core.Errors;
+using Containers.Core.Logging;
+using Containers.Core.Runtime.Plan;
+using Serilog;
+
+namespace Containers.Core.Cgroups;
+
+/// <summary>
+/// cgroup v1: one directory per controller hierarchy (memory, cpu, cpuacct, pids, freezer, blkio),
+/// each holding <c>pscontainers/&lt;id&gt;</c>. Hierarchies that are not mounted are skipped.
+/// </summary>
+public sealed class CgroupV1Manager : ICgroupManager
+{
+    /// <summary>The controllers a container's cgroup is created in, when mounted.</summary>
+    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio"];
+
+    private static readonly ILogger Log = ModuleLog.For<CgroupV1Manager>();
+    private readonly IReadOnlyDictionary<string, string> _mounts;
+    private readonly CgroupFileSystem _fs;
+    private readonly string _parent;
+
+    /// <param name="controllerMounts">controller name → mount point of its hierarchy.</param>
+    /// <param name="parent">The subtree containers live in (relative to each hierarchy's root).</param>
+    public CgroupV1Manager(IReadOnlyDictionary<string, string> controllerMounts, CgroupFileSystem? fs = null, string parent = "pscontainers")
+    {
+        _mounts = controllerMounts;
+        _fs = fs ?? CgroupFileSystem.Real;
+        _parent = parent;
+    }
+
+    public string Version => "v1";
+    public bool Enabled => true;
+
+    private string? Dir(string controller, string id) =>
+        _mounts.TryGetValue(controller, out string? root) ? Path.Combine(root, _parent, id) : null;
+
+    private IEnumerable<string> Dirs(string id) =>
+        Controllers.Select(c => Dir(c, id)).OfType<string>().Distinct(StringComparer.Ordinal);
+
+    public IReadOnlyList<string> Create(string containerId, LinuxResources? resources)
+    {
+        var created = new List<string>();
+        try
+        {
+            foreach (string dir in Dirs(containerId))
+            {
+                _fs.CreateDirectory(dir);
+                created.Add(dir);
+            }
+            Apply(containerId, resources);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (string dir in created.AsEnumerable().Reverse())
+                try { _fs.RemoveDirectory(dir); } catch (IOException) { }
+            throw new ContainersException("CgroupCreateFailed", ErrorKind.ResourceUnavailable,
+                $"Could not create the cgroup of container {containerId}: {e.Message}", containerId, inner: e);
+        }
+        Log.Debug("Created v1 cgroup {Parent}/{Id} in {Count} hierarchies", _parent, containerId, created.Count);
+        return ProcsFiles(containerId);
+    }
+
+    private void Apply(string id, LinuxResources? r)
+    {
+        if (r is null) return;
+        if (r.Memory?.Limit is { } limit && Dir("memory", id) is { } mem)
+        {
+            _fs.Write(Path.Combine(mem, "memory.limit_in_bytes"), limit.ToString(CultureInfo.InvariantCulture));
+            string memsw = Path.Combine(mem, "memory.memsw.limit_in_bytes");
+            if (r.Memory.Swap is { } swap && _fs.FileExists(memsw))
+                _fs.Write(memsw, Math.Max(swap, limit).ToString(CultureInfo.InvariantCulture));
+        }
+        if (r.Cpu is { } cpu && Dir("cpu", id) is { } cpuDir)
+        {
+            if (cpu.Period is { } period) _fs.Write(Path.Combine(cpuDir, "cpu.cfs_period_us"), period.ToString(CultureInfo.InvariantCulture));
+            if (cpu.Quota is { } quota) _fs.Write(Path.Combine(cpuDir, "cpu.cfs_quota_us"), quota.ToString(CultureInfo.InvariantCulture));
+            if (cpu.Shares is { } shares) _fs.Write(Path.Combine(cpuDir, "cpu.shares"), shares.ToString(CultureInfo.InvariantCulture));
+        }
+        if (r.Pids is { } pids && Dir("pids", id) is { } pidsDir)
+            _fs.Write(Path.Combine(pidsDir, "pids.max"), pids.Limit.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public bool Exists(string containerId) => Dirs(containerId).Any(_fs.DirectoryExists);
+
+    public IReadOnlyList<string> ProcsFiles(string containerId) =>
+        Dirs(containerId).Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+
+    public IReadOnlyList<int> ListPids(string containerId)
+    {
+        foreach (string c in (string[])["pids", "freezer", "memory", "cpu"])
+            if (Dir(c, containerId) is { } dir && _fs.DirectoryExists(dir))
+                return _fs.ReadPids(Path.Combine(dir, "cgroup.procs"));
+        return [];
+    }
+
+    public CgroupStats ReadStats(string id)
+    {
+        string? mem = Dir("memory", id), acct = Dir("cpuacct", id), pids = Dir("pids", id), blkio = Dir("blkio", id);
+        long? memLimit = mem is null ? null : _fs.TryReadLong(Path.Combine(mem, "memory.limit_in_bytes"));
+        // An unlimited v1 limit reads as a huge page-aligned number.
+        if (memLimit >= long.MaxValue / 2) memLimit = null;
+        string? pidsMax = pids is null ? null : _fs.TryRead(Path.Combine(pids, "pids.max"))?.Trim();
+        (ulong? read, ulong? write) = blkio is null ? (null, null) : BlkioBytes(_fs.TryRead(Path.Combine(blkio, "blkio.throttle.io_service_bytes_recursive"))
+            ?? _fs.TryRead(Path.Combine(blkio, "blkio.throttle.io_service_bytes")));
+        return new CgroupStats
+        {
+            CpuUsageNanoseconds = acct is null ? null : (ulong?)_fs.TryReadLong(Path.Combine(acct, "cpuacct.usage")),
+            MemoryUsageBytes = mem is null ? null : _fs.TryReadLong(Path.Combine(mem, "memory.usage_in_bytes")),
+            MemoryLimitBytes = memLimit,
+            Pids = pids is null ? null : _fs.TryReadLong(Path.Combine(pids, "pids.current")),
+            PidsLimit = pidsMax is null or "max" ? null : long.TryParse(pidsMax, CultureInfo.InvariantCulture, out long p) ? p : null,
+            IoReadBytes = read,
+            IoWriteBytes = write,
+            OomKills = OomKillCount(id),
+        };
+    }
+
+    /// <summary>Sums the Read and Write lines of blkio.throttle.io_service_bytes ("8:0 Read 4096").</summary>
+    internal static (ulong? Read, ulong? Write) BlkioBytes(string? text)
+    {
+        if (text is null) return (null, null);
+        ulong read = 0, write = 0;
+        foreach (string line in text.Split('\n'))
+        {
+            string[] p = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (p.Length != 3 || !ulong.TryParse(p[2], CultureInfo.InvariantCulture, out ulong v)) continue;
+            if (p[1] == "Read") read += v;
+            else if (p[1] == "Write") write += v;
+        }
+        return (read, write);
+    }
+
+    public void Freeze(string containerId) => SetFreezer(containerId, "FROZEN");
+    public void Thaw(string containerId) => SetFreezer(containerId, "THAWED");
+
+    public bool IsFrozen(string containerId) =>
+        Dir("freezer", containerId) is { } dir && _fs.TryRead(Path.Combine(dir, "freezer.state"))?.Trim() == "FROZEN";
+
+    private void SetFreezer(string id, string state)
+    {
+        if (Dir("freezer", id) is not { } dir || !_fs.DirectoryExists(dir))
+            throw new ContainersException("FreezerUnavailable", ErrorKind.NotSupported,
+                $"The freezer cgroup of container {id} does not exist.", id);
+        string file = Path.Combine(dir, "freezer.state");
+        for (int i = 0; i < 1000; i++)
+        {
+            _fs.Write(file, state);
+            if (_fs.TryRead(file)?.Trim() == state) return;
+            Thread.Sleep(2);
+        }
+        throw new ContainersException("FreezeTimeout", ErrorKind.Timeout, $"The freezer of container {id} did not reach {state}.", id);
+    }
+
+    public long OomKillCount(string containerId) =>
+        Dir("memory", containerId) is { } mem
+            ? CgroupFileSystem.KeyedValue(_fs.TryRead(Path.Combine(mem, "memory.oom_control")), "oom_kill") ?? 0
+            : 0;
+
+    public void Remove(string containerId)
+    {
+        if (!Exists(containerId)) return;
+        bool hasFreezer = Dir("freezer", containerId) is { } f && _fs.DirectoryExists(f);
+        for (int attempt = 0; attempt < 500; attempt++)
+        {
+            var pids = ListPids(containerId);
+            if (pids.Count == 0) break;
+            // Freeze first so nothing forks while we kill, then thaw so the kills are delivered.
+            if (hasFreezer) try { Freeze(containerId); } catch (ContainersException) { }
+            foreach (int pid in pids) Native.Processes.Kill(pid, Native.Processes.SIGKILL);
+            if (hasFreezer) try { Thaw(containerId); } catch (ContainersException) { }
+            Thread.Sleep(10);
+        }
+        foreach (string dir in Dirs(containerId))
+        {
+            if (!_fs.DirectoryExists(dir)) continue;
+            for (int attempt = 0; ; attempt++)
+            {
+                try { _fs.RemoveDirectory(dir); break; }
+                catch (IOException) when (attempt < 200) { Thread.Sleep(10); }
+                catch (IOException e)
+                {
+                    throw new ContainersException("CgroupRemoveFailed", ErrorKind.ResourceUnavailable,
+                        $"Could not remove the cgroup {dir}: {e.Message}", containerId, inner: e);
+                }
+            }
+        }
+        Log.Debug("Removed v1 cgroup {Parent}/{Id}", _parent, containerId);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>Where a container is in its life.</summary>
+public enum ContainerState
+{
+    Created,
+    Running,
+    Paused,
+    Exited,
+}
+
+/// <summary>A container as Get-Container shows it: its record joined with its live state.</summary>
+public sealed class Container
+{
+    public string Id { get; init; } = "";
+    /// <summary>The first 12 hex digits of <see cref="Id"/>.</summary>
+    public string ShortId => Id.Length > 12 ? Id[..12] : Id;
+    public string Name { get; init; } = "";
+    public string Image { get; init; } = "";
+    public string ImageId { get; init; } = "";
+    public ContainerState State { get; init; }
+    /// <summary>Host pid of the container's first process while it runs; 0 otherwise.</summary>
+    public int Pid { get; init; }
+    /// <summary>Host pid of its monitor while it runs.</summary>
+    public int MonitorPid { get; init; }
+    public int? ExitCode { get; init; }
+    public int? Signal { get; init; }
+    public bool OomKilled { get; init; }
+    /// <summary>Why the container failed to start, or why its state was found stale.</summary>
+    public string? Error { get; init; }
+    public DateTimeOffset Created { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public bool Rootless { get; init; }
+    public ContainerResources Resources { get; init; } = new();
+    public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public string Network { get; init; } = "";
+    public string Hostname { get; init; } = "";
+    public string? User { get; init; }
+
+    /// <summary>The command line as one string, quoted where needed.</summary>
+    public string CommandLine => string.Join(' ', Command.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? "\"" + a + "\"" : a));
+
+    /// <summary><c>Up 5 minutes</c>, <c>Exited (0) 3 seconds ago</c>, <c>Created</c>, like podman ps.</summary>
+    public string Status => State switch
+    {
+        ContainerState.Running => "Up " + Ago(StartedAt),
+        ContainerState.Paused => "Up " + Ago(StartedAt) + " (Paused)",
+        ContainerState.Exited => $"Exited ({(ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?")}) {Ago(FinishedAt)} ago",
+        _ => "Created",
+    };
+
+    private static string Ago(DateTimeOffset? t)
+    {
+        if (t is null) return "";
+        var d = DateTimeOffset.UtcNow - t.Value;
+        if (d.TotalSeconds < 1) return "less than a second";
+        if (d.TotalSeconds < 60) return $"{(int)d.TotalSeconds} seconds";
+        if (d.TotalMinutes < 60) return $"{(int)d.TotalMinutes} minutes";
+        if (d.TotalHours < 48) return $"{(int)d.TotalHours} hours";
+        return $"{(int)d.TotalDays} days";
+    }
+
+    public override string ToString() => $"{Name} ({(Id.Length >= 8 ? Id[..8] : Id)})";
+}

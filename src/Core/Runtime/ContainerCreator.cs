@@ -1,0 +1,249 @@
+using System.Text;
+using System.Text.Json;
+using Containers.Core.Cgroups;
+using Containers.Core.Configuration;
+using Containers.Core.Diagnostics;
+using Containers.Core.Errors;
+using Containers.Core.Networking;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>Validates New-Container's options against the image and writes the container's record and bundle.</summary>
+internal sealed class ContainerCreator(ContainerStore store, ContainerPaths paths, IdMapSource idMaps)
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerCreator>();
+
+    public static readonly string[] NetworkModes = ["none", "host", "private"];
+
+    public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct)
+    {
+        if (!NetworkModes.Contains(o.Network))
+            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
+                $"'{o.Network}' is not a network mode; use none, host or private.", o.Network);
+        if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
+            throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
+                $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
+        var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
+        var caps = BundleBuilder.Capabilities(o.CapAdd, o.CapDrop);
+        var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories);
+        var command = CommandLine(o, image);
+        var mounts = Mounts(o);
+        var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
+        foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
+
+        using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
+        var existing = store.List();
+        if (o.Name is not null && existing.Any(r => r.Name == o.Name))
+            throw new ContainersException("ContainerNameInUse", ErrorKind.AlreadyExists,
+                $"The name '{o.Name}' is already used by another container.", o.Name, "Choose another -Name or remove the other container.");
+        string id;
+        do id = NameGenerator.NewId(); while (existing.Any(r => r.Id == id));
+        string name = o.Name ?? NameGenerator.NewName(n => existing.Any(r => r.Name == n));
+        string hostname = string.IsNullOrEmpty(o.Hostname) ? id[..12] : o.Hostname;
+
+        var record = new ContainerRecord
+        {
+            Id = id,
+            Name = name,
+            Image = o.Image,
+            ImageId = image.Id,
+            Created = DateTimeOffset.UtcNow,
+            Command = command,
+            Env = Environment(o, image, user, hostname),
+            WorkingDir = NonEmpty(o.WorkingDir) ?? NonEmpty(image.Config?.WorkingDir) ?? "/",
+            User = o.User ?? image.Config?.User,
+            Uid = user.Uid,
+            Gid = user.Gid,
+            Hostname = hostname,
+            Labels = new Dictionary<string, string>(o.Labels),
+            Mounts = mounts,
+            Resources = new ContainerResources
+            {
+                MemoryBytes = limits?.Memory?.Limit,
+                CpuQuota = limits?.Cpu?.Quota,
+                CpuPeriod = limits?.Cpu?.Period,
+                CpuShares = limits?.Cpu?.Shares,
+                PidsLimit = limits?.Pids?.Limit,
+            },
+            Network = o.Network,
+            Rootless = paths.Rootless,
+            ReadOnlyRootfs = o.ReadOnlyRootfs,
+            Tty = o.Tty,
+            Interactive = o.Interactive,
+            StopSignal = Signals.Parse(image.Config?.StopSignal) ?? Native.Processes.SIGTERM,
+            LayerDirectories = [.. image.LayerDirectories],
+        };
+        if (!record.WorkingDir.StartsWith('/'))
+            throw new ContainersException("InvalidWorkingDirectory", ErrorKind.InvalidArgument, $"The working directory '{record.WorkingDir}' is not absolute.", record.WorkingDir);
+
+        string dir = store.Dir(id);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            Directory.CreateDirectory(store.UpperDir(id));
+            Directory.CreateDirectory(store.WorkDir(id));
+            Directory.CreateDirectory(Path.Combine(store.BundleDir(id), "rootfs"));
+            if (!o.NoHosts)
+            {
+                string hosts = Path.Combine(dir, "hosts");
+                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, o.Network, o.AddHost));
+                record.GeneratedFiles.Add(hosts);
+            }
+            string hostnameFile = Path.Combine(dir, "hostname");
+            File.WriteAllText(hostnameFile, hostname + "\n");
+            record.GeneratedFiles.Add(hostnameFile);
+            string resolv = Path.Combine(dir, "resolv.conf");
+            File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
+            record.GeneratedFiles.Add(resolv);
+            var spec = BundleBuilder.Build(record, user.AdditionalGids, o.CapAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
+            spec.Process!.Capabilities!.Bounding = caps;
+            if (user.Uid == 0) { spec.Process.Capabilities.Effective = [.. caps]; spec.Process.Capabilities.Permitted = [.. caps]; }
+            ContainerStore.AtomicWrite(Path.Combine(store.BundleDir(id), "config.json"),
+                JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec));
+            store.Write(record);
+        }
+        catch
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            throw;
+        }
+        Log.Information("Created container {Name} ({Id}) from {Image}", name, id[..12], o.Image);
+        return record;
+    }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    private static List<string> CommandLine(ContainerCreateOptions o, RuntimeImage image)
+    {
+        IReadOnlyList<string> entrypoint = o.Entrypoint ?? image.Config?.Entrypoint ?? [];
+        IReadOnlyList<string> cmd = o.Command ?? (o.Entrypoint is not null ? [] : image.Config?.Cmd ?? []);
+        var argv = entrypoint.Concat(cmd).ToList();
+        if (argv.Count == 0 || argv[0].Length == 0)
+            throw new ContainersException("NoCommand", ErrorKind.InvalidArgument,
+                $"The image '{o.Image}' has no entrypoint or command and none was given.", o.Image, "Give -Command.");
+        return argv;
+    }
+
+    private static List<string> Environment(ContainerCreateOptions o, RuntimeImage image, ResolvedUser user, string hostname)
+    {
+        var env = new List<KeyValuePair<string, string>>();
+        void Set(string key, string value)
+        {
+            int i = env.FindIndex(kv => kv.Key == key);
+            if (i >= 0) env[i] = new(key, value); else env.Add(new(key, value));
+        }
+        foreach (string kv in image.Config?.Env ?? [])
+        {
+            int eq = kv.IndexOf('=');
+            if (eq > 0) Set(kv[..eq], kv[(eq + 1)..]);
+        }
+        if (!env.Any(kv => kv.Key == "PATH")) Set("PATH", RuntimeDefaults.Path[5..]);
+        if (o.Tty && !env.Any(kv => kv.Key == "TERM")) Set("TERM", "xterm");
+        Set("container", "pscontainers");
+        Set("HOSTNAME", hostname);
+        if (!env.Any(kv => kv.Key == "HOME")) Set("HOME", user.Home);
+        foreach (var (key, value) in o.Env)
+        {
+            if (key.Length == 0 || key.Contains('='))
+                throw new ContainersException("InvalidEnvironmentVariable", ErrorKind.InvalidArgument, $"'{key}' is not a valid environment variable name.", key);
+            if (value is null) env.RemoveAll(kv => kv.Key == key);
+            else Set(key, value);
+        }
+        return env.Select(kv => kv.Key + "=" + kv.Value).ToList();
+    }
+
+    private static List<ContainerMount> Mounts(ContainerCreateOptions o)
+    {
+        var mounts = new List<ContainerMount>();
+        foreach (string v in o.Volumes)
+        {
+            string[] parts = v.Split(':');
+            if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || !parts[1].StartsWith('/') || (parts.Length == 3 && parts[2] is not ("ro" or "rw")))
+                throw new ContainersException("InvalidVolume", ErrorKind.InvalidArgument,
+                    $"'{v}' is not a bind mount of the form /host/path:/container/path[:ro].", v);
+            string source = Path.GetFullPath(parts[0]);
+            if (!File.Exists(source) && !Directory.Exists(source))
+                throw new ContainersException("BindSourceNotFound", ErrorKind.NotFound,
+                    $"The bind mount source '{source}' does not exist.", source, "Create it first, or fix the path.");
+            mounts.Add(new ContainerMount { Type = "bind", Source = source, Destination = parts[1], ReadOnly = parts.Length == 3 && parts[2] == "ro" });
+        }
+        foreach (string t in o.Tmpfs)
+        {
+            int colon = t.IndexOf(':');
+            string dest = colon < 0 ? t : t[..colon];
+            if (!dest.StartsWith('/'))
+                throw new ContainersException("InvalidTmpfs", ErrorKind.InvalidArgument, $"The tmpfs destination '{dest}' is not absolute.", t);
+            mounts.Add(new ContainerMount { Type = "tmpfs", Destination = dest, Options = colon < 0 ? "mode=1777" : t[(colon + 1)..] });
+        }
+        foreach (string s in o.Secrets)
+        {
+            string source = Path.GetFullPath(s);
+            if (!File.Exists(source) && !Directory.Exists(source))
+                throw new ContainersException("SecretNotFound", ErrorKind.NotFound, $"The secret '{source}' does not exist.", source);
+            mounts.Add(new ContainerMount { Type = "secret", Source = source, Destination = "/run/secrets/" + Path.GetFileName(source.TrimEnd('/')), ReadOnly = true });
+        }
+        var dup = mounts.GroupBy(m => m.Destination).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null)
+            throw new ContainersException("DuplicateMountDestination", ErrorKind.InvalidArgument, $"Two mounts target '{dup.Key}'.", dup.Key);
+        return mounts;
+    }
+}
+
+/// <summary>Signal names and numbers (x86_64).</summary>
+public static class Signals
+{
+    private static readonly Dictionary<string, int> ByName = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["HUP"] = 1, ["INT"] = 2, ["QUIT"] = 3, ["ILL"] = 4, ["TRAP"] = 5, ["ABRT"] = 6, ["BUS"] = 7, ["FPE"] = 8, ["KILL"] = 9,
+        ["USR1"] = 10, ["SEGV"] = 11, ["USR2"] = 12, ["PIPE"] = 13, ["ALRM"] = 14, ["TERM"] = 15, ["STKFLT"] = 16, ["CHLD"] = 17,
+        ["CONT"] = 18, ["STOP"] = 19, ["TSTP"] = 20, ["TTIN"] = 21, ["TTOU"] = 22, ["URG"] = 23, ["XCPU"] = 24, ["XFSZ"] = 25,
+        ["VTALRM"] = 26, ["PROF"] = 27, ["WINCH"] = 28, ["IO"] = 29, ["PWR"] = 30, ["SYS"] = 31,
+    };
+
+    /// <summary>Parses <c>SIGTERM</c>, <c>TERM</c> or <c>15</c>; null for null/empty; throws InvalidSignal otherwise.</summary>
+    public static int? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        string t = text.Trim();
+        if (int.TryParse(t, out int n) && n is > 0 and < 65) return n;
+        if (t.StartsWith("SIG", StringComparison.OrdinalIgnoreCase)) t = t[3..];
+        if (ByName.TryGetValue(t, out n)) return n;
+        throw new ContainersException("InvalidSignal", ErrorKind.InvalidArgument, $"'{text}' is not a signal.", text);
+    }
+}
+
+/// <summary>The user namespace mappings for a rootless container: subordinate ranges through newuidmap, else the single own id.</summary>
+public class IdMapSource
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<IdMapSource>();
+    public string SubUidFile { get; init; } = "/etc/subuid";
+    public string SubGidFile { get; init; } = "/etc/subgid";
+    public uint Uid { get; init; } = Native.Identity.EffectiveUserId;
+    public uint Gid { get; init; } = Native.Identity.EffectiveGroupId;
+    public string UserName { get; init; } = System.Environment.UserName;
+
+    public virtual BundleBuilder.IdMaps For(uint containerUid, uint containerGid)
+    {
+        var subUids = SubordinateIds.Read(SubUidFile, UserName, Uid);
+        var subGids = SubordinateIds.Read(SubGidFile, UserName, Uid);
+        if (subUids.Count > 0 && subGids.Count > 0)
+        {
+            static List<LinuxIdMapping> Ranges(uint own, IReadOnlyList<IdRange> ranges)
+            {
+                var list = new List<LinuxIdMapping> { new() { ContainerId = 0, HostId = own, Size = 1 } };
+                uint next = 1;
+                foreach (var r in ranges) { list.Add(new() { ContainerId = next, HostId = r.Start, Size = r.Count }); next += r.Count; }
+                return list;
+            }
+            return new BundleBuilder.IdMaps(Ranges(Uid, subUids), Ranges(Gid, subGids), UsesHelpers: true);
+        }
+        Log.Warning("User {User} has no subordinate id ranges in {SubUid}/{SubGid}: the container maps only your own id (root inside is you outside); other users and groups inside the container are unavailable",
+            UserName, SubUidFile, SubGidFile);
+        if (containerUid != 0 || containerGid != 0)
+            throw new ContainersException("UserNotMapped", ErrorKind.InvalidArgument,
+                $"The container user {containerUid}:{containerGid} cannot be mapped: without subordinate id ranges only root (your own id) exists inside.",
+                $"{containerUid}:{containerGid}", "Ask the administrator for ranges in /etc/subuid and /etc/subgid, or run as root inside (-User 0).");
+        return new BundleBuilder.IdMaps([new() { ContainerId = 0, HostId = Uid, Size = 1 }], [new() { ContainerId = 0, HostId = Gid, Size = 1 }], UsesHelpers: false);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json.Serialization;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>
+/// What New-Container decided, persisted as <c>container.json</c> in the container's directory. Written
+/// once at create (atomically); the live state is Init's state file beside it.
+/// </summary>
+public sealed class ContainerRecord
+{
+    public int Version { get; set; } = 1;
+    /// <summary>64 lowercase hex digits.</summary>
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    /// <summary>The image reference as the user gave it (or the image's first name).</summary>
+    public string Image { get; set; } = "";
+    public string ImageId { get; set; } = "";
+    public DateTimeOffset Created { get; set; }
+    /// <summary>The full argv of the container's process (entrypoint + command).</summary>
+    public List<string> Command { get; set; } = [];
+    public List<string> Env { get; set; } = [];
+    public string WorkingDir { get; set; } = "/";
+    /// <summary>The user as given (name, uid, user:group) and as resolved.</summary>
+    public string? User { get; set; }
+    public uint Uid { get; set; }
+    public uint Gid { get; set; }
+    public string Hostname { get; set; } = "";
+    public Dictionary<string, string> Labels { get; set; } = [];
+    public List<ContainerMount> Mounts { get; set; } = [];
+    public ContainerResources Resources { get; set; } = new();
+    public string Network { get; set; } = "private";
+    public bool Rootless { get; set; }
+    public bool ReadOnlyRootfs { get; set; }
+    public bool Tty { get; set; }
+    public bool Interactive { get; set; }
+    /// <summary>The signal Stop-Container sends first (from the image's StopSignal, default SIGTERM).</summary>
+    public int StopSignal { get; set; } = 15;
+    /// <summary>Unpacked image layers, bottom → top (overlay lower dirs).</summary>
+    public List<string> LayerDirectories { get; set; } = [];
+    /// <summary>Host files bind-mounted at /etc/hosts, /etc/hostname and /etc/resolv.conf (none when -NoHosts for hosts).</summary>
+    public List<string> GeneratedFiles { get; set; } = [];
+}
+
+/// <summary>A user mount of a container.</summary>
+public sealed class ContainerMount
+{
+    /// <summary><c>bind</c>, <c>tmpfs</c> or <c>secret</c>.</summary>
+    public string Type { get; set; } = "bind";
+    /// <summary>Host path (bind, secret); null for tmpfs.</summary>
+    public string? Source { get; set; }
+    public string Destination { get; set; } = "";
+    public bool ReadOnly { get; set; }
+    /// <summary>tmpfs options (size=64m ...).</summary>
+    public string? Options { get; set; }
+
+    public override string ToString() =>
+        (Source is null ? Type : Source) + ":" + Destination + (ReadOnly ? ":ro" : "");
+}
+
+/// <summary>Resource limits of a container, as asked (null = unlimited).</summary>
+public sealed class ContainerResources
+{
+    public long? MemoryBytes { get; set; }
+    public long? CpuQuota { get; set; }
+    public ulong? CpuPeriod { get; set; }
+    public ulong? CpuShares { get; set; }
+    public long? PidsLimit { get; set; }
+
+    /// <summary>CPUs the quota amounts to (quota/period), when a quota is set.</summary>
+    [JsonIgnore] public double? Cpus => CpuQuota is { } q && q > 0 ? (double)q / (CpuPeriod ?? 100_000) : null;
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (MemoryBytes is { } m) parts.Add($"memory={m / (1024 * 1024)}MiB");
+        if (Cpus is { } c) parts.Add("cpus=" + c.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture));
+        if (CpuShares is { } s) parts.Add("shares=" + s);
+        if (PidsLimit is { } p) parts.Add("pids=" + p);
+        return parts.Count == 0 ? "unlimited" : string.Join(' ', parts);
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(ContainerRecord))]
+internal sealed partial class RecordJsonContext : JsonSerializerContext
+{
+}

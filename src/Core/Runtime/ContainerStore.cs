@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Containers.Core.Configuration;
+using Containers.Core.Errors;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>
+/// The container records under <see cref="ContainerPaths.ContainersDir"/>: one directory per container
+/// (<c>&lt;id&gt;/container.json</c>, Init's <c>state.json</c>, the log, the bundle, the overlay upper/work
+/// dirs and the generated /etc files). A store-wide lock file guards name uniqueness; each container
+/// has its own lock for start/stop/remove, so concurrent sessions do not step on each other.
+/// </summary>
+public sealed class ContainerStore
+{
+    public const string RecordFile = "container.json";
+    public const string LogFile = "ctr.log";
+    public const string PlanFile = "plan.json";
+
+    public ContainerStore(ContainerPaths paths) => Root = paths.ContainersDir;
+
+    public ContainerStore(string root) => Root = root;
+
+    public string Root { get; }
+
+    public string Dir(string id) => Path.Combine(Root, id);
+    public string RecordPath(string id) => Path.Combine(Dir(id), RecordFile);
+    public string StatePath(string id) => Path.Combine(Dir(id), LaunchPlan.StateFileName);
+    public string LogPath(string id) => Path.Combine(Dir(id), LogFile);
+    public string PlanPath(string id) => Path.Combine(Dir(id), PlanFile);
+    public string BundleDir(string id) => Path.Combine(Dir(id), "bundle");
+    public string UpperDir(string id) => Path.Combine(Dir(id), "upper");
+    public string WorkDir(string id) => Path.Combine(Dir(id), "work");
+
+    /// <summary>Held while names are checked and a record is created or removed.</summary>
+    public Task<FileLock> LockStoreAsync(CancellationToken ct) => FileLock.AcquireAsync(Path.Combine(Root, ".lock"), ct);
+
+    /// <summary>Held while one container is started, stopped or removed.</summary>
+    public Task<FileLock> LockContainerAsync(string id, CancellationToken ct) => FileLock.AcquireAsync(Path.Combine(Dir(id), ".lock"), ct);
+
+    /// <summary>Every readable record (a directory being created or removed is skipped).</summary>
+    public List<ContainerRecord> List()
+    {
+        var list = new List<ContainerRecord>();
+        if (!Directory.Exists(Root)) return list;
+        foreach (string dir in Directory.EnumerateDirectories(Root))
+        {
+            string id = Path.GetFileName(dir);
+            if (!NameGenerator.IsFullId(id)) continue;
+            if (TryRead(id) is { } r) list.Add(r);
+        }
+        return list;
+    }
+
+    public ContainerRecord? TryRead(string id)
+    {
+        try
+        {
+            using var fs = File.OpenRead(RecordPath(id));
+            return JsonSerializer.Deserialize(fs, RecordJsonContext.Default.ContainerRecord);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    public void Write(ContainerRecord record)
+    {
+        Directory.CreateDirectory(Dir(record.Id));
+        AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord));
+    }
+
+    public ContainerRuntimeState? ReadState(string id)
+    {
+        try
+        {
+            byte[] bytes = File.ReadAllBytes(StatePath(id));
+            return JsonSerializer.Deserialize(bytes, PlanJsonContext.Default.ContainerRuntimeState);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    public void WriteState(ContainerRuntimeState state) =>
+        AtomicWrite(StatePath(state.ContainerId), JsonSerializer.SerializeToUtf8Bytes(state, PlanJsonContext.Default.ContainerRuntimeState));
+
+    /// <summary>
+    /// Deletes a container directory. The kernel leaves overlayfs's work/work with mode 000; rootless, it
+    /// belongs to us but cannot be entered, so directories we own are made accessible and the delete retried.
+    /// </summary>
+    public static void DeleteTree(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+            return;
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(dir))
+        {
+        }
+        MakeAccessible(dir);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static void MakeAccessible(string dir)
+    {
+        Native.Files.Chmod(dir, 0x1C0 /* 0700 */);
+        foreach (var sub in new DirectoryInfo(dir).EnumerateDirectories())
+            if (!sub.Attributes.HasFlag(FileAttributes.ReparsePoint)) MakeAccessible(sub.FullName);
+    }
+
+    /// <summary>Writes to a temp file in the same directory, then renames it over the target.</summary>
+    public static void AtomicWrite(string path, byte[] content)
+    {
+        string tmp = path + ".tmp-" + Environment.ProcessId;
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            fs.Write(content);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Resolves a full id, an exact name, or a unique id prefix. Null when nothing matches; ambiguous prefixes throw.
+    /// </summary>
+    public ContainerRecord? Find(string nameOrId, List<ContainerRecord>? all = null)
+    {
+        if (NameGenerator.IsFullId(nameOrId)) return TryRead(nameOrId);
+        all ??= List();
+        if (all.FirstOrDefault(r => r.Name == nameOrId) is { } byName) return byName;
+        string lower = nameOrId.ToLowerInvariant();
+        if (lower.Length == 0 || !lower.All(char.IsAsciiHexDigitLower)) return null;
+        var matches = all.Where(r => r.Id.StartsWith(lower, StringComparison.Ordinal)).ToList();
+        if (matches.Count > 1)
+            throw new ContainersException("AmbiguousContainerId", ErrorKind.InvalidArgument,
+                $"The id prefix '{nameOrId}' matches {matches.Count} containers.", nameOrId, "Give more digits of the id, or the name.");
+        return matches.Count == 1 ? matches[0] : null;
+    }
+
+    /// <summary>Like <see cref="Find"/> but throws ContainerNotFound.</summary>
+    public ContainerRecord Get(string nameOrId) =>
+        Find(nameOrId) ?? throw new ContainersException("ContainerNotFound", ErrorKind.NotFound,
+            $"No container has the name or id '{nameOrId}'.", nameOrId, "List containers with Get-Container.");
+
+    /// <summary>Ids and names of the containers created from an image (for Remove-ContainerImage).</summary>
+    public IReadOnlyList<(string Id, string Name)> ContainersUsingImage(string imageId)
+    {
+        string bare = imageId.StartsWith("sha256:", StringComparison.Ordinal) ? imageId[7..] : imageId;
+        return List().Where(r => r.ImageId == imageId || r.ImageId == bare || r.ImageId == "sha256:" + bare)
+            .Select(r => (r.Id, r.Name)).ToList();
+    }
+}

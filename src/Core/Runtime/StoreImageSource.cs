@@ -1,0 +1,20 @@
+using Containers.Core.Images;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>Resolves images for the runtime from the local <see cref="ImageStore"/>.</summary>
+public sealed class StoreImageSource(ImageStore store) : IImageSource
+{
+    public RuntimeImage Resolve(string reference)
+    {
+        var image = store.GetAsync(reference).GetAwaiter().GetResult();
+        string name = image.Names.FirstOrDefault(n => n.EndsWith(reference, StringComparison.Ordinal)) ?? image.Names.FirstOrDefault() ?? image.ShortId;
+        return new RuntimeImage(image.Id, name, image.Config.Config, image.LayerDirectories);
+    }
+}
+
+/// <summary>Tells the image store which containers use an image (so Remove-ContainerImage refuses to pull the rug).</summary>
+public sealed class ContainerImageUsers(ContainerStore containers) : IImageUsers
+{
+    public IEnumerable<string> ContainersUsing(string imageId) => containers.ContainersUsingImage(imageId).Select(c => c.Name);
+}

@@ -1,0 +1,242 @@
+using System.Text.Json;
+using Containers.Core.Cgroups;
+using Containers.Core.Configuration;
+using Containers.Core.Errors;
+using Containers.Core.Runtime;
+using Containers.Core.Runtime.Plan;
+using Containers.Core.Spec;
+
+namespace Containers.Core.Tests.Runtime;
+
+/// <summary>Records, bundle generation and state resolution, without starting processes (no root needed).</summary>
+public sealed class ContainerRuntimeTests : IDisposable
+{
+    private sealed class FakeImages(RuntimeImage image) : IImageSource
+    {
+        public RuntimeImage Resolve(string reference) => reference == "test" || reference == image.Id
+            ? image
+            : throw new ContainersException("ImageNotFound", ErrorKind.NotFound, "no image " + reference, reference);
+    }
+
+    private readonly string _root = Directory.CreateTempSubdirectory("rt-tests-").FullName;
+    private readonly ContainerRuntime _runtime;
+    private readonly ContainerPaths _paths;
+
+    public ContainerRuntimeTests()
+    {
+        string layer = Path.Combine(_root, "layer");
+        Directory.CreateDirectory(Path.Combine(layer, "etc"));
+        File.WriteAllText(Path.Combine(layer, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+        File.WriteAllText(Path.Combine(layer, "etc/group"), "root:x:0:\napp:x:1000:\nstaff:x:50:app\n");
+        var config = new ContainerConfig
+        {
+            Env = ["PATH=/bin", "LANG=C"], Entrypoint = ["/entry"], Cmd = ["default-arg"], WorkingDir = "/srv", StopSignal = "SIGQUIT",
+        };
+        var image = new RuntimeImage(new string('a', 64), "localhost/test:latest", config, [layer]);
+        _paths = ContainerPaths.FromEnvironment(v => v switch
+        {
+            ContainerPaths.DataDirVariable => Path.Combine(_root, "data"),
+            ContainerPaths.StateDirVariable => Path.Combine(_root, "state"),
+            ContainerPaths.LogDirVariable => Path.Combine(_root, "logs"),
+            ContainerPaths.ConfigDirVariable => Path.Combine(_root, "config"),
+            "HOME" => _root,
+            _ => null,
+        }, 0);
+        _runtime = new ContainerRuntime(_paths, new FakeImages(image), new NoCgroupManager("tests"), "/nonexistent/init");
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private Task<Container> Create(Action<ContainerCreateOptions>? edit = null)
+    {
+        var o = new ContainerCreateOptions { Image = "test" };
+        edit?.Invoke(o);
+        return _runtime.CreateAsync(o, CancellationToken.None);
+    }
+
+    private RuntimeSpec Spec(Container c) =>
+        JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(_runtime.Store.BundleDir(c.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec)!;
+
+    [Fact]
+    public async Task Create_writes_a_record_with_a_generated_name_and_a_64_hex_id()
+    {
+        var c = await Create();
+        Assert.True(NameGenerator.IsFullId(c.Id));
+        Assert.Matches("^[a-z]+_[a-z]+$", c.Name);
+        Assert.Equal(ContainerState.Created, c.State);
+        Assert.True(File.Exists(_runtime.Store.RecordPath(c.Id)));
+        Assert.Equal(["/entry", "default-arg"], c.Command);
+        Assert.Equal(c.Id, _runtime.Get(c.Name).Id);
+        Assert.Equal(c.Id, _runtime.Get(c.Id[..7]).Id);
+    }
+
+    [Fact]
+    public async Task Config_json_merges_image_config_and_options()
+    {
+        var c = await Create(o =>
+        {
+            o.Name = "web";
+            o.Command = ["x", "y"];
+            o.Env = new Dictionary<string, string?> { ["LANG"] = null, ["FOO"] = "bar" };
+            o.User = "app";
+            o.Hostname = "h";
+            o.Labels = new Dictionary<string, string> { ["tier"] = "front" };
+            o.ReadOnlyRootfs = true;
+            o.CapAdd = ["net_admin"];
+            o.CapDrop = ["CAP_KILL"];
+            o.MemoryBytes = 64L << 20;
+            o.PidsLimit = 10;
+        });
+        var spec = Spec(c);
+        Assert.Equal(["/entry", "x", "y"], spec.Process!.Args);
+        Assert.Contains("PATH=/bin", spec.Process.Env!);
+        Assert.Contains("FOO=bar", spec.Process.Env!);
+        Assert.DoesNotContain(spec.Process.Env!, e => e.StartsWith("LANG=", StringComparison.Ordinal));
+        Assert.Contains("HOME=/home/app", spec.Process.Env!);
+        Assert.Equal("/srv", spec.Process.Cwd);
+        Assert.Equal(1000u, spec.Process.User.Uid);
+        Assert.Equal(1000u, spec.Process.User.Gid);
+        Assert.Equal([50u], spec.Process.User.AdditionalGids!);
+        // A non-root user keeps the bounding set but no effective capabilities.
+        Assert.Contains("CAP_NET_ADMIN", spec.Process.Capabilities!.Bounding!);
+        Assert.DoesNotContain("CAP_KILL", spec.Process.Capabilities.Bounding!);
+        Assert.Empty(spec.Process.Capabilities.Effective!);
+        Assert.True(spec.Process.NoNewPrivileges);
+        Assert.All(spec.Process.Rlimits!, r => Assert.True(r.Hard <= BundleBuilder.OpenFilesHardLimit()));
+        Assert.Equal("h", spec.Hostname);
+        Assert.True(spec.Root!.Readonly);
+        Assert.Equal("front", spec.Annotations!["tier"]);
+        Assert.Equal("web", spec.Annotations["io.pscontainers.name"]);
+        Assert.Equal(64L << 20, spec.Linux!.Resources!.Memory!.Limit);
+        Assert.Equal(10, spec.Linux.Resources.Pids!.Limit);
+        Assert.Equal(["pid", "mount", "ipc", "uts", "cgroup", "network"], spec.Linux.Namespaces!.Select(n => n.Type));
+        Assert.Null(spec.Linux.UidMappings);
+        Assert.Contains("/proc/kcore", spec.Linux.MaskedPaths!);
+        Assert.Contains("mount", spec.Linux.Seccomp!.Syscalls![0].Names);
+        Assert.Contains(spec.Mounts!, m => m.Destination == "/etc/hosts" && m.Source == Path.Combine(_runtime.Store.Dir(c.Id), "hosts"));
+        Assert.Equal(3, c.Resources.PidsLimit is null ? 0 : 3);
+        var record = _runtime.Store.TryRead(c.Id)!;
+        Assert.Equal(3, record.StopSignal);
+    }
+
+    [Fact]
+    public async Task Entrypoint_override_drops_the_image_cmd()
+    {
+        var c = await Create(o => o.Entrypoint = ["/bin/other"]);
+        Assert.Equal(["/bin/other"], c.Command);
+    }
+
+    [Fact]
+    public async Task Host_network_shares_the_netns_and_binds_mounts_in_order()
+    {
+        string src = Directory.CreateDirectory(Path.Combine(_root, "src")).FullName;
+        string secret = Path.Combine(_root, "token");
+        File.WriteAllText(secret, "s3cret");
+        var c = await Create(o =>
+        {
+            o.Network = "host";
+            o.Volumes = [src + ":/data:ro"];
+            o.Tmpfs = ["/scratch:size=1m"];
+            o.Secrets = [secret];
+            o.NoHosts = true;
+        });
+        var spec = Spec(c);
+        Assert.DoesNotContain(spec.Linux!.Namespaces!, n => n.Type == "network");
+        Assert.DoesNotContain(spec.Mounts!, m => m.Destination == "/etc/hosts");
+        var data = spec.Mounts!.Single(m => m.Destination == "/data");
+        Assert.Equal(src, data.Source);
+        Assert.Contains("ro", data.Options!);
+        Assert.Contains("size=1m", spec.Mounts!.Single(m => m.Destination == "/scratch").Options!);
+        var s = spec.Mounts!.Single(m => m.Destination == "/run/secrets/token");
+        Assert.Contains("ro", s.Options!);
+    }
+
+    [Theory]
+    [InlineData("UserNotFound")]
+    [InlineData("BindSourceNotFound")]
+    [InlineData("ImageNotFound")]
+    [InlineData("InvalidMemoryLimit")]
+    [InlineData("UnknownCapability")]
+    [InlineData("InvalidNetworkMode")]
+    [InlineData("InvalidAddHost")]
+    public async Task Bad_input_is_refused_with_a_typed_error_and_leaves_nothing(string errorId)
+    {
+        var e = await Assert.ThrowsAsync<ContainersException>(() => Create(o =>
+        {
+            switch (errorId)
+            {
+                case "UserNotFound": o.User = "ghost"; break;
+                case "BindSourceNotFound": o.Volumes = ["/no/such/path:/x"]; break;
+                case "ImageNotFound": o.Image = "missing"; break;
+                case "InvalidMemoryLimit": o.MemoryBytes = 100; break;
+                case "UnknownCapability": o.CapAdd = ["CAP_FLY"]; break;
+                case "InvalidNetworkMode": o.Network = "bridge"; break;
+                case "InvalidAddHost": o.AddHost = ["nocolon"]; break;
+            }
+        }));
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.Empty(_runtime.Store.List());
+        Assert.False(Directory.Exists(_paths.ContainersDir) && Directory.EnumerateDirectories(_paths.ContainersDir).Any());
+    }
+
+    [Fact]
+    public async Task A_name_in_use_is_refused()
+    {
+        await Create(o => o.Name = "dup");
+        var e = await Assert.ThrowsAsync<ContainersException>(() => Create(o => o.Name = "dup"));
+        Assert.Equal("ContainerNameInUse", e.ErrorId);
+        Assert.Single(_runtime.Store.List());
+    }
+
+    [Fact]
+    public async Task State_without_a_state_file_is_created_and_stale_states_are_exited()
+    {
+        var c = await Create();
+        Assert.Equal(ContainerState.Created, _runtime.Get(c.Id).State);
+
+        // Running, but the pid does not exist and no monitor: exited, with the reason.
+        _runtime.Store.WriteState(new ContainerRuntimeState { ContainerId = c.Id, Status = ContainerStatus.Running, Pid = int.MaxValue - 1, MonitorPid = int.MaxValue - 2, BootId = Native.Processes.BootId() });
+        var gone = _runtime.Get(c.Id);
+        Assert.Equal(ContainerState.Exited, gone.State);
+        Assert.Contains("monitor", gone.Error);
+
+        // A live pid (this process) with its start time: running.
+        int self = Environment.ProcessId;
+        _runtime.Store.WriteState(new ContainerRuntimeState { ContainerId = c.Id, Status = ContainerStatus.Running, Pid = self, PidStartTime = Native.Processes.StartTime(self)!.Value, BootId = Native.Processes.BootId() });
+        Assert.Equal(ContainerState.Running, _runtime.Get(c.Id).State);
+
+        // The same pid with another start time is a reused pid: exited.
+        _runtime.Store.WriteState(new ContainerRuntimeState { ContainerId = c.Id, Status = ContainerStatus.Running, Pid = self, PidStartTime = 1, BootId = Native.Processes.BootId() });
+        Assert.Equal(ContainerState.Exited, _runtime.Get(c.Id).State);
+
+        // Written before a reboot: exited, whatever the pid.
+        _runtime.Store.WriteState(new ContainerRuntimeState { ContainerId = c.Id, Status = ContainerStatus.Running, Pid = self, BootId = "another-boot" });
+        var stale = _runtime.Get(c.Id);
+        Assert.Equal(ContainerState.Exited, stale.State);
+        Assert.Contains("rebooted", stale.Error);
+
+        _runtime.Store.WriteState(new ContainerRuntimeState { ContainerId = c.Id, Status = ContainerStatus.Stopped, ExitCode = 3, FinishedAt = DateTimeOffset.UtcNow });
+        Assert.Equal(3, _runtime.Get(c.Id).ExitCode);
+    }
+
+    [Fact]
+    public async Task Remove_deletes_the_directory_and_start_without_init_is_a_typed_error()
+    {
+        var c = await Create();
+        var e = await Assert.ThrowsAsync<ContainersException>(() => _runtime.StartAsync(c.Name, CancellationToken.None));
+        Assert.Equal("InitNotFound", e.ErrorId);
+        await _runtime.RemoveAsync(c.Name, force: false, CancellationToken.None);
+        Assert.False(Directory.Exists(_runtime.Store.Dir(c.Id)));
+        Assert.Equal("ContainerNotFound", Assert.Throws<ContainersException>(() => _runtime.Get(c.Name)).ErrorId);
+    }
+
+    [Fact]
+    public async Task Containers_using_an_image_are_reported_to_the_store()
+    {
+        var c = await Create(o => o.Name = "user1");
+        var users = new ContainerImageUsers(_runtime.Store);
+        Assert.Equal(["user1"], users.ContainersUsing(new string('a', 64)));
+        Assert.Equal(["user1"], users.ContainersUsing("sha256:" + new string('a', 64)));
+        Assert.Empty(users.ContainersUsing(new string('b', 64)));
+    }
+}

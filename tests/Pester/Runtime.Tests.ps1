@@ -1,0 +1,503 @@
+# Real containers on this kernel: the module's runtime, its monitor (pscontainers-init) and cgroups.
+BeforeDiscovery { $isRoot = (id -u) -eq '0' }
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:root = New-TestRoot -Name runtime
+    Import-Module (Get-TestModulePath) -Force
+    Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
+    $script:image = Import-BusyboxImage
+    $script:containersDir = Join-Path $env:PSCONTAINERS_DATA_DIR 'containers'
+
+    function script:Get-CgroupDirs([string] $Id) {
+        @(Get-ChildItem /sys/fs/cgroup -Directory -ErrorAction SilentlyContinue |
+            ForEach-Object { Join-Path $_.FullName "pscontainers/$Id" } | Where-Object { Test-Path $_ })
+    }
+    function script:Get-ContainerDirs {
+        @(if (Test-Path $containersDir) { Get-ChildItem $containersDir -Directory })
+    }
+    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 15) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 50 }
+        return $false
+    }
+    function script:Test-Alive([int] $ProcessId) {
+        # A killed container whose monitor is gone is reparented to the host's init, which reaps late: a zombie is not alive.
+        $stat = Get-Content "/proc/$ProcessId/stat" -ErrorAction SilentlyContinue
+        return [bool]$stat -and ($stat -split '\) ')[1][0] -ne 'Z'
+    }
+    function script:Run([string] $Script, [hashtable] $Options = @{}) {
+        # Runs sh -c $Script to completion; returns stdout lines. $LASTEXITCODE is set by the cmdlet.
+        Invoke-ContainerImage -Image busybox -Remove -Command sh, -c, $Script @Options
+    }
+}
+
+AfterAll {
+    Get-Container | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
+    Remove-TestRoot $script:root
+}
+
+Describe 'Running a container' {
+    It 'runs the command as PID 1 and returns its output and exit code' {
+        $out = Run 'echo pid=$$; cat /proc/1/cmdline | tr "\0" " "; echo; exit 7'
+        $LASTEXITCODE | Should -Be 7
+        $out[0] | Should -Be 'pid=1'
+        $out[1].Trim() | Should -Be 'sh -c echo pid=$$; cat /proc/1/cmdline | tr "\0" " "; echo; exit 7'
+    }
+
+    It 'sets the hostname (given, or the short id by default)' {
+        Run 'hostname' @{ Hostname = 'pester-host' } | Should -Be 'pester-host'
+        $c = New-Container -Image busybox -Command hostname
+        $c | Start-Container -Wait | Out-Null
+        (Get-ContainerLog $c.Name).Text | Should -Be $c.Id.Substring(0, 12)
+        Remove-Container $c.Name
+    }
+
+    It 'merges the environment, working directory and user with the image''s' {
+        $out = Run 'echo $FOO; echo $PATH; pwd; id -u; id -g' @{ Environment = @{ FOO = 'bar' }; WorkingDirectory = '/tmp'; User = 'nobody' }
+        $out | Should -Be @('bar', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '/tmp', '65534', '65534')
+    }
+
+    It 'keeps logs complete after exit, with timestamps and streams' {
+        $c = New-Container -Image busybox -Command sh, -c, 'i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done; echo oops >&2'
+        Start-Container $c.Name -Wait | Out-Null
+        $log = Get-ContainerLog $c.Name
+        $log.Count | Should -Be 301
+        ($log | Where-Object Stream -eq Stdout)[-1].Text | Should -Be 'line 300'
+        ($log | Where-Object Stream -eq Stderr).Text | Should -Be 'oops'
+        (Get-ContainerLog $c.Name -Tail 2).Count | Should -Be 2
+        $log[0].Timestamp | Should -BeGreaterOrEqual $c.Created.AddSeconds(-1)
+        Remove-Container $c.Name
+    }
+
+    It 'gives the default capabilities, no_new_privs and a seccomp filter' {
+        $status = Run 'cat /proc/self/status'
+        # podman's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP
+        ($status | Where-Object { $_ -like 'CapEff:*' }) -replace '\s+', ' ' | Should -Be 'CapEff: 00000000800405fb'
+        ($status | Where-Object { $_ -like 'NoNewPrivs:*' }) -replace '\s+', ' ' | Should -Be 'NoNewPrivs: 1'
+        ($status | Where-Object { $_ -like 'Seccomp:*' }) -replace '\s+', ' ' | Should -Be 'Seccomp: 2'
+    }
+
+    It 'masks /proc/keys and /proc/acpi and has only loopback in a private network' {
+        # /proc/keys is readable on the host; masked, it is /dev/null. /proc/acpi becomes an empty read-only tmpfs.
+        (Get-Content /proc/keys -ErrorAction SilentlyContinue) | Should -Not -BeNullOrEmpty
+        Run 'wc -c < /proc/keys; stat -f -c %T /proc/acpi; ls /proc/acpi | wc -l; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "' |
+            Should -Be @('0', 'tmpfs', '0', 'lo')
+    }
+
+    It 'writes its own hosts and resolv.conf from -AddHost and -Dns' {
+        $out = Run 'cat /etc/hosts; cat /etc/resolv.conf' @{ AddHost = 'db:10.1.2.3'; Dns = '192.0.2.53'; Hostname = 'h1' }
+        $out | Should -Contain "10.1.2.3`tdb"
+        $out | Should -Contain "127.0.1.1`th1"
+        $out | Should -Contain 'nameserver 192.0.2.53'
+    }
+
+    It 'returns 127 and a CommandNotFound error for a command missing in the image' {
+        $c = New-Container -Image busybox -Command /no/such/program
+        { Start-Container $c.Name -ErrorAction Stop } | Should -Throw -ErrorId 'CommandNotFound*'
+        $after = Get-Container $c.Name
+        $after.State | Should -Be 'Exited'
+        $after.ExitCode | Should -Be 127
+        Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
+        Remove-Container $c.Name
+        Test-Path (Join-Path $containersDir $c.Id) | Should -BeFalse
+    }
+}
+
+Describe 'Lifecycle' {
+    It 'lists, stops with SIGKILL after the timeout, and removes a sleeping container' {
+        $c = New-Container -Image busybox -Name sleeper -Command sleep, 300 | Start-Container -PassThru
+        $c.State | Should -Be 'Running'
+        $c.Pid | Should -BeGreaterThan 0
+        (Get-Container 'sleep*').Name | Should -Be 'sleeper'
+        (Get-Container -Id $c.Id.Substring(0, 6)).Name | Should -Be 'sleeper'
+        (Get-Container -State Running).Name | Should -Contain 'sleeper'
+        # sleep as PID 1 has no SIGTERM handler, so only the SIGKILL after the timeout ends it.
+        $stopped = Stop-Container sleeper -Timeout 1 -PassThru
+        $stopped.State | Should -Be 'Exited'
+        $stopped.ExitCode | Should -Be 137
+        Test-Alive $c.Pid | Should -BeFalse
+        Remove-Container sleeper
+        Get-Container sleeper -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
+    }
+
+    It 'delivers the stop signal to a process that handles it' {
+        $c = New-Container -Image busybox -Command sh, -c, 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done' | Start-Container -PassThru
+        $s = Stop-Container $c.Name -Timeout 30 -PassThru
+        $s.ExitCode | Should -Be 0
+        (Get-ContainerLog $c.Name).Text | Should -Be 'got TERM'
+        Remove-Container $c.Name
+    }
+
+    It 'suspends and resumes with the freezer' -Skip:(-not $isRoot) {
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        (Suspend-Container $c.Name -PassThru).State | Should -Be 'Paused'
+        (Resume-Container $c.Name -PassThru).State | Should -Be 'Running'
+        Remove-Container $c.Name -Force -Confirm:$false
+        Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
+    }
+
+    It 'refuses to remove a running container without -Force' {
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        { Remove-Container $c.Name -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerRunning*'
+        Remove-Container $c.Name -Force -Confirm:$false
+        Test-Alive $c.Pid | Should -BeFalse
+        Test-Path (Join-Path $containersDir $c.Id) | Should -BeFalse
+    }
+
+    It 'restarts an exited container' {
+        $c = New-Container -Image busybox -Command sh, -c, 'echo run' 
+        Start-Container $c.Name -Wait | Out-Null
+        Restart-Container $c.Name
+        (Wait-Container $c.Name -Timeout 30).ExitCode | Should -Be 0
+        (Get-ContainerLog $c.Name).Text | Should -Be @('run', 'run')
+        Remove-Container $c.Name
+    }
+
+    It 'removes exited containers from the pipeline by state' {
+        $a = New-Container -Image busybox -Command true
+        $b = New-Container -Image busybox -Command true
+        $a, $b | Start-Container -Wait | Out-Null
+        Get-Container -State Exited | Remove-Container
+        Get-Container | Where-Object Id -in $a.Id, $b.Id | Should -BeNullOrEmpty
+    }
+
+    It 'lists, stops and removes from another session a container started by a session that has ended' {
+        $pwsh = Get-TestPwsh
+        $module = Get-TestModulePath
+        $name = 'crosssession'
+        & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$module'; New-Container -Image busybox -Name $name -Command sleep,300 | Start-Container" | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        $c = Get-Container $name
+        $c.State | Should -Be 'Running'
+        Test-Alive $c.MonitorPid | Should -BeTrue
+        Stop-Container $name -Timeout 0
+        (Get-Container $name).State | Should -Be 'Exited'
+        Remove-Container $name
+        Get-ContainerDirs | Where-Object Name -eq $c.Id | Should -BeNullOrEmpty
+    }
+
+    It 'keeps a container listed and stoppable when its monitor is killed' {
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        Stop-Process -Id $c.MonitorPid -Force
+        Wait-Until { -not (Test-Alive $c.MonitorPid) } | Should -BeTrue
+        (Get-Container $c.Name).State | Should -Be 'Running'
+        Remove-Container $c.Name -Force -Confirm:$false
+        Test-Alive $c.Pid | Should -BeFalse
+        Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'PowerShell behaviour' {
+    It 'runs attached to the console with -Attach and sets $LASTEXITCODE' {
+        $psi = [System.Diagnostics.ProcessStartInfo]::new((Get-TestPwsh))
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$(Get-TestModulePath)'; `$c = New-Container -Image busybox -Command sh,-c,'echo attached; exit 4' | Start-Container -Attach -PassThru; 'code=' + `$LASTEXITCODE; 'state=' + `$c.State; Remove-Container `$c.Name") {
+            $psi.ArgumentList.Add($a)
+        }
+        $psi.RedirectStandardOutput = $true
+        $psi.UseShellExecute = $false
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $read = $p.StandardOutput.ReadToEndAsync()
+        if (-not $p.WaitForExit(60000)) {
+            # Bounded: a monitor that hangs before exec must fail this test, not the whole suite. Kill what we started, by pid.
+            $tree = @($p.Id); $i = 0
+            while ($i -lt $tree.Count) {
+                $tree += @(Get-ChildItem /proc -Directory | Where-Object Name -match '^\d+$' | Where-Object {
+                        $st = Get-Content "$($_.FullName)/stat" -ErrorAction SilentlyContinue
+                        $st -and [int](($st -split '\) ')[1].Split(' ')[1]) -eq $tree[$i] } | ForEach-Object { [int]$_.Name })
+                $i++
+            }
+            foreach ($id in $tree) { Stop-Process -Id $id -Force -ErrorAction SilentlyContinue }
+            throw 'Start-Container -Attach did not return within 60 s (the monitor hung before starting the container)'
+        }
+        $out = $read.Result -split "`n" | ForEach-Object Trim
+        $out | Should -Contain 'attached'
+        $out | Should -Contain 'code=4'
+        $out | Should -Contain 'state=Exited'
+    }
+
+    It 'follows a log until the container exits' {
+        $c = New-Container -Image busybox -Command sh, -c, 'echo one; sleep 1; echo two' | Start-Container -PassThru
+        (Get-ContainerLog $c.Name -Follow).Text | Should -Be @('one', 'two')
+        (Get-Container $c.Name).State | Should -Be 'Exited'
+        Remove-Container $c.Name
+    }
+
+    It 'changes nothing with -WhatIf' {
+        $before = @(Get-ContainerDirs).Count
+        New-Container -Image busybox -Command true -WhatIf | Should -BeNullOrEmpty
+        @(Get-ContainerDirs).Count | Should -Be $before
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        Stop-Container $c.Name -WhatIf
+        Remove-Container $c.Name -Force -WhatIf
+        (Get-Container $c.Name).State | Should -Be 'Running'
+        Remove-Container $c.Name -Force -Confirm:$false
+    }
+
+    It 'binds piped objects by the Id property and completes names' {
+        $c = New-Container -Image busybox -Name completeme -Command true
+        [pscustomobject]@{ Id = $c.Id } | Get-Container | ForEach-Object Name | Should -Be 'completeme'
+        $completion = TabExpansion2 -inputScript 'Get-Container -Name comp' -cursorColumn 'Get-Container -Name comp'.Length
+        $completion.CompletionMatches.CompletionText | Should -Contain 'completeme'
+        [pscustomobject]@{ Id = $c.Id } | Remove-Container
+        Get-Container completeme -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'makes Remove-ContainerImage refuse an image a container uses' {
+        $c = New-Container -Image busybox -Name imageuser -Command true
+        { Remove-ContainerImage busybox -ErrorAction Stop } | Should -Throw -ErrorId 'ImageInUse*'
+        Remove-Container imageuser
+        Get-ContainerImage busybox | Should -Not -BeNullOrEmpty
+    }
+
+    It 'shows a podman-ps-like table' {
+        $c = New-Container -Image busybox -Name tablecheck -Command true
+        $text = Get-Container tablecheck | Out-String -Width 200
+        $text | Should -Match 'ContainerId\s+Image\s+Command\s+Created\s+Status\s+Names'
+        $text | Should -Match ([regex]::Escape($c.Id.Substring(0, 12)))
+        $text | Should -Match 'Created\s+tablecheck'
+        Remove-Container tablecheck
+    }
+}
+
+Describe 'Invoke-ContainerCommand' {
+    BeforeAll {
+        $script:exec = New-Container -Image busybox -Name exectarget -Hostname exechost -Command sleep, 300 | Start-Container -PassThru
+    }
+    AfterAll { Remove-Container exectarget -Force -Confirm:$false -ErrorAction SilentlyContinue }
+
+    It 'runs in the container''s namespaces: same pid namespace, hostname, root and network' {
+        $inside = Invoke-ContainerCommand exectarget sh '-c' 'hostname; cat /proc/1/cmdline | tr "\0" " "; echo; readlink /proc/self/ns/pid; readlink /proc/self/ns/net; readlink /proc/self/ns/mnt'
+        $LASTEXITCODE | Should -Be 0
+        $inside[0] | Should -Be 'exechost'
+        $inside[1].Trim() | Should -Be 'sleep 300'
+        $inside[2] | Should -Be (Get-Item "/proc/$($exec.Pid)/ns/pid").Target
+        $inside[3] | Should -Be (Get-Item "/proc/$($exec.Pid)/ns/net").Target
+        $inside[4] | Should -Be (Get-Item "/proc/$($exec.Pid)/ns/mnt").Target
+    }
+
+    It 'has the same capabilities and seccomp mode as the container''s init' {
+        $status = Invoke-ContainerCommand exectarget cat /proc/self/status
+        ($status | Where-Object { $_ -like 'CapEff:*' }) -replace '\s+', ' ' | Should -Be 'CapEff: 00000000800405fb'
+        ($status | Where-Object { $_ -like 'Seccomp:*' }) -replace '\s+', ' ' | Should -Be 'Seccomp: 2'
+    }
+
+    It 'returns exit codes, stderr to the error stream, and 127 for a missing command' {
+        $err = $null
+        $out = Invoke-ContainerCommand exectarget sh '-c' 'echo out; echo bad >&2; exit 5' -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -Be 'out'
+        $LASTEXITCODE | Should -Be 5
+        $err.Exception.Message | Should -Contain 'bad'
+        Invoke-ContainerCommand exectarget /no/such/cmd -ErrorAction SilentlyContinue | Out-Null
+        $LASTEXITCODE | Should -Be 127
+    }
+
+    It 'runs as another user with extra environment' {
+        Invoke-ContainerCommand exectarget -User nobody -Environment @{ X = 'y' } -WorkingDirectory /tmp sh '-c' 'id -u; echo $X; pwd' |
+            Should -Be @('65534', 'y', '/tmp')
+    }
+
+    It 'refuses a container that is not running' {
+        $c = New-Container -Image busybox -Command true
+        { Invoke-ContainerCommand $c.Name true -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerNotRunning*'
+        Remove-Container $c.Name
+    }
+}
+
+Describe 'Limits' -Skip:(-not $isRoot) {
+    It 'stops a fork bomb at the pids limit' {
+        # sh plus its background sleeps may be at most 16 tasks: the 16th fork fails and the shell gives up.
+        $c = New-Container -Image busybox -PidsLimit 16 -Command sh, -c, 'i=0; while [ $i -lt 40 ]; do sleep 300 & echo started; i=$((i+1)); done; echo spawned; sleep 300'
+        $done = Start-Container $c.Name -Wait
+        $log = Get-ContainerLog $c.Name
+        @($log | Where-Object Text -eq 'started').Count | Should -Be 15
+        $log.Text | Should -Not -Contain 'spawned'
+        ($log | Where-Object Stream -eq Stderr).Text | Should -Match "can't fork"
+        $done.ExitCode | Should -Not -Be 0
+        Remove-Container $c.Name
+        Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
+    }
+
+    It 'reports statistics and processes of a running container from its cgroup' {
+        $c = New-Container -Image busybox -Memory 32MB -PidsLimit 8 -Command sh, -c, 'sleep 300 & sleep 300' | Start-Container -PassThru
+        # sh forks one sleep and (as busybox does for the last command) may exec the other itself.
+        Wait-Until { @(Get-ContainerProcess $c.Name | Where-Object Command -like 'sleep*').Count -ge 1 } | Should -BeTrue
+        $procs = @(Get-ContainerProcess $c.Name)
+        $s = Get-ContainerStatistic $c.Name
+        $s.Pids | Should -Be $procs.Count
+        $s.PidsLimit | Should -Be 8
+        $s.MemoryLimit | Should -Be 32MB
+        $s.MemoryUsage | Should -BeGreaterThan 0
+        (Get-ContainerProcess $c.Name).Pid | Should -Contain $c.Pid
+        Remove-Container $c.Name -Force -Confirm:$false
+    }
+
+    It 'OOM-kills an allocation past the memory limit and reports it' {
+        $c = New-Container -Image busybox -Memory 16MB -Command sh, -c, 'exec busybox dd if=/dev/zero of=/dev/shm/fill bs=1M count=60' | Start-Container -Wait
+        $c.OomKilled | Should -BeTrue
+        $c.ExitCode | Should -Be 137
+        (Get-Container $c.Name).Resources.MemoryBytes | Should -Be 16MB
+        Remove-Container $c.Name
+    }
+}
+
+Describe 'Bad input leaves nothing behind' {
+    BeforeEach { $script:before = @(Get-ContainerDirs).Count }
+    AfterEach { @(Get-ContainerDirs).Count | Should -Be $script:before }
+
+    It 'refuses a missing image' {
+        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+    }
+    It 'refuses a name in use' {
+        $c = New-Container -Image busybox -Name taken -Command true
+        try { { New-Container -Image busybox -Name taken -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerNameInUse*' }
+        finally { Remove-Container taken }
+    }
+    It 'refuses invalid memory and CPU values' {
+        { New-Container -Image busybox -Memory 1k -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidMemoryLimit*'
+        { New-Container -Image busybox -Memory lots -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidMemoryLimit*'
+        { New-Container -Image busybox -Cpus 0 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCpuLimit*'
+        { New-Container -Image busybox -Cpus 64 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCpuLimit*'
+    }
+    It 'refuses an unknown user' {
+        { New-Container -Image busybox -User nosuchuser -ErrorAction Stop } | Should -Throw -ErrorId 'UserNotFound*'
+    }
+    It 'refuses a missing bind source' {
+        { New-Container -Image busybox -Volume '/no/such/dir:/data' -ErrorAction Stop } | Should -Throw -ErrorId 'BindSourceNotFound*'
+    }
+    It 'reports an unknown container name as ContainerNotFound' {
+        { Get-Container no-such-container -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerNotFound*'
+        Get-Container 'no-such-*' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
+    It 'gives the process the same capabilities, seccomp, no_new_privs, hostname and mount points as crun run' {
+        $probe = 'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):" /proc/self/status; hostname; id; awk "{print \$5}" /proc/self/mountinfo | sort'
+        $c = New-Container -Image busybox -Hostname same -Command sh, -c, $probe
+        $ours = (Start-Container $c.Name -Wait | Get-ContainerLog).Text
+
+        # A copy of the bundle for crun: same config.json, the layers copied into a plain rootfs, its own cgroup path.
+        $dir = Join-Path $containersDir $c.Id
+        $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$PID"
+        $name = "pscontainers-test-$PID"
+        New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
+        try {
+            foreach ($layer in (Get-Content "$dir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
+            $spec = Get-Content "$dir/bundle/config.json" -Raw | ConvertFrom-Json
+            $spec.root.path = "$bundle/rootfs"
+            $spec.linux.cgroupsPath = "/$name"
+            $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
+            # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
+            $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
+            $theirs = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "$theirs"
+        }
+        finally {
+            & crun delete -f $name 2>$null
+            Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
+        }
+        # Same credentials and confinement, line for line.
+        $pick = { param($lines) @($lines | Where-Object { $_ -match '^(Cap|NoNewPrivs|Seccomp|uid=)' -or $_ -eq 'same' }) }
+        (& $pick $ours) | Should -Be (& $pick $theirs)
+        # Same mount points (our root is an overlay and crun's a bind of a directory: the types differ, the points do not).
+        @($ours | Where-Object { $_ -like '/*' }) | Should -Be @($theirs | Where-Object { $_ -like '/*' })
+        Remove-Container $c.Name
+    }
+}
+
+Describe 'Rootless (an unprivileged user created by the test)' -Skip:(-not $isRoot) {
+    BeforeAll {
+        # pwsh lives under /root (mode 0700) here: the test user runs a copy, cached per version like the image fixtures.
+        $script:pwshCache = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-pwsh-$($PSVersionTable.PSVersion)"
+        if (-not (Test-Path (Join-Path $pwshCache 'pwsh.dll'))) {
+            $tmp = "$pwshCache.tmp-$PID"
+            Copy-Item $PSHOME $tmp -Recurse
+            try { [System.IO.Directory]::Move($tmp, $pwshCache) } catch [System.IO.IOException] { Remove-Item $tmp -Recurse -Force }
+        }
+        $script:users = [System.Collections.Generic.List[string]]::new()
+
+        function script:New-TestUser([switch] $NoSubordinateIds) {
+            $name = 'psrt' + (Get-Random -Maximum 999999)
+            $home_ = Join-Path ([System.IO.Path]::GetTempPath()) "$name-home"
+            & useradd --create-home --home-dir $home_ --shell /bin/sh --user-group $name
+            if ($LASTEXITCODE) { throw "useradd $name failed" }
+            $users.Add($name)
+            if ($NoSubordinateIds) {
+                foreach ($f in '/etc/subuid', '/etc/subgid') {
+                    $kept = @(Get-Content $f | Where-Object { $_ -notlike "${name}:*" })
+                    Set-Content $f $kept
+                }
+            }
+            [pscustomobject]@{ Name = $name; Home = $home_; Uid = [uint32](& id -u $name) }
+        }
+
+        function script:Invoke-AsUser($User, [string] $Script) {
+            # Runs a script in a fresh pwsh as the user, with the module and a store in the user's home; returns its JSON output.
+            $file = Join-Path $User.Home 'test.ps1'
+            @"
+`$ErrorActionPreference = 'Stop'
+`$root = Join-Path `$HOME 'pscontainers'
+foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force (Join-Path `$root `$d) | Out-Null }
+`$env:PSCONTAINERS_DATA_DIR = "`$root/data"; `$env:PSCONTAINERS_STATE_DIR = "`$root/state"
+`$env:PSCONTAINERS_CONFIG_DIR = "`$root/config"; `$env:PSCONTAINERS_LOG_DIR = "`$root/logs"
+Import-Module '$(Get-TestModulePath)'
+Import-Module '$(Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1')'
+`$null = Import-BusyboxImage
+$Script
+"@ | Set-Content $file
+            & chown -R "$($User.Name):$($User.Name)" $User.Home
+            $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env "HOME=$($User.Home)" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$($User.Home)" `
+                /usr/bin/dotnet (Join-Path $pwshCache 'pwsh.dll') -NoProfile -NonInteractive -File $file 2>&1
+            if ($LASTEXITCODE) { throw "the script failed as $($User.Name): $out" }
+            ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
+        }
+    }
+    AfterAll {
+        foreach ($u in $users) {
+            # A killed container is reaped late by this host's init; userdel refuses while the user has processes.
+            $null = Wait-Until { -not (& pgrep -u $u) } 30
+            & userdel --remove $u 2>$null
+            Remove-Item (Join-Path ([System.IO.Path]::GetTempPath()) "$u-home") -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'maps root to the user and subordinate ids through newuidmap, warns that v1 limits do not apply, and removes everything' {
+        $u = New-TestUser
+        $r = Invoke-AsUser $u @'
+$w = $null
+$out = Invoke-ContainerImage busybox -Name rl -Memory 64MB -Command sh,-c,'id -u; cat /proc/self/uid_map; mkdir -p /home/x && chown 1000 /home/x && echo wrote' -WarningVariable w 3>$null
+$code = $LASTEXITCODE
+$c = New-Container -Image busybox -Command sleep,300 | Start-Container -PassThru
+$execUid = Invoke-ContainerCommand $c.Name id '-u'
+Remove-Container rl
+Remove-Container $c.Name -Force -Confirm:$false
+[pscustomobject]@{ Out = $out; Code = $code; Warn = "$w"; ExecUid = $execUid; Rootless = $c.Rootless; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+'@
+        $r.Code | Should -Be 0
+        $r.Out[0] | Should -Be '0'
+        ($r.Out[1] -split '\s+' | Where-Object { $_ }) -join ' ' | Should -Be "0 $($u.Uid) 1"
+        ($r.Out[2] -split '\s+' | Where-Object { $_ })[0] | Should -Be '1'
+        $r.Out[-1] | Should -Be 'wrote'
+        $r.Warn | Should -Match 'without resource limits'
+        $r.ExecUid | Should -Be '0'
+        $r.Rootless | Should -BeTrue
+        $r.Left | Should -Be 0
+    }
+
+    It 'falls back to the single own id without subordinate ranges, says so, and refuses other users' {
+        $u = New-TestUser -NoSubordinateIds
+        $r = Invoke-AsUser $u @'
+$w = $null
+$out = Invoke-ContainerImage busybox -Remove -Command sh,-c,'id -u; cat /proc/self/uid_map' -WarningVariable w 3>$null
+$err = try { New-Container -Image busybox -User nobody -Command true -ErrorAction Stop; 'none' } catch { $_.FullyQualifiedErrorId }
+[pscustomobject]@{ Out = $out; Warn = "$w"; Err = $err; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+'@
+        $r.Out[0] | Should -Be '0'
+        @($r.Out).Count | Should -Be 2
+        ($r.Out[1] -split '\s+' | Where-Object { $_ }) -join ' ' | Should -Be "0 $($u.Uid) 1"
+        $r.Warn | Should -Match 'no subordinate id ranges'
+        $r.Err | Should -BeLike 'UserNotMapped*'
+        $r.Left | Should -Be 0
+    }
+}
