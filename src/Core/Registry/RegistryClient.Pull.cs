@@ -81,11 +81,12 @@ public sealed partial class RegistryClient
     /// Opens a blob as a stream that verifies digest and size as it is read (the last read throws
     /// DigestMismatch/SizeMismatch), resuming with Range when the connection drops.
     /// </summary>
-    public async Task<Stream> OpenBlobAsync(string repository, Descriptor descriptor, CancellationToken ct, IProgress<long>? progress = null)
+    /// <param name="verify">False when the consumer hashes the bytes itself (the store does); the size is still enforced.</param>
+    public async Task<Stream> OpenBlobAsync(string repository, Descriptor descriptor, CancellationToken ct, IProgress<long>? progress = null, bool verify = true)
     {
         var digest = descriptor.ParsedDigest;
         var first = await OpenBlobRangeAsync(repository, digest, 0, ct).ConfigureAwait(false);
-        return new VerifyingBlobStream(this, repository, digest, descriptor.Size, first, progress);
+        return new VerifyingBlobStream(this, repository, digest, descriptor.Size, first, progress, verify);
     }
 
     /// <summary>GET a blob from an offset: the response body positioned at that offset.</summary>

@@ -247,6 +247,8 @@ public sealed partial class RegistryClient
     private static string RepositoryOf(string scope)
     {
         // repository:name:actions — the name may itself hold ':' only for ports in other resource types.
+        int space = scope.IndexOf(' ');
+        if (space > 0) scope = scope[..space];
         int first = scope.IndexOf(':'), last = scope.LastIndexOf(':');
         return first >= 0 && last > first ? scope[(first + 1)..last] : "";
     }

@@ -13,14 +13,14 @@ internal sealed class VerifyingBlobStream : Stream
     private readonly string _repository;
     private readonly Digest _digest;
     private readonly long _size;
-    private readonly IncrementalHash _hash;
+    private readonly IncrementalHash? _hash;
     private readonly IProgress<long>? _progress;
     private Stream _body;
     private long _read;
     private int _resumes;
     private bool _verified;
 
-    public VerifyingBlobStream(RegistryClient client, string repository, Digest digest, long size, Stream body, IProgress<long>? progress)
+    public VerifyingBlobStream(RegistryClient client, string repository, Digest digest, long size, Stream body, IProgress<long>? progress, bool verify = true)
     {
         _client = client;
         _repository = repository;
@@ -28,7 +28,7 @@ internal sealed class VerifyingBlobStream : Stream
         _size = size;
         _body = body;
         _progress = progress;
-        _hash = digest.CreateHasher();
+        _hash = verify ? digest.CreateHasher() : null;
     }
 
     private string Target => $"{_client.Host}/{_repository}@{_digest}";
@@ -74,7 +74,7 @@ internal sealed class VerifyingBlobStream : Stream
                 return 0;
             }
             if (_read + n > _size) throw RegistryErrors.SizeMismatch(Target, _size, _read + n);
-            _hash.AppendData(buffer.Span[..n]);
+            _hash?.AppendData(buffer.Span[..n]);
             _read += n;
             _progress?.Report(n);
             if (_read == _size) Verify();
@@ -86,6 +86,7 @@ internal sealed class VerifyingBlobStream : Stream
     {
         if (_verified) return;
         if (_read != _size) throw RegistryErrors.SizeMismatch(Target, _size, _read);
+        if (_hash is null) { _verified = true; return; }
         var actual = Digest.FromHash(_digest.Algorithm, _hash.GetHashAndReset());
         if (actual != _digest) throw RegistryErrors.DigestMismatch(Target, _digest.ToString(), actual.ToString());
         _verified = true;
@@ -96,7 +97,7 @@ internal sealed class VerifyingBlobStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { _body.Dispose(); _hash.Dispose(); }
+        if (disposing) { _body.Dispose(); _hash?.Dispose(); }
         base.Dispose(disposing);
     }
 }
