@@ -38,6 +38,7 @@ public sealed class LayerUnpacker : IDisposable
     private readonly int _rootFd;
     private readonly LayerUnpackOptions _options;
     private readonly List<(string Path, uint Mode, DateTimeOffset Mtime)> _directories = [];
+    private byte[]? _buffer;
     private string? _cachedParent;
     private int _cachedParentFd = -1;
 
@@ -68,7 +69,12 @@ public sealed class LayerUnpacker : IDisposable
                 throw Invalid("LayerMalformed", $"The layer is not a valid tar stream: {e.Message}", null, e);
             }
             if (entry is null) break;
-            Write(entry);
+            try { Write(entry); }
+            catch (NativeCallException e)
+            {
+                throw new ContainersException(e.Errno == 28 ? "DiskFull" : "LayerUnpackFailed", e.Errno == 28 ? ErrorKind.ResourceUnavailable : ErrorKind.InvalidData,
+                    $"Cannot unpack the layer entry '{entry.Name}': {e.Message}", entry.Name, null, e);
+            }
             Entries++;
         }
         FinishDirectories();
@@ -137,9 +143,14 @@ public sealed class LayerUnpacker : IDisposable
                 {
                     if (entry.DataStream is { } data)
                     {
-                        using var file = new FileStream(handle, FileAccess.Write, 0);
-                        data.CopyTo(file, 128 * 1024);
-                        file.Flush();
+                        var buffer = _buffer ??= new byte[128 * 1024];
+                        long offset = 0;
+                        int n;
+                        while ((n = data.Read(buffer, 0, buffer.Length)) > 0)
+                        {
+                            RandomAccess.Write(handle, buffer.AsSpan(0, n), offset);
+                            offset += n;
+                        }
                     }
                     int raw = (int)handle.DangerousGetHandle();
                     Own(raw, entry);

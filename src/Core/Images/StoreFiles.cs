@@ -13,7 +13,7 @@ internal sealed class FileLock : IDisposable
     /// <summary>Blocks until the lock is held (exclusive for writers, shared for readers that need a stable view).</summary>
     public static FileLock Acquire(string path, bool exclusive, CancellationToken cancellationToken = default)
     {
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        var handle = OpenRaw(path, create: true)!;
         int op = exclusive ? FileSystemCalls.LOCK_EX : FileSystemCalls.LOCK_SH;
         // Poll with LOCK_NB so a cancelled cmdlet never hangs on another process's lock.
         while (!FileSystemCalls.Flock(handle, op | FileSystemCalls.LOCK_NB))
@@ -31,15 +31,29 @@ internal sealed class FileLock : IDisposable
     /// <summary>Takes the lock only when free; null when someone holds it.</summary>
     public static FileLock? TryAcquire(string path)
     {
-        SafeFileHandle handle;
-        try { handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete); }
-        catch (FileNotFoundException) { return null; }
+        var handle = OpenRaw(path, create: false);
+        if (handle is null) return null;
         if (FileSystemCalls.Flock(handle, FileSystemCalls.LOCK_EX | FileSystemCalls.LOCK_NB)) return new FileLock(handle);
         handle.Dispose();
         return null;
     }
 
     public SafeFileHandle Handle => _handle;
+
+    // Opened with open(2) directly: .NET's FileStream takes its own flock to emulate FileShare, which would collide with ours.
+    private static SafeFileHandle? OpenRaw(string path, bool create)
+    {
+        try
+        {
+            int fd = FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, path,
+                FileSystemCalls.O_RDWR | (create ? FileSystemCalls.O_CREAT : 0), 0x1A4 /* 0644 */);
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+        catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_ && !create)
+        {
+            return null;
+        }
+    }
 
     public void Dispose() => _handle.Dispose();
 }
