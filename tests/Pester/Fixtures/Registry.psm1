@@ -32,8 +32,14 @@ function Get-FixtureCacheDir {
 }
 
 function Invoke-Checked([string] $File, [string[]] $Arguments) {
-    $out = & $File @Arguments 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed ($LASTEXITCODE): $($out | Out-String)" }
+    # Peer tools must not see the test session's auth file or registries.conf overrides.
+    $saved = @{}
+    foreach ($v in 'REGISTRY_AUTH_FILE', 'CONTAINERS_REGISTRIES_CONF') { $saved[$v] = [Environment]::GetEnvironmentVariable($v); [Environment]::SetEnvironmentVariable($v, $null) }
+    try {
+        $out = & $File @Arguments 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed ($LASTEXITCODE): $($out | Out-String)" }
+    }
+    finally { foreach ($v in $saved.Keys) { [Environment]::SetEnvironmentVariable($v, $saved[$v]) } }
 }
 
 function Wait-Http([string] $Url, [int[]] $Codes, [System.Diagnostics.Process] $Process, [string] $Log) {
@@ -61,7 +67,13 @@ function Start-OneRegistry([string] $Name, [string] $Dir, [string[]] $ExtraConfi
     ) + $ExtraConfig
     $config | Set-Content (Join-Path $d 'config.yml')
     $log = Join-Path $d 'registry.log'
-    $p = Start-Process -FilePath docker-registry -ArgumentList 'serve', (Join-Path $d 'config.yml') -RedirectStandardError $log -RedirectStandardOutput (Join-Path $d 'stdout.log') -PassThru
+    # docker-registry reads REGISTRY_* variables as configuration (REGISTRY_AUTH_FILE would become auth.file).
+    # bash execs the registry (same PID) with its output in the log file.
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
+    foreach ($arg in '-c', 'exec docker-registry serve "$0" >"$1" 2>&1 </dev/null', (Join-Path $d 'config.yml'), $log) { $psi.ArgumentList.Add($arg) }
+    foreach ($k in @($psi.Environment.Keys)) { if ($k -like 'REGISTRY_*') { $psi.Environment.Remove($k) | Out-Null } }
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
     return [pscustomobject]@{ Name = $Name; Port = $port; Process = $p; Log = $log; Host = "127.0.0.1:$port" }
 }
 

@@ -9,7 +9,7 @@ namespace Containers.Cmdlets.Commands.Image;
 
 /// <summary>Pulls images from registries into the local store.</summary>
 [Cmdlet(VerbsLifecycle.Install, "ContainerImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-[OutputType(typeof(StoredImage))]
+[OutputType(typeof(ContainerImage))]
 public sealed class InstallContainerImageCommand : ContainersCmdlet
 {
     /// <summary>Image references: registry/repository:tag, @digest, or a short name resolved through registries.conf.</summary>
@@ -44,12 +44,12 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
                 var resolver = RegistryAccess.Resolver(paths);
                 var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
                 var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
-                var store = RegistryAccess.OpenStore(paths);
+                var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
                 var puller = new ImagePuller(store, resolver, credentials);
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
-                Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
+                Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
             });
         }
     }

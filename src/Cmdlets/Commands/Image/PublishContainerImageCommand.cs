@@ -36,7 +36,7 @@ public sealed class PublishContainerImageCommand : ContainersCmdlet
     protected override void ProcessRecord()
     {
         var paths = ContainerPaths.FromEnvironment();
-        var store = RegistryAccess.OpenStore(paths);
+        var store = RegistryAccess.OpenStore();
         StoredImage? image = null;
         if (!TryRun(async ct => image = await store.GetAsync(Name, ct).ConfigureAwait(false)) || image is null) return;
         string? destination = Destination ?? image.Names.FirstOrDefault(n => !n.StartsWith(ImageStore.LocalRegistry + "/", StringComparison.Ordinal));

@@ -28,8 +28,8 @@ internal static class RegistryAccess
         return source;
     }
 
-    public static ImageStore OpenStore(ContainerPaths paths) =>
-        ImageStore.Open(paths, new ImageStoreOptions { Unpack = new LayerUnpackOptions { Rootless = paths.Rootless } });
+    /// <summary>The store, opened the way the store's own cmdlets open it.</summary>
+    public static ImageStore OpenStore() => ImageStoreAccess.Open();
 }
 
 /// <summary>Turns pull/push progress into Write-Progress records: one overall bar, one child bar per active layer.</summary>
