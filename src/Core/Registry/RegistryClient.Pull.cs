@@ -26,20 +26,27 @@ public sealed partial class RegistryClient
         if (r.Content.Headers.ContentLength is long declared && declared > SpecJson.MaxManifestBytes) throw RegistryErrors.ManifestTooLarge(target, declared);
 
         byte[] bytes = await ReadLimitedAsync(r, SpecJson.MaxManifestBytes, target, ct).ConfigureAwait(false);
+
+        // Verify before parsing: bytes that do not match their digest are not read at all.
+        bool byDigest = Digest.TryParse(reference, out var requested);
+        Digest? header = r.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var h) ? h : null;
+        Digest actual = Digest.Sha256(bytes);
+        if (byDigest)
+        {
+            actual = Compute(requested, bytes);
+            if (actual != requested) throw RegistryErrors.DigestMismatch(target, requested.ToString(), actual.ToString());
+        }
+        if (header is { } hd)
+        {
+            var mine = hd.Algorithm == actual.Algorithm ? actual : Compute(hd, bytes);
+            if (mine != hd) throw RegistryErrors.DigestMismatch(target, hd.ToString(), mine.ToString());
+        }
+
         string? contentType = r.Content.Headers.ContentType?.MediaType;
         string mediaType;
         try { mediaType = SpecJson.DetectMediaType(bytes, contentType, target); }
         catch (Errors.ContainersException e) when (e.ErrorId == "UnknownManifestType") { throw RegistryErrors.UnknownMediaType(target, contentType); }
         if (!MediaTypes.IsIndex(mediaType) && !MediaTypes.IsManifest(mediaType)) throw RegistryErrors.UnknownMediaType(target, mediaType);
-
-        Digest wanted = Digest.TryParse(reference, out var byDigest) ? byDigest
-            : r.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var header) ? header
-            : default;
-        Digest actual = wanted.Algorithm is null ? Digest.Sha256(bytes) : Compute(wanted, bytes);
-        if (wanted.Algorithm is not null && actual != wanted) throw RegistryErrors.DigestMismatch(target, wanted.ToString(), actual.ToString());
-        if (Digest.TryParse(reference, out _) && r.Headers.TryGetValues("Docker-Content-Digest", out var hv) && Digest.TryParse(hv.FirstOrDefault(), out var hd)
-            && hd.Algorithm == actual.Algorithm && hd != actual)
-            throw RegistryErrors.DigestMismatch(target, hd.ToString(), actual.ToString());
         _log.Debug("Fetched manifest {Target} {MediaType} {Digest}", target, mediaType, actual);
         return new RemoteManifest(bytes, mediaType, actual);
     }

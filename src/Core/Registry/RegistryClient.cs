@@ -64,7 +64,7 @@ public sealed partial class RegistryClient
         _credentials = credentials ?? NoCredentials.Instance;
         Options = options ?? new RegistryClientOptions();
         _tokens = tokens ?? SharedTokens;
-        _http = Clients.GetOrAdd(host + "|" + insecure + "|" + string.Join(":", Options.CertDirectories), _ => CreateHttpClient(host, insecure, Options));
+        _http = Clients.GetOrAdd(host + "|" + insecure + "|" + TrustKey(host, Options.CertDirectories), _ => CreateHttpClient(host, insecure, Options));
     }
 
     public string Host { get; }
@@ -100,6 +100,16 @@ public sealed partial class RegistryClient
         };
         return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
+
+    // A changed certs.d (file added, removed or rewritten) gives a new connection pool with the new trust.
+    private static string TrustKey(string host, IReadOnlyList<string> dirs) =>
+        string.Join("|", dirs.SelectMany(d =>
+        {
+            string dir = Path.Combine(d, host);
+            return Directory.Exists(dir)
+                ? Directory.GetFiles(dir, "*.crt").Order(StringComparer.Ordinal).Select(f => f + "@" + File.GetLastWriteTimeUtc(f).Ticks + "#" + new FileInfo(f).Length)
+                : [];
+        }));
 
     private static X509Certificate2Collection LoadCertificates(string host, IReadOnlyList<string> dirs)
     {

@@ -161,6 +161,9 @@ namespace PSContainersFixture
             public string RetryAfter = "";
             public int Count = 1;
             public int Fired;
+            /// <summary>"body": the answer's body and Content-Type. "rewrite": Body replaces PathContains in the target.</summary>
+            public string Body = "";
+            public string ContentType = "";
         }
 
         private readonly TcpListener _front, _blobs;
@@ -191,9 +194,9 @@ namespace PSContainersFixture
             _ = Task.Run(() => Accept(_blobs, true));
         }
 
-        public Rule AddRule(string action, string pathContains, int count = 1, int status = 503, string retryAfter = "", string method = "")
+        public Rule AddRule(string action, string pathContains, int count = 1, int status = 503, string retryAfter = "", string method = "", string body = "", string contentType = "")
         {
-            var r = new Rule { Action = action, PathContains = pathContains, Count = count, Status = status, RetryAfter = retryAfter, Method = method };
+            var r = new Rule { Action = action, PathContains = pathContains, Count = count, Status = status, RetryAfter = retryAfter, Method = method, Body = body, ContentType = contentType };
             lock (Rules) Rules.Add(r);
             return r;
         }
@@ -254,6 +257,15 @@ namespace PSContainersFixture
                 await Http.Write(s, rule.Status, "Injected", h, Encoding.UTF8.GetBytes("{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"injected\"}]}"));
                 return;
             }
+            if (rule is not null && rule.Action == "body")
+            {
+                var bytes = Encoding.UTF8.GetBytes(rule.Body);
+                var h = new Dictionary<string, string> { ["Content-Type"] = rule.ContentType };
+                await Http.WriteHead(s, rule.Status == 503 ? 200 : rule.Status, "OK", h, bytes.Length);
+                if (req.Method != "HEAD") await s.WriteAsync(bytes);
+                return;
+            }
+            if (rule is not null && rule.Action == "rewrite") req.Target = req.Target.Replace(rule.PathContains, rule.Body);
             if (rule is not null && rule.Action == "redirect")
             {
                 await Http.Write(s, 307, "Temporary Redirect", new() { ["Location"] = $"http://{BlobHost}:{BlobPort}{req.Target}" }, Array.Empty<byte>());
@@ -316,6 +328,7 @@ namespace PSContainersFixture
             {
                 int n = await s.ReadAsync(one, 0, 1);
                 if (n == 0) return null;
+                if (head.Length == 0 && one[0] == 0x16) return null; // a TLS handshake: this is plain HTTP, hang up
                 head.WriteByte(one[0]);
                 matched = (one[0] == '\r' && (matched == 0 || matched == 2)) || (one[0] == '\n' && (matched == 1 || matched == 3)) ? matched + 1 : 0;
                 if (head.Length > 65536) return null;
