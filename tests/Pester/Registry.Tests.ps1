@@ -134,7 +134,7 @@ Describe 'Install-ContainerImage' {
     }
 
     It 'resolves short names only through configured search registries' {
-        { Install-ContainerImage busybox -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNotResolved*'
+        { Install-ContainerImage busybox -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNoSearchRegistries*'
         Write-Config -Search $A
         (Install-ContainerImage busybox -ProgressAction SilentlyContinue).Names | Should -Contain "$A/busybox:latest"
     }

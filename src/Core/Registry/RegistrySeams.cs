@@ -11,7 +11,7 @@ public sealed record PullSource(string Host, string Repository, bool Insecure, b
 
 /// <summary>
 /// What the registry client needs from the registry configuration (containers-registries.conf).
-/// Core/Policy implements it; <see cref="SimpleRegistryResolver"/> is a small stand-in until then.
+/// <see cref="PolicyRegistryResolver"/> implements it over Core/Policy's RegistriesConfiguration.
 /// </summary>
 public interface IRegistryResolver
 {

@@ -5,77 +5,40 @@ using Xunit;
 
 namespace Containers.Core.Tests.Registry;
 
-public class SimpleRegistryResolverTests
+public class PolicyAdapterTests
 {
-    private const string Conf = """
-        unqualified-search-registries = ["reg.one:5000", "reg.two"] # comment
-        [aliases]
-        "tool" = "reg.three/vendor/tool"
-
-        [[registry]]
-        location = "reg.one:5000"
-        insecure = true
-
-        [[registry]]
-        prefix = "reg.two/blocked"
-        location = "reg.two/blocked"
-        blocked = true
-
-        [[registry]]
-        location = "docker.io"
-        [[registry.mirror]]
-        location = "mirror.local:5000/hub"
-        insecure = true
-        """;
-
-    private readonly SimpleRegistryResolver _r = SimpleRegistryResolver.FromText(Conf);
-
-    [Fact]
-    public void ShortNamesGoThroughTheSearchRegistriesInOrder()
+    private static (PolicyRegistryResolver, string) Load(string conf)
     {
-        var c = _r.ResolveShortName(ImageReference.Parse("busybox:1"));
-        Assert.Equal(["reg.one:5000/busybox:1", "reg.two/busybox:1"], c.Select(x => x.ToString()));
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllText(Path.Combine(dir, "registries.conf"), conf);
+        var paths = Containers.Core.Configuration.ContainerPaths.FromEnvironment(v => v == "PSCONTAINERS_CONFIG_DIR" ? dir : v == "HOME" ? dir : null, 0);
+        return (PolicyRegistryResolver.Load(paths), dir);
     }
 
     [Fact]
-    public void AnAliasWinsOverTheSearchRegistries()
+    public void MirrorsComeBeforeThePrimaryAndBlockedThrows()
     {
-        var c = Assert.Single(_r.ResolveShortName(ImageReference.Parse("tool:2")));
-        Assert.Equal("reg.three/vendor/tool:2", c.ToString());
-    }
-
-    [Fact]
-    public void NoSearchRegistriesMeansNoCandidates() =>
-        Assert.Empty(SimpleRegistryResolver.FromText("").ResolveShortName(ImageReference.Parse("busybox")));
-
-    [Fact]
-    public void FullyQualifiedNamesStayAsTheyAre() =>
-        Assert.Equal("quay.io/a/b:c", Assert.Single(_r.ResolveShortName(ImageReference.Parse("quay.io/a/b:c"))).ToString());
-
-    [Fact]
-    public void InsecureIsPerRegistry()
-    {
-        Assert.True(_r.IsInsecure("reg.one:5000"));
-        Assert.False(_r.IsInsecure("reg.two"));
-        var s = Assert.Single(_r.GetPullSources(ImageReference.Parse("reg.one:5000/x:1")));
-        Assert.Equal(new PullSource("reg.one:5000", "x", true), s);
-    }
-
-    [Fact]
-    public void BlockedPrefixesThrowBeforeAnyConnection()
-    {
-        var e = Assert.Throws<ContainersException>(() => _r.GetPullSources(ImageReference.Parse("reg.two/blocked/app:1")));
-        Assert.Equal("RegistryBlocked", e.ErrorId);
-        Assert.Single(_r.GetPullSources(ImageReference.Parse("reg.two/open/app:1")));
-    }
-
-    [Fact]
-    public void MirrorsComeBeforeThePrimary()
-    {
-        var s = _r.GetPullSources(ImageReference.Parse("docker.io/library/busybox:latest"));
-        Assert.Equal(2, s.Count);
-        Assert.Equal(new PullSource("mirror.local:5000", "hub/library/busybox", true, true), s[0]);
-        Assert.Equal(new PullSource("docker.io", "library/busybox", false), s[1]);
+        var (r, dir) = Load("""
+            unqualified-search-registries = ["reg.one:5000"]
+            [[registry]]
+            location = "docker.io"
+            [[registry.mirror]]
+            location = "mirror.local:5000/hub"
+            insecure = true
+            [[registry]]
+            location = "reg.two"
+            blocked = true
+            """);
+        try
+        {
+            var s = r.GetPullSources(ImageReference.Parse("docker.io/library/busybox:latest"));
+            Assert.Equal(2, s.Count);
+            Assert.Equal(new PullSource("mirror.local:5000", "hub/library/busybox", true, true), s[0]);
+            Assert.Equal(new PullSource("docker.io", "library/busybox", false), s[1]);
+            Assert.Equal("RegistryBlocked", Assert.Throws<ContainersException>(() => r.GetPullSources(ImageReference.Parse("reg.two/a:1"))).ErrorId);
+            Assert.Equal(["reg.one:5000/busybox:1"], r.ResolveShortName(ImageReference.Parse("busybox:1")).Select(x => x.ToString()));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }
 
@@ -129,25 +92,24 @@ public class RegistryErrorTests
     }
 
     [Fact]
-    public void AuthFileCredentialsMatchTheLongestKeyForTheirHostOnly()
+    public void CredentialsMatchTheLongestKeyForTheirHostOnly()
     {
         string dir = Directory.CreateTempSubdirectory().FullName;
         try
         {
             string b64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));
             File.WriteAllText(Path.Combine(dir, "auth.json"),
-                "{\"auths\":{\"reg.example\":{\"auth\":\"" + b64("u1:p1") + "\"},\"reg.example/team\":{\"auth\":\"" + b64("u2:p2")
-                + "\"},\"https://other.example/v1/\":{\"auth\":\"" + b64("u3:p:3") + "\"}}}");
+                "{\"auths\":{\"reg.example\":{\"auth\":\"" + b64("u1:p1") + "\"},\"reg.example/team\":{\"auth\":\"" + b64("u2:p:2") + "\"}}}");
             var paths = Containers.Core.Configuration.ContainerPaths.FromEnvironment(v => v switch
             {
                 "REGISTRY_AUTH_FILE" => Path.Combine(dir, "auth.json"),
                 "HOME" => dir,
                 _ => null,
             }, 0);
-            var c = AuthFileCredentials.Load(paths);
+            var c = PolicyCredentialSource.Load(paths);
             Assert.Equal("u1", c.GetCredential("reg.example", "lib/x")?.Username);
             Assert.Equal("u2", c.GetCredential("reg.example", "team/app")?.Username);
-            Assert.Equal("p:3", c.GetCredential("other.example", "x")?.Password);
+            Assert.Equal("p:2", c.GetCredential("reg.example", "team/app")?.Password);
             Assert.Null(c.GetCredential("reg.example:5000", "team/app"));
             Assert.Null(c.GetCredential("evil.example", "reg.example"));
         }

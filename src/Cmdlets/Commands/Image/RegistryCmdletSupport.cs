@@ -9,11 +9,11 @@ namespace Containers.Cmdlets.Commands.Image;
 /// <summary>How the registry cmdlets reach registries.conf, the auth files and the store.</summary>
 internal static class RegistryAccess
 {
-    /// <summary>The registries.conf resolver; Core/Policy's replaces the stand-in when merged.</summary>
-    public static Func<ContainerPaths, IRegistryResolver> ResolverFactory { get; set; } = SimpleRegistryResolver.Load;
+    /// <summary>registries.conf as Core/Policy reads it.</summary>
+    public static Func<ContainerPaths, IRegistryResolver> ResolverFactory { get; set; } = PolicyRegistryResolver.Load;
 
-    /// <summary>The auth.json credential lookup; Core/Policy's replaces the stand-in when merged.</summary>
-    public static Func<ContainerPaths, ICredentialSource> CredentialFactory { get; set; } = AuthFileCredentials.Load;
+    /// <summary>auth.json (then the user's and Docker's files) as Core/Policy reads them.</summary>
+    public static Func<ContainerPaths, ICredentialSource> CredentialFactory { get; set; } = PolicyCredentialSource.Load;
 
     public static IRegistryResolver Resolver(ContainerPaths paths) => ResolverFactory(paths);
 
