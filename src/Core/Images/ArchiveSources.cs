@@ -13,7 +13,10 @@ internal interface IArchiveSource : IDisposable
 
 internal static class ArchivePaths
 {
-    /// <summary>Cleans an archive-relative path; refuses ".." and absolute paths (an archive never needs them).</summary>
+    /// <summary>
+    /// Cleans an archive-relative path lexically: "." and empty parts go, ".." climbs within the archive;
+    /// a path that would climb above the archive's root is refused.
+    /// </summary>
     public static string Clean(string path, string archive)
     {
         var parts = new List<string>();
@@ -21,8 +24,13 @@ internal static class ArchivePaths
         {
             if (p.Length == 0 || p == ".") continue;
             if (p == "..")
-                throw new ContainersException("ArchivePathEscapes", ErrorKind.InvalidData,
-                    $"The archive refers to '{path}', outside itself.", archive);
+            {
+                if (parts.Count == 0)
+                    throw new ContainersException("ArchivePathEscapes", ErrorKind.InvalidData,
+                        $"The archive refers to '{path}', outside itself.", archive);
+                parts.RemoveAt(parts.Count - 1);
+                continue;
+            }
             parts.Add(p);
         }
         return string.Join('/', parts);
@@ -76,7 +84,7 @@ internal sealed class TarSource : IArchiveSource
                 switch (entry.EntryType)
                 {
                     case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                        _files[name] = (fs.Position, entry.Length);
+                        _files[name] = (entry.DataOffset, entry.Length);
                         break;
                     case TarEntryType.SymbolicLink:
                         string dir = name.Contains('/') ? name[..name.LastIndexOf('/')] : "";

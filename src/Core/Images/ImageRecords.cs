@@ -40,6 +40,8 @@ public sealed record ImageRecord
     /// <summary>The manifest digest.</summary>
     public string Digest { get; init; } = "";
     public string ManifestMediaType { get; init; } = MediaTypes.OciManifest;
+    /// <summary>Other digests the image was fetched by (the index digest of a multi-arch pull).</summary>
+    public List<string> Digests { get; init; } = [];
     public string ConfigDigest { get; init; } = "";
     public DateTimeOffset? Created { get; init; }
     public DateTimeOffset Added { get; init; }
@@ -86,6 +88,8 @@ public sealed record StoredImage
     /// <summary>The manifest digest.</summary>
     public required Digest Digest { get; init; }
     public required string ManifestMediaType { get; init; }
+    /// <summary>Other digests the image is known by (an index digest).</summary>
+    public IReadOnlyList<Digest> ExtraDigests { get; init; } = [];
     public required Digest ConfigDigest { get; init; }
     public DateTimeOffset? Created { get; init; }
     public DateTimeOffset Added { get; init; }
@@ -117,6 +121,8 @@ public sealed record ImageCommit
     public required byte[] Config { get; init; }
     /// <summary>Names to give the image (normalized: a short name gets localhost/, no tag gets :latest).</summary>
     public IReadOnlyList<string> Names { get; init; } = [];
+    /// <summary>Further digests that identify the image, e.g. the index it was chosen from; FindAsync matches them too.</summary>
+    public IReadOnlyList<Digest> ExtraDigests { get; init; } = [];
 }
 
 /// <summary>Progress of one layer during an ingest.</summary>

@@ -39,7 +39,7 @@ public sealed partial class ImageStore
 
         // A full digest: the image id (config digest) or the manifest digest.
         if (Digest.TryParse(query, out var digest))
-            return Single(db.Images.Where(r => r.ConfigDigest == digest.ToString() || r.Digest == digest.ToString()), query);
+            return Single(db.Images.Where(r => r.ConfigDigest == digest.ToString() || r.Digest == digest.ToString() || r.Digests.Contains(digest.ToString())), query);
 
         // An exact stored name wins over everything else.
         var exact = db.Images.FirstOrDefault(r => r.Names.Contains(query));
@@ -58,7 +58,8 @@ public sealed partial class ImageStore
         if (!ImageReference.TryParse(query, out var reference)) return null;
         if (reference.Digest is { } d && reference.Tag is null)
         {
-            var byDigest = db.Images.Where(r => r.Digest == d.ToString() && r.Names.Any(n => RepositoryMatches(SplitName(n).Repository, reference))).ToList();
+            var byDigest = db.Images.Where(r => (r.Digest == d.ToString() || r.Digests.Contains(d.ToString()))
+                                                && r.Names.Any(n => RepositoryMatches(SplitName(n).Repository, reference))).ToList();
             return Single(byDigest, query);
         }
         string tag = reference.Tag ?? "latest";

@@ -17,7 +17,18 @@ public sealed partial class ImageStore
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
         CancellationToken cancellationToken = default) =>
-        Task.Run(() => IngestLayer(blob, layer, diffId, progress, cancellationToken), cancellationToken);
+        Task.Run(() =>
+        {
+            try { return IngestLayer(blob, layer, diffId, progress, cancellationToken); }
+            catch (IOException e) when (IsDiskFull(e))
+            {
+                throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
+                    $"No space left for the layer {layer.Digest} in {Root}; nothing of it was kept.", Root, "Free space (Remove-ContainerImage) and retry.", e);
+            }
+        }, cancellationToken);
+
+    private static bool IsDiskFull(IOException e) =>
+        e.HResult is 28 or unchecked((int)0x80070070) || e is NativeCallException { Errno: 28 } || e.Message.Contains("No space left", StringComparison.Ordinal);
 
     private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
     {
@@ -56,15 +67,16 @@ public sealed partial class ImageStore
                     }
                     tar.Drain();
                 }
-                catch (InvalidDataException e)
+                catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException
+                                               || (e is ContainersException c && c.ErrorId is "LayerMalformed"))
                 {
+                    // Corrupt compression is usually corrupt transport: say so when the blob's digest is wrong too.
+                    try { compressed.Drain(); } catch (Exception) { /* the digest check below is what matters */ }
+                    var got = compressed.Digest();
+                    if (got != digest) throw DigestMismatch(digest, got, "layer");
+                    if (e is ContainersException) throw;
                     throw new ContainersException("LayerMalformed", ErrorKind.InvalidData,
                         $"The layer {digest} is not a valid {compression} stream: {e.Message}", digest.ToString(), null, e);
-                }
-                catch (ZstdSharp.ZstdException e)
-                {
-                    throw new ContainersException("LayerMalformed", ErrorKind.InvalidData,
-                        $"The layer {digest} is not a valid zstd stream: {e.Message}", digest.ToString(), null, e);
                 }
                 uncompressed = tar.BytesRead;
                 var actualDiff = tar.Digest();
@@ -165,6 +177,8 @@ public sealed partial class ImageStore
             {
                 // Same config = same image; keep its digest unless it had none of ours.
                 existing.Names.AddRange(names.Where(n => !existing.Names.Contains(n)));
+                foreach (string d in commit.ExtraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
+                    if (d != existing.Digest && !existing.Digests.Contains(d)) existing.Digests.Add(d);
                 rec = existing;
             }
             else
@@ -172,7 +186,8 @@ public sealed partial class ImageStore
                 rec = new ImageRecord
                 {
                     Id = configDigest.Encoded, Names = names, Digest = manifestDigest.ToString(), ManifestMediaType = mediaType,
-                    ConfigDigest = configDigest.ToString(), Created = config.Created, Added = DateTimeOffset.UtcNow,
+                    ConfigDigest = configDigest.ToString(), Created = config.Created,
+                    Digests = commit.ExtraDigests.Select(x => x.ToString()).Where(d => d != manifestDigest.ToString()).Distinct().ToList(), Added = DateTimeOffset.UtcNow,
                     Size = layers.Sum(l => l.Size), Architecture = config.Architecture, Os = config.Os, Variant = config.Variant, Layers = layers,
                 };
                 db.Images.Add(rec);

@@ -182,6 +182,7 @@ public sealed partial class ImageStore
             Names = r.Names.ToList(),
             Digest = Digest.Parse(r.Digest),
             ManifestMediaType = r.ManifestMediaType,
+            ExtraDigests = r.Digests.Select(Digest.Parse).ToList(),
             ConfigDigest = configDigest,
             Created = r.Created,
             Added = r.Added,
@@ -237,6 +238,7 @@ public sealed partial class ImageStore
         {
             usedBlobs.Add(r.Digest);
             usedBlobs.Add(r.ConfigDigest);
+            usedBlobs.UnionWith(r.Digests);
             foreach (var l in r.Layers)
             {
                 usedBlobs.Add(l.Digest);
@@ -245,7 +247,7 @@ public sealed partial class ImageStore
         }
         foreach (var r in removed)
         {
-            foreach (string blob in r.Layers.Select(l => l.Digest).Append(r.Digest).Append(r.ConfigDigest).Distinct())
+            foreach (string blob in r.Layers.Select(l => l.Digest).Append(r.Digest).Append(r.ConfigDigest).Concat(r.Digests).Distinct())
             {
                 if (usedBlobs.Contains(blob) || !Digest.TryParse(blob, out var d)) continue;
                 File.Delete(BlobPath(d));
@@ -278,7 +280,7 @@ public sealed partial class ImageStore
             StoreIo.DeleteTree(trash);
             n++;
         }
-        var usedBlobs = db.Images.SelectMany(i => i.Layers.Select(l => l.Digest).Append(i.Digest).Append(i.ConfigDigest))
+        var usedBlobs = db.Images.SelectMany(i => i.Layers.Select(l => l.Digest).Append(i.Digest).Append(i.ConfigDigest).Concat(i.Digests))
             .Select(b => Digest.Parse(b).Encoded).ToHashSet();
         foreach (string file in Directory.GetFiles(Path.Combine(BlobsDir, "sha256")))
         {

@@ -37,14 +37,30 @@ public static class SpecJson
     /// <summary>Image configurations larger than this are refused.</summary>
     public const int MaxConfigBytes = 8 * 1024 * 1024;
 
-    public static Manifest ParseManifest(ReadOnlySpan<byte> json, object? target = null) =>
-        Parse(json, MaxManifestBytes, SpecJsonContext.Default.Manifest, "manifest", target);
+    // Missing members can come back as null from the generated setters: give every list a value and
+    // refuse documents without the parts that make them what they are.
+    public static Manifest ParseManifest(ReadOnlySpan<byte> json, object? target = null)
+    {
+        var m = Parse(json, MaxManifestBytes, SpecJsonContext.Default.Manifest, "manifest", target);
+        if (m.Config is null || m.Layers is null || m.Layers.Any(l => l is null))
+            throw new ContainersException("MalformedManifest", ErrorKind.InvalidData, "The manifest has no config or no layers list.", target);
+        return m;
+    }
 
-    public static ImageIndex ParseIndex(ReadOnlySpan<byte> json, object? target = null) =>
-        Parse(json, MaxManifestBytes, SpecJsonContext.Default.ImageIndex, "index", target);
+    public static ImageIndex ParseIndex(ReadOnlySpan<byte> json, object? target = null)
+    {
+        var i = Parse(json, MaxManifestBytes, SpecJsonContext.Default.ImageIndex, "index", target);
+        if (i.Manifests is null || i.Manifests.Any(m => m is null))
+            throw new ContainersException("MalformedManifest", ErrorKind.InvalidData, "The index has no manifests list.", target);
+        return i;
+    }
 
-    public static ImageConfig ParseConfig(ReadOnlySpan<byte> json, object? target = null) =>
-        Parse(json, MaxConfigBytes, SpecJsonContext.Default.ImageConfig, "image configuration", target);
+    public static ImageConfig ParseConfig(ReadOnlySpan<byte> json, object? target = null)
+    {
+        var c = Parse(json, MaxConfigBytes, SpecJsonContext.Default.ImageConfig, "image configuration", target);
+        if (c.RootFs is null || c.RootFs.DiffIds is null) c = c with { RootFs = new RootFs { DiffIds = c.RootFs?.DiffIds ?? [] } };
+        return c;
+    }
 
     /// <summary>
     /// The media type of a manifest document: the declared one, else guessed from its shape
@@ -61,8 +77,14 @@ public static class SpecJson
             "The document is neither an image manifest nor an index.", target);
     }
 
+    // Writers keep '+' and other ASCII as is (media types read "v1+json", not "v1\u002Bjson"), as the containers tools write them.
+    private static readonly SpecJsonContext Relaxed = new(new JsonSerializerOptions(SpecJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-        JsonSerializer.SerializeToUtf8Bytes(value, info);
+        JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Relaxed.GetTypeInfo(typeof(T))!);
 
     private static T Parse<T>(ReadOnlySpan<byte> json, int limit, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info,
         string what, object? target)

@@ -253,3 +253,67 @@ public class ImageStoreTests : IDisposable
     [InlineData("127.0.0.1:5000/x/y:z", "127.0.0.1:5000/x/y:z")]
     public void NormalizesNames(string input, string stored) => Assert.Equal(stored, ImageStore.NormalizeName(input));
 }
+
+public class ImageArchiveTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private ImageStore Store() => ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false, Unpack = new LayerUnpackOptions { Rootless = !Native.Identity.IsRoot } });
+
+    private string DockerArchive(string manifestJson, params (string Name, byte[] Data)[] files)
+    {
+        string path = _tmp.Sub("archive-" + Guid.NewGuid().ToString("N")[..6] + ".tar");
+        using var fs = File.Create(path);
+        using var w = new System.Formats.Tar.TarWriter(fs, System.Formats.Tar.TarEntryFormat.Pax);
+        foreach (var (name, data) in files.Append(("manifest.json", System.Text.Encoding.UTF8.GetBytes(manifestJson))))
+            w.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) });
+        return path;
+    }
+
+    [Fact]
+    public async Task ImportsADockerArchiveAndKeepsTheConfigAsTheId()
+    {
+        var tar = new TarBuilder().Dir("bin").File("bin/hello", "hi", 0x1ED).Build();
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [Digest.Sha256(tar).ToString()] } },
+            SpecJsonContext.Default.ImageConfig);
+        string path = DockerArchive("""[{"Config":"c.json","RepoTags":["example.com/app:1"],"Layers":["l/layer.tar"]}]""", ("c.json", config), ("l/layer.tar", tar));
+        var store = Store();
+        var images = await ImageArchive.ImportAsync(store, path);
+        var image = Assert.Single(images);
+        Assert.Equal(Digest.Sha256(config).Encoded, image.Id);
+        Assert.Equal(["example.com/app:1"], image.Names);
+        Assert.Equal("hi", File.ReadAllText(Path.Combine(image.LayerDirectories[0], "bin/hello")));
+        Assert.Equal(ImageArchiveFormat.DockerArchive, ImageArchive.Detect(path));
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("/../x")]
+    public async Task RefusesArchivePathsOutsideTheArchive(string layerPath)
+    {
+        string path = DockerArchive($$"""[{"Config":"c.json","Layers":["{{layerPath}}"]}]""", ("c.json", "{}"u8.ToArray()));
+        var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), path));
+        Assert.Contains(e.ErrorId, new[] { "ArchivePathEscapes", "LayerCountMismatch" });
+    }
+
+    [Fact]
+    public async Task FindsAnImageByAnExtraDigest()
+    {
+        var store = Store();
+        var tar = new TarBuilder().File("f", "x").Build();
+        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
+        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
+        var manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [desc],
+        }, SpecJsonContext.Default.Manifest);
+        var index = Digest.Sha256("an index"u8);
+        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["r.example/x:1"], ExtraDigests = [index] });
+        Assert.Equal(image.Id, (await store.FindAsync("r.example/x@" + index))?.Id);
+        Assert.Equal(image.Id, (await store.FindAsync(index.ToString()))?.Id);
+    }
+}

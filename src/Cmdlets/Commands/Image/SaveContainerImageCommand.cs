@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
+using Containers.Core.Spec;
 
 namespace Containers.Cmdlets.Commands.Image;
 
@@ -50,9 +51,18 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
             TryRun(async ct =>
             {
                 var image = await _store.FindAsync(target, ct).ConfigureAwait(false) ?? throw ImageStoreErrors.NotFound(target);
+                // The name asked for comes first: it is the one the archive is labelled with.
+                if (ImageReference.TryParse(target, out _) && image.Names.FirstOrDefault(n => n == SafeNormalize(target)) is { } asked)
+                    image = image with { Names = [asked, .. image.Names.Where(n => n != asked)] };
                 if (_images.All(i => i.Id != image.Id)) _images.Add(image);
             });
         }
+    }
+
+    private static string? SafeNormalize(string name)
+    {
+        try { return ImageStore.NormalizeName(name); }
+        catch (Containers.Core.Errors.ContainersException) { return null; }
     }
 
     protected override void EndProcessing()
