@@ -4,7 +4,7 @@
 #   Basic      plain HTTP, htpasswd Basic auth
 #   Tls        HTTPS with a CA generated per run, htpasswd Basic auth
 #   Token      plain HTTP, Bearer tokens from an issuer running in this process (FixtureServers.cs)
-# Images are built once by ../../fixtures/images.sh into a cache and pushed with skopeo at start.
+# Images are built once by ../../fixtures/registry-images.sh into a cache and pushed with skopeo at start.
 # Stop-TestRegistry kills only the processes Start-TestRegistry started, by PID.
 
 $script:Fixture = $null
@@ -26,7 +26,7 @@ function Get-FreePort {
 
 function Get-FixtureCacheDir {
     # The image cache outlives a run; keyed by the builder script so a changed script rebuilds.
-    $hash = (Get-FileHash (Join-Path $PSScriptRoot '../../fixtures/images.sh') -Algorithm SHA256).Hash.Substring(0, 12).ToLowerInvariant()
+    $hash = (Get-FileHash (Join-Path $PSScriptRoot '../../fixtures/registry-images.sh') -Algorithm SHA256).Hash.Substring(0, 12).ToLowerInvariant()
     $base = if ($env:PSCONTAINERS_FIXTURE_CACHE) { $env:PSCONTAINERS_FIXTURE_CACHE } elseif ($env:XDG_CACHE_HOME) { Join-Path $env:XDG_CACHE_HOME 'pscontainers-fixture' } else { Join-Path $HOME '.cache/pscontainers-fixture' }
     return Join-Path $base $hash
 }
@@ -92,7 +92,7 @@ function Start-TestRegistry {
     if ($script:Fixture) { return $script:Fixture }
     Initialize-FixtureTypes
     $cache = Get-FixtureCacheDir
-    Invoke-Checked bash @((Join-Path $PSScriptRoot '../../fixtures/images.sh'), $cache)
+    Invoke-Checked bash @((Join-Path $PSScriptRoot '../../fixtures/registry-images.sh'), $cache)
 
     $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('pscontainers-registry-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     New-Item -ItemType Directory -Path $dir | Out-Null
