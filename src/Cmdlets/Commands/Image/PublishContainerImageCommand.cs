@@ -17,6 +17,7 @@ public sealed class PublishContainerImageCommand : ContainersCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>Where to push: registry/repository[:tag]. The image's own name when omitted.</summary>
