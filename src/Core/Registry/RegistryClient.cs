@@ -232,6 +232,8 @@ public sealed partial class RegistryClient
                 if (hop >= 5) throw RegistryErrors.Protocol(Host, "too many redirects");
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (uri.Scheme != "https" && uri.Scheme != "http") throw RegistryErrors.Protocol(Host, $"redirect to unsupported URI {uri}");
+                if (uri.Scheme == "http" && !_insecure && !uri.IsLoopback)
+                    throw RegistryErrors.Protocol(Host, $"a redirect to plain HTTP ({uri.Authority}) from a registry that is not configured insecure was refused");
                 if (status == 303) method = method == HttpMethod.Head ? HttpMethod.Head : HttpMethod.Get;
                 _log.Debug("Following redirect to {Host}", uri.Authority);
                 continue;
