@@ -232,7 +232,7 @@ public sealed partial class RegistryClient
                 if (hop >= 5) throw RegistryErrors.Protocol(Host, "too many redirects");
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (uri.Scheme != "https" && uri.Scheme != "http") throw RegistryErrors.Protocol(Host, $"redirect to unsupported URI {uri}");
-                if (uri.Scheme == "http" && !_insecure && !uri.IsLoopback)
+                if (uri.Scheme == "http" && !_insecure)
                     throw RegistryErrors.Protocol(Host, $"a redirect to plain HTTP ({uri.Authority}) from a registry that is not configured insecure was refused");
                 if (status == 303) method = method == HttpMethod.Head ? HttpMethod.Head : HttpMethod.Get;
                 _log.Debug("Following redirect to {Host}", uri.Authority);
@@ -288,7 +288,7 @@ public sealed partial class RegistryClient
     {
         if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out Uri? realm) || (realm.Scheme != "https" && realm.Scheme != "http"))
             throw RegistryErrors.Protocol(Host, $"the token realm '{challenge.Realm}' is not an http(s) URL");
-        if (realm.Scheme == "http" && !_insecure && !realm.IsLoopback)
+        if (realm.Scheme == "http" && !_insecure)
             throw RegistryErrors.Protocol(Host, $"the token realm '{realm}' is plain HTTP for a secure registry");
         var query = new StringBuilder(realm.Query.Length > 1 ? realm.Query[1..] + "&" : "");
         if (!string.IsNullOrEmpty(challenge.Service)) query.Append("service=").Append(Uri.EscapeDataString(challenge.Service)).Append('&');
