@@ -76,6 +76,16 @@ Describe 'Install-ContainerImage' {
         (Get-ContainerImage $ref).Id | Should -Be $image.Id
     }
 
+    It 'caches a Bearer token per scope and reuses it' {
+        $ref = $fx.Images['token/busybox:latest']
+        $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue
+        $before = $fx.Issuer.Requests.Count
+        New-Store
+        $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue
+        $fx.Issuer.Requests.Count | Should -Be $before
+        @($fx.Issuer.Requests | Where-Object { $_ -like '*scope=repository%3Abusybox%3Apull*' }).Count | Should -BeGreaterThan 0
+    }
+
     It 'picks the platform from a multi-arch index' {
         $index = Get-RegistryDigest $fx.Images['anon/multiarch:latest'] -Raw | ConvertFrom-Json
         $amd = Install-ContainerImage $fx.Images['anon/multiarch:latest'] -ProgressAction SilentlyContinue
