@@ -312,6 +312,14 @@ Describe 'Find-ContainerImage' {
         (Find-ContainerImage "$P/*").Count | Should -Be 5
     }
 
+    It 'lists the tags of an exact repository without the catalog' {
+        $r = Find-ContainerImage "$P/busybox"
+        $r.Name | Should -Be "$P/busybox"
+        $r.Tags | Sort-Object | Should -Be @('docker', 'latest')
+        @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/_catalog*' }) | Should -BeNullOrEmpty
+        { Find-ContainerImage "$P/no-such-repo" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryNotFound*'
+    }
+
     It 'searches the configured search registries by default' {
         { Find-ContainerImage busy* -ErrorAction Stop } | Should -Throw -ErrorId 'NoSearchRegistries*'
         Write-Config -Search $A

@@ -71,8 +71,25 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
                 throw new Core.Errors.ContainersException("NoSearchRegistries", Core.Errors.ErrorKind.InvalidArgument,
                     "No registry to search: none was given and registries.conf configures no unqualified-search-registries.", Name,
                     "Give -Registry host[:port], prefix the name with a registry, or configure search registries.");
-            var wildcard = new WildcardPattern(pattern, WildcardOptions.IgnoreCase);
             var search = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, registries));
+            if (!WildcardPattern.ContainsWildcardCharacters(pattern))
+            {
+                // An exact repository name: ask for its tags directly (works where _catalog is not offered).
+                foreach (string host in registries)
+                {
+                    try
+                    {
+                        var repo = await search.TagsAsync(host, pattern, ct).ConfigureAwait(false);
+                        Post(() => WriteObject(repo));
+                    }
+                    catch (Core.Errors.ContainersException e) when (e.Kind is Core.Errors.ErrorKind.NotFound)
+                    {
+                        if (registries.Count == 1) throw;
+                    }
+                }
+                return;
+            }
+            var wildcard = new WildcardPattern(pattern, WildcardOptions.IgnoreCase);
             var found = await search.SearchAsync(registries, r => wildcard.IsMatch(r), !NoTags, w => Post(() => WriteWarning(w)), ct).ConfigureAwait(false);
             Post(() => { foreach (var r in found) WriteObject(r); });
         });
