@@ -253,8 +253,17 @@ public sealed partial class RegistryClient
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(c.Username + ":" + c.Password)));
     }
 
-    private string TokenKey(string scope) => TokenCache.Key(Host, _service, scope);
-    private volatile string? _service;
+    // One token service per registry host: the key is host, identity and scope, so a later client of
+    // the same host finds the token before it has seen a challenge, and another identity (a different
+    // -Credential, or anonymous) never reuses it.
+    private string TokenKey(string scope) => TokenCache.Key(Host, Identity(scope), scope);
+
+    private string Identity(string scope)
+    {
+        if (_credentials.GetCredential(Host, RepositoryOf(scope)) is not { } c) return "anonymous";
+        byte[] hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(c.Username + "\0" + c.Password + "\0" + c.IdentityToken));
+        return c.Username + "#" + Convert.ToHexStringLower(hash, 0, 8);
+    }
 
     private static string RepositoryOf(string scope)
     {
@@ -271,7 +280,6 @@ public sealed partial class RegistryClient
         var credential = _credentials.GetCredential(Host, repository);
         if (bearer is not null)
         {
-            _service = bearer.Service;
             await FetchTokenAsync(bearer, scope, credential, ct).ConfigureAwait(false);
             return;
         }
