@@ -156,6 +156,19 @@ Describe 'Install-ContainerImage' {
         $fx.Proxy.FrontLog.Count | Should -Be 0
     }
 
+    It 'enforces the signature policy before fetching anything' {
+        $policy = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        @{ default = @(@{ type = 'insecureAcceptAnything' }); transports = @{ docker = @{ "$P/busybox" = @(@{ type = 'reject' }) } } } |
+            ConvertTo-Json -Depth 6 | Set-Content $policy
+        try {
+            { Install-ContainerImage "$P/busybox:latest" -ErrorAction Stop } | Should -Throw -ErrorId 'SignatureRejected*'
+            @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }) | Should -BeNullOrEmpty
+            Get-ContainerImage | Should -BeNullOrEmpty
+            (Install-ContainerImage "$P/zstd:latest" -ProgressAction SilentlyContinue).Layers.Count | Should -Be 1
+        }
+        finally { Remove-Item $policy }
+    }
+
     It 'pulls through a mirror first' {
         Add-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') '', '[[registry]]', 'location = "mirrored.example:5000"', '[[registry.mirror]]', "location = `"$P`"", 'insecure = true'
         $image = Install-ContainerImage 'mirrored.example:5000/busybox:latest' -ProgressAction SilentlyContinue

@@ -1,6 +1,7 @@
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;
+using Containers.Core.Policy;
 using Containers.Core.Spec;
 using Serilog;
 
@@ -27,7 +28,8 @@ public sealed record PullRequest
 /// index), then downloads the missing layers in parallel, each verified, decompressed and unpacked in
 /// one pass by the store, and records the image.
 /// </summary>
-public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
+public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null,
+    SignaturePolicy? signaturePolicy = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePuller>();
 
@@ -81,6 +83,14 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         var platform = PlatformSelector.Parse(request.Platform);
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
+        // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
+        if (signaturePolicy is not null)
+        {
+            IReadOnlyList<SigstoreSignature> signatures = signaturePolicy.RequiresSignatures(wanted)
+                ? await FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false)
+                : [];
+            signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
+        }
         var manifestDoc = top;
         if (top.IsIndex)
         {
@@ -115,6 +125,22 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         return image;
+    }
+
+    /// <summary>The sigstore signatures attached to a manifest (the sha256-&lt;hex&gt;.sig tag); none when there is no such tag.</summary>
+    private static async Task<IReadOnlyList<SigstoreSignature>> FetchSignaturesAsync(RegistryClient client, string repo, Digest digest, CancellationToken ct)
+    {
+        RemoteManifest sig;
+        try { sig = await client.GetManifestAsync(repo, SigstoreAttachments.TagFor(digest), ct).ConfigureAwait(false); }
+        catch (ContainersException e) when (e.ErrorId == "ManifestNotFound") { return []; }
+        var list = new List<SigstoreSignature>();
+        foreach (var layer in SigstoreAttachments.ReadManifest(sig.Bytes))
+        {
+            var d = new Descriptor { MediaType = SigstoreAttachments.PayloadMediaType, Digest = layer.PayloadDigest.ToString(), Size = layer.Size };
+            byte[] payload = await client.GetBlobBytesAsync(repo, d, 1 << 20, ct).ConfigureAwait(false);
+            list.Add(new SigstoreSignature(payload, layer.Signature));
+        }
+        return list;
     }
 
     private async Task FetchLayersAsync(RegistryClient client, string repo, string target, Manifest manifest, ImageConfig config, PullRequest request, CancellationToken ct)

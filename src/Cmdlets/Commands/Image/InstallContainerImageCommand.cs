@@ -46,7 +46,8 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
                 var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
                 var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var puller = new ImagePuller(store, resolver, credentials);
+                var policy = Core.Policy.SignaturePolicy.Load(paths.PolicyJson);
+                var puller = new ImagePuller(store, resolver, credentials, null, policy);
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
