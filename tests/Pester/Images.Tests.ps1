@@ -152,6 +152,16 @@ Describe 'Import-ContainerImage errors and -WhatIf' {
         $d = New-Item -ItemType Directory (Join-Path $root 'not-a-layout') -Force
         { Import-ContainerImage -Path $d.FullName -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownArchiveFormat,Containers.Cmdlets.Commands.Image.ImportContainerImageCommand'
     }
+    It 'refuses a layer over the configured decompression bound' {
+        $env:PSCONTAINERS_MAX_LAYER_SIZE = '1M'   # busybox alone unpacks to about 2 MB
+        try {
+            { Import-ContainerImage -Path (Get-BusyboxLayout) -Name bomb -ErrorAction Stop } | Should -Throw -ErrorId 'LayerTooLarge,Containers.Cmdlets.Commands.Image.ImportContainerImageCommand'
+        }
+        finally { Remove-Item env:PSCONTAINERS_MAX_LAYER_SIZE }
+        Get-ContainerImage -Name bomb -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        @(Get-ChildItem (Join-Path $env:PSCONTAINERS_DATA_DIR 'images/tmp')).Count | Should -Be 0
+    }
+
     It 'changes nothing with -WhatIf' {
         $db = Join-Path $env:PSCONTAINERS_DATA_DIR 'images/images.json'
         $before = if (Test-Path $db) { Get-Content $db -Raw }
@@ -223,7 +233,7 @@ Describe 'Get-, Add-ContainerImageTag and Remove-ContainerImage' {
         Remove-ContainerImage -Name busybox -Confirm:$false   # one of two names: untag only
         Get-ContainerImage -Id $bb.Id | Should -Not -BeNullOrEmpty
         Get-ContainerImage -Dangling | Should -BeNullOrEmpty
-        & { Remove-ContainerImage -Name keep:1 -Confirm:$false; }   # last name: the image goes
+        'keep:1' | Remove-ContainerImage -Confirm:$false   # last name, by pipeline: the image goes
         Get-ContainerImage -Id $bb.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         Test-Path $bb.Layers[0].Directory | Should -BeFalse
         $script:bb = Import-BusyboxImage
@@ -276,5 +286,66 @@ Describe 'The store across processes' {
         @(Get-ChildItem $tmp).Count | Should -Be 0
         Remove-ContainerImage -Name killed -Confirm:$false
         Remove-Item -Recurse $big
+    }
+}
+
+Describe 'Rootless import (an unprivileged user created by the test)' -Skip:((id -u) -ne '0') {
+    BeforeAll {
+        # pwsh lives under /root (0700) here: the user runs a cached copy of this pwsh.
+        $script:pwshCopy = Join-Path ([IO.Path]::GetTempPath()) "pscontainers-pwsh-$($PSVersionTable.PSVersion)"
+        if (-not (Test-Path (Join-Path $pwshCopy 'pwsh.dll'))) {
+            $tmp = "$pwshCopy.tmp-$PID"
+            Copy-Item $PSHOME $tmp -Recurse
+            try { [IO.Directory]::Move($tmp, $pwshCopy) } catch [IO.IOException] { Remove-Item $tmp -Recurse -Force }
+        }
+        $script:user = 'psimg' + (Get-Random -Maximum 999999)
+        $script:userHome = Join-Path ([IO.Path]::GetTempPath()) "$user-home"
+        & useradd --create-home --home-dir $userHome --shell /bin/sh --user-group $user
+        if ($LASTEXITCODE) { throw "useradd $user failed" }
+        $script:userStore = Join-Path $userHome 'data/images'
+    }
+    AfterAll {
+        & userdel --remove $user 2>$null
+        Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'unpacks with user.overlay.opaque and 0/0 whiteouts that a userxattr overlay mount honours, and removes it all' {
+        $script = Join-Path $userHome 'import.ps1'
+        @"
+`$ErrorActionPreference = 'Stop'
+`$env:PSCONTAINERS_DATA_DIR = "`$HOME/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/state"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/logs"; `$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/config"
+Import-Module '$(Get-TestModulePath)'
+`$i = Import-ContainerImage -Path "`$HOME/umoci-layers" -Name layers -WarningAction SilentlyContinue
+(`$i.Layers.Directory | Select-Object -Last 100) -join ':' | Set-Content "`$HOME/layers.txt"
+"@ | Set-Content $script
+        # umoci writes index.json 0600: the user gets its own copy of the layout.
+        Copy-Item -Recurse (Join-Path $fx 'umoci-layers') (Join-Path $userHome 'umoci-layers')
+        & chown -R "${user}:${user}" $userHome
+        $asUser = @('setpriv', '--reuid', $user, '--regid', $user, '--clear-groups', '--reset-env', '--', '/usr/bin/env', "HOME=$userHome", 'PATH=/usr/bin:/bin', "DOTNET_CLI_HOME=$userHome")
+        $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet (Join-Path $pwshCopy 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $dirs = (Get-Content (Join-Path $userHome 'layers.txt')).Split(':')
+        $dirs.Count | Should -Be 4
+        (& stat -c '%F %t:%T' (Join-Path $dirs[2] 'data/delete-me.txt')) | Should -Be 'character special file 0:0'
+        (& getfattr --absolute-names --only-values -n user.overlay.opaque (Join-Path $dirs[2] 'opaque')) | Should -Be 'y'
+        (& stat -c '%U %a' (Join-Path $dirs[1] 'usr/local/bin/suid-tool')) | Should -Be "$user 4755"
+        (& stat -c '%U' (Join-Path $dirs[1] 'home/user/owned.txt')) | Should -Be $user
+
+        # The kernel's view: the user mounts the layers with userxattr in its own user namespace.
+        $lower = ($dirs[3..0]) -join ':'
+        $listing = & $asUser[0] $asUser[1..($asUser.Count - 1)] unshare -rm sh -c "mkdir -p `$HOME/m && mount -t overlay overlay -o lowerdir=$lower,userxattr `$HOME/m && cd `$HOME/m && find . -mindepth 1 | sort" 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($listing -join "`n")
+        $expected = & sh -c "cd '$(Join-Path $fx 'umoci-layers.rootfs')' && find . -mindepth 1 | sort"
+        Compare-Object @($listing) @($expected) -CaseSensitive | Should -BeNullOrEmpty
+
+        # And the user can delete what it unpacked, 0700 dirs included.
+        @"
+`$env:PSCONTAINERS_DATA_DIR = "`$HOME/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/state"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/logs"; `$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/config"
+Import-Module '$(Get-TestModulePath)'
+Remove-ContainerImage -Name layers -Confirm:`$false -ErrorAction Stop
+"@ | Set-Content $script
+        $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet (Join-Path $pwshCopy 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        @(Get-ChildItem (Join-Path $userStore 'layers')).Count | Should -Be 0
     }
 }

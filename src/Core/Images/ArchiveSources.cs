@@ -59,6 +59,11 @@ internal sealed class DirectorySource(string root) : IArchiveSource
         {
             throw new ContainersException("ArchiveFileMissing", ErrorKind.InvalidData, $"The image layout {root} has no '{path}'.", root, null, e);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ContainersException("ArchiveAccessDenied", ErrorKind.PermissionDenied, $"Cannot read '{path}' in {root}: {e.Message}", root,
+                "Make the layout readable by this user.", e);
+        }
     }
 
     public void Dispose() { }
@@ -74,7 +79,14 @@ internal sealed class TarSource : IArchiveSource
     {
         _path = path;
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        FileStream fs;
+        try { fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ContainersException("ArchiveAccessDenied", ErrorKind.PermissionDenied, $"Cannot read {path}: {e.Message}", path,
+                "Make the archive readable by this user.", e);
+        }
+        using var _ = fs;
         using var reader = new TarReader(fs, leaveOpen: true);
         try
         {

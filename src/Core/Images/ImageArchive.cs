@@ -164,9 +164,21 @@ public static partial class ImageArchive
             throw new ContainersException("UnknownArchiveFormat", ErrorKind.InvalidData, $"{archive} has no oci-layout file.", archive);
         var index = SpecJson.ParseIndex(ReadSmall(source, "index.json", archive), archive);
         var found = new List<FoundImage>();
+        var host = HostPlatform;
         foreach (var top in index.Manifests)
+        {
+            // A layout's index may list platform manifests itself: take this host's only.
+            if (top.Platform is { } p && (p.Os != host.Os || p.Architecture != host.Architecture)) continue;
             CollectManifest(source, archive, top, top, found, depth: 0);
-        return found;
+        }
+        // The same manifest under several ref names is one image with several names.
+        return found.GroupBy(f => Digest.Sha256(f.Manifest))
+            .Select(g => g.First() with
+            {
+                Names = g.SelectMany(f => f.Names).Distinct().ToList(),
+                Tag = g.Select(f => f.Tag).FirstOrDefault(t => t is not null),
+            })
+            .ToList();
     }
 
     private static void CollectManifest(IArchiveSource source, string archive, Descriptor named, Descriptor d, List<FoundImage> found, int depth)

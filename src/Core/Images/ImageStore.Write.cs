@@ -91,32 +91,19 @@ public sealed partial class ImageStore
                         $"The layer {digest} uncompresses to {actualDiff}, not the diff id {diffId} the image configuration declares; it was not stored.",
                         digest.ToString(), "The image is corrupt or tampered with.");
             }
-            if (Options.Durable) file.Flush(flushToDisk: true);
+            // A blob for a layer that is already durable must be durable itself; a new layer's blob is
+            // flushed with the layer by the one syncfs of CommitImageAsync (HasLayer stays false until then).
+            if (Options.Durable && !unpack) file.Flush(flushToDisk: true);
         }
         ct.ThrowIfCancellationRequested();
 
-        PublishBlob(stagedBlob, digest);
+        PublishBlob(stagedBlob, digest, durable: !unpack);
         if (unpack)
         {
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
             File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
-            if (Options.Durable)
-            {
-                int fd = FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY);
-                try { FileSystemCalls.SyncFs(fd); } finally { FileSystemCalls.Close(fd); }
-            }
-            string target = Path.Combine(LayersDir, diffId.Encoded);
-            try
-            {
-                FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.AT_FDCWD, target);
-                if (Options.Durable) FileSystemCalls.FsyncDirectory(LayersDir);
-                Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes)", diffId, entries, uncompressed);
-            }
-            catch (NativeCallException e) when (e.Errno is FileSystemCalls.EEXIST_ or FileSystemCalls.ENOTEMPTY_)
-            {
-                // Another process unpacked the same layer meanwhile: theirs is identical, ours goes with the staging dir.
-                Log.Debug("Layer {DiffId} appeared meanwhile; keeping the existing copy", diffId);
-            }
+            PublishLayer(stagedLayer, diffId, ct);
+            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes)", diffId, entries, uncompressed);
         }
         progress?.Report(layer.Size);
         return new StoredLayer(diffId, digest, layer.MediaType, layer.Size, uncompressed, LayerDirectory(diffId));
@@ -163,13 +150,14 @@ public sealed partial class ImageStore
             // Checked under the lock: a concurrent removal may have collected a shared layer.
             for (int i = 0; i < layers.Count; i++)
             {
-                if (!HasLayer(Digest.Parse(layers[i].DiffId)) || !HasBlob(Digest.Parse(layers[i].Digest)))
+                if (!LayerPresent(Digest.Parse(layers[i].DiffId)) || !HasBlob(Digest.Parse(layers[i].Digest)))
                     throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState,
                         $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
                         "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");
             }
             if (!HasBlob(configDigest) || !HasBlob(manifestDigest))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
+            MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
             foreach (var other in db.Images) other.Names.RemoveAll(names.Contains);
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
             ImageRecord rec;
@@ -271,5 +259,55 @@ public sealed partial class ImageStore
         }, cancellationToken);
         Log.Information(result.Deleted ? "Removed image {Id}" : "Untagged image {Id}", result.Image.ShortId);
         return Task.FromResult(result);
+    }
+
+    /// <summary>
+    /// Renames an unpacked layer into layers/. A copy already there that is durable wins; one that is not
+    /// (another process's ingest in flight, or the leftover of a crash whose content may be lost) is
+    /// replaced under the store lock by ours, which is complete.
+    /// </summary>
+    private void PublishLayer(string stagedLayer, Digest diffId, CancellationToken ct)
+    {
+        string target = Path.Combine(LayersDir, diffId.Encoded);
+        try
+        {
+            FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.AT_FDCWD, target);
+            return;
+        }
+        catch (NativeCallException e) when (e.Errno is FileSystemCalls.EEXIST_ or FileSystemCalls.ENOTEMPTY_) { }
+        Mutate(_ =>
+        {
+            if (HasLayer(diffId))
+            {
+                Log.Debug("Layer {DiffId} appeared meanwhile; keeping the existing copy", diffId);
+                return (0, false);
+            }
+            string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
+            if (Directory.Exists(target)) Directory.Move(target, trash);
+            FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.AT_FDCWD, target);
+            StoreIo.DeleteTree(trash);
+            return (0, false);
+        }, ct);
+    }
+
+    /// <summary>
+    /// One barrier for a whole image: syncfs flushes every new layer's files and blob, then each layer gets
+    /// its durable marker (what HasLayer checks), and a second syncfs makes the markers stick before the
+    /// record that refers to them is written. Called under the store lock.
+    /// </summary>
+    private void MakeLayersDurable(IReadOnlyList<Digest> diffIds)
+    {
+        if (diffIds.Count == 0) return;
+        SyncStore();
+        foreach (var d in diffIds) File.WriteAllBytes(Path.Combine(LayersDir, d.Encoded, DurableMarker), []);
+        SyncStore();
+    }
+
+    private void SyncStore()
+    {
+        if (!Options.Durable) return;
+        int fd = FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, LayersDir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY);
+        try { FileSystemCalls.SyncFs(fd); }
+        finally { FileSystemCalls.Close(fd); }
     }
 }

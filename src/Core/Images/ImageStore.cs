@@ -18,6 +18,32 @@ public sealed record ImageStoreOptions
     public LayerUnpackOptions Unpack { get; init; } = new();
     /// <summary>Who uses images; RemoveAsync refuses to delete an image in use unless forced.</summary>
     public IImageUsers Users { get; init; } = NoImageUsers.Instance;
+
+    /// <summary>Overrides the decompression bound (bytes; suffixes K, M, G, T allowed).</summary>
+    public const string MaxLayerBytesVariable = "PSCONTAINERS_MAX_LAYER_SIZE";
+
+    /// <summary>The options for this user and environment: rootless unpack when not root, the layer bound from the environment.</summary>
+    public static ImageStoreOptions FromEnvironment(ContainerPaths paths, Func<string, string?>? env = null)
+    {
+        var options = new ImageStoreOptions { Unpack = new LayerUnpackOptions { Rootless = paths.Rootless } };
+        string? limit = (env ?? Environment.GetEnvironmentVariable)(MaxLayerBytesVariable);
+        if (string.IsNullOrWhiteSpace(limit)) return options;
+        return ParseSize(limit) is long bytes and > 0
+            ? options with { MaxLayerBytes = bytes }
+            : throw new ContainersException("InvalidMaxLayerSize", ErrorKind.InvalidArgument,
+                $"{MaxLayerBytesVariable}='{limit}' is not a size.", limit, "Give bytes, optionally with K, M, G or T, e.g. 20G.");
+    }
+
+    internal static long? ParseSize(string text)
+    {
+        text = text.Trim();
+        long factor = 1;
+        char last = char.ToUpperInvariant(text[^1]);
+        int shift = last switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+        if (shift > 0) { factor = 1L << shift; text = text[..^1]; }
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) && n <= long.MaxValue / factor
+            ? n * factor : null;
+    }
 }
 
 /// <summary>
@@ -48,7 +74,7 @@ public sealed partial class ImageStore
 
     /// <summary>Opens (creating if needed) the store under paths.ImagesDir and clears leftovers of killed ingests.</summary>
     public static ImageStore Open(ContainerPaths paths, ImageStoreOptions? options = null) =>
-        OpenAt(paths.ImagesDir, options ?? new ImageStoreOptions { Unpack = new LayerUnpackOptions { Rootless = paths.Rootless } });
+        OpenAt(paths.ImagesDir, options ?? ImageStoreOptions.FromEnvironment(paths));
 
     /// <summary>Opens a store rooted at a directory (tests).</summary>
     public static ImageStore OpenAt(string root, ImageStoreOptions? options = null)
@@ -119,12 +145,12 @@ public sealed partial class ImageStore
         return digest;
     }
 
-    internal void PublishBlob(string stagedFile, Digest digest)
+    internal void PublishBlob(string stagedFile, Digest digest, bool durable = true)
     {
         string target = BlobPath(digest);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Move(stagedFile, target, overwrite: true); // same content either way: rename is atomic
-        if (Options.Durable) FileSystemCalls.FsyncDirectory(Path.GetDirectoryName(target)!);
+        if (Options.Durable && durable) FileSystemCalls.FsyncDirectory(Path.GetDirectoryName(target)!);
     }
 
     internal static ContainersException DigestMismatch(Digest expected, Digest actual, string what = "blob") =>
@@ -136,8 +162,17 @@ public sealed partial class ImageStore
     /// <summary>The unpacked directory of a layer (its overlay lowerdir).</summary>
     public string LayerDirectory(Digest diffId) => Path.Combine(LayersDir, diffId.Encoded, "diff");
 
-    /// <summary>Whether a layer with this diff id (uncompressed digest) is unpacked in the store.</summary>
-    public bool HasLayer(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));
+    /// <summary>The file that marks an unpacked layer as flushed to disk (written by CommitImageAsync).</summary>
+    internal const string DurableMarker = "durable";
+
+    /// <summary>
+    /// Whether a layer with this diff id (uncompressed digest) is unpacked in the store and on disk for
+    /// good. A layer ingested but not yet part of a committed image is not (its ingest may be repeated).
+    /// </summary>
+    public bool HasLayer(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, DurableMarker));
+
+    /// <summary>Whether an unpacked copy of the layer is in place (durable or not yet).</summary>
+    internal bool LayerPresent(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));
 
     // ---- records ----------------------------------------------------------------------------
 

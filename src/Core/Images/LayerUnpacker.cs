@@ -90,6 +90,12 @@ public sealed class LayerUnpacker : IDisposable
         }
         string name = parts[^1];
         string parentPath = string.Join('/', parts[..^1]);
+        if (parts.Any(p => p.StartsWith(WhiteoutPrefix + WhiteoutPrefix, StringComparison.Ordinal) && p != OpaqueMarker))
+        {
+            // aufs metadata (.wh..wh.plnk/..., .wh..wh.aufs): meaningless for overlayfs, skipped as docker does.
+            Log.Debug("Skipped aufs metadata {Entry}", entry.Name);
+            return;
+        }
 
         if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
         {

@@ -177,6 +177,27 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ALayerIsDurableOnlyOnceAnImageCommitsItAndAStaleCopyIsReplaced()
+    {
+        var store = NewStore();
+        var image = BuildImage("a", (Base, LayerCompression.Gzip));
+        var (desc, diff, blob) = image.Layers[0];
+        // What a power loss between rename and commit could leave: the layer in place, unmarked, its content lost.
+        string stale = Path.Combine(store.LayersDir, diff.Encoded);
+        Directory.CreateDirectory(Path.Combine(stale, "diff/bin"));
+        File.WriteAllText(Path.Combine(stale, "diff/bin/sh"), "");
+        File.WriteAllText(Path.Combine(stale, "layer.json"), "{}");
+        Assert.False(store.HasLayer(diff));
+
+        await store.IngestLayerAsync(new MemoryStream(blob), desc, diff);
+        Assert.False(store.HasLayer(diff));
+        Assert.Equal("#!fake\n", File.ReadAllText(Path.Combine(stale, "diff/bin/sh")));
+        await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = ["a"] });
+        Assert.True(store.HasLayer(diff));
+        AssertNoStaging(store);
+    }
+
+    [Fact]
     public async Task StopsDecompressionBombs()
     {
         var store = NewStore(maxLayer: 1 << 20);
@@ -315,5 +336,146 @@ public class ImageArchiveTests : IDisposable
         var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["r.example/x:1"], ExtraDigests = [index] });
         Assert.Equal(image.Id, (await store.FindAsync("r.example/x@" + index))?.Id);
         Assert.Equal(image.Id, (await store.FindAsync(index.ToString()))?.Id);
+    }
+}
+
+public class ImageStoreOptionsTests
+{
+    private static Containers.Core.Configuration.ContainerPaths Paths => Containers.Core.Configuration.ContainerPaths.FromEnvironment(_ => null, 1000);
+
+    [Theory]
+    [InlineData("1048576", 1048576L)]
+    [InlineData("20G", 20L << 30)]
+    [InlineData("512k", 512L << 10)]
+    public void ReadsTheLayerBoundFromTheEnvironment(string value, long bytes) =>
+        Assert.Equal(bytes, ImageStoreOptions.FromEnvironment(Paths, n => n == ImageStoreOptions.MaxLayerBytesVariable ? value : null).MaxLayerBytes);
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("-5")]
+    [InlineData("99999999999T")]
+    public void RefusesABadLayerBound(string value)
+    {
+        var e = Assert.Throws<ContainersException>(() => ImageStoreOptions.FromEnvironment(Paths, _ => value));
+        Assert.Equal("InvalidMaxLayerSize", e.ErrorId);
+    }
+
+    [Fact]
+    public void RootlessPathsMeanRootlessUnpack() => Assert.True(ImageStoreOptions.FromEnvironment(Paths, _ => null).Unpack.Rootless);
+}
+
+public class OciLayoutImportTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private string Layout => _tmp.Sub("layout");
+
+    private Descriptor Blob(byte[] data, string mediaType, Platform? platform = null, Dictionary<string, string>? annotations = null)
+    {
+        var d = Digest.Sha256(data);
+        Directory.CreateDirectory(Path.Combine(Layout, "blobs/sha256"));
+        File.WriteAllBytes(Path.Combine(Layout, "blobs/sha256", d.Encoded), data);
+        return new Descriptor { MediaType = mediaType, Digest = d.ToString(), Size = data.Length, Platform = platform, Annotations = annotations };
+    }
+
+    private Descriptor Image(string arch, string content)
+    {
+        var tar = new TarBuilder().File("arch.txt", content).Build();
+        var layer = Blob(TarBuilder.Gzip(tar), MediaTypes.OciLayerGzip);
+        var config = Blob(SpecJson.Serialize(new ImageConfig { Architecture = arch, Os = "linux", RootFs = new RootFs { DiffIds = [Digest.Sha256(tar).ToString()] } },
+            SpecJsonContext.Default.ImageConfig), MediaTypes.OciConfig);
+        return Blob(SpecJson.Serialize(new Manifest { MediaType = MediaTypes.OciManifest, Config = config, Layers = [layer] }, SpecJsonContext.Default.Manifest),
+            MediaTypes.OciManifest, new Platform { Os = "linux", Architecture = arch });
+    }
+
+    private void WriteIndex(params Descriptor[] manifests)
+    {
+        File.WriteAllText(Path.Combine(Layout, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
+        File.WriteAllBytes(Path.Combine(Layout, "index.json"),
+            SpecJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = manifests }, SpecJsonContext.Default.ImageIndex));
+    }
+
+    private ImageStore Store() => ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false, Unpack = new LayerUnpackOptions { Rootless = true } });
+
+    [Fact]
+    public async Task PicksThisHostsPlatformFromANestedIndex()
+    {
+        var host = ImageArchive.HostPlatform.Architecture;
+        var other = host == "arm64" ? "amd64" : "arm64";
+        var nested = SpecJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [Image(other, "other"), Image(host, "host")] },
+            SpecJsonContext.Default.ImageIndex);
+        WriteIndex(Blob(nested, MediaTypes.OciIndex, annotations: new() { [AnnotationKeys.RefName] = "multi" }));
+        var image = Assert.Single(await ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal(host, image.Architecture);
+        Assert.Equal("host", File.ReadAllText(Path.Combine(image.LayerDirectories[0], "arch.txt")));
+        Assert.Equal(["localhost/layout:multi"], image.Names);
+    }
+
+    [Fact]
+    public async Task SkipsOtherPlatformsListedAtTheTopAndMergesRefNames()
+    {
+        var host = ImageArchive.HostPlatform.Architecture;
+        var mine = Image(host, "host");
+        WriteIndex(Image(host == "arm64" ? "amd64" : "arm64", "other"),
+            mine with { Annotations = new Dictionary<string, string> { [AnnotationKeys.RefName] = "example.com/a:1" } },
+            mine with { Annotations = new Dictionary<string, string> { [AnnotationKeys.RefName] = "example.com/a:2" } });
+        var image = Assert.Single(await ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal(["example.com/a:1", "example.com/a:2"], image.Names);
+    }
+
+    [Fact]
+    public async Task ReportsAnIndexWithoutThisPlatform()
+    {
+        var nested = SpecJson.Serialize(new ImageIndex { MediaType = MediaTypes.OciIndex, Manifests = [Image("s390x", "x")] }, SpecJsonContext.Default.ImageIndex);
+        WriteIndex(Blob(nested, MediaTypes.OciIndex));
+        var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal("NoMatchingPlatform", e.ErrorId);
+    }
+
+    [Fact]
+    public async Task RefusesAManifestBlobThatDoesNotMatchItsDigest()
+    {
+        var m = Image(ImageArchive.HostPlatform.Architecture, "x");
+        File.AppendAllText(Path.Combine(Layout, "blobs/sha256", m.ParsedDigest.Encoded), " ");
+        WriteIndex(m);
+        var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), Layout));
+        Assert.Equal("DigestMismatch", e.ErrorId);
+    }
+}
+
+public class StoreLockAcrossProcessesTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    [Fact]
+    public async Task AWriterWaitsForTheLockAnotherProcessHolds()
+    {
+        var store = ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false });
+        var tar = new TarBuilder().File("f", "x").Build();
+        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
+        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
+        var manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [desc],
+        }, SpecJsonContext.Default.Manifest);
+        await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["x"] });
+
+        // util-linux flock(1) holds the store lock in another process until it removes its marker file.
+        string marker = _tmp.Sub("held");
+        var psi = new System.Diagnostics.ProcessStartInfo("flock", ["-x", Path.Combine(store.Root, "store.lock"), "sh", "-c", $"touch {marker}; sleep 1; rm {marker}"]);
+        using var other = System.Diagnostics.Process.Start(psi)!;
+        while (!File.Exists(marker) && !other.HasExited) await Task.Delay(10);
+        Assert.True(File.Exists(marker), "the other process must hold the lock first");
+
+        await store.TagAsync("x", "y");
+        // The tag could only be written after the other process let go of the lock.
+        Assert.False(File.Exists(marker));
+        await other.WaitForExitAsync();
+        Assert.Contains("localhost/y:latest", (await store.GetAsync("x")).Names);
     }
 }

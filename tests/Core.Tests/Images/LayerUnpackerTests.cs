@@ -221,3 +221,17 @@ public class LayerUnpackerTests : IDisposable
         Assert.Equal("LayerMalformed", e.ErrorId);
     }
 }
+
+public class LayerUnpackerAufsTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    [Fact]
+    public void SkipsAufsMetadataEntries()
+    {
+        var tar = new TarBuilder().Dir(".wh..wh.plnk").File(".wh..wh.plnk/123.456", "x").File(".wh..wh.aufs", "").File("keep", "k").Build();
+        using (var u = new LayerUnpacker(_tmp.Sub("l"), new LayerUnpackOptions { Rootless = true })) u.Unpack(new MemoryStream(tar));
+        Assert.Equal(["keep"], Directory.EnumerateFileSystemEntries(_tmp.Sub("l")).Select(Path.GetFileName));
+    }
+}

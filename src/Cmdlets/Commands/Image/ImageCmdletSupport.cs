@@ -15,11 +15,7 @@ public static class ImageStoreAccess
     public static ImageStore Open()
     {
         var paths = ContainerPaths.FromEnvironment();
-        return ImageStore.Open(paths, new ImageStoreOptions
-        {
-            Unpack = new LayerUnpackOptions { Rootless = paths.Rootless },
-            Users = Users(paths),
-        });
+        return ImageStore.Open(paths, ImageStoreOptions.FromEnvironment(paths) with { Users = Users(paths) });
     }
 }
 

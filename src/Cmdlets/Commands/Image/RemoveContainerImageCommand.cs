@@ -16,7 +16,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
     public const string IdSet = "Id";
     public const string InputObjectSet = "InputObject";
 
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0)]
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ArgumentCompleter(typeof(ImageNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
