@@ -34,6 +34,8 @@ public sealed class RegistriesFile
 
     private static RegistriesFile Parse(string text, string path, bool exists)
     {
+        // Edits append tables after the last line; a file without a final newline would glue them to it.
+        if (text.Length > 0 && !text.EndsWith('\n')) text += "\n";
         var doc = SyntaxParser.Parse(text, path, true);
         if (doc.HasErrors)
         {
@@ -382,13 +384,27 @@ public sealed class RegistriesFile
             tail.Add(_doc.Tables.GetChild(index)!);
             _doc.Tables.RemoveChildAt(index);
         }
+        if (index > 0) MoveTrailingTrivia(_doc.Tables.GetChild(index - 1)!, table);
         _doc.Tables.Add(table);
         foreach (var t in tail) _doc.Tables.Add(t);
     }
 
+    // Blank lines and comments after a node belong to what follows it: when a node is added after
+    // another, they move to the new node's end so the new line sits with its neighbours.
+    private static void MoveTrailingTrivia(SyntaxNode from, SyntaxNode to)
+    {
+        var last = from.Tokens(true).OfType<SyntaxNode>().LastOrDefault(t => t.TrailingTrivia is { Count: > 0 });
+        var target = to.Tokens(true).OfType<SyntaxNode>().LastOrDefault();
+        if (last is null || target is null || !ReferenceEquals(last, from.Tokens(true).OfType<SyntaxNode>().LastOrDefault())) return;
+        target.TrailingTrivia = last.TrailingTrivia;
+        last.TrailingTrivia = null;
+    }
+
     private static T NewTable<T>(string name) where T : TableSyntaxBase
     {
-        TableSyntaxBase table = typeof(T) == typeof(TableArraySyntax) ? new TableArraySyntax(name) : new TableSyntax(name);
+        var parts = name.Split('.');
+        var key = parts.Length == 2 ? new KeySyntax(parts[0], parts[1]) : new KeySyntax(name);
+        TableSyntaxBase table = typeof(T) == typeof(TableArraySyntax) ? new TableArraySyntax(key) : new TableSyntax(key);
         table.AddLeadingTriviaNewLine();
         return (T)table;
     }
@@ -403,10 +419,13 @@ public sealed class RegistriesFile
         foreach (var kv in _doc.KeyValues)
             if (KeyName(kv.Key!) == key)
             {
+                if (kv.Value is not null) MoveTrailingTrivia(kv.Value, value);
                 kv.Value = value;
                 return;
             }
-        _doc.KeyValues.Add(new KeyValueSyntax(key, value));
+        var added = new KeyValueSyntax(key, value);
+        if (_doc.KeyValues.ChildrenCount > 0) MoveTrailingTrivia(_doc.KeyValues.GetChild(_doc.KeyValues.ChildrenCount - 1)!, added);
+        _doc.KeyValues.Add(added);
     }
 
     private static void SetKey(TableSyntaxBase table, string key, ValueSyntax value)
@@ -414,10 +433,13 @@ public sealed class RegistriesFile
         foreach (var kv in table.Items)
             if (KeyName(kv.Key!) == key)
             {
+                if (kv.Value is not null) MoveTrailingTrivia(kv.Value, value);
                 kv.Value = value;
                 return;
             }
-        table.Items.Add(new KeyValueSyntax(NewKey(key), value));
+        var added = new KeyValueSyntax(NewKey(key), value);
+        MoveTrailingTrivia(table.Items.ChildrenCount > 0 ? table.Items.GetChild(table.Items.ChildrenCount - 1)! : table, added);
+        table.Items.Add(added);
     }
 
     private static KeySyntax NewKey(string key) =>
