@@ -117,9 +117,11 @@ function Invoke-Test {
 
     Write-Step 'Module tests (Pester)'
     $pesterJson = Join-Path $results 'pester.json'
+    # Through the environment: pwsh globs a bare '*' argument on the way to a child process.
+    $env:PSCONTAINERS_TEST_FILTER = $TestFilter -join ','
     & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Pester/Run-Pester.ps1') `
         -PesterPath (Join-Path (Get-NuGetRoot) "pester/$PesterVersion/tools/Pester.psd1") `
-        -ModulePath $ModuleOut -ResultPath $pesterJson -Filter $TestFilter
+        -ModulePath $ModuleOut -ResultPath $pesterJson
     $pesterExit = $LASTEXITCODE
     $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }

@@ -5,14 +5,15 @@
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $ResultPath,
-    [string[]] $Filter = @('*')
+    [Parameter(Mandatory)] [string] $ResultPath
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 $env:PSCONTAINERS_TEST_MODULE = (Join-Path $ModulePath 'Containers.psd1')
+# Comma-separated file name patterns, e.g. 'SystemInfo,Images'
+$patterns = if ($env:PSCONTAINERS_TEST_FILTER) { $env:PSCONTAINERS_TEST_FILTER -split ',' } else { @('*') }
 $files = Get-ChildItem $PSScriptRoot -Filter '*.Tests.ps1' | Where-Object {
-    $name = $_.Name; @($Filter | Where-Object { $name -like "$_.Tests.ps1" -or $name -like $_ }).Count -gt 0
+    $name = $_.Name; @($patterns | Where-Object { $name -like "$_.Tests.ps1" -or $name -like $_ }).Count -gt 0
 }
 $config = New-PesterConfiguration
 $config.Run.Path = @($files.FullName)

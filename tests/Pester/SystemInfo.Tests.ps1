@@ -75,9 +75,10 @@ Describe 'Get-ContainerSystemInfo' {
             $objects.Count | Should -Be 1
             $objects[0].GetType().Name | Should -Be 'SystemInfo'
             ($debug.Message -join "`n") | Should -Match 'Probed host features'
-            $log = Get-ChildItem $env:PSCONTAINERS_LOG_DIR -Filter 'pscontainers-*.log'
-            $log | Should -Not -BeNullOrEmpty
-            (Get-Content $log.FullName -Raw) | Should -Match '\[DBG\].*Probed host features'
+            $log = (Get-ContainerSystemInfo).LogFile
+            $log | Should -Exist
+            Split-Path $log | Should -Be $env:PSCONTAINERS_LOG_DIR
+            (Get-Content $log -Raw) | Should -Match '\[DBG\].*Probed host features'
         }
         finally { Remove-Item env:PSCONTAINERS_LOG_LEVEL }
     }

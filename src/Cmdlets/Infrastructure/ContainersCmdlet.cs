@@ -26,7 +26,7 @@ public abstract class ContainersCmdlet : PSCmdlet
     /// <summary>Runs async Core work and pumps its writes and log events until it ends; rethrows its failure.</summary>
     protected T Run<T>(Func<CancellationToken, Task<T>> work)
     {
-        ModuleLog.RefreshLevel();
+        ModuleLog.Refresh();
         using var scope = new CallLogScope();
         scope.EventQueued += () => _pending.Add(static () => { });
         var task = Task.Run(() => work(_stopping.Token));

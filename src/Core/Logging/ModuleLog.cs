@@ -11,26 +11,25 @@ namespace Containers.Core.Logging;
 public static class ModuleLog
 {
     public const string LevelVariable = "PSCONTAINERS_LOG_LEVEL";
-    private static readonly object Gate = new();
-    private static ILogger? _logger;
+    private static readonly FileLogSink File = new();
+    private static readonly Lazy<ILogger> Root = new(() =>
+    {
+        Refresh();
+        return new LoggerConfiguration()
+            .MinimumLevel.Verbose()
+            .Enrich.WithProperty("Pid", Environment.ProcessId)
+            // The cmdlet streams get everything; -Verbose/-Debug preferences filter them.
+            .WriteTo.Sink(CallLogSink.Instance)
+            .WriteTo.Sink(File)
+            .CreateLogger();
+    });
 
     public static LoggingLevelSwitch LevelSwitch { get; } = new(LogEventLevel.Information);
 
-    /// <summary>The file the current process logs to, or null when it could not be opened.</summary>
-    public static string? LogFile { get; private set; }
+    public static ILogger Logger => Root.Value;
 
-    public static ILogger Logger
-    {
-        get
-        {
-            if (_logger is not null) return _logger;
-            lock (Gate)
-            {
-                _logger ??= Create(Configuration.ContainerPaths.FromEnvironment().LogDir);
-                return _logger;
-            }
-        }
-    }
+    /// <summary>Today's log file of the current process, or null when the log directory could not be opened.</summary>
+    public static string? LogFile => File.CurrentFile;
 
     /// <summary>A logger tagged with the area that writes to it.</summary>
     public static ILogger For<T>() => Logger.ForContext<T>();
@@ -39,31 +38,63 @@ public static class ModuleLog
     public static LogEventLevel LevelFromEnvironment(string? value) =>
         Enum.TryParse(value, ignoreCase: true, out LogEventLevel level) ? level : LogEventLevel.Information;
 
-    /// <summary>Applies the current <c>PSCONTAINERS_LOG_LEVEL</c>; called at the start of every cmdlet call.</summary>
-    public static void RefreshLevel() =>
-        LevelSwitch.MinimumLevel = LevelFromEnvironment(Environment.GetEnvironmentVariable(LevelVariable));
-
-    private static ILogger Create(string logDir)
+    /// <summary>
+    /// Applies the current <c>PSCONTAINERS_LOG_LEVEL</c> and log directory; called at the start of every
+    /// cmdlet call, so a script that changes them mid-session is obeyed.
+    /// </summary>
+    public static void Refresh()
     {
-        RefreshLevel();
-        var config = new LoggerConfiguration()
-            .MinimumLevel.Verbose()
-            .Enrich.WithProperty("Pid", Environment.ProcessId)
-            // The cmdlet streams get everything; -Verbose/-Debug preferences filter them.
-            .WriteTo.Sink(CallLogSink.Instance);
-        try
+        LevelSwitch.MinimumLevel = LevelFromEnvironment(Environment.GetEnvironmentVariable(LevelVariable));
+        File.Target(Configuration.ContainerPaths.FromEnvironment().LogDir);
+    }
+
+    /// <summary>The rolling file sink, re-opened when the log directory changes.</summary>
+    private sealed class FileLogSink : ILogEventSink
+    {
+        private readonly object _gate = new();
+        private string? _dir;
+        private string? _pattern;
+        private Logger? _inner;
+
+        public string? CurrentFile
         {
-            Directory.CreateDirectory(logDir);
-            LogFile = Path.Combine(logDir, "pscontainers-.log");
-            config = config.WriteTo.File(LogFile, levelSwitch: LevelSwitch, rollingInterval: RollingInterval.Day,
-                retainedFileCountLimit: 14, shared: true,
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            get
+            {
+                // Serilog's rolling file sink puts the date before the extension: pscontainers-20261129.log.
+                lock (_gate) return _pattern?.Replace("-.log", $"-{DateTime.Now:yyyyMMdd}.log", StringComparison.Ordinal);
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        public void Target(string dir)
         {
-            // A read-only home must not stop the module from working; the cmdlet streams still get every event.
-            LogFile = null;
+            lock (_gate)
+            {
+                if (dir == _dir) return;
+                _inner?.Dispose();
+                _inner = null;
+                _pattern = null;
+                _dir = dir;
+                try
+                {
+                    Directory.CreateDirectory(dir);
+                    _pattern = Path.Combine(dir, "pscontainers-.log");
+                    _inner = new LoggerConfiguration()
+                        .MinimumLevel.ControlledBy(LevelSwitch)
+                        .WriteTo.File(_pattern, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true,
+                            outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}")
+                        .CreateLogger();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A read-only home must not stop the module; the cmdlet streams still get every event.
+                    _pattern = null;
+                }
+            }
         }
-        return config.CreateLogger();
+
+        public void Emit(LogEvent logEvent)
+        {
+            lock (_gate) _inner?.Write(logEvent);
+        }
     }
 }

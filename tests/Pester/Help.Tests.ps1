@@ -1,0 +1,47 @@
+# Every Get-Help example names commands and parameters that exist, and the examples of the
+# read-only Get-* cmdlets run as written in a throw-away root.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $manifest = Import-PowerShellDataFile (Get-TestModulePath)
+    Import-Module (Get-TestModulePath) -Force
+    $script:examples = foreach ($name in $manifest.CmdletsToExport) {
+        $i = 0
+        foreach ($example in (Get-Help $name -Full).Examples.Example) {
+            $i++
+            @{ Cmdlet = $name; Number = $i; Code = ($example.Code -join "`n") }
+        }
+    }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:root = New-TestRoot -Name help
+    Import-Module (Get-TestModulePath) -Force
+}
+AfterAll { Remove-TestRoot $script:root }
+
+Describe '<Cmdlet> example <Number>' -ForEach $examples {
+    It 'parses and uses only parameters its commands have' {
+        $tokens = $null; $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput($Code, [ref]$tokens, [ref]$errors)
+        $errors | Should -BeNullOrEmpty
+        $calls = $ast.FindAll({ $args[0] -is [System.Management.Automation.Language.CommandAst] }, $true)
+        foreach ($call in $calls) {
+            $commandName = $call.GetCommandName()
+            if (-not $commandName -or $commandName -notlike '*-Container*' -and $commandName -notlike '*-Registry*') { continue }
+            $command = Get-Command $commandName -ErrorAction SilentlyContinue
+            $command | Should -Not -BeNullOrEmpty -Because "the example calls $commandName"
+            $known = @($command.Parameters.Keys) + @($command.Parameters.Values.Aliases)
+            foreach ($p in $call.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] }) {
+                $matched = @($known | Where-Object { $_ -like "$($p.ParameterName)*" })
+                $matched.Count | Should -BeGreaterThan 0 -Because "$commandName has no parameter -$($p.ParameterName)"
+            }
+        }
+    }
+
+    It 'runs as written when it only reads' -Skip:($Cmdlet -notlike 'Get-*') {
+        $errorsBefore = $Error.Count
+        $null = & ([scriptblock]::Create($Code)) 3>$null
+        $Error.Count | Should -Be $errorsBefore
+    }
+}
