@@ -104,7 +104,10 @@ public sealed class RegistriesFile
             else if (table is TableArraySyntax && name == "registry.mirror")
             {
                 if (current is null) throw Invalid(Path, Line(table), "[[registry.mirror]] appears before any [[registry]]");
-                current.Mirrors.Add(ReadMirror(table));
+                var mirror = ReadMirror(table);
+                if (current.MirrorByDigestOnly == true && mirror.PullFromMirror is not null)
+                    throw Invalid(Path, Line(table), $"[[registry]] \"{current.Prefix}\" sets mirror-by-digest-only, so its mirrors cannot set pull-from-mirror");
+                current.Mirrors.Add(mirror);
             }
             else if (table is TableSyntax && name == "aliases")
             {
@@ -145,6 +148,9 @@ public sealed class RegistriesFile
             throw Invalid(Path, line, "a [[registry]] needs a prefix or a location");
         if (location is not null && location.Contains("://"))
             throw Invalid(Path, line, $"location '{location}' must not contain a scheme such as http://");
+        // containers/image (skopeo 1.9, podman 4.3) refuses a plain prefix without a location.
+        if (!string.IsNullOrEmpty(prefix) && string.IsNullOrEmpty(location) && !prefix.StartsWith("*.", StringComparison.Ordinal))
+            throw Invalid(Path, line, $"[[registry]] \"{prefix}\" has no location, and its prefix is not a *.domain wildcard");
         prefix = string.IsNullOrEmpty(prefix) ? location! : prefix;
         if (prefix.StartsWith("*.", StringComparison.Ordinal) && (prefix.Contains('/') || prefix.IndexOf('*', 1) >= 0))
             throw Invalid(Path, line, $"wildcard prefix '{prefix}' must be of the form *.domain");
@@ -180,6 +186,7 @@ public sealed class RegistriesFile
             }
         }
         if (string.IsNullOrEmpty(location)) throw Invalid(Path, Line(table), "a [[registry.mirror]] needs a location");
+        if (location.Contains("://")) throw Invalid(Path, Line(table), $"mirror location '{location}' must not contain a scheme such as http://");
         return new RegistryMirror(location, insecure, pull);
     }
 
@@ -244,8 +251,14 @@ public sealed class RegistriesFile
         var table = FindRegistry(prefix);
         if (table is null)
         {
+            // The smallest form the containers tools accept: location alone (the prefix defaults to
+            // it), prefix alone for a *.domain wildcard, both only when they differ.
             table = NewTable<TableArraySyntax>("registry");
-            SetKey(table, "prefix", new StringValueSyntax(prefix));
+            if (prefix.StartsWith("*.", StringComparison.Ordinal) || (location is not null && location != prefix))
+                SetKey(table, "prefix", new StringValueSyntax(prefix));
+            if (!prefix.StartsWith("*.", StringComparison.Ordinal))
+                SetKey(table, "location", new StringValueSyntax(location ?? prefix));
+            location = null;
             _doc.Tables.Add(table);
         }
         if (location is not null) SetKey(table, "location", new StringValueSyntax(location));

@@ -18,10 +18,12 @@ public sealed class RegistriesConfigurationTests : IDisposable
 
         [[registry]]
         prefix = "quay.io"
+        location = "quay.io"
         blocked = true
 
         [[registry]]
         prefix = "quay.io/allowed"
+        location = "quay.io/allowed"
 
         [[registry]]
         prefix = "docker.io"
@@ -107,7 +109,7 @@ public sealed class RegistriesConfigurationTests : IDisposable
     [Fact]
     public void MirrorByDigestOnlySkipsMirrorsForTags()
     {
-        var conf = Conf("[[registry]]\nprefix = \"a.example\"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = \"m.example\"\n");
+        var conf = Conf("[[registry]]\nlocation = \"a.example\"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = \"m.example\"\n");
         Assert.Single(conf.GetPullSources(ImageReference.Parse("a.example/x:1")));
         Assert.Equal(2, conf.GetPullSources(ImageReference.Parse("a.example/x@sha256:" + new string('b', 64))).Count);
     }
@@ -116,8 +118,8 @@ public sealed class RegistriesConfigurationTests : IDisposable
     public void LaterFilesReplaceRulesByPrefixAndMergeAliasesByKey()
     {
         var conf = Conf(
-            "unqualified-search-registries = [\"a.example\"]\nshort-name-mode = \"enforcing\"\n[[registry]]\nprefix = \"x.example\"\nblocked = true\n[[registry]]\nprefix = \"y.example\"\ninsecure = true\n[aliases]\none = \"a.example/one\"\ntwo = \"a.example/two\"\n",
-            "[[registry]]\nprefix = \"x.example\"\ninsecure = true\n[aliases]\ntwo = \"b.example/two\"\n",
+            "unqualified-search-registries = [\"a.example\"]\nshort-name-mode = \"enforcing\"\n[[registry]]\nprefix = \"x.example\"\nlocation = \"x.example\"\nblocked = true\n[[registry]]\nprefix = \"y.example\"\nlocation = \"y.example\"\ninsecure = true\n[aliases]\none = \"a.example/one\"\ntwo = \"a.example/two\"\n",
+            "[[registry]]\nprefix = \"x.example\"\nlocation = \"x.example\"\ninsecure = true\n[aliases]\ntwo = \"b.example/two\"\n",
             "unqualified-search-registries = []\n");
         var x = conf.Registries.Single(r => r.Prefix == "x.example");
         Assert.False(x.Blocked);

@@ -77,13 +77,13 @@ public sealed class RegistriesFileTests : IDisposable
     {
         var f = RegistriesFile.Parse("", "/x/registries.conf");
         f.SetRegistry("quay.io", blocked: true);
-        Assert.Equal("[[registry]]\nprefix = \"quay.io\"\nblocked = true\n", f.ToString().Replace("\r\n", "\n").TrimStart('\n'));
+        Assert.Equal("[[registry]]\nlocation = \"quay.io\"\nblocked = true\n", f.ToString().Replace("\r\n", "\n").TrimStart('\n'));
     }
 
     [Fact]
     public void RemovingARegistryRemovesItsMirrors()
     {
-        var f = RegistriesFile.Parse(Sample + "\n[[registry]]\nprefix = \"b.example\"\n", "/x/registries.conf");
+        var f = RegistriesFile.Parse(Sample + "\n[[registry]]\nprefix = \"b.example\"\nlocation = \"b.example\"\n", "/x/registries.conf");
         Assert.True(f.RemoveRegistry("quay.io"));
         Assert.False(f.RemoveRegistry("quay.io"));
         var s = RegistriesFile.Parse(f.ToString(), "/x").Settings;
@@ -111,15 +111,17 @@ public sealed class RegistriesFileTests : IDisposable
         { "a = 1\n\n[[registry]\nprefix = \"x\"\n", 3, "" },
         { "short-name-mode = \"sometimes\"\n", 1, "short-name-mode" },
         { "\n[[registry]]\ninsecure = true\n", 2, "prefix or a location" },
-        { "[[registry]]\nprefix = \"a.example\"\n[[registry]]\nprefix = \"a.example\"\n", 3, "more than once" },
+        { "[[registry]]\nprefix = \"a.example\"\nlocation = \"a.example\"\n[[registry]]\nlocation = \"a.example\"\n", 4, "more than once" },
         { "[[registry.mirror]]\nlocation = \"m\"\n", 1, "before any" },
         { "[[registry]]\nlocation = \"http://a.example\"\n", 1, "scheme" },
-        { "[[registry]]\nprefix = \"a.*.example\"\n", 1, "wildcard" },
-        { "[[registry]]\nprefix = \"a\"\n[[registry.mirror]]\nlocation = \"m\"\npull-from-mirror = \"never\"\n", 5, "pull-from-mirror" },
+        { "[[registry]]\nprefix = \"a.*.example\"\nlocation = \"a.*.example\"\n", 1, "wildcard" },
+        { "[[registry]]\nlocation = \"a\"\n[[registry.mirror]]\nlocation = \"m\"\npull-from-mirror = \"never\"\n", 5, "pull-from-mirror" },
         { "[aliases]\nx = \"busybox\"\n", 2, "fully-qualified" },
         { "unqualified-search-registries = [\"quay.io/org\"]\n", 1, "not a registry" },
         { "[registries.search]\nregistries = [\"a\"]\n", 1, "version 1" },
-        { "[[registry]]\nprefix = \"a\"\nblocked = \"yes\"\n", 3, "true or false" },
+        { "[[registry]]\nlocation = \"a\"\nblocked = \"yes\"\n", 3, "true or false" },
+        { "[[registry]]\nprefix = \"a.example\"\nblocked = true\n", 1, "no location" },
+        { "[[registry]]\nlocation = \"a\"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = \"m\"\npull-from-mirror = \"all\"\n", 4, "mirror-by-digest-only" },
     };
 
     [Theory]
