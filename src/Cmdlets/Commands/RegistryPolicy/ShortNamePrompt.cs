@@ -29,6 +29,6 @@ public static class ShortNamePrompt
         int picked = cmdlet.Host.UI.PromptForChoice($"Short name '{resolution.Input}'",
             $"'{resolution.Input}' could come from any search registry (short-name-mode {resolution.Mode.ToString().ToLowerInvariant()}). Which one?",
             choices, 0);
-        return [resolution.Candidates[picked < 0 ? 0 : picked]];
+        return new[] { resolution.Candidates[picked < 0 ? 0 : picked] };
     }
 }
