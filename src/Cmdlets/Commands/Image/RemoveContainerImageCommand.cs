@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Images;
+
+namespace Containers.Cmdlets.Commands.Image;
+
+/// <summary>
+/// Removes local images. By a name the image has besides others, only that name goes (untag); by its
+/// last name, its id or a piped image, the image goes, then its layers no other image uses.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "ContainerImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
+[OutputType(typeof(ContainerImage))]
+public sealed class RemoveContainerImageCommand : ContainersCmdlet
+{
+    public const string NameSet = "Name";
+    public const string IdSet = "Id";
+    public const string InputObjectSet = "InputObject";
+
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Id { get; set; } = [];
+
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    public ContainerImage[] InputObject { get; set; } = [];
+
+    /// <summary>Delete even when containers use the image or it has several names.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Write the removed (or untagged) image.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var store = ImageStoreAccess.Open();
+        IEnumerable<string> targets = ParameterSetName switch
+        {
+            IdSet => Id,
+            InputObjectSet => InputObject.Select(i => i.Id),
+            _ => Name,
+        };
+        foreach (string target in targets)
+        {
+            StoredImage? image = null;
+            if (!TryRun(async ct => image = await store.FindAsync(target, ct).ConfigureAwait(false) ?? throw ImageStoreErrors.NotFound(target))) continue;
+            bool untag = ParameterSetName == NameSet && image!.Names.Count > 1 && !image.Names.All(n => n == target);
+            string action = untag ? $"Untag {target}" : Force ? "Remove image (forced)" : "Remove image";
+            string display = $"{(image!.Names.Count > 0 ? string.Join(", ", image.Names) : "<none>")} ({image.ShortId})";
+            if (!ShouldProcessWithImpact(display, action, Force && !untag ? ConfirmImpact.High : ConfirmImpact.Medium)) continue;
+            string query = ParameterSetName == NameSet ? target : image.Id;
+            TryRun(async ct =>
+            {
+                var removal = await store.RemoveAsync(query, Force, ct).ConfigureAwait(false);
+                if (PassThru) Post(() => WriteObject(ContainerImage.From(removal.Image)));
+            });
+        }
+    }
+
+    /// <summary>ShouldProcess, prompting as a High-impact action would when forced (unless -Confirm:$false).</summary>
+    private bool ShouldProcessWithImpact(string target, string action, ConfirmImpact impact)
+    {
+        if (!ShouldProcess(target, action)) return false;
+        if (impact != ConfirmImpact.High) return true;
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: false }) return true;
+        if (MyInvocation.BoundParameters.ContainsKey("Confirm")) return true; // -Confirm already prompted in ShouldProcess
+        var pref = SessionState.PSVariable.GetValue("ConfirmPreference");
+        if (pref is ConfirmImpact p && p > ConfirmImpact.High) return true;
+        if (pref is ConfirmImpact.None) return true;
+        return ShouldContinue($"Remove the image {target} even if containers use it or it has several names?", "Confirm forced removal");
+    }
+}

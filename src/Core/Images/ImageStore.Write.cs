@@ -1,0 +1,275 @@
+using System.Text.Json;
+using Containers.Core.Errors;
+using Containers.Core.Native;
+using Containers.Core.Spec;
+
+namespace Containers.Core.Images;
+
+public sealed partial class ImageStore
+{
+    /// <summary>
+    /// Ingests one layer from its blob stream in a single pass: the bytes are written to a staging blob
+    /// and hashed (compressed digest and size checked against the descriptor), decompressed (gzip, zstd
+    /// or none, from the media type), hashed again (diff id) and unpacked into a staging directory.
+    /// Only when every check passes are the blob and the layer renamed into the store. A layer whose
+    /// diff id is already unpacked is only verified and its blob kept. An interrupted ingest leaves only
+    /// a staging directory that the next Open removes.
+    /// </summary>
+    public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        Task.Run(() =>
+        {
+            try { return IngestLayer(blob, layer, diffId, progress, cancellationToken); }
+            catch (IOException e) when (IsDiskFull(e))
+            {
+                throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
+                    $"No space left for the layer {layer.Digest} in {Root}; nothing of it was kept.", Root, "Free space (Remove-ContainerImage) and retry.", e);
+            }
+        }, cancellationToken);
+
+    private static bool IsDiskFull(IOException e) =>
+        e.HResult is 28 or unchecked((int)0x80070070) || e is NativeCallException { Errno: 28 } || e.Message.Contains("No space left", StringComparison.Ordinal);
+
+    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
+    {
+        var digest = layer.ParsedDigest;
+        var compression = MediaTypes.CompressionOf(layer.MediaType)
+            ?? throw new ContainersException("UnsupportedLayerMediaType", ErrorKind.NotSupported,
+                $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
+        bool unpack = !HasLayer(diffId);
+        using var staging = Staging.Create(TmpDir);
+        string stagedBlob = Path.Combine(staging.Path, "blob");
+        string stagedLayer = Path.Combine(staging.Path, "layer");
+        string stagedDiff = Path.Combine(stagedLayer, "diff");
+        long declared = layer.Size > 0 ? layer.Size : long.MaxValue;
+        int entries = 0;
+        long uncompressed;
+        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            using var compressed = new HashingStream(blob, digest.Algorithm, declared,
+                n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
+                    $"The layer {digest} is longer than its declared {layer.Size} bytes; it was not stored.", digest.ToString()),
+                file, progress);
+            using (var decompressed = LayerDecompression.Open(compressed, compression))
+            using (var tar = new HashingStream(decompressed, diffId.Algorithm, Options.MaxLayerBytes,
+                       n => new ContainersException("LayerTooLarge", ErrorKind.LimitExceeded,
+                           $"The layer {digest} unpacks to more than {Options.MaxLayerBytes} bytes; refused as a decompression bomb.",
+                           digest.ToString(), "Raise the store's layer size limit if the image is genuine.")))
+            {
+                try
+                {
+                    if (unpack)
+                    {
+                        Directory.CreateDirectory(stagedDiff);
+                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack);
+                        unpacker.Unpack(tar, ct);
+                        entries = unpacker.Entries;
+                    }
+                    tar.Drain();
+                }
+                catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException
+                                               || (e is ContainersException c && c.ErrorId is "LayerMalformed"))
+                {
+                    // Corrupt compression is usually corrupt transport: say so when the blob's digest is wrong too.
+                    try { compressed.Drain(); } catch (Exception) { /* the digest check below is what matters */ }
+                    var got = compressed.Digest();
+                    if (got != digest) throw DigestMismatch(digest, got, "layer");
+                    if (e is ContainersException) throw;
+                    throw new ContainersException("LayerMalformed", ErrorKind.InvalidData,
+                        $"The layer {digest} is not a valid {compression} stream: {e.Message}", digest.ToString(), null, e);
+                }
+                uncompressed = tar.BytesRead;
+                var actualDiff = tar.Digest();
+                compressed.Drain();
+                var actual = compressed.Digest();
+                if (actual != digest) throw DigestMismatch(digest, actual, "layer");
+                if (layer.Size > 0 && compressed.BytesRead != layer.Size)
+                    throw new ContainersException("SizeMismatch", ErrorKind.InvalidData,
+                        $"The layer {digest} has {compressed.BytesRead} bytes, not the declared {layer.Size}; it was not stored.", digest.ToString());
+                if (actualDiff != diffId)
+                    throw new ContainersException("DiffIdMismatch", ErrorKind.InvalidData,
+                        $"The layer {digest} uncompresses to {actualDiff}, not the diff id {diffId} the image configuration declares; it was not stored.",
+                        digest.ToString(), "The image is corrupt or tampered with.");
+            }
+            if (Options.Durable) file.Flush(flushToDisk: true);
+        }
+        ct.ThrowIfCancellationRequested();
+
+        PublishBlob(stagedBlob, digest);
+        if (unpack)
+        {
+            var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
+            File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
+            if (Options.Durable)
+            {
+                int fd = FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY);
+                try { FileSystemCalls.SyncFs(fd); } finally { FileSystemCalls.Close(fd); }
+            }
+            string target = Path.Combine(LayersDir, diffId.Encoded);
+            try
+            {
+                FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.AT_FDCWD, target);
+                if (Options.Durable) FileSystemCalls.FsyncDirectory(LayersDir);
+                Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes)", diffId, entries, uncompressed);
+            }
+            catch (NativeCallException e) when (e.Errno is FileSystemCalls.EEXIST_ or FileSystemCalls.ENOTEMPTY_)
+            {
+                // Another process unpacked the same layer meanwhile: theirs is identical, ours goes with the staging dir.
+                Log.Debug("Layer {DiffId} appeared meanwhile; keeping the existing copy", diffId);
+            }
+        }
+        progress?.Report(layer.Size);
+        return new StoredLayer(diffId, digest, layer.MediaType, layer.Size, uncompressed, LayerDirectory(diffId));
+    }
+
+    /// <summary>
+    /// Records an image whose config, layer blobs and unpacked layers are in the store: verifies the
+    /// config digest against the manifest and that every layer is present, stores manifest and config,
+    /// then adds the record (or merges names into an existing one) under the store lock. A name held by
+    /// another image moves to this one.
+    /// </summary>
+    public async Task<StoredImage> CommitImageAsync(ImageCommit commit, CancellationToken cancellationToken = default)
+    {
+        var manifestDigest = Digest.Sha256(commit.Manifest);
+        string mediaType = SpecJson.DetectMediaType(commit.Manifest, commit.ManifestMediaType, manifestDigest.ToString());
+        if (!MediaTypes.IsManifest(mediaType))
+            throw new ContainersException("UnsupportedManifestType", ErrorKind.NotSupported,
+                $"The document {manifestDigest} is a '{mediaType}', not an image manifest.", manifestDigest.ToString());
+        var manifest = SpecJson.ParseManifest(commit.Manifest, manifestDigest.ToString());
+        var configDigest = manifest.Config.ParsedDigest;
+        if (!configDigest.Matches(commit.Config)) throw DigestMismatch(configDigest, Digest.Sha256(commit.Config), "image configuration");
+        var config = SpecJson.ParseConfig(commit.Config, configDigest.ToString());
+        if (config.RootFs.DiffIds.Count != manifest.Layers.Count)
+            throw new ContainersException("LayerCountMismatch", ErrorKind.InvalidData,
+                $"The manifest lists {manifest.Layers.Count} layers but the configuration has {config.RootFs.DiffIds.Count} diff ids.", manifestDigest.ToString());
+        var names = commit.Names.Select(NormalizeName).Distinct().ToList();
+
+        var layers = new List<LayerRecord>();
+        for (int i = 0; i < manifest.Layers.Count; i++)
+        {
+            var d = manifest.Layers[i];
+            var diff = Digest.Parse(config.RootFs.DiffIds[i]);
+            layers.Add(new LayerRecord
+            {
+                DiffId = diff.ToString(), Digest = d.ParsedDigest.ToString(), MediaType = d.MediaType, CompressedSize = d.Size,
+                Size = ReadLayerSize(diff),
+            });
+        }
+        await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
+        await PutBlobAsync(commit.Manifest, manifestDigest, cancellationToken).ConfigureAwait(false);
+
+        var record = Mutate(db =>
+        {
+            // Checked under the lock: a concurrent removal may have collected a shared layer.
+            for (int i = 0; i < layers.Count; i++)
+            {
+                if (!HasLayer(Digest.Parse(layers[i].DiffId)) || !HasBlob(Digest.Parse(layers[i].Digest)))
+                    throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState,
+                        $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
+                        "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");
+            }
+            if (!HasBlob(configDigest) || !HasBlob(manifestDigest))
+                throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
+            foreach (var other in db.Images) other.Names.RemoveAll(names.Contains);
+            var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
+            ImageRecord rec;
+            if (existing is not null)
+            {
+                // Same config = same image; keep its digest unless it had none of ours.
+                existing.Names.AddRange(names.Where(n => !existing.Names.Contains(n)));
+                foreach (string d in commit.ExtraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
+                    if (d != existing.Digest && !existing.Digests.Contains(d)) existing.Digests.Add(d);
+                rec = existing;
+            }
+            else
+            {
+                rec = new ImageRecord
+                {
+                    Id = configDigest.Encoded, Names = names, Digest = manifestDigest.ToString(), ManifestMediaType = mediaType,
+                    ConfigDigest = configDigest.ToString(), Created = config.Created,
+                    Digests = commit.ExtraDigests.Select(x => x.ToString()).Where(d => d != manifestDigest.ToString()).Distinct().ToList(), Added = DateTimeOffset.UtcNow,
+                    Size = layers.Sum(l => l.Size), Architecture = config.Architecture, Os = config.Os, Variant = config.Variant, Layers = layers,
+                };
+                db.Images.Add(rec);
+            }
+            return (rec, true);
+        }, cancellationToken);
+        Log.Information("Stored image {Id} {Names}", record.Id[..12], record.Names);
+        return ToStoredImage(record);
+    }
+
+    private long ReadLayerSize(Digest diffId)
+    {
+        try
+        {
+            var meta = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(LayersDir, diffId.Encoded, "layer.json")), StoreJsonContext.Default.LayerMetadata);
+            return meta?.Size ?? 0;
+        }
+        catch (Exception e) when (e is IOException or JsonException) { return 0; }
+    }
+
+    /// <summary>Adds a name to an image (moving it from any other image).</summary>
+    public Task<StoredImage> TagAsync(string nameOrId, string newName, CancellationToken cancellationToken = default)
+    {
+        string name = NormalizeName(newName);
+        var rec = Mutate(db =>
+        {
+            var r = Resolve(db, nameOrId, out _) ?? throw NotFound(nameOrId);
+            if (r.Names.Contains(name)) return (r, false);
+            foreach (var other in db.Images) other.Names.Remove(name);
+            r.Names.Add(name);
+            return (r, true);
+        }, cancellationToken);
+        Log.Information("Tagged image {Id} as {Name}", rec.Id[..12], name);
+        return Task.FromResult(ToStoredImage(rec));
+    }
+
+    /// <summary>Removes one name from the image that has it; the image stays (dangling if it was its last name).</summary>
+    public Task<StoredImage> UntagAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var rec = Mutate(db =>
+        {
+            var r = Resolve(db, name, out string? matched);
+            if (r is null || matched is null) throw NotFound(name);
+            r.Names.Remove(matched);
+            return (r, true);
+        }, cancellationToken);
+        Log.Information("Untagged {Name} from image {Id}", name, rec.Id[..12]);
+        return Task.FromResult(ToStoredImage(rec));
+    }
+
+    /// <summary>
+    /// Removes an image as podman rmi does: by a name that is one of several, only that name goes; by a
+    /// last name, an id or a digest, the whole image goes (refused when it has several names or a
+    /// container uses it, unless forced), and then its blobs and layers that no other image uses.
+    /// </summary>
+    public Task<ImageRemoval> RemoveAsync(string nameOrId, bool force = false, CancellationToken cancellationToken = default)
+    {
+        var result = Mutate(db =>
+        {
+            var r = Resolve(db, nameOrId, out string? matched) ?? throw NotFound(nameOrId);
+            var before = ToStoredImage(r);
+            if (matched is not null && r.Names.Count > 1)
+            {
+                r.Names.Remove(matched);
+                return (new ImageRemoval(before, matched, false), true);
+            }
+            if (!force && r.Names.Count > 1)
+                throw new ContainersException("ImageHasSeveralNames", ErrorKind.InvalidState,
+                    $"The image {r.Id[..12]} has several names ({string.Join(", ", r.Names)}).", nameOrId,
+                    "Remove it by name to untag one name, or use -Force to delete the image with all its names.");
+            var users = Options.Users.ContainersUsing(r.Id).ToList();
+            if (users.Count > 0 && !force)
+                throw new ContainersException("ImageInUse", ErrorKind.InvalidState,
+                    $"The image {r.Id[..12]} is used by the container(s) {string.Join(", ", users)}.", nameOrId,
+                    "Remove those containers first, or use -Force.");
+            db.Images.Remove(r);
+            SaveDatabase(db);
+            // A forced removal under running containers keeps the layers they mount; PruneUnreferencedAsync takes them later.
+            if (users.Count == 0) CollectGarbage(db, [r]);
+            return (new ImageRemoval(before, null, true), false);
+        }, cancellationToken);
+        Log.Information(result.Deleted ? "Removed image {Id}" : "Untagged image {Id}", result.Image.ShortId);
+        return Task.FromResult(result);
+    }
+}

@@ -1,0 +1,319 @@
+using System.Text;
+using Containers.Core.Errors;
+using Containers.Core.Images;
+using Containers.Core.Spec;
+
+namespace Containers.Core.Tests.Images;
+
+public class ImageStoreTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    private ImageStore NewStore(long maxLayer = 64L << 20, IImageUsers? users = null) =>
+        ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions
+        {
+            MaxLayerBytes = maxLayer, Durable = false, Users = users ?? NoImageUsers.Instance,
+            Unpack = new LayerUnpackOptions { Rootless = !Native.Identity.IsRoot },
+        });
+
+    public void Dispose() => _tmp.Dispose();
+
+    /// <summary>A built image: layers as blobs, with manifest and config bytes.</summary>
+    private sealed record TestImage(byte[] Manifest, byte[] Config, List<(Descriptor Desc, Digest DiffId, byte[] Blob)> Layers);
+
+    private static TestImage BuildImage(string label, params (byte[] Tar, LayerCompression Compression)[] layers)
+    {
+        var list = new List<(Descriptor, Digest, byte[])>();
+        foreach (var (tar, compression) in layers)
+        {
+            byte[] blob = compression switch { LayerCompression.Gzip => TarBuilder.Gzip(tar), LayerCompression.Zstd => TarBuilder.Zstd(tar), _ => tar };
+            string mt = compression switch { LayerCompression.Gzip => MediaTypes.OciLayerGzip, LayerCompression.Zstd => MediaTypes.OciLayerZstd, _ => MediaTypes.OciLayer };
+            list.Add((new Descriptor { MediaType = mt, Digest = Digest.Sha256(blob).ToString(), Size = blob.Length }, Digest.Sha256(tar), blob));
+        }
+        var config = new ImageConfig
+        {
+            Architecture = "amd64", Os = "linux", Created = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero),
+            Config = new ContainerConfig { Cmd = ["/bin/sh"], Labels = new Dictionary<string, string> { ["which"] = label } },
+            RootFs = new RootFs { DiffIds = list.Select(l => l.Item2.ToString()).ToList() },
+        };
+        byte[] configBytes = SpecJson.Serialize(config, SpecJsonContext.Default.ImageConfig);
+        var manifest = new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(configBytes).ToString(), Size = configBytes.Length },
+            Layers = list.Select(l => l.Item1).ToList(),
+        };
+        return new TestImage(SpecJson.Serialize(manifest, SpecJsonContext.Default.Manifest), configBytes, list);
+    }
+
+    private static async Task<StoredImage> Store(ImageStore store, TestImage image, params string[] names)
+    {
+        foreach (var (desc, diff, blob) in image.Layers)
+            if (!store.HasLayer(diff) || !store.HasBlob(desc.ParsedDigest))
+                await store.IngestLayerAsync(new MemoryStream(blob), desc, diff);
+        return await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = names });
+    }
+
+    private static byte[] Base => new TarBuilder().Dir("bin").File("bin/sh", "#!fake\n", 0x1ED).Dir("etc").File("etc/passwd", "root:x:0:0::/:/bin/sh\n").Build();
+    private static byte[] Top => new TarBuilder().File("etc/.wh.passwd", "").File("app.txt", "app").Build();
+
+    private void AssertNoStaging(ImageStore store) => Assert.Empty(Directory.EnumerateFileSystemEntries(store.TmpDir));
+
+    [Fact]
+    public async Task StoresAnImageAndFindsItLikePodman()
+    {
+        var store = NewStore();
+        var image = await Store(store, BuildImage("a", (Base, LayerCompression.Gzip), (Top, LayerCompression.Zstd)), "busybox", "quay.io/ns/tool:1.0");
+        Assert.Equal(["localhost/busybox:latest", "quay.io/ns/tool:1.0"], image.Names);
+        Assert.Equal(2, image.LayerDirectories.Count);
+        Assert.True(File.Exists(Path.Combine(image.LayerDirectories[0], "bin/sh")));
+        Assert.True(File.Exists(Path.Combine(image.LayerDirectories[1], "app.txt")));
+        Assert.Equal("a", image.Labels["which"]);
+        Assert.Equal(Base.Length + Top.Length, image.Size);
+
+        foreach (string q in new[] { "busybox", "busybox:latest", "localhost/busybox", "localhost/busybox:latest", "tool:1.0", "ns/tool:1.0",
+                     image.Id, image.Id[..3], image.Id[..12], image.ConfigDigest.ToString(), image.Digest.ToString(), "quay.io/ns/tool@" + image.Digest })
+            Assert.Equal(image.Id, (await store.FindAsync(q))?.Id);
+        foreach (string q in new[] { "busybox:other", "tool", "other.io/ns/tool:1.0", "usybox", "zzz", "12" })
+            Assert.Null(await store.FindAsync(q));
+        AssertNoStaging(store);
+    }
+
+    [Fact]
+    public async Task SharesIdenticalLayersBetweenImagesAndCollectsThemWithTheLast()
+    {
+        var store = NewStore();
+        var a = await Store(store, BuildImage("a", (Base, LayerCompression.Gzip)), "a");
+        var b = await Store(store, BuildImage("b", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip)), "b");
+        Assert.Equal(a.LayerDirectories[0], b.LayerDirectories[0]);
+        Assert.Single(Directory.GetDirectories(store.LayersDir), d => d.EndsWith(a.Layers[0].DiffId.Encoded));
+
+        var removal = await store.RemoveAsync("a");
+        Assert.True(removal.Deleted);
+        Assert.True(Directory.Exists(b.LayerDirectories[0]));
+        Assert.False(store.HasBlob(a.ConfigDigest));
+        await store.RemoveAsync("b");
+        Assert.Empty(Directory.GetDirectories(store.LayersDir));
+        Assert.Empty(Directory.GetFiles(Path.Combine(store.BlobsDir, "sha256")));
+        Assert.Empty(await store.ListAsync());
+    }
+
+    [Fact]
+    public async Task TagUntagAndRemoveFollowPodmanRules()
+    {
+        var store = NewStore();
+        var img = await Store(store, BuildImage("a", (Base, LayerCompression.Gzip)), "one");
+        await store.TagAsync("one", "registry.example.com/x/two:2");
+        Assert.Equal(2, (await store.GetAsync(img.Id)).Names.Count);
+
+        var e = await Assert.ThrowsAsync<ContainersException>(() => store.RemoveAsync(img.Id[..8]));
+        Assert.Equal("ImageHasSeveralNames", e.ErrorId);
+
+        var untag = await store.RemoveAsync("two:2");
+        Assert.False(untag.Deleted);
+        Assert.Equal(["localhost/one:latest"], (await store.GetAsync(img.Id)).Names);
+
+        // A name moves to the newest image that takes it; the old one becomes dangling.
+        var other = await Store(store, BuildImage("b", (Base, LayerCompression.Gzip)), "one");
+        Assert.Empty((await store.GetAsync(img.Id)).Names);
+        Assert.Equal(other.Id, (await store.GetAsync("one")).Id);
+
+        await store.UntagAsync("one");
+        Assert.True((await store.GetAsync(other.Id)).IsDangling);
+        var nf = await Assert.ThrowsAsync<ContainersException>(() => store.RemoveAsync("nothing-here"));
+        Assert.Equal("ImageNotFound", nf.ErrorId);
+    }
+
+    private sealed class Users(string imageId) : IImageUsers
+    {
+        public IEnumerable<string> ContainersUsing(string id) => id == imageId ? ["web"] : [];
+    }
+
+    [Fact]
+    public async Task RefusesToRemoveAnImageInUseUnlessForced()
+    {
+        var img = await Store(NewStore(), BuildImage("a", (Base, LayerCompression.Gzip)), "used");
+        var store = NewStore(users: new Users(img.Id));
+        var e = await Assert.ThrowsAsync<ContainersException>(() => store.RemoveAsync("used"));
+        Assert.Equal("ImageInUse", e.ErrorId);
+        Assert.NotNull(await store.FindAsync("used"));
+        await store.RemoveAsync("used", force: true);
+        Assert.Null(await store.FindAsync("used"));
+        // The running container's layer stays until pruned.
+        Assert.True(Directory.Exists(img.LayerDirectories[0]));
+        Assert.True(await store.PruneUnreferencedAsync() > 0);
+        Assert.False(Directory.Exists(img.LayerDirectories[0]));
+    }
+
+    [Fact]
+    public async Task ACorruptLayerLeavesNothingVisible()
+    {
+        var store = NewStore();
+        var image = BuildImage("a", (Base, LayerCompression.Gzip));
+        var (desc, diff, blob) = image.Layers[0];
+        var tampered = (byte[])blob.Clone();
+        tampered[^10] ^= 0xff; // inside the gzip trailer's CRC/size or data
+
+        var e = await Assert.ThrowsAnyAsync<ContainersException>(() => store.IngestLayerAsync(new MemoryStream(tampered), desc, diff));
+        Assert.Contains(e.ErrorId, new[] { "DigestMismatch", "LayerMalformed" });
+        Assert.False(store.HasLayer(diff));
+        Assert.False(store.HasBlob(desc.ParsedDigest));
+
+        var wrongDiff = await Assert.ThrowsAsync<ContainersException>(() => store.IngestLayerAsync(new MemoryStream(blob), desc, Digest.Sha256("other"u8)));
+        Assert.Equal("DiffIdMismatch", wrongDiff.ErrorId);
+        var wrongSize = await Assert.ThrowsAsync<ContainersException>(() => store.IngestLayerAsync(new MemoryStream(blob), desc with { Size = blob.Length - 1 }, diff));
+        Assert.Equal("SizeMismatch", wrongSize.ErrorId);
+        Assert.Empty(Directory.GetDirectories(store.LayersDir));
+        Assert.Empty(Directory.GetFiles(Path.Combine(store.BlobsDir, "sha256")));
+        AssertNoStaging(store);
+
+        // Committing without the layer is refused, and nothing is recorded.
+        var missing = await Assert.ThrowsAsync<ContainersException>(() => store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config }));
+        Assert.Equal("ImageLayerMissing", missing.ErrorId);
+        Assert.Empty(await store.ListAsync());
+
+        // And the honest blob still goes in afterwards.
+        await Store(store, image, "ok");
+        Assert.NotNull(await store.FindAsync("ok"));
+    }
+
+    [Fact]
+    public async Task StopsDecompressionBombs()
+    {
+        var store = NewStore(maxLayer: 1 << 20);
+        var big = new TarBuilder().File("zeros", new string('\0', 8 << 20)).Build();
+        var image = BuildImage("bomb", (big, LayerCompression.Gzip));
+        Assert.True(image.Layers[0].Blob.Length < 100_000);
+        var e = await Assert.ThrowsAsync<ContainersException>(() => Store(store, image, "bomb"));
+        Assert.Equal("LayerTooLarge", e.ErrorId);
+        Assert.Empty(Directory.GetDirectories(store.LayersDir));
+        AssertNoStaging(store);
+    }
+
+    [Fact]
+    public async Task BlobWriterPublishesOnlyVerifiedContent()
+    {
+        var store = NewStore();
+        var data = Encoding.UTF8.GetBytes("hello blob");
+        var digest = Digest.Sha256(data);
+        await using (var w = store.BeginBlobWrite(digest, data.Length))
+        {
+            await w.WriteAsync(data.AsMemory(0, 5));
+            Assert.False(store.HasBlob(digest));
+        } // disposed without commit: discarded
+        Assert.False(store.HasBlob(digest));
+        await using (var w = store.BeginBlobWrite(Digest.Sha256("x"u8)))
+        {
+            await w.WriteAsync(data);
+            var e = await Assert.ThrowsAsync<ContainersException>(() => w.CommitAsync());
+            Assert.Equal("DigestMismatch", e.ErrorId);
+        }
+        await store.PutBlobAsync(data, digest, default);
+        Assert.Equal(data, await store.ReadBlobAsync(digest, 100, default));
+        AssertNoStaging(store);
+    }
+
+    [Fact]
+    public async Task LeftoversOfAKilledIngestAreRemovedOnOpen()
+    {
+        var store = NewStore();
+        // What a SIGKILLed ingest leaves: a staging dir whose lock nobody holds, and a half-unpacked layer in it.
+        string dead = Path.Combine(store.TmpDir, "deadbeef");
+        Directory.CreateDirectory(Path.Combine(dead, "layer/diff/bin"));
+        File.WriteAllText(Path.Combine(dead, "layer/diff/bin/half"), "partial");
+        File.WriteAllText(dead + ".lock", "");
+        // ... and a live one, whose lock is held.
+        using var live = Staging.Create(store.TmpDir);
+        var reopened = NewStore();
+        Assert.False(Directory.Exists(dead));
+        Assert.False(File.Exists(dead + ".lock"));
+        Assert.True(Directory.Exists(live.Path));
+        Assert.Empty(Directory.GetDirectories(reopened.LayersDir));
+        await Store(reopened, BuildImage("a", (Base, LayerCompression.Gzip)), "after");
+        Assert.NotNull(await reopened.FindAsync("after"));
+    }
+
+    [Fact]
+    public async Task ConcurrentWritersNeverLoseARecord()
+    {
+        var store = NewStore();
+        var img = await Store(store, BuildImage("a", (Base, LayerCompression.None)), "base");
+        // Each tag is a read-modify-write of images.json under the flock; parallel writers use separate lock descriptions.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
+        {
+            var own = NewStore();
+            for (int i = 0; i < 15; i++) await own.TagAsync("base", $"t{t}/n{i}:x");
+        })));
+        Assert.Equal(61, (await store.GetAsync(img.Id)).Names.Count);
+    }
+
+    [Theory]
+    [InlineData("localhost/a:1", "localhost/a:1")]
+    [InlineData("a", "localhost/a:latest")]
+    [InlineData("docker.io/busybox", "docker.io/library/busybox:latest")]
+    [InlineData("127.0.0.1:5000/x/y:z", "127.0.0.1:5000/x/y:z")]
+    public void NormalizesNames(string input, string stored) => Assert.Equal(stored, ImageStore.NormalizeName(input));
+}
+
+public class ImageArchiveTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private ImageStore Store() => ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false, Unpack = new LayerUnpackOptions { Rootless = !Native.Identity.IsRoot } });
+
+    private string DockerArchive(string manifestJson, params (string Name, byte[] Data)[] files)
+    {
+        string path = _tmp.Sub("archive-" + Guid.NewGuid().ToString("N")[..6] + ".tar");
+        using var fs = File.Create(path);
+        using var w = new System.Formats.Tar.TarWriter(fs, System.Formats.Tar.TarEntryFormat.Pax);
+        foreach (var (name, data) in files.Append(("manifest.json", System.Text.Encoding.UTF8.GetBytes(manifestJson))))
+            w.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) });
+        return path;
+    }
+
+    [Fact]
+    public async Task ImportsADockerArchiveAndKeepsTheConfigAsTheId()
+    {
+        var tar = new TarBuilder().Dir("bin").File("bin/hello", "hi", 0x1ED).Build();
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [Digest.Sha256(tar).ToString()] } },
+            SpecJsonContext.Default.ImageConfig);
+        string path = DockerArchive("""[{"Config":"c.json","RepoTags":["example.com/app:1"],"Layers":["l/layer.tar"]}]""", ("c.json", config), ("l/layer.tar", tar));
+        var store = Store();
+        var images = await ImageArchive.ImportAsync(store, path);
+        var image = Assert.Single(images);
+        Assert.Equal(Digest.Sha256(config).Encoded, image.Id);
+        Assert.Equal(["example.com/app:1"], image.Names);
+        Assert.Equal("hi", File.ReadAllText(Path.Combine(image.LayerDirectories[0], "bin/hello")));
+        Assert.Equal(ImageArchiveFormat.DockerArchive, ImageArchive.Detect(path));
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("/../x")]
+    public async Task RefusesArchivePathsOutsideTheArchive(string layerPath)
+    {
+        string path = DockerArchive($$"""[{"Config":"c.json","Layers":["{{layerPath}}"]}]""", ("c.json", "{}"u8.ToArray()));
+        var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), path));
+        Assert.Contains(e.ErrorId, new[] { "ArchivePathEscapes", "LayerCountMismatch" });
+    }
+
+    [Fact]
+    public async Task FindsAnImageByAnExtraDigest()
+    {
+        var store = Store();
+        var tar = new TarBuilder().File("f", "x").Build();
+        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
+        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
+        var manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [desc],
+        }, SpecJsonContext.Default.Manifest);
+        var index = Digest.Sha256("an index"u8);
+        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["r.example/x:1"], ExtraDigests = [index] });
+        Assert.Equal(image.Id, (await store.FindAsync("r.example/x@" + index))?.Id);
+        Assert.Equal(image.Id, (await store.FindAsync(index.ToString()))?.Id);
+    }
+}

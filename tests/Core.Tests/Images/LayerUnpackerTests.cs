@@ -1,0 +1,223 @@
+using System.Text;
+using Containers.Core.Errors;
+using Containers.Core.Images;
+using Containers.Core.Native;
+
+namespace Containers.Core.Tests.Images;
+
+public class LayerUnpackerTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    private string Layer => _tmp.Sub("layer");
+    private string Outside => _tmp.Sub("outside");
+
+    public LayerUnpackerTests() => Directory.CreateDirectory(Outside);
+
+    public void Dispose() => _tmp.Dispose();
+
+    private LayerUnpacker Unpack(byte[] tar, bool rootless = false)
+    {
+        var u = new LayerUnpacker(Layer, new LayerUnpackOptions { Rootless = rootless });
+        try { u.Unpack(new MemoryStream(tar)); }
+        finally { u.Dispose(); }
+        return u;
+    }
+
+    private static FileStatus Stat(string path) => FileSystemCalls.StatAt(FileSystemCalls.AT_FDCWD, path) ?? throw new FileNotFoundException(path);
+
+    private void AssertNothingOutside() => Assert.Empty(Directory.EnumerateFileSystemEntries(Outside));
+
+    [Fact]
+    public void UnpacksFilesDirectoriesModesOwnershipAndTimes()
+    {
+        var tar = new TarBuilder()
+            .Dir("./").Dir("./bin", 0x1ED).File("./bin/tool", "#!/bin/sh\n", 0x9ED /* 4755 */)
+            .File("bin/sgid", "g", 0x5E8 /* 2750 */).Dir("tmp", 0x3FF /* 1777 */)
+            .Dir("home/user", 0x1E8 /* 0750 */, 1000, 1000).File("home/user/owned.txt", "mine", 0x1A4, 1000, 1000)
+            .File("implicit/parent/file", "x").Dir("ro", 0x16D /* 0555 */).File("ro/inside", "y")
+            .Build();
+        Unpack(tar);
+        Assert.Equal("#!/bin/sh\n", File.ReadAllText(Path.Combine(Layer, "bin/tool")));
+        Assert.Equal(0x9EDu, Stat(Path.Combine(Layer, "bin/tool")).Mode & 0xFFF);
+        Assert.Equal(0x5E8u, Stat(Path.Combine(Layer, "bin/sgid")).Mode & 0xFFF);
+        Assert.Equal(0x3FFu, Stat(Path.Combine(Layer, "tmp")).Mode & 0xFFF);
+        Assert.Equal(0x16Du, Stat(Path.Combine(Layer, "ro")).Mode & 0xFFF);
+        Assert.Equal(0x1EDu, Stat(Path.Combine(Layer, "implicit")).Mode & 0xFFF);
+        Assert.Equal(new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc), File.GetLastWriteTimeUtc(Path.Combine(Layer, "bin/tool")));
+        Assert.Equal(new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc), Directory.GetLastWriteTimeUtc(Path.Combine(Layer, "ro")));
+        if (Identity.IsRoot)
+        {
+            var st = Stat(Path.Combine(Layer, "home/user/owned.txt"));
+            Assert.Equal((1000u, 1000u), (st.Uid, st.Gid));
+            Assert.Equal(1000u, Stat(Path.Combine(Layer, "home/user")).Uid);
+        }
+    }
+
+    [Fact]
+    public void StoresSymlinksAsWrittenAndHardlinksShareTheInode()
+    {
+        var tar = new TarBuilder()
+            .File("a.txt", "content").Hardlink("b.txt", "a.txt").Hardlink("/c.txt", "./a.txt")
+            .Symlink("abs", "/etc/passwd").Symlink("rel", "a.txt").Symlink("escaping", "../../../../etc/shadow")
+            .Symlink("to-outside", Outside).Hardlink("link-to-symlink", "to-outside")
+            .Build();
+        Unpack(tar);
+        var a = Stat(Path.Combine(Layer, "a.txt"));
+        Assert.Equal(a.Inode, Stat(Path.Combine(Layer, "b.txt")).Inode);
+        Assert.Equal(a.Inode, Stat(Path.Combine(Layer, "c.txt")).Inode);
+        Assert.Equal(3, a.Links);
+        Assert.Equal("/etc/passwd", new FileInfo(Path.Combine(Layer, "abs")).LinkTarget);
+        Assert.Equal("../../../../etc/shadow", new FileInfo(Path.Combine(Layer, "escaping")).LinkTarget);
+        // A hardlink to a symlink links the symlink itself, never what it points at.
+        Assert.True(Stat(Path.Combine(Layer, "link-to-symlink")).IsSymlink);
+        AssertNothingOutside();
+    }
+
+    [Fact]
+    public void ConvertsWhiteoutsAndOpaqueDirectoriesToOverlayForm()
+    {
+        var tar = new TarBuilder()
+            .Dir("data").File("data/.wh.deleted.txt", "").Dir("opaque").File("opaque/.wh..wh..opq", "").File("opaque/new.txt", "n")
+            .File("gone/x", "1").File(".wh.gone", "")
+            .Build();
+        Unpack(tar, rootless: !Identity.IsRoot);
+        var wh = Stat(Path.Combine(Layer, "data/deleted.txt"));
+        Assert.True(wh.IsCharDevice);
+        Assert.False(File.Exists(Path.Combine(Layer, "data/.wh.deleted.txt")));
+        Assert.True(Stat(Path.Combine(Layer, "gone")).IsCharDevice);
+        Assert.False(File.Exists(Path.Combine(Layer, "opaque/.wh..wh..opq")));
+        Assert.Equal("n", File.ReadAllText(Path.Combine(Layer, "opaque/new.txt")));
+        string xattr = Identity.IsRoot ? LayerUnpacker.TrustedOpaqueXattr : LayerUnpacker.UserOpaqueXattr;
+        Assert.Equal("y"u8.ToArray(), FileSystemCalls.GetXattr(Path.Combine(Layer, "opaque"), xattr));
+        Assert.Null(FileSystemCalls.GetXattr(Path.Combine(Layer, "data"), xattr));
+    }
+
+    [Fact]
+    public void RootlessMarksOpaqueWithTheUserXattrAndSkipsDevices()
+    {
+        var tar = new TarBuilder().Dir("o").File("o/.wh..wh..opq", "").CharDevice("dev/null", 1, 3).File("keep", "k").Build();
+        var u = Unpack(tar, rootless: true);
+        Assert.Equal("y"u8.ToArray(), FileSystemCalls.GetXattr(Path.Combine(Layer, "o"), LayerUnpacker.UserOpaqueXattr));
+        Assert.Null(FileSystemCalls.StatAt(FileSystemCalls.AT_FDCWD, Path.Combine(Layer, "dev/null")));
+        Assert.Contains(u.Warnings, w => w.Contains("dev/null"));
+        Assert.True(File.Exists(Path.Combine(Layer, "keep")));
+    }
+
+    [Fact]
+    public void CreatesDeviceNodesAndFifosAsRoot()
+    {
+        if (!Identity.IsRoot) return;
+        Unpack(new TarBuilder().CharDevice("dev/null", 1, 3).Fifo("pipe").Build());
+        Assert.True(Stat(Path.Combine(Layer, "dev/null")).IsCharDevice);
+        Assert.Equal(0x1000u, Stat(Path.Combine(Layer, "pipe")).Type);
+    }
+
+    [Fact]
+    public void AppliesPaxXattrsButNeverOverlayOnes()
+    {
+        var pax = new Dictionary<string, string> { ["SCHILY.xattr.user.fixture"] = "layer-two", ["SCHILY.xattr.trusted.overlay.opaque"] = "y" };
+        var u = Unpack(new TarBuilder().File("x.txt", "x", pax: pax).Build(), rootless: true);
+        Assert.Equal(Encoding.UTF8.GetBytes("layer-two"), FileSystemCalls.GetXattr(Path.Combine(Layer, "x.txt"), "user.fixture"));
+        Assert.Null(FileSystemCalls.GetXattr(Path.Combine(Layer, "x.txt"), "trusted.overlay.opaque"));
+        Assert.Contains(u.Warnings, w => w.Contains("trusted.overlay.opaque"));
+    }
+
+    [Fact]
+    public void LaterEntriesReplaceEarlierOnes()
+    {
+        var tar = new TarBuilder()
+            .File("a", "file first").Dir("a").File("a/inside", "i")
+            .Dir("b").File("b/child", "c").File("b", "now a file")
+            .Symlink("c", "/etc").Dir("c")
+            .Build();
+        Unpack(tar);
+        Assert.Equal("i", File.ReadAllText(Path.Combine(Layer, "a/inside")));
+        Assert.Equal("now a file", File.ReadAllText(Path.Combine(Layer, "b")));
+        Assert.True(Stat(Path.Combine(Layer, "c")).IsDirectory);
+    }
+
+    [Theory]
+    [InlineData("../evil")]
+    [InlineData("a/../../evil")]
+    [InlineData("./../outside/evil")]
+    public void RefusesDotDotEntries(string name)
+    {
+        var e = Assert.Throws<ContainersException>(() => Unpack(new TarBuilder().File(name, "pwned").Build()));
+        Assert.Equal("LayerPathEscapes", e.ErrorId);
+        Assert.False(File.Exists(Path.Combine(_tmp.Path, "evil")));
+        AssertNothingOutside();
+    }
+
+    [Fact]
+    public void AbsoluteNamesStayInsideTheLayer()
+    {
+        Unpack(new TarBuilder().File(Path.Combine(Outside, "abs.txt"), "inside").Build());
+        AssertNothingOutside();
+        Assert.Equal("inside", File.ReadAllText(Path.Combine(Layer, Outside.TrimStart('/'), "abs.txt")));
+    }
+
+    [Theory]
+    [InlineData("abs-link")]
+    [InlineData("rel-link")]
+    public void RefusesWritingThroughASymlinkTheTarMade(string link)
+    {
+        var tar = new TarBuilder()
+            .Symlink("abs-link", Outside).Symlink("rel-link", "../outside")
+            .File(link + "/evil.txt", "pwned").Build();
+        var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+        Assert.Equal("LayerEntryThroughSymlink", e.ErrorId);
+        AssertNothingOutside();
+    }
+
+    [Fact]
+    public void RefusesDirectoriesAndWhiteoutsThroughSymlinks()
+    {
+        File.WriteAllText(Path.Combine(Outside, "victim"), "keep me");
+        foreach (var tar in new[]
+                 {
+                     new TarBuilder().Symlink("l", Outside).File("l/.wh.victim", "").Build(),
+                     new TarBuilder().Symlink("l", Outside).File("l/.wh..wh..opq", "").Build(),
+                     new TarBuilder().Symlink("l", Outside).Dir("l/newdir").Build(),
+                     new TarBuilder().Symlink("l", Outside).Hardlink("x", "l/victim").Build(),
+                 })
+        {
+            if (Directory.Exists(Layer)) Directory.Delete(Layer, true);
+            var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+            Assert.Equal("LayerEntryThroughSymlink", e.ErrorId);
+            Assert.Equal("keep me", File.ReadAllText(Path.Combine(Outside, "victim")));
+            Assert.Single(Directory.EnumerateFileSystemEntries(Outside));
+            Assert.Null(FileSystemCalls.GetXattr(Outside, LayerUnpacker.UserOpaqueXattr));
+        }
+    }
+
+    [Theory]
+    [InlineData("../outside/victim", "LayerPathEscapes")]
+    [InlineData("missing", "LayerHardlinkTargetMissing")]
+    public void RefusesHardlinksOutOfTheLayer(string target, string errorId)
+    {
+        File.WriteAllText(Path.Combine(Outside, "victim"), "keep me");
+        var e = Assert.Throws<ContainersException>(() => Unpack(new TarBuilder().Hardlink("h", target).Build()));
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.Equal(1, Stat(Path.Combine(Outside, "victim")).Links);
+    }
+
+    [Theory]
+    [InlineData(".wh..")]
+    [InlineData("d/.wh...")]
+    [InlineData(".wh.")]
+    public void RefusesWhiteoutsThatNameTheParent(string name)
+    {
+        var e = Assert.Throws<ContainersException>(() => Unpack(new TarBuilder().Dir("d").File(name, "").Build()));
+        Assert.Contains(e.ErrorId, new[] { "LayerInvalidWhiteout", "LayerPathEscapes" });
+        Assert.True(Directory.Exists(Layer));
+    }
+
+    [Fact]
+    public void GarbageIsATypedError()
+    {
+        var junk = new byte[4096];
+        new Random(7).NextBytes(junk);
+        var e = Assert.Throws<ContainersException>(() => Unpack(junk));
+        Assert.Equal("LayerMalformed", e.ErrorId);
+    }
+}
