@@ -28,6 +28,8 @@
         'Disconnect-ContainerRegistry'
         'Get-ContainerRegistryLogin'
         'New-ContainerSigningKey'
+        'Test-ContainerImage'
+        'Add-ContainerImageSignature'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -307,3 +307,52 @@ Describe 'Sigstore signatures in a real registry' {
         { [Containers.Core.Policy.SigningKey]::Load((Join-Path $keys 'ours.key'), 'nope') } | Should -Throw '*passphrase*'
     }
 }
+
+Describe 'Test-ContainerImage and Add-ContainerImageSignature against a registry' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:tkeys = Join-Path $root 'tkeys'
+        $pass = ConvertTo-SecureString 'pw' -AsPlainText -Force
+        New-ContainerSigningKey -Path (Join-Path $tkeys 'release') -Passphrase $pass -Algorithm Ed25519 | Out-Null
+        New-ContainerSigningKey -Path (Join-Path $tkeys 'stranger') -Passphrase $pass | Out-Null
+        $script:pass = $pass
+        Copy-ToRegistry $image "$($anon.Host)/trust/app:1"
+        function script:Set-Policy([string] $PubKey) {
+            '{"default":[{"type":"reject"}],"transports":{"docker":{"' + $anon.Host + '/trust":[{"type":"sigstoreSigned","keyPath":"' + $PubKey + '","signedIdentity":{"type":"matchRepository"}}]}}}' |
+                Set-Content $policyFile
+        }
+    }
+    AfterAll { Remove-Item $policyFile, $conf -ErrorAction SilentlyContinue }
+
+    It 'reports a missing signature as a failed requirement with its reason' {
+        Set-Policy (Join-Path $tkeys 'release.pub')
+        $e = Test-ContainerImage "$($anon.Host)/trust/app:1"
+        $e.Allowed | Should -BeFalse
+        $e.Scope | Should -Be "transports.docker[`"$($anon.Host)/trust`"]"
+        $e.Results[0].Reason | Should -Match 'has none'
+    }
+
+    It 'accepts the image once signed with the trusted key, and refuses it under another key' {
+        Add-ContainerImageSignature -Reference "$($anon.Host)/trust/app:1" -KeyPath (Join-Path $tkeys 'release.key') -Passphrase $pass
+        $e = Test-ContainerImage "$($anon.Host)/trust/app:1"
+        $e.Allowed | Should -BeTrue
+        $e.SignatureCount | Should -Be 1
+        ($e | Out-String) | Should -Match 'pass sigstoreSigned'
+        Set-Policy (Join-Path $tkeys 'stranger.pub')
+        (Test-ContainerImage "$($anon.Host)/trust/app:1").Results[0].Reason | Should -Match 'does not verify'
+    }
+
+    It 'keeps earlier signatures when another is added' {
+        Add-ContainerImageSignature -Reference "$($anon.Host)/trust/app:1" -KeyPath (Join-Path $tkeys 'stranger.key') -Passphrase $pass
+        $e = Test-ContainerImage "$($anon.Host)/trust/app:1"
+        $e.SignatureCount | Should -Be 2
+        $e.Allowed | Should -BeTrue
+    }
+
+    It 'refuses a blocked registry before connecting' {
+        Set-RegistryPolicy -Registry $anon.Host -Blocked -Scope System
+        try { { Test-ContainerImage "$($anon.Host)/trust/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*' }
+        finally { Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System }
+    }
+}
