@@ -165,7 +165,7 @@ public sealed class RegistriesConfiguration
     {
         EnsureAllowed(reference);
         var rule = FindRule(reference);
-        if (rule is null) return [Primary(reference, insecure: false)];
+        if (rule is null) return new[] { Primary(reference, insecure: false) };
         var sources = new List<PullSource>();
         bool byDigest = reference.Digest is not null;
         foreach (var mirror in rule.Mirrors)
@@ -223,7 +223,7 @@ public sealed class RegistriesConfiguration
     public ShortNameResolution ResolveShortName(ImageReference reference, bool interactive = false)
     {
         if (!reference.IsShortName)
-            return new ShortNameResolution { Input = reference, Candidates = [reference], Origin = ShortNameOrigin.NotShortName, Mode = ShortNameMode };
+            return new ShortNameResolution { Input = reference, Candidates = new[] { reference }, Origin = ShortNameOrigin.NotShortName, Mode = ShortNameMode };
 
         if (AliasesWithOrigin.TryGetValue(reference.Repository, out var alias))
         {
@@ -231,7 +231,7 @@ public sealed class RegistriesConfiguration
             Log.Debug("Short name {Name} resolved through the alias in {File} to {Target}", reference.ToString(), alias.Origin, target.ToString());
             return new ShortNameResolution
             {
-                Input = reference, Candidates = [target], Origin = ShortNameOrigin.Alias, Mode = ShortNameMode, SourceFile = alias.Origin,
+                Input = reference, Candidates = new[] { target }, Origin = ShortNameOrigin.Alias, Mode = ShortNameMode, SourceFile = alias.Origin,
             };
         }
 

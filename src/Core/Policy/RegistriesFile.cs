@@ -34,6 +34,8 @@ public sealed class RegistriesFile
 
     private static RegistriesFile Parse(string text, string path, bool exists)
     {
+        // Edits append tables after the last line; a file without a final newline would glue them to it.
+        if (text.Length > 0 && !text.EndsWith('\n')) text += "\n";
         var doc = SyntaxParser.Parse(text, path, true);
         if (doc.HasErrors)
         {
@@ -102,7 +104,10 @@ public sealed class RegistriesFile
             else if (table is TableArraySyntax && name == "registry.mirror")
             {
                 if (current is null) throw Invalid(Path, Line(table), "[[registry.mirror]] appears before any [[registry]]");
-                current.Mirrors.Add(ReadMirror(table));
+                var mirror = ReadMirror(table);
+                if (current.MirrorByDigestOnly == true && mirror.PullFromMirror is not null)
+                    throw Invalid(Path, Line(table), $"[[registry]] \"{current.Prefix}\" sets mirror-by-digest-only, so its mirrors cannot set pull-from-mirror");
+                current.Mirrors.Add(mirror);
             }
             else if (table is TableSyntax && name == "aliases")
             {
@@ -143,6 +148,9 @@ public sealed class RegistriesFile
             throw Invalid(Path, line, "a [[registry]] needs a prefix or a location");
         if (location is not null && location.Contains("://"))
             throw Invalid(Path, line, $"location '{location}' must not contain a scheme such as http://");
+        // containers/image (skopeo 1.9, podman 4.3) refuses a plain prefix without a location.
+        if (!string.IsNullOrEmpty(prefix) && string.IsNullOrEmpty(location) && !prefix.StartsWith("*.", StringComparison.Ordinal))
+            throw Invalid(Path, line, $"[[registry]] \"{prefix}\" has no location, and its prefix is not a *.domain wildcard");
         prefix = string.IsNullOrEmpty(prefix) ? location! : prefix;
         if (prefix.StartsWith("*.", StringComparison.Ordinal) && (prefix.Contains('/') || prefix.IndexOf('*', 1) >= 0))
             throw Invalid(Path, line, $"wildcard prefix '{prefix}' must be of the form *.domain");
@@ -178,6 +186,7 @@ public sealed class RegistriesFile
             }
         }
         if (string.IsNullOrEmpty(location)) throw Invalid(Path, Line(table), "a [[registry.mirror]] needs a location");
+        if (location.Contains("://")) throw Invalid(Path, Line(table), $"mirror location '{location}' must not contain a scheme such as http://");
         return new RegistryMirror(location, insecure, pull);
     }
 
@@ -242,8 +251,14 @@ public sealed class RegistriesFile
         var table = FindRegistry(prefix);
         if (table is null)
         {
+            // The smallest form the containers tools accept: location alone (the prefix defaults to
+            // it), prefix alone for a *.domain wildcard, both only when they differ.
             table = NewTable<TableArraySyntax>("registry");
-            SetKey(table, "prefix", new StringValueSyntax(prefix));
+            if (prefix.StartsWith("*.", StringComparison.Ordinal) || (location is not null && location != prefix))
+                SetKey(table, "prefix", new StringValueSyntax(prefix));
+            if (!prefix.StartsWith("*.", StringComparison.Ordinal))
+                SetKey(table, "location", new StringValueSyntax(location ?? prefix));
+            location = null;
             _doc.Tables.Add(table);
         }
         if (location is not null) SetKey(table, "location", new StringValueSyntax(location));
@@ -382,13 +397,27 @@ public sealed class RegistriesFile
             tail.Add(_doc.Tables.GetChild(index)!);
             _doc.Tables.RemoveChildAt(index);
         }
+        if (index > 0) MoveTrailingTrivia(_doc.Tables.GetChild(index - 1)!, table);
         _doc.Tables.Add(table);
         foreach (var t in tail) _doc.Tables.Add(t);
     }
 
+    // Blank lines and comments after a node belong to what follows it: when a node is added after
+    // another, they move to the new node's end so the new line sits with its neighbours.
+    private static void MoveTrailingTrivia(SyntaxNode from, SyntaxNode to)
+    {
+        var last = from.Tokens(true).OfType<SyntaxNode>().LastOrDefault(t => t.TrailingTrivia is { Count: > 0 });
+        var target = to.Tokens(true).OfType<SyntaxNode>().LastOrDefault();
+        if (last is null || target is null || !ReferenceEquals(last, from.Tokens(true).OfType<SyntaxNode>().LastOrDefault())) return;
+        target.TrailingTrivia = last.TrailingTrivia;
+        last.TrailingTrivia = null;
+    }
+
     private static T NewTable<T>(string name) where T : TableSyntaxBase
     {
-        TableSyntaxBase table = typeof(T) == typeof(TableArraySyntax) ? new TableArraySyntax(name) : new TableSyntax(name);
+        var parts = name.Split('.');
+        var key = parts.Length == 2 ? new KeySyntax(parts[0], parts[1]) : new KeySyntax(name);
+        TableSyntaxBase table = typeof(T) == typeof(TableArraySyntax) ? new TableArraySyntax(key) : new TableSyntax(key);
         table.AddLeadingTriviaNewLine();
         return (T)table;
     }
@@ -403,10 +432,13 @@ public sealed class RegistriesFile
         foreach (var kv in _doc.KeyValues)
             if (KeyName(kv.Key!) == key)
             {
+                if (kv.Value is not null) MoveTrailingTrivia(kv.Value, value);
                 kv.Value = value;
                 return;
             }
-        _doc.KeyValues.Add(new KeyValueSyntax(key, value));
+        var added = new KeyValueSyntax(key, value);
+        if (_doc.KeyValues.ChildrenCount > 0) MoveTrailingTrivia(_doc.KeyValues.GetChild(_doc.KeyValues.ChildrenCount - 1)!, added);
+        _doc.KeyValues.Add(added);
     }
 
     private static void SetKey(TableSyntaxBase table, string key, ValueSyntax value)
@@ -414,10 +446,13 @@ public sealed class RegistriesFile
         foreach (var kv in table.Items)
             if (KeyName(kv.Key!) == key)
             {
+                if (kv.Value is not null) MoveTrailingTrivia(kv.Value, value);
                 kv.Value = value;
                 return;
             }
-        table.Items.Add(new KeyValueSyntax(NewKey(key), value));
+        var added = new KeyValueSyntax(NewKey(key), value);
+        MoveTrailingTrivia(table.Items.ChildrenCount > 0 ? table.Items.GetChild(table.Items.ChildrenCount - 1)! : table, added);
+        table.Items.Add(added);
     }
 
     private static KeySyntax NewKey(string key) =>

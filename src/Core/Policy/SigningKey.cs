@@ -71,6 +71,22 @@ public sealed class SigningKey
         }
     }
 
+    /// <summary>Writes the encrypted private key (mode 0600) and the public key (0644).</summary>
+    public void WriteKeyPair(string privateKeyPath, string publicKeyPath, string passphrase)
+    {
+        AtomicFile.WriteAllText(privateKeyPath, ExportEncryptedPem(passphrase), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.WriteAllText(publicKeyPath, PublicKeyPem,
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
+    /// <summary>Reads a private key file (see <see cref="FromPem"/>).</summary>
+    public static SigningKey Load(string path, string? passphrase)
+    {
+        if (!File.Exists(path))
+            throw new ContainersException("SigningKeyNotFound", ErrorKind.NotFound, $"The signing key {path} does not exist.", path);
+        return FromPem(File.ReadAllText(path), passphrase);
+    }
+
     public byte[] Sign(byte[] payload)
     {
         switch (Algorithm)
