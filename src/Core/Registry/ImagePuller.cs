@@ -87,7 +87,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         if (signaturePolicy is not null)
         {
             IReadOnlyList<SigstoreSignature> signatures = signaturePolicy.RequiresSignatures(wanted)
-                ? await FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false)
+                ? await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false)
                 : [];
             signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
         }
@@ -125,22 +125,6 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         return image;
-    }
-
-    /// <summary>The sigstore signatures attached to a manifest (the sha256-&lt;hex&gt;.sig tag); none when there is no such tag.</summary>
-    private static async Task<IReadOnlyList<SigstoreSignature>> FetchSignaturesAsync(RegistryClient client, string repo, Digest digest, CancellationToken ct)
-    {
-        RemoteManifest sig;
-        try { sig = await client.GetManifestAsync(repo, SigstoreAttachments.TagFor(digest), ct).ConfigureAwait(false); }
-        catch (ContainersException e) when (e.ErrorId == "ManifestNotFound") { return []; }
-        var list = new List<SigstoreSignature>();
-        foreach (var layer in SigstoreAttachments.ReadManifest(sig.Bytes))
-        {
-            var d = new Descriptor { MediaType = SigstoreAttachments.PayloadMediaType, Digest = layer.PayloadDigest.ToString(), Size = layer.Size };
-            byte[] payload = await client.GetBlobBytesAsync(repo, d, 1 << 20, ct).ConfigureAwait(false);
-            list.Add(new SigstoreSignature(payload, layer.Signature));
-        }
-        return list;
     }
 
     private async Task FetchLayersAsync(RegistryClient client, string repo, string target, Manifest manifest, ImageConfig config, PullRequest request, CancellationToken ct)
