@@ -76,10 +76,20 @@ try {
         Add-Row $label $ours 'skopeo copy (OCI dir)' $skopeo
         Add-Row $label $ours 'skopeo copy + umoci unpack' $both
         if ($podman) {
+            # podman configured entirely by files of this run: the host's /etc/containers and podman's own storage are not touched
             $pd = Join-Path $root 'podman'
-            $pod = Measure-Median { if (Test-Path $pd) { Remove-Item $pd -Recurse -Force } } {
-                Invoke-Peer podman @('--root', "$pd/root", '--runroot', "$pd/run", 'pull', '-q', '--tls-verify=false', $ref)
+            $pc = Join-Path $root 'podman-conf'
+            New-Item -ItemType Directory $pc -Force | Out-Null
+            @('[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', "events_logfile_path = `"$pc/events.log`"", "tmp_dir = `"$pc/tmp`"") | Set-Content "$pc/containers.conf"
+            @('[storage]', 'driver = "overlay"', "graphroot = `"$pd/root`"", "runroot = `"$pd/run`"") | Set-Content "$pc/storage.conf"
+            @('unqualified-search-registries = []', '[[registry]]', "location = `"$A`"", 'insecure = true') | Set-Content "$pc/registries.conf"
+            $env:CONTAINERS_CONF = "$pc/containers.conf"; $env:CONTAINERS_STORAGE_CONF = "$pc/storage.conf"; $env:CONTAINERS_REGISTRIES_CONF = "$pc/registries.conf"
+            try {
+                $pod = Measure-Median { if (Test-Path $pd) { Remove-Item $pd -Recurse -Force } } {
+                    Invoke-Peer podman @('--root', "$pd/root", '--runroot', "$pd/run", 'pull', '-q', $ref)
+                }
             }
+            finally { Remove-Item env:CONTAINERS_CONF, env:CONTAINERS_STORAGE_CONF, env:CONTAINERS_REGISTRIES_CONF -ErrorAction SilentlyContinue }
             Add-Row $label $ours 'podman pull' $pod
         }
         else { Add-Row $label $ours 'podman pull (not installed)' $null }
