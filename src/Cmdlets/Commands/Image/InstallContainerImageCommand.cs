@@ -1,0 +1,68 @@
+using System.Management.Automation;
+using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Configuration;
+using Containers.Core.Images;
+using Containers.Core.Registry;
+using Containers.Core.Spec;
+
+namespace Containers.Cmdlets.Commands.Image;
+
+/// <summary>Pulls images from registries into the local store.</summary>
+[Cmdlet(VerbsLifecycle.Install, "ContainerImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(ContainerImage))]
+public sealed class InstallContainerImageCommand : ContainersCmdlet
+{
+    /// <summary>Image references: registry/repository:tag, @digest, or a short name resolved through registries.conf.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Reference", "Names")]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>os/arch[/variant] to pull from a multi-arch image; this host's platform by default.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(PlatformCompleter))]
+    public string? Platform { get; set; }
+
+    /// <summary>A credential for the image's registry (only ever sent to that registry).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>How many layers download at once.</summary>
+    [Parameter]
+    [ValidateRange(1, 32)]
+    public int ThrottleLimit { get; set; } = 4;
+
+    protected override void ProcessRecord()
+    {
+        var paths = ContainerPaths.FromEnvironment();
+        foreach (string name in Name)
+        {
+            if (!ShouldProcess(name, "Install container image")) continue;
+            TryRun(async ct =>
+            {
+                var resolver = RegistryAccess.Resolver(paths);
+                var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
+                var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
+                var store = RegistryAccess.OpenStore();
+                var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
+                var policy = Core.Policy.SignaturePolicy.Load(paths.PolicyJson);
+                var puller = new ImagePuller(store, resolver, credentials, null, policy);
+                var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
+                    .ConfigureAwait(false);
+                Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
+            });
+        }
+    }
+}
+
+/// <summary>Completes common platforms.</summary>
+public sealed class PlatformCompleter : IArgumentCompleter
+{
+    private static readonly string[] Platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "linux/riscv64"];
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        Platforms.Where(p => p.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+            .Select(p => new CompletionResult(p, p, CompletionResultType.ParameterValue, p));
+}

@@ -1,0 +1,70 @@
+using System.Management.Automation;
+using System.Net;
+using Containers.Core.Configuration;
+using Containers.Core.Images;
+using Containers.Core.Registry;
+
+namespace Containers.Cmdlets.Commands.Image;
+
+/// <summary>How the registry cmdlets reach registries.conf, the auth files and the store.</summary>
+internal static class RegistryAccess
+{
+    /// <summary>registries.conf as Core/Policy reads it.</summary>
+    public static Func<ContainerPaths, IRegistryResolver> ResolverFactory { get; set; } = PolicyRegistryResolver.Load;
+
+    /// <summary>auth.json (then the user's and Docker's files) as Core/Policy reads them.</summary>
+    public static Func<ContainerPaths, ICredentialSource> CredentialFactory { get; set; } = PolicyCredentialSource.Load;
+
+    public static IRegistryResolver Resolver(ContainerPaths paths) => ResolverFactory(paths);
+
+    /// <summary>The auth files' credentials, with -Credential bound to the given hosts only.</summary>
+    public static ICredentialSource Credentials(ContainerPaths paths, PSCredential? credential, IEnumerable<string> hosts)
+    {
+        ICredentialSource source = CredentialFactory(paths);
+        if (credential is null) return source;
+        var explicitCredential = new RegistryCredential(credential.UserName, new NetworkCredential("", credential.Password).Password);
+        foreach (string host in hosts.Distinct(StringComparer.OrdinalIgnoreCase))
+            source = new BoundCredential(host, explicitCredential, source);
+        return source;
+    }
+
+    /// <summary>The store, opened the way the store's own cmdlets open it.</summary>
+    public static ImageStore OpenStore() => ImageStoreAccess.Open();
+}
+
+/// <summary>Turns pull/push progress into Write-Progress records: one overall bar, one child bar per active layer.</summary>
+internal sealed class RegistryProgressReporter(Action<Action> post, Action<ProgressRecord> write, string activity, int baseId) : IProgress<PullProgress>
+{
+    private readonly Dictionary<int, int> _lastPercent = [];
+    private int _lastOverall = -1;
+    private readonly HashSet<int> _open = [];
+
+    public void Report(PullProgress p)
+    {
+        int overall = p.Total > 0 ? (int)Math.Clamp(100 * p.Done / p.Total, 0, 100) : 100;
+        int layer = p.LayerTotal > 0 ? (int)Math.Clamp(100 * p.LayerDone / p.LayerTotal, 0, 100) : 100;
+        bool finished = p.Status is not "Downloading";
+        lock (_lastPercent)
+        {
+            bool changed = overall != _lastOverall || !_lastPercent.TryGetValue(p.Layer, out int last) || last != layer || finished;
+            if (!changed) return;
+            _lastOverall = overall;
+            _lastPercent[p.Layer] = layer;
+            if (!finished) _open.Add(p.Layer); else _open.Remove(p.Layer);
+        }
+        post(() =>
+        {
+            write(new ProgressRecord(baseId, activity, $"{p.Reference}: {p.Done / 1048576.0:0.0}/{p.Total / 1048576.0:0.0} MiB") { PercentComplete = overall });
+            var child = new ProgressRecord(baseId + p.Layer, $"Layer {p.Layer}/{p.LayerCount} {Short(p.Digest)}",
+                $"{p.Status} {p.LayerDone / 1048576.0:0.0}/{p.LayerTotal / 1048576.0:0.0} MiB")
+            { ParentActivityId = baseId, PercentComplete = layer };
+            if (finished) child.RecordType = ProgressRecordType.Completed;
+            write(child);
+        });
+    }
+
+    public void Complete(Action<ProgressRecord> writeNow) =>
+        writeNow(new ProgressRecord(baseId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+
+    private static string Short(string digest) => digest.Length > 19 ? digest[7..19] : digest;
+}

@@ -1,0 +1,65 @@
+using Containers.Core.Configuration;
+using Containers.Core.Errors;
+
+namespace Containers.Core.Policy;
+
+/// <summary>Which registries.conf an edit goes to.</summary>
+public enum PolicyScope { System, User }
+
+/// <summary>A snapshot of the registries configuration in force, for display.</summary>
+public sealed record RegistryPolicy
+{
+    public required IReadOnlyList<string> Files { get; init; }
+    public required ShortNameMode ShortNameMode { get; init; }
+    public string? ShortNameModeOrigin { get; init; }
+    public required IReadOnlyList<string> SearchRegistries { get; init; }
+    public string? SearchRegistriesOrigin { get; init; }
+    public required IReadOnlyList<RegistryRule> Registries { get; init; }
+    public required IReadOnlyDictionary<string, string> Aliases { get; init; }
+
+    public static RegistryPolicy From(RegistriesConfiguration c) => new()
+    {
+        Files = c.Files, ShortNameMode = c.ShortNameMode, ShortNameModeOrigin = c.ShortNameModeOrigin,
+        SearchRegistries = c.SearchRegistries, SearchRegistriesOrigin = c.SearchRegistriesOrigin,
+        Registries = c.Registries, Aliases = c.Aliases,
+    };
+}
+
+/// <summary>How an image name resolves under the configuration: candidates, and for each where it would be pulled from.</summary>
+public sealed record RegistryResolution
+{
+    public required string Name { get; init; }
+    public required ShortNameOrigin Origin { get; init; }
+    public required ShortNameMode ShortNameMode { get; init; }
+    public required IReadOnlyList<Spec.ImageReference> Candidates { get; init; }
+    public required IReadOnlyList<PullSource> PullSources { get; init; }
+    public RegistryRule? Rule { get; init; }
+    public bool Blocked { get; init; }
+    public string? BlockedReason { get; init; }
+}
+
+/// <summary>Opens the registries.conf of a scope for editing and saves it; the cmdlets describe and confirm the change between.</summary>
+public static class RegistryPolicyEditor
+{
+    /// <summary>The file a scope edits; default is the user's file when rootless and one is in force, else the system file.</summary>
+    public static string PathFor(ContainerPaths paths, PolicyScope? scope)
+    {
+        var effective = scope ?? (paths.Rootless && paths.UserRegistriesConf is not null ? PolicyScope.User : PolicyScope.System);
+        if (effective == PolicyScope.System) return paths.SystemRegistriesConf;
+        return paths.UserRegistriesConf ?? throw new ContainersException("PolicyScopeUnavailable", ErrorKind.InvalidArgument,
+            "There is no per-user registries.conf while PSCONTAINERS_CONFIG_DIR or CONTAINERS_REGISTRIES_CONF redirects the configuration.",
+            "User", "Use -Scope System, which edits the redirected file.");
+    }
+
+    /// <summary>
+    /// Opens the file of a scope. A user file that does not exist yet starts as a copy of the system
+    /// file, because once it exists the containers tools read it instead of the system file.
+    /// </summary>
+    public static RegistriesFile Open(ContainerPaths paths, PolicyScope? scope)
+    {
+        string path = PathFor(paths, scope);
+        if (!File.Exists(path) && path == paths.UserRegistriesConf && File.Exists(paths.SystemRegistriesConf))
+            return RegistriesFile.Parse(File.ReadAllText(paths.SystemRegistriesConf), path);
+        return RegistriesFile.Load(path);
+    }
+}

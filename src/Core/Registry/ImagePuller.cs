@@ -1,0 +1,194 @@
+using Containers.Core.Errors;
+using Containers.Core.Images;
+using Containers.Core.Logging;
+using Containers.Core.Policy;
+using Containers.Core.Spec;
+using Serilog;
+
+namespace Containers.Core.Registry;
+
+/// <summary>Progress of a pull, reported per layer and overall.</summary>
+public sealed record PullProgress(string Reference, int Layer, int LayerCount, string Digest, long LayerDone, long LayerTotal,
+    long Done, long Total, string Status);
+
+/// <summary>What to pull and how.</summary>
+public sealed record PullRequest
+{
+    public required string Reference { get; init; }
+    /// <summary>os/arch[/variant]; null for this host.</summary>
+    public string? Platform { get; init; }
+    /// <summary>Layers downloaded at once.</summary>
+    public int Parallelism { get; init; } = 4;
+    public IProgress<PullProgress>? Progress { get; init; }
+}
+
+/// <summary>
+/// Pulls an image into the store: resolves the reference through registries.conf (aliases, search
+/// registries, mirrors, blocked), fetches and verifies the manifest (choosing the platform from an
+/// index), then downloads the missing layers in parallel, each verified, decompressed and unpacked in
+/// one pass by the store, and records the image.
+/// </summary>
+public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null,
+    SignaturePolicy? signaturePolicy = null)
+{
+    private readonly ILogger _log = ModuleLog.For<ImagePuller>();
+
+    /// <summary>The fully qualified references a user's reference stands for, in order.</summary>
+    public static IReadOnlyList<ImageReference> Candidates(IRegistryResolver resolver, string reference)
+    {
+        var parsed = ImageReference.Parse(reference);
+        var list = resolver.ResolveShortName(parsed);
+        if (list.Count == 0)
+            throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
+                $"'{reference}' is a short name and no search registries or aliases are configured; there is no default registry.", reference,
+                "Use a fully qualified name (registry/repository:tag), or add unqualified-search-registries or an alias to registries.conf.");
+        return list;
+    }
+
+    public async Task<StoredImage> PullAsync(PullRequest request, CancellationToken ct)
+    {
+        var failures = new List<ContainersException>();
+        foreach (var candidate in Candidates(resolver, request.Reference))
+        {
+            var sources = resolver.GetPullSources(candidate); // throws RegistryBlocked before any connection
+            foreach (var source in sources)
+            {
+                try
+                {
+                    return await PullFromAsync(candidate, source, request, ct).ConfigureAwait(false);
+                }
+                catch (ContainersException e) when (Retryable(e) && (source != sources[^1] || failures.Count + 1 < CountAll(request)))
+                {
+                    _log.Debug("Pulling {Reference} from {Host} failed: {Error}; trying the next source", candidate, source.Host, e.Message);
+                    failures.Add(e);
+                }
+            }
+        }
+        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : new ContainersException("ImagePullFailed", ErrorKind.NotFound, $"'{request.Reference}' could not be pulled.", request.Reference);
+    }
+
+    private int CountAll(PullRequest request) =>
+        Candidates(resolver, request.Reference).Sum(c => resolver.GetPullSources(c).Count);
+
+    // Another source may have it: not found, unreachable, unauthorized. Data errors are never retried elsewhere silently.
+    private static bool Retryable(ContainersException e) => e.Kind is ErrorKind.NotFound or ErrorKind.ConnectionFailed or ErrorKind.AuthenticationFailed
+        or ErrorKind.PermissionDenied or ErrorKind.ResourceUnavailable;
+
+    private async Task<StoredImage> PullFromAsync(ImageReference wanted, PullSource source, PullRequest request, CancellationToken ct)
+    {
+        var client = new RegistryClient(source.Host, source.Insecure, credentials, options);
+        string repo = source.Repository;
+        string target = wanted.ToString();
+        string reference = wanted.Digest?.ToString() ?? wanted.TagOrDefault!;
+        var platform = PlatformSelector.Parse(request.Platform);
+
+        var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
+        // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
+        if (signaturePolicy is not null)
+        {
+            IReadOnlyList<SigstoreSignature> signatures = signaturePolicy.RequiresSignatures(wanted)
+                ? await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false)
+                : [];
+            signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
+        }
+        var manifestDoc = top;
+        if (top.IsIndex)
+        {
+            var index = SpecJson.ParseIndex(top.Bytes, target);
+            var entry = PlatformSelector.Select(index, platform, target);
+            manifestDoc = await client.GetManifestAsync(repo, entry.Digest, ct).ConfigureAwait(false);
+            if (manifestDoc.IsIndex) throw RegistryErrors.UnknownMediaType(target, "nested index");
+            if (manifestDoc.Digest.ToString() != entry.Digest) throw RegistryErrors.DigestMismatch(target, entry.Digest, manifestDoc.Digest.ToString());
+        }
+        var manifest = SpecJson.ParseManifest(manifestDoc.Bytes, target);
+        if (manifest.Config.MediaType is not (MediaTypes.OciConfig or MediaTypes.DockerConfig))
+            throw RegistryErrors.UnknownMediaType(target, manifest.Config.MediaType);
+        foreach (var l in manifest.Layers)
+            if (MediaTypes.CompressionOf(l.MediaType) is null) throw RegistryErrors.UnknownMediaType(target, l.MediaType);
+
+        var configDigest = manifest.Config.ParsedDigest;
+        byte[] config = store.HasBlob(configDigest)
+            ? await store.ReadBlobAsync(configDigest, SpecJson.MaxConfigBytes, ct).ConfigureAwait(false)
+            : await client.GetBlobBytesAsync(repo, manifest.Config, SpecJson.MaxConfigBytes, ct).ConfigureAwait(false);
+        if (!configDigest.Matches(config)) throw RegistryErrors.DigestMismatch(target + " config", configDigest.ToString(), Digest.Sha256(config).ToString());
+        var imageConfig = SpecJson.ParseConfig(config, target);
+        if (imageConfig.RootFs.DiffIds.Count != manifest.Layers.Count)
+            throw new ContainersException("LayerCountMismatch", ErrorKind.InvalidData,
+                $"'{target}' lists {manifest.Layers.Count} layers but its configuration has {imageConfig.RootFs.DiffIds.Count} diff ids.", target);
+        if (!top.IsIndex && request.Platform is not null && (imageConfig.Os != platform.Os || imageConfig.Architecture != platform.Architecture))
+            throw RegistryErrors.NoMatchingPlatform(target, platform.ToString(), [imageConfig.Platform.ToString()]);
+
+        await FetchLayersAsync(client, repo, target, manifest, imageConfig, request, ct).ConfigureAwait(false);
+
+        var names = wanted.Tag is not null || wanted.Digest is null ? new[] { wanted.Name + ":" + wanted.TagOrDefault } : Array.Empty<string>();
+        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names }, ct)
+            .ConfigureAwait(false);
+        _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
+        return image;
+    }
+
+    private async Task FetchLayersAsync(RegistryClient client, string repo, string target, Manifest manifest, ImageConfig config, PullRequest request, CancellationToken ct)
+    {
+        int count = manifest.Layers.Count;
+        long total = manifest.Layers.Sum(l => l.Size);
+        long done = 0;
+        var missing = new List<int>();
+        for (int i = 0; i < count; i++)
+        {
+            var diff = Digest.Parse(config.RootFs.DiffIds[i]);
+            if (store.HasLayer(diff) && store.HasBlob(manifest.Layers[i].ParsedDigest))
+            {
+                done += manifest.Layers[i].Size;
+                request.Progress?.Report(new PullProgress(target, i + 1, count, manifest.Layers[i].Digest, manifest.Layers[i].Size, manifest.Layers[i].Size, done, total, "Already present"));
+            }
+            else missing.Add(i);
+        }
+        if (missing.Count == 0) return;
+        _log.Debug("Fetching {Missing} of {Count} layers of {Target}", missing.Count, count, target);
+        using var gate = new SemaphoreSlim(Math.Max(1, request.Parallelism));
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var tasks = missing.Select(async i =>
+        {
+            await gate.WaitAsync(failed.Token).ConfigureAwait(false);
+            try
+            {
+                var layer = manifest.Layers[i];
+                var diff = Digest.Parse(config.RootFs.DiffIds[i]);
+                long layerDone = 0;
+                var progress = request.Progress is null ? null : new Progress(n =>
+                {
+                    long ld = Interlocked.Add(ref layerDone, n);
+                    long all = Interlocked.Add(ref done, n);
+                    request.Progress.Report(new PullProgress(target, i + 1, count, layer.Digest, Math.Min(ld, layer.Size), layer.Size, Math.Min(all, total), total, "Downloading"));
+                });
+                // The store hashes and checks size while it ingests; the client only counts and resumes.
+                await using var blob = await client.OpenBlobAsync(repo, layer, failed.Token, progress, verify: false).ConfigureAwait(false);
+                await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
+                request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
+            }
+            catch
+            {
+                failed.Cancel();
+                throw;
+            }
+            finally { gate.Release(); }
+        }).ToList();
+        try { await Task.WhenAll(tasks).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // One layer failed and cancelled the rest: report that failure, not the cancellations.
+            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
+            if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            throw;
+        }
+        catch (Exception) when (tasks.FirstOrDefault(t => t.IsFaulted && t.Exception!.InnerException is not OperationCanceledException) is { } real)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(real.Exception!.InnerException!);
+        }
+    }
+
+    private sealed class Progress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

@@ -1,0 +1,358 @@
+# Registry policy and trust against real files, real registries on loopback and real peers: skopeo 1.9
+# reads the registries.conf files we write and is the oracle for blocking, insecure and mirrors;
+# openssl is the independent signer and verifier for sigstore signatures (Debian's skopeo 1.9 is built
+# with sigstore disabled: "Debian-local change: sigstore disabled").
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Fixtures/PolicyRegistry.psm1') -Force
+    $script:root = New-TestRoot -Name policy
+    Import-Module (Get-TestModulePath) -Force
+    $global:PSContainersNonInteractive = $true
+    # Keep the user's real logins out of this session's credential lookups.
+    $script:savedXdg = $env:XDG_CONFIG_HOME; $env:XDG_CONFIG_HOME = Join-Path $root 'xdg'
+    $script:savedDocker = $env:DOCKER_CONFIG; $env:DOCKER_CONFIG = Join-Path $root 'docker'
+    $script:conf = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf'
+    $script:anon = Start-PolicyRegistry $root anon
+    $script:mirror = Start-PolicyRegistry $root mirror
+    $script:basic = Start-PolicyRegistry $root basic -Basic
+    $script:image = New-TinyImage $root
+    Copy-ToRegistry $image "$($anon.Host)/team/app:1"
+    Copy-ToRegistry $image "$($mirror.Host)/lib/app:1"
+
+    function script:Skopeo-Inspect([string] $Reference, [string[]] $Extra = @()) {
+        Invoke-Peer skopeo (@('--registries-conf', $conf) + @('inspect') + $Extra + @("docker://$Reference"))
+    }
+}
+AfterAll {
+    foreach ($r in $anon, $mirror, $basic) { Stop-PolicyRegistry $r }
+    $env:XDG_CONFIG_HOME = $savedXdg; $env:DOCKER_CONFIG = $savedDocker
+    Remove-Variable PSContainersNonInteractive -Scope Global -ErrorAction SilentlyContinue
+    Remove-TestRoot $root
+}
+
+Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
+    BeforeEach { Remove-Item $conf -ErrorAction SilentlyContinue }
+
+    It 'marks a plain-HTTP registry insecure, which skopeo then uses without --tls-verify' {
+        (Skopeo-Inspect "$($anon.Host)/team/app:1").ExitCode | Should -Not -Be 0
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $r = Skopeo-Inspect "$($anon.Host)/team/app:1"
+        $r.Output | Should -Match '"Digest"'
+        $r.ExitCode | Should -Be 0
+        (Get-RegistryPolicy -Registry $anon.Host).Insecure | Should -BeTrue
+    }
+
+    It 'blocks a registry: both skopeo and the module refuse it, naming the rule and file' {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Blocked -Scope System
+        $r = Skopeo-Inspect "$($anon.Host)/team/app:1"
+        $r.ExitCode | Should -Not -Be 0
+        $r.Output | Should -Match 'is blocked'
+        $resolution = Get-RegistryPolicy -Image "$($anon.Host)/team/app:1"
+        $resolution.Blocked | Should -BeTrue
+        $resolution.BlockedReason | Should -Match ([regex]::Escape("prefix `"$($anon.Host)`" in ${conf}:"))
+        $cred = [pscredential]::new('tester', (ConvertTo-SecureString 'x' -AsPlainText -Force))
+        { Connect-ContainerRegistry -Registry $anon.Host -Credential $cred -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*'
+
+        Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System
+        (Skopeo-Inspect "$($anon.Host)/team/app:1").ExitCode | Should -Be 0
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeFalse
+    }
+
+    It 'blocks one namespace by the longest prefix, as skopeo does' {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        Set-RegistryPolicy -Registry "$($anon.Host)/team" -Location "$($anon.Host)/team" -Insecure -Blocked -Scope System
+        Copy-ToRegistry $image "$($anon.Host)/other/app:1"
+        foreach ($case in @(@('team/app:1', $true), @('other/app:1', $false))) {
+            $ref = "$($anon.Host)/$($case[0])"
+            $skopeoBlocked = (Skopeo-Inspect $ref).Output -match 'is blocked'
+            $skopeoBlocked | Should -Be $case[1] -Because "skopeo on $ref"
+            (Get-RegistryPolicy -Image $ref).Blocked | Should -Be $case[1] -Because "the module on $ref"
+        }
+    }
+
+    It 'tries a mirror first, as skopeo does, and the image comes from the mirror' {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        Set-RegistryPolicy -Registry $anon.Host -Mirror $mirror.Host -Insecure -Scope System
+        $ours = (Get-RegistryPolicy -Image "$($anon.Host)/lib/app:1").PullSources
+        $ours[0].Host | Should -Be $mirror.Host
+        $ours[0].IsMirror | Should -BeTrue
+        $ours[1].Host | Should -Be $anon.Host
+        # lib/app exists only on the mirror: skopeo finds it there.
+        $r = Invoke-Peer skopeo @('--debug', '--registries-conf', $conf, 'inspect', '--no-tags', "docker://$($anon.Host)/lib/app:1")
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $tried = @([regex]::Matches($r.Output, 'Trying to access \\?"([^"\\]+)\\?"') | ForEach-Object { $_.Groups[1].Value })
+        $tried[0] | Should -Be $ours[0].Reference.ToString()
+    }
+
+    It 'keeps comments and unknown keys, and writes only the keys asked for' {
+        @(
+            '# site policy, do not remove'
+            'unqualified-search-registries = ["registry.example"] # searched in order'
+            ''
+            '[[registry]]'
+            '# quay is fine'
+            'location = "quay.io"'
+        ) | Set-Content $conf
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        Set-RegistryPolicy -Alias tiny -AliasTarget "$($anon.Host)/team/app" -Scope System
+        $text = Get-Content $conf -Raw
+        $text | Should -Match '# site policy, do not remove'
+        $text | Should -Match '# searched in order'
+        $text | Should -Match '# quay is fine'
+        $text | Should -Match ([regex]::Escape("[[registry]]`nlocation = `"$($anon.Host)`"`ninsecure = true`n"))
+        $text | Should -Not -Match 'blocked|mirror|prefix'
+        (Skopeo-Inspect "$($anon.Host)/team/app:1").ExitCode | Should -Be 0
+    }
+
+    It '-WhatIf changes nothing' {
+        'unqualified-search-registries = ["a.example"]' | Set-Content $conf
+        $before = Get-Content $conf -Raw
+        Set-RegistryPolicy -Registry quay.io -Blocked -SearchRegistries b.example -Scope System -WhatIf
+        Get-Content $conf -Raw | Should -BeExactly $before
+    }
+
+    It 'refuses a malformed file with its path and line, leaves it alone, and skopeo refuses it too' {
+        $bad = "unqualified-search-registries = [`"a.example`"]`n[[registry]]`nlocation = `"quay.io`"`nblocked = maybe`n"
+        [IO.File]::WriteAllText($conf, $bad)
+        { Set-RegistryPolicy -Registry quay.io -Insecure -Scope System -ErrorAction Stop } | Should -Throw -ErrorId 'RegistriesConfInvalid*'
+        try { Get-RegistryPolicy -ErrorAction Stop } catch { $_.Exception.Message | Should -Match ([regex]::Escape("${conf}:4:")) }
+        [IO.File]::ReadAllText($conf) | Should -BeExactly $bad
+        (Skopeo-Inspect "$($anon.Host)/team/app:1").ExitCode | Should -Not -Be 0
+    }
+
+    It 'removes a mirror, then the whole entry' {
+        Set-RegistryPolicy -Registry docker.io -Mirror m1.example, m2.example -Scope System
+        (Get-RegistryPolicy -Registry docker.io).Mirrors.Location | Should -Be @('m1.example', 'm2.example')
+        Remove-RegistryPolicy -Registry docker.io -Mirror m1.example -Scope System
+        (Get-RegistryPolicy -Registry docker.io).Mirrors.Location | Should -Be @('m2.example')
+        Remove-RegistryPolicy -Registry docker.io -Scope System
+        Get-RegistryPolicy -Registry docker.io -ErrorAction SilentlyContinue -ErrorVariable e | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'RegistryRuleNotFound*'
+        Remove-RegistryPolicy -Registry docker.io -Scope System -ErrorAction SilentlyContinue -ErrorVariable e2
+        $e2[0].FullyQualifiedErrorId | Should -BeLike 'RegistryRuleNotFound*'
+    }
+
+    It 'merges drop-ins in name order over the main file' {
+        $dropins = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf.d'
+        New-Item -ItemType Directory $dropins -Force | Out-Null
+        try {
+            'unqualified-search-registries = ["a.example"]' | Set-Content $conf
+            "[[registry]]`nlocation = `"$($anon.Host)`"`ninsecure = true" | Set-Content (Join-Path $dropins '20-insecure.conf')
+            "[[registry]]`nlocation = `"$($anon.Host)`"`nblocked = true`n[aliases]`n`"x`" = `"a.example/x`"" | Set-Content (Join-Path $dropins '10-block.conf')
+            $p = Get-RegistryPolicy
+            $p.Files | Should -Be @($conf, (Join-Path $dropins '10-block.conf'), (Join-Path $dropins '20-insecure.conf'))
+            $rule = Get-RegistryPolicy -Registry $anon.Host
+            $rule.Blocked | Should -BeFalse -Because 'the later drop-in replaces the whole entry'
+            $rule.SourceFile | Should -Be (Join-Path $dropins '20-insecure.conf')
+            $p.Aliases['x'] | Should -Be 'a.example/x'
+        }
+        finally { Remove-Item $dropins -Recurse -Force }
+    }
+}
+
+Describe 'Short names resolve only through configured registries' {
+    BeforeEach { Remove-Item $conf -ErrorAction SilentlyContinue }
+
+    It 'uses an alias first, then the search registries in order' {
+        Set-RegistryPolicy -SearchRegistries $anon.Host, $mirror.Host -ShortNameMode Permissive -Scope System
+        (Get-RegistryPolicy -Image 'team/app:1').Candidates | ForEach-Object ToString | Should -Be @("$($anon.Host)/team/app:1", "$($mirror.Host)/team/app:1")
+        Set-RegistryPolicy -Alias 'team/app' -AliasTarget "$($mirror.Host)/lib/app" -Scope System
+        $r = Get-RegistryPolicy -Image 'team/app:1'
+        $r.Origin | Should -Be 'Alias'
+        @($r.Candidates).Count | Should -Be 1
+        $r.Candidates[0].ToString() | Should -Be "$($mirror.Host)/lib/app:1"
+    }
+
+    It 'is an error in a script when the name is ambiguous in enforcing mode' {
+        Set-RegistryPolicy -SearchRegistries $anon.Host, $mirror.Host -ShortNameMode Enforcing -Scope System
+        { Get-RegistryPolicy -Image app -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameAmbiguous*'
+    }
+
+    It 'is an error with no search registries, never an implicit docker.io' {
+        Set-RegistryPolicy -SearchRegistries @() -Scope System
+        { Get-RegistryPolicy -Image busybox -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNoSearchRegistries*'
+    }
+}
+
+Describe 'Logins' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $basic.Host -Insecure -Scope System
+        $script:good = [pscredential]::new('tester', (ConvertTo-SecureString 't3st-pass' -AsPlainText -Force))
+        $script:bad = [pscredential]::new('tester', (ConvertTo-SecureString 'wrong' -AsPlainText -Force))
+        Copy-ToRegistry $image "$($basic.Host)/team/app:1" @('--dest-creds', 'tester:t3st-pass')
+    }
+    AfterAll { Remove-Item $conf -ErrorAction SilentlyContinue }
+
+    It 'refuses a wrong password and saves nothing' {
+        { Connect-ContainerRegistry -Registry $basic.Host -Credential $bad -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryLoginRejected*'
+        $env:REGISTRY_AUTH_FILE | Should -Not -Exist
+    }
+
+    It 'saves a verified login with mode 0600 that skopeo uses, and lists it without the secret' {
+        $login = Connect-ContainerRegistry -Registry $basic.Host -Credential $good
+        $login.UserName | Should -Be 'tester'
+        (Get-Item $env:REGISTRY_AUTH_FILE).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+        (Get-Content $env:REGISTRY_AUTH_FILE -Raw | ConvertFrom-Json).auths.($basic.Host).auth | Should -Not -BeNullOrEmpty
+        $r = Invoke-Peer skopeo @('--registries-conf', $conf, 'inspect', '--authfile', $env:REGISTRY_AUTH_FILE, "docker://$($basic.Host)/team/app:1")
+        $r.ExitCode | Should -Be 0
+        $listed = Get-ContainerRegistryLogin -Registry $basic.Host
+        $listed.UserName | Should -Be 'tester'
+        ($listed | Format-List * | Out-String) | Should -Not -Match 't3st-pass'
+    }
+
+    It 'a credential is found only for its own host, never for another (a mirror)' {
+        $store = [Containers.Core.Policy.CredentialStore]::FromEnvironment([Containers.Core.Configuration.ContainerPaths]::FromEnvironment())
+        $store.Find($basic.Host, 'team/app').UserName | Should -Be 'tester'
+        $store.Find($mirror.Host, 'team/app') | Should -BeNullOrEmpty
+        $store.Find('127.0.0.1', 'team/app') | Should -BeNullOrEmpty
+    }
+
+    It 'logs out, after which skopeo is refused' {
+        Disconnect-ContainerRegistry -Registry $basic.Host
+        Get-ContainerRegistryLogin -Registry $basic.Host -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $r = Invoke-Peer skopeo @('--registries-conf', $conf, 'inspect', '--authfile', $env:REGISTRY_AUTH_FILE, "docker://$($basic.Host)/team/app:1")
+        $r.ExitCode | Should -Not -Be 0
+        Disconnect-ContainerRegistry -Registry $basic.Host -ErrorAction SilentlyContinue -ErrorVariable e
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'RegistryLoginNotFound*'
+    }
+}
+
+Describe 'Sigstore signatures in a real registry' {
+    BeforeAll {
+        $script:keys = Join-Path $root 'keys'
+        $pass = ConvertTo-SecureString 'pw' -AsPlainText -Force
+        New-ContainerSigningKey -Path (Join-Path $keys 'ours') -Passphrase $pass | Out-Null
+        New-ContainerSigningKey -Path (Join-Path $keys 'other') -Passphrase $pass | Out-Null
+        # The independent signer: a P-256 key made and used by openssl.
+        $script:sslKey = Join-Path $keys 'openssl.pem'
+        & openssl ecparam -name prime256v1 -genkey -noout -out $sslKey 2>$null
+        & openssl ec -in $sslKey -pubout -out (Join-Path $keys 'openssl.pub') 2>$null
+        $script:repo = 'signed/app'
+        Copy-ToRegistry $image "$($anon.Host)/${repo}:1"
+        $script:digest = Get-ManifestDigest $anon.Host $repo 1
+        $script:ref = [Containers.Core.Spec.ImageReference]::Parse("$($anon.Host)/${repo}:1")
+
+        function script:New-OpenSslSignature([string] $Identity, [string] $Digest) {
+            $payload = '{"critical":{"identity":{"docker-reference":"' + $Identity + '"},"image":{"docker-manifest-digest":"' + $Digest + '"},"type":"cosign container image signature"},"optional":null}'
+            $pf = Join-Path $keys 'payload.json'; $sf = Join-Path $keys 'payload.sig'
+            [IO.File]::WriteAllText($pf, $payload)
+            & openssl dgst -sha256 -sign $sslKey -out $sf $pf
+            [Containers.Core.Policy.SigstoreSignature]::new([IO.File]::ReadAllBytes($pf), [Convert]::ToBase64String([IO.File]::ReadAllBytes($sf)))
+        }
+        function script:Test-Policy([string] $PubKey, $Digest = $digest, [string] $Repository = $repo, $Reference = $ref) {
+            $json = '{"default":[{"type":"reject"}],"transports":{"docker":{"' + $anon.Host + '":[{"type":"sigstoreSigned","keyPath":"' + $PubKey + '","signedIdentity":{"type":"matchRepoDigestOrExact"}}]}}}'
+            $policy = [Containers.Core.Policy.SignaturePolicy]::Parse($json, 'policy.json', $null)
+            $sigs = Get-SigstoreSignatures $anon.Host $Repository $Digest
+            return $policy.Evaluate($Reference, $Digest, $sigs)
+        }
+    }
+
+    It 'accepts a signature made by openssl, fetched from the .sig tag' {
+        Publish-SigstoreSignatures $anon.Host $repo $digest @(New-OpenSslSignature $ref.ToString() $digest.ToString())
+        $e = Test-Policy (Join-Path $keys 'openssl.pub')
+        $e.Allowed | Should -BeTrue
+        $e.Results[0].Reason | Should -Match 'signed by'
+    }
+
+    It 'refuses the same signature under another key, with the reason' {
+        $e = Test-Policy (Join-Path $keys 'other.pub')
+        $e.Allowed | Should -BeFalse
+        $e.Results[0].Reason | Should -Match 'does not verify'
+    }
+
+    It 'refuses a signature for another manifest digest' {
+        $wrong = [Containers.Core.Spec.Digest]::Sha256([byte[]](1, 2, 3))
+        Publish-SigstoreSignatures $anon.Host $repo $digest @(New-OpenSslSignature $ref.ToString() $wrong.ToString())
+        (Test-Policy (Join-Path $keys 'openssl.pub')).Results[0].Reason | Should -Match 'is for manifest'
+    }
+
+    It 'refuses a signature for another identity' {
+        Publish-SigstoreSignatures $anon.Host $repo $digest @(New-OpenSslSignature "$($anon.Host)/evil/app:1" $digest.ToString())
+        (Test-Policy (Join-Path $keys 'openssl.pub')).Results[0].Reason | Should -Match 'does not match'
+    }
+
+    It 'refuses a tampered payload' {
+        $good = New-OpenSslSignature $ref.ToString() $digest.ToString()
+        $tampered = [Text.Encoding]::UTF8.GetBytes([Text.Encoding]::UTF8.GetString($good.Payload).Replace('signed/app:1', 'signed/app:2'))
+        Publish-SigstoreSignatures $anon.Host $repo $digest @([Containers.Core.Policy.SigstoreSignature]::new($tampered, $good.Signature))
+        (Test-Policy (Join-Path $keys 'openssl.pub')).Results[0].Reason | Should -Match 'does not verify'
+    }
+
+    It 'refuses an image with no signature' {
+        Copy-ToRegistry $image "$($anon.Host)/unsigned/app:1"
+        $d = Get-ManifestDigest $anon.Host 'unsigned/app' 1
+        $e = Test-Policy (Join-Path $keys 'openssl.pub') $d 'unsigned/app' ([Containers.Core.Spec.ImageReference]::Parse("$($anon.Host)/unsigned/app:1"))
+        $e.Results[0].Reason | Should -Match 'has none'
+        $policy = [Containers.Core.Policy.SignaturePolicy]::Parse('{"default":[{"type":"sigstoreSigned","keyPath":"' + (Join-Path $keys 'openssl.pub') + '"}]}', 'p', $null)
+        $thrown = $null
+        try { $policy.EnsureAccepted($ref, $d, [Containers.Core.Policy.SigstoreSignature[]]@()) } catch { $thrown = $_.Exception.InnerException }
+        $thrown.ErrorId | Should -Be 'SignatureRejected'
+        $thrown.Message | Should -Match 'has none'
+    }
+
+    It 'signs with our own key in a form openssl verifies' {
+        $key = [Containers.Core.Policy.SigningKey]::Load((Join-Path $keys 'ours.key'), 'pw')
+        $sig = [Containers.Core.Policy.SigstoreSigner]::Sign($key, $ref, $digest, 'tests')
+        Publish-SigstoreSignatures $anon.Host $repo $digest @($sig)
+        (Test-Policy (Join-Path $keys 'ours.pub')).Allowed | Should -BeTrue
+        [IO.File]::WriteAllBytes((Join-Path $keys 'ours.payload'), $sig.Payload)
+        [IO.File]::WriteAllBytes((Join-Path $keys 'ours.sig'), [Convert]::FromBase64String($sig.Signature))
+        $out = & openssl dgst -sha256 -verify (Join-Path $keys 'ours.pub') -signature (Join-Path $keys 'ours.sig') (Join-Path $keys 'ours.payload') 2>&1
+        "$out" | Should -Match 'Verified OK'
+    }
+
+    It 'writes an encrypted private key with mode 0600 and refuses a wrong passphrase' {
+        (Get-Item (Join-Path $keys 'ours.key')).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+        Get-Content (Join-Path $keys 'ours.key') -Raw | Should -Match 'BEGIN ENCRYPTED SIGSTORE PRIVATE KEY'
+        { [Containers.Core.Policy.SigningKey]::Load((Join-Path $keys 'ours.key'), 'nope') } | Should -Throw '*passphrase*'
+    }
+}
+
+Describe 'Test-ContainerImage and Add-ContainerImageSignature against a registry' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:tkeys = Join-Path $root 'tkeys'
+        $pass = ConvertTo-SecureString 'pw' -AsPlainText -Force
+        New-ContainerSigningKey -Path (Join-Path $tkeys 'release') -Passphrase $pass -Algorithm Ed25519 | Out-Null
+        New-ContainerSigningKey -Path (Join-Path $tkeys 'stranger') -Passphrase $pass | Out-Null
+        $script:pass = $pass
+        Copy-ToRegistry $image "$($anon.Host)/trust/app:1"
+        function script:Set-Policy([string] $PubKey) {
+            '{"default":[{"type":"reject"}],"transports":{"docker":{"' + $anon.Host + '/trust":[{"type":"sigstoreSigned","keyPath":"' + $PubKey + '","signedIdentity":{"type":"matchRepository"}}]}}}' |
+                Set-Content $policyFile
+        }
+    }
+    AfterAll { Remove-Item $policyFile, $conf -ErrorAction SilentlyContinue }
+
+    It 'reports a missing signature as a failed requirement with its reason' {
+        Set-Policy (Join-Path $tkeys 'release.pub')
+        $e = Test-ContainerImage "$($anon.Host)/trust/app:1"
+        $e.Allowed | Should -BeFalse
+        $e.Scope | Should -Be "transports.docker[`"$($anon.Host)/trust`"]"
+        $e.Results[0].Reason | Should -Match 'has none'
+    }
+
+    It 'accepts the image once signed with the trusted key, and refuses it under another key' {
+        Add-ContainerImageSignature -Reference "$($anon.Host)/trust/app:1" -KeyPath (Join-Path $tkeys 'release.key') -Passphrase $pass
+        $e = Test-ContainerImage "$($anon.Host)/trust/app:1"
+        $e.Allowed | Should -BeTrue
+        $e.SignatureCount | Should -Be 1
+        ($e | Out-String) | Should -Match 'pass sigstoreSigned'
+        Set-Policy (Join-Path $tkeys 'stranger.pub')
+        (Test-ContainerImage "$($anon.Host)/trust/app:1").Results[0].Reason | Should -Match 'does not verify'
+    }
+
+    It 'keeps earlier signatures when another is added' {
+        Add-ContainerImageSignature -Reference "$($anon.Host)/trust/app:1" -KeyPath (Join-Path $tkeys 'stranger.key') -Passphrase $pass
+        $e = Test-ContainerImage "$($anon.Host)/trust/app:1"
+        $e.SignatureCount | Should -Be 2
+        $e.Allowed | Should -BeTrue
+    }
+
+    It 'refuses a blocked registry before connecting' {
+        Set-RegistryPolicy -Registry $anon.Host -Blocked -Scope System
+        try { { Test-ContainerImage "$($anon.Host)/trust/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*' }
+        finally { Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System }
+    }
+}
