@@ -15,6 +15,7 @@ BeforeAll {
     $script:anon = Start-PolicyRegistry $root anon
     $script:mirror = Start-PolicyRegistry $root mirror
     $script:basic = Start-PolicyRegistry $root basic -Basic
+    $script:token = Start-TokenRegistry $root
     $script:image = New-TinyImage $root
     Copy-ToRegistry $image "$($anon.Host)/team/app:1"
     Copy-ToRegistry $image "$($mirror.Host)/lib/app:1"
@@ -24,7 +25,7 @@ BeforeAll {
     }
 }
 AfterAll {
-    foreach ($r in $anon, $mirror, $basic) { Stop-PolicyRegistry $r }
+    foreach ($r in $anon, $mirror, $basic, $token) { Stop-PolicyRegistry $r }
     $env:XDG_CONFIG_HOME = $savedXdg; $env:DOCKER_CONFIG = $savedDocker
     Remove-Variable PSContainersNonInteractive -Scope Global -ErrorAction SilentlyContinue
     Remove-TestRoot $root
@@ -198,6 +199,15 @@ Describe 'Logins' {
         $listed = Get-ContainerRegistryLogin -Registry $basic.Host
         $listed.UserName | Should -Be 'tester'
         ($listed | Format-List * | Out-String) | Should -Not -Match 't3st-pass'
+    }
+
+    It 'verifies a login through a Bearer challenge and its token endpoint' {
+        Set-RegistryPolicy -Registry $token.Host -Insecure -Scope System
+        { Connect-ContainerRegistry -Registry $token.Host -Credential $bad -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryLoginRejected*'
+        (Connect-ContainerRegistry -Registry "$($token.Host)/team" -Credential $good).Registry | Should -Be "$($token.Host)/team"
+        $token.Issuer.Requests.Count | Should -BeGreaterOrEqual 2
+        (Get-ContainerRegistryLogin -Registry "$($token.Host)/team").UserName | Should -Be 'tester'
+        Disconnect-ContainerRegistry -Registry "$($token.Host)/team"
     }
 
     It 'a credential is found only for its own host, never for another (a mirror)' {
