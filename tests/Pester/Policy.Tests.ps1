@@ -152,6 +152,24 @@ Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
 }
 
 Describe 'Short names resolve only through configured registries' {
+    BeforeAll {
+        $script:hasPodman = [bool](Get-Command podman -ErrorAction SilentlyContinue)
+        function script:Invoke-PodmanPull([string] $Name) {
+            # A fresh throw-away store each time, so podman resolves remotely, never to a local image.
+            # podman refuses a runroot longer than 50 characters: keep the store short, under /tmp.
+            $store = Join-Path '/tmp' ('pscpod-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            $env:CONTAINERS_REGISTRIES_CONF = $conf
+            # podman insists that the auth file it is pointed at exists: give it an empty one of its own.
+            $auth = $env:REGISTRY_AUTH_FILE; $docker = $env:DOCKER_CONFIG; Remove-Item env:DOCKER_CONFIG
+            New-Item -ItemType Directory $store -Force | Out-Null
+            '{"auths":{}}' | Set-Content "$store/auth.json"; $env:REGISTRY_AUTH_FILE = "$store/auth.json"
+            try {
+                $out = $null | & podman --root "$store/root" --runroot "$store/run" --tmpdir "$store/tmp" --storage-driver vfs --events-backend file --cgroup-manager cgroupfs pull $Name 2>&1 | Out-String
+                return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $out; Tried = @([regex]::Matches($out, 'Trying to pull (\S+)\.\.\.') | ForEach-Object { $_.Groups[1].Value }) }
+            }
+            finally { Remove-Item env:CONTAINERS_REGISTRIES_CONF; $env:REGISTRY_AUTH_FILE = $auth; $env:DOCKER_CONFIG = $docker; Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue }
+        }
+    }
     BeforeEach { Remove-Item $conf -ErrorAction SilentlyContinue }
 
     It 'uses an alias first, then the search registries in order' {
@@ -167,6 +185,27 @@ Describe 'Short names resolve only through configured registries' {
     It 'is an error in a script when the name is ambiguous in enforcing mode' {
         Set-RegistryPolicy -SearchRegistries $anon.Host, $mirror.Host -ShortNameMode Enforcing -Scope System
         { Get-RegistryPolicy -Image app -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameAmbiguous*'
+        if ($hasPodman) {
+            $p = Invoke-PodmanPull 'app:1'
+            $p.ExitCode | Should -Not -Be 0
+            $p.Output | Should -Match 'cannot prompt without a TTY'
+            $p.Tried | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'gives the candidates podman tries, in the same order, and the same alias' -Skip:(-not (Get-Command podman -ErrorAction SilentlyContinue)) {
+        Set-RegistryPolicy -SearchRegistries $anon.Host, $mirror.Host -ShortNameMode Permissive -Scope System
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        Set-RegistryPolicy -Registry $mirror.Host -Insecure -Scope System
+        # lib/app is only on the second search registry: podman tries both, in our order.
+        $p = Invoke-PodmanPull 'lib/app:1'
+        $p.ExitCode | Should -Be 0 -Because $p.Output
+        $p.Tried | Should -Be @((Get-RegistryPolicy -Image 'lib/app:1').Candidates | ForEach-Object ToString)
+        # An alias wins over the search registries for both.
+        Set-RegistryPolicy -Alias 'tiny' -AliasTarget "$($mirror.Host)/lib/app" -Scope System
+        $p = Invoke-PodmanPull 'tiny:1'
+        $p.Output | Should -Match 'as an alias'
+        $p.Tried | Should -Be @((Get-RegistryPolicy -Image 'tiny:1').Candidates | ForEach-Object ToString)
     }
 
     It 'is an error with no search registries, never an implicit docker.io' {
