@@ -133,6 +133,12 @@ Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
         $e2[0].FullyQualifiedErrorId | Should -BeLike 'RegistryRuleNotFound*'
     }
 
+    It 'completes registry prefixes and login keys' {
+        Set-RegistryPolicy -Registry completion.example -Blocked -Scope System
+        $c = TabExpansion2 -inputScript 'Get-RegistryPolicy -Registry compl' -cursorColumn 'Get-RegistryPolicy -Registry compl'.Length
+        $c.CompletionMatches.CompletionText | Should -Be @('completion.example')
+    }
+
     It 'merges drop-ins in name order over the main file' {
         $dropins = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf.d'
         New-Item -ItemType Directory $dropins -Force | Out-Null
