@@ -133,7 +133,7 @@ Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
         $e2[0].FullyQualifiedErrorId | Should -BeLike 'RegistryRuleNotFound*'
     }
 
-    It 'completes registry prefixes and login keys' {
+    It 'completes registry prefixes' {
         Set-RegistryPolicy -Registry completion.example -Blocked -Scope System
         $c = TabExpansion2 -inputScript 'Get-RegistryPolicy -Registry compl' -cursorColumn 'Get-RegistryPolicy -Registry compl'.Length
         $c.CompletionMatches.CompletionText | Should -Be @('completion.example')
