@@ -15,6 +15,7 @@ BeforeAll {
     $script:anon = Start-PolicyRegistry $root anon
     $script:mirror = Start-PolicyRegistry $root mirror
     $script:basic = Start-PolicyRegistry $root basic -Basic
+    $script:token = Start-TokenRegistry $root
     $script:image = New-TinyImage $root
     Copy-ToRegistry $image "$($anon.Host)/team/app:1"
     Copy-ToRegistry $image "$($mirror.Host)/lib/app:1"
@@ -24,7 +25,7 @@ BeforeAll {
     }
 }
 AfterAll {
-    foreach ($r in $anon, $mirror, $basic) { Stop-PolicyRegistry $r }
+    foreach ($r in $anon, $mirror, $basic, $token) { Stop-PolicyRegistry $r }
     $env:XDG_CONFIG_HOME = $savedXdg; $env:DOCKER_CONFIG = $savedDocker
     Remove-Variable PSContainersNonInteractive -Scope Global -ErrorAction SilentlyContinue
     Remove-TestRoot $root
@@ -132,6 +133,12 @@ Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
         $e2[0].FullyQualifiedErrorId | Should -BeLike 'RegistryRuleNotFound*'
     }
 
+    It 'completes registry prefixes' {
+        Set-RegistryPolicy -Registry completion.example -Blocked -Scope System
+        $c = TabExpansion2 -inputScript 'Get-RegistryPolicy -Registry compl' -cursorColumn 'Get-RegistryPolicy -Registry compl'.Length
+        $c.CompletionMatches.CompletionText | Should -Be @('completion.example')
+    }
+
     It 'merges drop-ins in name order over the main file' {
         $dropins = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf.d'
         New-Item -ItemType Directory $dropins -Force | Out-Null
@@ -151,6 +158,24 @@ Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
 }
 
 Describe 'Short names resolve only through configured registries' {
+    BeforeAll {
+        $script:hasPodman = [bool](Get-Command podman -ErrorAction SilentlyContinue)
+        function script:Invoke-PodmanPull([string] $Name) {
+            # A fresh throw-away store each time, so podman resolves remotely, never to a local image.
+            # podman refuses a runroot longer than 50 characters: keep the store short, under /tmp.
+            $store = Join-Path '/tmp' ('pscpod-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            $env:CONTAINERS_REGISTRIES_CONF = $conf
+            # podman insists that the auth file it is pointed at exists: give it an empty one of its own.
+            $auth = $env:REGISTRY_AUTH_FILE; $docker = $env:DOCKER_CONFIG; Remove-Item env:DOCKER_CONFIG
+            New-Item -ItemType Directory $store -Force | Out-Null
+            '{"auths":{}}' | Set-Content "$store/auth.json"; $env:REGISTRY_AUTH_FILE = "$store/auth.json"
+            try {
+                $out = $null | & podman --root "$store/root" --runroot "$store/run" --tmpdir "$store/tmp" --storage-driver vfs --events-backend file --cgroup-manager cgroupfs pull $Name 2>&1 | Out-String
+                return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $out; Tried = @([regex]::Matches($out, 'Trying to pull (\S+)\.\.\.') | ForEach-Object { $_.Groups[1].Value }) }
+            }
+            finally { Remove-Item env:CONTAINERS_REGISTRIES_CONF; $env:REGISTRY_AUTH_FILE = $auth; $env:DOCKER_CONFIG = $docker; Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue }
+        }
+    }
     BeforeEach { Remove-Item $conf -ErrorAction SilentlyContinue }
 
     It 'uses an alias first, then the search registries in order' {
@@ -166,6 +191,27 @@ Describe 'Short names resolve only through configured registries' {
     It 'is an error in a script when the name is ambiguous in enforcing mode' {
         Set-RegistryPolicy -SearchRegistries $anon.Host, $mirror.Host -ShortNameMode Enforcing -Scope System
         { Get-RegistryPolicy -Image app -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameAmbiguous*'
+        if ($hasPodman) {
+            $p = Invoke-PodmanPull 'app:1'
+            $p.ExitCode | Should -Not -Be 0
+            $p.Output | Should -Match 'cannot prompt without a TTY'
+            $p.Tried | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'gives the candidates podman tries, in the same order, and the same alias' -Skip:(-not (Get-Command podman -ErrorAction SilentlyContinue)) {
+        Set-RegistryPolicy -SearchRegistries $anon.Host, $mirror.Host -ShortNameMode Permissive -Scope System
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        Set-RegistryPolicy -Registry $mirror.Host -Insecure -Scope System
+        # lib/app is only on the second search registry: podman tries both, in our order.
+        $p = Invoke-PodmanPull 'lib/app:1'
+        $p.ExitCode | Should -Be 0 -Because $p.Output
+        $p.Tried | Should -Be @((Get-RegistryPolicy -Image 'lib/app:1').Candidates | ForEach-Object ToString)
+        # An alias wins over the search registries for both.
+        Set-RegistryPolicy -Alias 'tiny' -AliasTarget "$($mirror.Host)/lib/app" -Scope System
+        $p = Invoke-PodmanPull 'tiny:1'
+        $p.Output | Should -Match 'as an alias'
+        $p.Tried | Should -Be @((Get-RegistryPolicy -Image 'tiny:1').Candidates | ForEach-Object ToString)
     }
 
     It 'is an error with no search registries, never an implicit docker.io' {
@@ -198,6 +244,15 @@ Describe 'Logins' {
         $listed = Get-ContainerRegistryLogin -Registry $basic.Host
         $listed.UserName | Should -Be 'tester'
         ($listed | Format-List * | Out-String) | Should -Not -Match 't3st-pass'
+    }
+
+    It 'verifies a login through a Bearer challenge and its token endpoint' {
+        Set-RegistryPolicy -Registry $token.Host -Insecure -Scope System
+        { Connect-ContainerRegistry -Registry $token.Host -Credential $bad -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryLoginRejected*'
+        (Connect-ContainerRegistry -Registry "$($token.Host)/team" -Credential $good).Registry | Should -Be "$($token.Host)/team"
+        $token.Issuer.Requests.Count | Should -BeGreaterOrEqual 2
+        (Get-ContainerRegistryLogin -Registry "$($token.Host)/team").UserName | Should -Be 'tester'
+        Disconnect-ContainerRegistry -Registry "$($token.Host)/team"
     }
 
     It 'a credential is found only for its own host, never for another (a mirror)' {

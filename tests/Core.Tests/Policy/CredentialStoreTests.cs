@@ -4,6 +4,7 @@ using Containers.Core.Policy;
 
 namespace Containers.Core.Tests.Policy;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class CredentialStoreTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("policy-auth-").FullName;

@@ -1,10 +1,9 @@
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
-
 namespace Containers.Core.Tests.Policy;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class RegistriesFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("policy-toml-").FullName;

@@ -12,7 +12,7 @@ function Get-FreePort {
     $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); return $p
 }
 
-function Start-PolicyRegistry([string] $Dir, [string] $Name, [switch] $Basic) {
+function Start-PolicyRegistry([string] $Dir, [string] $Name, [switch] $Basic, [string[]] $ExtraConfig = @()) {
     $port = Get-FreePort
     $d = Join-Path $Dir $Name
     New-Item -ItemType Directory -Path (Join-Path $d 'data') -Force | Out-Null
@@ -22,6 +22,7 @@ function Start-PolicyRegistry([string] $Dir, [string] $Name, [switch] $Basic) {
         $script:Htpasswd | Set-Content (Join-Path $d 'htpasswd')
         $config += @('auth:', '  htpasswd:', '    realm: policy-tests', "    path: $d/htpasswd")
     }
+    $config += $ExtraConfig
     $config | Set-Content (Join-Path $d 'config.yml')
     $log = Join-Path $d 'registry.log'
     $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
@@ -40,6 +41,7 @@ function Start-PolicyRegistry([string] $Dir, [string] $Name, [switch] $Basic) {
 
 function Stop-PolicyRegistry($Registry) {
     if ($Registry -and -not $Registry.Process.HasExited) { $Registry.Process.Kill(); $Registry.Process.WaitForExit(5000) | Out-Null }
+    if ($Registry.Issuer) { $Registry.Issuer.Dispose() }
 }
 
 function Invoke-Peer([string] $File, [string[]] $Arguments) {
@@ -114,4 +116,19 @@ function Publish-SigstoreSignatures([string] $RegistryHost, [string] $Repository
     if (-not $r.IsSuccessStatusCode) { throw "manifest put failed: $($r.StatusCode) $($r.Content.ReadAsStringAsync().GetAwaiter().GetResult())" }
 }
 
-Export-ModuleMember -Function Start-PolicyRegistry, Stop-PolicyRegistry, Invoke-Peer, New-TinyImage, Copy-ToRegistry, Get-ManifestDigest, Get-SigstoreSignatures, Publish-SigstoreSignatures
+function Start-TokenRegistry([string] $Dir) {
+    # A registry that answers with a Bearer challenge, and the registry branch's token issuer (in process).
+    if (-not ('PSContainersFixture.TokenIssuer' -as [type])) {
+        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
+    }
+    $tls = Join-Path $Dir 'token-tls'
+    [PSContainersFixture.FixtureCerts]::Write($tls)
+    $issuer = [PSContainersFixture.TokenIssuer]::new((Get-Content "$tls/token.crt" -Raw), (Get-Content "$tls/token.key" -Raw),
+        'policy-fixture', 'policy-issuer', 'tester', 't3st-pass')
+    $registry = Start-PolicyRegistry $Dir token -ExtraConfig @('auth:', '  token:', "    realm: http://127.0.0.1:$($issuer.Port)/token",
+        '    service: policy-fixture', '    issuer: policy-issuer', "    rootcertbundle: $tls/token.crt")
+    $registry | Add-Member -NotePropertyName Issuer -NotePropertyValue $issuer
+    return $registry
+}
+
+Export-ModuleMember -Function Start-TokenRegistry, Start-PolicyRegistry, Stop-PolicyRegistry, Invoke-Peer, New-TinyImage, Copy-ToRegistry, Get-ManifestDigest, Get-SigstoreSignatures, Publish-SigstoreSignatures

@@ -16,6 +16,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
 
     /// <summary>The registry or registry/namespace keys to log out of.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = RegistrySet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RegistryPolicy.RegistryLoginCompleter))]
     public string[] Registry { get; set; } = [];
 
     /// <summary>Log out of every registry in the auth file.</summary>

@@ -14,6 +14,7 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
     /// <summary>Registries to show (wildcards allowed); all when omitted.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(RegistryPolicy.RegistryLoginCompleter))]
     public string[]? Registry { get; set; }
 
     protected override void ProcessRecord()

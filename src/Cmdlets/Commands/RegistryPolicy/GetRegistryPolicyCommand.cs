@@ -22,6 +22,7 @@ public sealed class GetRegistryPolicyCommand : ContainersCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = RegistrySet, ValueFromPipelineByPropertyName = true)]
     [Alias("Prefix")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(RegistryPrefixCompleter))]
     public string[] Registry { get; set; } = [];
 
     /// <summary>Image names to resolve: short names through aliases and search registries, then mirrors and blocks.</summary>

@@ -14,6 +14,7 @@ public sealed class RemoveRegistryPolicyCommand : ContainersCmdlet
     /// <summary>The [[registry]] prefix to remove (or whose mirrors to remove, with -Mirror).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Prefix")]
+    [ArgumentCompleter(typeof(RegistryPrefixCompleter))]
     public string? Registry { get; set; }
 
     /// <summary>Mirror locations to remove from the registry, keeping the registry entry.</summary>

@@ -14,6 +14,7 @@ public sealed class SetRegistryPolicyCommand : ContainersCmdlet
     /// <summary>The [[registry]] prefix to create or change, e.g. quay.io or registry.example/team or *.internal.example.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Prefix")]
+    [ArgumentCompleter(typeof(RegistryPrefixCompleter))]
     public string? Registry { get; set; }
 
     /// <summary>Where the prefix is really served from.</summary>
