@@ -467,10 +467,16 @@ public class StoreLockAcrossProcessesTests : IDisposable
 
         // util-linux flock(1) holds the store lock in another process until it removes its marker file.
         string marker = _tmp.Sub("held");
-        var psi = new System.Diagnostics.ProcessStartInfo("flock", ["-x", Path.Combine(store.Root, "store.lock"), "sh", "-c", $"touch {marker}; sleep 1; rm {marker}"]);
+        var psi = new System.Diagnostics.ProcessStartInfo("flock", ["-x", Path.Combine(store.Root, "store.lock"), "sh", "-c", $"touch {marker}; sleep 2; rm {marker}"])
+        {
+            RedirectStandardError = true,
+        };
         using var other = System.Diagnostics.Process.Start(psi)!;
+        var stderr = other.StandardError.ReadToEndAsync();
         while (!File.Exists(marker) && !other.HasExited) await Task.Delay(10);
-        Assert.True(File.Exists(marker), "the other process must hold the lock first");
+        Assert.True(File.Exists(marker), other.HasExited
+            ? $"flock exited {other.ExitCode} before holding the lock: {await stderr}"
+            : "the other process must hold the lock first");
 
         await store.TagAsync("x", "y");
         // The tag could only be written after the other process let go of the lock.

@@ -114,7 +114,7 @@ public sealed class ContainerRuntimeTests : IDisposable
         Assert.Contains("/proc/kcore", spec.Linux.MaskedPaths!);
         Assert.Contains("mount", spec.Linux.Seccomp!.Syscalls![0].Names);
         Assert.Contains(spec.Mounts!, m => m.Destination == "/etc/hosts" && m.Source == Path.Combine(_runtime.Store.Dir(c.Id), "hosts"));
-        Assert.Equal(3, c.Resources.PidsLimit is null ? 0 : 3);
+        Assert.Equal(10, c.Resources.PidsLimit);
         var record = _runtime.Store.TryRead(c.Id)!;
         Assert.Equal(3, record.StopSignal);
     }
