@@ -13,6 +13,9 @@ Set-StrictMode -Version Latest
 
 function Write-Section([string] $Title) { Write-Host "`n### $Title" -ForegroundColor Green }
 
+# The default views, at a width a reader's terminal has (a build log's console is narrower).
+function Show-Table { $input | Out-String -Width 150 | Write-Host }
+
 function New-BusyboxLayout {
     # A single-layer OCI image layout holding busybox-static and a few applet links.
     param([Parameter(Mandatory)] [string] $Path)
@@ -20,7 +23,7 @@ function New-BusyboxLayout {
     if (-not $busybox) { throw 'busybox-static is not installed (build.ps1 -Task Bootstrap installs it).' }
     if (Test-Path $Path) { Remove-Item $Path -Recurse -Force }
     $blobs = New-Item -ItemType Directory -Path (Join-Path $Path 'blobs/sha256') -Force
-    $epoch = [DateTimeOffset]::FromUnixTimeSeconds(0)
+    $epoch = [DateTimeOffset]::UtcNow
 
     $tarBytes = [System.IO.MemoryStream]::new()
     $tar = [System.Formats.Tar.TarWriter]::new($tarBytes, [System.Formats.Tar.TarEntryFormat]::Pax, $true)
@@ -55,7 +58,7 @@ function New-BusyboxLayout {
     $diffId = 'sha256:' + [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($layerTar)).ToLowerInvariant()
     $layer = Save-Blob $layerGz
     $config = [ordered]@{
-        created = '1970-01-01T00:00:00Z'; architecture = 'amd64'; os = 'linux'
+        created = [DateTimeOffset]::UtcNow.ToString('yyyy-MM-ddTHH:mm:ssZ'); architecture = 'amd64'; os = 'linux'
         config = [ordered]@{ Env = @('PATH=/bin'); Cmd = @('/bin/sh'); Labels = [ordered]@{ 'org.opencontainers.image.title' = 'busybox demo' } }
         rootfs = [ordered]@{ type = 'layers'; diff_ids = @($diffId) }
     }
@@ -87,11 +90,11 @@ $env:PSCONTAINERS_LOG_DIR = Join-Path $demoRoot 'logs'
 
 $elapsed = Measure-Command { Import-Module (Join-Path $ModulePath 'Containers.psd1') }
 Write-Section "Import-Module Containers ($([int]$elapsed.TotalMilliseconds) ms)"
-Get-Command -Module Containers | Format-Table -AutoSize Name, Version | Out-Host
+Get-Command -Module Containers | Format-Wide Name -Column 3 | Show-Table
 
 Write-Section 'Get-ContainerSystemInfo'
 $info = Get-ContainerSystemInfo
-$info | Out-Host
+$info | Show-Table
 $info | Format-List ModuleVersion, PackageVersion, KernelRelease, Distribution, CgroupVersion, CgroupControllers, Rootless, UserNamespaces, Overlay, OverlayLowerDirPlus, SubUidRanges, DataDir, StateDir, LogFile, InitPath, InitVersion | Out-Host
 
 Write-Section 'A busybox image, made here as an OCI layout'
@@ -105,7 +108,7 @@ if (-not (Get-Command Import-ContainerImage -ErrorAction Ignore)) {
 }
 Write-Section 'Import-ContainerImage, Get-ContainerImage'
 Import-ContainerImage -Path $layout -Name localhost/busybox:demo | Out-Null
-Get-ContainerImage | Out-Host
+Get-ContainerImage | Show-Table
 
 if (-not (Get-Command New-Container -ErrorAction Ignore)) {
     Write-Host '(New-Container has not landed yet: the tour stops here.)'
@@ -114,10 +117,15 @@ if (-not (Get-Command New-Container -ErrorAction Ignore)) {
 Write-Section 'A container that prints its hostname, its PID 1 and id'
 $script = 'echo "hostname: $(hostname)"; echo "pid 1: $(tr "\0" " " < /proc/1/cmdline)"; echo "id: $(id)"'
 $c = New-Container -Image localhost/busybox:demo -Name demo-hello -Hostname demo-box -Command '/bin/sh', '-c', $script
-$c | Start-Container -Wait
-Get-ContainerLog -Name demo-hello | Out-Host
+$c | Start-Container -Wait | Out-Null
+Get-ContainerLog -Name demo-hello | Show-Table
 
 Write-Section 'Get-Container'
-Get-Container | Out-Host
+Get-Container | Show-Table
 Get-Container -Name demo-hello | Remove-Container -Confirm:$false
+
+Write-Section 'Invoke-ContainerImage: one step for scripts, output down the pipeline, exit code in $LASTEXITCODE'
+$lines = Invoke-ContainerImage localhost/busybox:demo -Remove -Command /bin/sh, '-c', 'echo one; echo two; exit 3'
+Write-Host "lines: $($lines -join ', '); exit code: $LASTEXITCODE"
+Write-Host "containers left: $(@(Get-Container).Count)"
 Write-Host "`nDemo finished; its store was $demoRoot."
