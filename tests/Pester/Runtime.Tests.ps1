@@ -371,6 +371,48 @@ Describe 'Bad input leaves nothing behind' {
     }
 }
 
+Describe 'A 200-layer image' {
+    # The issue's requirement: podman stops at 128 layers ("max depth exceeded"); this image has busybox's
+    # layer and 199 more, each holding only /deep/last.txt with its own number, so only the right stacking
+    # order (the last layer on top) prints 199. Built with umoci once and cached next to the busybox layout.
+    BeforeAll {
+        $busyboxLayout = Get-BusyboxLayout
+        $cache = (Split-Path $busyboxLayout -Parent) + '-deep200'
+        $script:deepLayout = Join-Path $cache 'layout'
+        if (-not (Test-Path (Join-Path $deepLayout 'index.json'))) {
+            $work = Join-Path $cache ('build-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            try {
+                New-Item -ItemType Directory -Force -Path (Join-Path $work 'src/deep') | Out-Null
+                & cp -a $busyboxLayout (Join-Path $work 'layout')
+                if ($LASTEXITCODE -ne 0) { throw 'copying the busybox layout failed' }
+                $tar = Join-Path $work 'layer.tar'
+                foreach ($i in 1..199) {
+                    [IO.File]::WriteAllText((Join-Path $work 'src/deep/last.txt'), "$i`n")
+                    & tar --numeric-owner --owner=0 --group=0 '--mtime=2024-01-01 00:00:00Z' -C (Join-Path $work 'src') -cf $tar deep
+                    if ($LASTEXITCODE -ne 0) { throw "tar of layer $i failed" }
+                    $out = & umoci raw add-layer --image "$(Join-Path $work 'layout'):latest" --history.created '2024-01-01T00:00:00Z' --history.created_by "layer $i" $tar 2>&1
+                    if ($LASTEXITCODE -ne 0) { throw "umoci add-layer $i failed: $out" }
+                }
+                & umoci gc --layout (Join-Path $work 'layout')
+                try { [IO.Directory]::Move((Join-Path $work 'layout'), $deepLayout) }
+                catch [IO.IOException] { if (-not (Test-Path (Join-Path $deepLayout 'index.json'))) { throw } }
+            }
+            finally { Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue }
+        }
+        $script:deepImage = Import-ContainerImage -Path $deepLayout -Name localhost/deep200:latest -ErrorAction Stop
+    }
+    AfterAll {
+        Remove-ContainerImage -Name localhost/deep200:latest -Confirm:$false -ErrorAction SilentlyContinue
+    }
+
+    It 'runs, with its layers stacked in order' {
+        $deepImage.Layers.Count | Should -Be 200
+        $out = Invoke-ContainerImage -Image localhost/deep200:latest -Remove -Command cat, /deep/last.txt
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Be '199'
+    }
+}
+
 Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
     It 'gives the process the same capabilities, seccomp, no_new_privs, hostname and mount points as crun run' {
         $probe = 'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):" /proc/self/status; hostname; id; awk "{print \$5}" /proc/self/mountinfo | sort'
