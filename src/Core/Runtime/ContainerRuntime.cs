@@ -53,7 +53,15 @@ public sealed class ContainerRuntime
     // ---- inspect ------------------------------------------------------------------------------
 
     /// <summary>All containers, optionally filtered by name/id patterns (wildcards allowed).</summary>
-    public List<Container> List() => Store.List().Select(Inspect).OrderByDescending(c => c.Created).ToList();
+    public List<Container> List()
+    {
+        var records = Store.List();
+        var list = new Container[records.Count];
+        // Each container's state is read and resolved on its own (state.json, /proc for running ones).
+        if (records.Count < 32) for (int i = 0; i < records.Count; i++) list[i] = Inspect(records[i]);
+        else Parallel.For(0, records.Count, i => list[i] = Inspect(records[i]));
+        return list.OrderByDescending(c => c.Created).ToList();
+    }
 
     public Container Get(string nameOrId) => Inspect(Store.Get(nameOrId));
 
@@ -77,11 +85,12 @@ public sealed class ContainerRuntime
             Created = r.Created,
             StartedAt = s?.StartedAt,
             FinishedAt = state == ContainerState.Exited ? s?.FinishedAt : null,
-            Command = r.Command,
+            // Read-only views: the record may be the store's cached copy.
+            Command = r.Command.AsReadOnly(),
             Rootless = r.Rootless,
             Resources = r.Resources,
-            Mounts = r.Mounts,
-            Labels = r.Labels,
+            Mounts = r.Mounts.AsReadOnly(),
+            Labels = r.Labels.AsReadOnly(),
             Network = r.Network,
             Hostname = r.Hostname,
             User = r.User,

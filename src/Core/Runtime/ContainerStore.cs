@@ -41,25 +41,54 @@ public sealed class ContainerStore
     /// <summary>Every readable record (a directory being created or removed is skipped).</summary>
     public List<ContainerRecord> List()
     {
-        var list = new List<ContainerRecord>();
-        if (!Directory.Exists(Root)) return list;
+        if (!Directory.Exists(Root)) return [];
+        var ids = new List<string>();
         foreach (string dir in Directory.EnumerateDirectories(Root))
         {
             string id = Path.GetFileName(dir);
-            if (!NameGenerator.IsFullId(id)) continue;
-            if (TryRead(id) is { } r) list.Add(r);
+            if (NameGenerator.IsFullId(id)) ids.Add(id);
         }
+        // Reading and parsing a record is independent of the others: spread it over the cores (1,000 records
+        // are 1,000 small reads plus JSON parses).
+        var read = new ContainerRecord?[ids.Count];
+        if (ids.Count < 32) for (int i = 0; i < ids.Count; i++) read[i] = TryRead(ids[i]);
+        else Parallel.For(0, ids.Count, i => read[i] = TryRead(ids[i]));
+        var list = new List<ContainerRecord>(ids.Count);
+        foreach (var r in read) if (r is not null) list.Add(r);
+        if (Cache.Count > list.Count) Prune([.. ids.Select(RecordPath)]);
         return list;
     }
 
+    /// <summary>
+    /// Parsed records by path, with the file's change time and size when parsed. A record is written once, when the
+    /// container is created (temp file + rename, so a new file means a new ctime), and only removed after; one stat
+    /// tells whether the parsed copy is still the file's content, which spares Get-Container re-parsing a thousand
+    /// records. The cached objects are shared: callers do not modify records they read (Inspect hands out read-only views).
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Ctime, long Size, ContainerRecord Record)> Cache = new();
+
     public ContainerRecord? TryRead(string id)
     {
+        string path = RecordPath(id);
         try
         {
-            using var fs = File.OpenRead(RecordPath(id));
-            return JsonSerializer.Deserialize(fs, RecordJsonContext.Default.ContainerRecord);
+            if (!Native.FileStat.TryGet(path, out long ctime, out long size)) { Cache.TryRemove(path, out _); return null; }
+            if (Cache.TryGetValue(path, out var hit) && hit.Ctime == ctime && hit.Size == size) return hit.Record;
+            var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), RecordJsonContext.Default.ContainerRecord);
+            if (record is null) return null;
+            // Stat again: a file replaced while we read it is not cached under the old time.
+            if (Native.FileStat.TryGet(path, out long after, out long afterSize) && after == ctime && afterSize == size)
+                Cache[path] = (ctime, size, record);
+            return record;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    /// <summary>Drops cached records of containers that are gone (called by <see cref="List"/>).</summary>
+    private void Prune(HashSet<string> livePaths)
+    {
+        foreach (string key in Cache.Keys)
+            if (key.StartsWith(Root, StringComparison.Ordinal) && !livePaths.Contains(key)) Cache.TryRemove(key, out _);
     }
 
     public void Write(ContainerRecord record)
