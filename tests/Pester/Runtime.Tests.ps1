@@ -122,10 +122,12 @@ Describe 'Lifecycle' {
     }
 
     It 'delivers the stop signal to a process that handles it' {
-        $c = New-Container -Image busybox -Command sh, -c, 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done' | Start-Container -PassThru
+        $c = New-Container -Image busybox -Command sh, -c, 'trap "echo got TERM; exit 0" TERM; echo ready; while true; do sleep 0.1; done' | Start-Container -PassThru
+        # sh is PID 1 of its namespace: a TERM that arrives before the trap is set is ignored. Wait for it.
+        Wait-Until { (Get-ContainerLog $c.Name).Text -contains 'ready' } | Should -BeTrue
         $s = Stop-Container $c.Name -Timeout 30 -PassThru
         $s.ExitCode | Should -Be 0
-        (Get-ContainerLog $c.Name).Text | Should -Be 'got TERM'
+        (Get-ContainerLog $c.Name).Text | Should -Be 'ready', 'got TERM'
         Remove-Container $c.Name
     }
 
