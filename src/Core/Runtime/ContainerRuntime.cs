@@ -276,6 +276,9 @@ public sealed class ContainerRuntime
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
+            // Say where the monitor and its child are blocked before they are killed (the hang is rare and
+            // not understood yet): state, wchan and current system call of every thread of both.
+            Log.Warning("The monitor of {Name} gave no handshake within {Seconds} s: {Where}", r.Name, HandshakeTimeout.TotalSeconds, DescribeTree(process.Id));
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             throw new ContainersException("InitTimeout", ErrorKind.Timeout, $"The monitor of {r.Name} did not report within {HandshakeTimeout.TotalSeconds} s.", r.Name);
         }
@@ -292,6 +295,33 @@ public sealed class ContainerRuntime
                 $"The monitor of {r.Name} failed before it could start the container: {(err.Length > 0 ? err : line ?? "no output")}", r.Name);
         }
         return result;
+    }
+
+    /// <summary>"pid 12 (S, wchan pipe_read, syscall 0 ...); pid 13 ..." for a process, its threads and its children.</summary>
+    private static string DescribeTree(int pid)
+    {
+        var parts = new List<string>();
+        void Add(int p, int depth)
+        {
+            if (depth > 3) return;
+            try
+            {
+                foreach (string task in Directory.EnumerateDirectories($"/proc/{p}/task"))
+                {
+                    string Read(string f) { try { return File.ReadAllText(Path.Combine(task, f)).Trim(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "?"; } }
+                    string stat = Read("stat");
+                    int close = stat.LastIndexOf(')');
+                    char state = close > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+                    string sys = Read("syscall");
+                    parts.Add($"{(depth == 0 ? "monitor" : "child")} {p}/{Path.GetFileName(task)} ({state}, wchan {Read("wchan")}, syscall {sys.Split(' ')[0]})");
+                    foreach (string c in Read("children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                        if (int.TryParse(c, out int child)) Add(child, depth + 1);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        Add(pid, 0);
+        return parts.Count == 0 ? "the monitor is gone" : string.Join("; ", parts);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------
