@@ -69,11 +69,22 @@ try {
     Get-ChildItem $dir -Directory | Where-Object Name -ne $c.Id | Remove-Item -Recurse -Force
 
     # Resident memory of an idle container's monitor.
+    # Two idle containers: with a second monitor mapping the same binary, its pages count as shared, and
+    # Private is what one more container adds (with a single monitor the binary's clean pages are 'private').
     $idle = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+    $idle2 = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
     Start-Sleep -Milliseconds 300
     $rss = (Get-Content "/proc/$($idle.MonitorPid)/status" | Where-Object { $_ -like 'VmRSS:*' }) -replace '\D', ''
     $results.idleMonitorRssKiB = [int]$rss
-    Remove-Container $idle.Name -Force -Confirm:$false
+    # VmRSS (the measure the issue gives for conmon) counts every mapped page, including the clean pages of
+    # libc and of the monitor binary that all monitors share through the page cache. Pss splits shared pages
+    # among the processes that map them; Private (USS) is what one more idle container really adds.
+    $rollup = Get-Content "/proc/$($idle.MonitorPid)/smaps_rollup"
+    function Get-Kib([string] $Key) { [int](($rollup | Where-Object { $_ -like "${Key}:*" }) -replace '\D', '') }
+    $results.idleMonitorPssKiB = Get-Kib 'Pss'
+    $results.idleMonitorPrivateKiB = (Get-Kib 'Private_Clean') + (Get-Kib 'Private_Dirty')
+    $results.idleMonitorNote = 'RSS = VmRSS incl. libc/binary pages all monitors share; Private = USS with 2 idle monitors = cost of one more'
+    Remove-Container $idle.Name, $idle2.Name -Force -Confirm:$false
     Get-Container | Remove-Container -Force -Confirm:$false
 
     [pscustomobject]$results

@@ -122,10 +122,12 @@ Describe 'Lifecycle' {
     }
 
     It 'delivers the stop signal to a process that handles it' {
-        $c = New-Container -Image busybox -Command sh, -c, 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done' | Start-Container -PassThru
+        $c = New-Container -Image busybox -Command sh, -c, 'trap "echo got TERM; exit 0" TERM; echo ready; while true; do sleep 0.1; done' | Start-Container -PassThru
+        # sh is PID 1 of its namespace: a TERM that arrives before the trap is set is ignored. Wait for it.
+        Wait-Until { (Get-ContainerLog $c.Name).Text -contains 'ready' } | Should -BeTrue
         $s = Stop-Container $c.Name -Timeout 30 -PassThru
         $s.ExitCode | Should -Be 0
-        (Get-ContainerLog $c.Name).Text | Should -Be 'got TERM'
+        (Get-ContainerLog $c.Name).Text | Should -Be 'ready', 'got TERM'
         Remove-Container $c.Name
     }
 
@@ -368,6 +370,48 @@ Describe 'Bad input leaves nothing behind' {
     It 'reports an unknown container name as ContainerNotFound' {
         { Get-Container no-such-container -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerNotFound*'
         Get-Container 'no-such-*' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A 200-layer image' {
+    # The issue's requirement: podman stops at 128 layers ("max depth exceeded"); this image has busybox's
+    # layer and 199 more, each holding only /deep/last.txt with its own number, so only the right stacking
+    # order (the last layer on top) prints 199. Built with umoci once and cached next to the busybox layout.
+    BeforeAll {
+        $busyboxLayout = Get-BusyboxLayout
+        $cache = (Split-Path $busyboxLayout -Parent) + '-deep200'
+        $script:deepLayout = Join-Path $cache 'layout'
+        if (-not (Test-Path (Join-Path $deepLayout 'index.json'))) {
+            $work = Join-Path $cache ('build-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            try {
+                New-Item -ItemType Directory -Force -Path (Join-Path $work 'src/deep') | Out-Null
+                & cp -a $busyboxLayout (Join-Path $work 'layout')
+                if ($LASTEXITCODE -ne 0) { throw 'copying the busybox layout failed' }
+                $tar = Join-Path $work 'layer.tar'
+                foreach ($i in 1..199) {
+                    [IO.File]::WriteAllText((Join-Path $work 'src/deep/last.txt'), "$i`n")
+                    & tar --numeric-owner --owner=0 --group=0 '--mtime=2024-01-01 00:00:00Z' -C (Join-Path $work 'src') -cf $tar deep
+                    if ($LASTEXITCODE -ne 0) { throw "tar of layer $i failed" }
+                    $out = & umoci raw add-layer --image "$(Join-Path $work 'layout'):latest" --history.created '2024-01-01T00:00:00Z' --history.created_by "layer $i" $tar 2>&1
+                    if ($LASTEXITCODE -ne 0) { throw "umoci add-layer $i failed: $out" }
+                }
+                & umoci gc --layout (Join-Path $work 'layout')
+                try { [IO.Directory]::Move((Join-Path $work 'layout'), $deepLayout) }
+                catch [IO.IOException] { if (-not (Test-Path (Join-Path $deepLayout 'index.json'))) { throw } }
+            }
+            finally { Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue }
+        }
+        $script:deepImage = Import-ContainerImage -Path $deepLayout -Name localhost/deep200:latest -ErrorAction Stop
+    }
+    AfterAll {
+        Remove-ContainerImage -Name localhost/deep200:latest -Confirm:$false -ErrorAction SilentlyContinue
+    }
+
+    It 'runs, with its layers stacked in order' {
+        $deepImage.Layers.Count | Should -Be 200
+        $out = Invoke-ContainerImage -Image localhost/deep200:latest -Remove -Command cat, /deep/last.txt
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Be '199'
     }
 }
 

@@ -30,9 +30,13 @@ public abstract class ContainersCmdlet : PSCmdlet
         using var scope = new CallLogScope();
         scope.EventQueued += () => _pending.Add(static () => { });
         var task = Task.Run(() => work(_stopping.Token));
+        // Wake the pipeline thread the moment the work ends: without this it slept out the rest of its
+        // 50 ms wait after the last log event, which was most of a short cmdlet's time.
+        task.ContinueWith(static (_, q) => ((BlockingCollection<Action>)q!).Add(static () => { }), _pending,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         while (!task.IsCompleted)
         {
-            if (_pending.TryTake(out var write, 50)) write();
+            if (_pending.TryTake(out var write, Timeout.Infinite)) write();
             DrainLog(scope);
         }
         while (_pending.TryTake(out var rest)) rest();

@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 
 namespace Containers.Core.Native;
 
 /// <summary>Signals and process facts from /proc.</summary>
-public static class Processes
+public static unsafe partial class Processes
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
@@ -49,4 +50,34 @@ public static class Processes
 
     /// <summary>/proc/sys/kernel/random/boot_id (constant for the life of this process).</summary>
     public static string? BootId() => CurrentBootId.Value;
+
+    private const long SYS_pidfd_open = 434;
+    private const short POLLIN = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd { public int Fd; public short Events; public short Revents; }
+
+    [LibraryImport("libc", SetLastError = true)] private static partial long syscall(long nr, int pid, uint flags);
+    [LibraryImport("libc", SetLastError = true)] private static partial int poll(PollFd* fds, nuint nfds, int timeout);
+    [LibraryImport("libc", SetLastError = true)] private static partial int close(int fd);
+
+    /// <summary>
+    /// Blocks until the process ends or <paramref name="timeoutMs"/> passes, through a pidfd (no polling of /proc).
+    /// True when it ended (or had already ended); false on timeout; null when no pidfd could be opened (old kernel,
+    /// no such process), so the caller falls back to polling.
+    /// </summary>
+    public static bool? WaitForExit(int pid, int timeoutMs)
+    {
+        if (pid <= 0) return null;
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0) return null;
+        try
+        {
+            var p = new PollFd { Fd = fd, Events = POLLIN };
+            int rc = poll(&p, 1, timeoutMs);
+            if (rc < 0) return null; // EINTR and the like: the caller looks again
+            return rc > 0;
+        }
+        finally { close(fd); }
+    }
 }

@@ -53,7 +53,15 @@ public sealed class ContainerRuntime
     // ---- inspect ------------------------------------------------------------------------------
 
     /// <summary>All containers, optionally filtered by name/id patterns (wildcards allowed).</summary>
-    public List<Container> List() => Store.List().Select(Inspect).OrderByDescending(c => c.Created).ToList();
+    public List<Container> List()
+    {
+        var records = Store.List();
+        var list = new Container[records.Count];
+        // Each container's state is read and resolved on its own (state.json, /proc for running ones).
+        if (records.Count < 32) for (int i = 0; i < records.Count; i++) list[i] = Inspect(records[i]);
+        else Parallel.For(0, records.Count, i => list[i] = Inspect(records[i]));
+        return list.OrderByDescending(c => c.Created).ToList();
+    }
 
     public Container Get(string nameOrId) => Inspect(Store.Get(nameOrId));
 
@@ -77,11 +85,12 @@ public sealed class ContainerRuntime
             Created = r.Created,
             StartedAt = s?.StartedAt,
             FinishedAt = state == ContainerState.Exited ? s?.FinishedAt : null,
-            Command = r.Command,
+            // Read-only views: the record may be the store's cached copy.
+            Command = r.Command.AsReadOnly(),
             Rootless = r.Rootless,
             Resources = r.Resources,
-            Mounts = r.Mounts,
-            Labels = r.Labels,
+            Mounts = r.Mounts.AsReadOnly(),
+            Labels = r.Labels.AsReadOnly(),
             Network = r.Network,
             Hostname = r.Hostname,
             User = r.User,
@@ -167,7 +176,8 @@ public sealed class ContainerRuntime
             plan.NewUidMap = FindTool("newuidmap");
             plan.NewGidMap = FindTool("newgidmap");
         }
-        ContainerStore.AtomicWrite(Store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan));
+        // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
+        ContainerStore.AtomicWrite(Store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
 
         if (attach) return await RunAttachedAsync(r, ct).ConfigureAwait(false);
         LaunchResult result;
@@ -266,6 +276,9 @@ public sealed class ContainerRuntime
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
+            // Say where the monitor and its child are blocked before they are killed (the hang is rare and
+            // not understood yet): state, wchan and current system call of every thread of both.
+            Log.Warning("The monitor of {Name} gave no handshake within {Seconds} s: {Where}", r.Name, HandshakeTimeout.TotalSeconds, DescribeTree(process.Id));
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             throw new ContainersException("InitTimeout", ErrorKind.Timeout, $"The monitor of {r.Name} did not report within {HandshakeTimeout.TotalSeconds} s.", r.Name);
         }
@@ -282,6 +295,33 @@ public sealed class ContainerRuntime
                 $"The monitor of {r.Name} failed before it could start the container: {(err.Length > 0 ? err : line ?? "no output")}", r.Name);
         }
         return result;
+    }
+
+    /// <summary>"pid 12 (S, wchan pipe_read, syscall 0 ...); pid 13 ..." for a process, its threads and its children.</summary>
+    private static string DescribeTree(int pid)
+    {
+        var parts = new List<string>();
+        void Add(int p, int depth)
+        {
+            if (depth > 3) return;
+            try
+            {
+                foreach (string task in Directory.EnumerateDirectories($"/proc/{p}/task"))
+                {
+                    string Read(string f) { try { return File.ReadAllText(Path.Combine(task, f)).Trim(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "?"; } }
+                    string stat = Read("stat");
+                    int close = stat.LastIndexOf(')');
+                    char state = close > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+                    string sys = Read("syscall");
+                    parts.Add($"{(depth == 0 ? "monitor" : "child")} {p}/{Path.GetFileName(task)} ({state}, wchan {Read("wchan")}, syscall {sys.Split(' ')[0]})");
+                    foreach (string c in Read("children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                        if (int.TryParse(c, out int child)) Add(child, depth + 1);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        Add(pid, 0);
+        return parts.Count == 0 ? "the monitor is gone" : string.Join("; ", parts);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------
@@ -330,12 +370,26 @@ public sealed class ContainerRuntime
     private async Task<Container> WaitForExitAsync(ContainerRecord r, TimeSpan timeout, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
+        bool monitorGone = false;
         while (true)
         {
             var c = Inspect(r);
             if (c.State is not (ContainerState.Running or ContainerState.Paused)) return c;
             if (timeout != Timeout.InfiniteTimeSpan && sw.Elapsed >= timeout) return c;
-            await Task.Delay(15, ct).ConfigureAwait(false);
+            // The monitor records the exit and then ends: wait for its end on a pidfd rather than polling the
+            // state file (the 15 ms poll cost a /bin/true run up to 15 ms). Slices of at most 100 ms keep
+            // cancellation and the timeout responsive. A monitor that is already gone (killed; the container
+            // lives on) or a kernel without pidfd_open falls back to the poll.
+            int slice = 100;
+            if (timeout != Timeout.InfiniteTimeSpan) slice = (int)Math.Clamp((timeout - sw.Elapsed).TotalMilliseconds, 1, slice);
+            bool? ended = monitorGone ? null : await Task.Run(() => Processes.WaitForExit(c.MonitorPid, slice), ct).ConfigureAwait(false);
+            if (ended is null) await Task.Delay(15, ct).ConfigureAwait(false);
+            else if (ended == true)
+            {
+                var again = Inspect(r);
+                if (again.State is not (ContainerState.Running or ContainerState.Paused)) return again;
+                monitorGone = true;
+            }
         }
     }
 
@@ -445,7 +499,7 @@ public sealed class ContainerRuntime
             p.Capabilities = new LinuxCapabilities { Bounding = caps, Effective = u.Uid == 0 ? [.. caps] : [], Permitted = u.Uid == 0 ? [.. caps] : [] };
         }
         string processFile = Path.Combine(Store.Dir(r.Id), "exec-" + Guid.NewGuid().ToString("N")[..12] + ".json");
-        ContainerStore.AtomicWrite(processFile, JsonSerializer.SerializeToUtf8Bytes(p, PlanJsonContext.Default.RuntimeProcess));
+        ContainerStore.AtomicWrite(processFile, JsonSerializer.SerializeToUtf8Bytes(p, PlanJsonContext.Default.RuntimeProcess), durable: false);
         try
         {
             var psi = new ProcessStartInfo(InitPath)

@@ -13,6 +13,7 @@ internal sealed unsafe class LogPump(FileStream log)
     public const int MaxRecord = 16 * 1024;
     private readonly byte[] _pending0 = new byte[MaxRecord];
     private readonly byte[] _pending1 = new byte[MaxRecord];
+    private readonly byte[] _buffer = new byte[65536];
     private int _len0, _len1;
 
     /// <summary>Pumps until both pipes reach end-of-file, or the process exited and the pipes stayed quiet for a while
@@ -21,7 +22,7 @@ internal sealed unsafe class LogPump(FileStream log)
     {
         var fds = stackalloc PollFd[3];
         bool out0 = stdoutFd >= 0, out1 = stderrFd >= 0, exited = pidfd < 0;
-        byte[] buf = new byte[65536];
+        byte[] buf = _buffer;
         while (out0 || out1)
         {
             int n = 0;

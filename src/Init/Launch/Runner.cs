@@ -207,7 +207,12 @@ internal static unsafe class Runner
             {
                 Handshake(new LaunchResult { Pid = pid, MonitorPid = Environment.ProcessId });
                 Detach();
-                new LogPump(log!).Run(outp[0], errout[0], pidfd);
+                var pump = new LogPump(log!);
+                // From here the monitor only copies output and waits: give back what parsing the plan and the
+                // bundle committed (an aggressive collection decommits the free GC memory), so an idle monitor
+                // holds little more than the runtime's own data. After the handshake: not on the start's path.
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                pump.Run(outp[0], errout[0], pidfd);
                 log!.Dispose();
             }
             int ws;

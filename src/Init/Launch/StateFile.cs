@@ -4,7 +4,12 @@ using Containers.Core.Runtime.Plan;
 
 namespace Containers.Init.Launch;
 
-/// <summary>Writes <c>state.json</c> atomically: temp file in the same directory, fsync, rename.</summary>
+/// <summary>
+/// Writes <c>state.json</c> atomically: temp file in the same directory, then rename, so a reader never sees a
+/// torn file. No fsync: the state describes processes of this boot only (readers treat a state with another
+/// <c>bootId</c> as stale, and after a power loss no container is running anyway), while the two fsyncs sat on
+/// the critical path of every start (before the handshake) and every wait (before the monitor exits).
+/// </summary>
 internal static class StateFile
 {
     public static void Write(string stateDir, ContainerRuntimeState state)
@@ -16,7 +21,6 @@ internal static class StateFile
         using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             JsonSerializer.Serialize(fs, state, PlanJsonContext.Default.ContainerRuntimeState);
-            fs.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
     }
