@@ -164,12 +164,17 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                     request.Progress.Report(new PullProgress(target, i + 1, count, layer.Digest, Math.Min(ld, layer.Size), layer.Size, Math.Min(all, total), total, "Downloading"));
                 });
                 // The store hashes and checks size while it ingests; the client only counts and resumes.
-                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                var blob = await client.OpenBlobAsync(repo, layer, failed.Token, progress, verify: false).ConfigureAwait(false);
-                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-                await using (blob) await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
-                _log.Debug("Layer {Layer}: headers {Headers:0.0} ms, ingest+dispose {Ingest:0.0} ms", i + 1,
-                    System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
+                await using var blob = await client.OpenBlobAsync(repo, layer, failed.Token, progress, verify: false).ConfigureAwait(false);
+                if (layer.Size is > 0 and <= SmallLayerBytes)
+                {
+                    // A small layer is read whole without blocking a thread on the socket, then ingested from
+                    // memory (the store still hashes and size-checks every byte; nothing is trusted here).
+                    var buffered = new MemoryStream((int)layer.Size);
+                    await blob.CopyToAsync(buffered, failed.Token).ConfigureAwait(false);
+                    buffered.Position = 0;
+                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token).ConfigureAwait(false);
+                }
+                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
                 request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
             }
             catch
@@ -202,6 +207,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         int smallCount = sizes.Count(s => s < small);
         return Math.Clamp(smallCount * 2 > sizes.Count ? 16 : 4, 1, sizes.Count);
     }
+
+    /// <summary>Layers up to this size are downloaded into memory before they are ingested.</summary>
+    private const long SmallLayerBytes = 1L << 20;
 
     private sealed class Progress(Action<long> report) : IProgress<long>
     {
