@@ -147,7 +147,6 @@ public sealed partial class ImageStore
             layers.Add(new LayerRecord
             {
                 DiffId = diff.ToString(), Digest = d.ParsedDigest.ToString(), MediaType = d.MediaType, CompressedSize = d.Size,
-                Size = ReadLayerSize(diff),
             });
         }
         await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
@@ -166,19 +165,25 @@ public sealed partial class ImageStore
             if (!HasBlob(configDigest) || !HasBlob(manifestDigest))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
             MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
-            foreach (var other in db.Images) other.Names.RemoveAll(names.Contains);
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
+            bool changed = false;
+            foreach (var other in db.Images)
+                if (other != existing) changed |= other.Names.RemoveAll(names.Contains) > 0;
             ImageRecord rec;
             if (existing is not null)
             {
-                // Same config = same image; keep its digest unless it had none of ours.
-                existing.Names.AddRange(names.Where(n => !existing.Names.Contains(n)));
+                // Same config = same image; keep its digest unless it had none of ours. A re-pull of an
+                // image that is already recorded with these names changes nothing and writes nothing.
+                foreach (string n in names)
+                    if (!existing.Names.Contains(n)) { existing.Names.Add(n); changed = true; }
                 foreach (string d in commit.ExtraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
-                    if (d != existing.Digest && !existing.Digests.Contains(d)) existing.Digests.Add(d);
+                    if (d != existing.Digest && !existing.Digests.Contains(d)) { existing.Digests.Add(d); changed = true; }
                 rec = existing;
             }
             else
             {
+                changed = true;
+                for (int i = 0; i < layers.Count; i++) layers[i] = layers[i] with { Size = ReadLayerSize(Digest.Parse(layers[i].DiffId)) };
                 rec = new ImageRecord
                 {
                     Id = configDigest.Encoded, Names = names, Digest = manifestDigest.ToString(), ManifestMediaType = mediaType,
@@ -188,7 +193,7 @@ public sealed partial class ImageStore
                 };
                 db.Images.Add(rec);
             }
-            return (rec, true);
+            return (rec, changed);
         }, cancellationToken);
         Log.Information("Stored image {Id} {Names}", record.Id[..12], record.Names);
         return ToStoredImage(record);
