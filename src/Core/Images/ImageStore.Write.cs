@@ -109,6 +109,7 @@ public sealed partial class ImageStore
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
             File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
             PublishLayer(stagedLayer, diffId, ct);
+            StartWriteback();
             Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) staging {Staging:0.0} ms, stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
                 diffId, entries, uncompressed, System.Diagnostics.Stopwatch.GetElapsedTime(t0, tStaged).TotalMilliseconds,
                 System.Diagnostics.Stopwatch.GetElapsedTime(tStaged, tStreamed).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(tStreamed).TotalMilliseconds);
@@ -314,6 +315,25 @@ public sealed partial class ImageStore
         SyncStore();
         foreach (var d in diffIds) File.WriteAllBytes(Path.Combine(LayersDir, d.Encoded, DurableMarker), []);
         SyncStore();
+    }
+
+    private int _writebackRunning;
+
+    /// <summary>
+    /// Starts flushing what this ingest wrote while the other layers still download, so the syncfs of
+    /// CommitImageAsync has little left to wait for (measured: the six-layer 64 MiB pull spent 120-140 ms
+    /// in that barrier). Durability is unchanged: the barrier still runs before any marker and record;
+    /// this only moves the disk writes earlier. At most one runs at a time; a failure is left to the barrier.
+    /// </summary>
+    private void StartWriteback()
+    {
+        if (!Options.Durable || Interlocked.Exchange(ref _writebackRunning, 1) == 1) return;
+        ThreadPool.UnsafeQueueUserWorkItem(static store =>
+        {
+            try { store.SyncStore(); }
+            catch (Exception e) { Log.Debug("Early writeback of {Root} failed: {Error}", store.Root, e.Message); }
+            finally { Volatile.Write(ref store._writebackRunning, 0); }
+        }, this, preferLocal: false);
     }
 
     private void SyncStore()
