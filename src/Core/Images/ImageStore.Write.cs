@@ -17,7 +17,10 @@ public sealed partial class ImageStore
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
         CancellationToken cancellationToken = default) =>
-        Task.Run(() =>
+        // A stream that may block (network) gets a dedicated thread, not the pool: a pull runs several at
+        // once, and on a small machine blocked pool threads starve the socket completions the other
+        // downloads wait for. An in-memory stream is pure CPU and file work: the pool is cheaper.
+        Task.Factory.StartNew(() =>
         {
             try { return IngestLayer(blob, layer, diffId, progress, cancellationToken); }
             catch (IOException e) when (IsDiskFull(e))
@@ -25,7 +28,7 @@ public sealed partial class ImageStore
                 throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
                     $"No space left for the layer {layer.Digest} in {Root}; nothing of it was kept.", Root, "Free space (Remove-ContainerImage) and retry.", e);
             }
-        }, cancellationToken);
+        }, cancellationToken, blob is MemoryStream ? TaskCreationOptions.None : TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static bool IsDiskFull(IOException e) =>
         e.HResult is 28 or unchecked((int)0x80070070) || e is NativeCallException { Errno: 28 } || e.Message.Contains("No space left", StringComparison.Ordinal);
@@ -37,7 +40,9 @@ public sealed partial class ImageStore
             ?? throw new ContainersException("UnsupportedLayerMediaType", ErrorKind.NotSupported,
                 $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
         bool unpack = !HasLayer(diffId);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         using var staging = Staging.Create(TmpDir);
+        long tStaged = System.Diagnostics.Stopwatch.GetTimestamp();
         string stagedBlob = Path.Combine(staging.Path, "blob");
         string stagedLayer = Path.Combine(staging.Path, "layer");
         string stagedDiff = Path.Combine(stagedLayer, "diff");
@@ -96,6 +101,7 @@ public sealed partial class ImageStore
             if (Options.Durable && !unpack) file.Flush(flushToDisk: true);
         }
         ct.ThrowIfCancellationRequested();
+        long tStreamed = System.Diagnostics.Stopwatch.GetTimestamp();
 
         PublishBlob(stagedBlob, digest, durable: !unpack);
         if (unpack)
@@ -103,7 +109,10 @@ public sealed partial class ImageStore
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
             File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
             PublishLayer(stagedLayer, diffId, ct);
-            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes)", diffId, entries, uncompressed);
+            StartWriteback();
+            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) staging {Staging:0.0} ms, stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
+                diffId, entries, uncompressed, System.Diagnostics.Stopwatch.GetElapsedTime(t0, tStaged).TotalMilliseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(tStaged, tStreamed).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(tStreamed).TotalMilliseconds);
         }
         progress?.Report(layer.Size);
         return new StoredLayer(diffId, digest, layer.MediaType, layer.Size, uncompressed, LayerDirectory(diffId));
@@ -139,7 +148,6 @@ public sealed partial class ImageStore
             layers.Add(new LayerRecord
             {
                 DiffId = diff.ToString(), Digest = d.ParsedDigest.ToString(), MediaType = d.MediaType, CompressedSize = d.Size,
-                Size = ReadLayerSize(diff),
             });
         }
         await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
@@ -158,19 +166,25 @@ public sealed partial class ImageStore
             if (!HasBlob(configDigest) || !HasBlob(manifestDigest))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
             MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
-            foreach (var other in db.Images) other.Names.RemoveAll(names.Contains);
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
+            bool changed = false;
+            foreach (var other in db.Images)
+                if (other != existing) changed |= other.Names.RemoveAll(names.Contains) > 0;
             ImageRecord rec;
             if (existing is not null)
             {
-                // Same config = same image; keep its digest unless it had none of ours.
-                existing.Names.AddRange(names.Where(n => !existing.Names.Contains(n)));
+                // Same config = same image; keep its digest unless it had none of ours. A re-pull of an
+                // image that is already recorded with these names changes nothing and writes nothing.
+                foreach (string n in names)
+                    if (!existing.Names.Contains(n)) { existing.Names.Add(n); changed = true; }
                 foreach (string d in commit.ExtraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
-                    if (d != existing.Digest && !existing.Digests.Contains(d)) existing.Digests.Add(d);
+                    if (d != existing.Digest && !existing.Digests.Contains(d)) { existing.Digests.Add(d); changed = true; }
                 rec = existing;
             }
             else
             {
+                changed = true;
+                for (int i = 0; i < layers.Count; i++) layers[i] = layers[i] with { Size = ReadLayerSize(Digest.Parse(layers[i].DiffId)) };
                 rec = new ImageRecord
                 {
                     Id = configDigest.Encoded, Names = names, Digest = manifestDigest.ToString(), ManifestMediaType = mediaType,
@@ -180,7 +194,7 @@ public sealed partial class ImageStore
                 };
                 db.Images.Add(rec);
             }
-            return (rec, true);
+            return (rec, changed);
         }, cancellationToken);
         Log.Information("Stored image {Id} {Names}", record.Id[..12], record.Names);
         return ToStoredImage(record);
@@ -301,6 +315,25 @@ public sealed partial class ImageStore
         SyncStore();
         foreach (var d in diffIds) File.WriteAllBytes(Path.Combine(LayersDir, d.Encoded, DurableMarker), []);
         SyncStore();
+    }
+
+    private int _writebackRunning;
+
+    /// <summary>
+    /// Starts flushing what this ingest wrote while the other layers still download, so the syncfs of
+    /// CommitImageAsync has little left to wait for (measured: the six-layer 64 MiB pull spent 120-140 ms
+    /// in that barrier). Durability is unchanged: the barrier still runs before any marker and record;
+    /// this only moves the disk writes earlier. At most one runs at a time; a failure is left to the barrier.
+    /// </summary>
+    private void StartWriteback()
+    {
+        if (!Options.Durable || Interlocked.Exchange(ref _writebackRunning, 1) == 1) return;
+        ThreadPool.UnsafeQueueUserWorkItem(static store =>
+        {
+            try { store.SyncStore(); }
+            catch (Exception e) { Log.Debug("Early writeback of {Root} failed: {Error}", store.Root, e.Message); }
+            finally { Volatile.Write(ref store._writebackRunning, 0); }
+        }, this, preferLocal: false);
     }
 
     private void SyncStore()

@@ -17,8 +17,8 @@ public sealed record PullRequest
     public required string Reference { get; init; }
     /// <summary>os/arch[/variant]; null for this host.</summary>
     public string? Platform { get; init; }
-    /// <summary>Layers downloaded at once.</summary>
-    public int Parallelism { get; init; } = 4;
+    /// <summary>Layers downloaded at once; 0 (the default) adapts it to the layers' sizes (see <see cref="ImagePuller.AutoParallelism"/>).</summary>
+    public int Parallelism { get; init; }
     public IProgress<PullProgress>? Progress { get; init; }
 }
 
@@ -145,7 +145,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         }
         if (missing.Count == 0) return;
         _log.Debug("Fetching {Missing} of {Count} layers of {Target}", missing.Count, count, target);
-        using var gate = new SemaphoreSlim(Math.Max(1, request.Parallelism));
+        int parallelism = request.Parallelism > 0 ? request.Parallelism : AutoParallelism(missing.Select(i => manifest.Layers[i].Size).ToList());
+        _log.Debug("Downloading {Missing} layers, {Parallelism} at once", missing.Count, parallelism);
+        using var gate = new SemaphoreSlim(parallelism);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var tasks = missing.Select(async i =>
         {
@@ -163,7 +165,16 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                 });
                 // The store hashes and checks size while it ingests; the client only counts and resumes.
                 await using var blob = await client.OpenBlobAsync(repo, layer, failed.Token, progress, verify: false).ConfigureAwait(false);
-                await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
+                if (layer.Size is > 0 and <= SmallLayerBytes)
+                {
+                    // A small layer is read whole without blocking a thread on the socket, then ingested from
+                    // memory (the store still hashes and size-checks every byte; nothing is trusted here).
+                    var buffered = new MemoryStream((int)layer.Size);
+                    await blob.CopyToAsync(buffered, failed.Token).ConfigureAwait(false);
+                    buffered.Position = 0;
+                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token).ConfigureAwait(false);
+                }
+                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
                 request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
             }
             catch
@@ -186,6 +197,19 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(real.Exception!.InnerException!);
         }
     }
+
+    /// <summary>Big layers: 4 at once (bandwidth and CPU bound; more only thrash). Many small layers:
+    /// up to 16, since each costs mostly a round trip to the registry and fixed store work.</summary>
+    public static int AutoParallelism(IReadOnlyList<long> sizes)
+    {
+        if (sizes.Count == 0) return 1;
+        const long small = 1L << 20;
+        int smallCount = sizes.Count(s => s < small);
+        return Math.Clamp(smallCount * 2 > sizes.Count ? 16 : 4, 1, sizes.Count);
+    }
+
+    /// <summary>Layers up to this size are downloaded into memory before they are ingested.</summary>
+    private const long SmallLayerBytes = 1L << 20;
 
     private sealed class Progress(Action<long> report) : IProgress<long>
     {

@@ -198,6 +198,29 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task RecommittingARecordedImageRewritesNothingButANewNameIsRecorded()
+    {
+        var store = NewStore();
+        var image = BuildImage("again", (Base, LayerCompression.Gzip), (Top, LayerCompression.None));
+        var first = await Store(store, image, "r.example/a:1");
+        Assert.Equal(Base.Length, first.Layers[0].Size);
+        Assert.Equal(Top.Length, first.Layers[1].Size);
+        string db = Path.Combine(store.Root, "images.json");
+        ulong InodeOfDatabase() => Native.FileSystemCalls.StatAt(Native.FileSystemCalls.AT_FDCWD, db)!.Value.Inode;
+        ulong before = InodeOfDatabase();
+
+        var again = await Store(store, image, "r.example/a:1");
+        Assert.Equal(before, InodeOfDatabase()); // images.json is replaced by rename whenever it is written
+        Assert.Equal(first.Names, again.Names);
+        Assert.Equal(first.Layers.Select(l => l.Size), again.Layers.Select(l => l.Size));
+
+        var renamed = await Store(store, image, "r.example/a:1", "r.example/b:2");
+        Assert.NotEqual(before, InodeOfDatabase());
+        Assert.Equal(["r.example/a:1", "r.example/b:2"], renamed.Names);
+        Assert.Single(await store.ListAsync());
+    }
+
+    [Fact]
     public async Task StopsDecompressionBombs()
     {
         var store = NewStore(maxLayer: 1 << 20);

@@ -28,10 +28,10 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary>How many layers download at once.</summary>
+    /// <summary>How many layers download at once; by default 4 for big layers and up to 16 for many small ones.</summary>
     [Parameter]
     [ValidateRange(1, 32)]
-    public int ThrottleLimit { get; set; } = 4;
+    public int ThrottleLimit { get; set; }
 
     protected override void ProcessRecord()
     {

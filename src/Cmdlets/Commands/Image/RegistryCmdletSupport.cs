@@ -38,6 +38,14 @@ internal sealed class RegistryProgressReporter(Action<Action> post, Action<Progr
     private readonly Dictionary<int, int> _lastPercent = [];
     private int _lastOverall = -1;
     private readonly HashSet<int> _open = [];
+    private long _lastWrite;
+
+    /// <summary>
+    /// Rendering progress is slow in PowerShell, and an image of many small layers reports hundreds of
+    /// changes a second: at most one update per interval is written, except the record that closes a
+    /// layer bar that was shown (a layer that came and went between two updates never gets a bar).
+    /// </summary>
+    internal static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     public void Report(PullProgress p)
     {
@@ -48,6 +56,11 @@ internal sealed class RegistryProgressReporter(Action<Action> post, Action<Progr
         {
             bool changed = overall != _lastOverall || !_lastPercent.TryGetValue(p.Layer, out int last) || last != layer || finished;
             if (!changed) return;
+            bool shown = _open.Contains(p.Layer);
+            long now = Environment.TickCount64;
+            bool due = now - _lastWrite >= Interval.TotalMilliseconds;
+            if (finished ? !shown && !due : !due) return;
+            if (due) _lastWrite = now;
             _lastOverall = overall;
             _lastPercent[p.Layer] = layer;
             if (!finished) _open.Add(p.Layer); else _open.Remove(p.Layer);
