@@ -8,20 +8,8 @@ namespace Containers.Cmdlets.Commands.Container;
 /// <summary>Reads what containers wrote to stdout and stderr, as objects with Timestamp, Stream and Text.</summary>
 [Cmdlet(VerbsCommon.Get, "ContainerLog", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(ContainerLogEntry))]
-public sealed class GetContainerLogCommand : ContainerCmdletBase
+public sealed class GetContainerLogCommand : NamedContainerCmdlet
 {
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public Core.Runtime.Container[]? InputObject { get; set; }
-
     /// <summary>Only the last N lines.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
@@ -38,7 +26,7 @@ public sealed class GetContainerLogCommand : ContainerCmdletBase
     protected override void ProcessRecord()
     {
         DateTimeOffset? since = Since is { } s ? new DateTimeOffset(s.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(s, DateTimeKind.Local) : s) : null;
-        foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
+        foreach (var r in ResolveTargets())
         {
             if (Follow)
                 TryRun(ct => Runtime.FollowLogsAsync(r.Id, Tail, since, e => Post(() => WriteObject(e)), ct));

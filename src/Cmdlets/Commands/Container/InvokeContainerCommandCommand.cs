@@ -13,20 +13,8 @@ namespace Containers.Cmdlets.Commands.Container;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "ContainerCommand", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(string))]
-public sealed class InvokeContainerCommandCommand : ContainerCmdletBase
+public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
 {
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public Core.Runtime.Container[]? InputObject { get; set; }
-
     [Parameter(Mandatory = true, Position = 1, ValueFromRemainingArguments = true)]
     [ValidateNotNullOrEmpty]
     public string[] Command { get; set; } = [];
@@ -50,7 +38,7 @@ public sealed class InvokeContainerCommandCommand : ContainerCmdletBase
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment ?? []) env[e.Key.ToString() ?? ""] = e.Value?.ToString();
-        foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
+        foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Run " + string.Join(' ', Command))) continue;
             var options = new ExecOptions { Command = Command, Env = env, WorkingDir = WorkingDirectory, User = User, Inherit = Interactive };

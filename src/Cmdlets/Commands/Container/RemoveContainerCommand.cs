@@ -6,28 +6,15 @@ namespace Containers.Cmdlets.Commands.Container;
 
 /// <summary>Removes containers: their cgroup, writable layer, logs and record. -Force kills running ones first.</summary>
 [Cmdlet(VerbsCommon.Remove, "Container", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-public sealed class RemoveContainerCommand : ContainerCmdletBase
+public sealed class RemoveContainerCommand : MatchedContainerCmdlet
 {
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public Core.Runtime.Container[]? InputObject { get; set; }
-
     /// <summary>Kills a running container (SIGKILL) before removing it.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
     {
-        foreach (var r in Resolve(Name, Id, InputObject))
+        foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), Force ? "Remove container (killing it if it runs)" : "Remove container")) continue;
             // Killing a running container is High impact: with the default $ConfirmPreference (High) it asks,

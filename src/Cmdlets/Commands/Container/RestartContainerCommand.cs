@@ -7,20 +7,8 @@ namespace Containers.Cmdlets.Commands.Container;
 /// <summary>Stops (if running) and starts containers again, keeping their writable layer.</summary>
 [Cmdlet(VerbsLifecycle.Restart, "Container", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Core.Runtime.Container))]
-public sealed class RestartContainerCommand : ContainerCmdletBase
+public sealed class RestartContainerCommand : NamedContainerCmdlet
 {
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public Core.Runtime.Container[]? InputObject { get; set; }
-
     [Parameter]
     [ValidateRange(0, 86400)]
     public int Timeout { get; set; } = 10;
@@ -30,7 +18,7 @@ public sealed class RestartContainerCommand : ContainerCmdletBase
 
     protected override void ProcessRecord()
     {
-        foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
+        foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Restart container")) continue;
             Core.Runtime.Container? c = null;

@@ -7,20 +7,8 @@ namespace Containers.Cmdlets.Commands.Container;
 /// <summary>Starts created or exited containers; each runs under its own monitor, independent of this session.</summary>
 [Cmdlet(VerbsLifecycle.Start, "Container", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(Core.Runtime.Container))]
-public sealed class StartContainerCommand : ContainerCmdletBase
+public sealed class StartContainerCommand : NamedContainerCmdlet
 {
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public Core.Runtime.Container[]? InputObject { get; set; }
-
     /// <summary>Waits for the container to exit and outputs it (with its exit code).</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -34,7 +22,7 @@ public sealed class StartContainerCommand : ContainerCmdletBase
 
     protected override void ProcessRecord()
     {
-        foreach (var r in Resolve(Name, Id, InputObject, wildcards: false))
+        foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Start container")) continue;
             Core.Runtime.Container? c = null;

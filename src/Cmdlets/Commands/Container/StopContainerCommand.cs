@@ -7,21 +7,8 @@ namespace Containers.Cmdlets.Commands.Container;
 /// <summary>Stops running containers: the stop signal (SIGTERM or the image's StopSignal), then SIGKILL after -Timeout.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "Container", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Core.Runtime.Container))]
-public sealed class StopContainerCommand : ContainerCmdletBase
+public sealed class StopContainerCommand : MatchedContainerCmdlet
 {
-    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNameCompleter))]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[]? Id { get; set; }
-
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
-    public Core.Runtime.Container[]? InputObject { get; set; }
-
     /// <summary>Seconds to wait after the stop signal before SIGKILL (default 10).</summary>
     [Parameter]
     [ValidateRange(0, 86400)]
@@ -36,7 +23,7 @@ public sealed class StopContainerCommand : ContainerCmdletBase
 
     protected override void ProcessRecord()
     {
-        foreach (var r in Resolve(Name, Id, InputObject))
+        foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Stop container")) continue;
             Core.Runtime.Container? c = null;
