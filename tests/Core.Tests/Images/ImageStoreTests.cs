@@ -345,18 +345,8 @@ public class ImageArchiveTests : IDisposable
     public async Task FindsAnImageByAnExtraDigest()
     {
         var store = Store();
-        var tar = new TarBuilder().File("f", "x").Build();
-        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
-        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
-        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
-        var manifest = SpecJson.Serialize(new Manifest
-        {
-            MediaType = MediaTypes.OciManifest,
-            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
-            Layers = [desc],
-        }, SpecJsonContext.Default.Manifest);
         var index = Digest.Sha256("an index"u8);
-        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["r.example/x:1"], ExtraDigests = [index] });
+        var image = await OneFileImage.CommitAsync(store, ["r.example/x:1"], [index]);
         Assert.Equal(image.Id, (await store.FindAsync("r.example/x@" + index))?.Id);
         Assert.Equal(image.Id, (await store.FindAsync(index.ToString()))?.Id);
     }
@@ -476,17 +466,7 @@ public class StoreLockAcrossProcessesTests : IDisposable
     public async Task AWriterWaitsForTheLockAnotherProcessHolds()
     {
         var store = ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions { Durable = false });
-        var tar = new TarBuilder().File("f", "x").Build();
-        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
-        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
-        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
-        var manifest = SpecJson.Serialize(new Manifest
-        {
-            MediaType = MediaTypes.OciManifest,
-            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
-            Layers = [desc],
-        }, SpecJsonContext.Default.Manifest);
-        await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["x"] });
+        await OneFileImage.CommitAsync(store, ["x"], []);
 
         // util-linux flock(1) holds the store lock in another process until it removes its marker file.
         string marker = _tmp.Sub("held");
@@ -506,5 +486,24 @@ public class StoreLockAcrossProcessesTests : IDisposable
         Assert.False(File.Exists(marker));
         await other.WaitForExitAsync();
         Assert.Contains("localhost/y:latest", (await store.GetAsync("x")).Names);
+    }
+}
+
+/// <summary>Commits the smallest real image (one uncompressed layer holding one file) under the given names.</summary>
+internal static class OneFileImage
+{
+    public static async Task<StoredImage> CommitAsync(ImageStore store, string[] names, Digest[] extraDigests)
+    {
+        var tar = new TarBuilder().File("f", "x").Build();
+        var desc = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Sha256(tar).ToString(), Size = tar.Length };
+        await store.IngestLayerAsync(new MemoryStream(tar), desc, Digest.Sha256(tar));
+        var config = SpecJson.Serialize(new ImageConfig { Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [desc.Digest] } }, SpecJsonContext.Default.ImageConfig);
+        var manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [desc],
+        }, SpecJsonContext.Default.Manifest);
+        return await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = names, ExtraDigests = extraDigests });
     }
 }
