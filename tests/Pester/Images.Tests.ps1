@@ -314,7 +314,7 @@ Describe 'Rootless import (an unprivileged user created by the test)' -Skip:((id
         @"
 `$ErrorActionPreference = 'Stop'
 `$env:PSCONTAINERS_DATA_DIR = "`$HOME/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/state"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/logs"; `$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/config"
-Import-Module '$(Get-TestModulePath)'
+Import-Module '$(Get-TestModulePathForUsers)'
 `$i = Import-ContainerImage -Path "`$HOME/umoci-layers" -Name layers -WarningAction SilentlyContinue
 (`$i.Layers.Directory | Select-Object -Last 100) -join ':' | Set-Content "`$HOME/layers.txt"
 "@ | Set-Content $script
@@ -341,7 +341,7 @@ Import-Module '$(Get-TestModulePath)'
         # And the user can delete what it unpacked, 0700 dirs included.
         @"
 `$env:PSCONTAINERS_DATA_DIR = "`$HOME/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/state"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/logs"; `$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/config"
-Import-Module '$(Get-TestModulePath)'
+Import-Module '$(Get-TestModulePathForUsers)'
 Remove-ContainerImage -Name layers -Confirm:`$false -ErrorAction Stop
 "@ | Set-Content $script
         $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet (Join-Path $pwshCopy 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1

@@ -485,7 +485,7 @@ Describe 'Rootless (an unprivileged user created by the test)' -Skip:(-not $isRo
 foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force (Join-Path `$root `$d) | Out-Null }
 `$env:PSCONTAINERS_DATA_DIR = "`$root/data"; `$env:PSCONTAINERS_STATE_DIR = "`$root/state"
 `$env:PSCONTAINERS_CONFIG_DIR = "`$root/config"; `$env:PSCONTAINERS_LOG_DIR = "`$root/logs"
-Import-Module '$(Get-TestModulePath)'
+Import-Module '$(Get-TestModulePathForUsers)'
 Import-Module '$(Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1')'
 `$null = Import-BusyboxImage
 $Script

@@ -5,6 +5,22 @@ function Get-TestModulePath {
     return $env:PSCONTAINERS_TEST_MODULE
 }
 
+function Get-TestModulePathForUsers {
+    # The built module copied where a throw-away test user can read it: the checkout may sit in a
+    # folder only root can enter (mktemp -d makes 0700 folders). One copy per build, reused.
+    $source = Split-Path (Get-TestModulePath)
+    $stamp = (Get-Item (Join-Path $source 'Containers.dll')).LastWriteTimeUtc.Ticks
+    $key = [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes("$source|$stamp"))).Substring(0, 12).ToLowerInvariant()
+    $copy = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-module-$key/Containers"
+    if (-not (Test-Path (Join-Path $copy 'Containers.psd1'))) {
+        $tmp = "$copy.tmp-$PID"
+        New-Item -ItemType Directory -Force -Path (Split-Path $copy) | Out-Null
+        Copy-Item $source $tmp -Recurse
+        try { [System.IO.Directory]::Move($tmp, $copy) } catch [System.IO.IOException] { Remove-Item $tmp -Recurse -Force }
+    }
+    return Join-Path $copy 'Containers.psd1'
+}
+
 function New-TestRoot {
     # A throw-away data/state/config/log root; points the module at it for this process.
     param([string] $Name = 'pester')
@@ -29,4 +45,4 @@ function Get-TestPwsh {
     return 'pwsh'
 }
 
-Export-ModuleMember -Function Get-TestModulePath, New-TestRoot, Remove-TestRoot, Get-TestPwsh
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh
