@@ -486,10 +486,12 @@ foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Director
 `$env:PSCONTAINERS_DATA_DIR = "`$root/data"; `$env:PSCONTAINERS_STATE_DIR = "`$root/state"
 `$env:PSCONTAINERS_CONFIG_DIR = "`$root/config"; `$env:PSCONTAINERS_LOG_DIR = "`$root/logs"
 Import-Module '$(Get-TestModulePathForUsers)'
-Import-Module '$(Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1')'
+Import-Module (Join-Path `$HOME 'BusyboxImage.psm1')
 `$null = Import-BusyboxImage
 $Script
 "@ | Set-Content $file
+            # The fixture goes beside the script: the checkout may be in a folder the user cannot enter.
+            Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $User.Home
             & chown -R "$($User.Name):$($User.Name)" $User.Home
             $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env "HOME=$($User.Home)" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$($User.Home)" `
                 /usr/bin/dotnet (Join-Path $pwshCache 'pwsh.dll') -NoProfile -NonInteractive -File $file 2>&1
