@@ -82,4 +82,18 @@ Describe 'Get-ContainerSystemInfo' {
         }
         finally { Remove-Item env:PSCONTAINERS_LOG_LEVEL }
     }
+
+    It 'honours $DebugPreference like -Debug, and -Verbose alone shows no debug messages' {
+        $env:PSCONTAINERS_LOG_LEVEL = 'Debug'
+        try {
+            $DebugPreference = 'Continue'
+            $byPreference = @(Get-ContainerSystemInfo 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] })
+            $DebugPreference = 'SilentlyContinue'
+            $byPreference.Message -join "`n" | Should -Match 'Probed host features'
+            $verboseOnly = @(Get-ContainerSystemInfo -Verbose 5>&1 4>&1)
+            @($verboseOnly | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Count | Should -Be 0
+            @($verboseOnly | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).Count | Should -Be 1
+        }
+        finally { Remove-Item env:PSCONTAINERS_LOG_LEVEL; $DebugPreference = 'SilentlyContinue' }
+    }
 }

@@ -27,7 +27,7 @@ public abstract class ContainersCmdlet : PSCmdlet
     protected T Run<T>(Func<CancellationToken, Task<T>> work)
     {
         ModuleLog.Refresh();
-        using var scope = new CallLogScope();
+        using var scope = new CallLogScope(LowestLevelShown());
         scope.EventQueued += () => _pending.Add(static () => { });
         var task = Task.Run(() => work(_stopping.Token));
         // Wake the pipeline thread the moment the work ends: without this it slept out the rest of its
@@ -71,6 +71,24 @@ public abstract class ContainersCmdlet : PSCmdlet
 
     /// <summary>Stops the pipeline with a typed failure.</summary>
     protected void ThrowTerminating(ContainersException e) => ThrowTerminatingError(ErrorRecordFactory.From(e));
+
+    /// <summary>The lowest log level this call's streams show: Debug with -Debug or $DebugPreference,
+    /// Information with -Verbose or $VerbosePreference, otherwise only warnings and errors.</summary>
+    private LogEventLevel LowestLevelShown()
+    {
+        if (Shows("Debug", "DebugPreference")) return LogEventLevel.Verbose;
+        if (Shows("Verbose", "VerbosePreference")) return LogEventLevel.Information;
+        return LogEventLevel.Warning;
+    }
+
+    private bool Shows(string switchName, string preferenceVariable)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue(switchName, out var bound) && bound is SwitchParameter s)
+            return s.IsPresent;
+        // A preference set in a child scope ($DebugPreference = 'Continue') is a plain string there.
+        return Enum.TryParse(GetVariableValue(preferenceVariable)?.ToString(), true, out ActionPreference p)
+            && p is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+    }
 
     private void DrainLog(CallLogScope scope)
     {

@@ -13,8 +13,13 @@ public sealed class CallLogScope : IDisposable
     private static readonly AsyncLocal<CallLogScope?> Current = new();
     private readonly CallLogScope? _previous;
 
-    public CallLogScope()
+    private readonly LogEventLevel _minimum;
+
+    /// <param name="minimum">Events below this level are not queued: the cmdlet would only discard
+    /// them, after paying to render them (a pull raises thousands of Debug events).</param>
+    public CallLogScope(LogEventLevel minimum = LogEventLevel.Verbose)
     {
+        _minimum = minimum;
         _previous = Current.Value;
         Current.Value = this;
     }
@@ -27,7 +32,7 @@ public sealed class CallLogScope : IDisposable
     internal static void Publish(LogEvent logEvent)
     {
         var scope = Current.Value;
-        if (scope is null) return;
+        if (scope is null || logEvent.Level < scope._minimum) return;
         scope.Events.Enqueue(logEvent);
         scope.EventQueued?.Invoke();
     }
