@@ -59,11 +59,13 @@ public sealed class Container
         if (t is null) return "";
         var d = DateTimeOffset.UtcNow - t.Value;
         if (d.TotalSeconds < 1) return "less than a second";
-        if (d.TotalSeconds < 60) return $"{(int)d.TotalSeconds} seconds";
-        if (d.TotalMinutes < 60) return $"{(int)d.TotalMinutes} minutes";
-        if (d.TotalHours < 48) return $"{(int)d.TotalHours} hours";
-        return $"{(int)d.TotalDays} days";
+        if (d.TotalSeconds < 60) return Count((int)d.TotalSeconds, "second");
+        if (d.TotalMinutes < 60) return Count((int)d.TotalMinutes, "minute");
+        if (d.TotalHours < 48) return Count((int)d.TotalHours, "hour");
+        return Count((int)d.TotalDays, "day");
     }
+
+    private static string Count(int n, string unit) => n == 1 ? "1 " + unit : $"{n} {unit}s";
 
     public override string ToString() => $"{Name} ({(Id.Length >= 8 ? Id[..8] : Id)})";
 }

@@ -1,0 +1,27 @@
+using Containers.Core.Runtime;
+using Xunit;
+
+namespace Containers.Core.Tests.Runtime;
+
+public class ContainerStatusTests
+{
+    [Theory]
+    [InlineData(0.2, "Up less than a second")]
+    [InlineData(1.5, "Up 1 second")]
+    [InlineData(42, "Up 42 seconds")]
+    [InlineData(61, "Up 1 minute")]
+    [InlineData(7200, "Up 2 hours")]
+    [InlineData(3 * 86400, "Up 3 days")]
+    public void Running_status_reads_like_podman_ps(double secondsAgo, string expected)
+    {
+        var c = new Container { State = ContainerState.Running, StartedAt = DateTimeOffset.UtcNow.AddSeconds(-secondsAgo) };
+        Assert.Equal(expected, c.Status);
+    }
+
+    [Fact]
+    public void Exited_status_names_the_exit_code()
+    {
+        var c = new Container { State = ContainerState.Exited, ExitCode = 3, FinishedAt = DateTimeOffset.UtcNow.AddMinutes(-5) };
+        Assert.Equal("Exited (3) 5 minutes ago", c.Status);
+    }
+}
