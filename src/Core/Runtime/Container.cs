@@ -1,4 +1,5 @@
 using System.Globalization;
+using Containers.Core.Formatting;
 
 namespace Containers.Core.Runtime;
 
@@ -48,24 +49,13 @@ public sealed class Container
     /// <summary><c>Up 5 minutes</c>, <c>Exited (0) 3 seconds ago</c>, <c>Created</c>, like podman ps.</summary>
     public string Status => State switch
     {
-        ContainerState.Running => "Up " + Ago(StartedAt),
-        ContainerState.Paused => "Up " + Ago(StartedAt) + " (Paused)",
-        ContainerState.Exited => $"Exited ({(ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?")}) {Ago(FinishedAt)} ago",
+        ContainerState.Running => "Up " + Since(StartedAt),
+        ContainerState.Paused => "Up " + Since(StartedAt) + " (Paused)",
+        ContainerState.Exited => $"Exited ({(ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?")}) {HumanTime.Ago(FinishedAt)}",
         _ => "Created",
     };
 
-    private static string Ago(DateTimeOffset? t)
-    {
-        if (t is null) return "";
-        var d = DateTimeOffset.UtcNow - t.Value;
-        if (d.TotalSeconds < 1) return "less than a second";
-        if (d.TotalSeconds < 60) return Count((int)d.TotalSeconds, "second");
-        if (d.TotalMinutes < 60) return Count((int)d.TotalMinutes, "minute");
-        if (d.TotalHours < 48) return Count((int)d.TotalHours, "hour");
-        return Count((int)d.TotalDays, "day");
-    }
-
-    private static string Count(int n, string unit) => n == 1 ? "1 " + unit : $"{n} {unit}s";
+    private static string Since(DateTimeOffset? t) => t is null ? "" : HumanTime.Span(t.Value);
 
     public override string ToString() => $"{Name} ({(Id.Length >= 8 ? Id[..8] : Id)})";
 }

@@ -24,4 +24,18 @@ public class ContainerStatusTests
         var c = new Container { State = ContainerState.Exited, ExitCode = 3, FinishedAt = DateTimeOffset.UtcNow.AddMinutes(-5) };
         Assert.Equal("Exited (3) 5 minutes ago", c.Status);
     }
+
+    [Fact]
+    public void An_exit_within_the_second_reads_just_now()
+    {
+        var c = new Container { State = ContainerState.Exited, ExitCode = 0, FinishedAt = DateTimeOffset.UtcNow };
+        Assert.Equal("Exited (0) just now", c.Status);
+    }
+
+    [Theory]
+    [InlineData(45 * 86400, "45 days ago")]
+    [InlineData(90 * 86400, "3 months ago")]
+    [InlineData(800 * 86400, "2 years ago")]
+    public void Image_ages_read_in_days_months_and_years(double daysAgoInSeconds, string expected) =>
+        Assert.Equal(expected, Containers.Core.Formatting.HumanTime.Ago(DateTimeOffset.UtcNow.AddSeconds(-daysAgoInSeconds)));
 }
