@@ -477,8 +477,9 @@ public sealed class ContainerRuntime
             ?? throw new ContainersException("BundleMissing", ErrorKind.InvalidData, $"The bundle of {c} is unreadable.", c.Name);
         var p = spec.Process ?? new RuntimeProcess();
         p.Args = [.. options.Command];
-        p.Terminal = false;
+        p.Terminal = options.Tty;
         var env = (p.Env ?? []).ToList();
+        if (options.Tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
         foreach (var (key, value) in options.Env)
         {
             env.RemoveAll(e => e.StartsWith(key + "=", StringComparison.Ordinal));
@@ -515,7 +516,8 @@ public sealed class ContainerRuntime
             if (!options.Inherit)
             {
                 process.StandardInput.Close();
-                process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout?.Invoke(e.Data); };
+                // A terminal ends its lines with CR LF and has one stream (stderr arrives with stdout).
+                process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout?.Invoke(options.Tty ? e.Data.TrimEnd('\r') : e.Data); };
                 process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr?.Invoke(e.Data); };
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
@@ -613,4 +615,7 @@ public sealed class ExecOptions
     public string? User { get; set; }
     /// <summary>Connects the process to this session's terminal (stdio inherited) instead of capturing its output.</summary>
     public bool Inherit { get; set; }
+    /// <summary>Gives the process a pseudo-terminal of the container (its stdin, stdout and stderr; TERM=xterm unless set).
+    /// Init relays it to this session's stdio (raw mode when that is a terminal); its output has one stream.</summary>
+    public bool Tty { get; set; }
 }
