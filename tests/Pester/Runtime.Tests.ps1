@@ -306,6 +306,48 @@ Describe 'Invoke-ContainerCommand' {
     }
 }
 
+Describe 'Terminals' {
+    BeforeAll {
+        $script:ttyProbe = 'if [ -t 0 ] && [ -t 1 ] && [ -t 2 ]; then echo tty=yes; else echo tty=no; fi; tty; echo to-stderr >&2; exit 3'
+    }
+
+    It 'gives a detached -Tty container a pseudo-terminal of its own /dev/pts on stdin, stdout and stderr, logged as stdout' {
+        $c = New-Container -Image busybox -Tty -Command sh, -c, $ttyProbe | Start-Container -Wait
+        $c.ExitCode | Should -Be 3
+        $log = @(Get-ContainerLog $c.Name)
+        $log.Text | Should -Be @('tty=yes', $log[1].Text, 'to-stderr')
+        $log[1].Text | Should -Match '^/dev/pts/\d+$'
+        # A terminal has one stream; its CR LF line ends are logged without the CR.
+        $log.Stream | Sort-Object -Unique | Should -Be 'Stdout'
+        $log.Text | Where-Object { $_ -match "`r" } | Should -BeNullOrEmpty
+        Remove-Container $c.Name
+    }
+
+    It 'gives a container without -Tty no terminal: /dev/null stdin and separate streams' {
+        $c = New-Container -Image busybox -Command sh, -c, $ttyProbe | Start-Container -Wait
+        $c.ExitCode | Should -Be 3
+        $log = @(Get-ContainerLog $c.Name)
+        @($log | Where-Object Stream -eq 'Stdout').Text | Should -Be @('tty=no', 'not a tty')
+        @($log | Where-Object Stream -eq 'Stderr').Text | Should -Be @('to-stderr')
+        Remove-Container $c.Name
+    }
+
+    It 'keeps a -Tty shell running on its open terminal; exec -Tty gets a terminal of the container, plain exec does not' {
+        $c = New-Container -Image busybox -Tty -Command sh | Start-Container -PassThru
+        try {
+            # Without a terminal sh would read end-of-file from /dev/null and exit at once.
+            { Wait-Container $c.Name -Timeout 1 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimeout*'
+            $out = @(Invoke-ContainerCommand $c.Name -Tty sh '-c' 'tty; [ -t 0 ] && echo stdin-tty; echo err >&2; exit 5' 2>&1 | ForEach-Object { "$_" })
+            $LASTEXITCODE | Should -Be 5
+            $out[0] | Should -Match '^/dev/pts/\d+$'
+            $out[0] | Should -Not -Be '/dev/pts/0'
+            $out[1..2] | Should -Be @('stdin-tty', 'err')
+            Invoke-ContainerCommand $c.Name sh '-c' 'if [ -t 0 ] || [ -t 1 ]; then echo tty; else echo no-tty; fi' | Should -Be 'no-tty'
+        }
+        finally { Remove-Container $c.Name -Force -Confirm:$false }
+    }
+}
+
 Describe 'Limits' -Skip:(-not $isRoot) {
     It 'stops a fork bomb at the pids limit' {
         # sh plus its background sleeps may be at most 16 tasks: the 16th fork fails and the shell gives up.
