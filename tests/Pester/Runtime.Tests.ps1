@@ -573,6 +573,32 @@ Remove-Container $c.Name -Force -Confirm:$false
         $r.Left | Should -Be 0
     }
 
+    It 'removes, as the user, containers whose files belong to subordinate ids, and the image: nothing is left' {
+        $u = New-TestUser
+        $subuid = [uint32]((Get-Content /etc/subuid | Where-Object { $_ -like "$($u.Name):*" } | Select-Object -First 1).Split(':')[1])
+        $r = Invoke-AsUser $u @'
+$containers = "$HOME/pscontainers/data/containers"
+# Root of the container gives a tree to uid 1000; a process running as uid 1000 writes a private directory.
+$a = New-Container -Image busybox -Command sh,-c,'mkdir -p /data/sub && echo x > /data/sub/f && chown -R 1000:1000 /data' | Start-Container -Wait
+$b = New-Container -Image busybox -User 1000:1000 -Command sh,-c,'mkdir /tmp/own && echo x > /tmp/own/f && chmod 700 /tmp/own' | Start-Container -Wait
+$files = "$containers/$($a.Id)/upper/data/sub/f", "$containers/$($b.Id)/upper/tmp/own/f"
+$owners = @($files | ForEach-Object { & stat -c %u (Split-Path $_) })
+# Proof that this user cannot delete them itself (the test would pass for nothing otherwise).
+$denied = @($files | ForEach-Object { try { [System.IO.File]::Delete($_); 'deleted' } catch { 'denied' } })
+Remove-Container $a.Name, $b.Name
+$left = @(Get-ChildItem $containers).Count
+Remove-ContainerImage busybox
+# Everything under the store is this user's own again: it deletes the whole store itself.
+$clean = try { Remove-Item "$HOME/pscontainers" -Recurse -Force -ErrorAction Stop; $true } catch { "$_" }
+[pscustomobject]@{ Codes = @($a.ExitCode, $b.ExitCode); Owners = $owners; Denied = $denied; Left = $left; Clean = $clean } | ConvertTo-Json -Compress
+'@
+        $r.Codes | Should -Be @(0, 0)
+        $r.Owners | Should -Be @("$($subuid + 999)", "$($subuid + 999)")
+        $r.Denied | Should -Be @('denied', 'denied')
+        $r.Left | Should -Be 0
+        $r.Clean | Should -BeTrue
+    }
+
     It 'falls back to the single own id without subordinate ranges, says so, and refuses other users' {
         $u = New-TestUser -NoSubordinateIds
         $r = Invoke-AsUser $u @'

@@ -432,6 +432,7 @@ public sealed class ContainerRuntime
     public async Task RemoveAsync(string nameOrId, bool force, CancellationToken ct)
     {
         var r = Store.Get(nameOrId);
+        (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? maps;
         using var storeLock = await Store.LockStoreAsync(ct).ConfigureAwait(false);
         using (var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
         {
@@ -444,16 +445,68 @@ public sealed class ContainerRuntime
                 await StopCoreAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false);
             }
             Cgroups.Remove(r.Id);
+            // Read before anything is deleted: the bundle goes with the directory.
+            maps = r.Rootless ? SubordinateIdMaps(r) : null;
             // The record goes first so a half-removed directory is never listed.
             File.Delete(Store.RecordPath(r.Id));
         }
-        try { ContainerStore.DeleteTree(Store.Dir(r.Id)); }
+        string dir = Store.Dir(r.Id);
+        try
+        {
+            try { ContainerStore.DeleteTree(dir); }
+            catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && maps is { } m)
+            {
+                // Files the container wrote as a subordinate id (chown 1000, a process running as uid 1000) sit in
+                // directories this user does not own: only root of a user namespace with the same maps may unlink them.
+                Log.Debug("Deleting {Dir} as this user failed ({Reason}); deleting it in a user namespace with the container's id maps", dir, e.Message);
+                RemoveTreeInUserNamespace(dir, m.Uids, m.Gids);
+            }
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ContainersException("ContainerRemoveFailed", ErrorKind.ResourceUnavailable,
                 $"Container {r.Name} was removed but its directory {Store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
         }
         Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
+    }
+
+    /// <summary>The uid and gid maps of a container that maps subordinate ranges (more than the user's own id); null otherwise.</summary>
+    private (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? SubordinateIdMaps(ContainerRecord r)
+    {
+        try
+        {
+            var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(Store.BundleDir(r.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec);
+            if (spec?.Linux is { UidMappings: { Count: > 1 } uids, GidMappings: { Count: > 0 } gids }) return (uids, gids);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { }
+        return null;
+    }
+
+    /// <summary>
+    /// Deletes a tree in a new user namespace with the given maps (<c>pscontainers-init remove-tree</c>: newuidmap and
+    /// newgidmap write them; its root then owns every file the container could have written), as <c>podman unshare rm</c>.
+    /// Throws IOException with the monitor's reason when it fails.
+    /// </summary>
+    public void RemoveTreeInUserNamespace(string dir, IReadOnlyList<LinuxIdMapping> uids, IReadOnlyList<LinuxIdMapping> gids)
+    {
+        static string Format(IEnumerable<LinuxIdMapping> maps) => string.Join(',', maps.Select(m => FormattableString.Invariant($"{m.ContainerId}:{m.HostId}:{m.Size}")));
+        var psi = new ProcessStartInfo(InitPath) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in (string[])["remove-tree", "--uid-map", Format(uids), "--gid-map", Format(gids)]) psi.ArgumentList.Add(a);
+        if (uids.Count > 1 || gids.Count > 1)
+        {
+            foreach (string a in (string[])["--newuidmap", FindTool("newuidmap"), "--newgidmap", FindTool("newgidmap")]) psi.ArgumentList.Add(a);
+        }
+        psi.ArgumentList.Add(dir);
+        using var process = Process.Start(psi) ?? throw new IOException("Could not start pscontainers-init remove-tree.");
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(120_000))
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw new IOException($"pscontainers-init remove-tree did not finish deleting {dir} within 120 s.");
+        }
+        if (process.ExitCode != 0 || Directory.Exists(dir))
+            throw new IOException($"deleting it in a user namespace failed (exit code {process.ExitCode}): {stderr.Result.Trim()}");
     }
 
     // ---- exec ---------------------------------------------------------------------------------
