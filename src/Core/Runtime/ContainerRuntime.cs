@@ -198,7 +198,9 @@ public sealed class ContainerRuntime
         }
         catch
         {
+            // The monitor was killed (timeout, Ctrl+C) or never reported: whatever state it wrote is not a container's.
             Cgroups.Remove(r.Id);
+            try { File.Delete(Store.StatePath(r.Id)); } catch (IOException) { }
             throw;
         }
         if (result.Error is not null)
@@ -274,12 +276,18 @@ public sealed class ContainerRuntime
         {
             line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            if (ct.IsCancellationRequested)
+            {
+                // Ctrl+C before the handshake: the start is abandoned, so is the monitor (and its child, by pid).
+                KillMonitor(process);
+                throw;
+            }
             // Say where the monitor and its child are blocked before they are killed (the hang is rare and
             // not understood yet): state, wchan and current system call of every thread of both.
             Log.Warning("The monitor of {Name} gave no handshake within {Seconds} s: {Where}", r.Name, HandshakeTimeout.TotalSeconds, DescribeTree(process.Id));
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            KillMonitor(process);
             throw new ContainersException("InitTimeout", ErrorKind.Timeout, $"The monitor of {r.Name} did not report within {HandshakeTimeout.TotalSeconds} s.", r.Name);
         }
         LaunchResult? result = null;
@@ -288,13 +296,26 @@ public sealed class ContainerRuntime
             catch (JsonException) { }
         if (result is null)
         {
-            if (!process.WaitForExit(2000)) { }
+            // No handshake: the monitor is failing. It must not stay behind (a monitor that closed its stdout but lives on).
+            if (!process.WaitForExit(2000)) KillMonitor(process);
             string err;
             lock (stderr) err = stderr.ToString().Trim();
             throw new ContainersException("InitFailed", ErrorKind.ResourceUnavailable,
                 $"The monitor of {r.Name} failed before it could start the container: {(err.Length > 0 ? err : line ?? "no output")}", r.Name);
         }
         return result;
+    }
+
+    /// <summary>Kills a monitor we started and its descendants (the container's init, when cloned), and reaps it.</summary>
+    private static void KillMonitor(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
     }
 
     /// <summary>"pid 12 (S, wchan pipe_read, syscall 0 ...); pid 13 ..." for a process, its threads and its children.</summary>
