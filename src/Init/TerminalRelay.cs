@@ -39,7 +39,8 @@ internal static unsafe class TerminalRelay
     private static void CopyWindowSize()
     {
         ushort* ws = stackalloc ushort[4];
-        if (s_master >= 0 && ioctl(0, TIOCGWINSZ, (ulong)ws) == 0) ioctl(s_master, TIOCSWINSZ, (ulong)ws);
+        // A terminal that knows no size (0 rows) leaves the pty's own default.
+        if (s_master >= 0 && ioctl(0, TIOCGWINSZ, (ulong)ws) == 0 && ws[0] != 0 && ws[1] != 0) ioctl(s_master, TIOCSWINSZ, (ulong)ws);
     }
 
     private static void Pump(int master)

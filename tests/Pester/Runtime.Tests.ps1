@@ -313,6 +313,7 @@ Describe 'Terminals' {
 
     It 'gives a detached -Tty container a pseudo-terminal of its own /dev/pts on stdin, stdout and stderr, logged as stdout' {
         $c = New-Container -Image busybox -Tty -Command sh, -c, $ttyProbe | Start-Container -Wait
+        $c.Tty | Should -BeTrue
         $c.ExitCode | Should -Be 3
         $log = @(Get-ContainerLog $c.Name)
         $log.Text | Should -Be @('tty=yes', $log[1].Text, 'to-stderr')
@@ -325,6 +326,7 @@ Describe 'Terminals' {
 
     It 'gives a container without -Tty no terminal: /dev/null stdin and separate streams' {
         $c = New-Container -Image busybox -Command sh, -c, $ttyProbe | Start-Container -Wait
+        $c.Tty | Should -BeFalse
         $c.ExitCode | Should -Be 3
         $log = @(Get-ContainerLog $c.Name)
         @($log | Where-Object Stream -eq 'Stdout').Text | Should -Be @('tty=no', 'not a tty')
@@ -345,6 +347,48 @@ Describe 'Terminals' {
             Invoke-ContainerCommand $c.Name sh '-c' 'if [ -t 0 ] || [ -t 1 ]; then echo tty; else echo no-tty; fi' | Should -Be 'no-tty'
         }
         finally { Remove-Container $c.Name -Force -Confirm:$false }
+    }
+
+    It 'enters a container from a terminal through a pseudo-terminal of the container (Enter-Container under script(1))' {
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        $file = Join-Path $root 'enter.ps1'
+        "Import-Module '$(Get-TestModulePath)'; Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE" | Set-Content $file
+        # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+        foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardInput = $true
+        $psi.RedirectStandardOutput = $true
+        $psi.UseShellExecute = $false
+        $p = [System.Diagnostics.Process]::Start($psi)
+        try {
+            $text = [System.Text.StringBuilder]::new()
+            $buffer = [char[]]::new(4096)
+            $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            $sent = $false
+            while ([DateTime]::UtcNow -lt $deadline) {
+                if ($read.Wait(200)) {
+                    if ($read.Result -le 0) { break }
+                    [void]$text.Append($buffer, 0, $read.Result)
+                    $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+                }
+                # The shell is interactive (its stdin is a terminal): answer its prompt.
+                if (-not $sent -and $text.ToString() -match '/ # ') {
+                    $p.StandardInput.Write("tty; stty size; exit 3`n"); $p.StandardInput.Flush(); $sent = $true
+                }
+            }
+            $sent | Should -BeTrue -Because "no prompt came: $text"
+            $p.WaitForExit(10000) | Should -BeTrue
+            # Without the terminals' escape sequences (keypad mode, cursor position queries).
+            $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+            $lines | Should -Contain 'code=3'
+            @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 1
+            @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
+        }
+        finally {
+            if (-not $p.HasExited) { $p.Kill($true) }
+            Remove-Container $c.Name -Force -Confirm:$false
+        }
     }
 }
 
@@ -558,9 +602,11 @@ $out = Invoke-ContainerImage busybox -Name rl -Memory 64MB -Command sh,-c,'id -u
 $code = $LASTEXITCODE
 $c = New-Container -Image busybox -Command sleep,300 | Start-Container -PassThru
 $execUid = Invoke-ContainerCommand $c.Name id '-u'
-Remove-Container rl
+$t = New-Container -Image busybox -Tty -Command sh,-c,'[ -t 0 ] && [ -t 1 ] && tty' | Start-Container -Wait
+$tty = @((Get-ContainerLog $t.Name).Text)
+Remove-Container rl, $t.Name
 Remove-Container $c.Name -Force -Confirm:$false
-[pscustomobject]@{ Out = $out; Code = $code; Warn = "$w"; ExecUid = $execUid; Rootless = $c.Rootless; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+[pscustomobject]@{ Out = $out; Code = $code; Warn = "$w"; ExecUid = $execUid; Rootless = $c.Rootless; Tty = $tty; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
 '@
         $r.Code | Should -Be 0
         $r.Out[0] | Should -Be '0'
@@ -570,6 +616,10 @@ Remove-Container $c.Name -Force -Confirm:$false
         $r.Warn | Should -Match 'without resource limits'
         $r.ExecUid | Should -Be '0'
         $r.Rootless | Should -BeTrue
+        # A terminal in a user namespace: the container's own devpts.
+        @($r.Tty).Count | Should -Be 1
+        $r.Tty | Should -Match '^/dev/pts/\d+$'
+
         $r.Left | Should -Be 0
     }
 

@@ -88,6 +88,7 @@ public sealed class ContainerRuntime
             // Read-only views: the record may be the store's cached copy.
             Command = r.Command.AsReadOnly(),
             Rootless = r.Rootless,
+            Tty = r.Tty,
             Resources = r.Resources,
             Mounts = r.Mounts.AsReadOnly(),
             Labels = r.Labels.AsReadOnly(),
