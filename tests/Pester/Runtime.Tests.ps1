@@ -349,10 +349,16 @@ Describe 'Terminals' {
         finally { Remove-Container $c.Name -Force -Confirm:$false }
     }
 
-    It 'enters a container from a terminal through a pseudo-terminal of the container (Enter-Container under script(1))' {
+    It 'enters a container, and attaches a -Tty one, from a terminal through pseudo-terminals of the containers (under script(1))' {
         $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
         $file = Join-Path $root 'enter.ps1'
-        "Import-Module '$(Get-TestModulePath)'; Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE" | Set-Content $file
+        @"
+Import-Module '$(Get-TestModulePath)'
+Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE
+`$a = New-Container -Image busybox -Tty -Command sh,-c,'tty; [ -t 0 ] && echo attached-tty; exit 4' | Start-Container -Attach -PassThru
+'attach=' + `$LASTEXITCODE
+Remove-Container `$a.Name
+"@ | Set-Content $file
         # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
         $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
         foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
@@ -382,7 +388,10 @@ Describe 'Terminals' {
             # Without the terminals' escape sequences (keypad mode, cursor position queries).
             $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
             $lines | Should -Contain 'code=3'
-            @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 1
+            $lines | Should -Contain 'attached-tty'
+            $lines | Should -Contain 'attach=4'
+            # One tty line from the shell entered, one from the attached container: each a pty of its own /dev/pts.
+            @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 2
             @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
         }
         finally {

@@ -92,8 +92,9 @@ internal static unsafe class Runner
     internal sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
     {
         private readonly bool _inherit = plan.Stdio == StdioMode.Inherit;
-        /// <summary>Log mode with process.terminal: the container gets a pseudo-terminal whose master the monitor holds and logs.</summary>
-        private readonly bool _tty = plan.Stdio == StdioMode.Log && spec.Process?.Terminal == true;
+        /// <summary>process.terminal: the container gets a pseudo-terminal of its own devpts whose master the monitor holds:
+        /// logged in log mode; in inherit mode relayed to the caller's terminal (only when fd 0 is one: else it inherits as is).</summary>
+        private readonly bool _tty = spec.Process?.Terminal == true && (plan.Stdio == StdioMode.Log || isatty(0) == 1);
         private readonly ContainerRuntimeState _state = new()
         {
             ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created,
@@ -170,7 +171,8 @@ internal static unsafe class Runner
             }
             close(sync[0]);
             close(errp[1]);
-            if (!_inherit) { close(child.StdinFd); close(outp[1]); close(errout[1]); close(console[1]); }
+            if (!_inherit) { close(child.StdinFd); close(outp[1]); close(errout[1]); }
+            if (console[1] >= 0) close(console[1]);
             if (pid < 0) return Failed($"clone: {StrError(cloneErr)}", "CloneFailed", StartFailed);
 
             string? setupError = null, setupId = null;
@@ -240,6 +242,8 @@ internal static unsafe class Runner
                 else pump.Run(outp[0], errout[0], pidfd);
                 log!.Dispose();
             }
+            // Attached with a terminal: this terminal in raw mode, relayed to the container's own until it hangs up.
+            else if (_tty) TerminalRelay.Run(master);
             int ws;
             while (waitpid(pid, &ws, 0) < 0 && Errno == EINTR) { }
             var (exit, signal) = DecodeWaitStatus(ws);
