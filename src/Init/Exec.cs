@@ -104,6 +104,7 @@ internal static unsafe class Exec
         nint[] cgroupPaths = cgroups.ToArray();
         byte* zero = NativeString.Of("0");
 
+        var noGc = NoGc.Enter();
         int relay = fork();
         if (relay == 0)
         {
@@ -129,10 +130,12 @@ internal static unsafe class Exec
             WriteNoGc(s.ErrorFd, (byte*)report, 12);
             _exit(0);
         }
+        int forkErr = Errno;
+        noGc.Dispose();
         close(errp[1]);
         if (console[1] >= 0) close(console[1]);
         foreach (int fd in nsFds) close(fd);
-        if (relay < 0) return Error("fork: " + StrError(Errno));
+        if (relay < 0) return Error("fork: " + StrError(forkErr));
 
         // The relay reports the final pid (or its own failure); the process then reports an exec failure or EOF.
         int* r = stackalloc int[3];

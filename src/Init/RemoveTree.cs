@@ -45,6 +45,7 @@ internal static unsafe class RemoveTree
         byte** envp = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
         int* sync = stackalloc int[2];
         if (pipe2(sync, O_CLOEXEC) != 0) return Fail("pipe: " + StrError(Errno));
+        var noGc = NoGc.Enter();
         int pid = Clone(CLONE_NEWUSER | (ulong)SIGCHLD);
         if (pid == 0)
         {
@@ -58,6 +59,7 @@ internal static unsafe class RemoveTree
             _exit(4);
         }
         int cloneErr = Errno;
+        noGc.Dispose();
         close(sync[0]);
         if (pid < 0) { close(sync[1]); return Fail("clone: " + StrError(cloneErr)); }
         string? error = IdMaps.Write(pid, uids, gids, newUidMap, newGidMap);

@@ -184,18 +184,7 @@ public sealed class ContainerRuntime
         LaunchResult result;
         try
         {
-            try
-            {
-                result = await LaunchAsync(r, ct).ConfigureAwait(false);
-            }
-            catch (ContainersException e) when (e.ErrorId == "InitTimeout")
-            {
-                // Seen on a loaded host: the cloned child blocked before execve (a pscontainers-init bug). The
-                // hung monitor was killed with its children; one more try, said out loud.
-                Log.Warning("The monitor of {Name} hung before starting the container; it was killed and the start is retried once", r.Name);
-                File.Delete(Store.StatePath(r.Id));
-                result = await LaunchAsync(r, ct).ConfigureAwait(false);
-            }
+            result = await LaunchAsync(r, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -285,8 +274,8 @@ public sealed class ContainerRuntime
                 KillMonitor(process);
                 throw;
             }
-            // Say where the monitor and its child are blocked before they are killed (the hang is rare and
-            // not understood yet): state, wchan and current system call of every thread of both.
+            // Say where the monitor and its child are blocked before they are killed: state, wchan and current
+            // system call of every thread of both.
             Log.Warning("The monitor of {Name} gave no handshake within {Seconds} s: {Where}", r.Name, HandshakeTimeout.TotalSeconds, DescribeTree(process.Id));
             KillMonitor(process);
             throw new ContainersException("InitTimeout", ErrorKind.Timeout, $"The monitor of {r.Name} did not report within {HandshakeTimeout.TotalSeconds} s.", r.Name);

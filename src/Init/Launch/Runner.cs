@@ -155,6 +155,7 @@ internal static unsafe class Runner
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
             var oomBefore = OomKills();
 
+            var noGc = NoGc.Enter();
             int pid = Clone(flags | (ulong)SIGCHLD);
             if (pid == 0)
             {
@@ -162,6 +163,7 @@ internal static unsafe class Runner
                 _exit(1);
             }
             int cloneErr = Errno;
+            noGc.Dispose();
             if (_inherit)
             {
                 // The terminal's signals go to the whole foreground group; the container decides. Registered only

@@ -36,7 +36,7 @@ internal static unsafe partial class Sys
     // syscall numbers (x86_64)
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
-        SYS_close_range = 436, SYS_prlimit64 = 302;
+        SYS_close_range = 436, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -94,9 +94,16 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int lstat(byte* path, byte* buf144);
     [DllImport(Libc), SuppressGCTransition] public static extern int sethostname(byte* name, nint len);
     [DllImport(Libc), SuppressGCTransition] public static extern int prctl(int option, ulong a2, ulong a3, ulong a4, ulong a5);
-    [DllImport(Libc), SuppressGCTransition] public static extern int setresuid(uint r, uint e, uint s);
-    [DllImport(Libc), SuppressGCTransition] public static extern int setresgid(uint r, uint e, uint s);
-    [DllImport(Libc), SuppressGCTransition] public static extern int setgroups(nint size, uint* list);
+    // setresuid/setresgid/setgroups are raw system calls, never glibc's wrappers: in a process glibc believes
+    // multithreaded, the wrapper broadcasts the change to every thread it knows (__nptl_setxid): it takes the
+    // stack-list lock and waits on a futex for each thread that has not started running yet. In a child cloned
+    // by a raw clone(2) that list is a stale copy of the parent's: a lock another thread held at the moment of
+    // clone, or a thread the scheduler had not started yet (the runtime's finalizer thread on a loaded host),
+    // made the child wait forever before execve (about 1 start in 100 under load). The kernel's calls change
+    // only the calling thread, which in the child is the whole process.
+    public static int setresuid(uint r, uint e, uint s) => (int)syscall(SYS_setresuid, r, e, s, 0, 0, 0);
+    public static int setresgid(uint r, uint e, uint s) => (int)syscall(SYS_setresgid, r, e, s, 0, 0, 0);
+    public static int setgroups(nint size, uint* list) => (int)syscall(SYS_setgroups, size, (long)list, 0, 0, 0, 0);
     [DllImport(Libc), SuppressGCTransition] public static extern int setsid();
     [DllImport(Libc), SuppressGCTransition] public static extern int getpid();
     [DllImport(Libc), SuppressGCTransition] public static extern uint getuid();
