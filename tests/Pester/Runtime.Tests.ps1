@@ -664,13 +664,19 @@ $clean = try { Remove-Item "$HOME/pscontainers" -Recurse -Force -ErrorAction Sto
 $w = $null
 $out = Invoke-ContainerImage busybox -Remove -Command sh,-c,'id -u; cat /proc/self/uid_map' -WarningVariable w 3>$null
 $err = try { New-Container -Image busybox -User nobody -Command true -ErrorAction Stop; 'none' } catch { $_.FullyQualifiedErrorId }
-[pscustomobject]@{ Out = $out; Warn = "$w"; Err = $err; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+$t = New-Container -Image busybox -Tty -Command sh,-c,'[ -t 0 ] && [ -t 1 ] && tty' | Start-Container -Wait 3>$null
+$tty = @((Get-ContainerLog $t.Name).Text)
+Remove-Container $t.Name
+[pscustomobject]@{ Out = $out; Warn = "$w"; Err = $err; Tty = $tty; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
 '@
         $r.Out[0] | Should -Be '0'
         @($r.Out).Count | Should -Be 2
         ($r.Out[1] -split '\s+' | Where-Object { $_ }) -join ' ' | Should -Be "0 $($u.Uid) 1"
         $r.Warn | Should -Match 'no subordinate id ranges'
         $r.Err | Should -BeLike 'UserNotMapped*'
+        # A terminal with only the own id mapped (devpts without a gid= the namespace lacks).
+        @($r.Tty).Count | Should -Be 1
+        $r.Tty | Should -Match '^/dev/pts/\d+$'
         $r.Left | Should -Be 0
     }
 }
