@@ -550,4 +550,28 @@ Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) 
     It 'leaves no mount behind' {
         Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $($c.Dir)*" } | Should -BeNullOrEmpty
     }
+
+    It 'deletes with remove-tree a tree of subordinate ids that the user cannot delete itself' {
+        $range = Get-Content /etc/subuid | Where-Object { $_ -like "${user}:*" } | Select-Object -First 1
+        $grange = Get-Content /etc/subgid | Where-Object { $_ -like "${user}:*" } | Select-Object -First 1
+        if (-not $range -or -not $grange) { Set-ItResult -Skipped -Because "useradd gave $user no subordinate ranges"; return }
+        $sub = [uint32]$range.Split(':')[1]; $gsub = [uint32]$grange.Split(':')[1]
+        # The user's own store directory, holding the container's tree.
+        $store = Join-Path $root ('rt-' + [guid]::NewGuid().ToString('N').Substring(0, 6))
+        $tree = Join-Path $store 'container'
+        New-Item -ItemType Directory -Path "$tree/sub/deeper" -Force | Out-Null
+        Set-Content "$tree/sub/deeper/f" 'x'
+        & chown "${user}:${user}" $store $tree
+        # What a container writes as its uid 1000: owned by the range, private.
+        & chown -R "$($sub + 999):$($gsub + 999)" "$tree/sub"
+        & chmod 700 "$tree/sub" "$tree/sub/deeper"
+        & setpriv --reuid $user --regid $user --clear-groups -- rm -rf $tree 2>$null
+        Test-Path "$tree/sub/deeper/f" | Should -BeTrue -Because 'the user alone cannot delete it'
+        $maps = '--uid-map', "0:${uid}:1,1:${sub}:65536", '--gid-map', "0:${gid}:1,1:${gsub}:65536", '--newuidmap', '/usr/bin/newuidmap', '--newgidmap', '/usr/bin/newgidmap'
+        $r = Invoke-Bounded -FileName /usr/bin/setpriv -Arguments (@('--reuid', $user, '--regid', $user, '--clear-groups', '--reset-env', '--', $init, 'remove-tree') + $maps + $tree)
+        $r.ExitCode | Should -Be 0 -Because ($r.Stderr -join "`n")
+        Test-Path $tree | Should -BeFalse
+        Test-Path $store | Should -BeTrue
+        (Invoke-Bounded -Arguments 'remove-tree', $tree).ExitCode | Should -Be 2
+    }
 }

@@ -505,7 +505,11 @@ public sealed class ContainerRuntime
         foreach (string a in (string[])["remove-tree", "--uid-map", Format(uids), "--gid-map", Format(gids)]) psi.ArgumentList.Add(a);
         if (uids.Count > 1 || gids.Count > 1)
         {
-            foreach (string a in (string[])["--newuidmap", FindTool("newuidmap"), "--newgidmap", FindTool("newgidmap")]) psi.ArgumentList.Add(a);
+            try
+            {
+                foreach (string a in (string[])["--newuidmap", FindTool("newuidmap"), "--newgidmap", FindTool("newgidmap")]) psi.ArgumentList.Add(a);
+            }
+            catch (ContainersException e) { throw new IOException(e.Message, e); }
         }
         psi.ArgumentList.Add(dir);
         using var process = Process.Start(psi) ?? throw new IOException("Could not start pscontainers-init remove-tree.");
