@@ -154,4 +154,6 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int sigprocmask(int how, byte* set, byte* old);
     [DllImport(Libc), SuppressGCTransition] public static extern nint signal(int sig, nint handler);
     [DllImport(Libc), SuppressGCTransition] public static extern int socket(int domain, int type, int protocol);
+    [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
+    [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
 }
