@@ -21,11 +21,12 @@ internal sealed unsafe class LogPump(FileStream log)
     public bool Terminal { get; init; }
 
     /// <summary>Pumps until both pipes reach end-of-file, or the process exited and the pipes stayed quiet for a while
-    /// (a grandchild outside the pid namespace could keep them open).</summary>
-    public void Run(int stdoutFd, int stderrFd, int pidfd)
+    /// (a grandchild outside the pid namespace could keep them open). <paramref name="onIdle"/> runs once the running
+    /// container has been quiet for <paramref name="idleMs"/>, and again after each later burst of output.</summary>
+    public void Run(int stdoutFd, int stderrFd, int pidfd, Action? onIdle = null, int idleMs = 1000)
     {
         var fds = stackalloc PollFd[3];
-        bool out0 = stdoutFd >= 0, out1 = stderrFd >= 0, exited = pidfd < 0;
+        bool out0 = stdoutFd >= 0, out1 = stderrFd >= 0, exited = pidfd < 0, idle = onIdle is null;
         byte[] buf = _buffer;
         while (out0 || out1)
         {
@@ -34,9 +35,16 @@ internal sealed unsafe class LogPump(FileStream log)
             if (out0) { i0 = n; fds[n++] = new PollFd { Fd = stdoutFd, Events = POLLIN }; }
             if (out1) { i1 = n; fds[n++] = new PollFd { Fd = stderrFd, Events = POLLIN }; }
             if (!exited) { ip = n; fds[n++] = new PollFd { Fd = pidfd, Events = POLLIN }; }
-            int rc = poll(fds, (ulong)n, exited ? 2000 : -1);
+            int rc = poll(fds, (ulong)n, exited ? 2000 : idle ? -1 : idleMs);
             if (rc < 0) { if (Errno == EINTR) continue; break; }
-            if (rc == 0) break; // exited and quiet
+            if (rc == 0 && exited) break; // exited and quiet
+            if (rc == 0)
+            {
+                onIdle!();
+                idle = true;
+                continue;
+            }
+            idle = onIdle is null;
             if (ip >= 0 && fds[ip].Revents != 0) exited = true;
             if (i0 >= 0 && fds[i0].Revents != 0) out0 = Drain(stdoutFd, LogStream.Stdout, buf);
             if (i1 >= 0 && fds[i1].Revents != 0) out1 = Drain(stderrFd, LogStream.Stderr, buf);

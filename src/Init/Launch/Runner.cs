@@ -235,13 +235,20 @@ internal static unsafe class Runner
                 Handshake(new LaunchResult { Pid = pid, MonitorPid = Environment.ProcessId });
                 Detach();
                 var pump = new LogPump(log!) { Terminal = _tty };
-                // From here the monitor only copies output and waits: give back what parsing the plan and the
-                // bundle committed (an aggressive collection decommits the free GC memory), so an idle monitor
-                // holds little more than the runtime's own data. After the handshake: not on the start's path.
-                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                // From here the monitor only copies output and waits. Once the container has been quiet for a second,
+                // give back what starting it cost: an aggressive collection decommits the free GC memory left by parsing
+                // the plan and the bundle, and the clean program and libc pages are dropped from the resident set.
+                // Not done at once: a short container (/bin/true) would wait for it before its exit is recorded.
+                bool collected = false;
+                Action idle = () =>
+                {
+                    if (!collected) GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    collected = true;
+                    Trim.DropCleanFilePages();
+                };
                 // A terminal has one stream: everything the container writes to it is logged as stdout (as conmon does).
-                if (_tty) pump.Run(master, -1, pidfd);
-                else pump.Run(outp[0], errout[0], pidfd);
+                if (_tty) pump.Run(master, -1, pidfd, idle);
+                else pump.Run(outp[0], errout[0], pidfd, idle);
                 log!.Dispose();
             }
             // Attached with a terminal: this terminal in raw mode, relayed to the container's own until it hangs up.

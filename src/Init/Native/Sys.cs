@@ -206,4 +206,6 @@ internal static unsafe partial class Sys
         if (n != 1 || *(ulong*)(b + 40) < 20 || *(int*)(b + 80) != 1 || *(int*)(b + 84) != 1) return -1;
         return *(int*)(b + 88);
     }
+    [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
+    [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
 }
