@@ -16,6 +16,10 @@ internal sealed unsafe class LogPump(FileStream log)
     private readonly byte[] _buffer = new byte[65536];
     private int _len0, _len1;
 
+    /// <summary>The stdout fd is a pseudo-terminal's master: a line ends in CR LF there (onlcr); the CR is not logged.
+    /// End-of-file is EIO once every slave fd is closed.</summary>
+    public bool Terminal { get; init; }
+
     /// <summary>Pumps until both pipes reach end-of-file, or the process exited and the pipes stayed quiet for a while
     /// (a grandchild outside the pid namespace could keep them open). <paramref name="onIdle"/> runs once the running
     /// container has been quiet for <paramref name="idleMs"/>, and again after each later burst of output.</summary>
@@ -108,6 +112,7 @@ internal sealed unsafe class LogPump(FileStream log)
 
     private void Record(DateTimeOffset ts, LogStream stream, bool partial, ReadOnlySpan<byte> text)
     {
+        if (Terminal && !partial && text.Length > 0 && text[^1] == (byte)'\r') text = text[..^1];
         string head = ContainerLogLine.FormatTimestamp(ts) + (stream == LogStream.Stdout ? " stdout " : " stderr ") + (partial ? "P " : "F ");
         Span<byte> h = stackalloc byte[64];
         int hn = System.Text.Encoding.ASCII.GetBytes(head, h);

@@ -156,4 +156,56 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int socket(int domain, int type, int protocol);
     [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
     [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
+    [DllImport(Libc), SuppressGCTransition] public static extern int socketpair(int domain, int type, int protocol, int* sv);
+    [DllImport(Libc), SuppressGCTransition] public static extern nint sendmsg(int fd, byte* msg, int flags);
+    [DllImport(Libc)] public static extern nint recvmsg(int fd, byte* msg, int flags);
+    [DllImport(Libc), SuppressGCTransition] public static extern int fchown(int fd, uint uid, uint gid);
+    [DllImport(Libc), SuppressGCTransition] public static extern int tcgetattr(int fd, byte* termios60);
+    [DllImport(Libc), SuppressGCTransition] public static extern int tcsetattr(int fd, int actions, byte* termios60);
+    [DllImport(Libc), SuppressGCTransition] public static extern void cfmakeraw(byte* termios60);
+    [DllImport(Libc), SuppressGCTransition] public static extern int isatty(int fd);
+
+    public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+    public const ulong TIOCSCTTY = 0x540E, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCGPTPEER = 0x5441, TIOCSPTLCK = 0x40045431;
+    public const int EIO = 5;
+
+    /// <summary>Sends one fd over a unix socket (SCM_RIGHTS) with one byte of data. No allocation: safe in the child.</summary>
+    public static bool SendFd(int socket, int fd)
+    {
+        // struct msghdr (56) + struct iovec (16) + one cmsg of one int (CMSG_SPACE(4) = 24), x86_64.
+        byte* b = stackalloc byte[96];
+        for (int i = 0; i < 96; i++) b[i] = 0;
+        byte data = (byte)'T';
+        *(byte**)(b + 16) = b + 56;       // msg_iov
+        *(ulong*)(b + 24) = 1;            // msg_iovlen
+        *(byte**)(b + 32) = b + 72;       // msg_control
+        *(ulong*)(b + 40) = 24;           // msg_controllen
+        *(byte**)(b + 56) = &data;        // iov_base
+        *(ulong*)(b + 64) = 1;            // iov_len
+        *(ulong*)(b + 72) = 20;           // cmsg_len = CMSG_LEN(sizeof(int))
+        *(int*)(b + 80) = 1;              // SOL_SOCKET
+        *(int*)(b + 84) = 1;              // SCM_RIGHTS
+        *(int*)(b + 88) = fd;
+        nint n;
+        while ((n = sendmsg(socket, b, MSG_NOSIGNAL)) < 0 && Errno == EINTR) { }
+        return n == 1;
+    }
+
+    /// <summary>Receives one fd sent by <see cref="SendFd"/> (close-on-exec); -1 at end-of-file or on error.</summary>
+    public static int ReceiveFd(int socket)
+    {
+        byte* b = stackalloc byte[96];
+        for (int i = 0; i < 96; i++) b[i] = 0;
+        byte data = 0;
+        *(byte**)(b + 16) = b + 56;
+        *(ulong*)(b + 24) = 1;
+        *(byte**)(b + 32) = b + 72;
+        *(ulong*)(b + 40) = 24;
+        *(byte**)(b + 56) = &data;
+        *(ulong*)(b + 64) = 1;
+        nint n;
+        while ((n = recvmsg(socket, b, MSG_CMSG_CLOEXEC)) < 0 && Errno == EINTR) { }
+        if (n != 1 || *(ulong*)(b + 40) < 20 || *(int*)(b + 80) != 1 || *(int*)(b + 84) != 1) return -1;
+        return *(int*)(b + 88);
+    }
 }
