@@ -25,7 +25,9 @@ param(
     [int] $Rounds = 3,
     [int] $Containers = 1000,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
-    [switch] $SkipPodman
+    [switch] $SkipPodman,
+    # Also write the results as an object (for scripts); the tables are always printed.
+    [switch] $PassThru
 )
 $ErrorActionPreference = 'Stop'
 if ((id -u) -ne '0') { throw 'run as root' }
@@ -82,8 +84,8 @@ try {
     $podmanImage = $null
     if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
         New-Item -ItemType Directory $podmanDir -Force | Out-Null
-        $nofile = (& sh -c 'ulimit -Hn').Trim(); if ($nofile -eq 'unlimited') { $nofile = 1048576 }
-        $nproc = (& sh -c 'ulimit -Hu').Trim(); if ($nproc -eq 'unlimited' -or [long]$nproc -gt 32768) { $nproc = 32768 }
+        $nofile = (& bash -c 'ulimit -Hn').Trim(); if ($nofile -eq 'unlimited') { $nofile = 1048576 }
+        $nproc = (& bash -c 'ulimit -Hu').Trim(); if ($nproc -eq 'unlimited' -or [long]$nproc -gt 32768) { $nproc = 32768 }
         Set-Content "$podmanDir/containers.conf" @"
 [containers]
 netns = "none"
@@ -102,6 +104,8 @@ tmp_dir = "$podmanDir/tmp"
             $savedEnv[$v.Key] = [Environment]::GetEnvironmentVariable($v.Key)
             [Environment]::SetEnvironmentVariable($v.Key, (Join-Path $podmanDir $v.Value))
         }
+        # New-TestRoot points REGISTRY_AUTH_FILE (read by podman too) at the bench's config dir: an empty one.
+        if ($env:REGISTRY_AUTH_FILE -and -not (Test-Path $env:REGISTRY_AUTH_FILE)) { Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' }
         $archive = Join-Path $root 'busybox-oci.tar'
         Save-ContainerImage -Image busybox -Path $archive -Format OciArchive
         $podmanImage = (& podman pull -q "oci-archive:$archive" | Select-Object -Last 1).Trim()
@@ -198,12 +202,14 @@ tmp_dir = "$podmanDir/tmp"
     Write-Host "`n== idle memory (after 3 s idle; Private = what one more container adds, 2 idle monitors each)"
     $memory | Format-Table -AutoSize | Out-String | Write-Host
 
-    [pscustomobject]@{
+    if ($PassThru) {
+        [pscustomobject]@{
         Run               = $table
         Ratios            = $ratios
         GetContainerCount = $count
         GetContainerMs    = [math]::Round($listMs, 1)
         Memory            = $memory
+        }
     }
 }
 finally {

@@ -240,15 +240,15 @@ internal static unsafe class Runner
                 // the plan and the bundle, and the clean program and libc pages are dropped from the resident set.
                 // Not done at once: a short container (/bin/true) would wait for it before its exit is recorded.
                 bool collected = false;
-                Action idle = () =>
+                void Idle()
                 {
                     if (!collected) GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                     collected = true;
                     Trim.DropCleanFilePages();
-                };
+                }
                 // A terminal has one stream: everything the container writes to it is logged as stdout (as conmon does).
-                if (_tty) pump.Run(master, -1, pidfd, idle);
-                else pump.Run(outp[0], errout[0], pidfd, idle);
+                if (_tty) pump.Run(master, -1, pidfd, Idle);
+                else pump.Run(outp[0], errout[0], pidfd, Idle);
                 log!.Dispose();
             }
             // Attached with a terminal: this terminal in raw mode, relayed to the container's own until it hangs up.

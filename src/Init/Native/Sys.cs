@@ -154,6 +154,8 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int sigprocmask(int how, byte* set, byte* old);
     [DllImport(Libc), SuppressGCTransition] public static extern nint signal(int sig, nint handler);
     [DllImport(Libc), SuppressGCTransition] public static extern int socket(int domain, int type, int protocol);
+    [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
+    [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
     [DllImport(Libc), SuppressGCTransition] public static extern int socketpair(int domain, int type, int protocol, int* sv);
     [DllImport(Libc), SuppressGCTransition] public static extern nint sendmsg(int fd, byte* msg, int flags);
     [DllImport(Libc)] public static extern nint recvmsg(int fd, byte* msg, int flags);
@@ -206,6 +208,4 @@ internal static unsafe partial class Sys
         if (n != 1 || *(ulong*)(b + 40) < 20 || *(int*)(b + 80) != 1 || *(int*)(b + 84) != 1) return -1;
         return *(int*)(b + 88);
     }
-    [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
-    [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
 }
