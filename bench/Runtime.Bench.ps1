@@ -1,56 +1,153 @@
 <#
 .SYNOPSIS
-    Runtime benchmark, side by side in one run: create + start + wait + remove of busybox /bin/true
-    through the module (warm session) against `crun run` and `runc run` of the same rootfs; Get-Container
-    with 1,000 containers; resident memory of an idle container's monitor.
+    Runtime benchmark, side by side in one run: create + start + wait + remove of busybox /bin/true through the
+    module (from a warm pwsh session) against `crun run`, `runc run` (same rootfs, bundle from `crun spec`) and
+    `podman run --rm` (same image); Get-Container with 1,000 containers; resident memory of an idle container's
+    monitor next to podman's conmon.
+.DESCRIPTION
+    The peers are timed by hyperfine (its shell start-up subtracted), the module by Measure-Command in this warm
+    session. To keep a loaded host fair to every contender, the measurements are interleaved: -Rounds rounds, each
+    running every contender for Runs/Rounds iterations; the table pools all samples (median, mean, min, max).
+    Targets of issue 4, as ratios of medians in the same run: module / crun <= 1.5 and podman / module >= 5.
 .EXAMPLE
-    dotnet pwsh bench/Runtime.Bench.ps1 -Runs 20
+    dotnet pwsh bench/Runtime.Bench.ps1 -Runs 30
 .NOTES
-    Root only. crun 1.8 refuses this host's hybrid cgroup layout (its cgroup2 mount has a controller),
-    so crun runs in a private mount namespace where /sys/fs/cgroup/unified/cgroup.controllers is masked
-    by /dev/null; nothing changes on the host. Peers run via unshare/mount here because this is a bench,
-    not the runtime (the runtime itself never runs them).
+    Root only; needs hyperfine, crun, runc and podman (build/apt-packages.txt). crun 1.8 refuses this host's hybrid
+    cgroup layout (its cgroup2 mount has a controller), so crun (and podman with crun) run in a private mount
+    namespace where /sys/fs/cgroup/unified/cgroup.controllers is masked by /dev/null; nothing changes on the host.
+    podman is configured only by files in the bench's temp dir (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF,
+    CONTAINERS_REGISTRIES_CONF): its storage lives there and is removed at the end; the host's /etc/containers and
+    podman's default storage are never touched. The image reaches podman as an oci-archive saved by the module.
+    Peers run via unshare/mount here because this is a bench, not the runtime (the runtime itself never runs them).
 #>
-param([int] $Runs = 20, [int] $Containers = 1000, [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'))
+param(
+    [int] $Runs = 30,
+    [int] $Rounds = 3,
+    [int] $Containers = 1000,
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
+    [switch] $SkipPodman,
+    # Also write the results as an object (for scripts); the tables are always printed.
+    [switch] $PassThru
+)
 $ErrorActionPreference = 'Stop'
 if ((id -u) -ne '0') { throw 'run as root' }
+foreach ($tool in 'hyperfine', 'crun', 'runc', 'unshare') {
+    if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "missing $tool (see build/apt-packages.txt)" }
+}
+$ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 $root = New-TestRoot -Name bench
+$podmanDir = Join-Path $root 'podman'
+$savedEnv = @{}
 try {
     Import-Module $ModulePath
     Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
     $image = Import-BusyboxImage
+    $perRound = [math]::Max(1, [int][math]::Ceiling($Runs / $Rounds))
 
-    # A plain bundle for the peers: the image's single layer copied as rootfs, config from `crun spec`.
+    # A plain bundle for the peers: the image's layer copied as rootfs, config from `crun spec` (as peers.sh).
     $bundle = Join-Path $root 'bundle'
     New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
     $probe = New-Container -Image busybox -Command /bin/true
     $layers = (Get-Content (Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($probe.Id)/container.json") -Raw | ConvertFrom-Json).layerDirectories
     Remove-Container $probe.Name
     foreach ($layer in $layers) { & cp -a "$layer/." "$bundle/rootfs/" }
+    foreach ($d in 'proc', 'sys', 'dev') { New-Item -ItemType Directory "$bundle/rootfs/$d" -Force | Out-Null }
     Push-Location $bundle; & crun spec; Pop-Location
     $spec = Get-Content "$bundle/config.json" -Raw | ConvertFrom-Json
     $spec.process.args = @('/bin/true'); $spec.process.terminal = $false
     $spec.process.rlimits = @(@{ type = 'RLIMIT_NOFILE'; hard = 1024; soft = 1024 })
     $spec | ConvertTo-Json -Depth 20 | Set-Content "$bundle/config.json"
 
-    function Measure-Ms([scriptblock] $Block, [int] $Count) {
-        & $Block; & $Block # warm-up
-        $times = foreach ($i in 1..$Count) { (Measure-Command $Block).TotalMilliseconds }
-        $sorted = $times | Sort-Object
-        [math]::Round($sorted[[int][math]::Floor($sorted.Count / 2)], 2)
+    # crun 1.8 needs the cgroup2 controller list masked on this hybrid host: hyperfine itself runs in that namespace.
+    $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
+    $mask = (Test-Path $unified) -and (Get-Content $unified -Raw).Trim()
+    $samples = [ordered]@{}
+    function Add-Samples([string] $Name, [double[]] $Ms) { if (-not $samples.Contains($Name)) { $samples[$Name] = [System.Collections.Generic.List[double]]::new() }; $samples[$Name].AddRange($Ms) }
+    function Invoke-Hyperfine([string] $Name, [string] $Command, [switch] $Masked, [int] $Count, [int] $Warmup = 2) {
+        $json = Join-Path $root "hf-$([guid]::NewGuid().ToString('N').Substring(0, 6)).json"
+        $hf = @('hyperfine', '--style', 'none', '--warmup', $Warmup, '--runs', $Count, '--export-json', $json, '-n', $Name, $Command)
+        if ($Masked -and $mask) {
+            $quoted = ($hf | ForEach-Object { "'" + ($_ -replace "'", "'\''") + "'" }) -join ' '
+            & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified && exec $quoted" | Out-Null
+        }
+        else { & $hf[0] $hf[1..($hf.Count - 1)] | Out-Null }
+        if ($LASTEXITCODE -ne 0) { throw "hyperfine $Name failed ($LASTEXITCODE)" }
+        Add-Samples $Name ((Get-Content $json -Raw | ConvertFrom-Json).results[0].times | ForEach-Object { $_ * 1000 })
+    }
+    function Measure-Module([int] $Count) {
+        $ms = foreach ($i in 1..$Count) { (Measure-Command { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container }).TotalMilliseconds }
+        Add-Samples 'module (New | Start -Wait | Remove)' $ms
     }
 
-    $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
-    $maskCrun = (Test-Path $unified) -and (Get-Content $unified -Raw).Trim()
-    $crun = if ($maskCrun) {
-        { & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified && exec crun run -b '$bundle' bench-crun-$PID" | Out-Null }
-    } else { { & crun run -b $bundle "bench-crun-$PID" | Out-Null } }
-    $results = [ordered]@{}
-    $results.crunRunMs = Measure-Ms $crun $Runs
-    $results.runcRunMs = Measure-Ms { & runc run -b $bundle "bench-runc-$PID" | Out-Null } $Runs
-    $results.moduleRunMs = Measure-Ms { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container } $Runs
-    $results.ratioModuleToCrun = [math]::Round($results.moduleRunMs / $results.crunRunMs, 2)
+    # podman, configured by files of its own in the bench's temp dir.
+    $podmanImage = $null
+    if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
+        New-Item -ItemType Directory $podmanDir -Force | Out-Null
+        $nofile = (& bash -c 'ulimit -Hn').Trim(); if ($nofile -eq 'unlimited') { $nofile = 1048576 }
+        $nproc = (& bash -c 'ulimit -Hu').Trim(); if ($nproc -eq 'unlimited' -or [long]$nproc -gt 32768) { $nproc = 32768 }
+        Set-Content "$podmanDir/containers.conf" @"
+[containers]
+netns = "none"
+default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$podmanDir/events.log"
+runtime = "runc"
+tmp_dir = "$podmanDir/tmp"
+"@
+        Set-Content "$podmanDir/storage.conf" "[storage]`ndriver = `"overlay`"`ngraphroot = `"$podmanDir/root`"`nrunroot = `"$podmanDir/run`"`n"
+        Set-Content "$podmanDir/registries.conf" "unqualified-search-registries = []`n"
+        foreach ($v in @{ CONTAINERS_CONF = 'containers.conf'; CONTAINERS_STORAGE_CONF = 'storage.conf'; CONTAINERS_REGISTRIES_CONF = 'registries.conf' }.GetEnumerator()) {
+            $savedEnv[$v.Key] = [Environment]::GetEnvironmentVariable($v.Key)
+            [Environment]::SetEnvironmentVariable($v.Key, (Join-Path $podmanDir $v.Value))
+        }
+        # New-TestRoot points REGISTRY_AUTH_FILE (read by podman too) at the bench's config dir: an empty one.
+        if ($env:REGISTRY_AUTH_FILE -and -not (Test-Path $env:REGISTRY_AUTH_FILE)) { Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' }
+        $archive = Join-Path $root 'busybox-oci.tar'
+        Save-ContainerImage -Image busybox -Path $archive -Format OciArchive
+        $podmanImage = (& podman pull -q "oci-archive:$archive" | Select-Object -Last 1).Trim()
+        if ($LASTEXITCODE -ne 0 -or -not $podmanImage) { throw 'podman could not load the oci-archive' }
+    }
+
+    foreach ($round in 1..$Rounds) {
+        Invoke-Hyperfine 'crun run' "crun run --bundle $bundle bench-crun-`$`$" -Masked -Count $perRound
+        Invoke-Hyperfine 'runc run' "runc run --bundle $bundle bench-runc-`$`$" -Count $perRound
+        if ($podmanImage) {
+            Invoke-Hyperfine 'podman run --rm (runc)' "podman run --rm --runtime runc $podmanImage /bin/true" -Count $perRound -Warmup 1
+            Invoke-Hyperfine 'podman run --rm (crun)' "podman run --rm --runtime crun $podmanImage /bin/true" -Masked -Count $perRound -Warmup 1
+        }
+        # Two warm-up runs per round, as hyperfine does for the peers.
+        New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
+        New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
+        Measure-Module $perRound
+    }
+
+    function Get-Median([double[]] $Values) {
+        $s = $Values | Sort-Object; $n = $s.Count
+        if ($n % 2) { $s[($n - 1) / 2] } else { ($s[$n / 2 - 1] + $s[$n / 2]) / 2 }
+    }
+    $table = foreach ($name in $samples.Keys) {
+        $v = $samples[$name]
+        [pscustomobject]@{
+            Contender = $name
+            MedianMs  = [math]::Round((Get-Median $v), 1)
+            MeanMs    = [math]::Round(($v | Measure-Object -Average).Average, 1)
+            MinMs     = [math]::Round(($v | Measure-Object -Minimum).Minimum, 1)
+            MaxMs     = [math]::Round(($v | Measure-Object -Maximum).Maximum, 1)
+            Runs      = $v.Count
+        }
+    }
+    $median = @{}; foreach ($row in $table) { $median[$row.Contender] = $row.MedianMs }
+    $module = $median['module (New | Start -Wait | Remove)']
+    $ratios = [System.Collections.Generic.List[object]]::new()
+    $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run'; Value = [math]::Round($module / $median['crun run'], 2); Target = '<= 1.5' })
+    $ratios.Add([pscustomobject]@{ Ratio = 'module / runc run'; Value = [math]::Round($module / $median['runc run'], 2); Target = '' })
+    foreach ($p in 'podman run --rm (runc)', 'podman run --rm (crun)') {
+        if ($median.ContainsKey($p)) { $ratios.Add([pscustomobject]@{ Ratio = "$p / module"; Value = [math]::Round($median[$p] / $module, 2); Target = '>= 5' }) }
+    }
 
     # Get-Container with N records (copies of one exited container's record and state).
     $c = New-Container -Image busybox -Command /bin/true
@@ -64,29 +161,65 @@ try {
         [IO.File]::WriteAllText("$dir/$id/container.json", $json.Replace($c.Id, $id).Replace("`"$($c.Name)`"", "`"bench$i`""))
         [IO.File]::WriteAllText("$dir/$id/state.json", $state.Replace($c.Id, $id))
     }
-    $results.getContainerCount = @(Get-Container).Count
-    $results.getContainerMs = Measure-Ms { Get-Container | Out-Null } 5
+    $count = @(Get-Container).Count
+    Get-Container | Out-Null
+    $listMs = Get-Median @(foreach ($i in 1..5) { (Measure-Command { Get-Container | Out-Null }).TotalMilliseconds })
     Get-ChildItem $dir -Directory | Where-Object Name -ne $c.Id | Remove-Item -Recurse -Force
+    Remove-Container $c.Name
 
-    # Resident memory of an idle container's monitor.
-    # Two idle containers: with a second monitor mapping the same binary, its pages count as shared, and
-    # Private is what one more container adds (with a single monitor the binary's clean pages are 'private').
+    # Memory of an idle container's monitor. VmRSS counts every mapped page, including the clean pages of libc and
+    # of the binary that all monitors share through the page cache; Pss splits shared pages among the processes
+    # mapping them; Private (USS) is what one more idle container adds. Two idle monitors, so the binary's pages
+    # count as shared; read after 3 s, when the monitor has given back what starting the container cost.
+    function Get-Memory([int] $ProcessId) {
+        $status = Get-Content "/proc/$ProcessId/status"
+        $rollup = Get-Content "/proc/$ProcessId/smaps_rollup"
+        function Kib($Lines, [string] $Key) { [int](($Lines | Where-Object { $_ -like "${Key}:*" } | Select-Object -First 1) -replace '\D', '') }
+        [pscustomobject]@{ VmRssKiB = Kib $status 'VmRSS'; PssKiB = Kib $rollup 'Pss'; PrivateKiB = (Kib $rollup 'Private_Clean') + (Kib $rollup 'Private_Dirty') }
+    }
     $idle = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
     $idle2 = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
-    Start-Sleep -Milliseconds 300
-    $rss = (Get-Content "/proc/$($idle.MonitorPid)/status" | Where-Object { $_ -like 'VmRSS:*' }) -replace '\D', ''
-    $results.idleMonitorRssKiB = [int]$rss
-    # VmRSS (the measure the issue gives for conmon) counts every mapped page, including the clean pages of
-    # libc and of the monitor binary that all monitors share through the page cache. Pss splits shared pages
-    # among the processes that map them; Private (USS) is what one more idle container really adds.
-    $rollup = Get-Content "/proc/$($idle.MonitorPid)/smaps_rollup"
-    function Get-Kib([string] $Key) { [int](($rollup | Where-Object { $_ -like "${Key}:*" }) -replace '\D', '') }
-    $results.idleMonitorPssKiB = Get-Kib 'Pss'
-    $results.idleMonitorPrivateKiB = (Get-Kib 'Private_Clean') + (Get-Kib 'Private_Dirty')
-    $results.idleMonitorNote = 'RSS = VmRSS incl. libc/binary pages all monitors share; Private = USS with 2 idle monitors = cost of one more'
+    $conmon = $null
+    if ($podmanImage) {
+        $cids = @(& podman run -d --rm $podmanImage sleep 300; & podman run -d --rm $podmanImage sleep 300)
+    }
+    Start-Sleep -Seconds 3
+    $memory = [System.Collections.Generic.List[object]]::new()
+    $m = Get-Memory $idle.MonitorPid
+    $memory.Add([pscustomobject]@{ Process = 'pscontainers-init (idle monitor)'; VmRssKiB = $m.VmRssKiB; PssKiB = $m.PssKiB; PrivateKiB = $m.PrivateKiB; Target = 'VmRSS <= 3072' })
+    if ($podmanImage) {
+        $conmonPid = [int](& podman inspect --format '{{.State.ConmonPid}}' $cids[0])
+        $m = Get-Memory $conmonPid
+        $memory.Add([pscustomobject]@{ Process = 'conmon (podman, idle)'; VmRssKiB = $m.VmRssKiB; PssKiB = $m.PssKiB; PrivateKiB = $m.PrivateKiB; Target = '' })
+        & podman rm -f -t 0 @cids | Out-Null
+    }
     Remove-Container $idle.Name, $idle2.Name -Force -Confirm:$false
-    Get-Container | Remove-Container -Force -Confirm:$false
 
-    [pscustomobject]$results
+    Write-Host "`n== create + start + wait + remove of busybox /bin/true ($Rounds interleaved rounds; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
+    $table | Format-Table -AutoSize | Out-String | Write-Host
+    $ratios | Format-Table -AutoSize | Out-String | Write-Host
+    Write-Host "== Get-Container with $count containers (warm, median of 5): $([math]::Round($listMs, 1)) ms (target < 100)"
+    Write-Host "`n== idle memory (after 3 s idle; Private = what one more container adds, 2 idle monitors each)"
+    $memory | Format-Table -AutoSize | Out-String | Write-Host
+
+    if ($PassThru) {
+        [pscustomobject]@{
+        Run               = $table
+        Ratios            = $ratios
+        GetContainerCount = $count
+        GetContainerMs    = [math]::Round($listMs, 1)
+        Memory            = $memory
+        }
+    }
 }
-finally { Remove-TestRoot $root }
+finally {
+    Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
+    if (Test-Path $podmanDir) {
+        & podman rm -a -f -t 0 2>$null | Out-Null
+        & podman system reset -f 2>$null | Out-Null
+        foreach ($k in $savedEnv.Keys) { [Environment]::SetEnvironmentVariable($k, $savedEnv[$k]) }
+        Get-Content /proc/self/mountinfo | ForEach-Object { $_.Split(' ')[4] } | Where-Object { $_.StartsWith($podmanDir) } |
+            Sort-Object Length -Descending | ForEach-Object { & umount -l $_ 2>$null }
+    }
+    Remove-TestRoot $root
+}

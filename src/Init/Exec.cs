@@ -18,7 +18,9 @@ namespace Containers.Init;
 /// namespaces, and clones the final process with CLONE_PARENT (a process only enters a pid namespace
 /// when created in it); that process becomes Init's own child, sets credentials, capabilities,
 /// no_new_privs and seccomp as the container's init did, and execs.</para>
-/// <para>stdio is inherited from the caller. Init forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the process
+/// <para>With <c>process.terminal</c> the process gets a pseudo-terminal of the container's devpts (its controlling
+/// terminal on fds 0-2) and Init relays between it and its own stdio (<see cref="TerminalRelay"/>: raw mode and window
+/// size when Init's stdin is a terminal). Otherwise stdio is inherited from the caller. Init forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the process
 /// and exits with its exit code (128+signal when killed). Failures before exec: message on stderr, exit 127
 /// (command not found), 126 (not executable) or 125 (container not running, setns refused ...).</para>
 /// <para>Stopping a container needs nothing from Init: Core signals the state's pid directly (SIGTERM, then
@@ -86,11 +88,23 @@ internal static unsafe class Exec
         int* errp = stackalloc int[2];
         if (pipe2(errp, O_CLOEXEC) != 0) return Error("pipe: " + StrError(Errno));
         s.ErrorFd = errp[1];
+        int* console = stackalloc int[2];
+        console[0] = console[1] = -1;
+        if (process.Terminal)
+        {
+            // The relay opens a pseudo-terminal in the container's devpts (after joining its mount namespace) and sends
+            // us the master; the process gets the slave as its controlling terminal.
+            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) != 0) return Error("socketpair: " + StrError(Errno));
+            s.ConsoleSocket = console[1];
+            s.Ptmx = NativeString.Of("/dev/ptmx");
+            s.PtsPtmx = NativeString.Of("/dev/pts/ptmx");
+        }
         var nsFds = joins.Select(j => j.Fd).ToArray();
         var nsTypes = joins.Select(j => j.Type).ToArray();
         nint[] cgroupPaths = cgroups.ToArray();
         byte* zero = NativeString.Of("0");
 
+        var noGc = NoGc.Enter();
         int relay = fork();
         if (relay == 0)
         {
@@ -103,17 +117,25 @@ internal static unsafe class Exec
             }
             for (int i = 0; i < nsFds.Length; i++)
                 if (Setns(nsFds[i], nsTypes[i]) != 0) ContainerChild.Fail(s, ChildStep.Setns, nsTypes[i], Errno);
+            int slave = s.ConsoleSocket >= 0 ? ContainerChild.OpenTerminal(s, attach: false) : -1;
             int child = Clone(0x00008000 /* CLONE_PARENT */ | (ulong)SIGCHLD);
-            if (child == 0) ContainerChild.BecomeProcess(s);
+            if (child == 0)
+            {
+                if (slave >= 0) ContainerChild.AttachTerminal(s, slave);
+                ContainerChild.BecomeProcess(s);
+            }
             if (child < 0) ContainerChild.Fail(s, ChildStep.Setns, 0, Errno);
             int* report = stackalloc int[3];
             report[0] = (int)ChildStep.Started; report[1] = 0; report[2] = child;
             WriteNoGc(s.ErrorFd, (byte*)report, 12);
             _exit(0);
         }
+        int forkErr = Errno;
+        noGc.Dispose();
         close(errp[1]);
+        if (console[1] >= 0) close(console[1]);
         foreach (int fd in nsFds) close(fd);
-        if (relay < 0) return Error("fork: " + StrError(Errno));
+        if (relay < 0) return Error("fork: " + StrError(forkErr));
 
         // The relay reports the final pid (or its own failure); the process then reports an exec failure or EOF.
         int* r = stackalloc int[3];
@@ -121,8 +143,14 @@ internal static unsafe class Exec
         int ws;
         while (waitpid(relay, &ws, 0) < 0 && Errno == EINTR) { }
         if (got != 12) { close(errp[0]); return Error("the exec helper died"); }
-        if ((ChildStep)r[0] != ChildStep.Started) { close(errp[0]); return Describe(process, r); }
+        if ((ChildStep)r[0] != ChildStep.Started) { close(errp[0]); if (console[0] >= 0) close(console[0]); return Describe(process, r); }
         int target = r[2];
+        int master = -1;
+        if (console[0] >= 0)
+        {
+            master = ReceiveFd(console[0]);
+            close(console[0]);
+        }
         s_target = target;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
@@ -130,6 +158,7 @@ internal static unsafe class Exec
         using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Forward);
         got = Probe.ReadFull(errp[0], (byte*)r, 12);
         close(errp[0]);
+        if (got != 12 && master >= 0) TerminalRelay.Run(master);
         while (waitpid(target, &ws, 0) < 0 && Errno == EINTR) { }
         if (got == 12) return Describe(process, r);
         return DecodeWaitStatus(ws).ExitCode;

@@ -67,13 +67,16 @@ internal static unsafe class Probe
         }
         a.SyncFd = sync[0];
         a.ReportFd = report[1];
+        var noGc = NoGc.Enter();
         int pid = Clone(CLONE_NEWUSER | CLONE_NEWNS | (ulong)SIGCHLD);
         if (pid == 0) Child(&a); // never returns
+        int cloneErr = Errno;
+        noGc.Dispose();
         close(sync[0]);
         close(report[1]);
         if (pid < 0)
         {
-            result.Error = "clone(CLONE_NEWUSER|CLONE_NEWNS): " + StrError(Errno);
+            result.Error = "clone(CLONE_NEWUSER|CLONE_NEWNS): " + StrError(cloneErr);
             close(sync[1]); close(report[0]);
             return;
         }

@@ -104,13 +104,43 @@ BeforeAll {
         $psi.UseShellExecute = $false
         $psi.WorkingDirectory = '/'
         $p = [System.Diagnostics.Process]::Start($psi)
+        $monitors.Add($p)
         $line = $p.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(20000)) { throw 'no handshake from pscontainers-init within 20 s' }
+        if (-not $line.Wait(20000)) {
+            # A monitor that hangs before its handshake must not outlive the test: kill it and its child, by pid.
+            Stop-Monitor $p
+            throw 'no handshake from pscontainers-init within 20 s'
+        }
         $stderr = $p.StandardError.ReadToEndAsync()
         if (-not $line.Result) { [void]$stderr.Wait(5000); throw "pscontainers-init gave no handshake: $($stderr.Result)" }
         $result = $line.Result | ConvertFrom-Json
         $eof = $p.StandardOutput.ReadToEndAsync()
         [pscustomobject]@{ Handshake = $result; Process = $p; Stderr = $stderr; StdoutEof = $eof }
+    }
+
+    function Stop-Monitor([System.Diagnostics.Process] $Process) {
+        # Our own child: its pid cannot be reused before we reap it. Kills it and its descendants (the container).
+        try { if (-not $Process.HasExited) { $Process.Kill($true); [void]$Process.WaitForExit(10000) } } catch [System.InvalidOperationException] { }
+    }
+
+    function Invoke-Bounded {
+        # Runs pscontainers-init (run in inherit mode, exec) to its end with its output captured; killed by pid after the timeout.
+        param([string[]] $Arguments, [string] $FileName = $init, [int] $TimeoutSeconds = 60)
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($FileName)
+        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.UseShellExecute = $false
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $monitors.Add($p)
+        $out = $p.StandardOutput.ReadToEndAsync()
+        $err = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
+            Stop-Monitor $p
+            throw "$FileName $($Arguments -join ' ') did not finish within $TimeoutSeconds s"
+        }
+        $p.WaitForExit()
+        [pscustomobject]@{ ExitCode = $p.ExitCode; Stdout = @($out.Result -split "`n" | Where-Object { $_ }); Stderr = @($err.Result -split "`n" | Where-Object { $_ }) }
     }
 
     function Invoke-Exec {
@@ -120,12 +150,13 @@ BeforeAll {
         $spec.process.args = $Command
         $processFile = Join-Path $Container.Dir ('process-' + [guid]::NewGuid().ToString('N').Substring(0, 6) + '.json')
         $spec.process | ConvertTo-Json -Depth 10 | Set-Content $processFile
+        $arguments = @('exec', '--state-dir', "$($Container.Dir)/state", '--process', $processFile)
         if ($AsUser) {
             & chmod 644 $processFile
-            $out = & setpriv --reuid $AsUser --regid $AsUser --clear-groups --reset-env -- $init exec --state-dir "$($Container.Dir)/state" --process $processFile 2>&1
+            $r = Invoke-Bounded -FileName /usr/bin/setpriv -Arguments (@('--reuid', $AsUser, '--regid', $AsUser, '--clear-groups', '--reset-env', '--', $init) + $arguments)
         }
-        else { $out = & $init exec --state-dir "$($Container.Dir)/state" --process $processFile 2>&1 }
-        [pscustomobject]@{ Output = @($out | ForEach-Object { "$_" }); ExitCode = $LASTEXITCODE }
+        else { $r = Invoke-Bounded -Arguments $arguments }
+        [pscustomobject]@{ Output = @($r.Stdout) + @($r.Stderr); ExitCode = $r.ExitCode }
     }
 
     function Wait-Stopped {
@@ -194,10 +225,13 @@ echo "links=$(ls /sys/class/net | tr '\n' ' ')"
 '@
 
     $script:started = [System.Collections.Generic.List[int]]::new()
+    $script:monitors = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 }
 
 AfterAll {
     foreach ($cpid in $started) { if ($cpid -gt 0 -and (Test-Path "/proc/$cpid")) { & kill -9 $cpid 2>$null } }
+    # Any monitor a failed test left running (its container was killed above, or it hung before its handshake).
+    foreach ($m in $monitors) { Stop-Monitor $m }
     if ($root) {
         Start-Sleep -Milliseconds 200
         $left = Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $root*" }
@@ -434,9 +468,10 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
 
     It 'inherits the caller stdio and exits with the container code in inherit mode' {
         $k = New-Container -Stdio inherit -Command @('/bin/sh', '-c', 'echo "pid=$$"; echo to-err >&2; exit 9')
-        $out = & $init run --plan $k.Plan 2>&1
-        $LASTEXITCODE | Should -Be 9
-        $out | ForEach-Object { "$_" } | Should -Be @('pid=1', 'to-err')
+        $run = Invoke-Bounded -Arguments 'run', '--plan', $k.Plan
+        $run.ExitCode | Should -Be 9
+        $run.Stdout | Should -Be @('pid=1')
+        $run.Stderr | Should -Be @('to-err')
         $s = Get-Content $k.State -Raw | ConvertFrom-Json
         $s.status | Should -Be 'stopped'
         $s.exitCode | Should -Be 9
@@ -514,5 +549,29 @@ Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) 
 
     It 'leaves no mount behind' {
         Get-Content /proc/self/mountinfo | Where-Object { $_ -like "* $($c.Dir)*" } | Should -BeNullOrEmpty
+    }
+
+    It 'deletes with remove-tree a tree of subordinate ids that the user cannot delete itself' {
+        $range = Get-Content /etc/subuid | Where-Object { $_ -like "${user}:*" } | Select-Object -First 1
+        $grange = Get-Content /etc/subgid | Where-Object { $_ -like "${user}:*" } | Select-Object -First 1
+        if (-not $range -or -not $grange) { Set-ItResult -Skipped -Because "useradd gave $user no subordinate ranges"; return }
+        $sub = [uint32]$range.Split(':')[1]; $gsub = [uint32]$grange.Split(':')[1]
+        # The user's own store directory, holding the container's tree.
+        $store = Join-Path $root ('rt-' + [guid]::NewGuid().ToString('N').Substring(0, 6))
+        $tree = Join-Path $store 'container'
+        New-Item -ItemType Directory -Path "$tree/sub/deeper" -Force | Out-Null
+        Set-Content "$tree/sub/deeper/f" 'x'
+        & chown "${user}:${user}" $store $tree
+        # What a container writes as its uid 1000: owned by the range, private.
+        & chown -R "$($sub + 999):$($gsub + 999)" "$tree/sub"
+        & chmod 700 "$tree/sub" "$tree/sub/deeper"
+        & setpriv --reuid $user --regid $user --clear-groups -- rm -rf $tree 2>$null
+        Test-Path "$tree/sub/deeper/f" | Should -BeTrue -Because 'the user alone cannot delete it'
+        $maps = '--uid-map', "0:${uid}:1,1:${sub}:65536", '--gid-map', "0:${gid}:1,1:${gsub}:65536", '--newuidmap', '/usr/bin/newuidmap', '--newgidmap', '/usr/bin/newgidmap'
+        $r = Invoke-Bounded -FileName /usr/bin/setpriv -Arguments (@('--reuid', $user, '--regid', $user, '--clear-groups', '--reset-env', '--', $init, 'remove-tree') + $maps + $tree)
+        $r.ExitCode | Should -Be 0 -Because ($r.Stderr -join "`n")
+        Test-Path $tree | Should -BeFalse
+        Test-Path $store | Should -BeTrue
+        (Invoke-Bounded -Arguments 'remove-tree', $tree).ExitCode | Should -Be 2
     }
 }

@@ -306,6 +306,101 @@ Describe 'Invoke-ContainerCommand' {
     }
 }
 
+Describe 'Terminals' {
+    BeforeAll {
+        $script:ttyProbe = 'if [ -t 0 ] && [ -t 1 ] && [ -t 2 ]; then echo tty=yes; else echo tty=no; fi; tty; echo to-stderr >&2; exit 3'
+    }
+
+    It 'gives a detached -Tty container a pseudo-terminal of its own /dev/pts on stdin, stdout and stderr, logged as stdout' {
+        $c = New-Container -Image busybox -Tty -Command sh, -c, $ttyProbe | Start-Container -Wait
+        $c.Tty | Should -BeTrue
+        $c.ExitCode | Should -Be 3
+        $log = @(Get-ContainerLog $c.Name)
+        $log.Text | Should -Be @('tty=yes', $log[1].Text, 'to-stderr')
+        $log[1].Text | Should -Match '^/dev/pts/\d+$'
+        # A terminal has one stream; its CR LF line ends are logged without the CR.
+        $log.Stream | Sort-Object -Unique | Should -Be 'Stdout'
+        $log.Text | Where-Object { $_ -match "`r" } | Should -BeNullOrEmpty
+        Remove-Container $c.Name
+    }
+
+    It 'gives a container without -Tty no terminal: /dev/null stdin and separate streams' {
+        $c = New-Container -Image busybox -Command sh, -c, $ttyProbe | Start-Container -Wait
+        $c.Tty | Should -BeFalse
+        $c.ExitCode | Should -Be 3
+        $log = @(Get-ContainerLog $c.Name)
+        @($log | Where-Object Stream -eq 'Stdout').Text | Should -Be @('tty=no', 'not a tty')
+        @($log | Where-Object Stream -eq 'Stderr').Text | Should -Be @('to-stderr')
+        Remove-Container $c.Name
+    }
+
+    It 'keeps a -Tty shell running on its open terminal; exec -Tty gets a terminal of the container, plain exec does not' {
+        $c = New-Container -Image busybox -Tty -Command sh | Start-Container -PassThru
+        try {
+            # Without a terminal sh would read end-of-file from /dev/null and exit at once.
+            { Wait-Container $c.Name -Timeout 1 -ErrorAction Stop } | Should -Throw -ErrorId 'WaitTimeout*'
+            $out = @(Invoke-ContainerCommand $c.Name -Tty sh '-c' 'tty; [ -t 0 ] && echo stdin-tty; echo err >&2; exit 5' 2>&1 | ForEach-Object { "$_" })
+            $LASTEXITCODE | Should -Be 5
+            $out[0] | Should -Match '^/dev/pts/\d+$'
+            $out[0] | Should -Not -Be '/dev/pts/0'
+            $out[1..2] | Should -Be @('stdin-tty', 'err')
+            Invoke-ContainerCommand $c.Name sh '-c' 'if [ -t 0 ] || [ -t 1 ]; then echo tty; else echo no-tty; fi' | Should -Be 'no-tty'
+        }
+        finally { Remove-Container $c.Name -Force -Confirm:$false }
+    }
+
+    It 'enters a container, and attaches a -Tty one, from a terminal through pseudo-terminals of the containers (under script(1))' {
+        $c = New-Container -Image busybox -Command sleep, 300 | Start-Container -PassThru
+        $file = Join-Path $root 'enter.ps1'
+        @"
+Import-Module '$(Get-TestModulePath)'
+Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE
+`$a = New-Container -Image busybox -Tty -Command sh,-c,'tty; [ -t 0 ] && echo attached-tty; exit 4' | Start-Container -Attach -PassThru
+'attach=' + `$LASTEXITCODE
+Remove-Container `$a.Name
+"@ | Set-Content $file
+        # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+        foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardInput = $true
+        $psi.RedirectStandardOutput = $true
+        $psi.UseShellExecute = $false
+        $p = [System.Diagnostics.Process]::Start($psi)
+        try {
+            $text = [System.Text.StringBuilder]::new()
+            $buffer = [char[]]::new(4096)
+            $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            $sent = $false
+            while ([DateTime]::UtcNow -lt $deadline) {
+                if ($read.Wait(200)) {
+                    if ($read.Result -le 0) { break }
+                    [void]$text.Append($buffer, 0, $read.Result)
+                    $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+                }
+                # The shell is interactive (its stdin is a terminal): answer its prompt.
+                if (-not $sent -and $text.ToString() -match '/ # ') {
+                    $p.StandardInput.Write("tty; stty size; exit 3`n"); $p.StandardInput.Flush(); $sent = $true
+                }
+            }
+            $sent | Should -BeTrue -Because "no prompt came: $text"
+            $p.WaitForExit(10000) | Should -BeTrue
+            # Without the terminals' escape sequences (keypad mode, cursor position queries).
+            $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+            $lines | Should -Contain 'code=3'
+            $lines | Should -Contain 'attached-tty'
+            $lines | Should -Contain 'attach=4'
+            # One tty line from the shell entered, one from the attached container: each a pty of its own /dev/pts.
+            @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 2
+            @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
+        }
+        finally {
+            if (-not $p.HasExited) { $p.Kill($true) }
+            Remove-Container $c.Name -Force -Confirm:$false
+        }
+    }
+}
+
 Describe 'Limits' -Skip:(-not $isRoot) {
     It 'stops a fork bomb at the pids limit' {
         # sh plus its background sleeps may be at most 16 tasks: the 16th fork fails and the shell gives up.
@@ -516,9 +611,11 @@ $out = Invoke-ContainerImage busybox -Name rl -Memory 64MB -Command sh,-c,'id -u
 $code = $LASTEXITCODE
 $c = New-Container -Image busybox -Command sleep,300 | Start-Container -PassThru
 $execUid = Invoke-ContainerCommand $c.Name id '-u'
-Remove-Container rl
+$t = New-Container -Image busybox -Tty -Command sh,-c,'[ -t 0 ] && [ -t 1 ] && tty' | Start-Container -Wait
+$tty = @((Get-ContainerLog $t.Name).Text)
+Remove-Container rl, $t.Name
 Remove-Container $c.Name -Force -Confirm:$false
-[pscustomobject]@{ Out = $out; Code = $code; Warn = "$w"; ExecUid = $execUid; Rootless = $c.Rootless; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+[pscustomobject]@{ Out = $out; Code = $code; Warn = "$w"; ExecUid = $execUid; Rootless = $c.Rootless; Tty = $tty; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
 '@
         $r.Code | Should -Be 0
         $r.Out[0] | Should -Be '0'
@@ -528,7 +625,37 @@ Remove-Container $c.Name -Force -Confirm:$false
         $r.Warn | Should -Match 'without resource limits'
         $r.ExecUid | Should -Be '0'
         $r.Rootless | Should -BeTrue
+        # A terminal in a user namespace: the container's own devpts.
+        @($r.Tty).Count | Should -Be 1
+        $r.Tty | Should -Match '^/dev/pts/\d+$'
+
         $r.Left | Should -Be 0
+    }
+
+    It 'removes, as the user, containers whose files belong to subordinate ids, and the image: nothing is left' {
+        $u = New-TestUser
+        $subuid = [uint32]((Get-Content /etc/subuid | Where-Object { $_ -like "$($u.Name):*" } | Select-Object -First 1).Split(':')[1])
+        $r = Invoke-AsUser $u @'
+$containers = "$HOME/pscontainers/data/containers"
+# Root of the container gives a tree to uid 1000; a process running as uid 1000 writes a private directory.
+$a = New-Container -Image busybox -Command sh,-c,'mkdir -p /data/sub && echo x > /data/sub/f && chown -R 1000:1000 /data' | Start-Container -Wait
+$b = New-Container -Image busybox -User 1000:1000 -Command sh,-c,'mkdir /tmp/own && echo x > /tmp/own/f && chmod 700 /tmp/own' | Start-Container -Wait
+$files = "$containers/$($a.Id)/upper/data/sub/f", "$containers/$($b.Id)/upper/tmp/own/f"
+$owners = @($files | ForEach-Object { & stat -c %u (Split-Path $_) })
+# Proof that this user cannot delete them itself (the test would pass for nothing otherwise).
+$denied = @($files | ForEach-Object { try { [System.IO.File]::Delete($_); 'deleted' } catch { 'denied' } })
+Remove-Container $a.Name, $b.Name
+$left = @(Get-ChildItem $containers).Count
+Remove-ContainerImage busybox
+# Everything under the store is this user's own again: it deletes the whole store itself.
+$clean = try { Remove-Item "$HOME/pscontainers" -Recurse -Force -ErrorAction Stop; $true } catch { "$_" }
+[pscustomobject]@{ Codes = @($a.ExitCode, $b.ExitCode); Owners = $owners; Denied = $denied; Left = $left; Clean = $clean } | ConvertTo-Json -Compress
+'@
+        $r.Codes | Should -Be @(0, 0)
+        $r.Owners | Should -Be @("$($subuid + 999)", "$($subuid + 999)")
+        $r.Denied | Should -Be @('denied', 'denied')
+        $r.Left | Should -Be 0
+        $r.Clean | Should -BeTrue
     }
 
     It 'falls back to the single own id without subordinate ranges, says so, and refuses other users' {
@@ -537,13 +664,19 @@ Remove-Container $c.Name -Force -Confirm:$false
 $w = $null
 $out = Invoke-ContainerImage busybox -Remove -Command sh,-c,'id -u; cat /proc/self/uid_map' -WarningVariable w 3>$null
 $err = try { New-Container -Image busybox -User nobody -Command true -ErrorAction Stop; 'none' } catch { $_.FullyQualifiedErrorId }
-[pscustomobject]@{ Out = $out; Warn = "$w"; Err = $err; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+$t = New-Container -Image busybox -Tty -Command sh,-c,'[ -t 0 ] && [ -t 1 ] && tty' | Start-Container -Wait 3>$null
+$tty = @((Get-ContainerLog $t.Name).Text)
+Remove-Container $t.Name
+[pscustomobject]@{ Out = $out; Warn = "$w"; Err = $err; Tty = $tty; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
 '@
         $r.Out[0] | Should -Be '0'
         @($r.Out).Count | Should -Be 2
         ($r.Out[1] -split '\s+' | Where-Object { $_ }) -join ' ' | Should -Be "0 $($u.Uid) 1"
         $r.Warn | Should -Match 'no subordinate id ranges'
         $r.Err | Should -BeLike 'UserNotMapped*'
+        # A terminal with only the own id mapped (devpts without a gid= the namespace lacks).
+        @($r.Tty).Count | Should -Be 1
+        $r.Tty | Should -Match '^/dev/pts/\d+$'
         $r.Left | Should -Be 0
     }
 }

@@ -23,7 +23,7 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
     private static ContainerRuntime OpenRuntime()
     {
         var paths = ContainerPaths.FromEnvironment();
-        return new ContainerRuntime(paths, new StoreImageSource(Commands.Image.ImageStoreAccess.Open()));
+        return new ContainerRuntime(paths, new DeferredImageSource(() => new StoreImageSource(Commands.Image.ImageStoreAccess.Open())));
     }
 
     /// <summary>Resolves names (wildcards allowed when <paramref name="wildcards"/>), ids (or prefixes) and objects; writes ContainerNotFound for literals that match nothing.</summary>

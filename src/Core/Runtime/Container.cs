@@ -36,6 +36,8 @@ public sealed class Container
     public DateTimeOffset? FinishedAt { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public bool Rootless { get; init; }
+    /// <summary>Created with -Tty: started detached, it has a pseudo-terminal whose output is logged as stdout.</summary>
+    public bool Tty { get; init; }
     public ContainerResources Resources { get; init; } = new();
     public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();

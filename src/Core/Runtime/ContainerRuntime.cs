@@ -88,6 +88,7 @@ public sealed class ContainerRuntime
             // Read-only views: the record may be the store's cached copy.
             Command = r.Command.AsReadOnly(),
             Rootless = r.Rootless,
+            Tty = r.Tty,
             Resources = r.Resources,
             Mounts = r.Mounts.AsReadOnly(),
             Labels = r.Labels.AsReadOnly(),
@@ -183,22 +184,13 @@ public sealed class ContainerRuntime
         LaunchResult result;
         try
         {
-            try
-            {
-                result = await LaunchAsync(r, ct).ConfigureAwait(false);
-            }
-            catch (ContainersException e) when (e.ErrorId == "InitTimeout")
-            {
-                // Seen on a loaded host: the cloned child blocked before execve (a pscontainers-init bug). The
-                // hung monitor was killed with its children; one more try, said out loud.
-                Log.Warning("The monitor of {Name} hung before starting the container; it was killed and the start is retried once", r.Name);
-                File.Delete(Store.StatePath(r.Id));
-                result = await LaunchAsync(r, ct).ConfigureAwait(false);
-            }
+            result = await LaunchAsync(r, ct).ConfigureAwait(false);
         }
         catch
         {
+            // The monitor was killed (timeout, Ctrl+C) or never reported: whatever state it wrote is not a container's.
             Cgroups.Remove(r.Id);
+            try { File.Delete(Store.StatePath(r.Id)); } catch (IOException) { }
             throw;
         }
         if (result.Error is not null)
@@ -274,12 +266,18 @@ public sealed class ContainerRuntime
         {
             line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // Say where the monitor and its child are blocked before they are killed (the hang is rare and
-            // not understood yet): state, wchan and current system call of every thread of both.
+            if (ct.IsCancellationRequested)
+            {
+                // Ctrl+C before the handshake: the start is abandoned, so is the monitor (and its child, by pid).
+                KillMonitor(process);
+                throw;
+            }
+            // Say where the monitor and its child are blocked before they are killed: state, wchan and current
+            // system call of every thread of both.
             Log.Warning("The monitor of {Name} gave no handshake within {Seconds} s: {Where}", r.Name, HandshakeTimeout.TotalSeconds, DescribeTree(process.Id));
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            KillMonitor(process);
             throw new ContainersException("InitTimeout", ErrorKind.Timeout, $"The monitor of {r.Name} did not report within {HandshakeTimeout.TotalSeconds} s.", r.Name);
         }
         LaunchResult? result = null;
@@ -288,13 +286,26 @@ public sealed class ContainerRuntime
             catch (JsonException) { }
         if (result is null)
         {
-            if (!process.WaitForExit(2000)) { }
+            // No handshake: the monitor is failing. It must not stay behind (a monitor that closed its stdout but lives on).
+            if (!process.WaitForExit(2000)) KillMonitor(process);
             string err;
             lock (stderr) err = stderr.ToString().Trim();
             throw new ContainersException("InitFailed", ErrorKind.ResourceUnavailable,
                 $"The monitor of {r.Name} failed before it could start the container: {(err.Length > 0 ? err : line ?? "no output")}", r.Name);
         }
         return result;
+    }
+
+    /// <summary>Kills a monitor we started and its descendants (the container's init, when cloned), and reaps it.</summary>
+    private static void KillMonitor(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
     }
 
     /// <summary>"pid 12 (S, wchan pipe_read, syscall 0 ...); pid 13 ..." for a process, its threads and its children.</summary>
@@ -432,6 +443,7 @@ public sealed class ContainerRuntime
     public async Task RemoveAsync(string nameOrId, bool force, CancellationToken ct)
     {
         var r = Store.Get(nameOrId);
+        (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? maps;
         using var storeLock = await Store.LockStoreAsync(ct).ConfigureAwait(false);
         using (var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
         {
@@ -444,16 +456,72 @@ public sealed class ContainerRuntime
                 await StopCoreAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false);
             }
             Cgroups.Remove(r.Id);
+            // Read before anything is deleted: the bundle goes with the directory.
+            maps = r.Rootless ? SubordinateIdMaps(r) : null;
             // The record goes first so a half-removed directory is never listed.
             File.Delete(Store.RecordPath(r.Id));
         }
-        try { ContainerStore.DeleteTree(Store.Dir(r.Id)); }
+        string dir = Store.Dir(r.Id);
+        try
+        {
+            try { ContainerStore.DeleteTree(dir); }
+            catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && maps is { } m)
+            {
+                // Files the container wrote as a subordinate id (chown 1000, a process running as uid 1000) sit in
+                // directories this user does not own: only root of a user namespace with the same maps may unlink them.
+                Log.Debug("Deleting {Dir} as this user failed ({Reason}); deleting it in a user namespace with the container's id maps", dir, e.Message);
+                RemoveTreeInUserNamespace(dir, m.Uids, m.Gids);
+            }
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ContainersException("ContainerRemoveFailed", ErrorKind.ResourceUnavailable,
                 $"Container {r.Name} was removed but its directory {Store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
         }
         Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
+    }
+
+    /// <summary>The uid and gid maps of a container that maps subordinate ranges (more than the user's own id); null otherwise.</summary>
+    private (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? SubordinateIdMaps(ContainerRecord r)
+    {
+        try
+        {
+            var spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(Store.BundleDir(r.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec);
+            if (spec?.Linux is { UidMappings: { Count: > 1 } uids, GidMappings: { Count: > 0 } gids }) return (uids, gids);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { }
+        return null;
+    }
+
+    /// <summary>
+    /// Deletes a tree in a new user namespace with the given maps (<c>pscontainers-init remove-tree</c>: newuidmap and
+    /// newgidmap write them; its root then owns every file the container could have written), as <c>podman unshare rm</c>.
+    /// Throws IOException with the monitor's reason when it fails.
+    /// </summary>
+    public void RemoveTreeInUserNamespace(string dir, IReadOnlyList<LinuxIdMapping> uids, IReadOnlyList<LinuxIdMapping> gids)
+    {
+        static string Format(IEnumerable<LinuxIdMapping> maps) => string.Join(',', maps.Select(m => FormattableString.Invariant($"{m.ContainerId}:{m.HostId}:{m.Size}")));
+        var psi = new ProcessStartInfo(InitPath) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in (string[])["remove-tree", "--uid-map", Format(uids), "--gid-map", Format(gids)]) psi.ArgumentList.Add(a);
+        if (uids.Count > 1 || gids.Count > 1)
+        {
+            try
+            {
+                foreach (string a in (string[])["--newuidmap", FindTool("newuidmap"), "--newgidmap", FindTool("newgidmap")]) psi.ArgumentList.Add(a);
+            }
+            catch (ContainersException e) { throw new IOException(e.Message, e); }
+        }
+        psi.ArgumentList.Add(dir);
+        using var process = Process.Start(psi) ?? throw new IOException("Could not start pscontainers-init remove-tree.");
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(120_000))
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw new IOException($"pscontainers-init remove-tree did not finish deleting {dir} within 120 s.");
+        }
+        if (process.ExitCode != 0 || Directory.Exists(dir))
+            throw new IOException($"deleting it in a user namespace failed (exit code {process.ExitCode}): {stderr.Result.Trim()}");
     }
 
     // ---- exec ---------------------------------------------------------------------------------
@@ -477,8 +545,9 @@ public sealed class ContainerRuntime
             ?? throw new ContainersException("BundleMissing", ErrorKind.InvalidData, $"The bundle of {c} is unreadable.", c.Name);
         var p = spec.Process ?? new RuntimeProcess();
         p.Args = [.. options.Command];
-        p.Terminal = false;
+        p.Terminal = options.Tty;
         var env = (p.Env ?? []).ToList();
+        if (options.Tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
         foreach (var (key, value) in options.Env)
         {
             env.RemoveAll(e => e.StartsWith(key + "=", StringComparison.Ordinal));
@@ -515,7 +584,8 @@ public sealed class ContainerRuntime
             if (!options.Inherit)
             {
                 process.StandardInput.Close();
-                process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout?.Invoke(e.Data); };
+                // A terminal ends its lines with CR LF and has one stream (stderr arrives with stdout).
+                process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout?.Invoke(options.Tty ? e.Data.TrimEnd('\r') : e.Data); };
                 process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr?.Invoke(e.Data); };
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
@@ -613,4 +683,7 @@ public sealed class ExecOptions
     public string? User { get; set; }
     /// <summary>Connects the process to this session's terminal (stdio inherited) instead of capturing its output.</summary>
     public bool Inherit { get; set; }
+    /// <summary>Gives the process a pseudo-terminal of the container (its stdin, stdout and stderr; TERM=xterm unless set).
+    /// Init relays it to this session's stdio (raw mode when that is a terminal); its output has one stream.</summary>
+    public bool Tty { get; set; }
 }

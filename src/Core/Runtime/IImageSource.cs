@@ -11,3 +11,14 @@ public interface IImageSource
 {
     RuntimeImage Resolve(string reference);
 }
+
+/// <summary>
+/// Opens the underlying source on first use: the container cmdlets that never resolve an image (Start, Stop, Wait,
+/// Remove ...) then never open the image store (directories checked, temp dir swept, options read) on every call.
+/// </summary>
+public sealed class DeferredImageSource(Func<IImageSource> open) : IImageSource
+{
+    private IImageSource? _source;
+
+    public RuntimeImage Resolve(string reference) => (_source ??= open()).Resolve(reference);
+}

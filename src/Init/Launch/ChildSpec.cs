@@ -9,6 +9,10 @@ internal sealed unsafe class ChildSpec
     public int SyncFd = -1, ErrorFd = -1;
     /// <summary>fds to place on 0, 1, 2 (-1 keeps the inherited one).</summary>
     public int StdinFd = -1, StdoutFd = -1, StderrFd = -1;
+    /// <summary>process.terminal: the child opens a pseudo-terminal in the container's own devpts, sends the master
+    /// over this socket (SCM_RIGHTS) and makes the slave its controlling terminal and fds 0-2. -1: no terminal.</summary>
+    public int ConsoleSocket = -1;
+    public byte* Ptmx, PtsPtmx;
     public bool UserNamespace;
     /// <summary>A new network namespace: bring its loopback up (as crun and runc do).</summary>
     public bool LoopbackUp;
@@ -101,4 +105,6 @@ internal enum ChildStep
     MountSymlink,
     /// <summary>Bringing up lo in the new network namespace.</summary>
     Loopback,
+    /// <summary>Opening the pseudo-terminal (index: 0 open ptmx, 1 unlock, 2 open the slave, 3 send the master, 4 setsid, 5 controlling tty, 6 dup).</summary>
+    Terminal,
 }

@@ -71,8 +71,46 @@ internal static unsafe class ContainerChild
         if (s.RootReadonly && mount(null, s.Slash, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(s.Slash), null) != 0)
             Fail(s, ChildStep.RootReadonly, 0);
         if (s.Hostname != null && sethostname(s.Hostname, s.HostnameLength) != 0) Fail(s, ChildStep.Hostname, 0);
+        if (s.ConsoleSocket >= 0) OpenTerminal(s, true);
 
         BecomeProcess(s);
+    }
+
+    /// <summary>
+    /// Opens a pseudo-terminal pair in the devpts of the current mount namespace (the container's /dev/ptmx, so the
+    /// slave is a /dev/pts path inside it), sends the master to the monitor over <see cref="ChildSpec.ConsoleSocket"/>,
+    /// and, with <paramref name="attach"/>, starts a new session with the slave as its controlling terminal on fds 0-2
+    /// (as crun does with --console-socket). Without it the slave fd is returned (exec attaches it in the final process).
+    /// </summary>
+    public static int OpenTerminal(ChildSpec s, bool attach)
+    {
+        int master = open(s.Ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+        if (master < 0 && s.PtsPtmx != null) master = open(s.PtsPtmx, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+        if (master < 0) Fail(s, ChildStep.Terminal, 0);
+        int unlock = 0;
+        if (ioctl(master, TIOCSPTLCK, (ulong)&unlock) != 0) Fail(s, ChildStep.Terminal, 1);
+        // A usable size until someone sets another (exec copies the caller's): 24 rows, 80 columns.
+        ushort* size = stackalloc ushort[4];
+        size[0] = 24; size[1] = 80; size[2] = 0; size[3] = 0;
+        ioctl(master, TIOCSWINSZ, (ulong)size);
+        int slave = ioctl(master, TIOCGPTPEER, (ulong)(O_RDWR | O_NOCTTY));
+        if (slave < 0) Fail(s, ChildStep.Terminal, 2);
+        // The process's user owns its terminal (it may not be root in the container).
+        fchown(slave, s.Uid, uint.MaxValue);
+        if (!SendFd(s.ConsoleSocket, master)) Fail(s, ChildStep.Terminal, 3);
+        close(master);
+        close(s.ConsoleSocket);
+        if (attach) AttachTerminal(s, slave);
+        return slave;
+    }
+
+    /// <summary>New session, <paramref name="slave"/> as its controlling terminal and as fds 0, 1 and 2.</summary>
+    public static void AttachTerminal(ChildSpec s, int slave)
+    {
+        if (setsid() < 0) Fail(s, ChildStep.Terminal, 4);
+        if (ioctl(slave, TIOCSCTTY, 0) != 0) Fail(s, ChildStep.Terminal, 5);
+        if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) Fail(s, ChildStep.Terminal, 6);
+        if (slave > 2) close(slave);
     }
 
     /// <summary>

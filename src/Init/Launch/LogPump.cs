@@ -16,12 +16,17 @@ internal sealed unsafe class LogPump(FileStream log)
     private readonly byte[] _buffer = new byte[65536];
     private int _len0, _len1;
 
+    /// <summary>The stdout fd is a pseudo-terminal's master: a line ends in CR LF there (onlcr); the CR is not logged.
+    /// End-of-file is EIO once every slave fd is closed.</summary>
+    public bool Terminal { get; init; }
+
     /// <summary>Pumps until both pipes reach end-of-file, or the process exited and the pipes stayed quiet for a while
-    /// (a grandchild outside the pid namespace could keep them open).</summary>
-    public void Run(int stdoutFd, int stderrFd, int pidfd)
+    /// (a grandchild outside the pid namespace could keep them open). <paramref name="onIdle"/> runs once the running
+    /// container has been quiet for <paramref name="idleMs"/>, and again after each later burst of output.</summary>
+    public void Run(int stdoutFd, int stderrFd, int pidfd, Action? onIdle = null, int idleMs = 1000)
     {
         var fds = stackalloc PollFd[3];
-        bool out0 = stdoutFd >= 0, out1 = stderrFd >= 0, exited = pidfd < 0;
+        bool out0 = stdoutFd >= 0, out1 = stderrFd >= 0, exited = pidfd < 0, idle = onIdle is null;
         byte[] buf = _buffer;
         while (out0 || out1)
         {
@@ -30,9 +35,16 @@ internal sealed unsafe class LogPump(FileStream log)
             if (out0) { i0 = n; fds[n++] = new PollFd { Fd = stdoutFd, Events = POLLIN }; }
             if (out1) { i1 = n; fds[n++] = new PollFd { Fd = stderrFd, Events = POLLIN }; }
             if (!exited) { ip = n; fds[n++] = new PollFd { Fd = pidfd, Events = POLLIN }; }
-            int rc = poll(fds, (ulong)n, exited ? 2000 : -1);
+            int rc = poll(fds, (ulong)n, exited ? 2000 : idle ? -1 : idleMs);
             if (rc < 0) { if (Errno == EINTR) continue; break; }
-            if (rc == 0) break; // exited and quiet
+            if (rc == 0 && exited) break; // exited and quiet
+            if (rc == 0)
+            {
+                onIdle!();
+                idle = true;
+                continue;
+            }
+            idle = onIdle is null;
             if (ip >= 0 && fds[ip].Revents != 0) exited = true;
             if (i0 >= 0 && fds[i0].Revents != 0) out0 = Drain(stdoutFd, LogStream.Stdout, buf);
             if (i1 >= 0 && fds[i1].Revents != 0) out1 = Drain(stderrFd, LogStream.Stderr, buf);
@@ -100,6 +112,7 @@ internal sealed unsafe class LogPump(FileStream log)
 
     private void Record(DateTimeOffset ts, LogStream stream, bool partial, ReadOnlySpan<byte> text)
     {
+        if (Terminal && !partial && text.Length > 0 && text[^1] == (byte)'\r') text = text[..^1];
         string head = ContainerLogLine.FormatTimestamp(ts) + (stream == LogStream.Stdout ? " stdout " : " stderr ") + (partial ? "P " : "F ");
         Span<byte> h = stackalloc byte[64];
         int hn = System.Text.Encoding.ASCII.GetBytes(head, h);

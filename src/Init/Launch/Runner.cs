@@ -92,6 +92,9 @@ internal static unsafe class Runner
     internal sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
     {
         private readonly bool _inherit = plan.Stdio == StdioMode.Inherit;
+        /// <summary>process.terminal: the container gets a pseudo-terminal of its own devpts whose master the monitor holds:
+        /// logged in log mode; in inherit mode relayed to the caller's terminal (only when fd 0 is one: else it inherits as is).</summary>
+        private readonly bool _tty = spec.Process?.Terminal == true && (plan.Stdio == StdioMode.Log || isatty(0) == 1);
         private readonly ContainerRuntimeState _state = new()
         {
             ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created,
@@ -127,22 +130,32 @@ internal static unsafe class Runner
             int* errp = stackalloc int[2];
             int* outp = stackalloc int[2];
             int* errout = stackalloc int[2];
-            outp[0] = outp[1] = errout[0] = errout[1] = -1;
+            int* console = stackalloc int[2];
+            outp[0] = outp[1] = errout[0] = errout[1] = console[0] = console[1] = -1;
             if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0
-                || (!_inherit && (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errout, O_CLOEXEC) != 0)))
+                || (!_inherit && !_tty && (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errout, O_CLOEXEC) != 0))
+                || (_tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) != 0))
                 return Failed("pipe: " + StrError(Errno), "PipeFailed", StartFailed);
             child.SyncFd = sync[0];
             child.ErrorFd = errp[1];
             if (!_inherit)
             {
-                child.StdinFd = open(NativeString.Of("/dev/null"), O_RDONLY | O_CLOEXEC, 0);
-                child.StdoutFd = outp[1];
-                child.StderrFd = errout[1];
+                // With a terminal, /dev/null holds fds 0-2 until the child puts the pty's slave there.
+                child.StdinFd = open(NativeString.Of("/dev/null"), (_tty ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+                child.StdoutFd = _tty ? child.StdinFd : outp[1];
+                child.StderrFd = _tty ? child.StdinFd : errout[1];
+            }
+            if (_tty)
+            {
+                child.ConsoleSocket = console[1];
+                child.Ptmx = NativeString.Of("/dev/ptmx");
+                child.PtsPtmx = NativeString.Of("/dev/pts/ptmx");
             }
             child.LoopbackUp = (flags & CLONE_NEWNET) != 0;
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
             var oomBefore = OomKills();
 
+            var noGc = NoGc.Enter();
             int pid = Clone(flags | (ulong)SIGCHLD);
             if (pid == 0)
             {
@@ -150,6 +163,7 @@ internal static unsafe class Runner
                 _exit(1);
             }
             int cloneErr = Errno;
+            noGc.Dispose();
             if (_inherit)
             {
                 // The terminal's signals go to the whole foreground group; the container decides. Registered only
@@ -160,6 +174,7 @@ internal static unsafe class Runner
             close(sync[0]);
             close(errp[1]);
             if (!_inherit) { close(child.StdinFd); close(outp[1]); close(errout[1]); }
+            if (console[1] >= 0) close(console[1]);
             if (pid < 0) return Failed($"clone: {StrError(cloneErr)}", "CloneFailed", StartFailed);
 
             string? setupError = null, setupId = null;
@@ -186,6 +201,18 @@ internal static unsafe class Runner
             int* report = stackalloc int[3];
             nint got = Probe.ReadFull(errp[0], (byte*)report, 12);
             close(errp[0]);
+            // With a terminal, the child sent the pty's master before it exec'd (end-of-file when it failed earlier).
+            int master = -1;
+            if (_tty)
+            {
+                if (setupError is null && got != 12)
+                {
+                    master = ReceiveFd(console[0]);
+                    if (master < 0) setupError = "the container's pseudo-terminal did not reach the monitor";
+                    setupId = "TerminalFailed";
+                }
+                close(console[0]);
+            }
             if (setupError is not null || got == 12)
             {
                 int status;
@@ -207,14 +234,25 @@ internal static unsafe class Runner
             {
                 Handshake(new LaunchResult { Pid = pid, MonitorPid = Environment.ProcessId });
                 Detach();
-                var pump = new LogPump(log!);
-                // From here the monitor only copies output and waits: give back what parsing the plan and the
-                // bundle committed (an aggressive collection decommits the free GC memory), so an idle monitor
-                // holds little more than the runtime's own data. After the handshake: not on the start's path.
-                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-                pump.Run(outp[0], errout[0], pidfd);
+                var pump = new LogPump(log!) { Terminal = _tty };
+                // From here the monitor only copies output and waits. Once the container has been quiet for a second,
+                // give back what starting it cost: an aggressive collection decommits the free GC memory left by parsing
+                // the plan and the bundle, and the clean program and libc pages are dropped from the resident set.
+                // Not done at once: a short container (/bin/true) would wait for it before its exit is recorded.
+                bool collected = false;
+                void Idle()
+                {
+                    if (!collected) GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    collected = true;
+                    Trim.DropCleanFilePages();
+                }
+                // A terminal has one stream: everything the container writes to it is logged as stdout (as conmon does).
+                if (_tty) pump.Run(master, -1, pidfd, Idle);
+                else pump.Run(outp[0], errout[0], pidfd, Idle);
                 log!.Dispose();
             }
+            // Attached with a terminal: this terminal in raw mode, relayed to the container's own until it hangs up.
+            else if (_tty) TerminalRelay.Run(master);
             int ws;
             while (waitpid(pid, &ws, 0) < 0 && Errno == EINTR) { }
             var (exit, signal) = DecodeWaitStatus(ws);
@@ -276,6 +314,12 @@ internal static unsafe class Runner
             return -1;
         }
 
+        private static string TerminalStep(int index) => index switch
+        {
+            0 => "opening /dev/ptmx", 1 => "unlocking it", 2 => "opening the slave", 3 => "passing the master to the monitor",
+            4 => "setsid", 5 => "making it the controlling terminal", _ => "placing it on stdin, stdout and stderr",
+        };
+
         internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index)
         {
             string err = StrError(errno);
@@ -290,6 +334,7 @@ internal static unsafe class Runner
                 ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Loopback => ($"bringing up lo in the container's network namespace: {err}", "NetworkFailed", 1),
+                ChildStep.Terminal => ($"setting up the pseudo-terminal ({TerminalStep(index)}): {err}", "TerminalFailed", 1),
                 ChildStep.MountSymlink => ($"mount {Mount()}: the destination passes through a symbolic link in the image", "MountThroughSymlink", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),

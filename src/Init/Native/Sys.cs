@@ -36,7 +36,7 @@ internal static unsafe partial class Sys
     // syscall numbers (x86_64)
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
-        SYS_close_range = 436, SYS_prlimit64 = 302;
+        SYS_close_range = 436, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -94,9 +94,16 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int lstat(byte* path, byte* buf144);
     [DllImport(Libc), SuppressGCTransition] public static extern int sethostname(byte* name, nint len);
     [DllImport(Libc), SuppressGCTransition] public static extern int prctl(int option, ulong a2, ulong a3, ulong a4, ulong a5);
-    [DllImport(Libc), SuppressGCTransition] public static extern int setresuid(uint r, uint e, uint s);
-    [DllImport(Libc), SuppressGCTransition] public static extern int setresgid(uint r, uint e, uint s);
-    [DllImport(Libc), SuppressGCTransition] public static extern int setgroups(nint size, uint* list);
+    // setresuid/setresgid/setgroups are raw system calls, never glibc's wrappers: in a process glibc believes
+    // multithreaded, the wrapper broadcasts the change to every thread it knows (__nptl_setxid): it takes the
+    // stack-list lock and waits on a futex for each thread that has not started running yet. In a child cloned
+    // by a raw clone(2) that list is a stale copy of the parent's: a lock another thread held at the moment of
+    // clone, or a thread the scheduler had not started yet (the runtime's finalizer thread on a loaded host),
+    // made the child wait forever before execve (about 1 start in 100 under load). The kernel's calls change
+    // only the calling thread, which in the child is the whole process.
+    public static int setresuid(uint r, uint e, uint s) => (int)syscall(SYS_setresuid, r, e, s, 0, 0, 0);
+    public static int setresgid(uint r, uint e, uint s) => (int)syscall(SYS_setresgid, r, e, s, 0, 0, 0);
+    public static int setgroups(nint size, uint* list) => (int)syscall(SYS_setgroups, size, (long)list, 0, 0, 0, 0);
     [DllImport(Libc), SuppressGCTransition] public static extern int setsid();
     [DllImport(Libc), SuppressGCTransition] public static extern int getpid();
     [DllImport(Libc), SuppressGCTransition] public static extern uint getuid();
@@ -147,4 +154,58 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int sigprocmask(int how, byte* set, byte* old);
     [DllImport(Libc), SuppressGCTransition] public static extern nint signal(int sig, nint handler);
     [DllImport(Libc), SuppressGCTransition] public static extern int socket(int domain, int type, int protocol);
+    [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
+    [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
+    [DllImport(Libc), SuppressGCTransition] public static extern int socketpair(int domain, int type, int protocol, int* sv);
+    [DllImport(Libc), SuppressGCTransition] public static extern nint sendmsg(int fd, byte* msg, int flags);
+    [DllImport(Libc)] public static extern nint recvmsg(int fd, byte* msg, int flags);
+    [DllImport(Libc), SuppressGCTransition] public static extern int fchown(int fd, uint uid, uint gid);
+    [DllImport(Libc), SuppressGCTransition] public static extern int tcgetattr(int fd, byte* termios60);
+    [DllImport(Libc), SuppressGCTransition] public static extern int tcsetattr(int fd, int actions, byte* termios60);
+    [DllImport(Libc), SuppressGCTransition] public static extern void cfmakeraw(byte* termios60);
+    [DllImport(Libc), SuppressGCTransition] public static extern int isatty(int fd);
+
+    public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+    public const ulong TIOCSCTTY = 0x540E, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCGPTPEER = 0x5441, TIOCSPTLCK = 0x40045431;
+    public const int EIO = 5;
+
+    /// <summary>Sends one fd over a unix socket (SCM_RIGHTS) with one byte of data. No allocation: safe in the child.</summary>
+    public static bool SendFd(int socket, int fd)
+    {
+        // struct msghdr (56) + struct iovec (16) + one cmsg of one int (CMSG_SPACE(4) = 24), x86_64.
+        byte* b = stackalloc byte[96];
+        for (int i = 0; i < 96; i++) b[i] = 0;
+        byte data = (byte)'T';
+        *(byte**)(b + 16) = b + 56;       // msg_iov
+        *(ulong*)(b + 24) = 1;            // msg_iovlen
+        *(byte**)(b + 32) = b + 72;       // msg_control
+        *(ulong*)(b + 40) = 24;           // msg_controllen
+        *(byte**)(b + 56) = &data;        // iov_base
+        *(ulong*)(b + 64) = 1;            // iov_len
+        *(ulong*)(b + 72) = 20;           // cmsg_len = CMSG_LEN(sizeof(int))
+        *(int*)(b + 80) = 1;              // SOL_SOCKET
+        *(int*)(b + 84) = 1;              // SCM_RIGHTS
+        *(int*)(b + 88) = fd;
+        nint n;
+        while ((n = sendmsg(socket, b, MSG_NOSIGNAL)) < 0 && Errno == EINTR) { }
+        return n == 1;
+    }
+
+    /// <summary>Receives one fd sent by <see cref="SendFd"/> (close-on-exec); -1 at end-of-file or on error.</summary>
+    public static int ReceiveFd(int socket)
+    {
+        byte* b = stackalloc byte[96];
+        for (int i = 0; i < 96; i++) b[i] = 0;
+        byte data = 0;
+        *(byte**)(b + 16) = b + 56;
+        *(ulong*)(b + 24) = 1;
+        *(byte**)(b + 32) = b + 72;
+        *(ulong*)(b + 40) = 24;
+        *(byte**)(b + 56) = &data;
+        *(ulong*)(b + 64) = 1;
+        nint n;
+        while ((n = recvmsg(socket, b, MSG_CMSG_CLOEXEC)) < 0 && Errno == EINTR) { }
+        if (n != 1 || *(ulong*)(b + 40) < 20 || *(int*)(b + 80) != 1 || *(int*)(b + 84) != 1) return -1;
+        return *(int*)(b + 88);
+    }
 }

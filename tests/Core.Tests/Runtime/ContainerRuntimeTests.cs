@@ -9,6 +9,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Tests.Runtime;
 
 /// <summary>Records, bundle generation and state resolution, without starting processes (no root needed).</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ContainerRuntimeTests : IDisposable
 {
     private sealed class FakeImages(RuntimeImage image) : IImageSource
@@ -238,5 +239,59 @@ public sealed class ContainerRuntimeTests : IDisposable
         Assert.Equal(["user1"], users.ContainersUsing(new string('a', 64)));
         Assert.Equal(["user1"], users.ContainersUsing("sha256:" + new string('a', 64)));
         Assert.Empty(users.ContainersUsing(new string('b', 64)));
+    }
+    /// <summary>A stand-in monitor: a shell script that records its pid, runs <paramref name="first"/>, starts a child (its pid
+    /// recorded too) and waits for it, never writing a handshake.</summary>
+    private (ContainerRuntime Runtime, string PidFile) FakeMonitor(string first)
+    {
+        string pidFile = Path.Combine(_root, "pids-" + Guid.NewGuid().ToString("N")[..6]);
+        string script = Path.Combine(_root, "fake-init-" + Guid.NewGuid().ToString("N")[..6]);
+        File.WriteAllText(script, $"#!/bin/sh\necho $$ >> '{pidFile}'\n{first}\nsleep 300 &\necho $! >> '{pidFile}'\nwait\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var runtime = new ContainerRuntime(_paths, new FakeImages(new RuntimeImage(new string('a', 64), "localhost/test:latest", new ContainerConfig(), [Path.Combine(_root, "layer")])),
+            new NoCgroupManager("tests"), script) { HandshakeTimeout = TimeSpan.FromMilliseconds(500) };
+        return (runtime, pidFile);
+    }
+
+    private static bool Alive(int pid)
+    {
+        // A killed grandchild is reparented to the host's init, which may reap it late: a zombie is not alive.
+        try { return File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1][0] != 'Z'; }
+        catch (IOException) { return false; }
+    }
+
+    [Theory]
+    [InlineData("true", "InitTimeout")]                // hangs before its handshake
+    [InlineData("exec >/dev/null 2>&1", "InitFailed")] // closes its stdout without a handshake and lingers
+    public async Task A_monitor_that_fails_its_handshake_is_killed_with_its_child_and_leaves_no_state(string first, string errorId)
+    {
+        var (runtime, pidFile) = FakeMonitor(first);
+        var c = await runtime.CreateAsync(new ContainerCreateOptions { Image = "test", Command = ["/bin/true"] }, CancellationToken.None);
+        var e = await Assert.ThrowsAsync<ContainersException>(() => runtime.StartAsync(c.Name, CancellationToken.None));
+        Assert.Equal(errorId, e.ErrorId);
+        var pids = File.ReadAllLines(pidFile).Select(int.Parse).ToList();
+        Assert.Equal(2, pids.Count);
+        foreach (int pid in pids) Assert.False(Alive(pid), $"pid {pid} of the failed monitor is still alive");
+        Assert.False(File.Exists(runtime.Store.StatePath(c.Id)));
+        Assert.Equal(ContainerState.Created, runtime.Get(c.Id).State);
+        await runtime.RemoveAsync(c.Name, force: false, CancellationToken.None);
+        Assert.False(Directory.Exists(runtime.Store.Dir(c.Id)));
+    }
+
+    [Fact]
+    public async Task A_start_cancelled_before_the_handshake_kills_the_monitor()
+    {
+        var (runtime, pidFile) = FakeMonitor("true");
+        runtime.HandshakeTimeout = TimeSpan.FromSeconds(30);
+        var c = await runtime.CreateAsync(new ContainerCreateOptions { Image = "test", Command = ["/bin/true"] }, CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var start = runtime.StartAsync(c.Name, cts.Token);
+        for (int i = 0; i < 200 && (!File.Exists(pidFile) || File.ReadAllLines(pidFile).Length < 2); i++) await Task.Delay(25);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start);
+        var pids = File.ReadAllLines(pidFile).Select(int.Parse).ToList();
+        Assert.Equal(2, pids.Count);
+        foreach (int pid in pids) Assert.False(Alive(pid), $"pid {pid} of the cancelled monitor is still alive");
+        Assert.Equal(ContainerState.Created, runtime.Get(c.Id).State);
     }
 }

@@ -5,7 +5,8 @@ using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Commands.Container;
 
-/// <summary>Opens an interactive shell inside a running container, on this console.</summary>
+/// <summary>Opens an interactive shell inside a running container, on this console (through a pseudo-terminal of the
+/// container when this session's input is a terminal, so the shell has job control and a /dev/pts tty).</summary>
 [Cmdlet(VerbsCommon.Enter, "Container", DefaultParameterSetName = NameSet)]
 public sealed class EnterContainerCommand : ContainerCmdletBase
 {
@@ -36,7 +37,7 @@ public sealed class EnterContainerCommand : ContainerCmdletBase
         foreach (var r in records.Take(1))
         {
             int code = 0;
-            if (TryRun(async ct => code = await Runtime.ExecAsync(r.Id, new ExecOptions { Command = [Shell], User = User, Inherit = true }, null, null, ct).ConfigureAwait(false)))
+            if (TryRun(async ct => code = await Runtime.ExecAsync(r.Id, new ExecOptions { Command = [Shell], User = User, Inherit = true, Tty = !Console.IsInputRedirected }, null, null, ct).ConfigureAwait(false)))
                 SessionState.PSVariable.Set("global:LASTEXITCODE", code);
         }
     }

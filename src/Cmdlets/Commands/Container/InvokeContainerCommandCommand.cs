@@ -34,6 +34,10 @@ public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
     [Parameter]
     public SwitchParameter Interactive { get; set; }
 
+    /// <summary>Gives the process a pseudo-terminal inside the container; its stdout and stderr become one stream.</summary>
+    [Parameter]
+    public SwitchParameter Tty { get; set; }
+
     protected override void ProcessRecord()
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -41,7 +45,7 @@ public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
         foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Run " + string.Join(' ', Command))) continue;
-            var options = new ExecOptions { Command = Command, Env = env, WorkingDir = WorkingDirectory, User = User, Inherit = Interactive };
+            var options = new ExecOptions { Command = Command, Env = env, WorkingDir = WorkingDirectory, User = User, Inherit = Interactive, Tty = Tty };
             int code = 0;
             string name = r.Name;
             if (TryRun(async ct => code = await Runtime.ExecAsync(r.Id, options,
