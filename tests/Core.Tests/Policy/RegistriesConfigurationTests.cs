@@ -153,6 +153,14 @@ public sealed class RegistriesConfigurationTests : IDisposable
         // The user's registries.conf replaces the system file and the system drop-ins.
         File.WriteAllText(paths.UserRegistriesConf!, "");
         Assert.Equal([paths.UserRegistriesConf!, Path.Combine(home, ".config/containers/registries.conf.d/05-u.conf")], RegistriesConfiguration.FilesInForce(paths));
+        // CONTAINERS_REGISTRIES_CONF replaces the main file (even the user's), and both drop-in folders are still read.
+        string over = Path.Combine(_dir, "override.conf");
+        var overridden = ContainerPaths.FromEnvironment(v => v switch { "HOME" => home, ContainerPaths.RegistriesConfVariable => over, _ => null }, 1000) with
+        {
+            SystemRegistriesConfDir = Path.Combine(sys, "registries.conf.d"),
+        };
+        Assert.Equal([over, Path.Combine(sys, "registries.conf.d/10-a.conf"), Path.Combine(sys, "registries.conf.d/20-b.conf"),
+            Path.Combine(home, ".config/containers/registries.conf.d/05-u.conf")], RegistriesConfiguration.FilesInForce(overridden));
     }
 
     public static TheoryData<string, string, bool, string[]> ShortNames => new()
