@@ -45,6 +45,7 @@
         'New-ContainerSigningKey'
         'Test-ContainerImage'
         'Add-ContainerImageSignature'
+        'Set-ContainerTrustPolicy'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -20,7 +20,7 @@ public sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialS
     public const long MaxPayloadBytes = 64 * 1024;
 
     public static RemoteTrust Load(ContainerPaths paths) =>
-        new(RegistriesConfiguration.Load(paths), PolicyCredentialSource.Load(paths), SignaturePolicy.Load(paths.PolicyJson));
+        new(RegistriesConfiguration.Load(paths), PolicyCredentialSource.Load(paths), SignaturePolicy.Load(paths));
 
     public SignaturePolicy Policy => policy;
 
