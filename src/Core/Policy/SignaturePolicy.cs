@@ -199,6 +199,10 @@ public sealed record PolicyEvaluation
     public required bool Allowed { get; init; }
     public required IReadOnlyList<RequirementResult> Results { get; init; }
     public int SignatureCount { get; init; }
+    /// <summary>The local image checked (its id), or null for a remote image.</summary>
+    public string? ImageId { get; init; }
+    /// <summary>Where the signatures came from: stored at pull, a registry, or why there are none.</summary>
+    public string? SignatureSource { get; init; }
 }
 
 /// <summary>One requirement's verdict.</summary>

@@ -84,11 +84,11 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
         // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
+        IReadOnlyList<SigstoreSignature> signatures = [];
         if (signaturePolicy is not null)
         {
-            IReadOnlyList<SigstoreSignature> signatures = signaturePolicy.RequiresSignatures(wanted)
-                ? await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false)
-                : [];
+            if (signaturePolicy.RequiresSignatures(wanted))
+                signatures = await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false);
             signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
         }
         var manifestDoc = top;
@@ -121,8 +121,14 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         await FetchLayersAsync(client, repo, target, manifest, imageConfig, request, ct).ConfigureAwait(false);
 
         var names = wanted.Tag is not null || wanted.Digest is null ? new[] { wanted.Name + ":" + wanted.TagOrDefault } : Array.Empty<string>();
-        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names }, ct)
-            .ConfigureAwait(false);
+        // The index digest is recorded too: it is what a signature of a multi-arch image signs.
+        var image = await store.CommitImageAsync(new ImageCommit
+        {
+            Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names,
+            ExtraDigests = top.IsIndex ? [top.Digest] : [],
+        }, ct).ConfigureAwait(false);
+        // The signatures that were verified stay beside the image, so Test-ContainerImage can re-check it offline.
+        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         return image;
     }
