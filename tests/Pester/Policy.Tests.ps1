@@ -378,7 +378,10 @@ Describe 'Test-ContainerImage and Add-ContainerImageSignature against a registry
                 Set-Content $policyFile
         }
     }
-    AfterAll { Remove-Item $policyFile, $conf -ErrorAction SilentlyContinue }
+    AfterAll {
+        Remove-Item $conf -ErrorAction SilentlyContinue
+        Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}'
+    }
 
     It 'reports a missing signature as a failed requirement with its reason' {
         Set-Policy (Join-Path $tkeys 'release.pub')
@@ -409,5 +412,199 @@ Describe 'Test-ContainerImage and Add-ContainerImageSignature against a registry
         Set-RegistryPolicy -Registry $anon.Host -Blocked -Scope System
         try { { Test-ContainerImage "$($anon.Host)/trust/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*' }
         finally { Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System }
+    }
+}
+
+Describe 'Test-ContainerImage on local images' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:lkeys = Join-Path $root 'lkeys'
+        $pass = ConvertTo-SecureString 'pw' -AsPlainText -Force
+        $script:release = New-ContainerSigningKey -Path (Join-Path $lkeys 'release') -Passphrase $pass
+        $script:stranger = New-ContainerSigningKey -Path (Join-Path $lkeys 'stranger') -Passphrase $pass -Algorithm Ed25519
+        $script:signedRef = "$($anon.Host)/local/signed:1"
+        $script:unsignedRef = "$($anon.Host)/local/unsigned:1"
+        Copy-ToRegistry $image $signedRef
+        Copy-ToRegistry (New-TinyImage (Join-Path $root 'tiny2')) $unsignedRef
+        Add-ContainerImageSignature -Reference $signedRef -KeyPath $release.PrivateKeyPath -Passphrase $pass
+        $script:pass = $pass
+        function script:Set-LocalPolicy([string] $Key) {
+            Set-ContainerTrustPolicy -Default Reject
+            Set-ContainerTrustPolicy -Registry "$($anon.Host)/local" -Requirement SigstoreSigned -KeyPath $Key -SignedIdentity MatchRepository
+        }
+    }
+    AfterAll {
+        Get-ContainerImage | Remove-ContainerImage -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item $conf -ErrorAction SilentlyContinue
+        Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}'
+    }
+
+    It 'keeps the signatures the pull verified, and re-checks them with the registry blocked' {
+        Set-LocalPolicy $release.PublicKeyPath
+        $pulled = Install-ContainerImage $signedRef -ProgressAction SilentlyContinue
+        $stored = Join-Path $env:PSCONTAINERS_DATA_DIR "images/signatures/sha256/$($pulled.Digest.Substring(7))"
+        Test-Path $stored | Should -BeTrue
+        Set-RegistryPolicy -Registry $anon.Host -Blocked -Scope System
+        try {
+            $e = Get-ContainerImage $signedRef | Test-ContainerImage
+            $e.Allowed | Should -BeTrue
+            $e.ImageId | Should -Be $pulled.Id
+            $e.SignatureCount | Should -Be 1
+            $e.SignatureSource | Should -Match 'stored at pull'
+            $e.Results[0].Reason | Should -Match 'signed by'
+            ($e | Out-String) | Should -Match 'pass sigstoreSigned'
+        }
+        finally { Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System }
+    }
+
+    It 'fails with the reason when the policy trusts another key, or its key file is gone' {
+        Set-LocalPolicy $stranger.PublicKeyPath
+        $e = Test-ContainerImage -Local $signedRef -Offline
+        $e.Allowed | Should -BeFalse
+        $e.Results[0].Passed | Should -BeFalse
+        $e.Results[0].Reason | Should -Match 'does not verify'
+        $moved = Join-Path $lkeys 'moved.pub'
+        Copy-Item $release.PublicKeyPath $moved
+        Set-LocalPolicy $moved
+        (Test-ContainerImage -Local $signedRef -Offline).Allowed | Should -BeTrue
+        Remove-Item $moved
+        $e = Test-ContainerImage -Local $signedRef -Offline
+        $e.Allowed | Should -BeFalse
+        $e.Results[0].Reason | Should -Match 'cannot be read'
+    }
+
+    It 'fails an unsigned local image under a sigstoreSigned policy, saying where it looked' {
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/local" -Requirement InsecureAcceptAnything
+        $pulled = Install-ContainerImage $unsignedRef -ProgressAction SilentlyContinue
+        Set-LocalPolicy $release.PublicKeyPath
+        $e = Test-ContainerImage -Local $pulled.Id.Substring(0, 12)
+        $e.Allowed | Should -BeFalse
+        $e.SignatureCount | Should -Be 0
+        $e.Results[0].Reason | Should -Match 'has none'
+        $e.SignatureSource | Should -Match ([regex]::Escape("$($anon.Host)/local/unsigned has none"))
+        (Test-ContainerImage -Local $unsignedRef -Offline).Results[0].Reason | Should -Match 'Offline'
+    }
+
+    It 'finds signatures added in the registry after the pull' {
+        Add-ContainerImageSignature -Reference $unsignedRef -KeyPath $release.PrivateKeyPath -Passphrase $pass
+        $e = Test-ContainerImage -Local $unsignedRef
+        $e.Allowed | Should -BeTrue
+        $e.SignatureSource | Should -Be "registry $($anon.Host)/local/unsigned"
+        (Test-ContainerImage -Local $unsignedRef -Offline).Allowed | Should -BeFalse
+    }
+
+    It 'reports a local name that matches nothing as ImageNotFound' {
+        { Test-ContainerImage -Local "$($anon.Host)/local/nothing:1" -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+    }
+
+    It 'drops the stored signatures with the image' {
+        $img = Get-ContainerImage $signedRef
+        $stored = Join-Path $env:PSCONTAINERS_DATA_DIR "images/signatures/sha256/$($img.Digest.Substring(7))"
+        Test-Path $stored | Should -BeTrue
+        Remove-ContainerImage $signedRef -Force -Confirm:$false
+        Test-Path $stored | Should -BeFalse
+    }
+}
+
+Describe 'A missing policy.json, and the policy files Set-ContainerTrustPolicy writes' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:ref = "$($anon.Host)/team/app:1"
+        function script:Skopeo-Copy([string] $Policy) {
+            $dest = Join-Path $root ('copy-' + [guid]::NewGuid().ToString('N').Substring(0, 6))
+            Invoke-Peer skopeo @('--policy', $Policy, '--registries-conf', $conf, 'copy', "docker://$ref", "dir:$dest")
+        }
+    }
+    AfterAll {
+        Get-ContainerImage | Remove-ContainerImage -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item $conf -ErrorAction SilentlyContinue
+        Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}'
+    }
+
+    It 'refuses to pull without one, as skopeo does, naming where it looked and what to do' {
+        Remove-Item $policyFile
+        $skopeo = Skopeo-Copy $policyFile
+        $skopeo.ExitCode | Should -Not -Be 0
+        $skopeo.Output | Should -Match 'trust policy.*no such file'
+        $err = { Install-ContainerImage $ref -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyJsonNotFound*' -PassThru
+        $err.Exception.Message | Should -Match ([regex]::Escape($policyFile))
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.ErrorDetails.RecommendedAction + $err.Exception.Message | Should -Match 'Set-ContainerTrustPolicy'
+        { Test-ContainerImage $ref -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyJsonNotFound*'
+        Get-ContainerImage | Should -BeNullOrEmpty
+    }
+
+    It 'creates a policy skopeo reads, and then both pull' {
+        { Set-ContainerTrustPolicy -Registry $anon.Host -Requirement Reject -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyDefaultRequired*'
+        Test-Path $policyFile | Should -BeFalse
+        Set-ContainerTrustPolicy -Default InsecureAcceptAnything -WhatIf
+        Test-Path $policyFile | Should -BeFalse
+        Set-ContainerTrustPolicy -Default InsecureAcceptAnything
+        (Get-Content $policyFile -Raw | ConvertFrom-Json -AsHashtable).Keys | Should -Be @('default')
+        (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
+        (Install-ContainerImage $ref -ProgressAction SilentlyContinue).Names | Should -Contain $ref
+    }
+
+    It 'writes a reject scope and a sigstoreSigned scope that skopeo parses and obeys like the module' {
+        $key = New-ContainerSigningKey -Path (Join-Path $root 'skey/k') -Passphrase (ConvertTo-SecureString 'pw' -AsPlainText -Force)
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/elsewhere" -Requirement SigstoreSigned -KeyPath $key.PublicKeyPath
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/team" -Requirement Reject
+        $written = Get-Content $policyFile -Raw | ConvertFrom-Json -AsHashtable
+        $written.transports.docker["$($anon.Host)/elsewhere"][0].Keys | Sort-Object | Should -Be @('keyPath', 'type')
+        $skopeo = Skopeo-Copy $policyFile
+        $skopeo.ExitCode | Should -Not -Be 0
+        $skopeo.Output | Should -Match 'rejected'
+        { Install-ContainerImage $ref -ErrorAction Stop } | Should -Throw -ErrorId 'SignatureRejected*'
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/team" -Requirement InsecureAcceptAnything
+        (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
+    }
+
+    It 'refuses a key it cannot use and leaves the file as it was' {
+        $before = Get-Content $policyFile -Raw
+        { Set-ContainerTrustPolicy -Registry x.example -Requirement SigstoreSigned -KeyPath (Join-Path $root 'none.pub') -ErrorAction Stop } | Should -Throw -ErrorId 'TrustKeyUnusable*'
+        { Set-ContainerTrustPolicy -Registry x.example -Requirement SigstoreSigned -ErrorAction Stop } | Should -Throw -ErrorId 'TrustKeyRequired*'
+        Get-Content $policyFile -Raw | Should -Be $before
+    }
+}
+
+Describe 'CONTAINERS_REGISTRIES_CONF and the user drop-in folder, as containers/image reads them' {
+    BeforeAll {
+        $script:home2 = Join-Path $root 'home2'
+        $dropIns = Join-Path $home2 '.config/containers/registries.conf.d'
+        New-Item -ItemType Directory $dropIns -Force | Out-Null
+        '{"default":[{"type":"insecureAcceptAnything"}]}' | Set-Content (Join-Path $home2 '.config/containers/policy.json')
+        $script:override = Join-Path $root 'override.conf'
+        'unqualified-search-registries = []' | Set-Content $override
+        $script:dropIn = Join-Path $dropIns '50-block.conf'
+        @('[[registry]]', "prefix = `"$($anon.Host)/team`"", "location = `"$($anon.Host)/team`"", 'insecure = true', 'blocked = true') | Set-Content $dropIn
+        $script:saved = @{ HOME = $env:HOME; PSCONTAINERS_CONFIG_DIR = $env:PSCONTAINERS_CONFIG_DIR; CONTAINERS_REGISTRIES_CONF = $env:CONTAINERS_REGISTRIES_CONF }
+    }
+    AfterEach { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
+
+    It 'still reads ~/.config/containers/registries.conf.d, like skopeo with --registries-conf' {
+        $r = Invoke-Peer env @("HOME=$home2", 'skopeo', '--registries-conf', $override, 'inspect', "docker://$($anon.Host)/team/app:1")
+        $r.ExitCode | Should -Not -Be 0
+        $r.Output | Should -Match 'is blocked'
+        $env:HOME = $home2; $env:PSCONTAINERS_CONFIG_DIR = $null; $env:CONTAINERS_REGISTRIES_CONF = $override
+        $policy = Get-RegistryPolicy
+        $policy.Files | Should -Contain $override
+        $policy.Files | Should -Contain $dropIn
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeTrue
+        { Test-ContainerImage "$($anon.Host)/team/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*'
+    }
+
+    It 'lets a user registries.conf replace the system file but not the user drop-ins, when there is no override' {
+        $userConf = Join-Path $home2 '.config/containers/registries.conf'
+        'unqualified-search-registries = []' | Set-Content $userConf
+        try {
+            $r = Invoke-Peer env @("HOME=$home2", 'skopeo', 'inspect', "docker://$($anon.Host)/team/app:1")
+            $r.Output | Should -Match 'is blocked'
+            $env:HOME = $home2; $env:PSCONTAINERS_CONFIG_DIR = $null; $env:CONTAINERS_REGISTRIES_CONF = $null
+            (Get-RegistryPolicy).Files | Should -Be @($userConf, $dropIn)
+            (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeTrue
+        }
+        finally { Remove-Item $userConf }
     }
 }

@@ -28,5 +28,9 @@ public sealed partial class ImageStore
     }
 
     /// <summary>Removes the signature document of a manifest digest (under the store lock, when its last image goes).</summary>
-    private void DeleteSignatures(Digest manifestDigest) => File.Delete(SignaturesPath(manifestDigest));
+    private void DeleteSignatures(Digest manifestDigest)
+    {
+        string path = SignaturesPath(manifestDigest);
+        if (File.Exists(path)) File.Delete(path);
+    }
 }

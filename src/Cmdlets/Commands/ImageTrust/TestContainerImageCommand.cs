@@ -9,12 +9,14 @@ using Containers.Core.Spec;
 namespace Containers.Cmdlets.Commands.ImageTrust;
 
 /// <summary>Checks a remote image, or an image in the local store, against containers-policy.json: which requirement passed or failed, and why.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "ContainerImage", DefaultParameterSetName = RemoteSet)]
+[Cmdlet(VerbsDiagnostic.Test, "ContainerImage", DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(PolicyEvaluation))]
 public sealed class TestContainerImageCommand : ContainersCmdlet
 {
     private const string RemoteSet = "Remote";
     private const string LocalSet = "Local";
+    // The default set is InputObject so that a piped ContainerImage binds as itself; a string can never
+    // become a ContainerImage, so piped and positional strings still select the Remote set.
     private const string InputObjectSet = "InputObject";
 
     /// <summary>The images to check: a registry reference (short names resolve through the search registries), or with -Local a local image's name or id.</summary>
