@@ -608,3 +608,49 @@ Describe 'CONTAINERS_REGISTRIES_CONF and the user drop-in folder, as containers/
         finally { Remove-Item $userConf }
     }
 }
+
+Describe 'Set-RegistryPolicy and Remove-RegistryPolicy on a named drop-in file' {
+    BeforeAll {
+        # The user's drop-in folder is one skopeo reads too (it has no flag for the system folder).
+        $script:home3 = Join-Path $root 'home3'
+        New-Item -ItemType Directory (Join-Path $home3 '.config/containers') -Force | Out-Null
+        '{"default":[{"type":"insecureAcceptAnything"}]}' | Set-Content (Join-Path $home3 '.config/containers/policy.json')
+        $script:override3 = Join-Path $root 'override3.conf'
+        @('# the main file', "[[registry]]", "location = `"$($anon.Host)`"", 'insecure = true') | Set-Content $override3
+        $script:dropIn3 = Join-Path $home3 '.config/containers/registries.conf.d/50-team.conf'
+        $script:saved3 = @{ HOME = $env:HOME; PSCONTAINERS_CONFIG_DIR = $env:PSCONTAINERS_CONFIG_DIR; CONTAINERS_REGISTRIES_CONF = $env:CONTAINERS_REGISTRIES_CONF }
+        function script:Skopeo-Team {
+            Invoke-Peer env @("HOME=$home3", 'skopeo', '--registries-conf', $override3, 'inspect', '--no-tags', "docker://$($anon.Host)/team/app:1")
+        }
+    }
+    BeforeEach { $env:HOME = $home3; $env:PSCONTAINERS_CONFIG_DIR = $null; $env:CONTAINERS_REGISTRIES_CONF = $override3 }
+    AfterEach { foreach ($k in $saved3.Keys) { [Environment]::SetEnvironmentVariable($k, $saved3[$k]) } }
+
+    It 'owns one drop-in: blocks through it, keeps its comments, and never touches the main file' {
+        $main = Get-Content $override3 -Raw
+        (Skopeo-Team).ExitCode | Should -Be 0
+        Set-RegistryPolicy -Registry "$($anon.Host)/team" -Location "$($anon.Host)/team" -Insecure -Blocked -DropIn 50-team -Scope User
+        Test-Path $dropIn3 | Should -BeTrue
+        (Skopeo-Team).Output | Should -Match 'is blocked'
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").BlockedReason | Should -Match ([regex]::Escape($dropIn3))
+        Set-Content $dropIn3 (@('# owned by configuration management') + (Get-Content $dropIn3))
+        Set-RegistryPolicy -Registry "$($anon.Host)/team" -Blocked:$false -DropIn 50-team -Scope User
+        (Get-Content $dropIn3)[0] | Should -Be '# owned by configuration management'
+        (Skopeo-Team).ExitCode | Should -Be 0
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeFalse
+        Remove-RegistryPolicy -Registry "$($anon.Host)/team" -DropIn 50-team -Scope User
+        Get-Content $dropIn3 -Raw | Should -Not -Match 'prefix'
+        Get-Content $dropIn3 -Raw | Should -Match '# owned by configuration management'
+        (Get-RegistryPolicy -Registry "$($anon.Host)/team" -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+        Get-Content $override3 -Raw | Should -Be $main
+    }
+
+    It 'edits an explicit -Path, refuses it with -DropIn, and warns about a file nothing reads' {
+        $other = Join-Path $root 'other.conf'
+        Set-RegistryPolicy -Path $other -SearchRegistries $anon.Host -WarningVariable w -WarningAction SilentlyContinue
+        Get-Content $other -Raw | Should -Match 'unqualified-search-registries'
+        "$w" | Should -Match 'not among the files read'
+        { Set-RegistryPolicy -Path $other -DropIn 10-x -SearchRegistries a.example -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyTargetConflict*'
+        { Set-RegistryPolicy -DropIn ../x -SearchRegistries a.example -ErrorAction Stop } | Should -Throw -ErrorId 'DropInNameInvalid*'
+    }
+}
