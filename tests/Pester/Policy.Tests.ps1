@@ -270,6 +270,29 @@ Describe 'Logins' {
         Disconnect-ContainerRegistry -Registry $basic.Host -ErrorAction SilentlyContinue -ErrorVariable e
         $e[0].FullyQualifiedErrorId | Should -BeLike 'RegistryLoginNotFound*'
     }
+
+    It 'asks the credHelpers helper for exactly its host, as skopeo does' {
+        $bin = Join-Path $root 'helper-bin'; $log = Join-Path $root 'helper.log'
+        New-Item -ItemType Directory $bin -Force | Out-Null
+        $helper = Join-Path $bin 'docker-credential-pstest'
+        @('#!/bin/sh', '[ "$1" = get ] || exit 2', 'host=$(cat)', "echo `"`$host`" >> '$log'",
+          "if [ `"`$host`" = '$($basic.Host)' ]; then printf '{`"ServerURL`":`"%s`",`"Username`":`"tester`",`"Secret`":`"t3st-pass`"}' `"`$host`"; exit 0; fi",
+          'echo "credentials not found in native keychain"; exit 1') | Set-Content $helper
+        & chmod 755 $helper
+        $savedPath = $env:PATH; $env:PATH = "${bin}:$env:PATH"
+        try {
+            Set-Content $env:REGISTRY_AUTH_FILE ('{"credHelpers":{"' + $basic.Host + '":"pstest","' + $anon.Host + '":"pstest"}}')
+            $r = Invoke-Peer skopeo @('--registries-conf', $conf, 'inspect', '--authfile', $env:REGISTRY_AUTH_FILE, "docker://$($basic.Host)/team/app:1")
+            $r.ExitCode | Should -Be 0 -Because $r.Output
+            Remove-Item $log
+            (Test-ContainerImage "$($basic.Host)/team/app:1").Allowed | Should -BeTrue
+            @(Get-Content $log | Select-Object -Unique) | Should -Be @($basic.Host)
+            (Get-ContainerRegistryLogin -Registry $basic.Host).UserName | Should -Be '(docker-credential-pstest)'
+            Set-Content $env:REGISTRY_AUTH_FILE ('{"credHelpers":{"' + $basic.Host + '":"absent"}}')
+            { Test-ContainerImage "$($basic.Host)/team/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'CredentialHelperNotFound*'
+        }
+        finally { $env:PATH = $savedPath; Remove-Item $env:REGISTRY_AUTH_FILE -ErrorAction SilentlyContinue }
+    }
 }
 
 Describe 'Sigstore signatures in a real registry' {

@@ -28,8 +28,9 @@ public sealed record RegistryLogin(string Registry, string UserName, string Sour
 /// <summary>
 /// containers-auth.json(5): credentials read from the auth file in force (REGISTRY_AUTH_FILE or
 /// ${XDG_RUNTIME_DIR}/containers/auth.json), then ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
-/// then ~/.docker/config.json (DOCKER_CONFIG) as a fallback. Within each file the most specific key
-/// wins (host/ns/repo, then host/ns, then host); the first file with a match decides. A credential
+/// then ~/.docker/config.json (DOCKER_CONFIG) as a fallback. Within each file a credHelpers entry for
+/// the host runs that docker-credential helper first; else the most specific key wins (host/ns/repo,
+/// then host/ns, then host); the first file with a match decides. A credential
 /// is only ever returned for the host it is keyed to. Logins are written to the auth file in force
 /// with mode 0600.
 /// </summary>
@@ -77,6 +78,13 @@ public sealed class CredentialStore
         keys.Add(host);
         foreach (string file in ReadFiles)
         {
+            // A credHelpers entry for the host decides for its file, before any auths key (as containers/image
+            // does; helpers are keyed by host only). A helper without a login lets the next file answer.
+            if (ReadCredHelpers(file) is { } helpers && helpers.TryGetValue(host, out string? helper))
+            {
+                if (CredentialHelper.Get(helper, host, file) is { } fromHelper) return fromHelper;
+                continue;
+            }
             var auths = ReadAuths(file);
             if (auths is null) continue;
             foreach (string key in keys)
@@ -96,6 +104,9 @@ public sealed class CredentialStore
         var result = new List<RegistryLogin>();
         foreach (string file in ReadFiles)
         {
+            // Helper entries are listed without running the helper (that could prompt or unlock a keyring).
+            foreach (var (host, helper) in ReadCredHelpers(file) ?? [])
+                result.Add(new RegistryLogin(host, $"(docker-credential-{helper})", file, file != WriteFile));
             var auths = ReadAuths(file);
             if (auths is null) continue;
             foreach (var (key, entry) in auths)
@@ -175,6 +186,15 @@ public sealed class CredentialStore
             throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData,
                 $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", file, "Fix or remove the file; it was left as it is.", e);
         }
+    }
+
+    private static Dictionary<string, string>? ReadCredHelpers(string file)
+    {
+        if (ReadRoot(file)?["credHelpers"] is not JsonObject helpers) return null;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in helpers)
+            if (v is JsonValue value && value.TryGetValue(out string? name)) result[k] = name;
+        return result;
     }
 
     private static Dictionary<string, JsonObject>? ReadAuths(string file)
