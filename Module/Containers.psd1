@@ -46,6 +46,7 @@
         'Test-ContainerImage'
         'Add-ContainerImageSignature'
         'Set-ContainerTrustPolicy'
+        'Remove-ContainerTrustPolicy'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

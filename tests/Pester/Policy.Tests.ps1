@@ -584,6 +584,18 @@ Describe 'A missing policy.json, and the policy files Set-ContainerTrustPolicy w
         (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
     }
 
+    It 'removes a scope, after which the broader rule decides for skopeo and the module alike' {
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/team" -Requirement Reject
+        (Skopeo-Copy $policyFile).ExitCode | Should -Not -Be 0
+        Remove-ContainerTrustPolicy -Registry "$($anon.Host)/team" -WhatIf
+        (Get-Content $policyFile -Raw) | Should -Match ([regex]::Escape("$($anon.Host)/team"))
+        Remove-ContainerTrustPolicy -Registry "$($anon.Host)/team", 'never.example' -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'TrustScopeNotFound*'
+        (Get-Content $policyFile -Raw) | Should -Not -Match ([regex]::Escape("$($anon.Host)/team"))
+        (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
+        (Test-ContainerImage $ref).Allowed | Should -BeTrue
+    }
+
     It 'refuses a key it cannot use and leaves the file as it was' {
         $before = Get-Content $policyFile -Raw
         { Set-ContainerTrustPolicy -Registry x.example -Requirement SigstoreSigned -KeyPath (Join-Path $root 'none.pub') -ErrorAction Stop } | Should -Throw -ErrorId 'TrustKeyUnusable*'
