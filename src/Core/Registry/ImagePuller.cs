@@ -121,15 +121,12 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         await FetchLayersAsync(client, repo, target, manifest, imageConfig, request, ct).ConfigureAwait(false);
 
         var names = wanted.Tag is not null || wanted.Digest is null ? new[] { wanted.Name + ":" + wanted.TagOrDefault } : Array.Empty<string>();
-        // The index digest is recorded too: it is what a signature of a multi-arch image signs.
-        var image = await store.CommitImageAsync(new ImageCommit
-        {
-            Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names,
-            ExtraDigests = top.IsIndex ? [top.Digest] : [],
-        }, ct).ConfigureAwait(false);
-        // The signatures that were verified stay beside the image, so Test-ContainerImage can re-check it offline.
-        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
+        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names }, ct)
+            .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
+        // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
+        // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.
+        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
         return image;
     }
 
