@@ -22,61 +22,90 @@ public static class CredentialHelper
 
     public const string NotFoundMessage = "credentials not found in native keychain";
 
-    /// <summary>The credential the helper holds for the host, or null when it has none.</summary>
-    public static RegistryCredential? Get(string helper, string host, string sourceFile)
+    /// <summary>Saves a login through the helper ("store", JSON on stdin), as podman login does when the auth file names a helper for the host.</summary>
+    public static void Store(string helper, string host, string userName, string secret, string sourceFile)
+    {
+        string json = JsonSerializer.Serialize(new Dictionary<string, string> { ["ServerURL"] = host, ["Username"] = userName, ["Secret"] = secret });
+        var (exit, output) = Run(helper, "store", json, host, sourceFile);
+        if (exit != 0)
+            throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed, $"docker-credential-{helper} store failed for {host} (exit {exit}): {output}", helper);
+        Log.Information("Saved the login of {User} for {Host} with docker-credential-{Helper}", userName, host, helper);
+    }
+
+    /// <summary>Removes a login through the helper ("erase"); false when it had none.</summary>
+    public static bool Erase(string helper, string host, string sourceFile)
+    {
+        var (exit, output) = Run(helper, "erase", host, host, sourceFile);
+        if (exit == 0) return true;
+        if (output.Contains(NotFoundMessage, StringComparison.Ordinal)) return false;
+        throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed, $"docker-credential-{helper} erase failed for {host} (exit {exit}): {output}", helper);
+    }
+
+    private static (int Exit, string Output) Run(string helper, string verb, string input, string host, string sourceFile)
+    {
+        using var process = Start(helper, verb, host, sourceFile);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        if (!process.WaitForExit(Timeout))
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw new ContainersException("CredentialHelperFailed", ErrorKind.Timeout, $"docker-credential-{helper} {verb} did not answer for {host} within {Timeout.TotalSeconds:0} s.", helper);
+        }
+        string output = stdout.GetAwaiter().GetResult().Trim(), errors = stderr.GetAwaiter().GetResult().Trim();
+        return (process.ExitCode, output.Length > 0 ? output : errors);
+    }
+
+    private static Process Start(string helper, string verb, string host, string sourceFile)
     {
         if (string.IsNullOrWhiteSpace(helper) || helper.Contains('/') || helper.Contains('\0'))
             throw new ContainersException("CredentialHelperInvalid", ErrorKind.InvalidData,
                 $"{sourceFile}: the credHelpers entry for {host} ('{helper}') is not a helper name.", sourceFile);
         string program = "docker-credential-" + helper;
-        var start = new ProcessStartInfo(program, ["get"])
+        try
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        Process process;
-        try { process = Process.Start(start)!; }
+            return Process.Start(new ProcessStartInfo(program, [verb])
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            })!;
+        }
         catch (Win32Exception e)
         {
             throw new ContainersException("CredentialHelperNotFound", ErrorKind.NotFound,
                 $"{sourceFile} names the credential helper {program} for {host}, but it cannot be run: {e.Message}", program,
                 $"Install {program} on PATH, or remove the credHelpers entry for {host}.", e);
         }
-        using (process)
+    }
+
+    /// <summary>The credential the helper holds for the host, or null when it has none.</summary>
+    public static RegistryCredential? Get(string helper, string host, string sourceFile)
+    {
+        string program = "docker-credential-" + helper;
+        var (exit, output) = Run(helper, "get", host, host, sourceFile);
+        if (exit != 0)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardInput.Write(host);
-            process.StandardInput.Close();
-            if (!process.WaitForExit(Timeout))
+            if (output.Contains(NotFoundMessage, StringComparison.Ordinal))
             {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                throw new ContainersException("CredentialHelperFailed", ErrorKind.Timeout, $"{program} get did not answer for {host} within {Timeout.TotalSeconds:0} s.", program);
+                Log.Debug("{Program} has no credentials for {Host}", program, host);
+                return null;
             }
-            string output = stdout.GetAwaiter().GetResult().Trim(), errors = stderr.GetAwaiter().GetResult().Trim();
-            if (process.ExitCode != 0)
-            {
-                if (output.Contains(NotFoundMessage, StringComparison.Ordinal) || errors.Contains(NotFoundMessage, StringComparison.Ordinal))
-                {
-                    Log.Debug("{Program} has no credentials for {Host}", program, host);
-                    return null;
-                }
-                throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed,
-                    $"{program} get failed for {host} (exit {process.ExitCode}): {(output.Length > 0 ? output : errors)}", program);
-            }
-            try
-            {
-                using var doc = JsonDocument.Parse(output);
-                string user = doc.RootElement.GetProperty("Username").GetString() ?? "";
-                string secret = doc.RootElement.GetProperty("Secret").GetString() ?? "";
-                Log.Debug("Credentials for {Host} from {Program}", host, program);
-                return user == "<token>"
-                    ? new RegistryCredential { Key = host, Host = host, UserName = "", Password = "", IdentityToken = secret, SourceFile = $"{sourceFile} ({program})" }
-                    : new RegistryCredential { Key = host, Host = host, UserName = user, Password = secret, SourceFile = $"{sourceFile} ({program})" };
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new ContainersException("CredentialHelperFailed", ErrorKind.InvalidData, $"{program} get answered for {host} with something that is not a credential: {e.Message}", program, null, e);
-            }
+            throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed,
+                $"{program} get failed for {host} (exit {exit}): {output}", program);
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(output);
+            string user = doc.RootElement.GetProperty("Username").GetString() ?? "";
+            string secret = doc.RootElement.GetProperty("Secret").GetString() ?? "";
+            Log.Debug("Credentials for {Host} from {Program}", host, program);
+            return user == "<token>"
+                ? new RegistryCredential { Key = host, Host = host, UserName = "", Password = "", IdentityToken = secret, SourceFile = $"{sourceFile} ({program})" }
+                : new RegistryCredential { Key = host, Host = host, UserName = user, Password = secret, SourceFile = $"{sourceFile} ({program})" };
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new ContainersException("CredentialHelperFailed", ErrorKind.InvalidData, $"{program} get answered for {host} with something that is not a credential: {e.Message}", program, null, e);
         }
     }
 }

@@ -123,6 +123,11 @@ public sealed class CredentialStore
     public void Save(string key, string userName, string password)
     {
         ValidateKey(key);
+        if (HelperFor(key) is { } helper)
+        {
+            CredentialHelper.Store(helper, key, userName, password, WriteFile);
+            return;
+        }
         var root = ReadRoot(WriteFile) ?? new JsonObject();
         if (root["auths"] is not JsonObject auths) root["auths"] = auths = new JsonObject();
         auths[key] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(userName + ":" + password)) };
@@ -133,6 +138,7 @@ public sealed class CredentialStore
     /// <summary>Removes the login for key from the write file; false when there was none.</summary>
     public bool Remove(string key)
     {
+        if (HelperFor(key) is { } helper) return CredentialHelper.Erase(helper, key, WriteFile);
         var root = ReadRoot(WriteFile);
         if (root?["auths"] is not JsonObject auths || !auths.Remove(key)) return false;
         Write(root);
@@ -186,6 +192,21 @@ public sealed class CredentialStore
             throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData,
                 $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", file, "Fix or remove the file; it was left as it is.", e);
         }
+    }
+
+    /// <summary>
+    /// The helper the write file names for a key's host, as containers/image edits logins: a host with a
+    /// credHelpers entry keeps its login in the helper; a namespaced key cannot go there.
+    /// </summary>
+    private string? HelperFor(string key)
+    {
+        string host = key.Split('/')[0];
+        if (ReadCredHelpers(WriteFile) is not { } helpers || !helpers.TryGetValue(host, out string? helper)) return null;
+        if (key != host)
+            throw new ContainersException("CredentialHelperNamespace", ErrorKind.NotSupported,
+                $"{WriteFile} keeps the logins of {host} in docker-credential-{helper}, which cannot hold a login for the namespace {key}.", key,
+                $"Log in to {host} itself, or remove its credHelpers entry.");
+        return helper;
     }
 
     private static Dictionary<string, string>? ReadCredHelpers(string file)

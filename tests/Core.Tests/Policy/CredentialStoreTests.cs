@@ -43,6 +43,8 @@ public sealed class CredentialStoreTests : IDisposable
         string script = Path.Combine(bin, "docker-credential-" + helperName);
         File.WriteAllText(script, $$$"""
             #!/bin/sh
+            if [ "$1" = store ]; then cat > '{{{log}}}.store'; exit 0; fi
+            if [ "$1" = erase ]; then host=$(cat); echo "erase $host" >> '{{{log}}}'; [ "$host" = reg.example ] && exit 0; echo 'credentials not found in native keychain'; exit 1; fi
             [ "$1" = get ] || exit 2
             host=$(cat)
             echo "$host" >> '{{{log}}}'
@@ -87,6 +89,33 @@ public sealed class CredentialStoreTests : IDisposable
             Assert.Equal("CredentialHelperFailed", Assert.Throws<ContainersException>(() => store.Find("garbage.example", null)).ErrorId);
             Assert.Equal("CredentialHelperNotFound", Assert.Throws<ContainersException>(() => store.Find("gone.example", null)).ErrorId);
             Assert.Contains(store.List(), l => l.Registry == "reg.example" && l.UserName == "(docker-credential-pstest)");
+        }
+        finally { Environment.SetEnvironmentVariable("PATH", path); }
+    }
+
+    [Fact]
+    public void LoginsOfAHelperHostAreStoredAndErasedThroughTheHelper()
+    {
+        string path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        Environment.SetEnvironmentVariable("PATH", Path.Combine(_dir, "bin") + ":" + path);
+        try
+        {
+            var (store, log) = HelperStore("""{"reg.example":"pstest","other.example":"pstest"}""");
+            string before = File.ReadAllText(store.WriteFile);
+            store.Save("reg.example", "ann", "pw");
+            using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(log + ".store")))
+            {
+                Assert.Equal("reg.example", doc.RootElement.GetProperty("ServerURL").GetString());
+                Assert.Equal("ann", doc.RootElement.GetProperty("Username").GetString());
+                Assert.Equal("pw", doc.RootElement.GetProperty("Secret").GetString());
+            }
+            Assert.Equal(before, File.ReadAllText(store.WriteFile)); // the secret never lands in the auth file
+            Assert.Equal("CredentialHelperNamespace", Assert.Throws<ContainersException>(() => store.Save("reg.example/team", "ann", "pw")).ErrorId);
+            Assert.True(store.Remove("reg.example"));
+            Assert.False(store.Remove("other.example"));
+            Assert.Equal(["erase reg.example", "erase other.example"], File.ReadAllLines(log));
+            store.Save("plain.example", "bob", "pw2"); // no helper for this host: the auth file as before
+            Assert.Equal("bob", store.Find("plain.example", null)!.UserName);
         }
         finally { Environment.SetEnvironmentVariable("PATH", path); }
     }
