@@ -45,6 +45,8 @@
         'New-ContainerSigningKey'
         'Test-ContainerImage'
         'Add-ContainerImageSignature'
+        'Set-ContainerTrustPolicy'
+        'Remove-ContainerTrustPolicy'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

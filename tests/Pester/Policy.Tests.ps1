@@ -270,6 +270,29 @@ Describe 'Logins' {
         Disconnect-ContainerRegistry -Registry $basic.Host -ErrorAction SilentlyContinue -ErrorVariable e
         $e[0].FullyQualifiedErrorId | Should -BeLike 'RegistryLoginNotFound*'
     }
+
+    It 'asks the credHelpers helper for exactly its host, as skopeo does' {
+        $bin = Join-Path $root 'helper-bin'; $log = Join-Path $root 'helper.log'
+        New-Item -ItemType Directory $bin -Force | Out-Null
+        $helper = Join-Path $bin 'docker-credential-pstest'
+        @('#!/bin/sh', '[ "$1" = get ] || exit 2', 'host=$(cat)', "echo `"`$host`" >> '$log'",
+          "if [ `"`$host`" = '$($basic.Host)' ]; then printf '{`"ServerURL`":`"%s`",`"Username`":`"tester`",`"Secret`":`"t3st-pass`"}' `"`$host`"; exit 0; fi",
+          'echo "credentials not found in native keychain"; exit 1') | Set-Content $helper
+        & chmod 755 $helper
+        $savedPath = $env:PATH; $env:PATH = "${bin}:$env:PATH"
+        try {
+            Set-Content $env:REGISTRY_AUTH_FILE ('{"credHelpers":{"' + $basic.Host + '":"pstest","' + $anon.Host + '":"pstest"}}')
+            $r = Invoke-Peer skopeo @('--registries-conf', $conf, 'inspect', '--authfile', $env:REGISTRY_AUTH_FILE, "docker://$($basic.Host)/team/app:1")
+            $r.ExitCode | Should -Be 0 -Because $r.Output
+            Remove-Item $log
+            (Test-ContainerImage "$($basic.Host)/team/app:1").Allowed | Should -BeTrue
+            @(Get-Content $log | Select-Object -Unique) | Should -Be @($basic.Host)
+            (Get-ContainerRegistryLogin -Registry $basic.Host).UserName | Should -Be '(docker-credential-pstest)'
+            Set-Content $env:REGISTRY_AUTH_FILE ('{"credHelpers":{"' + $basic.Host + '":"absent"}}')
+            { Test-ContainerImage "$($basic.Host)/team/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'CredentialHelperNotFound*'
+        }
+        finally { $env:PATH = $savedPath; Remove-Item $env:REGISTRY_AUTH_FILE -ErrorAction SilentlyContinue }
+    }
 }
 
 Describe 'Sigstore signatures in a real registry' {
@@ -378,7 +401,10 @@ Describe 'Test-ContainerImage and Add-ContainerImageSignature against a registry
                 Set-Content $policyFile
         }
     }
-    AfterAll { Remove-Item $policyFile, $conf -ErrorAction SilentlyContinue }
+    AfterAll {
+        Remove-Item $conf -ErrorAction SilentlyContinue
+        Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}'
+    }
 
     It 'reports a missing signature as a failed requirement with its reason' {
         Set-Policy (Join-Path $tkeys 'release.pub')
@@ -409,5 +435,257 @@ Describe 'Test-ContainerImage and Add-ContainerImageSignature against a registry
         Set-RegistryPolicy -Registry $anon.Host -Blocked -Scope System
         try { { Test-ContainerImage "$($anon.Host)/trust/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*' }
         finally { Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System }
+    }
+}
+
+Describe 'Test-ContainerImage on local images' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:lkeys = Join-Path $root 'lkeys'
+        $pass = ConvertTo-SecureString 'pw' -AsPlainText -Force
+        $script:release = New-ContainerSigningKey -Path (Join-Path $lkeys 'release') -Passphrase $pass
+        $script:stranger = New-ContainerSigningKey -Path (Join-Path $lkeys 'stranger') -Passphrase $pass -Algorithm Ed25519
+        $script:signedRef = "$($anon.Host)/local/signed:1"
+        $script:unsignedRef = "$($anon.Host)/local/unsigned:1"
+        Copy-ToRegistry $image $signedRef
+        Copy-ToRegistry (New-TinyImage (Join-Path $root 'tiny2')) $unsignedRef
+        Add-ContainerImageSignature -Reference $signedRef -KeyPath $release.PrivateKeyPath -Passphrase $pass
+        $script:pass = $pass
+        function script:Set-LocalPolicy([string] $Key) {
+            Set-ContainerTrustPolicy -Default Reject
+            Set-ContainerTrustPolicy -Registry "$($anon.Host)/local" -Requirement SigstoreSigned -KeyPath $Key -SignedIdentity MatchRepository
+        }
+    }
+    AfterAll {
+        Get-ContainerImage | Remove-ContainerImage -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item $conf -ErrorAction SilentlyContinue
+        Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}'
+    }
+
+    It 'keeps the signatures the pull verified, and re-checks them with the registry blocked' {
+        Set-LocalPolicy $release.PublicKeyPath
+        $pulled = Install-ContainerImage $signedRef -ProgressAction SilentlyContinue
+        $stored = Join-Path $env:PSCONTAINERS_DATA_DIR "images/signatures/sha256/$($pulled.Digest.Substring(7))"
+        Test-Path $stored | Should -BeTrue
+        Set-RegistryPolicy -Registry $anon.Host -Blocked -Scope System
+        try {
+            $e = Get-ContainerImage $signedRef | Test-ContainerImage
+            $e.Allowed | Should -BeTrue
+            $e.ImageId | Should -Be $pulled.Id
+            $e.SignatureCount | Should -Be 1
+            $e.SignatureSource | Should -Match 'stored at pull'
+            $e.Results[0].Reason | Should -Match 'signed by'
+            ($e | Out-String) | Should -Match 'pass sigstoreSigned'
+        }
+        finally { Set-RegistryPolicy -Registry $anon.Host -Blocked:$false -Scope System }
+    }
+
+    It 'fails with the reason when the policy trusts another key, or its key file is gone' {
+        Set-LocalPolicy $stranger.PublicKeyPath
+        $e = Test-ContainerImage -Local $signedRef -Offline
+        $e.Allowed | Should -BeFalse
+        $e.Results[0].Passed | Should -BeFalse
+        $e.Results[0].Reason | Should -Match 'does not verify'
+        $moved = Join-Path $lkeys 'moved.pub'
+        Copy-Item $release.PublicKeyPath $moved
+        Set-LocalPolicy $moved
+        (Test-ContainerImage -Local $signedRef -Offline).Allowed | Should -BeTrue
+        Remove-Item $moved
+        $e = Test-ContainerImage -Local $signedRef -Offline
+        $e.Allowed | Should -BeFalse
+        $e.Results[0].Reason | Should -Match 'cannot be read'
+    }
+
+    It 'fails an unsigned local image under a sigstoreSigned policy, saying where it looked' {
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/local" -Requirement InsecureAcceptAnything
+        $pulled = Install-ContainerImage $unsignedRef -ProgressAction SilentlyContinue
+        Set-LocalPolicy $release.PublicKeyPath
+        $e = Test-ContainerImage -Local $pulled.Id.Substring(0, 12)
+        $e.Allowed | Should -BeFalse
+        $e.SignatureCount | Should -Be 0
+        $e.Results[0].Reason | Should -Match 'has none'
+        $e.SignatureSource | Should -Match ([regex]::Escape("$($anon.Host)/local/unsigned has none"))
+        (Test-ContainerImage -Local $unsignedRef -Offline).Results[0].Reason | Should -Match 'Offline'
+    }
+
+    It 'finds signatures added in the registry after the pull' {
+        Add-ContainerImageSignature -Reference $unsignedRef -KeyPath $release.PrivateKeyPath -Passphrase $pass
+        $e = Test-ContainerImage -Local $unsignedRef
+        $e.Allowed | Should -BeTrue
+        $e.SignatureSource | Should -Be "registry $($anon.Host)/local/unsigned"
+        (Test-ContainerImage -Local $unsignedRef -Offline).Allowed | Should -BeFalse
+    }
+
+    It 'reports a local name that matches nothing as ImageNotFound' {
+        { Test-ContainerImage -Local "$($anon.Host)/local/nothing:1" -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+    }
+
+    It 'drops the stored signatures with the image' {
+        $img = Get-ContainerImage $signedRef
+        $stored = Join-Path $env:PSCONTAINERS_DATA_DIR "images/signatures/sha256/$($img.Digest.Substring(7))"
+        Test-Path $stored | Should -BeTrue
+        Remove-ContainerImage $signedRef -Force -Confirm:$false
+        Test-Path $stored | Should -BeFalse
+    }
+}
+
+Describe 'A missing policy.json, and the policy files Set-ContainerTrustPolicy writes' {
+    BeforeAll {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:ref = "$($anon.Host)/team/app:1"
+        function script:Skopeo-Copy([string] $Policy) {
+            $dest = Join-Path $root ('copy-' + [guid]::NewGuid().ToString('N').Substring(0, 6))
+            Invoke-Peer skopeo @('--policy', $Policy, '--registries-conf', $conf, 'copy', "docker://$ref", "dir:$dest")
+        }
+    }
+    AfterAll {
+        Get-ContainerImage | Remove-ContainerImage -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item $conf -ErrorAction SilentlyContinue
+        Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}'
+    }
+
+    It 'refuses to pull without one, as skopeo does, naming where it looked and what to do' {
+        Remove-Item $policyFile
+        $skopeo = Skopeo-Copy $policyFile
+        $skopeo.ExitCode | Should -Not -Be 0
+        $skopeo.Output | Should -Match 'trust policy.*no such file'
+        $err = { Install-ContainerImage $ref -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyJsonNotFound*' -PassThru
+        $err.Exception.Message | Should -Match ([regex]::Escape($policyFile))
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.ErrorDetails.RecommendedAction + $err.Exception.Message | Should -Match 'Set-ContainerTrustPolicy'
+        { Test-ContainerImage $ref -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyJsonNotFound*'
+        Get-ContainerImage | Should -BeNullOrEmpty
+    }
+
+    It 'creates a policy skopeo reads, and then both pull' {
+        { Set-ContainerTrustPolicy -Registry $anon.Host -Requirement Reject -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyDefaultRequired*'
+        Test-Path $policyFile | Should -BeFalse
+        Set-ContainerTrustPolicy -Default InsecureAcceptAnything -WhatIf
+        Test-Path $policyFile | Should -BeFalse
+        Set-ContainerTrustPolicy -Default InsecureAcceptAnything
+        (Get-Content $policyFile -Raw | ConvertFrom-Json -AsHashtable).Keys | Should -Be @('default')
+        (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
+        (Install-ContainerImage $ref -ProgressAction SilentlyContinue).Names | Should -Contain $ref
+    }
+
+    It 'writes a reject scope and a sigstoreSigned scope that skopeo parses and obeys like the module' {
+        $key = New-ContainerSigningKey -Path (Join-Path $root 'skey/k') -Passphrase (ConvertTo-SecureString 'pw' -AsPlainText -Force)
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/elsewhere" -Requirement SigstoreSigned -KeyPath $key.PublicKeyPath
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/team" -Requirement Reject
+        $written = Get-Content $policyFile -Raw | ConvertFrom-Json -AsHashtable
+        $written.transports.docker["$($anon.Host)/elsewhere"][0].Keys | Sort-Object | Should -Be @('keyPath', 'type')
+        $skopeo = Skopeo-Copy $policyFile
+        $skopeo.ExitCode | Should -Not -Be 0
+        $skopeo.Output | Should -Match 'rejected'
+        { Install-ContainerImage $ref -ErrorAction Stop } | Should -Throw -ErrorId 'SignatureRejected*'
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/team" -Requirement InsecureAcceptAnything
+        (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
+    }
+
+    It 'removes a scope, after which the broader rule decides for skopeo and the module alike' {
+        Set-ContainerTrustPolicy -Registry "$($anon.Host)/team" -Requirement Reject
+        (Skopeo-Copy $policyFile).ExitCode | Should -Not -Be 0
+        Remove-ContainerTrustPolicy -Registry "$($anon.Host)/team" -WhatIf
+        (Get-Content $policyFile -Raw) | Should -Match ([regex]::Escape("$($anon.Host)/team"))
+        Remove-ContainerTrustPolicy -Registry "$($anon.Host)/team", 'never.example' -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'TrustScopeNotFound*'
+        (Get-Content $policyFile -Raw) | Should -Not -Match ([regex]::Escape("$($anon.Host)/team"))
+        (Skopeo-Copy $policyFile).ExitCode | Should -Be 0
+        (Test-ContainerImage $ref).Allowed | Should -BeTrue
+    }
+
+    It 'refuses a key it cannot use and leaves the file as it was' {
+        $before = Get-Content $policyFile -Raw
+        { Set-ContainerTrustPolicy -Registry x.example -Requirement SigstoreSigned -KeyPath (Join-Path $root 'none.pub') -ErrorAction Stop } | Should -Throw -ErrorId 'TrustKeyUnusable*'
+        { Set-ContainerTrustPolicy -Registry x.example -Requirement SigstoreSigned -ErrorAction Stop } | Should -Throw -ErrorId 'TrustKeyRequired*'
+        Get-Content $policyFile -Raw | Should -Be $before
+    }
+}
+
+Describe 'CONTAINERS_REGISTRIES_CONF and the user drop-in folder, as containers/image reads them' {
+    BeforeAll {
+        $script:home2 = Join-Path $root 'home2'
+        $dropIns = Join-Path $home2 '.config/containers/registries.conf.d'
+        New-Item -ItemType Directory $dropIns -Force | Out-Null
+        '{"default":[{"type":"insecureAcceptAnything"}]}' | Set-Content (Join-Path $home2 '.config/containers/policy.json')
+        $script:override = Join-Path $root 'override.conf'
+        'unqualified-search-registries = []' | Set-Content $override
+        $script:dropIn = Join-Path $dropIns '50-block.conf'
+        @('[[registry]]', "prefix = `"$($anon.Host)/team`"", "location = `"$($anon.Host)/team`"", 'insecure = true', 'blocked = true') | Set-Content $dropIn
+        $script:saved = @{ HOME = $env:HOME; PSCONTAINERS_CONFIG_DIR = $env:PSCONTAINERS_CONFIG_DIR; CONTAINERS_REGISTRIES_CONF = $env:CONTAINERS_REGISTRIES_CONF }
+    }
+    AfterEach { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
+
+    It 'still reads ~/.config/containers/registries.conf.d, like skopeo with --registries-conf' {
+        $r = Invoke-Peer env @("HOME=$home2", 'skopeo', '--registries-conf', $override, 'inspect', "docker://$($anon.Host)/team/app:1")
+        $r.ExitCode | Should -Not -Be 0
+        $r.Output | Should -Match 'is blocked'
+        $env:HOME = $home2; $env:PSCONTAINERS_CONFIG_DIR = $null; $env:CONTAINERS_REGISTRIES_CONF = $override
+        $policy = Get-RegistryPolicy
+        $policy.Files | Should -Contain $override
+        $policy.Files | Should -Contain $dropIn
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeTrue
+        { Test-ContainerImage "$($anon.Host)/team/app:1" -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryBlocked*'
+    }
+
+    It 'lets a user registries.conf replace the system file but not the user drop-ins, when there is no override' {
+        $userConf = Join-Path $home2 '.config/containers/registries.conf'
+        'unqualified-search-registries = []' | Set-Content $userConf
+        try {
+            $r = Invoke-Peer env @("HOME=$home2", 'skopeo', 'inspect', "docker://$($anon.Host)/team/app:1")
+            $r.Output | Should -Match 'is blocked'
+            $env:HOME = $home2; $env:PSCONTAINERS_CONFIG_DIR = $null; $env:CONTAINERS_REGISTRIES_CONF = $null
+            (Get-RegistryPolicy).Files | Should -Be @($userConf, $dropIn)
+            (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeTrue
+        }
+        finally { Remove-Item $userConf }
+    }
+}
+
+Describe 'Set-RegistryPolicy and Remove-RegistryPolicy on a named drop-in file' {
+    BeforeAll {
+        # The user's drop-in folder is one skopeo reads too (it has no flag for the system folder).
+        $script:home3 = Join-Path $root 'home3'
+        New-Item -ItemType Directory (Join-Path $home3 '.config/containers') -Force | Out-Null
+        '{"default":[{"type":"insecureAcceptAnything"}]}' | Set-Content (Join-Path $home3 '.config/containers/policy.json')
+        $script:override3 = Join-Path $root 'override3.conf'
+        @('# the main file', "[[registry]]", "location = `"$($anon.Host)`"", 'insecure = true') | Set-Content $override3
+        $script:dropIn3 = Join-Path $home3 '.config/containers/registries.conf.d/50-team.conf'
+        $script:saved3 = @{ HOME = $env:HOME; PSCONTAINERS_CONFIG_DIR = $env:PSCONTAINERS_CONFIG_DIR; CONTAINERS_REGISTRIES_CONF = $env:CONTAINERS_REGISTRIES_CONF }
+        function script:Skopeo-Team {
+            Invoke-Peer env @("HOME=$home3", 'skopeo', '--registries-conf', $override3, 'inspect', '--no-tags', "docker://$($anon.Host)/team/app:1")
+        }
+    }
+    BeforeEach { $env:HOME = $home3; $env:PSCONTAINERS_CONFIG_DIR = $null; $env:CONTAINERS_REGISTRIES_CONF = $override3 }
+    AfterEach { foreach ($k in $saved3.Keys) { [Environment]::SetEnvironmentVariable($k, $saved3[$k]) } }
+
+    It 'owns one drop-in: blocks through it, keeps its comments, and never touches the main file' {
+        $main = Get-Content $override3 -Raw
+        (Skopeo-Team).ExitCode | Should -Be 0
+        Set-RegistryPolicy -Registry "$($anon.Host)/team" -Location "$($anon.Host)/team" -Insecure -Blocked -DropIn 50-team -Scope User
+        Test-Path $dropIn3 | Should -BeTrue
+        (Skopeo-Team).Output | Should -Match 'is blocked'
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").BlockedReason | Should -Match ([regex]::Escape($dropIn3))
+        Set-Content $dropIn3 (@('# owned by configuration management') + (Get-Content $dropIn3))
+        Set-RegistryPolicy -Registry "$($anon.Host)/team" -Blocked:$false -DropIn 50-team -Scope User
+        (Get-Content $dropIn3)[0] | Should -Be '# owned by configuration management'
+        (Skopeo-Team).ExitCode | Should -Be 0
+        (Get-RegistryPolicy -Image "$($anon.Host)/team/app:1").Blocked | Should -BeFalse
+        Remove-RegistryPolicy -Registry "$($anon.Host)/team" -DropIn 50-team -Scope User
+        Get-Content $dropIn3 -Raw | Should -Not -Match 'prefix'
+        Get-Content $dropIn3 -Raw | Should -Match '# owned by configuration management'
+        (Get-RegistryPolicy -Registry "$($anon.Host)/team" -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+        Get-Content $override3 -Raw | Should -Be $main
+    }
+
+    It 'edits an explicit -Path, refuses it with -DropIn, and warns about a file nothing reads' {
+        $other = Join-Path $root 'other.conf'
+        Set-RegistryPolicy -Path $other -SearchRegistries $anon.Host -WarningVariable w -WarningAction SilentlyContinue
+        Get-Content $other -Raw | Should -Match 'unqualified-search-registries'
+        "$w" | Should -Match 'not among the files read'
+        { Set-RegistryPolicy -Path $other -DropIn 10-x -SearchRegistries a.example -ErrorAction Stop } | Should -Throw -ErrorId 'PolicyTargetConflict*'
+        { Set-RegistryPolicy -DropIn ../x -SearchRegistries a.example -ErrorAction Stop } | Should -Throw -ErrorId 'DropInNameInvalid*'
     }
 }

@@ -158,6 +158,7 @@ Describe 'Install-ContainerImage' {
 
     It 'enforces the signature policy before fetching anything' {
         $policy = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $saved = Get-Content $policy -Raw
         @{ default = @(@{ type = 'insecureAcceptAnything' }); transports = @{ docker = @{ "$P/busybox" = @(@{ type = 'reject' }) } } } |
             ConvertTo-Json -Depth 6 | Set-Content $policy
         try {
@@ -166,7 +167,7 @@ Describe 'Install-ContainerImage' {
             Get-ContainerImage | Should -BeNullOrEmpty
             (Install-ContainerImage "$P/zstd:latest" -ProgressAction SilentlyContinue).Layers.Count | Should -Be 1
         }
-        finally { Remove-Item $policy }
+        finally { Set-Content $policy $saved -NoNewline }
     }
 
     It 'pulls through a mirror first' {

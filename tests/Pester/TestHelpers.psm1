@@ -31,6 +31,8 @@ function New-TestRoot {
     $env:PSCONTAINERS_CONFIG_DIR = Join-Path $root 'config'
     $env:PSCONTAINERS_LOG_DIR = Join-Path $root 'logs'
     $env:REGISTRY_AUTH_FILE = Join-Path $root 'config/auth.json'
+    # Like skopeo and podman, the module pulls nothing without a policy.json: start with Debian's default.
+    Set-Content (Join-Path $root 'config/policy.json') '{"default":[{"type":"insecureAcceptAnything"}]}'
     return $root
 }
 

@@ -30,6 +30,8 @@ public sealed record ContainerPaths
     public string? UserRegistriesConfDir { get; init; }
     /// <summary>containers-policy.json in force.</summary>
     public required string PolicyJson { get; init; }
+    /// <summary>Where containers-policy.json is looked for, in order (for messages when none exists).</summary>
+    public IReadOnlyList<string> PolicyJsonSearched { get; init; } = [];
     /// <summary>containers-auth.json that logins are written to and read from first.</summary>
     public required string AuthFile { get; init; }
     /// <summary>~/.docker/config.json, read as a fallback for credentials.</summary>
@@ -58,27 +60,29 @@ public sealed record ContainerPaths
         string logs = NonEmpty(env(LogDirVariable)) ?? (rootless ? Path.Combine(stateHome, "pscontainers", "logs") : "/var/log/pscontainers");
 
         // PSCONTAINERS_CONFIG_DIR replaces the system and user locations of registries.conf and policy.json
-        // with one folder; CONTAINERS_REGISTRIES_CONF replaces registries.conf alone, as the containers tools do.
+        // with one folder. Otherwise, as containers/image does (sysregistriesv2, signature), the per-user
+        // files live under $HOME/.config/containers, not $XDG_CONFIG_HOME, and are read for root too.
         string? configDir = NonEmpty(env(ConfigDirVariable));
+        string userContainers = Path.Combine(home, ".config", "containers");
         string systemConf = configDir is null ? "/etc/containers/registries.conf" : Path.Combine(configDir, "registries.conf");
         string systemConfDir = configDir is null ? "/etc/containers/registries.conf.d" : Path.Combine(configDir, "registries.conf.d");
-        string? userConf = configDir is null && rootless ? Path.Combine(configHome, "containers", "registries.conf") : null;
-        string? userConfDir = configDir is null && rootless ? Path.Combine(configHome, "containers", "registries.conf.d") : null;
+        string? userConf = configDir is null ? Path.Combine(userContainers, "registries.conf") : null;
+        string? userConfDir = configDir is null ? Path.Combine(userContainers, "registries.conf.d") : null;
+        // CONTAINERS_REGISTRIES_CONF replaces the main file only (the user's registries.conf is then not
+        // read); both drop-in folders, the system one and the user's, are still read (podman 4.3 on this
+        // machine lists "<override> or ~/.config/containers/registries.conf.d" when it refuses a registry).
         string? registriesOverride = NonEmpty(env(RegistriesConfVariable));
         if (registriesOverride is not null)
         {
             systemConf = registriesOverride;
             userConf = null;
-            userConfDir = null;
         }
 
         string policy;
-        if (configDir is not null) policy = Path.Combine(configDir, "policy.json");
-        else
-        {
-            string userPolicy = Path.Combine(configHome, "containers", "policy.json");
-            policy = File.Exists(userPolicy) ? userPolicy : "/etc/containers/policy.json";
-        }
+        string[] policySearched;
+        if (configDir is not null) policySearched = [Path.Combine(configDir, "policy.json")];
+        else policySearched = [Path.Combine(userContainers, "policy.json"), "/etc/containers/policy.json"];
+        policy = policySearched.FirstOrDefault(File.Exists) ?? policySearched[^1];
 
         // containers-auth.json(5): REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json, else
         // ~/.config/containers/auth.json when there is no runtime dir.
@@ -99,6 +103,7 @@ public sealed record ContainerPaths
             UserRegistriesConf = userConf,
             UserRegistriesConfDir = userConfDir,
             PolicyJson = policy,
+            PolicyJsonSearched = policySearched,
             AuthFile = auth,
             DockerConfigFile = dockerConfig,
             Rootless = rootless,

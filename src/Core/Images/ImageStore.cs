@@ -282,6 +282,8 @@ public sealed partial class ImageStore
         }
         foreach (var r in removed)
         {
+            foreach (string manifest in r.Digests.Append(r.Digest).Distinct())
+                if (!usedBlobs.Contains(manifest) && Digest.TryParse(manifest, out var md)) DeleteSignatures(md);
             foreach (string blob in r.Layers.Select(l => l.Digest).Append(r.Digest).Append(r.ConfigDigest).Concat(r.Digests).Distinct())
             {
                 if (usedBlobs.Contains(blob) || !Digest.TryParse(blob, out var d)) continue;

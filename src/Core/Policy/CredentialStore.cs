@@ -28,8 +28,9 @@ public sealed record RegistryLogin(string Registry, string UserName, string Sour
 /// <summary>
 /// containers-auth.json(5): credentials read from the auth file in force (REGISTRY_AUTH_FILE or
 /// ${XDG_RUNTIME_DIR}/containers/auth.json), then ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
-/// then ~/.docker/config.json (DOCKER_CONFIG) as a fallback. Within each file the most specific key
-/// wins (host/ns/repo, then host/ns, then host); the first file with a match decides. A credential
+/// then ~/.docker/config.json (DOCKER_CONFIG) as a fallback. Within each file a credHelpers entry for
+/// the host runs that docker-credential helper first; else the most specific key wins (host/ns/repo,
+/// then host/ns, then host); the first file with a match decides. A credential
 /// is only ever returned for the host it is keyed to. Logins are written to the auth file in force
 /// with mode 0600.
 /// </summary>
@@ -77,6 +78,13 @@ public sealed class CredentialStore
         keys.Add(host);
         foreach (string file in ReadFiles)
         {
+            // A credHelpers entry for the host decides for its file, before any auths key (as containers/image
+            // does; helpers are keyed by host only). A helper without a login lets the next file answer.
+            if (ReadCredHelpers(file) is { } helpers && helpers.TryGetValue(host, out string? helper))
+            {
+                if (CredentialHelper.Get(helper, host, file) is { } fromHelper) return fromHelper;
+                continue;
+            }
             var auths = ReadAuths(file);
             if (auths is null) continue;
             foreach (string key in keys)
@@ -96,6 +104,9 @@ public sealed class CredentialStore
         var result = new List<RegistryLogin>();
         foreach (string file in ReadFiles)
         {
+            // Helper entries are listed without running the helper (that could prompt or unlock a keyring).
+            foreach (var (host, helper) in ReadCredHelpers(file) ?? [])
+                result.Add(new RegistryLogin(host, $"(docker-credential-{helper})", file, file != WriteFile));
             var auths = ReadAuths(file);
             if (auths is null) continue;
             foreach (var (key, entry) in auths)
@@ -112,6 +123,11 @@ public sealed class CredentialStore
     public void Save(string key, string userName, string password)
     {
         ValidateKey(key);
+        if (HelperFor(key) is { } helper)
+        {
+            CredentialHelper.Store(helper, key, userName, password, WriteFile);
+            return;
+        }
         var root = ReadRoot(WriteFile) ?? new JsonObject();
         if (root["auths"] is not JsonObject auths) root["auths"] = auths = new JsonObject();
         auths[key] = new JsonObject { ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(userName + ":" + password)) };
@@ -122,6 +138,7 @@ public sealed class CredentialStore
     /// <summary>Removes the login for key from the write file; false when there was none.</summary>
     public bool Remove(string key)
     {
+        if (HelperFor(key) is { } helper) return CredentialHelper.Erase(helper, key, WriteFile);
         var root = ReadRoot(WriteFile);
         if (root?["auths"] is not JsonObject auths || !auths.Remove(key)) return false;
         Write(root);
@@ -175,6 +192,30 @@ public sealed class CredentialStore
             throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData,
                 $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", file, "Fix or remove the file; it was left as it is.", e);
         }
+    }
+
+    /// <summary>
+    /// The helper the write file names for a key's host, as containers/image edits logins: a host with a
+    /// credHelpers entry keeps its login in the helper; a namespaced key cannot go there.
+    /// </summary>
+    private string? HelperFor(string key)
+    {
+        string host = key.Split('/')[0];
+        if (ReadCredHelpers(WriteFile) is not { } helpers || !helpers.TryGetValue(host, out string? helper)) return null;
+        if (key != host)
+            throw new ContainersException("CredentialHelperNamespace", ErrorKind.NotSupported,
+                $"{WriteFile} keeps the logins of {host} in docker-credential-{helper}, which cannot hold a login for the namespace {key}.", key,
+                $"Log in to {host} itself, or remove its credHelpers entry.");
+        return helper;
+    }
+
+    private static Dictionary<string, string>? ReadCredHelpers(string file)
+    {
+        if (ReadRoot(file)?["credHelpers"] is not JsonObject helpers) return null;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in helpers)
+            if (v is JsonValue value && value.TryGetValue(out string? name)) result[k] = name;
+        return result;
     }
 
     private static Dictionary<string, JsonObject>? ReadAuths(string file)

@@ -56,7 +56,10 @@ public sealed class RegistriesFile
     public RegistriesFileSettings Settings { get; private set; } = new();
 
     /// <summary>The file's text as it would be saved.</summary>
-    public override string ToString() => _doc.ToString();
+    public override string ToString() => _orphanComments + _doc.ToString();
+
+    // Comments left when everything around them was removed; written at the top of the file.
+    private string _orphanComments = "";
 
     /// <summary>Writes the file atomically, keeping its mode; re-reads it first to fail on our own mistakes, not the admin's file.</summary>
     public void Save()
@@ -308,7 +311,7 @@ public sealed class RegistriesFile
             var m = _doc.Tables.GetChild(i)!;
             if (m.Items.Any(kv => KeyName(kv.Key!) == "location" && kv.Value is StringValueSyntax s && s.Value == mirrorLocation))
             {
-                _doc.Tables.RemoveChildAt(i);
+                RemoveTables(i, i + 1);
                 Reload();
                 return true;
             }
@@ -322,10 +325,40 @@ public sealed class RegistriesFile
         var registry = FindRegistry(prefix);
         if (registry is null) return false;
         int index = IndexOf(registry);
-        _doc.Tables.RemoveChildAt(index);
-        while (index < _doc.Tables.ChildrenCount && IsMirror(_doc.Tables.GetChild(index)!)) _doc.Tables.RemoveChildAt(index);
+        int end = index + 1;
+        while (end < _doc.Tables.ChildrenCount && IsMirror(_doc.Tables.GetChild(end)!)) end++;
+        RemoveTables(index, end);
         Reload();
         return true;
+    }
+
+    /// <summary>
+    /// Removes tables [start, end) but keeps the comments around them (the first one's leading trivia,
+    /// the last one's trailing trivia, which by this file's convention describe what follows): they go
+    /// to the node before, else the table after, else stay at the top of the file.
+    /// </summary>
+    private void RemoveTables(int start, int end)
+    {
+        var firstTable = _doc.Tables.GetChild(start)!;
+        var first = firstTable.Tokens(true).OfType<SyntaxNode>().FirstOrDefault();
+        var lastTable = _doc.Tables.GetChild(end - 1)!;
+        var last = lastTable.Tokens(true).OfType<SyntaxNode>().LastOrDefault();
+        var kept = new List<SyntaxTrivia>();
+        if (firstTable.LeadingTrivia is { } tableLeading) kept.AddRange(tableLeading);
+        if (first?.LeadingTrivia is { } leading) kept.AddRange(leading);
+        if (last?.TrailingTrivia is { } trailing) kept.AddRange(trailing);
+        if (lastTable.TrailingTrivia is { } tableTrailing) kept.AddRange(tableTrailing);
+        for (int i = start; i < end; i++) _doc.Tables.RemoveChildAt(start);
+        if (!kept.Any(t => t.Kind == TokenKind.Comment)) return;
+        SyntaxNode? before = start > 0 ? _doc.Tables.GetChild(start - 1) : _doc.KeyValues.ChildrenCount > 0 ? _doc.KeyValues.GetChild(_doc.KeyValues.ChildrenCount - 1) : null;
+        if (before?.Tokens(true).OfType<SyntaxNode>().LastOrDefault() is { } end1)
+        {
+            end1.TrailingTrivia ??= [];
+            end1.TrailingTrivia.AddRange(kept);
+        }
+        else if (start < _doc.Tables.ChildrenCount && _doc.Tables.GetChild(start) is { } next)
+            next.LeadingTrivia = [.. kept, .. next.LeadingTrivia ?? []];
+        else _orphanComments += string.Concat(kept.Select(t => t.Text));
     }
 
     /// <summary>Removes one key (insecure, blocked, location) of a registry entry; false when it was not set.</summary>

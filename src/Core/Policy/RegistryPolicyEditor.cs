@@ -52,6 +52,49 @@ public static class RegistryPolicyEditor
     }
 
     /// <summary>
+    /// The drop-in file a scope's registries.conf.d holds under a name ("50-mirrors" or "50-mirrors.conf"),
+    /// so configuration management can own one file. The name is a plain file name.
+    /// </summary>
+    public static string DropInPathFor(ContainerPaths paths, PolicyScope? scope, string name)
+    {
+        string file = name.EndsWith(".conf", StringComparison.Ordinal) ? name : name + ".conf";
+        if (file.Length <= ".conf".Length || file.Contains('/') || file.StartsWith('.') || file.Contains('\0'))
+            throw new ContainersException("DropInNameInvalid", ErrorKind.InvalidArgument,
+                $"'{name}' is not a drop-in name: give a plain file name such as 50-mirrors (the .conf suffix is added).", name);
+        var effective = scope ?? (paths.Rootless && paths.UserRegistriesConfDir is not null ? PolicyScope.User : PolicyScope.System);
+        string dir = effective == PolicyScope.System ? paths.SystemRegistriesConfDir
+            : paths.UserRegistriesConfDir ?? throw new ContainersException("PolicyScopeUnavailable", ErrorKind.InvalidArgument,
+                "There is no per-user registries.conf.d while PSCONTAINERS_CONFIG_DIR redirects the configuration.", "User",
+                "Use -Scope System, which edits the redirected folder.");
+        return Path.Combine(dir, file);
+    }
+
+    /// <summary>
+    /// Opens the file an edit goes to: an explicit path, a named drop-in of the scope, or the scope's
+    /// main file. A drop-in or explicit file that does not exist yet starts empty.
+    /// </summary>
+    public static RegistriesFile Open(ContainerPaths paths, PolicyScope? scope, string? dropIn, string? path)
+    {
+        if (path is not null)
+        {
+            if (dropIn is not null || scope is not null)
+                throw new ContainersException("PolicyTargetConflict", ErrorKind.InvalidArgument, "-Path names the file itself: do not combine it with -DropIn or -Scope.", path);
+            return RegistriesFile.Load(path);
+        }
+        return dropIn is null ? Open(paths, scope) : RegistriesFile.Load(DropInPathFor(paths, scope, dropIn));
+    }
+
+    /// <summary>Why the containers tools would not read this file under these paths, or null when they do.</summary>
+    public static string? NotInForce(ContainerPaths paths, string file)
+    {
+        string full = Path.GetFullPath(file);
+        if (RegistriesConfiguration.FilesInForce(paths).Any(f => Path.GetFullPath(f) == full)) return null;
+        if (Path.GetDirectoryName(full) is { } dir && (dir == Path.GetFullPath(paths.SystemRegistriesConfDir)) && paths.UserRegistriesConf is { } u && File.Exists(u))
+            return $"{file} is not read: the user's {u} exists, and then the system drop-ins are ignored (as the containers tools do).";
+        return $"{file} is not among the files read for this configuration ({string.Join(", ", RegistriesConfiguration.FilesInForce(paths))}).";
+    }
+
+    /// <summary>
     /// Opens the file of a scope. A user file that does not exist yet starts as a copy of the system
     /// file, because once it exists the containers tools read it instead of the system file.
     /// </summary>

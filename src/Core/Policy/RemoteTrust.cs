@@ -20,7 +20,7 @@ public sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialS
     public const long MaxPayloadBytes = 64 * 1024;
 
     public static RemoteTrust Load(ContainerPaths paths) =>
-        new(RegistriesConfiguration.Load(paths), PolicyCredentialSource.Load(paths), SignaturePolicy.Load(paths.PolicyJson));
+        new(RegistriesConfiguration.Load(paths), PolicyCredentialSource.Load(paths), SignaturePolicy.Load(paths));
 
     public SignaturePolicy Policy => policy;
 
@@ -59,7 +59,7 @@ public sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialS
                 var signatures = await FetchSignaturesAsync(client, source.Repository, manifest.Digest, ct).ConfigureAwait(false);
                 Log.Debug("{Reference} is {Digest} at {Host}/{Repository} with {Count} signatures", reference.ToString(), manifest.Digest.ToString(),
                     source.Host, source.Repository, signatures.Count);
-                return policy.Evaluate(reference, manifest.Digest, signatures);
+                return policy.Evaluate(reference, manifest.Digest, signatures) with { SignatureSource = $"registry {source.Host}/{source.Repository}" };
             }
             catch (ContainersException e) when (source.IsMirror && e.Kind is ErrorKind.NotFound or ErrorKind.ConnectionFailed)
             {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Logging;
 using Containers.Core.Spec;
@@ -24,24 +25,41 @@ public sealed class SignaturePolicy
         DockerScopes = docker;
     }
 
-    /// <summary>The file the policy came from; null when there was none (then everything is accepted, as with no policy).</summary>
+    /// <summary>The file the policy came from (or the name given to Parse).</summary>
     public string? Source { get; }
     public IReadOnlyList<PolicyRequirement> Default { get; }
     public IReadOnlyDictionary<string, IReadOnlyList<PolicyRequirement>> DockerScopes { get; }
 
     /// <summary>
-    /// Reads the policy file. A missing file accepts everything (logged), so a host without a policy
-    /// behaves as before; a present but malformed file throws PolicyJsonInvalid with file and line.
+    /// Reads the policy in force for these paths. As skopeo and podman do, a host without any
+    /// policy.json trusts nothing: PolicyJsonNotFound names every place searched and how to create one.
+    /// A present but malformed file throws PolicyJsonInvalid with file and line.
     /// </summary>
-    public static SignaturePolicy Load(string path)
+    public static SignaturePolicy Load(ContainerPaths paths) =>
+        Load(paths.PolicyJson, paths.PolicyJsonSearched.Count > 0 ? paths.PolicyJsonSearched : [paths.PolicyJson]);
+
+    /// <summary>Reads one policy file; a missing file throws PolicyJsonNotFound.</summary>
+    public static SignaturePolicy Load(string path) => Load(path, [path]);
+
+    private static SignaturePolicy Load(string path, IReadOnlyList<string> searched)
     {
-        if (!File.Exists(path))
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            Log.Debug("No signature policy at {Path}: every image is accepted", path);
-            return new SignaturePolicy(null, [new InsecureAcceptAnythingRequirement()], new Dictionary<string, IReadOnlyList<PolicyRequirement>>());
+            Log.Debug("No signature policy in {Paths}", searched);
+            throw NotFound(searched);
         }
-        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
+
+    /// <summary>The error for a host without policy.json: the containers tools refuse to pull then, and so does this module.</summary>
+    public static ContainersException NotFound(IReadOnlyList<string> searched) =>
+        new("PolicyJsonNotFound", ErrorKind.NotFound,
+            $"There is no containers-policy.json (looked for {string.Join(", then ", searched)}), so no image is trusted; skopeo and podman refuse to pull without one too.",
+            searched[^1],
+            "Create one: 'Set-ContainerTrustPolicy -Default InsecureAcceptAnything' accepts any image (what Debian's containers-common ships); "
+            + "'Set-ContainerTrustPolicy -Default Reject' then '-Registry <host> -Requirement SigstoreSigned -KeyPath <key.pub>' trusts only signed images from chosen registries.");
 
     /// <summary>Parses policy text; relative keyPaths resolve against <paramref name="baseDir"/>.</summary>
     public static SignaturePolicy Parse(string json, string source, string? baseDir = null)
@@ -181,6 +199,10 @@ public sealed record PolicyEvaluation
     public required bool Allowed { get; init; }
     public required IReadOnlyList<RequirementResult> Results { get; init; }
     public int SignatureCount { get; init; }
+    /// <summary>The local image checked (its id), or null for a remote image.</summary>
+    public string? ImageId { get; init; }
+    /// <summary>Where the signatures came from: stored at pull, a registry, or why there are none.</summary>
+    public string? SignatureSource { get; init; }
 }
 
 /// <summary>One requirement's verdict.</summary>

@@ -84,11 +84,11 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
         // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
+        IReadOnlyList<SigstoreSignature> signatures = [];
         if (signaturePolicy is not null)
         {
-            IReadOnlyList<SigstoreSignature> signatures = signaturePolicy.RequiresSignatures(wanted)
-                ? await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false)
-                : [];
+            if (signaturePolicy.RequiresSignatures(wanted))
+                signatures = await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false);
             signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
         }
         var manifestDoc = top;
@@ -124,6 +124,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names }, ct)
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
+        // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
+        // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.
+        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
         return image;
     }
 

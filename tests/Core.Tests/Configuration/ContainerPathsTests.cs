@@ -18,7 +18,8 @@ public class ContainerPathsTests
         Assert.Equal("/run/pscontainers", p.StateDir);
         Assert.Equal("/etc/containers/registries.conf", p.SystemRegistriesConf);
         Assert.Equal("/etc/containers/registries.conf.d", p.SystemRegistriesConfDir);
-        Assert.Null(p.UserRegistriesConf);
+        // containers/image reads $HOME/.config/containers for root too.
+        Assert.Equal("/root/.config/containers/registries.conf", p.UserRegistriesConf);
         Assert.Equal("/run/containers/0/auth.json", p.AuthFile);
         Assert.False(p.Rootless);
         Assert.DoesNotContain("/var/lib/containers", p.DataDir);
@@ -57,10 +58,29 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void CONTAINERS_REGISTRIES_CONF_replaces_the_registries_file_alone()
+    public void CONTAINERS_REGISTRIES_CONF_replaces_the_registries_file_alone_and_both_drop_in_folders_stay()
     {
         var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), (ContainerPaths.RegistriesConfVariable, "/t/r.conf")), 1000);
         Assert.Equal("/t/r.conf", p.SystemRegistriesConf);
         Assert.Null(p.UserRegistriesConf);
+        Assert.Equal("/etc/containers/registries.conf.d", p.SystemRegistriesConfDir);
+        Assert.Equal("/home/ann/.config/containers/registries.conf.d", p.UserRegistriesConfDir);
+    }
+
+    [Fact]
+    public void Per_user_files_live_under_HOME_not_XDG_CONFIG_HOME_as_containers_image_reads_them()
+    {
+        var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), ("XDG_CONFIG_HOME", "/x")), 1000);
+        Assert.Equal("/home/ann/.config/containers/registries.conf", p.UserRegistriesConf);
+        Assert.Equal("/home/ann/.config/containers/registries.conf.d", p.UserRegistriesConfDir);
+        Assert.Equal(["/home/ann/.config/containers/policy.json", "/etc/containers/policy.json"], p.PolicyJsonSearched);
+    }
+
+    [Fact]
+    public void The_config_dir_override_searches_only_its_policy_json()
+    {
+        var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), (ContainerPaths.ConfigDirVariable, "/t/config")), 1000);
+        Assert.Equal(["/t/config/policy.json"], p.PolicyJsonSearched);
+        Assert.Null(p.UserRegistriesConfDir);
     }
 }

@@ -79,6 +79,23 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task KeepsSignaturesPerManifestDigestUntilTheLastImageWithThatDigestGoes()
+    {
+        var store = NewStore();
+        var a = await Store(store, BuildImage("a", (Base, LayerCompression.Gzip)), "a", "a2");
+        var other = Digest.Sha256("no such manifest"u8);
+        Assert.Null(store.ReadSignatures(a.Digest));
+        store.WriteSignatures(a.Digest, "one"u8);
+        store.WriteSignatures(a.Digest, "two"u8);
+        Assert.Equal("two"u8.ToArray(), store.ReadSignatures(a.Digest));
+        Assert.Null(store.ReadSignatures(other));
+        await store.RemoveAsync("a"); // one of two names: the image stays, so do its signatures
+        Assert.NotNull(store.ReadSignatures(a.Digest));
+        await store.RemoveAsync("a2");
+        Assert.Null(store.ReadSignatures(a.Digest));
+    }
+
+    [Fact]
     public async Task SharesIdenticalLayersBetweenImagesAndCollectsThemWithTheLast()
     {
         var store = NewStore();

@@ -153,6 +153,53 @@ public sealed class RegistriesConfigurationTests : IDisposable
         // The user's registries.conf replaces the system file and the system drop-ins.
         File.WriteAllText(paths.UserRegistriesConf!, "");
         Assert.Equal([paths.UserRegistriesConf!, Path.Combine(home, ".config/containers/registries.conf.d/05-u.conf")], RegistriesConfiguration.FilesInForce(paths));
+        // CONTAINERS_REGISTRIES_CONF replaces the main file (even the user's), and both drop-in folders are still read.
+        string over = Path.Combine(_dir, "override.conf");
+        var overridden = ContainerPaths.FromEnvironment(v => v switch { "HOME" => home, ContainerPaths.RegistriesConfVariable => over, _ => null }, 1000) with
+        {
+            SystemRegistriesConfDir = Path.Combine(sys, "registries.conf.d"),
+        };
+        Assert.Equal([over, Path.Combine(sys, "registries.conf.d/10-a.conf"), Path.Combine(sys, "registries.conf.d/20-b.conf"),
+            Path.Combine(home, ".config/containers/registries.conf.d/05-u.conf")], RegistriesConfiguration.FilesInForce(overridden));
+    }
+
+    [Fact]
+    public void DropInsAreNamedFilesOfTheScopesFolder()
+    {
+        var user = ContainerPaths.FromEnvironment(v => v == "HOME" ? "/home/ann" : null, 1000);
+        Assert.Equal("/home/ann/.config/containers/registries.conf.d/50-mirrors.conf", RegistryPolicyEditor.DropInPathFor(user, null, "50-mirrors"));
+        Assert.Equal("/etc/containers/registries.conf.d/50-mirrors.conf", RegistryPolicyEditor.DropInPathFor(user, PolicyScope.System, "50-mirrors.conf"));
+        var redirected = ContainerPaths.FromEnvironment(v => v == ContainerPaths.ConfigDirVariable ? "/t/c" : null, 0);
+        Assert.Equal("/t/c/registries.conf.d/10-a.conf", RegistryPolicyEditor.DropInPathFor(redirected, null, "10-a"));
+        Assert.Equal("PolicyScopeUnavailable", Assert.Throws<ContainersException>(() => RegistryPolicyEditor.DropInPathFor(redirected, PolicyScope.User, "10-a")).ErrorId);
+        foreach (string bad in new[] { "../x", "a/b", ".conf", ".hidden" })
+            Assert.Equal("DropInNameInvalid", Assert.Throws<ContainersException>(() => RegistryPolicyEditor.DropInPathFor(user, null, bad)).ErrorId);
+        Assert.Equal("PolicyTargetConflict", Assert.Throws<ContainersException>(() => RegistryPolicyEditor.Open(user, PolicyScope.System, null, "/t/x.conf")).ErrorId);
+    }
+
+    [Fact]
+    public void EditingADropInKeepsItsCommentsAndLeavesTheMainFileAlone()
+    {
+        string conf = Path.Combine(_dir, "c");
+        var paths = ContainerPaths.FromEnvironment(v => v == ContainerPaths.ConfigDirVariable ? conf : null, 0);
+        Directory.CreateDirectory(conf);
+        File.WriteAllText(paths.SystemRegistriesConf, "# main\nunqualified-search-registries = [\"a.example\"]\n");
+        string main = File.ReadAllText(paths.SystemRegistriesConf);
+        var file = RegistryPolicyEditor.Open(paths, null, "50-mirrors", null);
+        file.SetMirror("docker.io", "mirror.example:5000", null, null);
+        file.Save();
+        string dropIn = Path.Combine(conf, "registries.conf.d", "50-mirrors.conf");
+        File.WriteAllText(dropIn, "# owned by config management\n" + File.ReadAllText(dropIn));
+        file = RegistryPolicyEditor.Open(paths, null, "50-mirrors", null);
+        file.SetMirror("docker.io", "mirror2.example:5000", null, null);
+        file.Save();
+        Assert.StartsWith("# owned by config management\n", File.ReadAllText(dropIn));
+        Assert.Equal(main, File.ReadAllText(paths.SystemRegistriesConf));
+        var merged = RegistriesConfiguration.Load(paths);
+        Assert.Equal([paths.SystemRegistriesConf, dropIn], merged.Files);
+        Assert.Equal(["mirror.example:5000", "mirror2.example:5000"], merged.FindRule(ImageReference.Parse("docker.io/library/busybox:1"))!.Mirrors.Select(m => m.Location));
+        Assert.Null(RegistryPolicyEditor.NotInForce(paths, dropIn));
+        Assert.NotNull(RegistryPolicyEditor.NotInForce(paths, Path.Combine(_dir, "elsewhere.conf")));
     }
 
     public static TheoryData<string, string, bool, string[]> ShortNames => new()

@@ -91,6 +91,21 @@ public sealed class RegistriesFileTests : IDisposable
         Assert.Contains("[aliases]", f.ToString());
     }
 
+    [Theory]
+    [InlineData("# owned by configuration management\n[[registry]]\nprefix = \"a.example\"\nlocation = \"a.example\"\n", "a.example")]
+    [InlineData("# owned by configuration management\n\n[[registry]]\nprefix = \"a.example\"\nlocation = \"a.example\"\n# about b\n[[registry]]\nprefix = \"b.example\"\nlocation = \"b.example\"\n", "a.example")]
+    [InlineData("unqualified-search-registries = []\n# owned by configuration management\n[[registry]]\nprefix = \"a.example\"\nlocation = \"a.example\"\n", "a.example")]
+    public void RemovingARegistryKeepsTheCommentsAroundIt(string text, string prefix)
+    {
+        var f = RegistriesFile.Parse(text, "/x/registries.conf");
+        Assert.True(f.RemoveRegistry(prefix));
+        string after = f.ToString();
+        Assert.Contains("# owned by configuration management", after);
+        if (text.Contains("# about b")) Assert.Contains("# about b\n[[registry]]", after.Replace("\r", ""));
+        Assert.DoesNotContain(prefix, after);
+        RegistriesFile.Parse(after, "/x");
+    }
+
     [Fact]
     public void RemovesOneMirrorAndOneAlias()
     {

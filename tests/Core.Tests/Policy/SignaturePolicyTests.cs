@@ -190,10 +190,47 @@ public sealed class SignaturePolicyTests : IDisposable
     }
 
     [Fact]
-    public void MissingPolicyAcceptsEverything()
+    public void MissingPolicyTrustsNothingAndSaysWhereItLooked()
     {
-        var p = SignaturePolicy.Load(Path.Combine(_dir, "none.json"));
-        Assert.Null(p.Source);
-        Assert.True(p.Evaluate(Image, ManifestDigest, []).Allowed);
+        string user = Path.Combine(_dir, "home/.config/containers/policy.json"), system = Path.Combine(_dir, "etc/policy.json");
+        var paths = Containers.Core.Configuration.ContainerPaths.FromEnvironment(v => v == "HOME" ? Path.Combine(_dir, "home") : null, 1000) with
+        {
+            PolicyJson = system, PolicyJsonSearched = [user, system],
+        };
+        var e = Assert.Throws<ContainersException>(() => SignaturePolicy.Load(paths));
+        Assert.Equal("PolicyJsonNotFound", e.ErrorId);
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.Contains(user, e.Message);
+        Assert.Contains(system, e.Message);
+        Assert.Contains("Set-ContainerTrustPolicy", e.RecommendedAction);
+    }
+
+    [Fact]
+    public void EditorWritesOnlyWhatWasAskedAndKeepsTheRest()
+    {
+        string conf = Path.Combine(_dir, "config");
+        var paths = Containers.Core.Configuration.ContainerPaths.FromEnvironment(v => v == Containers.Core.Configuration.ContainerPaths.ConfigDirVariable ? conf : null, 0);
+        var editor = TrustPolicyEditor.Open(paths, null);
+        Assert.False(editor.Existed);
+        editor.SetScope("registry.example", TrustRequirementType.Reject, null, null);
+        Assert.Equal("PolicyDefaultRequired", Assert.Throws<ContainersException>(editor.Save).ErrorId);
+        Assert.False(File.Exists(paths.PolicyJson));
+        editor.SetDefault(TrustRequirementType.InsecureAcceptAnything, null, null);
+        editor.Save();
+        Assert.Equal("""{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{"registry.example":[{"type":"reject"}]}}}""",
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(paths.PolicyJson))!.ToJsonString());
+
+        // Another transport the module does not use, written by hand, survives an edit.
+        File.WriteAllText(paths.PolicyJson, """{"default":[{"type":"reject"}],"transports":{"atomic":{"x.example":[{"type":"reject"}]}}}""");
+        string pub = Path.Combine(_dir, "k.pub");
+        File.WriteAllText(pub, SigningKey.Generate("ECDSA").PublicKeyPem);
+        editor = TrustPolicyEditor.Open(paths, null);
+        editor.SetScope("registry.example/team", TrustRequirementType.SigstoreSigned, pub, SignedIdentityType.MatchRepository);
+        editor.Save();
+        var policy = SignaturePolicy.Load(paths);
+        Assert.IsType<SigstoreSignedRequirement>(policy.RequirementsFor(Image).Requirements[0]);
+        Assert.Contains("\"atomic\"", File.ReadAllText(paths.PolicyJson));
+        Assert.Equal("TrustKeyRequired", Assert.Throws<ContainersException>(() => editor.SetDefault(TrustRequirementType.SigstoreSigned, null, null)).ErrorId);
+        Assert.Equal("TrustKeyUnusable", Assert.Throws<ContainersException>(() => editor.SetDefault(TrustRequirementType.SigstoreSigned, Path.Combine(_dir, "nope.pub"), null)).ErrorId);
     }
 }

@@ -46,7 +46,7 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
                 var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
                 var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var policy = Core.Policy.SignaturePolicy.Load(paths.PolicyJson);
+                var policy = Core.Policy.SignaturePolicy.Load(paths);
                 var puller = new ImagePuller(store, resolver, credentials, null, policy);
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);

@@ -33,11 +33,19 @@ public sealed class RemoveRegistryPolicyCommand : ContainersCmdlet
     [Parameter]
     public PolicyScope? Scope { get; set; }
 
+    /// <summary>Edit the named drop-in of the scope's registries.conf.d (e.g. 50-mirrors; .conf is added) instead of the main file.</summary>
+    [Parameter]
+    public string? DropIn { get; set; }
+
+    /// <summary>Edit this registries.conf-format file instead (not combined with -Scope or -DropIn).</summary>
+    [Parameter]
+    public string? Path { get; set; }
+
     protected override void ProcessRecord()
     {
         var paths = ContainerPaths.FromEnvironment();
         RegistriesFile file;
-        try { file = RegistryPolicyEditor.Open(paths, Scope); }
+        try { file = RegistryPolicyEditor.Open(paths, Scope, DropIn, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path)); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         var changes = new List<string>();
         void NotFound(string what, string target) =>
@@ -72,7 +80,11 @@ public sealed class RemoveRegistryPolicyCommand : ContainersCmdlet
         }
         if (changes.Count > 0 && ShouldProcess(file.Path, string.Join("; ", changes)))
         {
-            try { Run(_ => { file.Save(); return Task.CompletedTask; }); }
+            try
+            {
+                Run(_ => { file.Save(); return Task.CompletedTask; });
+                if (RegistryPolicyEditor.NotInForce(paths, file.Path) is { } why) WriteWarning(why);
+            }
             catch (ContainersException e) { ThrowTerminating(e); }
         }
     }

@@ -58,6 +58,14 @@ public sealed class SetRegistryPolicyCommand : ContainersCmdlet
     [Parameter]
     public PolicyScope? Scope { get; set; }
 
+    /// <summary>Edit the named drop-in of the scope's registries.conf.d (e.g. 50-mirrors; .conf is added) instead of the main file.</summary>
+    [Parameter]
+    public string? DropIn { get; set; }
+
+    /// <summary>Edit this registries.conf-format file instead (not combined with -Scope or -DropIn).</summary>
+    [Parameter]
+    public string? Path { get; set; }
+
     /// <summary>Write the configuration in force after the change.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -67,7 +75,7 @@ public sealed class SetRegistryPolicyCommand : ContainersCmdlet
         try
         {
             var paths = ContainerPaths.FromEnvironment();
-            var file = RegistryPolicyEditor.Open(paths, Scope);
+            var file = RegistryPolicyEditor.Open(paths, Scope, DropIn, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path));
             var changes = Apply(file);
             if (changes.Count == 0)
                 throw new ContainersException("NoPolicyChange", ErrorKind.InvalidArgument, "Nothing to change: give -Registry with -Location, -Insecure, -Blocked or -Mirror, or -SearchRegistries, -ShortNameMode or -Alias.");
@@ -75,6 +83,7 @@ public sealed class SetRegistryPolicyCommand : ContainersCmdlet
             {
                 Run(_ => { file.Save(); return Task.CompletedTask; });
                 WriteVerbose($"Wrote {file.Path}: {string.Join("; ", changes)}");
+                if (RegistryPolicyEditor.NotInForce(paths, file.Path) is { } why) WriteWarning(why);
                 if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(RegistriesConfiguration.Load(paths)));
             }
         }
