@@ -8,6 +8,8 @@
     The peers are timed by hyperfine (its shell start-up subtracted), the module by Measure-Command in this warm
     session. To keep a loaded host fair to every contender, the measurements are interleaved: -Rounds rounds, each
     running every contender for Runs/Rounds iterations; the table pools all samples (median, mean, min, max).
+    CpuMs is the mean CPU time (user + system, children included) per run: hyperfine's for the peers, this process's
+    and its reaped children's (the monitors) for the module; on a busy host it is steadier than wall time.
     Targets of issue 4, as ratios of medians in the same run: module / crun <= 1.5 and podman / module >= 5.
 .EXAMPLE
     dotnet pwsh bench/Runtime.Bench.ps1 -Runs 30
@@ -63,7 +65,17 @@ try {
     $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
     $mask = (Test-Path $unified) -and (Get-Content $unified -Raw).Trim()
     $samples = [ordered]@{}
-    function Add-Samples([string] $Name, [double[]] $Ms) { if (-not $samples.Contains($Name)) { $samples[$Name] = [System.Collections.Generic.List[double]]::new() }; $samples[$Name].AddRange($Ms) }
+    $cpu = @{} # contender -> [total CPU ms (user + system, children included), runs]
+    function Add-Samples([string] $Name, [double[]] $Ms, [double] $CpuMs) {
+        if (-not $samples.Contains($Name)) { $samples[$Name] = [System.Collections.Generic.List[double]]::new(); $cpu[$Name] = @(0.0, 0) }
+        $samples[$Name].AddRange($Ms)
+        $cpu[$Name] = @(($cpu[$Name][0] + $CpuMs), ($cpu[$Name][1] + $Ms.Count))
+    }
+    # CPU time of this process and of its reaped children (the monitors), in ms: /proc/self/stat utime stime cutime cstime.
+    function Get-CpuMs {
+        $f = (Get-Content /proc/self/stat -Raw).Split(') ')[1].Split(' ')
+        (([long]$f[11] + [long]$f[12] + [long]$f[13] + [long]$f[14]) * 1000.0) / 100 # USER_HZ = 100
+    }
     function Invoke-Hyperfine([string] $Name, [string] $Command, [switch] $Masked, [int] $Count, [int] $Warmup = 2) {
         $json = Join-Path $root "hf-$([guid]::NewGuid().ToString('N').Substring(0, 6)).json"
         $hf = @('hyperfine', '--style', 'none', '--warmup', $Warmup, '--runs', $Count, '--export-json', $json, '-n', $Name, $Command)
@@ -73,11 +85,13 @@ try {
         }
         else { & $hf[0] $hf[1..($hf.Count - 1)] | Out-Null }
         if ($LASTEXITCODE -ne 0) { throw "hyperfine $Name failed ($LASTEXITCODE)" }
-        Add-Samples $Name ((Get-Content $json -Raw | ConvertFrom-Json).results[0].times | ForEach-Object { $_ * 1000 })
+        $r = (Get-Content $json -Raw | ConvertFrom-Json).results[0]
+        Add-Samples $Name ($r.times | ForEach-Object { $_ * 1000 }) (($r.user + $r.system) * 1000 * $r.times.Count)
     }
     function Measure-Module([int] $Count) {
+        $before = Get-CpuMs
         $ms = foreach ($i in 1..$Count) { (Measure-Command { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container }).TotalMilliseconds }
-        Add-Samples 'module (New | Start -Wait | Remove)' $ms
+        Add-Samples 'module (New | Start -Wait | Remove)' $ms ((Get-CpuMs) - $before)
     }
 
     # podman, configured by files of its own in the bench's temp dir.
@@ -138,6 +152,7 @@ tmp_dir = "$podmanDir/tmp"
             MinMs     = [math]::Round(($v | Measure-Object -Minimum).Minimum, 1)
             MaxMs     = [math]::Round(($v | Measure-Object -Maximum).Maximum, 1)
             Runs      = $v.Count
+            CpuMs     = [math]::Round($cpu[$name][0] / $cpu[$name][1], 1)
         }
     }
     $median = @{}; foreach ($row in $table) { $median[$row.Contender] = $row.MedianMs }
@@ -145,6 +160,8 @@ tmp_dir = "$podmanDir/tmp"
     $ratios = [System.Collections.Generic.List[object]]::new()
     $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run'; Value = [math]::Round($module / $median['crun run'], 2); Target = '<= 1.5' })
     $ratios.Add([pscustomobject]@{ Ratio = 'module / runc run'; Value = [math]::Round($module / $median['runc run'], 2); Target = '' })
+    $cpuOf = @{}; foreach ($row in $table) { $cpuOf[$row.Contender] = $row.CpuMs }
+    $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run, CPU time'; Value = [math]::Round($cpuOf['module (New | Start -Wait | Remove)'] / $cpuOf['crun run'], 2); Target = '(load-independent view)' })
     foreach ($p in 'podman run --rm (runc)', 'podman run --rm (crun)') {
         if ($median.ContainsKey($p)) { $ratios.Add([pscustomobject]@{ Ratio = "$p / module"; Value = [math]::Round($median[$p] / $module, 2); Target = '>= 5' }) }
     }

@@ -111,13 +111,19 @@ public sealed class ContainerRuntime
         }
         if (!SameBoot(s)) return (ContainerState.Exited, "The host rebooted since the container ran; its state is stale.");
         if (Alive(s)) return (Cgroups.IsFrozen(r.Id) ? ContainerState.Paused : ContainerState.Running, null);
-        // The process is gone. A living monitor records the exit in a moment; read again briefly.
-        for (int i = 0; i < 40 && Processes.Exists(s.MonitorPid) && Processes.State(s.MonitorPid) != 'Z'; i++)
+        // The process is gone. A living monitor records the exit and then ends: wait (up to 200 ms) for its end on a
+        // pidfd rather than polling the state file every 5 ms, which cost Start-Container -Wait of a short command up to
+        // a slice per look (the start's own Inspect often comes right after /bin/true has exited).
+        var waited = Stopwatch.StartNew();
+        while (Processes.Exists(s.MonitorPid) && Processes.State(s.MonitorPid) != 'Z' && waited.ElapsedMilliseconds < 200)
         {
-            Thread.Sleep(5);
+            bool? ended = Processes.WaitForExit(s.MonitorPid, (int)Math.Max(1, 200 - waited.ElapsedMilliseconds));
             var again = Store.ReadState(r.Id);
             if (again?.Status == ContainerStatus.Stopped) { s = again; return (ContainerState.Exited, null); }
+            if (ended is null) Thread.Sleep(5); // no pidfd: look again in a moment
+            else if (ended == true) break;
         }
+        if (Store.ReadState(r.Id) is { Status: ContainerStatus.Stopped } last) { s = last; return (ContainerState.Exited, null); }
         return (ContainerState.Exited, "The container's monitor ended without recording its exit.");
     }
 
