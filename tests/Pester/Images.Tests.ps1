@@ -319,13 +319,7 @@ Describe 'The store across processes' {
 
 Describe 'Rootless import (an unprivileged user created by the test)' -Skip:((id -u) -ne '0') {
     BeforeAll {
-        # pwsh lives under /root (0700) here: the user runs a cached copy of this pwsh.
-        $script:pwshCopy = Join-Path ([IO.Path]::GetTempPath()) "pscontainers-pwsh-$($PSVersionTable.PSVersion)"
-        if (-not (Test-Path (Join-Path $pwshCopy 'pwsh.dll'))) {
-            $tmp = "$pwshCopy.tmp-$PID"
-            Copy-Item $PSHOME $tmp -Recurse
-            try { [IO.Directory]::Move($tmp, $pwshCopy) } catch [IO.IOException] { Remove-Item $tmp -Recurse -Force }
-        }
+        $script:pwshDll = Get-TestPwshForUsers
         $script:user = 'psimg' + (Get-Random -Maximum 999999)
         $script:userHome = Join-Path ([IO.Path]::GetTempPath()) "$user-home"
         & useradd --create-home --home-dir $userHome --shell /bin/sh --user-group $user
@@ -350,7 +344,7 @@ Import-Module '$(Get-TestModulePathForUsers)'
         Copy-Item -Recurse (Join-Path $fx 'umoci-layers') (Join-Path $userHome 'umoci-layers')
         & chown -R "${user}:${user}" $userHome
         $asUser = @('setpriv', '--reuid', $user, '--regid', $user, '--clear-groups', '--reset-env', '--', '/usr/bin/env', "HOME=$userHome", 'PATH=/usr/bin:/bin', "DOTNET_CLI_HOME=$userHome")
-        $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet (Join-Path $pwshCopy 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1
+        $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet $pwshDll -NoProfile -NonInteractive -File $script 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
         $dirs = (Get-Content (Join-Path $userHome 'layers.txt')).Split(':')
         $dirs.Count | Should -Be 4
@@ -372,7 +366,7 @@ Import-Module '$(Get-TestModulePathForUsers)'
 Import-Module '$(Get-TestModulePathForUsers)'
 Remove-ContainerImage -Name layers -Confirm:`$false -ErrorAction Stop
 "@ | Set-Content $script
-        $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet (Join-Path $pwshCopy 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1
+        $out = & $asUser[0] $asUser[1..($asUser.Count - 1)] /usr/bin/dotnet $pwshDll -NoProfile -NonInteractive -File $script 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
         @(Get-ChildItem (Join-Path $userStore 'layers')).Count | Should -Be 0
     }

@@ -547,13 +547,7 @@ Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
 
 Describe 'Rootless (an unprivileged user created by the test)' -Skip:(-not $isRoot) {
     BeforeAll {
-        # pwsh lives under /root (mode 0700) here: the test user runs a copy, cached per version like the image fixtures.
-        $script:pwshCache = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-pwsh-$($PSVersionTable.PSVersion)"
-        if (-not (Test-Path (Join-Path $pwshCache 'pwsh.dll'))) {
-            $tmp = "$pwshCache.tmp-$PID"
-            Copy-Item $PSHOME $tmp -Recurse
-            try { [System.IO.Directory]::Move($tmp, $pwshCache) } catch [System.IO.IOException] { Remove-Item $tmp -Recurse -Force }
-        }
+        $script:pwshDll = Get-TestPwshForUsers
         $script:users = [System.Collections.Generic.List[string]]::new()
 
         function script:New-TestUser([switch] $NoSubordinateIds) {
@@ -589,7 +583,7 @@ $Script
             Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $User.Home
             & chown -R "$($User.Name):$($User.Name)" $User.Home
             $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env "HOME=$($User.Home)" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$($User.Home)" `
-                /usr/bin/dotnet (Join-Path $pwshCache 'pwsh.dll') -NoProfile -NonInteractive -File $file 2>&1
+                /usr/bin/dotnet $pwshDll -NoProfile -NonInteractive -File $file 2>&1
             if ($LASTEXITCODE) { throw "the script failed as $($User.Name): $out" }
             ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
         }

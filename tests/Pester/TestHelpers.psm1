@@ -12,13 +12,25 @@ function Get-TestModulePathForUsers {
     $stamp = (Get-Item (Join-Path $source 'Containers.dll')).LastWriteTimeUtc.Ticks
     $key = [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes("$source|$stamp"))).Substring(0, 12).ToLowerInvariant()
     $copy = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-module-$key/Containers"
-    if (-not (Test-Path (Join-Path $copy 'Containers.psd1'))) {
-        $tmp = "$copy.tmp-$PID"
-        New-Item -ItemType Directory -Force -Path (Split-Path $copy) | Out-Null
-        Copy-Item $source $tmp -Recurse
-        try { [System.IO.Directory]::Move($tmp, $copy) } catch [System.IO.IOException] { Remove-Item $tmp -Recurse -Force }
-    }
+    Copy-Once $source $copy
     return Join-Path $copy 'Containers.psd1'
+}
+
+function Copy-Once([string] $Source, [string] $Copy) {
+    # Copies a folder once and publishes it with a rename, so parallel test processes share one copy.
+    if (Test-Path $Copy) { return }
+    $tmp = "$Copy.tmp-$PID"
+    New-Item -ItemType Directory -Force -Path (Split-Path $Copy) | Out-Null
+    Copy-Item $Source $tmp -Recurse
+    try { [System.IO.Directory]::Move($tmp, $Copy) } catch [System.IO.IOException] { Remove-Item $tmp -Recurse -Force }
+}
+
+function Get-TestPwshForUsers {
+    # pwsh.dll of a copy of this pwsh that a throw-away test user can run (dotnet <it>): the tool
+    # lives under /root (mode 0700) here. One copy per PowerShell version, reused.
+    $copy = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-pwsh-$($PSVersionTable.PSVersion)"
+    Copy-Once $PSHOME $copy
+    return Join-Path $copy 'pwsh.dll'
 }
 
 function New-TestRoot {
@@ -47,4 +59,4 @@ function Get-TestPwsh {
     return 'pwsh'
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh
