@@ -125,6 +125,37 @@ Describe 'Install-ContainerImage' {
         @($ours | Where-Object { $_ -like "?`tsrv/hidden/a.txt`t*" -or $_ -like "?`tsrv/link-to-drop`t*" }) | Should -BeNullOrEmpty
     }
 
+    It 'keeps binary xattrs and file capabilities byte for byte, as umoci unpacks them' {
+        # The fixture was made by umoci repack after setcap: its PAX SCHILY.xattr values are binary.
+        $image = Install-ContainerImage $fx.Images['anon/caps:latest'] -ProgressAction SilentlyContinue
+        $image.Layers.Count | Should -Be 2
+        $work = Join-Path $script:root 'umoci-caps'
+        New-Item -ItemType Directory $work -Force | Out-Null
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try {
+            skopeo copy --quiet --src-tls-verify=false "docker://$($fx.Images['anon/caps:latest'])" "oci:$work/oci:latest"
+            umoci unpack --image "$work/oci:latest" "$work/bundle" | Out-Null
+        } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $listXattrs = {
+            param($dir)
+            # every xattr of every non-symlink, hex-encoded, in path order
+            & bash -c 'cd "$1" && find . -mindepth 1 ! -type l -print0 | LC_ALL=C sort -z | xargs -0 getfattr -h -d -m - -e hex 2>/dev/null | grep -v "^$"' _ $dir
+        }
+        $merged = Join-Path $work 'merged'
+        New-Item -ItemType Directory $merged | Out-Null
+        mount -t overlay overlay -o "ro,lowerdir=$($image.Layers[1].Directory):$($image.Layers[0].Directory)" $merged
+        try {
+            $ours = & $listXattrs $merged
+            $caps = getcap "$merged/bin/ping"
+        }
+        finally { umount $merged }
+        $theirs = & $listXattrs "$work/bundle/rootfs"
+        $ours | Should -Contain 'security.capability=0x0100000200200000000000000000000000000000'
+        $ours | Should -Contain 'user.binary=0xfffe000aff3d00'
+        $caps | Should -Match 'cap_net_raw[=+]ep'
+        Compare-Object $theirs $ours | Out-String | Should -BeNullOrEmpty
+    }
+
     It 'pulls 200 layers in order' {
         $image = Install-ContainerImage $fx.Images['anon/deep:latest'] -ProgressAction SilentlyContinue
         $image.Layers.Count | Should -Be 200
@@ -322,7 +353,7 @@ Describe 'Find-ContainerImage' {
         $found = Find-ContainerImage "$P/*i*" -NoTags
         $found.Repository | Should -Be @('multiarch')
         @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/_catalog*' }).Count | Should -BeGreaterOrEqual 3
-        (Find-ContainerImage "$P/*").Count | Should -Be 5
+        (Find-ContainerImage "$P/*").Count | Should -Be 6
     }
 
     It 'lists the tags of an exact repository without the catalog' {
