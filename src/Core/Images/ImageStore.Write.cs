@@ -16,13 +16,13 @@ public sealed partial class ImageStore
     /// a staging directory that the next Open removes.
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default) =>
+        CancellationToken cancellationToken = default, IngestSession? session = null) =>
         // A stream that may block (network) gets a dedicated thread, not the pool: a pull runs several at
         // once, and on a small machine blocked pool threads starve the socket completions the other
         // downloads wait for. An in-memory stream is pure CPU and file work: the pool is cheaper.
         Task.Factory.StartNew(() =>
         {
-            try { return IngestLayer(blob, layer, diffId, progress, cancellationToken); }
+            try { return IngestLayer(blob, layer, diffId, progress, session, cancellationToken); }
             catch (IOException e) when (IsDiskFull(e))
             {
                 throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
@@ -33,18 +33,36 @@ public sealed partial class ImageStore
     private static bool IsDiskFull(IOException e) =>
         e.HResult is 28 or unchecked((int)0x80070070) || e is NativeCallException { Errno: 28 } || e.Message.Contains("No space left", StringComparison.Ordinal);
 
-    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
+    /// <summary>Starts a staging session for several ingests (one pull); dispose it when they are done.</summary>
+    public IngestSession BeginIngestSession() => new(Staging.Create(TmpDir));
+
+    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, IngestSession? session, CancellationToken ct)
+    {
+        if (session is null)
+        {
+            using var own = Staging.Create(TmpDir);
+            return IngestLayerIn(own.Path, blob, layer, diffId, progress, ct);
+        }
+        string dir = session.NewDirectory();
+        try { return IngestLayerIn(dir, blob, layer, diffId, progress, ct); }
+        finally
+        {
+            // Empty after a successful publish (one rmdir); a failed ingest may leave parts behind.
+            try { Directory.Delete(dir); }
+            catch (IOException) { StoreIo.DeleteTree(dir); }
+        }
+    }
+
+    private StoredLayer IngestLayerIn(string stagingPath, Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
     {
         var digest = layer.ParsedDigest;
         var compression = MediaTypes.CompressionOf(layer.MediaType)
             ?? throw new ContainersException("UnsupportedLayerMediaType", ErrorKind.NotSupported,
                 $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
         bool unpack = !HasLayer(diffId);
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var staging = Staging.Create(TmpDir);
         long tStaged = System.Diagnostics.Stopwatch.GetTimestamp();
-        string stagedBlob = Path.Combine(staging.Path, "blob");
-        string stagedLayer = Path.Combine(staging.Path, "layer");
+        string stagedBlob = Path.Combine(stagingPath, "blob");
+        string stagedLayer = Path.Combine(stagingPath, "layer");
         string stagedDiff = Path.Combine(stagedLayer, "diff");
         long declared = layer.Size > 0 ? layer.Size : long.MaxValue;
         int entries = 0;
@@ -110,8 +128,8 @@ public sealed partial class ImageStore
             File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
             PublishLayer(stagedLayer, diffId, ct);
             StartWriteback();
-            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) staging {Staging:0.0} ms, stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
-                diffId, entries, uncompressed, System.Diagnostics.Stopwatch.GetElapsedTime(t0, tStaged).TotalMilliseconds,
+            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
+                diffId, entries, uncompressed,
                 System.Diagnostics.Stopwatch.GetElapsedTime(tStaged, tStreamed).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(tStreamed).TotalMilliseconds);
         }
         progress?.Report(layer.Size);

@@ -152,7 +152,7 @@ public sealed class LayerUnpacker : IDisposable
                 {
                     if (entry.Size > 0)
                     {
-                        var buffer = _buffer ??= new byte[128 * 1024];
+                        var buffer = _buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
                         long offset = 0;
                         int n;
                         while ((n = entry.Data.Read(buffer, 0, buffer.Length)) > 0)
@@ -411,5 +411,7 @@ public sealed class LayerUnpacker : IDisposable
     {
         DropCache();
         Close(_rootFd);
+        if (_buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = null;
     }
 }

@@ -127,6 +127,30 @@ internal sealed class Staging : IDisposable
     }
 }
 
+/// <summary>
+/// One staging directory for a whole pull: every layer ingest of the pull works in a numbered
+/// subdirectory of it, so a pull of many small layers pays for one lock file and one directory instead
+/// of one each per layer. Crash safety is the same as per-layer staging: the session's lock is held while
+/// the pull runs, and a later Open removes the whole directory of a session whose owner is gone.
+/// </summary>
+public sealed class IngestSession : IDisposable
+{
+    private readonly Staging _staging;
+    private int _next;
+
+    internal IngestSession(Staging staging) => _staging = staging;
+
+    /// <summary>A new empty working directory inside the session.</summary>
+    internal string NewDirectory()
+    {
+        string dir = System.IO.Path.Combine(_staging.Path, Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, dir, 0x1C0 /* 0700 */);
+        return dir;
+    }
+
+    public void Dispose() => _staging.Dispose();
+}
+
 /// <summary>Small durable-write helpers.</summary>
 internal static class StoreIo
 {

@@ -148,6 +148,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         int parallelism = request.Parallelism > 0 ? request.Parallelism : AutoParallelism(missing.Select(i => manifest.Layers[i].Size).ToList());
         _log.Debug("Downloading {Missing} layers, {Parallelism} at once", missing.Count, parallelism);
         using var gate = new SemaphoreSlim(parallelism);
+        using var session = store.BeginIngestSession();
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var tasks = missing.Select(async i =>
         {
@@ -172,9 +173,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                     var buffered = new MemoryStream((int)layer.Size);
                     await blob.CopyToAsync(buffered, failed.Token).ConfigureAwait(false);
                     buffered.Position = 0;
-                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token).ConfigureAwait(false);
+                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token, session).ConfigureAwait(false);
                 }
-                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
+                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token, session).ConfigureAwait(false);
                 request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
             }
             catch

@@ -177,6 +177,30 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ASessionStagesManyIngestsInOneDirectoryThatALiveOwnerKeepsAndDisposeRemoves()
+    {
+        var store = NewStore();
+        var image = BuildImage("s", (Base, LayerCompression.Gzip), (Top, LayerCompression.None));
+        using (var session = store.BeginIngestSession())
+        {
+            foreach (var (desc, diff, blob) in image.Layers) await store.IngestLayerAsync(new MemoryStream(blob), desc, diff, session: session);
+            var tampered = (byte[])image.Layers[0].Blob.Clone();
+            tampered[^10] ^= 0xff;
+            await Assert.ThrowsAnyAsync<ContainersException>(() => store.IngestLayerAsync(new MemoryStream(tampered), image.Layers[0].Desc, image.Layers[0].DiffId, session: session));
+            // One lock file and one directory, emptied after each ingest, failed or not.
+            var dir = Assert.Single(Directory.GetDirectories(store.TmpDir));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+            Assert.Single(Directory.GetFiles(store.TmpDir, "*.lock"));
+            // Another process opening the store meanwhile leaves a live session alone.
+            _ = ImageStore.OpenAt(store.Root, store.Options);
+            Assert.True(Directory.Exists(dir));
+        }
+        AssertNoStaging(store);
+        await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = ["s"] });
+        Assert.All(image.Layers, l => Assert.True(store.HasLayer(l.DiffId)));
+    }
+
+    [Fact]
     public async Task ALayerIsDurableOnlyOnceAnImageCommitsItAndAStaleCopyIsReplaced()
     {
         var store = NewStore();
