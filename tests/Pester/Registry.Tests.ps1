@@ -417,4 +417,42 @@ Describe 'Publish-ContainerImage' {
         (Install-ContainerImage "$($fx.Token.Host)/pushed/layers:v1" -ProgressAction SilentlyContinue).Digest | Should -Be $t.Digest
     }
 
+    It 'pushes a whole multi-arch index once every platform is in the store, or one platform with -Platform' {
+        New-Store
+        $src = $fx.Images['anon/multiarch:latest']
+        $rawDigest = { param($ref) (& bash -c 'skopeo inspect --raw --tls-verify=false "docker://$1" | sha256sum' _ $ref).Split(' ')[0] }
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try { $srcIndex = & $rawDigest $src } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $null = Install-ContainerImage $src -Platform linux/amd64 -ProgressAction SilentlyContinue
+        # One platform is missing: refused before any connection.
+        $fx.Proxy.Reset()
+        { Publish-ContainerImage $src "$P/partial/multi:v1" -ErrorAction Stop } | Should -Throw -ErrorId 'IndexIncomplete*'
+        $fx.Proxy.FrontLog.Count | Should -Be 0
+        { Publish-ContainerImage $src "$P/partial/multi:v1" -Platform linux/arm64 -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformNotInStore*'
+        # -Platform pushes that platform's image alone.
+        $one = Publish-ContainerImage $src "$A/multi-one:v1" -Platform linux/amd64
+        $one.Platforms | Should -BeNullOrEmpty
+        $oneRaw = Get-RegistryDigest "$A/multi-one:v1" -Raw | ConvertFrom-Json
+        $oneRaw.manifests | Should -BeNullOrEmpty
+        $oneRaw.config.digest | Should -Not -BeNullOrEmpty
+        # With both platforms in the store the whole index goes up, byte for byte the source's.
+        $null = Install-ContainerImage $src -Platform linux/arm64 -ProgressAction SilentlyContinue
+        $all = Publish-ContainerImage $src "$A/multi-all:v1"
+        $all.Platforms | Sort-Object | Should -Be @('linux/amd64', 'linux/arm64')
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try {
+            $all.Digest | Should -Be "sha256:$srcIndex"
+            & $rawDigest "$A/multi-all:v1" | Should -Be $srcIndex
+            # skopeo fetches every platform's manifest and blobs from the destination
+            $oci = Join-Path $script:root 'multi-all'
+            skopeo copy --quiet --all --src-tls-verify=false "docker://$A/multi-all:v1" "oci:$($oci):v1"
+            $LASTEXITCODE | Should -Be 0
+            $index = Get-Content (Join-Path $oci 'index.json') -Raw | ConvertFrom-Json
+            $index.manifests.Count | Should -Be 1
+        } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $listed = (Get-RegistryDigest "$A/multi-all:v1" -Raw | ConvertFrom-Json).manifests
+        $listed.platform.architecture | Sort-Object | Should -Be @('amd64', 'arm64')
+        foreach ($m in $listed) { Get-RegistryDigest "$A/multi-all@$($m.digest)" | Should -Be $m.digest }
+    }
+
 }

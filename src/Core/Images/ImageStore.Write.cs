@@ -170,6 +170,20 @@ public sealed partial class ImageStore
         }
         await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
         await PutBlobAsync(commit.Manifest, manifestDigest, cancellationToken).ConfigureAwait(false);
+        var extraDigests = commit.ExtraDigests.ToList();
+        if (commit.Index is { } indexBytes)
+        {
+            var indexDigest = Digest.Sha256(indexBytes);
+            string indexType = SpecJson.DetectMediaType(indexBytes, null, indexDigest.ToString());
+            if (!MediaTypes.IsIndex(indexType))
+                throw new ContainersException("UnsupportedManifestType", ErrorKind.NotSupported,
+                    $"The document {indexDigest} given as the image's index is a '{indexType}'.", indexDigest.ToString());
+            if (!SpecJson.ParseIndex(indexBytes, indexDigest.ToString()).Manifests.Any(m => m.Digest == manifestDigest.ToString()))
+                throw new ContainersException("IndexMismatch", ErrorKind.InvalidData,
+                    $"The index {indexDigest} does not list the manifest {manifestDigest}.", indexDigest.ToString());
+            await PutBlobAsync(indexBytes, indexDigest, cancellationToken).ConfigureAwait(false);
+            if (!extraDigests.Contains(indexDigest)) extraDigests.Add(indexDigest);
+        }
 
         var record = Mutate(db =>
         {
@@ -181,7 +195,7 @@ public sealed partial class ImageStore
                         $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
                         "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");
             }
-            if (!HasBlob(configDigest) || !HasBlob(manifestDigest))
+            if (!HasBlob(configDigest) || !HasBlob(manifestDigest) || (commit.Index is not null && !HasBlob(extraDigests[^1])))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
             MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
@@ -195,7 +209,7 @@ public sealed partial class ImageStore
                 // image that is already recorded with these names changes nothing and writes nothing.
                 foreach (string n in names)
                     if (!existing.Names.Contains(n)) { existing.Names.Add(n); changed = true; }
-                foreach (string d in commit.ExtraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
+                foreach (string d in extraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
                     if (d != existing.Digest && !existing.Digests.Contains(d)) { existing.Digests.Add(d); changed = true; }
                 rec = existing;
             }
@@ -207,7 +221,7 @@ public sealed partial class ImageStore
                 {
                     Id = configDigest.Encoded, Names = names, Digest = manifestDigest.ToString(), ManifestMediaType = mediaType,
                     ConfigDigest = configDigest.ToString(), Created = config.Created,
-                    Digests = commit.ExtraDigests.Select(x => x.ToString()).Where(d => d != manifestDigest.ToString()).Distinct().ToList(), Added = DateTimeOffset.UtcNow,
+                    Digests = extraDigests.Select(x => x.ToString()).Where(d => d != manifestDigest.ToString()).Distinct().ToList(), Added = DateTimeOffset.UtcNow,
                     Size = layers.Sum(l => l.Size), Architecture = config.Architecture, Os = config.Os, Variant = config.Variant, Layers = layers,
                 };
                 db.Images.Add(rec);

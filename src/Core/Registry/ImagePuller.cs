@@ -121,7 +121,11 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         await FetchLayersAsync(client, repo, target, manifest, imageConfig, request, ct).ConfigureAwait(false);
 
         var names = wanted.Tag is not null || wanted.Digest is null ? new[] { wanted.Name + ":" + wanted.TagOrDefault } : Array.Empty<string>();
-        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names }, ct)
+        var image = await store.CommitImageAsync(new ImageCommit
+            {
+                Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names,
+                Index = top.IsIndex ? top.Bytes : null,
+            }, ct)
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         return image;
