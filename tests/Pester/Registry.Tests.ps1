@@ -297,6 +297,27 @@ Describe 'Install-ContainerImage' {
         { Install-ContainerImage $ref @p -ErrorAction Stop } | Should -Throw -ErrorId $Id
     }
 
+    It 'reports an unresolvable registry host with a clear error and changes nothing' {
+        # The pull runs in a network namespace of its own that has only a loopback device (down):
+        # resolution fails locally, and no packet can leave this machine whatever resolv.conf says.
+        $null = Get-ContainerImage # the store exists before, so any change would show
+        $listStore = { @(Get-ChildItem $env:PSCONTAINERS_DATA_DIR -Recurse -Force | ForEach-Object { "$($_.FullName)|$($_.Length)|$($_.LastWriteTimeUtc.Ticks)" }) }
+        $before = & $listStore
+        $script = @"
+Import-Module '$(Get-TestModulePath)'
+try { `$null = Install-ContainerImage 'registry.invalid/team/app:1.0' -ProgressAction SilentlyContinue -ErrorAction Stop; 'no error' }
+catch { `$_.FullyQualifiedErrorId; [string]`$_.CategoryInfo.Category; [string]`$_.TargetObject; `$_.Exception.Message }
+"@
+        $out = @(& unshare --net -- (Get-TestPwsh) -NoProfile -NonInteractive -Command $script 2>&1)
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $out[0] | Should -BeLike 'RegistryHostUnknown,*'
+        $out[1] | Should -Be 'ConnectionError'
+        $out[2] | Should -Be 'registry.invalid'
+        $out[3] | Should -Match 'registry\.invalid'
+        & $listStore | Should -Be $before
+        Get-ContainerImage | Should -BeNullOrEmpty
+    }
+
     It 'speaks TLS to a registry not marked insecure, and needs its CA' {
         # The anonymous registry is plain HTTP: without "insecure" it is refused, not downgraded.
         Set-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') 'unqualified-search-registries = []'
