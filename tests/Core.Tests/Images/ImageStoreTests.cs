@@ -177,6 +177,30 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task TheIndexAnImageWasChosenFromIsKeptWithItAndCollectedWithIt()
+    {
+        var store = NewStore();
+        var image = BuildImage("i", (Base, LayerCompression.Gzip));
+        byte[] Index(string manifestDigest) => System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"schemaVersion":2,"mediaType":"{{{MediaTypes.OciIndex}}}","manifests":[{"mediaType":"{{{MediaTypes.OciManifest}}}","digest":"{{{manifestDigest}}}","size":1,"platform":{"architecture":"amd64","os":"linux"}}]}""");
+        foreach (var (desc, diff, blob) in image.Layers) await store.IngestLayerAsync(new MemoryStream(blob), desc, diff);
+        // An index that does not list the manifest is refused and nothing is recorded.
+        var wrong = await Assert.ThrowsAsync<ContainersException>(() => store.CommitImageAsync(new ImageCommit
+            { Manifest = image.Manifest, Config = image.Config, Names = ["i"], Index = Index(Digest.Sha256("other"u8).ToString()) }));
+        Assert.Equal("IndexMismatch", wrong.ErrorId);
+        Assert.Empty(await store.ListAsync());
+
+        byte[] index = Index(Digest.Sha256(image.Manifest).ToString());
+        var stored = await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = ["i"], Index = index });
+        var indexDigest = Digest.Sha256(index);
+        Assert.Contains(indexDigest, stored.ExtraDigests);
+        Assert.Equal(index, await store.ReadBlobAsync(indexDigest, 1 << 20, default));
+        Assert.Equal(stored.Id, (await store.FindAsync(indexDigest.ToString()))!.Id);
+        await store.RemoveAsync("i");
+        Assert.False(store.HasBlob(indexDigest));
+    }
+
+    [Fact]
     public async Task ASessionStagesManyIngestsInOneDirectoryThatALiveOwnerKeepsAndDisposeRemoves()
     {
         var store = NewStore();
