@@ -41,19 +41,21 @@ public sealed partial class ImageStore
         if (session is null)
         {
             using var own = Staging.Create(TmpDir);
-            return IngestLayerIn(own.Path, blob, layer, diffId, progress, ct);
+            return IngestLayerIn(Path.Combine(own.Path, "blob"), Path.Combine(own.Path, "layer"), blob, layer, diffId, progress, ct);
         }
-        string dir = session.NewDirectory();
-        try { return IngestLayerIn(dir, blob, layer, diffId, progress, ct); }
-        finally
+        // Two names in the session directory, no directory of its own: both are renamed away on success.
+        string prefix = session.NewName();
+        string stagedBlob = prefix + ".blob", stagedLayer = prefix + ".layer";
+        try { return IngestLayerIn(stagedBlob, stagedLayer, blob, layer, diffId, progress, ct); }
+        catch
         {
-            // Empty after a successful publish (one rmdir); a failed ingest may leave parts behind.
-            try { Directory.Delete(dir); }
-            catch (IOException) { StoreIo.DeleteTree(dir); }
+            File.Delete(stagedBlob);
+            StoreIo.DeleteTree(stagedLayer);
+            throw;
         }
     }
 
-    private StoredLayer IngestLayerIn(string stagingPath, Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
+    private StoredLayer IngestLayerIn(string stagedBlob, string stagedLayer, Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
     {
         var digest = layer.ParsedDigest;
         var compression = MediaTypes.CompressionOf(layer.MediaType)
@@ -61,13 +63,12 @@ public sealed partial class ImageStore
                 $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
         bool unpack = !HasLayer(diffId);
         long tStaged = System.Diagnostics.Stopwatch.GetTimestamp();
-        string stagedBlob = Path.Combine(stagingPath, "blob");
-        string stagedLayer = Path.Combine(stagingPath, "layer");
         string stagedDiff = Path.Combine(stagedLayer, "diff");
         long declared = layer.Size > 0 ? layer.Size : long.MaxValue;
         int entries = 0;
         long uncompressed;
-        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        // A private staging file: FileShare.ReadWrite spares .NET's flock/unlock emulation of sharing modes.
+        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, 1 << 16))
         {
             using var compressed = new HashingStream(blob, digest.Algorithm, declared,
                 n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
@@ -83,7 +84,9 @@ public sealed partial class ImageStore
                 {
                     if (unpack)
                     {
-                        Directory.CreateDirectory(stagedDiff);
+                        // Two mkdirs (the staging names are fresh), not CreateDirectory's probe of every parent.
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1FF /* 0777 less the umask, as CreateDirectory */);
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF);
                         using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack);
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;
@@ -125,9 +128,11 @@ public sealed partial class ImageStore
         if (unpack)
         {
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
-            File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
+            StoreIo.WriteNew(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
             PublishLayer(stagedLayer, diffId, ct);
-            StartWriteback();
+            // Early writeback pays off for big layers; for small ones a syncfs per layer only adds journal
+            // commits the other ingests wait behind, and the commit barrier has little to flush anyway.
+            if (uncompressed >= EarlyWritebackBytes) StartWriteback();
             Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
                 diffId, entries, uncompressed,
                 System.Diagnostics.Stopwatch.GetElapsedTime(tStaged, tStreamed).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(tStreamed).TotalMilliseconds);
@@ -236,7 +241,7 @@ public sealed partial class ImageStore
     {
         try
         {
-            var meta = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(LayersDir, diffId.Encoded, "layer.json")), StoreJsonContext.Default.LayerMetadata);
+            var meta = JsonSerializer.Deserialize(StoreIo.ReadSmall(Path.Combine(LayersDir, diffId.Encoded, "layer.json")), StoreJsonContext.Default.LayerMetadata);
             return meta?.Size ?? 0;
         }
         catch (Exception e) when (e is IOException or JsonException) { return 0; }
@@ -345,11 +350,19 @@ public sealed partial class ImageStore
     {
         if (diffIds.Count == 0) return;
         SyncStore();
-        foreach (var d in diffIds) File.WriteAllBytes(Path.Combine(LayersDir, d.Encoded, DurableMarker), []);
+        foreach (var d in diffIds)
+        {
+            string marker = Path.Combine(LayersDir, d.Encoded, DurableMarker);
+            try { StoreIo.WriteNew(marker, []); }
+            catch (IOException) when (File.Exists(marker)) { } // already durable: same meaning
+        }
         SyncStore();
     }
 
     private int _writebackRunning;
+
+    /// <summary>Layers from this size (uncompressed) start an early writeback when published.</summary>
+    private const long EarlyWritebackBytes = 1L << 20;
 
     /// <summary>
     /// Starts flushing what this ingest wrote while the other layers still download, so the syncfs of

@@ -43,8 +43,12 @@ public sealed class LayerUnpacker : IDisposable
     public LayerUnpacker(string layerDirectory, LayerUnpackOptions? options = null)
     {
         _root = Path.GetFullPath(layerDirectory);
-        Directory.CreateDirectory(_root);
-        _rootFd = OpenAt(AT_FDCWD, _root, O_RDONLY | O_DIRECTORY);
+        try { _rootFd = OpenAt(AT_FDCWD, _root, O_RDONLY | O_DIRECTORY); }
+        catch (NativeCallException e) when (e.Errno == ENOENT_)
+        {
+            Directory.CreateDirectory(_root);
+            _rootFd = OpenAt(AT_FDCWD, _root, O_RDONLY | O_DIRECTORY);
+        }
         _options = options ?? new LayerUnpackOptions();
     }
 
