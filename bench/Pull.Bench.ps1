@@ -9,7 +9,11 @@
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [int] $Runs = 3
+    [int] $Runs = 3,
+    # Which empty-store cases to run (the no-op re-pull always runs).
+    [ValidateSet('layers', 'deep')] [string[]] $Image = @('layers', 'deep'),
+    # Measure only ours (quick before/after of one change); the full table needs the peers.
+    [switch] $SkipPeers
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1') -Force
@@ -64,10 +68,11 @@ function Add-Row([string] $Case, [double] $Ours, [string] $PeerName, $Peer) {
 }
 
 try {
-    foreach ($image in 'layers', 'deep') {
+    foreach ($image in $Image) {
         $ref = "$A/$($image):latest"
         $label = if ($image -eq 'layers') { '6 layers, 64 MiB, empty store' } else { '200 layers, empty store' }
         $ours = Measure-Median { New-EmptyStore } { Install-ContainerImage $ref -ProgressAction SilentlyContinue }
+        if ($SkipPeers) { Add-Row $label $ours '(peers skipped)' $null; continue }
         $skopeo = Measure-Median { Clear-Peer } { Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$ref", "oci:$peerDir/oci:latest") }
         $both = Measure-Median { Clear-Peer } {
             Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$ref", "oci:$peerDir/oci:latest")
@@ -98,7 +103,7 @@ try {
     New-EmptyStore
     $null = Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue
     $noop = Measure-Median $null { Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue }
-    $skopeoNoop = Measure-Median { } { Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$A/layers:latest", "oci:$peerDir/oci:latest") }
+    $skopeoNoop = if ($SkipPeers) { $null } else { Measure-Median { } { Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$A/layers:latest", "oci:$peerDir/oci:latest") } }
     Add-Row 'no-op re-pull (all present)' $noop 'skopeo copy to the same OCI dir' $skopeoNoop
 
     Write-Host ''

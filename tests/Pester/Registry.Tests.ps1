@@ -125,6 +125,37 @@ Describe 'Install-ContainerImage' {
         @($ours | Where-Object { $_ -like "?`tsrv/hidden/a.txt`t*" -or $_ -like "?`tsrv/link-to-drop`t*" }) | Should -BeNullOrEmpty
     }
 
+    It 'keeps binary xattrs and file capabilities byte for byte, as umoci unpacks them' {
+        # The fixture was made by umoci repack after setcap: its PAX SCHILY.xattr values are binary.
+        $image = Install-ContainerImage $fx.Images['anon/caps:latest'] -ProgressAction SilentlyContinue
+        $image.Layers.Count | Should -Be 2
+        $work = Join-Path $script:root 'umoci-caps'
+        New-Item -ItemType Directory $work -Force | Out-Null
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try {
+            skopeo copy --quiet --src-tls-verify=false "docker://$($fx.Images['anon/caps:latest'])" "oci:$work/oci:latest"
+            umoci unpack --image "$work/oci:latest" "$work/bundle" | Out-Null
+        } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $listXattrs = {
+            param($dir)
+            # every xattr of every non-symlink, hex-encoded, in path order
+            & bash -c 'cd "$1" && find . -mindepth 1 ! -type l -print0 | LC_ALL=C sort -z | xargs -0 getfattr -h -d -m - -e hex 2>/dev/null | grep -v "^$"' _ $dir
+        }
+        $merged = Join-Path $work 'merged'
+        New-Item -ItemType Directory $merged | Out-Null
+        mount -t overlay overlay -o "ro,lowerdir=$($image.Layers[1].Directory):$($image.Layers[0].Directory)" $merged
+        try {
+            $ours = & $listXattrs $merged
+            $caps = getcap "$merged/bin/ping"
+        }
+        finally { umount $merged }
+        $theirs = & $listXattrs "$work/bundle/rootfs"
+        $ours | Should -Contain 'security.capability=0x0100000200200000000000000000000000000000'
+        $ours | Should -Contain 'user.binary=0xfffe000aff3d00'
+        $caps | Should -Match 'cap_net_raw[=+]ep'
+        Compare-Object $theirs $ours | Out-String | Should -BeNullOrEmpty
+    }
+
     It 'pulls 200 layers in order' {
         $image = Install-ContainerImage $fx.Images['anon/deep:latest'] -ProgressAction SilentlyContinue
         $image.Layers.Count | Should -Be 200
@@ -267,6 +298,27 @@ Describe 'Install-ContainerImage' {
         { Install-ContainerImage $ref @p -ErrorAction Stop } | Should -Throw -ErrorId $Id
     }
 
+    It 'reports an unresolvable registry host with a clear error and changes nothing' {
+        # The pull runs in a network namespace of its own that has only a loopback device (down):
+        # resolution fails locally, and no packet can leave this machine whatever resolv.conf says.
+        $null = Get-ContainerImage # the store exists before, so any change would show
+        $listStore = { @(Get-ChildItem $env:PSCONTAINERS_DATA_DIR -Recurse -Force | ForEach-Object { "$($_.FullName)|$($_.Length)|$($_.LastWriteTimeUtc.Ticks)" }) }
+        $before = & $listStore
+        $script = @"
+Import-Module '$(Get-TestModulePath)'
+try { `$null = Install-ContainerImage 'registry.invalid/team/app:1.0' -ProgressAction SilentlyContinue -ErrorAction Stop; 'no error' }
+catch { `$_.FullyQualifiedErrorId; [string]`$_.CategoryInfo.Category; [string]`$_.TargetObject; `$_.Exception.Message }
+"@
+        $out = @(& unshare --net -- (Get-TestPwsh) -NoProfile -NonInteractive -Command $script 2>&1)
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $out[0] | Should -BeLike 'RegistryHostUnknown,*'
+        $out[1] | Should -Be 'ConnectionError'
+        $out[2] | Should -Be 'registry.invalid'
+        $out[3] | Should -Match 'registry\.invalid'
+        & $listStore | Should -Be $before
+        Get-ContainerImage | Should -BeNullOrEmpty
+    }
+
     It 'speaks TLS to a registry not marked insecure, and needs its CA' {
         # The anonymous registry is plain HTTP: without "insecure" it is refused, not downgraded.
         Set-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') 'unqualified-search-registries = []'
@@ -323,7 +375,7 @@ Describe 'Find-ContainerImage' {
         $found = Find-ContainerImage "$P/*i*" -NoTags
         $found.Repository | Should -Be @('multiarch')
         @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/_catalog*' }).Count | Should -BeGreaterOrEqual 3
-        (Find-ContainerImage "$P/*").Count | Should -Be 5
+        (Find-ContainerImage "$P/*").Count | Should -Be 6
     }
 
     It 'lists the tags of an exact repository without the catalog' {
@@ -385,6 +437,44 @@ Describe 'Publish-ContainerImage' {
         $t.BlobsUploaded | Should -Be 7
         New-Store
         (Install-ContainerImage "$($fx.Token.Host)/pushed/layers:v1" -ProgressAction SilentlyContinue).Digest | Should -Be $t.Digest
+    }
+
+    It 'pushes a whole multi-arch index once every platform is in the store, or one platform with -Platform' {
+        New-Store
+        $src = $fx.Images['anon/multiarch:latest']
+        $rawDigest = { param($ref) (& bash -c 'skopeo inspect --raw --tls-verify=false "docker://$1" | sha256sum' _ $ref).Split(' ')[0] }
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try { $srcIndex = & $rawDigest $src } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $null = Install-ContainerImage $src -Platform linux/amd64 -ProgressAction SilentlyContinue
+        # One platform is missing: refused before any connection.
+        $fx.Proxy.Reset()
+        { Publish-ContainerImage $src "$P/partial/multi:v1" -ErrorAction Stop } | Should -Throw -ErrorId 'IndexIncomplete*'
+        $fx.Proxy.FrontLog.Count | Should -Be 0
+        { Publish-ContainerImage $src "$P/partial/multi:v1" -Platform linux/arm64 -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformNotInStore*'
+        # -Platform pushes that platform's image alone.
+        $one = Publish-ContainerImage $src "$A/multi-one:v1" -Platform linux/amd64
+        $one.Platforms | Should -BeNullOrEmpty
+        $oneRaw = Get-RegistryDigest "$A/multi-one:v1" -Raw | ConvertFrom-Json
+        $oneRaw.manifests | Should -BeNullOrEmpty
+        $oneRaw.config.digest | Should -Not -BeNullOrEmpty
+        # With both platforms in the store the whole index goes up, byte for byte the source's.
+        $null = Install-ContainerImage $src -Platform linux/arm64 -ProgressAction SilentlyContinue
+        $all = Publish-ContainerImage $src "$A/multi-all:v1"
+        $all.Platforms | Sort-Object | Should -Be @('linux/amd64', 'linux/arm64')
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try {
+            $all.Digest | Should -Be "sha256:$srcIndex"
+            & $rawDigest "$A/multi-all:v1" | Should -Be $srcIndex
+            # skopeo fetches every platform's manifest and blobs from the destination
+            $oci = Join-Path $script:root 'multi-all'
+            skopeo copy --quiet --all --src-tls-verify=false "docker://$A/multi-all:v1" "oci:$($oci):v1"
+            $LASTEXITCODE | Should -Be 0
+            $index = Get-Content (Join-Path $oci 'index.json') -Raw | ConvertFrom-Json
+            $index.manifests.Count | Should -Be 1
+        } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $listed = (Get-RegistryDigest "$A/multi-all:v1" -Raw | ConvertFrom-Json).manifests
+        $listed.platform.architecture | Sort-Object | Should -Be @('amd64', 'arm64')
+        foreach ($m in $listed) { Get-RegistryDigest "$A/multi-all@$($m.digest)" | Should -Be $m.digest }
     }
 
 }

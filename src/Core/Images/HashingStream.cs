@@ -54,8 +54,9 @@ internal sealed class HashingStream(Stream inner, string algorithm, long limit, 
     /// <summary>Reads the rest of the stream (tar padding, trailing gzip bytes) so the digest covers everything.</summary>
     public void Drain()
     {
-        var buf = new byte[81920];
-        while (Read(buf) > 0) { }
+        var buf = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
+        try { while (Read(buf) > 0) { } }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buf); }
     }
 
     public override bool CanRead => true;

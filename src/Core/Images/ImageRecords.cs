@@ -123,6 +123,11 @@ public sealed record ImageCommit
     public IReadOnlyList<string> Names { get; init; } = [];
     /// <summary>Further digests that identify the image, e.g. the index it was chosen from; FindAsync matches them too.</summary>
     public IReadOnlyList<Digest> ExtraDigests { get; init; } = [];
+    /// <summary>
+    /// The index (manifest list) the image was chosen from, exactly as received: stored as a blob and its
+    /// digest recorded with the image, so the whole index can be pushed again once every platform is here.
+    /// </summary>
+    public byte[]? Index { get; init; }
 }
 
 /// <summary>Progress of one layer during an ingest.</summary>

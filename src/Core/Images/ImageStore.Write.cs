@@ -16,13 +16,13 @@ public sealed partial class ImageStore
     /// a staging directory that the next Open removes.
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default) =>
+        CancellationToken cancellationToken = default, IngestSession? session = null) =>
         // A stream that may block (network) gets a dedicated thread, not the pool: a pull runs several at
         // once, and on a small machine blocked pool threads starve the socket completions the other
         // downloads wait for. An in-memory stream is pure CPU and file work: the pool is cheaper.
         Task.Factory.StartNew(() =>
         {
-            try { return IngestLayer(blob, layer, diffId, progress, cancellationToken); }
+            try { return IngestLayer(blob, layer, diffId, progress, session, cancellationToken); }
             catch (IOException e) when (IsDiskFull(e))
             {
                 throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
@@ -33,23 +33,42 @@ public sealed partial class ImageStore
     private static bool IsDiskFull(IOException e) =>
         e.HResult is 28 or unchecked((int)0x80070070) || e is NativeCallException { Errno: 28 } || e.Message.Contains("No space left", StringComparison.Ordinal);
 
-    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
+    /// <summary>Starts a staging session for several ingests (one pull); dispose it when they are done.</summary>
+    public IngestSession BeginIngestSession() => new(Staging.Create(TmpDir));
+
+    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, IngestSession? session, CancellationToken ct)
+    {
+        if (session is null)
+        {
+            using var own = Staging.Create(TmpDir);
+            return IngestLayerIn(Path.Combine(own.Path, "blob"), Path.Combine(own.Path, "layer"), blob, layer, diffId, progress, ct);
+        }
+        // Two names in the session directory, no directory of its own: both are renamed away on success.
+        string prefix = session.NewName();
+        string stagedBlob = prefix + ".blob", stagedLayer = prefix + ".layer";
+        try { return IngestLayerIn(stagedBlob, stagedLayer, blob, layer, diffId, progress, ct); }
+        catch
+        {
+            File.Delete(stagedBlob);
+            StoreIo.DeleteTree(stagedLayer);
+            throw;
+        }
+    }
+
+    private StoredLayer IngestLayerIn(string stagedBlob, string stagedLayer, Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
     {
         var digest = layer.ParsedDigest;
         var compression = MediaTypes.CompressionOf(layer.MediaType)
             ?? throw new ContainersException("UnsupportedLayerMediaType", ErrorKind.NotSupported,
                 $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
         bool unpack = !HasLayer(diffId);
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var staging = Staging.Create(TmpDir);
         long tStaged = System.Diagnostics.Stopwatch.GetTimestamp();
-        string stagedBlob = Path.Combine(staging.Path, "blob");
-        string stagedLayer = Path.Combine(staging.Path, "layer");
         string stagedDiff = Path.Combine(stagedLayer, "diff");
         long declared = layer.Size > 0 ? layer.Size : long.MaxValue;
         int entries = 0;
         long uncompressed;
-        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        // A private staging file: FileShare.ReadWrite spares .NET's flock/unlock emulation of sharing modes.
+        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, 1 << 16))
         {
             using var compressed = new HashingStream(blob, digest.Algorithm, declared,
                 n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
@@ -65,7 +84,9 @@ public sealed partial class ImageStore
                 {
                     if (unpack)
                     {
-                        Directory.CreateDirectory(stagedDiff);
+                        // Two mkdirs (the staging names are fresh), not CreateDirectory's probe of every parent.
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1FF /* 0777 less the umask, as CreateDirectory */);
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF);
                         using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack);
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;
@@ -107,11 +128,13 @@ public sealed partial class ImageStore
         if (unpack)
         {
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
-            File.WriteAllBytes(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
+            StoreIo.WriteNew(Path.Combine(stagedLayer, "layer.json"), JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata));
             PublishLayer(stagedLayer, diffId, ct);
-            StartWriteback();
-            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) staging {Staging:0.0} ms, stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
-                diffId, entries, uncompressed, System.Diagnostics.Stopwatch.GetElapsedTime(t0, tStaged).TotalMilliseconds,
+            // Early writeback pays off for big layers; for small ones a syncfs per layer only adds journal
+            // commits the other ingests wait behind, and the commit barrier has little to flush anyway.
+            if (uncompressed >= EarlyWritebackBytes) StartWriteback();
+            Log.Debug("Unpacked layer {DiffId} ({Entries} entries, {Bytes} bytes) stream+unpack {Stream:0.0} ms, publish {Publish:0.0} ms",
+                diffId, entries, uncompressed,
                 System.Diagnostics.Stopwatch.GetElapsedTime(tStaged, tStreamed).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(tStreamed).TotalMilliseconds);
         }
         progress?.Report(layer.Size);
@@ -152,6 +175,20 @@ public sealed partial class ImageStore
         }
         await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
         await PutBlobAsync(commit.Manifest, manifestDigest, cancellationToken).ConfigureAwait(false);
+        var extraDigests = commit.ExtraDigests.ToList();
+        if (commit.Index is { } indexBytes)
+        {
+            var indexDigest = Digest.Sha256(indexBytes);
+            string indexType = SpecJson.DetectMediaType(indexBytes, null, indexDigest.ToString());
+            if (!MediaTypes.IsIndex(indexType))
+                throw new ContainersException("UnsupportedManifestType", ErrorKind.NotSupported,
+                    $"The document {indexDigest} given as the image's index is a '{indexType}'.", indexDigest.ToString());
+            if (!SpecJson.ParseIndex(indexBytes, indexDigest.ToString()).Manifests.Any(m => m.Digest == manifestDigest.ToString()))
+                throw new ContainersException("IndexMismatch", ErrorKind.InvalidData,
+                    $"The index {indexDigest} does not list the manifest {manifestDigest}.", indexDigest.ToString());
+            await PutBlobAsync(indexBytes, indexDigest, cancellationToken).ConfigureAwait(false);
+            if (!extraDigests.Contains(indexDigest)) extraDigests.Add(indexDigest);
+        }
 
         var record = Mutate(db =>
         {
@@ -163,7 +200,7 @@ public sealed partial class ImageStore
                         $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
                         "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");
             }
-            if (!HasBlob(configDigest) || !HasBlob(manifestDigest))
+            if (!HasBlob(configDigest) || !HasBlob(manifestDigest) || (commit.Index is not null && !HasBlob(extraDigests[^1])))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
             MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
@@ -177,7 +214,7 @@ public sealed partial class ImageStore
                 // image that is already recorded with these names changes nothing and writes nothing.
                 foreach (string n in names)
                     if (!existing.Names.Contains(n)) { existing.Names.Add(n); changed = true; }
-                foreach (string d in commit.ExtraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
+                foreach (string d in extraDigests.Select(x => x.ToString()).Append(manifestDigest.ToString()))
                     if (d != existing.Digest && !existing.Digests.Contains(d)) { existing.Digests.Add(d); changed = true; }
                 rec = existing;
             }
@@ -189,7 +226,7 @@ public sealed partial class ImageStore
                 {
                     Id = configDigest.Encoded, Names = names, Digest = manifestDigest.ToString(), ManifestMediaType = mediaType,
                     ConfigDigest = configDigest.ToString(), Created = config.Created,
-                    Digests = commit.ExtraDigests.Select(x => x.ToString()).Where(d => d != manifestDigest.ToString()).Distinct().ToList(), Added = DateTimeOffset.UtcNow,
+                    Digests = extraDigests.Select(x => x.ToString()).Where(d => d != manifestDigest.ToString()).Distinct().ToList(), Added = DateTimeOffset.UtcNow,
                     Size = layers.Sum(l => l.Size), Architecture = config.Architecture, Os = config.Os, Variant = config.Variant, Layers = layers,
                 };
                 db.Images.Add(rec);
@@ -204,7 +241,7 @@ public sealed partial class ImageStore
     {
         try
         {
-            var meta = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(LayersDir, diffId.Encoded, "layer.json")), StoreJsonContext.Default.LayerMetadata);
+            var meta = JsonSerializer.Deserialize(StoreIo.ReadSmall(Path.Combine(LayersDir, diffId.Encoded, "layer.json")), StoreJsonContext.Default.LayerMetadata);
             return meta?.Size ?? 0;
         }
         catch (Exception e) when (e is IOException or JsonException) { return 0; }
@@ -313,11 +350,19 @@ public sealed partial class ImageStore
     {
         if (diffIds.Count == 0) return;
         SyncStore();
-        foreach (var d in diffIds) File.WriteAllBytes(Path.Combine(LayersDir, d.Encoded, DurableMarker), []);
+        foreach (var d in diffIds)
+        {
+            string marker = Path.Combine(LayersDir, d.Encoded, DurableMarker);
+            try { StoreIo.WriteNew(marker, []); }
+            catch (IOException) when (File.Exists(marker)) { } // already durable: same meaning
+        }
         SyncStore();
     }
 
     private int _writebackRunning;
+
+    /// <summary>Layers from this size (uncompressed) start an early writeback when published.</summary>
+    private const long EarlyWritebackBytes = 1L << 20;
 
     /// <summary>
     /// Starts flushing what this ingest wrote while the other layers still download, so the syncfs of

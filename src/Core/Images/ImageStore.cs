@@ -148,8 +148,13 @@ public sealed partial class ImageStore
     internal void PublishBlob(string stagedFile, Digest digest, bool durable = true)
     {
         string target = BlobPath(digest);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        File.Move(stagedFile, target, overwrite: true); // same content either way: rename is atomic
+        // same content either way: rename is atomic; the directory exists unless someone removed it
+        try { File.Move(stagedFile, target, overwrite: true); }
+        catch (DirectoryNotFoundException) when (File.Exists(stagedFile))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Move(stagedFile, target, overwrite: true);
+        }
         if (Options.Durable && durable) FileSystemCalls.FsyncDirectory(Path.GetDirectoryName(target)!);
     }
 

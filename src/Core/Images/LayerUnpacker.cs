@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.Text;
 using Containers.Core.Errors;
 using Containers.Core.Logging;
 using Containers.Core.Native;
@@ -45,8 +43,12 @@ public sealed class LayerUnpacker : IDisposable
     public LayerUnpacker(string layerDirectory, LayerUnpackOptions? options = null)
     {
         _root = Path.GetFullPath(layerDirectory);
-        Directory.CreateDirectory(_root);
-        _rootFd = OpenAt(AT_FDCWD, _root, O_RDONLY | O_DIRECTORY);
+        try { _rootFd = OpenAt(AT_FDCWD, _root, O_RDONLY | O_DIRECTORY); }
+        catch (NativeCallException e) when (e.Errno == ENOENT_)
+        {
+            Directory.CreateDirectory(_root);
+            _rootFd = OpenAt(AT_FDCWD, _root, O_RDONLY | O_DIRECTORY);
+        }
         _options = options ?? new LayerUnpackOptions();
     }
 
@@ -58,18 +60,23 @@ public sealed class LayerUnpacker : IDisposable
     /// <summary>Reads the tar stream to its end and writes every entry; directory modes and times are applied last.</summary>
     public void Unpack(Stream tar, CancellationToken cancellationToken = default)
     {
-        using var reader = new TarReader(tar, leaveOpen: true);
+        var reader = new LayerTarReader(tar);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            TarEntry? entry;
-            try { entry = reader.GetNextEntry(copyData: false); }
-            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+            LayerTarEntry? entry;
+            try { entry = reader.Next(); }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
             {
                 throw Invalid("LayerMalformed", $"The layer is not a valid tar stream: {e.Message}", null, e);
             }
             if (entry is null) break;
             try { Write(entry); }
+            catch (InvalidDataException e)
+            {
+                // The entry's data ended early: a truncated stream.
+                throw Invalid("LayerMalformed", $"The layer is not a valid tar stream: {e.Message}", entry.Name, e);
+            }
             catch (NativeCallException e)
             {
                 throw new ContainersException(e.Errno == 28 ? "DiskFull" : "LayerUnpackFailed", e.Errno == 28 ? ErrorKind.ResourceUnavailable : ErrorKind.InvalidData,
@@ -80,7 +87,7 @@ public sealed class LayerUnpacker : IDisposable
         FinishDirectories();
     }
 
-    private void Write(TarEntry entry)
+    private void Write(LayerTarEntry entry)
     {
         string[] parts = CleanPath(entry.Name);
         if (parts.Length == 0)
@@ -119,10 +126,10 @@ public sealed class LayerUnpacker : IDisposable
         }
 
         int pfd = OpenParent(parentPath, entry.Name);
-        uint perm = (uint)entry.Mode & 0xFFF;
-        switch (entry.EntryType)
+        uint perm = entry.Mode & 0xFFF;
+        switch (entry.Type)
         {
-            case TarEntryType.Directory:
+            case LayerEntryType.Directory:
             {
                 var existing = StatAt(pfd, name);
                 if (existing is { IsDirectory: true }) { }
@@ -141,18 +148,18 @@ public sealed class LayerUnpacker : IDisposable
                 _directories.Add((Join(parentPath, name), perm, entry.ModificationTime));
                 break;
             }
-            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+            case LayerEntryType.RegularFile:
             {
                 RemoveExisting(pfd, parentPath, name);
                 int fd = OpenAt(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0x180 /* 0600 */);
                 using (var handle = new SafeFileHandle(fd, ownsHandle: true))
                 {
-                    if (entry.DataStream is { } data)
+                    if (entry.Size > 0)
                     {
-                        var buffer = _buffer ??= new byte[128 * 1024];
+                        var buffer = _buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
                         long offset = 0;
                         int n;
-                        while ((n = data.Read(buffer, 0, buffer.Length)) > 0)
+                        while ((n = entry.Data.Read(buffer, 0, buffer.Length)) > 0)
                         {
                             RandomAccess.Write(handle, buffer.AsSpan(0, n), offset);
                             offset += n;
@@ -166,7 +173,7 @@ public sealed class LayerUnpacker : IDisposable
                 }
                 break;
             }
-            case TarEntryType.SymbolicLink:
+            case LayerEntryType.SymbolicLink:
             {
                 RemoveExisting(pfd, parentPath, name);
                 // Stored as written; it is only ever resolved inside the container's root.
@@ -175,7 +182,7 @@ public sealed class LayerUnpacker : IDisposable
                 SetTimesAt(pfd, name, AccessTime(entry), entry.ModificationTime);
                 break;
             }
-            case TarEntryType.HardLink:
+            case LayerEntryType.HardLink:
             {
                 string[] target = CleanPath(entry.LinkName);
                 if (target.Length == 0) throw Invalid("LayerInvalidHardlink", $"The hardlink '{entry.Name}' has no target.", entry.Name);
@@ -197,21 +204,20 @@ public sealed class LayerUnpacker : IDisposable
                 finally { if (tfd != _rootFd && tfd != _cachedParentFd) Close(tfd); }
                 break;
             }
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
+            case LayerEntryType.CharacterDevice or LayerEntryType.BlockDevice:
             {
-                var posix = (PosixTarEntry)entry;
                 if (_options.Rootless)
                 {
-                    Warn($"Skipped the device node '{Join(parentPath, name)}' ({posix.DeviceMajor}:{posix.DeviceMinor}): device nodes need root.");
+                    Warn($"Skipped the device node '{Join(parentPath, name)}' ({entry.DeviceMajor}:{entry.DeviceMinor}): device nodes need root.");
                     break;
                 }
                 RemoveExisting(pfd, parentPath, name);
-                uint type = entry.EntryType == TarEntryType.CharacterDevice ? S_IFCHR : S_IFBLK;
-                MknodAt(pfd, name, type | perm, MakeDev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor));
+                uint type = entry.Type == LayerEntryType.CharacterDevice ? S_IFCHR : S_IFBLK;
+                MknodAt(pfd, name, type | perm, MakeDev(entry.DeviceMajor, entry.DeviceMinor));
                 FinishSpecial(pfd, name, entry, perm);
                 break;
             }
-            case TarEntryType.Fifo:
+            case LayerEntryType.Fifo:
             {
                 RemoveExisting(pfd, parentPath, name);
                 MknodAt(pfd, name, S_IFIFO | perm, 0);
@@ -220,11 +226,11 @@ public sealed class LayerUnpacker : IDisposable
             }
             default:
                 throw new ContainersException("LayerEntryNotSupported", ErrorKind.NotSupported,
-                    $"The layer entry '{entry.Name}' has the unsupported type {entry.EntryType}.", entry.Name);
+                    $"The layer entry '{entry.Name}' has the unsupported type '{entry.TypeFlag}'.", entry.Name);
         }
     }
 
-    private void FinishSpecial(int pfd, string name, TarEntry entry, uint perm)
+    private void FinishSpecial(int pfd, string name, LayerTarEntry entry, uint perm)
     {
         if (!_options.Rootless) FchownAt(pfd, name, (uint)entry.Uid, (uint)entry.Gid);
         FchmodAt(pfd, name, perm);
@@ -234,43 +240,18 @@ public sealed class LayerUnpacker : IDisposable
     private static ulong MakeDev(uint major, uint minor) =>
         ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
 
-    private static DateTimeOffset AccessTime(TarEntry entry) =>
-        entry is GnuTarEntry g && g.AccessTime != default ? g.AccessTime
-        : entry is PaxTarEntry p && p.ExtendedAttributes.TryGetValue("atime", out var a) && TryPaxTime(a, out var t) ? t
-        : entry.ModificationTime;
+    private static DateTimeOffset AccessTime(LayerTarEntry entry) => entry.AccessTime ?? entry.ModificationTime;
 
-    private static bool TryPaxTime(string value, out DateTimeOffset time)
-    {
-        time = default;
-        if (!decimal.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var secs)) return false;
-        try { time = DateTimeOffset.UnixEpoch.AddTicks((long)(secs * TimeSpan.TicksPerSecond)); return true; }
-        catch (ArgumentOutOfRangeException) { return false; }
-    }
-
-    private void Own(int fd, TarEntry entry)
+    private void Own(int fd, LayerTarEntry entry)
     {
         if (_options.Rootless) return;
         Fchown(fd, (uint)entry.Uid, (uint)entry.Gid);
     }
 
-    private void SetXattrs(int fd, TarEntry entry)
+    private void SetXattrs(int fd, LayerTarEntry entry)
     {
-        if (entry is not PaxTarEntry pax) return;
-        foreach (var (key, value) in pax.ExtendedAttributes)
+        foreach (var (name, bytes) in entry.Xattrs)
         {
-            string name;
-            byte[] bytes;
-            if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
-            {
-                name = key["SCHILY.xattr.".Length..];
-                bytes = Encoding.UTF8.GetBytes(value);
-            }
-            else if (key.StartsWith("LIBARCHIVE.xattr.", StringComparison.Ordinal))
-            {
-                name = Uri.UnescapeDataString(key["LIBARCHIVE.xattr.".Length..]);
-                try { bytes = Convert.FromBase64String(value); } catch (FormatException) { continue; }
-            }
-            else continue;
             // A layer must not smuggle in overlayfs' own metadata (redirects, opaque marks, metacopy).
             if (name.StartsWith("trusted.overlay.", StringComparison.Ordinal) || name.StartsWith("user.overlay.", StringComparison.Ordinal))
             {
@@ -434,5 +415,7 @@ public sealed class LayerUnpacker : IDisposable
     {
         DropCache();
         Close(_rootFd);
+        if (_buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = null;
     }
 }

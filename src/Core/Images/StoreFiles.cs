@@ -127,6 +127,26 @@ internal sealed class Staging : IDisposable
     }
 }
 
+/// <summary>
+/// One staging directory for a whole pull: every layer ingest of the pull stages its blob and layer
+/// under numbered names in it, so a pull of many small layers pays for one lock file and one directory
+/// instead of a lock file and a directory (made and removed) per layer. Crash safety is the same as per-layer staging: the session's lock is held while
+/// the pull runs, and a later Open removes the whole directory of a session whose owner is gone.
+/// </summary>
+public sealed class IngestSession : IDisposable
+{
+    private readonly Staging _staging;
+    private int _next;
+
+    internal IngestSession(Staging staging) => _staging = staging;
+
+    /// <summary>A fresh path inside the session directory (nothing is created): the ingest adds its own suffixes.</summary>
+    internal string NewName() =>
+        System.IO.Path.Combine(_staging.Path, Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public void Dispose() => _staging.Dispose();
+}
+
 /// <summary>Small durable-write helpers.</summary>
 internal static class StoreIo
 {
@@ -151,6 +171,35 @@ internal static class StoreIo
             File.Delete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates a small new file with these bytes, no flush. Opened with open(2) directly: .NET's file APIs
+    /// add a flock/unlock pair to every open to emulate sharing modes (hundreds for a many-layer pull).
+    /// </summary>
+    public static void WriteNew(string path, ReadOnlySpan<byte> data)
+    {
+        using var h = new Microsoft.Win32.SafeHandles.SafeFileHandle(
+            FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, path, FileSystemCalls.O_WRONLY | FileSystemCalls.O_CREAT | FileSystemCalls.O_EXCL, 0x1A4 /* 0644 */), ownsHandle: true);
+        if (data.Length > 0) RandomAccess.Write(h, data, 0);
+    }
+
+    /// <summary>Reads a small file whole, without .NET's sharing flock.</summary>
+    public static byte[] ReadSmall(string path)
+    {
+        using var h = new Microsoft.Win32.SafeHandles.SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, path, FileSystemCalls.O_RDONLY), ownsHandle: true);
+        var data = new byte[16 << 10];
+        int done = 0, n;
+        while ((n = RandomAccess.Read(h, data.AsSpan(done), done)) > 0)
+        {
+            done += n;
+            if (done == data.Length)
+            {
+                if (data.Length >= 16 << 20) throw new IOException($"{path} is larger than expected.");
+                Array.Resize(ref data, data.Length * 4);
+            }
+        }
+        return data[..done];
     }
 
     /// <summary>Deletes a tree, making read-only directories writable first (rootless layers can have 0555 dirs).</summary>

@@ -121,7 +121,11 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         await FetchLayersAsync(client, repo, target, manifest, imageConfig, request, ct).ConfigureAwait(false);
 
         var names = wanted.Tag is not null || wanted.Digest is null ? new[] { wanted.Name + ":" + wanted.TagOrDefault } : Array.Empty<string>();
-        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names }, ct)
+        var image = await store.CommitImageAsync(new ImageCommit
+            {
+                Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names,
+                Index = top.IsIndex ? top.Bytes : null,
+            }, ct)
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
@@ -151,6 +155,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         int parallelism = request.Parallelism > 0 ? request.Parallelism : AutoParallelism(missing.Select(i => manifest.Layers[i].Size).ToList());
         _log.Debug("Downloading {Missing} layers, {Parallelism} at once", missing.Count, parallelism);
         using var gate = new SemaphoreSlim(parallelism);
+        using var session = store.BeginIngestSession();
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var tasks = missing.Select(async i =>
         {
@@ -175,9 +180,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                     var buffered = new MemoryStream((int)layer.Size);
                     await blob.CopyToAsync(buffered, failed.Token).ConfigureAwait(false);
                     buffered.Position = 0;
-                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token).ConfigureAwait(false);
+                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token, session).ConfigureAwait(false);
                 }
-                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token).ConfigureAwait(false);
+                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token, session).ConfigureAwait(false);
                 request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
             }
             catch

@@ -6,33 +6,40 @@ using Serilog;
 
 namespace Containers.Core.Registry;
 
-/// <summary>What a push did.</summary>
-public sealed record PushResult(string Destination, string Digest, int BlobsUploaded, int BlobsPresent, int BlobsMounted, long BytesUploaded);
+/// <summary>What a push did. Platforms lists the platforms pushed when a whole index went up.</summary>
+public sealed record PushResult(string Destination, string Digest, int BlobsUploaded, int BlobsPresent, int BlobsMounted, long BytesUploaded,
+    IReadOnlyList<string>? Platforms = null);
 
-/// <summary>Pushes an image from the store: existence checks, cross-repository mounts, uploads, then the manifest.</summary>
+/// <summary>
+/// Pushes an image from the store: existence checks, cross-repository mounts, uploads, then the manifest.
+/// An image that came from a multi-arch index pushes the whole index (every platform's blobs and
+/// manifest, then the index under the tag) when every platform is in the store; with a platform given,
+/// only that platform's manifest goes up.
+/// </summary>
 public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePusher>();
 
-    public async Task<PushResult> PushAsync(StoredImage image, string destination, IProgress<PullProgress>? progress, CancellationToken ct)
+    private sealed record ManifestToPush(byte[] Bytes, string MediaType, Manifest Parsed, string Platform, Digest Digest);
+
+    public async Task<PushResult> PushAsync(StoredImage image, string destination, IProgress<PullProgress>? progress, CancellationToken ct, string? platform = null)
     {
         var dest = ImageReference.Parse(destination);
         if (dest.IsShortName)
             throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
                 $"'{destination}' has no registry; a push needs a fully qualified destination.", destination, "Give registry/repository:tag.");
+        string target = dest.ToString();
+        // Decided from the store alone, before any connection: a push that cannot be complete sends nothing.
+        var (manifests, index) = await PlanAsync(image, platform, target, ct).ConfigureAwait(false);
         var sources = resolver.GetPullSources(dest); // refuses blocked registries before connecting
         bool insecure = sources[^1].Insecure;
         var client = new RegistryClient(dest.Registry!, insecure, credentials, options);
         string repo = dest.Repository;
-        string target = dest.ToString();
-
-        byte[] manifest = await store.ReadBlobAsync(image.Digest, SpecJson.MaxManifestBytes, ct).ConfigureAwait(false);
-        var parsed = SpecJson.ParseManifest(manifest, target);
         // Other repositories on the same registry that hold this image: mount candidates.
         var mountFrom = image.Names.Select(n => ImageReference.TryParse(n, out var r) ? r : null)
             .Where(r => r is not null && r.Registry == dest.Registry && r.Repository != repo).Select(r => r!.Repository).Distinct().ToList();
 
-        var blobs = parsed.Layers.Append(parsed.Config).ToList();
+        var blobs = manifests.SelectMany(m => m.Parsed.Layers.Append(m.Parsed.Config)).DistinctBy(d => d.Digest).ToList();
         long total = blobs.Sum(b => b.Size), done = 0;
         int uploaded = 0, present = 0, mounted = 0;
         long bytes = 0;
@@ -53,12 +60,103 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
             done += d.Size;
             progress?.Report(new PullProgress(target, i + 1, blobs.Count, d.Digest, d.Size, d.Size, done, total, status));
         }
-        string mediaType = parsed.MediaType ?? image.ManifestMediaType;
-        var pushed = await client.PutManifestAsync(repo, dest.Digest?.ToString() ?? dest.TagOrDefault!, manifest, mediaType, ct).ConfigureAwait(false);
-        _log.Information("Pushed {Image} to {Destination} ({Uploaded} uploaded, {Present} present, {Mounted} mounted)", image.ToString(), target, uploaded, present, mounted);
-        return new PushResult(target, pushed.ToString(), uploaded, present, mounted, bytes);
+        string reference = dest.Digest?.ToString() ?? dest.TagOrDefault!;
+        Digest pushed;
+        if (index is null)
+        {
+            var only = manifests[0];
+            pushed = await client.PutManifestAsync(repo, reference, only.Bytes, only.MediaType, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            // Every manifest by digest first: a registry refuses an index that names manifests it lacks.
+            foreach (var m in manifests)
+                await client.PutManifestAsync(repo, m.Digest.ToString(), m.Bytes, m.MediaType, ct).ConfigureAwait(false);
+            pushed = await client.PutManifestAsync(repo, reference, index.Value.Bytes, index.Value.MediaType, ct).ConfigureAwait(false);
+        }
+        _log.Information("Pushed {Image} to {Destination} ({Manifests} manifest(s), {Uploaded} uploaded, {Present} present, {Mounted} mounted)",
+            image.ToString(), target, manifests.Count, uploaded, present, mounted);
+        return new PushResult(target, pushed.ToString(), uploaded, present, mounted, bytes, index is null ? null : manifests.Select(m => m.Platform).ToList());
     }
 
+    /// <summary>
+    /// What to push: the image's own manifest, or, when it was chosen from an index that is in the store,
+    /// every manifest of that index (all platforms must be complete) or the one platform asked for.
+    /// </summary>
+    private async Task<(List<ManifestToPush> Manifests, (byte[] Bytes, string MediaType)? Index)> PlanAsync(StoredImage image, string? platform, string target, CancellationToken ct)
+    {
+        var (indexBytes, index, indexType) = await FindIndexAsync(image, ct).ConfigureAwait(false);
+        if (index is null)
+        {
+            if (platform is not null)
+            {
+                var wanted = PlatformSelector.Parse(platform);
+                if (image.Os != wanted.Os || image.Architecture != wanted.Architecture
+                    || (!string.IsNullOrEmpty(wanted.Variant) && !string.Equals(image.Variant ?? "", wanted.Variant, StringComparison.Ordinal)))
+                    throw RegistryErrors.NoMatchingPlatform(image.ToString(), wanted.ToString(), [PlatformOf(image.Os, image.Architecture, image.Variant)]);
+            }
+            var own = await LoadAsync(image.Digest, image.ManifestMediaType, PlatformOf(image.Os, image.Architecture, image.Variant), ct).ConfigureAwait(false)
+                ?? throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, $"A blob of '{image}' is not in the store.", image.ToString());
+            return ([own], null);
+        }
+        if (platform is not null)
+        {
+            var entry = PlatformSelector.Select(index, PlatformSelector.Parse(platform), image.ToString());
+            var one = await LoadAsync(entry.ParsedDigest, entry.MediaType, entry.Platform?.ToString() ?? "unknown", ct).ConfigureAwait(false)
+                ?? throw new ContainersException("PlatformNotInStore", ErrorKind.NotFound,
+                    $"'{image}' comes from an index whose {platform} image is not (completely) in the store.", image.ToString(),
+                    $"Pull it first: Install-ContainerImage <name> -Platform {platform}.");
+            return ([one], null);
+        }
+        var loaded = new List<ManifestToPush>();
+        var missing = new List<string>();
+        foreach (var entry in index.Manifests)
+        {
+            string name = entry.Platform?.ToString() ?? entry.Digest;
+            var m = MediaTypes.IsManifest(entry.MediaType) || string.IsNullOrEmpty(entry.MediaType)
+                ? await LoadAsync(entry.ParsedDigest, entry.MediaType, name, ct).ConfigureAwait(false)
+                : null;
+            if (m is null) missing.Add(name);
+            else loaded.Add(m);
+        }
+        if (missing.Count > 0)
+            throw new ContainersException("IndexIncomplete", ErrorKind.InvalidState,
+                $"'{image}' comes from a multi-arch index, and the store lacks the image(s) for {string.Join(", ", missing)}, so the index cannot be pushed whole.",
+                image.ToString(),
+                $"Pull the missing platform(s) with Install-ContainerImage -Platform, or push one platform with -Platform (in the store: {(loaded.Count > 0 ? string.Join(", ", loaded.Select(l => l.Platform)) : "none complete")}).");
+        return (loaded, (indexBytes!, indexType!));
+    }
+
+    /// <summary>The index among the image's extra digests that is in the store and lists the image's manifest.</summary>
+    private async Task<(byte[]? Bytes, ImageIndex? Index, string? MediaType)> FindIndexAsync(StoredImage image, CancellationToken ct)
+    {
+        foreach (var d in image.ExtraDigests)
+        {
+            if (!store.HasBlob(d)) continue;
+            byte[] bytes = await store.ReadBlobAsync(d, SpecJson.MaxManifestBytes, ct).ConfigureAwait(false);
+            string type;
+            try { type = SpecJson.DetectMediaType(bytes, null, d.ToString()); }
+            catch (ContainersException) { continue; }
+            if (!MediaTypes.IsIndex(type)) continue;
+            var index = SpecJson.ParseIndex(bytes, d.ToString());
+            if (index.Manifests.Any(m => m.Digest == image.Digest.ToString())) return (bytes, index, type);
+        }
+        return (null, null, null);
+    }
+
+    /// <summary>A manifest from the store with its config and layers all present; null when anything is missing.</summary>
+    private async Task<ManifestToPush?> LoadAsync(Digest digest, string? mediaType, string platform, CancellationToken ct)
+    {
+        if (!store.HasBlob(digest)) return null;
+        byte[] bytes = await store.ReadBlobAsync(digest, SpecJson.MaxManifestBytes, ct).ConfigureAwait(false);
+        if (!digest.Matches(bytes)) throw ImageStore.DigestMismatch(digest, Digest.Sha256(bytes), "manifest");
+        var parsed = SpecJson.ParseManifest(bytes, digest.ToString());
+        if (!parsed.Layers.Append(parsed.Config).All(b => store.HasBlob(b.ParsedDigest))) return null;
+        string type = parsed.MediaType ?? (string.IsNullOrEmpty(mediaType) ? SpecJson.DetectMediaType(bytes, null, digest.ToString()) : mediaType);
+        return new ManifestToPush(bytes, type, parsed, platform, digest);
+    }
+
+    private static string PlatformOf(string os, string arch, string? variant) => string.IsNullOrEmpty(variant) ? $"{os}/{arch}" : $"{os}/{arch}/{variant}";
     private static async Task<bool> TryMountAsync(RegistryClient client, string repo, Digest digest, IReadOnlyList<string> from, CancellationToken ct)
     {
         foreach (string source in from)

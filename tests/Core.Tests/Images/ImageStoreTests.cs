@@ -194,6 +194,54 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task TheIndexAnImageWasChosenFromIsKeptWithItAndCollectedWithIt()
+    {
+        var store = NewStore();
+        var image = BuildImage("i", (Base, LayerCompression.Gzip));
+        byte[] Index(string manifestDigest) => System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"schemaVersion":2,"mediaType":"{{{MediaTypes.OciIndex}}}","manifests":[{"mediaType":"{{{MediaTypes.OciManifest}}}","digest":"{{{manifestDigest}}}","size":1,"platform":{"architecture":"amd64","os":"linux"}}]}""");
+        foreach (var (desc, diff, blob) in image.Layers) await store.IngestLayerAsync(new MemoryStream(blob), desc, diff);
+        // An index that does not list the manifest is refused and nothing is recorded.
+        var wrong = await Assert.ThrowsAsync<ContainersException>(() => store.CommitImageAsync(new ImageCommit
+            { Manifest = image.Manifest, Config = image.Config, Names = ["i"], Index = Index(Digest.Sha256("other"u8).ToString()) }));
+        Assert.Equal("IndexMismatch", wrong.ErrorId);
+        Assert.Empty(await store.ListAsync());
+
+        byte[] index = Index(Digest.Sha256(image.Manifest).ToString());
+        var stored = await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = ["i"], Index = index });
+        var indexDigest = Digest.Sha256(index);
+        Assert.Contains(indexDigest, stored.ExtraDigests);
+        Assert.Equal(index, await store.ReadBlobAsync(indexDigest, 1 << 20, default));
+        Assert.Equal(stored.Id, (await store.FindAsync(indexDigest.ToString()))!.Id);
+        await store.RemoveAsync("i");
+        Assert.False(store.HasBlob(indexDigest));
+    }
+
+    [Fact]
+    public async Task ASessionStagesManyIngestsInOneDirectoryThatALiveOwnerKeepsAndDisposeRemoves()
+    {
+        var store = NewStore();
+        var image = BuildImage("s", (Base, LayerCompression.Gzip), (Top, LayerCompression.None));
+        using (var session = store.BeginIngestSession())
+        {
+            foreach (var (desc, diff, blob) in image.Layers) await store.IngestLayerAsync(new MemoryStream(blob), desc, diff, session: session);
+            var tampered = (byte[])image.Layers[0].Blob.Clone();
+            tampered[^10] ^= 0xff;
+            await Assert.ThrowsAnyAsync<ContainersException>(() => store.IngestLayerAsync(new MemoryStream(tampered), image.Layers[0].Desc, image.Layers[0].DiffId, session: session));
+            // One lock file and one directory, emptied after each ingest, failed or not.
+            var dir = Assert.Single(Directory.GetDirectories(store.TmpDir));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+            Assert.Single(Directory.GetFiles(store.TmpDir, "*.lock"));
+            // Another process opening the store meanwhile leaves a live session alone.
+            _ = ImageStore.OpenAt(store.Root, store.Options);
+            Assert.True(Directory.Exists(dir));
+        }
+        AssertNoStaging(store);
+        await store.CommitImageAsync(new ImageCommit { Manifest = image.Manifest, Config = image.Config, Names = ["s"] });
+        Assert.All(image.Layers, l => Assert.True(store.HasLayer(l.DiffId)));
+    }
+
+    [Fact]
     public async Task ALayerIsDurableOnlyOnceAnImageCommitsItAndAStaleCopyIsReplaced()
     {
         var store = NewStore();

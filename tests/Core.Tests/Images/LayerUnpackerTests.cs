@@ -123,6 +123,80 @@ public class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public void KeepsBinaryXattrValuesByteForByte()
+    {
+        // security.capability for cap_net_raw+ep (VFS_CAP_REVISION_2): not valid UTF-8, NULs inside.
+        byte[] caps = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+        byte[] binary = [0xff, 0xfe, 0x00, 0x0a, 0x3d, 0x80];
+        var tar = new RawTar()
+            .Pax(("SCHILY.xattr.user.binary", binary), ("SCHILY.xattr.security.capability", caps), ("mtime", "1704164645.5"u8.ToArray()))
+            .Entry("ping", '0', "elf"u8.ToArray(), 0x1ED)
+            .Pax(("LIBARCHIVE.xattr.user.b64%20name", Encoding.ASCII.GetBytes(Convert.ToBase64String(binary))))
+            .Entry("other", '0', "o"u8.ToArray())
+            .Build();
+        var u = Unpack(tar, rootless: !Identity.IsRoot);
+        Assert.Equal(binary, FileSystemCalls.GetXattr(Path.Combine(Layer, "ping"), "user.binary"));
+        Assert.Equal(binary, FileSystemCalls.GetXattr(Path.Combine(Layer, "other"), "user.b64 name"));
+        Assert.Null(FileSystemCalls.GetXattr(Path.Combine(Layer, "other"), "user.binary"));
+        Assert.Equal("elf", File.ReadAllText(Path.Combine(Layer, "ping")));
+        if (Identity.IsRoot) Assert.Equal(caps, FileSystemCalls.GetXattr(Path.Combine(Layer, "ping"), "security.capability"));
+        else Assert.Contains(u.Warnings, w => w.Contains("security.capability"));
+    }
+
+    [Fact]
+    public void ReadsGnuLongNamesBase256SizesAndPaxOverrides()
+    {
+        string longName = "dir/" + new string('n', 150) + "/leaf.txt";
+        byte[] big = new byte[70000];
+        new Random(3).NextBytes(big);
+        var tar = new RawTar()
+            .GnuLongName(longName).Entry("truncated", '0', "long"u8.ToArray(), gnu: true)
+            .Entry("sized", '0', big, base256Size: true, gnu: true)
+            .Pax(("path", Encoding.UTF8.GetBytes("pax/ŝ-name")), ("uid", "0"u8.ToArray()))
+            .Entry("ignored", '0', "p"u8.ToArray())
+            .Entry("v7dir/", '\0', [], 0x1ED)
+            .Build();
+        var u = Unpack(tar);
+        Assert.Equal("long", File.ReadAllText(Path.Combine(Layer, longName)));
+        Assert.Equal(big, File.ReadAllBytes(Path.Combine(Layer, "sized")));
+        Assert.Equal("p", File.ReadAllText(Path.Combine(Layer, "pax/ŝ-name")));
+        Assert.False(File.Exists(Path.Combine(Layer, "ignored")));
+        Assert.True(Directory.Exists(Path.Combine(Layer, "v7dir")));
+        Assert.Equal(4, u.Entries);
+    }
+
+    [Theory]
+    [InlineData("bad-length")]
+    [InlineData("truncated")]
+    [InlineData("checksum")]
+    [InlineData("huge-pax")]
+    public void MalformedStructureIsATypedError(string kind)
+    {
+        byte[] tar = kind switch
+        {
+            "bad-length" => Corrupt(new RawTar().Pax(("path", "x"u8.ToArray())).Entry("f", '0', "d"u8.ToArray()).Build(), 512, (byte)'5'),
+            "truncated" => new RawTar().Entry("f", '0', new byte[5000]).Build()[..2048],
+            "checksum" => Corrupt(new RawTar().Entry("f", '0', "d"u8.ToArray()).Build(), 0, (byte)'g'),
+            _ => HugePax(),
+        };
+        var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+        Assert.Equal("LayerMalformed", e.ErrorId);
+
+        static byte[] Corrupt(byte[] b, int at, byte value) { b[at] = value; return b; }
+        static byte[] HugePax()
+        {
+            var b = new RawTar().Entry("PaxHeaders/x", 'x', []).Build();
+            var h = b.AsSpan(0, 512);
+            System.Text.Encoding.ASCII.GetBytes("77777777777").CopyTo(h[124..]); // 8 GiB of PAX records
+            h.Slice(148, 8).Fill((byte)' ');
+            int sum = 0;
+            foreach (byte x in h) sum += x;
+            System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(h[148..]);
+            return b;
+        }
+    }
+
+    [Fact]
     public void LaterEntriesReplaceEarlierOnes()
     {
         var tar = new TarBuilder()

@@ -88,3 +88,69 @@ internal sealed class TempDir : IDisposable
         catch (Exception) { /* read-only trees: best effort */ }
     }
 }
+
+/// <summary>
+/// Writes tar blocks byte by byte, for what TarWriter cannot express: PAX records with binary values,
+/// GNU long names, base-256 numbers, libarchive's base64 xattrs.
+/// </summary>
+internal sealed class RawTar
+{
+    private readonly MemoryStream _ms = new();
+
+    public RawTar Pax(params (string Key, byte[] Value)[] records)
+    {
+        var body = new MemoryStream();
+        foreach (var (key, value) in records)
+        {
+            byte[] k = Encoding.UTF8.GetBytes(key);
+            int rest = 1 + k.Length + 1 + value.Length + 1; // " key=value\n"
+            int len = rest + 1;
+            while (len.ToString(System.Globalization.CultureInfo.InvariantCulture).Length + rest != len) len++;
+            body.Write(Encoding.ASCII.GetBytes(len.ToString(System.Globalization.CultureInfo.InvariantCulture) + " "));
+            body.Write(k); body.WriteByte((byte)'='); body.Write(value); body.WriteByte((byte)'\n');
+        }
+        return Entry("PaxHeaders/x", 'x', body.ToArray());
+    }
+
+    public RawTar GnuLongName(string name) => Entry("././@LongLink", 'L', [.. Encoding.UTF8.GetBytes(name), 0], gnu: true);
+
+    public RawTar Entry(string name, char type, byte[] data, int mode = 0x1A4, bool gnu = false, bool base256Size = false, long mtime = 1704164645)
+    {
+        var h = new byte[512];
+        Encoding.UTF8.GetBytes(name.Length > 100 ? name[..100] : name).CopyTo(h, 0);
+        Octal(h, 100, 8, mode);
+        Octal(h, 108, 8, 0);
+        Octal(h, 116, 8, 0);
+        if (base256Size)
+        {
+            h[124] = 0x80;
+            for (int i = 0; i < 8; i++) h[135 - i] = (byte)((long)data.Length >> (8 * i));
+        }
+        else Octal(h, 124, 12, data.Length);
+        Octal(h, 136, 12, mtime);
+        h[156] = (byte)type;
+        (gnu ? "ustar  \0"u8 : "ustar\u000000"u8).CopyTo(h.AsSpan(257));
+        h.AsSpan(148, 8).Fill((byte)' ');
+        int sum = 0;
+        foreach (byte b in h) sum += b;
+        Octal(h, 148, 7, sum);
+        h[155] = (byte)' ';
+        _ms.Write(h);
+        _ms.Write(data);
+        _ms.Write(new byte[(512 - data.Length % 512) % 512]);
+        return this;
+    }
+
+    private static void Octal(byte[] h, int at, int width, long value)
+    {
+        string s = Convert.ToString(value, 8).PadLeft(width - 1, '0');
+        Encoding.ASCII.GetBytes(s).CopyTo(h, at);
+        h[at + width - 1] = 0;
+    }
+
+    public byte[] Build()
+    {
+        _ms.Write(new byte[1024]);
+        return _ms.ToArray();
+    }
+}

@@ -136,6 +136,7 @@ function Start-TestRegistry {
         $push = @(
             @('busybox', $fx.Anonymous, 'busybox:latest', @()), @('busybox', $fx.Anonymous, 'busybox:docker', @('--format', 'v2s2')),
             @('multiarch', $fx.Anonymous, 'multiarch:latest', @()), @('zstd', $fx.Anonymous, 'zstd:latest', @()),
+            @('caps', $fx.Anonymous, 'caps:latest', @()),
             @('busybox', $fx.Basic, 'private/busybox:latest', @('--dest-creds', $creds)),
             @('busybox', $fx.Tls, 'secure/busybox:latest', @('--dest-creds', $creds, '--dest-cert-dir', $certDir)),
             @('busybox', $fx.Token, 'busybox:latest', @('--dest-creds', $creds))

@@ -34,6 +34,11 @@ public sealed class PublishContainerImageCommand : ContainersCmdlet
     [ValidateRange(1024, 1L << 30)]
     public long ChunkSize { get; set; } = 16L << 20;
 
+    /// <summary>os/arch[/variant]: push only this platform's image of a multi-arch index instead of the whole index.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Platform { get; set; }
+
     protected override void ProcessRecord()
     {
         var paths = ContainerPaths.FromEnvironment();
@@ -55,7 +60,7 @@ public sealed class PublishContainerImageCommand : ContainersCmdlet
             var credentials = RegistryAccess.Credentials(paths, Credential, dest.Registry is null ? [] : [dest.Registry]);
             var pusher = new ImagePusher(store, resolver, credentials, new RegistryClientOptions { ChunkSize = ChunkSize });
             var progress = new RegistryProgressReporter(Post, WriteProgress, "Publish-ContainerImage", 100);
-            var result = await pusher.PushAsync(image, destination, progress, ct).ConfigureAwait(false);
+            var result = await pusher.PushAsync(image, destination, progress, ct, Platform).ConfigureAwait(false);
             Post(() => { progress.Complete(WriteProgress); WriteObject(result); });
         });
     }
