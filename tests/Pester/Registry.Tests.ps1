@@ -43,6 +43,28 @@ done | LC_ALL=C sort
         return $lines
     }
 
+    function script:Get-UmociRootfs([string] $Ref, [string] $Work) {
+        # The reference tree: skopeo copies the image to an OCI layout and umoci unpacks it.
+        New-Item -ItemType Directory $Work -Force | Out-Null
+        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
+        try {
+            skopeo copy --quiet --src-tls-verify=false "docker://$Ref" "oci:$Work/oci:latest"
+            umoci unpack --image "$Work/oci:latest" "$Work/bundle" | Out-Null
+        } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        return "$Work/bundle/rootfs"
+    }
+
+    function script:Invoke-OnMergedLayers($Image, [string] $Work, [scriptblock] $Action) {
+        # The kernel's overlay merge of the image's layer dirs (top layer first), read-only, for the action's time.
+        $merged = Join-Path $Work 'merged'
+        New-Item -ItemType Directory $merged | Out-Null
+        $lower = @($Image.Layers.Directory)
+        [array]::Reverse($lower)
+        mount -t overlay overlay -o "ro,lowerdir=$($lower -join ':')" $merged
+        try { & $Action $merged }
+        finally { umount $merged }
+    }
+
     function script:Write-Config([string[]] $Search = @(), [string[]] $Extra = @()) {
         Write-TestRegistryConfig -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -SearchRegistries $Search
         if ($Extra) { Add-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') $Extra }
@@ -101,22 +123,8 @@ Describe 'Install-ContainerImage' {
         $image = Install-ContainerImage $fx.Images['anon/layers:latest'] -ProgressAction SilentlyContinue
         $image.Layers.Count | Should -Be 6
         $work = Join-Path $script:root 'umoci'
-        New-Item -ItemType Directory $work -Force | Out-Null
-        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
-        try {
-            skopeo copy --quiet --src-tls-verify=false "docker://$($fx.Images['anon/layers:latest'])" "oci:$work/oci:latest"
-            umoci unpack --image "$work/oci:latest" "$work/bundle" | Out-Null
-        } finally { $env:REGISTRY_AUTH_FILE = $saved }
-        $merged = Join-Path $work 'merged'
-        New-Item -ItemType Directory $merged | Out-Null
-        $lower = ($image.Layers | ForEach-Object Directory | Select-Object -Last 6)
-        [array]::Reverse($lower)
-        mount -t overlay overlay -o "ro,lowerdir=$($lower -join ':')" $merged
-        try {
-            $ours = Get-TreeListing $merged
-            $theirs = Get-TreeListing "$work/bundle/rootfs"
-        }
-        finally { umount $merged }
+        $theirs = Get-TreeListing (Get-UmociRootfs $fx.Images['anon/layers:latest'] $work)
+        $ours = Invoke-OnMergedLayers $image $work { param($merged) Get-TreeListing $merged }
         $ours.Count | Should -BeGreaterThan 40
         Compare-Object $theirs $ours | Out-String | Should -BeNullOrEmpty
         $ours | Should -Contain ($ours | Where-Object { $_ -like "f`tsrv/modes/suid`t4755`t*" })
@@ -129,27 +137,15 @@ Describe 'Install-ContainerImage' {
         # The fixture was made by umoci repack after setcap: its PAX SCHILY.xattr values are binary.
         $image = Install-ContainerImage $fx.Images['anon/caps:latest'] -ProgressAction SilentlyContinue
         $image.Layers.Count | Should -Be 2
-        $work = Join-Path $script:root 'umoci-caps'
-        New-Item -ItemType Directory $work -Force | Out-Null
-        $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
-        try {
-            skopeo copy --quiet --src-tls-verify=false "docker://$($fx.Images['anon/caps:latest'])" "oci:$work/oci:latest"
-            umoci unpack --image "$work/oci:latest" "$work/bundle" | Out-Null
-        } finally { $env:REGISTRY_AUTH_FILE = $saved }
+        $rootfs = Get-UmociRootfs $fx.Images['anon/caps:latest'] (Join-Path $script:root 'umoci-caps')
         $listXattrs = {
             param($dir)
             # every xattr of every non-symlink, hex-encoded, in path order
             & bash -c 'cd "$1" && find . -mindepth 1 ! -type l -print0 | LC_ALL=C sort -z | xargs -0 getfattr -h -d -m - -e hex 2>/dev/null | grep -v "^$"' _ $dir
         }
-        $merged = Join-Path $work 'merged'
-        New-Item -ItemType Directory $merged | Out-Null
-        mount -t overlay overlay -o "ro,lowerdir=$($image.Layers[1].Directory):$($image.Layers[0].Directory)" $merged
-        try {
-            $ours = & $listXattrs $merged
-            $caps = getcap "$merged/bin/ping"
-        }
-        finally { umount $merged }
-        $theirs = & $listXattrs "$work/bundle/rootfs"
+        $seen = Invoke-OnMergedLayers $image (Join-Path $script:root 'umoci-caps') { param($merged) @{ Xattrs = @(& $listXattrs $merged); Caps = getcap "$merged/bin/ping" } }
+        $ours, $caps = $seen.Xattrs, $seen.Caps
+        $theirs = & $listXattrs $rootfs
         $ours | Should -Contain 'security.capability=0x0100000200200000000000000000000000000000'
         $ours | Should -Contain 'user.binary=0xfffe000aff3d00'
         $caps | Should -Match 'cap_net_raw[=+]ep'
