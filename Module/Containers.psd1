@@ -45,6 +45,7 @@
         'New-ContainerSigningKey'
         'Test-ContainerImage'
         'Add-ContainerImageSignature'
+        'Get-ContainerTrustPolicy'
         'Set-ContainerTrustPolicy'
         'Remove-ContainerTrustPolicy'
     )

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Containers.Cmdlets.Commands.RegistryPolicy;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
@@ -14,8 +13,9 @@ public sealed class RemoveContainerTrustPolicyCommand : ContainersCmdlet
 {
     /// <summary>The transports.docker scopes to remove (registry, repository, or *.domain).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RegistryPrefixCompleter))]
-    public string[] Registry { get; set; } = [];
+    [AllowNull] // Get-ContainerTrustPolicy's default entry has no Registry: refused below with a clear error, not a binding one
+    [ArgumentCompleter(typeof(TrustScopeCompleter))]
+    public string[]? Registry { get; set; }
 
     /// <summary>Which policy.json to change: System or User (default: the file in force).</summary>
     [Parameter]
@@ -23,6 +23,13 @@ public sealed class RemoveContainerTrustPolicyCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
+        if (Registry is null || Registry.Length == 0 || Registry.Any(r => r is null))
+        {
+            WriteError(ErrorRecordFactory.From(new ContainersException("TrustDefaultNotRemovable", ErrorKind.InvalidArgument,
+                "The default requirement cannot be removed: policy.json needs one.", "default",
+                "Change it with 'Set-ContainerTrustPolicy -Default <requirement>', or pass only docker scopes (filter out Scope 'default').")));
+            return;
+        }
         TrustPolicyEditor editor;
         try { editor = TrustPolicyEditor.Open(ContainerPaths.FromEnvironment(), Scope); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
