@@ -604,6 +604,97 @@ Describe 'A missing policy.json, and the policy files Set-ContainerTrustPolicy w
     }
 }
 
+Describe 'Get-ContainerTrustPolicy reads back the policy Set-ContainerTrustPolicy writes' {
+    BeforeAll {
+        $script:policyFile = Join-Path $env:PSCONTAINERS_CONFIG_DIR 'policy.json'
+        $script:trustKey = New-ContainerSigningKey -Path (Join-Path $root 'getkey/k') -Passphrase (ConvertTo-SecureString 'pw' -AsPlainText -Force)
+        function script:Write-TestTrustPolicy {
+            Remove-Item $policyFile -ErrorAction SilentlyContinue
+            Set-ContainerTrustPolicy -Default Reject
+            Set-ContainerTrustPolicy -Registry trust.example/team -Requirement Reject
+            Set-ContainerTrustPolicy -Registry trust.example/signed -Requirement SigstoreSigned -KeyPath $trustKey.PublicKeyPath -SignedIdentity MatchRepository
+            Set-ContainerTrustPolicy -Registry '*.open.example' -Requirement InsecureAcceptAnything
+        }
+    }
+    BeforeEach { Write-TestTrustPolicy }
+    AfterAll { Set-Content $policyFile '{"default":[{"type":"insecureAcceptAnything"}]}' }
+
+    It 'writes the default first, then every docker scope with its key and signed identity' {
+        $all = @(Get-ContainerTrustPolicy)
+        $all.Scope | Should -Be @('default', '*.open.example', 'trust.example/signed', 'trust.example/team')
+        $all.Requirement | Should -Be @('reject', 'insecureAcceptAnything', 'sigstoreSigned', 'reject')
+        $all.Transport | Should -Be @('', 'docker', 'docker', 'docker')
+        $all[0].Registry | Should -BeNullOrEmpty
+        $all.Path | Sort-Object -Unique | Should -Be $policyFile
+        $signed = $all | Where-Object Scope -eq 'trust.example/signed'
+        $signed.Registry | Should -Be 'trust.example/signed'
+        $signed.KeyPath | Should -Be $trustKey.PublicKeyPath
+        $signed.KeyData | Should -BeFalse
+        $signed.SignedIdentity | Should -Be 'matchRepository'
+        $signed.Problem | Should -BeNullOrEmpty
+        ($all | Where-Object Scope -eq 'trust.example/team').KeyPath | Should -BeNullOrEmpty
+        @(Get-ContainerTrustPolicy -Scope System).Count | Should -Be 4
+    }
+
+    It 'lists the same scopes and requirements as podman image trust show' -Skip:(-not (Get-Command podman -ErrorAction SilentlyContinue)) {
+        $store = Join-Path '/tmp' ('psctrust-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        try {
+            $json = & podman --root "$store/root" --runroot "$store/run" --tmpdir "$store/tmp" --storage-driver vfs --events-backend file --cgroup-manager cgroupfs image trust show --policypath $policyFile --json 2>$null
+            $LASTEXITCODE | Should -Be 0
+            $podman = $json | ConvertFrom-Json
+        }
+        finally { Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue }
+        $types = @{ accept = 'insecureAcceptAnything'; reject = 'reject'; sigstoreSigned = 'sigstoreSigned'; signedBy = 'signedBy' }
+        $ours = Get-ContainerTrustPolicy | ForEach-Object { "$($_.Scope)=$($_.Requirement)" }
+        $ours | Should -Be @($podman | ForEach-Object { "$($_.repo_name)=$($types[$_.type] ?? $_.type)" })
+    }
+
+    It 'filters scopes by wildcard, and reports a literal scope that is not there' {
+        (Get-ContainerTrustPolicy -Registry 'trust.example/*').Scope | Should -Be @('trust.example/signed', 'trust.example/team')
+        (Get-ContainerTrustPolicy 'TRUST.example/t*', 'default').Scope | Should -Be @('trust.example/team', 'default')
+        Get-ContainerTrustPolicy 'nothing.example*' -ErrorVariable none | Should -BeNullOrEmpty
+        $none | Should -BeNullOrEmpty
+        $found = Get-ContainerTrustPolicy 'never.example', '*.open.example' -ErrorVariable e -ErrorAction SilentlyContinue
+        $found.Scope | Should -Be '*.open.example'
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'TrustScopeNotFound*'
+        $e[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'pipes scopes into Remove-ContainerTrustPolicy by property name, and the default is refused' {
+        $before = Get-Content $policyFile -Raw
+        Get-ContainerTrustPolicy trust.example/team | Remove-ContainerTrustPolicy -WhatIf
+        Get-Content $policyFile -Raw | Should -Be $before
+        Get-ContainerTrustPolicy default | Remove-ContainerTrustPolicy -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'TrustDefaultNotRemovable*'
+        Get-Content $policyFile -Raw | Should -Be $before
+        Get-ContainerTrustPolicy trust.example/team | Remove-ContainerTrustPolicy
+        (Get-ContainerTrustPolicy).Scope | Should -Be @('default', '*.open.example', 'trust.example/signed')
+        (Get-Content $policyFile -Raw | ConvertFrom-Json -AsHashtable).transports.docker.Keys | Sort-Object | Should -Be @('*.open.example', 'trust.example/signed')
+    }
+
+    It 'stops with PolicyJsonNotFound when there is no policy.json' {
+        Remove-Item $policyFile
+        $err = { Get-ContainerTrustPolicy -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'PolicyJsonNotFound*' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Match ([regex]::Escape($policyFile))
+    }
+
+    It 'shows a table of scope, requirement, key and signed identity' {
+        $table = Get-ContainerTrustPolicy | Out-String -Width 400
+        $table | Should -Match 'Scope\s+Requirement\s+Key\s+SignedIdentity'
+        $table | Should -Match ('trust\.example/signed\s+sigstoreSigned\s+' + [regex]::Escape($trustKey.PublicKeyPath) + '\s+matchRepository')
+        $table | Should -Match 'default\s+reject'
+    }
+
+    It 'completes -Registry with the scopes of the policy' {
+        $line = 'Get-ContainerTrustPolicy trust.example/s'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @('trust.example/signed')
+        $line = 'Remove-ContainerTrustPolicy *.op'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @("'*.open.example'")
+    }
+}
+
 Describe 'CONTAINERS_REGISTRIES_CONF and the user drop-in folder, as containers/image reads them' {
     BeforeAll {
         $script:home2 = Join-Path $root 'home2'
