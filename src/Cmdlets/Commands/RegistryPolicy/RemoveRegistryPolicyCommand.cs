@@ -9,7 +9,7 @@ namespace Containers.Cmdlets.Commands.RegistryPolicy;
 /// <summary>Removes a [[registry]] entry (with its mirrors), one of its mirrors, a search registry or a short-name alias from registries.conf.</summary>
 [Cmdlet(VerbsCommon.Remove, "RegistryPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
-public sealed class RemoveRegistryPolicyCommand : ContainersCmdlet
+public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
 {
     /// <summary>The [[registry]] prefix to remove (or whose mirrors to remove, with -Mirror).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -29,23 +29,11 @@ public sealed class RemoveRegistryPolicyCommand : ContainersCmdlet
     [Parameter]
     public string[]? Alias { get; set; }
 
-    /// <summary>Which registries.conf to change: System or User (default: User when rootless, else System).</summary>
-    [Parameter]
-    public PolicyScope? Scope { get; set; }
-
-    /// <summary>Edit the named drop-in of the scope's registries.conf.d (e.g. 50-mirrors; .conf is added) instead of the main file.</summary>
-    [Parameter]
-    public string? DropIn { get; set; }
-
-    /// <summary>Edit this registries.conf-format file instead (not combined with -Scope or -DropIn).</summary>
-    [Parameter]
-    public string? Path { get; set; }
-
     protected override void ProcessRecord()
     {
         var paths = ContainerPaths.FromEnvironment();
         RegistriesFile file;
-        try { file = RegistryPolicyEditor.Open(paths, Scope, DropIn, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path)); }
+        try { file = OpenFile(paths); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         var changes = new List<string>();
         void NotFound(string what, string target) =>
@@ -82,8 +70,7 @@ public sealed class RemoveRegistryPolicyCommand : ContainersCmdlet
         {
             try
             {
-                Run(_ => { file.Save(); return Task.CompletedTask; });
-                if (RegistryPolicyEditor.NotInForce(paths, file.Path) is { } why) WriteWarning(why);
+                SaveFile(paths, file);
             }
             catch (ContainersException e) { ThrowTerminating(e); }
         }

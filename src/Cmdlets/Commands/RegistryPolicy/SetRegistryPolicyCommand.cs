@@ -9,7 +9,7 @@ namespace Containers.Cmdlets.Commands.RegistryPolicy;
 /// <summary>Changes registries.conf: a registry's location, insecure and blocked flags, its mirrors, the search registries, the short-name mode, aliases.</summary>
 [Cmdlet(VerbsCommon.Set, "RegistryPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Core.Policy.RegistryPolicy))]
-public sealed class SetRegistryPolicyCommand : ContainersCmdlet
+public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
 {
     /// <summary>The [[registry]] prefix to create or change, e.g. quay.io or registry.example/team or *.internal.example.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -54,18 +54,6 @@ public sealed class SetRegistryPolicyCommand : ContainersCmdlet
     [Parameter]
     public string? AliasTarget { get; set; }
 
-    /// <summary>Which registries.conf to change: System or User (default: User when rootless, else System).</summary>
-    [Parameter]
-    public PolicyScope? Scope { get; set; }
-
-    /// <summary>Edit the named drop-in of the scope's registries.conf.d (e.g. 50-mirrors; .conf is added) instead of the main file.</summary>
-    [Parameter]
-    public string? DropIn { get; set; }
-
-    /// <summary>Edit this registries.conf-format file instead (not combined with -Scope or -DropIn).</summary>
-    [Parameter]
-    public string? Path { get; set; }
-
     /// <summary>Write the configuration in force after the change.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -75,15 +63,14 @@ public sealed class SetRegistryPolicyCommand : ContainersCmdlet
         try
         {
             var paths = ContainerPaths.FromEnvironment();
-            var file = RegistryPolicyEditor.Open(paths, Scope, DropIn, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path));
+            var file = OpenFile(paths);
             var changes = Apply(file);
             if (changes.Count == 0)
                 throw new ContainersException("NoPolicyChange", ErrorKind.InvalidArgument, "Nothing to change: give -Registry with -Location, -Insecure, -Blocked or -Mirror, or -SearchRegistries, -ShortNameMode or -Alias.");
             if (ShouldProcess(file.Path, string.Join("; ", changes)))
             {
-                Run(_ => { file.Save(); return Task.CompletedTask; });
+                SaveFile(paths, file);
                 WriteVerbose($"Wrote {file.Path}: {string.Join("; ", changes)}");
-                if (RegistryPolicyEditor.NotInForce(paths, file.Path) is { } why) WriteWarning(why);
                 if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(RegistriesConfiguration.Load(paths)));
             }
         }
