@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Management.Automation;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
@@ -69,4 +70,12 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
 
     /// <summary><c>web (3f2a9c1d)</c>.</summary>
     protected static string Target(ContainerRecord r) => $"{r.Name} ({r.Id[..8]})";
+
+    /// <summary>An -Environment hashtable as variables (a null value unsets the name).</summary>
+    protected static Dictionary<string, string?> ToEnvironment(Hashtable? table)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in table ?? []) env[e.Key.ToString() ?? ""] = e.Value?.ToString();
+        return env;
+    }
 }

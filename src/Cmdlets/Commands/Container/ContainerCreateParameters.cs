@@ -93,9 +93,6 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 
     protected ContainerCreateOptions BuildOptions()
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in Environment ?? [])
-            env[e.Key.ToString() ?? ""] = e.Value?.ToString();
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Label ?? [])
             labels[e.Key.ToString() ?? ""] = e.Value?.ToString() ?? "";
@@ -105,7 +102,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             Name = Name,
             Command = Command is { Length: > 0 } ? Command : null,
             Entrypoint = Entrypoint,
-            Env = env,
+            Env = ToEnvironment(Environment),
             WorkingDir = WorkingDirectory,
             User = User,
             Hostname = Hostname,

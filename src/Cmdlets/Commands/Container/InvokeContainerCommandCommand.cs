@@ -40,8 +40,7 @@ public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
 
     protected override void ProcessRecord()
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in Environment ?? []) env[e.Key.ToString() ?? ""] = e.Value?.ToString();
+        var env = ToEnvironment(Environment);
         foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Run " + string.Join(' ', Command))) continue;
