@@ -8,6 +8,12 @@ public interface IImageUsers
 {
     /// <summary>Ids or names of the containers created from the image with this id (64 hex digits).</summary>
     IEnumerable<string> ContainersUsing(string imageId);
+
+    /// <summary>
+    /// The unpacked layer directories containers stack (their records name them): garbage collection keeps
+    /// these whatever happened to the images, so a forced removal never pulls a layer from under a container.
+    /// </summary>
+    IEnumerable<string> LayerDirectoriesInUse() => [];
 }
 
 /// <summary>Nobody uses any image (the default until the runtime supplies its own).</summary>

@@ -304,8 +304,8 @@ public sealed partial class ImageStore
                     "Remove those containers first, or use -Force.");
             db.Images.Remove(r);
             SaveDatabase(db);
-            // A forced removal under running containers keeps the layers they mount; PruneUnreferencedAsync takes them later.
-            if (users.Count == 0) CollectGarbage(db, [r]);
+            // Layers that containers stack stay (a forced removal keeps them); the next removal or prune after those containers go takes them.
+            CollectGarbage(db, [r]);
             return (new ImageRemoval(before, null, true), false);
         }, cancellationToken);
         Log.Information(result.Deleted ? "Removed image {Id}" : "Untagged image {Id}", result.Image.ShortId);

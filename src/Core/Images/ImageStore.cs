@@ -273,7 +273,7 @@ public sealed partial class ImageStore
     private void CollectGarbage(ImageDatabase db, IEnumerable<ImageRecord> removed)
     {
         var usedBlobs = new HashSet<string>(StringComparer.Ordinal);
-        var usedLayers = new HashSet<string>(StringComparer.Ordinal);
+        var usedLayers = LayersOfContainers();
         foreach (var r in db.Images)
         {
             usedBlobs.Add(r.Digest);
@@ -282,7 +282,7 @@ public sealed partial class ImageStore
             foreach (var l in r.Layers)
             {
                 usedBlobs.Add(l.Digest);
-                usedLayers.Add(l.DiffId);
+                usedLayers.Add(Digest.Parse(l.DiffId).Encoded);
             }
         }
         foreach (var r in removed)
@@ -297,7 +297,7 @@ public sealed partial class ImageStore
             }
             foreach (string diff in r.Layers.Select(l => l.DiffId).Distinct())
             {
-                if (usedLayers.Contains(diff) || !Digest.TryParse(diff, out var d)) continue;
+                if (!Digest.TryParse(diff, out var d) || usedLayers.Contains(d.Encoded)) continue;
                 string dir = Path.Combine(LayersDir, d.Encoded);
                 if (!Directory.Exists(dir)) continue;
                 // Rename away first so the layer disappears at once, then delete at leisure.
@@ -309,11 +309,26 @@ public sealed partial class ImageStore
         }
     }
 
-    /// <summary>Deletes layers and blobs no image references (leftovers of interrupted pulls). Returns how many.</summary>
+    /// <summary>The layers (diff id hex) that containers stack: references of their own, whether or not an image still lists them.</summary>
+    private HashSet<string> LayersOfContainers()
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string dir in Options.Users.LayerDirectoriesInUse())
+        {
+            // layers/<hex>/diff of this store; a directory elsewhere is not ours to keep or delete.
+            string full = Path.GetFullPath(dir);
+            if (Path.GetFileName(full) == "diff" && Path.GetDirectoryName(Path.GetDirectoryName(full)) == LayersDir)
+                used.Add(Path.GetFileName(Path.GetDirectoryName(full))!);
+        }
+        return used;
+    }
+
+    /// <summary>Deletes layers and blobs no image or container references (leftovers of interrupted pulls). Returns how many.</summary>
     public Task<int> PruneUnreferencedAsync(CancellationToken cancellationToken = default) => Task.FromResult(Mutate(db =>
     {
         int n = 0;
-        var usedLayers = db.Images.SelectMany(i => i.Layers).Select(l => Digest.Parse(l.DiffId).Encoded).ToHashSet();
+        var usedLayers = LayersOfContainers();
+        usedLayers.UnionWith(db.Images.SelectMany(i => i.Layers).Select(l => Digest.Parse(l.DiffId).Encoded));
         foreach (string dir in Directory.GetDirectories(LayersDir))
         {
             if (usedLayers.Contains(Path.GetFileName(dir))) continue;

@@ -17,4 +17,6 @@ public sealed class StoreImageSource(ImageStore store) : IImageSource
 public sealed class ContainerImageUsers(ContainerStore containers) : IImageUsers
 {
     public IEnumerable<string> ContainersUsing(string imageId) => containers.ContainersUsingImage(imageId).Select(c => c.Name);
+
+    public IEnumerable<string> LayerDirectoriesInUse() => containers.List().SelectMany(r => r.LayerDirectories);
 }

@@ -140,25 +140,42 @@ public class ImageStoreTests : IDisposable
         Assert.Equal("ImageNotFound", nf.ErrorId);
     }
 
-    private sealed class Users(string imageId) : IImageUsers
+    /// <summary>Stands in for the container records (the runtime's ContainerImageUsers reads the real ones).</summary>
+    private sealed class Users(string imageId, IReadOnlyList<string>? layers = null) : IImageUsers
     {
         public IEnumerable<string> ContainersUsing(string id) => id == imageId ? ["web"] : [];
+        public IEnumerable<string> LayerDirectoriesInUse() => layers ?? [];
     }
 
     [Fact]
     public async Task RefusesToRemoveAnImageInUseUnlessForced()
     {
         var img = await Store(NewStore(), BuildImage("a", (Base, LayerCompression.Gzip)), "used");
-        var store = NewStore(users: new Users(img.Id));
+        var store = NewStore(users: new Users(img.Id, img.LayerDirectories));
         var e = await Assert.ThrowsAsync<ContainersException>(() => store.RemoveAsync("used"));
         Assert.Equal("ImageInUse", e.ErrorId);
         Assert.NotNull(await store.FindAsync("used"));
         await store.RemoveAsync("used", force: true);
         Assert.Null(await store.FindAsync("used"));
-        // The running container's layer stays until pruned.
+        // The container's layer stays, also through a prune, until the container is gone.
         Assert.True(Directory.Exists(img.LayerDirectories[0]));
-        Assert.True(await store.PruneUnreferencedAsync() > 0);
+        await store.PruneUnreferencedAsync();
+        Assert.True(Directory.Exists(img.LayerDirectories[0]));
+        Assert.True(await NewStore().PruneUnreferencedAsync() > 0);
         Assert.False(Directory.Exists(img.LayerDirectories[0]));
+    }
+
+    [Fact]
+    public async Task ALayerAContainerStacksSurvivesTheRemovalOfEveryImageThatHadIt()
+    {
+        // The reported attack: force-remove the container's image, then remove a second image sharing the layer.
+        var used = await Store(NewStore(), BuildImage("a", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip)), "used");
+        await Store(NewStore(), BuildImage("b", (Base, LayerCompression.Gzip)), "other");
+        var store = NewStore(users: new Users(used.Id, used.LayerDirectories));
+        await store.RemoveAsync("used", force: true);
+        await store.RemoveAsync("other");
+        Assert.All(used.LayerDirectories, d => Assert.True(Directory.Exists(d), d));
+        Assert.True(File.Exists(Path.Combine(used.LayerDirectories[0], "etc/passwd")));
     }
 
     [Fact]
