@@ -49,8 +49,11 @@ public sealed class LayerTarEntry
 /// </summary>
 public sealed class LayerTarReader
 {
-    /// <summary>Largest PAX header or GNU long name accepted: xattrs are at most 64 KiB each on Linux.</summary>
-    public const int MaxMetadataBytes = 8 << 20;
+    /// <summary>
+    /// Most metadata one entry may carry, PAX headers, GNU long names and long link names together
+    /// (xattrs are at most 64 KiB each on Linux): a run of headers before one entry cannot grow without bound.
+    /// </summary>
+    public const int MaxMetadataBytes = 1 << 20;
     private const int Block = 512;
     private const string SchilyXattr = "SCHILY.xattr.";
     private const string LibarchiveXattr = "LIBARCHIVE.xattr.";
@@ -71,6 +74,7 @@ public sealed class LayerTarReader
         Dictionary<string, byte[]>? pax = null;
         List<KeyValuePair<string, byte[]>>? xattrs = null;
         string? longName = null, longLink = null;
+        long metadata = 0;
         while (true)
         {
             if (!ReadBlock()) { _done = true; return null; }
@@ -83,7 +87,7 @@ public sealed class LayerTarReader
             {
                 case 'x':
                 {
-                    var records = ReadMetadata(size, "PAX header");
+                    var records = ReadMetadata(size, "PAX header", ref metadata);
                     pax ??= [];
                     ParsePax(records, pax, ref xattrs);
                     continue;
@@ -93,10 +97,10 @@ public sealed class LayerTarReader
                     Discard(Padded(size));
                     continue;
                 case 'L':
-                    longName = CString(ReadMetadata(size, "GNU long name"));
+                    longName = CString(ReadMetadata(size, "GNU long name", ref metadata));
                     continue;
                 case 'K':
-                    longLink = CString(ReadMetadata(size, "GNU long link name"));
+                    longLink = CString(ReadMetadata(size, "GNU long link name", ref metadata));
                     continue;
             }
             return Build(flag, size, pax, xattrs, longName, longLink);
@@ -181,9 +185,11 @@ public sealed class LayerTarReader
 
     private static long Padded(long n) => (n + Block - 1) & ~(long)(Block - 1);
 
-    private byte[] ReadMetadata(long size, string what)
+    private byte[] ReadMetadata(long size, string what, ref long total)
     {
-        if (size > MaxMetadataBytes) throw new InvalidDataException($"A {what} of {size} bytes is larger than the {MaxMetadataBytes} bytes allowed.");
+        if (size > MaxMetadataBytes - total)
+            throw new InvalidDataException($"A {what} of {size} bytes takes the entry's metadata over the {MaxMetadataBytes} bytes allowed.");
+        total += size;
         var data = new byte[(int)size];
         _stream.ReadExactly(data);
         long pad = Padded(size) - size;

@@ -197,6 +197,58 @@ public class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public void ARunOfPaxHeadersBeforeOneEntryIsRefusedWithBoundedMemory()
+    {
+        // 200 consecutive PAX headers of 512 KiB, each a fresh xattr of the same entry: 100 MiB of metadata
+        // for one file (the reported bomb took a shell to 1.1 GB from an 826 KB layer). Streamed, never held whole.
+        byte[] one = new RawTar().Pax(("SCHILY.xattr.user.pad", new byte[512 << 10])).Build()[..^1024];
+        byte[] entry = new RawTar().Entry("victim", '0', "v"u8.ToArray()).Build();
+        var tar = new ChunkStream(Enumerable.Repeat(one, 200).Append(entry));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ContainersException>(() =>
+        {
+            using var u = new LayerUnpacker(Layer, new LayerUnpackOptions { Rootless = !Identity.IsRoot });
+            u.Unpack(tar);
+        });
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("LayerMalformed", e.ErrorId);
+        Assert.Contains("metadata", e.Message);
+        Assert.InRange(allocated, 0, 16L << 20);
+        Assert.False(File.Exists(Path.Combine(Layer, "victim")));
+    }
+
+    /// <summary>A read-once stream over byte chunks, so a test can feed a large archive without holding it.</summary>
+    private sealed class ChunkStream(IEnumerable<byte[]> chunks) : Stream
+    {
+        private readonly IEnumerator<byte[]> _chunks = chunks.GetEnumerator();
+        private byte[] _current = [];
+        private int _pos;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            while (_pos == _current.Length)
+            {
+                if (!_chunks.MoveNext()) return 0;
+                (_current, _pos) = (_chunks.Current, 0);
+            }
+            int n = Math.Min(count, _current.Length - _pos);
+            Array.Copy(_current, _pos, buffer, offset, n);
+            _pos += n;
+            return n;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public void LaterEntriesReplaceEarlierOnes()
     {
         var tar = new TarBuilder()
