@@ -68,7 +68,7 @@ public sealed partial class ImageStore
         int entries = 0;
         long uncompressed;
         // A private staging file: FileShare.ReadWrite spares .NET's flock/unlock emulation of sharing modes.
-        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, 1 << 16))
+        using (var file = new FileStream(stagedBlob, FileSystem.PrivateStore.NewFile(FileMode.CreateNew, 1 << 16, FileShare.ReadWrite)))
         {
             using var compressed = new HashingStream(blob, digest.Algorithm, declared,
                 n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
@@ -85,8 +85,8 @@ public sealed partial class ImageStore
                     if (unpack)
                     {
                         // Two mkdirs (the staging names are fresh), not CreateDirectory's probe of every parent.
-                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1FF /* 0777 less the umask, as CreateDirectory */);
-                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF);
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1C0 /* 0700: private, like the store */);
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF /* the layer root: 0777 less the umask, as CreateDirectory */);
                         using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack);
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
+using Containers.Core.FileSystem;
 using Containers.Core.Logging;
 using Containers.Core.Native;
 using Containers.Core.Spec;
@@ -73,8 +74,15 @@ public sealed partial class ImageStore
     private string LockPath => Path.Combine(Root, "store.lock");
 
     /// <summary>Opens (creating if needed) the store under paths.ImagesDir and clears leftovers of killed ingests.</summary>
-    public static ImageStore Open(ContainerPaths paths, ImageStoreOptions? options = null) =>
-        OpenAt(paths.ImagesDir, options ?? ImageStoreOptions.FromEnvironment(paths));
+    public static ImageStore Open(ContainerPaths paths, ImageStoreOptions? options = null)
+    {
+        try { PrivateStore.EnsureDirectory(paths.DataDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(paths.DataDir, e);
+        }
+        return OpenAt(paths.ImagesDir, options ?? ImageStoreOptions.FromEnvironment(paths));
+    }
 
     /// <summary>Opens a store rooted at a directory (tests).</summary>
     public static ImageStore OpenAt(string root, ImageStoreOptions? options = null)
@@ -82,17 +90,46 @@ public sealed partial class ImageStore
         var store = new ImageStore(Path.GetFullPath(root), options ?? new ImageStoreOptions());
         try
         {
-            Directory.CreateDirectory(Path.Combine(store.BlobsDir, "sha256"));
-            Directory.CreateDirectory(store.LayersDir);
-            Directory.CreateDirectory(store.TmpDir);
+            PrivateStore.EnsureDirectory(store.Root);
+            PrivateStore.TightenOnce(store.Root, store.Tighten);
+            PrivateStore.CreateDirectory(Path.Combine(store.BlobsDir, "sha256"));
+            PrivateStore.CreateDirectory(store.LayersDir);
+            PrivateStore.CreateDirectory(store.TmpDir);
             Staging.CleanAbandoned(store.TmpDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ContainersException("ImageStoreUnavailable", ErrorKind.PermissionDenied,
-                $"Cannot open the image store at {store.Root}: {e.Message}", store.Root, "Check the permissions of the data directory.", e);
+            throw Unavailable(store.Root, e);
         }
         return store;
+    }
+
+    private static ContainersException Unavailable(string path, Exception e) =>
+        new("ImageStoreUnavailable", ErrorKind.PermissionDenied,
+            $"Cannot open the image store at {path}: {e.Message}", path, "Check the permissions of the data directory.", e);
+
+    /// <summary>
+    /// Makes a store written by an older version private: its directories and the files beside the layers.
+    /// The layers' own trees (diff/) keep the modes their images give them; the 0700 above them is what keeps others out.
+    /// </summary>
+    private void Tighten()
+    {
+        Log.Information("Making the image store {Root} private (directories 0700, files 0600)", Root);
+        foreach (string dir in new[] { BlobsDir, Path.Combine(BlobsDir, "sha256"), LayersDir, TmpDir, SignaturesDir })
+            PrivateStore.Restrict(dir);
+        foreach (string file in new[] { DatabasePath, LockPath }) PrivateStore.Restrict(file);
+        foreach (string dir in Directory.Exists(SignaturesDir) ? Directory.EnumerateDirectories(SignaturesDir) : [])
+        {
+            PrivateStore.Restrict(dir);
+            foreach (string file in Directory.EnumerateFiles(dir)) PrivateStore.Restrict(file);
+        }
+        foreach (string file in Directory.Exists(Path.Combine(BlobsDir, "sha256")) ? Directory.EnumerateFiles(Path.Combine(BlobsDir, "sha256")) : [])
+            PrivateStore.Restrict(file);
+        foreach (string layer in Directory.Exists(LayersDir) ? Directory.EnumerateDirectories(LayersDir) : [])
+        {
+            PrivateStore.Restrict(layer);
+            foreach (string file in Directory.EnumerateFiles(layer)) PrivateStore.Restrict(file);
+        }
     }
 
     // ---- blobs ------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ internal sealed class FileLock : IDisposable
         try
         {
             int fd = FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, path,
-                FileSystemCalls.O_RDWR | (create ? FileSystemCalls.O_CREAT : 0), 0x1A4 /* 0644 */);
+                FileSystemCalls.O_RDWR | (create ? FileSystemCalls.O_CREAT : 0), 0x180 /* 0600 */);
             return new SafeFileHandle(fd, ownsHandle: true);
         }
         catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_ && !create)
@@ -154,11 +154,11 @@ internal static class StoreIo
     public static void WriteAtomic(string path, ReadOnlySpan<byte> data, bool durable = true)
     {
         string dir = System.IO.Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(dir);
+        FileSystem.PrivateStore.CreateDirectory(dir);
         string temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            using (var fs = new FileStream(temp, FileSystem.PrivateStore.NewFile(FileMode.CreateNew, bufferSize: 1)))
             {
                 fs.Write(data);
                 if (durable) fs.Flush(flushToDisk: true);
@@ -180,7 +180,7 @@ internal static class StoreIo
     public static void WriteNew(string path, ReadOnlySpan<byte> data)
     {
         using var h = new Microsoft.Win32.SafeHandles.SafeFileHandle(
-            FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, path, FileSystemCalls.O_WRONLY | FileSystemCalls.O_CREAT | FileSystemCalls.O_EXCL, 0x1A4 /* 0644 */), ownsHandle: true);
+            FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, path, FileSystemCalls.O_WRONLY | FileSystemCalls.O_CREAT | FileSystemCalls.O_EXCL, 0x180 /* 0600 */), ownsHandle: true);
         if (data.Length > 0) RandomAccess.Write(h, data, 0);
     }
 

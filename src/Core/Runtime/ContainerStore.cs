@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
+using Containers.Core.FileSystem;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -17,11 +18,50 @@ public sealed class ContainerStore
     public const string LogFile = "ctr.log";
     public const string PlanFile = "plan.json";
 
-    public ContainerStore(ContainerPaths paths) => Root = paths.ContainersDir;
+    public ContainerStore(ContainerPaths paths)
+    {
+        Root = paths.ContainersDir;
+        // A store made by an older version was world-readable: take that away on first use (one stat after that).
+        try
+        {
+            PrivateStore.Restrict(paths.DataDir);
+            if (PrivateStore.Restrict(Root)) PrivateStore.TightenOnce(Root, Tighten);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Warning("Could not make the container store {Root} private: {Error}", Root, e.Message);
+        }
+    }
 
     public ContainerStore(string root) => Root = root;
 
     public string Root { get; }
+
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStore>();
+
+    /// <summary>The files a container's processes read through bind mounts (/etc/hosts...): they keep their 0644.</summary>
+    private static readonly string[] SharedFiles = ["hosts", "hostname", "resolv.conf"];
+
+    /// <summary>Creates the store and one container's directory, both private (0700).</summary>
+    public void CreateDir(string id)
+    {
+        PrivateStore.EnsureDirectory(Root);
+        PrivateStore.CreateDirectory(Dir(id));
+    }
+
+    /// <summary>Makes the records, logs, state and bundle files of a store written by an older version private.</summary>
+    private void Tighten()
+    {
+        Log.Information("Making the container store {Root} private (directories 0700, records and logs 0600)", Root);
+        PrivateStore.Restrict(Path.Combine(Root, ".lock"));
+        foreach (string dir in Directory.EnumerateDirectories(Root))
+        {
+            PrivateStore.Restrict(dir);
+            foreach (string file in Directory.EnumerateFiles(dir))
+                if (!SharedFiles.Contains(Path.GetFileName(file))) PrivateStore.Restrict(file);
+            PrivateStore.Restrict(Path.Combine(dir, "bundle", "config.json"));
+        }
+    }
 
     public string Dir(string id) => Path.Combine(Root, id);
     public string RecordPath(string id) => Path.Combine(Dir(id), RecordFile);
@@ -93,7 +133,7 @@ public sealed class ContainerStore
 
     public void Write(ContainerRecord record)
     {
-        Directory.CreateDirectory(Dir(record.Id));
+        CreateDir(record.Id);
         AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord));
     }
 
@@ -145,7 +185,7 @@ public sealed class ContainerStore
     public static void AtomicWrite(string path, byte[] content, bool durable = true)
     {
         string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        using (var fs = new FileStream(tmp, PrivateStore.NewFile(FileMode.Create)))
         {
             fs.Write(content);
             if (durable) fs.Flush(flushToDisk: true);
