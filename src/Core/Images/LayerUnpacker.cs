@@ -279,6 +279,10 @@ public sealed class LayerUnpacker : IDisposable
         }
     }
 
+    /// <summary>Whether an unpacked layer's root carries the opaque mark (either form).</summary>
+    public static bool RootIsOpaque(string layerDirectory) =>
+        FileSystemCalls.GetXattr(layerDirectory, TrustedOpaqueXattr) is [(byte)'y'] || FileSystemCalls.GetXattr(layerDirectory, UserOpaqueXattr) is [(byte)'y'];
+
     private void Warn(string message)
     {
         Warnings.Add(message);

@@ -9,7 +9,7 @@ public sealed class StoreImageSource(ImageStore store) : IImageSource
     {
         var image = store.GetAsync(reference).GetAwaiter().GetResult();
         string name = image.Names.FirstOrDefault(n => n.EndsWith(reference, StringComparison.Ordinal)) ?? image.Names.FirstOrDefault() ?? image.ShortId;
-        return new RuntimeImage(image.Id, name, image.Config.Config, image.LayerDirectories);
+        return new RuntimeImage(image.Id, name, image.Config.Config, image.StackedLayerDirectories());
     }
 }
 

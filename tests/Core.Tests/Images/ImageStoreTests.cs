@@ -234,6 +234,17 @@ public class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ALayerWhoseRootIsOpaqueHidesEveryLayerBelowIt()
+    {
+        // overlayfs ignores the opaque mark on a lower layer's root, so the store leaves the layers below out of the stack.
+        var opaqueTop = new TarBuilder().File(".wh..wh..opq", "").File("top.txt", "top").Build();
+        var img = await Store(NewStore(), BuildImage("o", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip), (opaqueTop, LayerCompression.Gzip)), "opaque");
+        Assert.Equal([img.LayerDirectories[2]], img.StackedLayerDirectories());
+        var plain = await Store(NewStore(), BuildImage("p", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip)), "plain");
+        Assert.Equal(plain.LayerDirectories, plain.StackedLayerDirectories());
+    }
+
+    [Fact]
     public async Task ACorruptLayerLeavesNothingVisible()
     {
         var store = NewStore();
