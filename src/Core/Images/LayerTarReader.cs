@@ -254,11 +254,26 @@ public sealed class LayerTarReader
     private static string CString(ReadOnlySpan<byte> field)
     {
         int end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+        return Utf8(end < 0 ? field : field[..end]);
     }
 
     private static string? Text(Dictionary<string, byte[]>? pax, string key) =>
-        pax is not null && pax.TryGetValue(key, out var v) ? Encoding.UTF8.GetString(v) : null;
+        pax is not null && pax.TryGetValue(key, out var v) ? Utf8(v) : null;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Names are handled as text: bytes that are not UTF-8 would be rewritten to U+FFFD (another name, and two
+    /// names could collide), so such an entry is refused rather than unpacked under a name it does not have.
+    /// </summary>
+    private static string Utf8(ReadOnlySpan<byte> bytes)
+    {
+        try { return StrictUtf8.GetString(bytes); }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException($"An entry name or link target is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(bytes.Length, 64)])}); it cannot be reproduced exactly.");
+        }
+    }
 
     /// <summary>Parses "&lt;length&gt; &lt;key&gt;=&lt;value&gt;\n" records; values stay bytes.</summary>
     private static void ParsePax(byte[] data, Dictionary<string, byte[]> pax, ref List<KeyValuePair<string, byte[]>>? xattrs)

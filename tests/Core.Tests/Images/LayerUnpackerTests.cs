@@ -248,6 +248,34 @@ public class LayerUnpackerTests : IDisposable
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    [Theory]
+    // A name that is not UTF-8 would come out as U+FFFD (another name; "\xff" and "\xfe" would even collide).
+    [InlineData("path", new byte[] { (byte)'n', 0xff, (byte)'x' }, "LayerMalformed", "UTF-8")]
+    [InlineData("linkpath", new byte[] { (byte)'t', 0xfe }, "LayerMalformed", "UTF-8")]
+    // (uid_t)-1 means "leave unchanged" to chown(2); larger ids were truncated: never the owner the entry names.
+    [InlineData("uid", new byte[] { (byte)'4', (byte)'2', (byte)'9', (byte)'4', (byte)'9', (byte)'6', (byte)'7', (byte)'2', (byte)'9', (byte)'5' }, "LayerOwnerOutOfRange", "4294967295")]
+    [InlineData("gid", new byte[] { (byte)'4', (byte)'2', (byte)'9', (byte)'4', (byte)'9', (byte)'6', (byte)'7', (byte)'2', (byte)'9', (byte)'6' }, "LayerOwnerOutOfRange", "4294967296")]
+    public void AnEntryThatCannotBeReproducedExactlyIsRefusedWithItsReason(string key, byte[] value, string errorId, string said)
+    {
+        var tar = new RawTar().Pax((key, value)).Entry("plain", key == "linkpath" ? '2' : '0', []).Build();
+        var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.Contains(said, e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Layer));
+    }
+
+    [Fact]
+    public void TheRootEntryGivesTheLayerRootItsModeOwnerAndTime()
+    {
+        var tar = new TarBuilder().Dir("./", 0x1E8 /* 0750 */, 1000, 1001).File("f", "x").Build();
+        Unpack(tar, rootless: !Identity.IsRoot);
+        var st = Stat(Layer);
+        Assert.Equal(0x1E8u, st.Mode & 0xFFF);
+        if (Identity.IsRoot) Assert.Equal((1000u, 1001u), (st.Uid, st.Gid));
+        var e = Assert.Throws<ContainersException>(() => Unpack(new RawTar().Entry("./", '0', "x"u8.ToArray()).Build()));
+        Assert.Equal("LayerMalformed", e.ErrorId);
+    }
+
     [Fact]
     public void LaterEntriesReplaceEarlierOnes()
     {
