@@ -121,7 +121,7 @@ Describe 'Isolation: store' -Skip:(-not $isRoot) {
         # What the previous version left: every directory 0755, records and logs 0644, and no marker.
         & find $data -path '*/diff' -prune -o -type d -exec chmod 0755 '{}' +
         & find $data -path '*/diff' -prune -o -type f -exec chmod 0644 '{}' +
-        Remove-Item -Force (Join-Path $data 'images/.private-v1'), (Join-Path $data 'containers/.private-v1')
+        Remove-Item -Force (Join-Path $data 'images/.private-v1'), (Join-Path $data 'containers/.private-v1') -ErrorAction SilentlyContinue
         $null = Invoke-AsUser cat, (Join-Path $ctrDir 'ctr.log')
         $LASTEXITCODE | Should -Be 0 -Because 'the old layout is readable, which is the point of this test'
 
@@ -240,9 +240,9 @@ catch { `$id = `$_.FullyQualifiedErrorId; `$msg = `$_.Exception.Message }
 [pscustomobject]@{ Id = `$id; Message = `$msg; Peak = `$hwm } | ConvertTo-Json -Compress
 "@ | Set-Content $script_
         $result = & (Get-TestPwsh) -NoProfile -NonInteractive -File $script_ | Select-Object -Last 1 | ConvertFrom-Json
+        Write-Host "PAX bomb import: $($result.Id), peak resident $([math]::Round($result.Peak / 1MB)) MiB"
         $result.Id | Should -BeLike 'LayerMalformed,*'
         $result.Message | Should -BeLike '*metadata*'
-        Write-Host "PAX bomb import: peak resident $([math]::Round($result.Peak / 1MB)) MiB"
         $result.Peak | Should -BeGreaterThan 0
         $result.Peak | Should -BeLessThan 350MB -Because 'the layer carries 400 MiB of metadata; a bounded reader never holds it'
         Get-ContainerImage -Name paxbomb:1 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -16,7 +16,7 @@ public sealed class FileLock : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // open(2) directly: .NET's own FileShare emulation takes a shared flock that would collide with ours.
         var handle = new SafeFileHandle(Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, path,
-            Native.FileSystemCalls.O_RDWR | Native.FileSystemCalls.O_CREAT, 0x1A4 /* 0644 */), ownsHandle: true);
+            Native.FileSystemCalls.O_RDWR | Native.FileSystemCalls.O_CREAT, 0x180 /* 0600 */), ownsHandle: true);
         try
         {
             while (true)
