@@ -50,7 +50,7 @@ public sealed partial class ImageStore
         catch
         {
             File.Delete(stagedBlob);
-            StoreIo.DeleteTree(stagedLayer);
+            DirectoryTree.Delete(stagedLayer);
             throw;
         }
     }
@@ -68,7 +68,7 @@ public sealed partial class ImageStore
         int entries = 0;
         long uncompressed;
         // A private staging file: FileShare.ReadWrite spares .NET's flock/unlock emulation of sharing modes.
-        using (var file = new FileStream(stagedBlob, FileSystem.PrivateStore.NewFile(FileMode.CreateNew, 1 << 16, FileShare.ReadWrite)))
+        using (var file = new FileStream(stagedBlob, PrivateStore.NewFile(FileMode.CreateNew, 1 << 16, FileShare.ReadWrite)))
         {
             using var compressed = new HashingStream(blob, digest.Algorithm, declared,
                 n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
@@ -336,7 +336,7 @@ public sealed partial class ImageStore
             string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
             if (Directory.Exists(target)) Directory.Move(target, trash);
             FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.AT_FDCWD, target);
-            StoreIo.DeleteTree(trash);
+            DirectoryTree.Delete(trash);
             return (0, false);
         }, ct);
     }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
-using Containers.Core.FileSystem;
 using Containers.Core.Logging;
 using Containers.Core.Native;
 using Containers.Core.Spec;
@@ -340,7 +339,7 @@ public sealed partial class ImageStore
                 // Rename away first so the layer disappears at once, then delete at leisure.
                 string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
                 Directory.Move(dir, trash);
-                StoreIo.DeleteTree(trash);
+                DirectoryTree.Delete(trash);
                 Log.Debug("Removed layer {DiffId}", diff);
             }
         }
@@ -371,7 +370,7 @@ public sealed partial class ImageStore
             if (usedLayers.Contains(Path.GetFileName(dir))) continue;
             string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
             Directory.Move(dir, trash);
-            StoreIo.DeleteTree(trash);
+            DirectoryTree.Delete(trash);
             n++;
         }
         var usedBlobs = db.Images.SelectMany(i => i.Layers.Select(l => l.Digest).Append(i.Digest).Append(i.ConfigDigest).Concat(i.Digests))

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
-using Containers.Core.FileSystem;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -153,45 +152,18 @@ public sealed class ContainerStore
 
     /// <summary>
     /// Deletes a container directory. The kernel leaves overlayfs's work/work with mode 000; rootless, it
-    /// belongs to us but cannot be entered, so directories we own are made accessible and the delete retried.
+    /// belongs to us but cannot be entered: the one recursive delete makes such directories accessible first.
     /// </summary>
-    public static void DeleteTree(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-            return;
-        }
-        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(dir))
-        {
-        }
-        MakeAccessible(dir);
-        Directory.Delete(dir, recursive: true);
-    }
-
-    private static void MakeAccessible(string dir)
-    {
-        Native.Files.Chmod(dir, 0x1C0 /* 0700 */);
-        foreach (var sub in new DirectoryInfo(dir).EnumerateDirectories())
-            if (!sub.Attributes.HasFlag(FileAttributes.ReparsePoint)) MakeAccessible(sub.FullName);
-    }
+    public static void DeleteTree(string dir) => DirectoryTree.Delete(dir);
 
     /// <summary>
-    /// Writes to a temp file in the same directory, then renames it over the target: a reader sees the old or the
-    /// new content, never a torn file. <paramref name="durable"/> also fsyncs before the rename, for files that must
+    /// Writes a container's file (0600) with the one atomic writer: a reader sees the old or the new content,
+    /// never a torn file. <paramref name="durable"/> also fsyncs the file and its directory, for files that must
     /// survive a power loss (the record, the bundle); files that live for one start or one boot (the launch plan,
     /// an exec's process file, the state) skip the fsync, which cost 3 to 5 ms each on this ext4 disk.
     /// </summary>
-    public static void AtomicWrite(string path, byte[] content, bool durable = true)
-    {
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, PrivateStore.NewFile(FileMode.Create)))
-        {
-            fs.Write(content);
-            if (durable) fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void AtomicWrite(string path, byte[] content, bool durable = true) =>
+        AtomicFile.Write(path, content, PrivateStore.FileMode, durable);
 
     /// <summary>
     /// Resolves a full id, an exact name, or a unique id prefix. Null when nothing matches; ambiguous prefixes throw.
