@@ -143,6 +143,11 @@ public sealed class LayerTarReader
             (major, minor) = ((uint)ma, (uint)mi);
         }
         if (pax is not null && pax.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal))) type = LayerEntryType.Other;
+        // Go's archive/tar (docker, containerd, umoci, podman) reads these types as having no data and takes the
+        // next block for a header; skipping the declared bytes instead would unpack entries those tools never see.
+        if (size > 0 && type is LayerEntryType.HardLink or LayerEntryType.SymbolicLink or LayerEntryType.CharacterDevice
+                or LayerEntryType.BlockDevice or LayerEntryType.Directory or LayerEntryType.Fifo)
+            throw new InvalidDataException($"The {type} entry '{name}' declares {size} bytes of data, which other tar readers would read as headers.");
         _current = new EntryData(_stream, size);
         _skip = Padded(size);
         return new LayerTarEntry

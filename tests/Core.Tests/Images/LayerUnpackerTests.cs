@@ -264,6 +264,21 @@ public class LayerUnpackerTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Layer));
     }
 
+    [Theory]
+    [InlineData('5')]
+    [InlineData('2')]
+    [InlineData('1')]
+    [InlineData('6')]
+    public void AHeaderOnlyEntryThatCarriesDataIsRefused(char type)
+    {
+        // The "data" is a header that Go's tar reader (docker, umoci) sees as the next entry and a skipping reader does not.
+        byte[] smuggled = new RawTar().Entry("smuggled", '0', "s"u8.ToArray()).Build()[..1024];
+        var tar = new RawTar().Entry("plain", '0', "p"u8.ToArray()).Entry("carrier", type, smuggled).Build();
+        var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+        Assert.Equal("LayerMalformed", e.ErrorId);
+        Assert.Contains("carrier", e.Message);
+    }
+
     [Fact]
     public void TheRootEntryGivesTheLayerRootItsModeOwnerAndTime()
     {
