@@ -80,7 +80,8 @@ public static class BundleBuilder
                 Namespaces = namespaces,
                 UidMappings = maps?.Uid,
                 GidMappings = maps?.Gid,
-                Resources = ToLinux(r.Resources),
+                Resources = WithDeviceRules(ToLinux(r.Resources)),
+                Devices = r.Resources.Devices?.Select(DeviceGrants.Node).ToList(),
                 CgroupsPath = "pscontainers/" + r.Id,
                 MaskedPaths = RuntimeDefaults.MaskedPaths(),
                 ReadonlyPaths = RuntimeDefaults.ReadonlyPaths(),
@@ -126,7 +127,16 @@ public static class BundleBuilder
         if (r.CpuQuota is not null || r.CpuShares is not null)
             res.Cpu = new LinuxCpu { Quota = r.CpuQuota, Period = r.CpuQuota is null ? null : r.CpuPeriod ?? Cgroups.CgroupLimits.DefaultPeriod, Shares = r.CpuShares };
         if (r.PidsLimit is { } p) res.Pids = new LinuxPids { Limit = p };
-        return res.Memory is null && res.Cpu is null && res.Pids is null ? null : res;
+        if (r.Devices is { Count: > 0 } d) res.Devices = Cgroups.DeviceRules.WithGrants(d.Select(DeviceGrants.Rule));
+        return res.Memory is null && res.Cpu is null && res.Pids is null && res.Devices is null ? null : res;
+    }
+
+    /// <summary>config.json always spells out its device rules (deny all, the standard allow-list, the grants), so runc and crun apply the same.</summary>
+    private static LinuxResources WithDeviceRules(LinuxResources? res)
+    {
+        res ??= new LinuxResources();
+        res.Devices ??= [.. Cgroups.DeviceRules.Default];
+        return res;
     }
 
     /// <summary>The hard RLIMIT_NOFILE of this process, from /proc/self/limits (root here cannot raise it).</summary>
