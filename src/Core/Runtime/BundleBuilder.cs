@@ -39,6 +39,10 @@ public static class BundleBuilder
                 },
             });
         }
+        // A user namespace cannot mknod: a rootless container gets the host's node bound instead (as podman does).
+        if (r.Rootless)
+            foreach (var d in r.Resources.Devices ?? [])
+                mounts.Add(new RuntimeMount { Destination = d.Path, Type = "bind", Source = d.HostPath, Options = ["bind", "rprivate", "nosuid", "noexec"] });
 
         var namespaces = new List<LinuxNamespace> { new() { Type = "pid" }, new() { Type = "mount" }, new() { Type = "ipc" }, new() { Type = "uts" }, new() { Type = "cgroup" } };
         if (r.Network != "host") namespaces.Add(new LinuxNamespace { Type = "network" });
@@ -81,7 +85,7 @@ public static class BundleBuilder
                 UidMappings = maps?.Uid,
                 GidMappings = maps?.Gid,
                 Resources = WithDeviceRules(ToLinux(r.Resources)),
-                Devices = r.Resources.Devices?.Select(DeviceGrants.Node).ToList(),
+                Devices = r.Rootless ? null : r.Resources.Devices?.Select(DeviceGrants.Node).ToList(),
                 CgroupsPath = "pscontainers/" + r.Id,
                 MaskedPaths = RuntimeDefaults.MaskedPaths(),
                 ReadonlyPaths = RuntimeDefaults.ReadonlyPaths(),

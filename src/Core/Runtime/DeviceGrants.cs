@@ -42,10 +42,8 @@ public static class DeviceGrants
         }
         else if (parts.Length == 3) (target, access) = (parts[1], parts[2]);
         target ??= host;
-        if (parts.Length > 3 || !host.StartsWith('/') || !target.StartsWith("/dev/", StringComparison.Ordinal) || target.Split('/').Contains(".."))
-            throw new ContainersException("InvalidDevice", ErrorKind.InvalidArgument,
-                $"'{value}' is not a device of the form /dev/host[:/dev/container][:rwm].", value,
-                "Give the host device's absolute path, optionally a path under /dev in the container and the access (r, w, m).");
+        if (parts.Length > 3 || !host.StartsWith('/'))
+            throw BadSyntax(value);
         int bits = DeviceRules.AccessBits(access);
         if (FileSystemCalls.StatDevice(host) is not { } st)
             throw new ContainersException("DeviceNotFound", ErrorKind.NotFound, $"The device '{host}' does not exist.", host,
@@ -54,6 +52,9 @@ public static class DeviceGrants
         if (type is not (FileSystemCalls.S_IFCHR or FileSystemCalls.S_IFBLK))
             throw new ContainersException("NotADevice", ErrorKind.InvalidArgument, $"'{host}' is not a character or block device.", host,
                 "-Device takes a device node; use -Volume to mount files and directories.");
+        // Init makes device nodes only in the container's /dev (a tmpfs of its own).
+        if (!target.StartsWith("/dev/", StringComparison.Ordinal) || target.Split('/').Contains(".."))
+            throw BadSyntax(value);
         return new ContainerDevice
         {
             HostPath = host,
@@ -65,6 +66,10 @@ public static class DeviceGrants
             FileMode = st.Mode & 0xfff,
         };
     }
+
+    private static ContainersException BadSyntax(string value) =>
+        new("InvalidDevice", ErrorKind.InvalidArgument, $"'{value}' is not a device of the form /dev/host[:/dev/container][:rwm].", value,
+            "Give the host device's absolute path, optionally a path under /dev in the container, and the access (r, w, m).");
 
     /// <summary>Parses every value; two devices at one container path are refused.</summary>
     public static List<ContainerDevice> ParseAll(IEnumerable<string> values)
