@@ -32,7 +32,7 @@ public sealed class CgroupV1Manager : ICgroupManager
         _mounts = controllerMounts;
         _fs = fs ?? CgroupFileSystem.Real;
         _parent = parent;
-        _unified = unifiedRoot is null ? null : new CgroupV2Manager(unifiedRoot, _fs, parent);
+        _unified = string.IsNullOrEmpty(unifiedRoot) ? null : new CgroupV2Manager(unifiedRoot, _fs, parent);
     }
 
     public string Version => "v1";

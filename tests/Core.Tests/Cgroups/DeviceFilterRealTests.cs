@@ -23,23 +23,9 @@ public sealed class DeviceFilterRealTests : IDisposable
     public void Dispose()
     {
         _manager?.Remove(Id);
-        foreach (string root in V1Mounts().Values.Append(Unified).Distinct())
+        foreach (string root in CgroupV1RealTests.V1Mounts().Values.Append(Unified).Distinct())
             if (Directory.Exists(Path.Combine(root, _parent))) Directory.Delete(Path.Combine(root, _parent));
         Directory.Delete(_nodes, recursive: true);
-    }
-
-    private static Dictionary<string, string> V1Mounts()
-    {
-        var map = new Dictionary<string, string>();
-        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            int dash = line.IndexOf(" - ", StringComparison.Ordinal);
-            string[] head = line[..dash].Split(' '), tail = line[(dash + 3)..].Split(' ');
-            if (tail[0] != "cgroup") continue;
-            foreach (string opt in tail[2].Split(','))
-                if (CgroupV1Manager.Controllers.Contains(opt)) map.TryAdd(opt, head[4]);
-        }
-        return map;
     }
 
     private string Node(string name, char type, int major, int minor)
@@ -108,10 +94,10 @@ public sealed class DeviceFilterRealTests : IDisposable
     [Fact]
     public void Hybrid_v1_manager_writes_the_devices_list_and_joins_the_unified_program_too()
     {
-        if (!_canRun || !V1Mounts().ContainsKey("devices")) return;
-        _manager = new CgroupV1Manager(V1Mounts(), parent: _parent, unifiedRoot: Unified);
+        if (!_canRun || !CgroupV1RealTests.V1Mounts().ContainsKey("devices")) return;
+        _manager = new CgroupV1Manager(CgroupV1RealTests.V1Mounts(), parent: _parent, unifiedRoot: Unified);
         var procs = _manager.Create(Id, null);
-        string v1 = Path.Combine(V1Mounts()["devices"], _parent, Id);
+        string v1 = Path.Combine(CgroupV1RealTests.V1Mounts()["devices"], _parent, Id);
         Assert.Equal(DeviceRules.Default.Skip(1).Select(DeviceRules.V1Line),
             File.ReadAllLines(Path.Combine(v1, "devices.list")));
         Assert.Contains(Path.Combine(v1, "cgroup.procs"), procs);
