@@ -69,6 +69,7 @@ public sealed class ContainerRuntime
     {
         var s = Store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
+        if (state == ContainerState.Exited && s is not null) new CgroupLifetime(Cgroups, Store).ReleaseLeftovers(r.Id, s);
         return new Container
         {
             Id = r.Id,
@@ -154,6 +155,7 @@ public sealed class ContainerRuntime
             throw new ContainersException("InitNotFound", ErrorKind.ResourceUnavailable,
                 $"The container monitor '{InitPath}' is missing.", InitPath, "Reinstall the module.");
 
+        CgroupLifetime.AwaitPreviousMonitor(Store.ReadState(r.Id));
         File.Delete(Store.StatePath(r.Id));
         IReadOnlyList<string> procs = [];
         if (Cgroups.Enabled)
