@@ -570,7 +570,7 @@ public sealed class ContainerRuntime
         }
         if (options.User is { } userSpec)
         {
-            var u = ImageUsers.Resolve(userSpec, [.. r.LayerDirectories, Store.UpperDir(r.Id)]);
+            var u = ImageUsers.ResolveInContainer(userSpec, c.Pid, [.. r.LayerDirectories, Store.UpperDir(r.Id)], $"container {r.Name}");
             p.User = new RuntimeUser { Uid = u.Uid, Gid = u.Gid, AdditionalGids = u.AdditionalGids.Count > 0 ? [.. u.AdditionalGids] : null };
             var caps = p.Capabilities?.Bounding ?? [];
             p.Capabilities = new LinuxCapabilities { Bounding = caps, Effective = u.Uid == 0 ? [.. caps] : [], Permitted = u.Uid == 0 ? [.. caps] : [] };
