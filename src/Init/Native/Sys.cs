@@ -22,7 +22,7 @@ internal static unsafe partial class Sys
     public const int AT_FDCWD = -100;
 
     // errno
-    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8, ELOOP = 40;
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8, ELOOP = 40, ENAMETOOLONG = 36;
 
     // mount
     public const int MNT_DETACH = 2;
@@ -36,7 +36,7 @@ internal static unsafe partial class Sys
     // syscall numbers (x86_64)
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
-        SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
+        SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -69,6 +69,7 @@ internal static unsafe partial class Sys
     }
     public static int Openat(int dirfd, byte* name, int flags, int mode) => (int)syscall(SYS_openat, dirfd, (long)name, flags, mode, 0, 0);
     public static int Mkdirat(int dirfd, byte* name, int mode) => (int)syscall(SYS_mkdirat, dirfd, (long)name, mode, 0, 0, 0);
+    public static int Readlinkat(int dirfd, byte* name, byte* buf, int size) => (int)syscall(SYS_readlinkat, dirfd, (long)name, (long)buf, size, 0, 0);
     public static int PidfdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
     public static int CloseRange(uint first, uint last, uint flags) => (int)syscall(SYS_close_range, first, last, flags, 0, 0, 0);
     public static int Prlimit(int resource, ulong soft, ulong hard)
