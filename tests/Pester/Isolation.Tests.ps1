@@ -168,7 +168,7 @@ Describe 'Isolation: user lookup' -Skip:(-not $isRoot) {
             $LASTEXITCODE | Should -Be 0
             Invoke-ContainerCommand $c.Name -User root -Command id | Should -BeLike 'uid=4242(root) gid=4343*'
             # A FIFO /etc/group: a clear error, no hang.
-            Invoke-ContainerCommand $c.Name -Command busybox, mkfifo, /etc/group
+            Invoke-ContainerCommand $c.Name -Command sh, -c, 'rm /etc/group && busybox mkfifo /etc/group'
             $r = Invoke-Bounded "try { Invoke-ContainerCommand '$($c.Name)' -User root -Command id -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
             $r.TimedOut | Should -BeFalse
             $r.Output | Should -BeLike "ContainerFileNotRegular,*/etc/group of container $($c.Name) is a FIFO*"
