@@ -54,6 +54,11 @@ Describe 'Isolation: mount destinations' -Skip:(-not $isRoot) {
             New-Item -ItemType SymbolicLink -Path "$t/var/run" -Target /run | Out-Null
             Set-Content "$t/usr/share/zoneinfo/Etc/UTC" 'image zone'
             New-Item -ItemType SymbolicLink -Path "$t/etc/localtime" -Target /usr/share/zoneinfo/Etc/UTC | Out-Null
+            # nginx's sites-enabled link (relative), and a link whose target the image lacks.
+            New-Item -ItemType Directory -Path "$t/etc/nginx/sites-available", "$t/etc/nginx/sites-enabled" -Force | Out-Null
+            Set-Content "$t/etc/nginx/sites-available/default" 'image site'
+            New-Item -ItemType SymbolicLink -Path "$t/etc/nginx/sites-enabled/default" -Target ../sites-available/default | Out-Null
+            New-Item -ItemType SymbolicLink -Path "$t/etc/timezone" -Target /usr/share/zoneinfo/Nowhere/Zone | Out-Null
         }
         $script:escaping = New-LayeredImage -Name 'links-out' -Populate {
             param($t)
@@ -69,6 +74,13 @@ Describe 'Isolation: mount destinations' -Skip:(-not $isRoot) {
         $LASTEXITCODE | Should -Be 0
         $out | Should -Be @('from the host', 'from the host', '/run', 'host zone', 'host zone', 'read-only')
         Get-Content $zone | Should -Be 'host zone'
+    }
+
+    It 'binds a file through a relative link, and through a dangling link whose target it creates inside the root' {
+        $out = Invoke-ContainerImage -Image $debianLike -Remove -Volume "${zone}:/etc/nginx/sites-enabled/default:ro", "${zone}:/etc/timezone:ro" -Command sh, -c, `
+            'cat /etc/nginx/sites-available/default; cat /usr/share/zoneinfo/Nowhere/Zone; busybox readlink /etc/timezone'
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Be @('host zone', 'host zone', '/usr/share/zoneinfo/Nowhere/Zone')
     }
 
     It 'keeps a destination behind a link out of the root inside the root; the host canary stays empty' {
