@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Logging;
+using Containers.Core.Spec;
 
 namespace Containers.Core.Policy;
 
@@ -62,6 +63,7 @@ public sealed class CredentialStore
     /// <summary>The credentials for a repository on a host (the host actually contacted, e.g. a mirror), or null.</summary>
     public RegistryCredential? Find(string host, string? repository)
     {
+        host = RegistryHost.Normalize(host);
         var keys = new List<string>();
         if (!string.IsNullOrEmpty(repository))
         {
@@ -123,6 +125,7 @@ public sealed class CredentialStore
     public void Save(string key, string userName, string password)
     {
         ValidateKey(key);
+        key = RegistryHost.NormalizeKey(key);
         if (HelperFor(key) is { } helper)
         {
             CredentialHelper.Store(helper, key, userName, password, WriteFile);
@@ -138,9 +141,13 @@ public sealed class CredentialStore
     /// <summary>Removes the login for key from the write file; false when there was none.</summary>
     public bool Remove(string key)
     {
+        key = RegistryHost.NormalizeKey(key);
         if (HelperFor(key) is { } helper) return CredentialHelper.Erase(helper, key, WriteFile);
         var root = ReadRoot(WriteFile);
-        if (root?["auths"] is not JsonObject auths || !auths.Remove(key)) return false;
+        if (root?["auths"] is not JsonObject auths) return false;
+        var spellings = auths.Select(a => a.Key).Where(k => RegistryHost.NormalizeKey(k) == key).ToList();
+        if (spellings.Count == 0) return false;
+        foreach (string k in spellings) auths.Remove(k);
         Write(root);
         Log.Information("Removed the login for {Key} from {File}", key, WriteFile);
         return true;
@@ -214,7 +221,7 @@ public sealed class CredentialStore
         if (ReadRoot(file)?["credHelpers"] is not JsonObject helpers) return null;
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in helpers)
-            if (v is JsonValue value && value.TryGetValue(out string? name)) result[k] = name;
+            if (v is JsonValue value && value.TryGetValue(out string? name)) result[RegistryHost.NormalizeKey(k)] = name;
         return result;
     }
 
@@ -223,8 +230,9 @@ public sealed class CredentialStore
         var root = ReadRoot(file);
         if (root?["auths"] is not JsonObject auths) return null;
         var result = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        foreach (var (k, v) in auths)
-            if (v is JsonObject o) result[k] = o;
+        // Keys are matched in the references' spelling; an exact-case key wins over another spelling of the same host.
+        foreach (var (k, v) in auths.OrderBy(a => a.Key == RegistryHost.NormalizeKey(a.Key) ? 1 : 0))
+            if (v is JsonObject o) result[RegistryHost.NormalizeKey(k)] = o;
         return result;
     }
 
@@ -252,6 +260,7 @@ public sealed class CredentialStore
     {
         string rest = key[(key.IndexOf("://", StringComparison.Ordinal) + 3)..];
         string host = rest.Split('/')[0];
+        host = RegistryHost.Normalize(host);
         return host is "index.docker.io" or "registry-1.docker.io" ? "docker.io" : host;
     }
 

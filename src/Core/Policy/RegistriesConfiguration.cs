@@ -85,21 +85,23 @@ public sealed class RegistriesConfiguration
             var s = file.Settings;
             foreach (var e in s.Registries)
             {
-                rules[e.Prefix] = new RegistryRule
+                // Host names match without case: one spelling here, as references have (RegistryHost).
+                string prefix = RegistryHost.NormalizeKey(e.Prefix);
+                rules[prefix] = new RegistryRule
                 {
-                    Prefix = e.Prefix,
-                    Location = e.Location ?? (e.Prefix.StartsWith("*.", StringComparison.Ordinal) ? "" : e.Prefix),
+                    Prefix = prefix,
+                    Location = e.Location is { } location ? RegistryHost.NormalizeKey(location) : prefix.StartsWith("*.", StringComparison.Ordinal) ? "" : prefix,
                     Insecure = e.Insecure ?? false,
                     Blocked = e.Blocked ?? false,
                     MirrorByDigestOnly = e.MirrorByDigestOnly ?? false,
-                    Mirrors = e.Mirrors.ToList(),
+                    Mirrors = e.Mirrors.Select(m => m with { Location = RegistryHost.NormalizeKey(m.Location) }).ToList(),
                     SourceFile = file.Path,
                     SourceLine = e.Line,
                 };
             }
             if (s.SearchRegistries is not null)
             {
-                search = s.SearchRegistries.ToList();
+                search = s.SearchRegistries.Select(RegistryHost.Normalize).ToList();
                 searchOrigin = file.Path;
             }
             if (s.ShortNameMode is { } m)

@@ -88,7 +88,8 @@ public sealed class SignaturePolicy
                             foreach (var scope in t.Value.EnumerateObject())
                             {
                                 var reqs = Requirements(scope.Value, source, $"transports.{t.Name}[\"{scope.Name}\"]", baseDir);
-                                if (t.Name == "docker") docker[scope.Name] = reqs;
+                                // Host names match without case (RegistryHost): the scope's host is kept in the references' spelling.
+                                if (t.Name == "docker") docker[RegistryHost.NormalizeKey(scope.Name)] = reqs;
                             }
                         }
                         break;

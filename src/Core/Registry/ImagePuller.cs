@@ -45,6 +45,13 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         return list;
     }
 
+    /// <summary>
+    /// The one registry an explicit credential (-Credential) for a reference is bound to: the registry the
+    /// name resolves to first. A short name may be tried on several search registries; the others never
+    /// see that credential (they get only their own logins from the auth files).
+    /// </summary>
+    public static string CredentialHost(IRegistryResolver resolver, string reference) => Candidates(resolver, reference)[0].Registry!;
+
     public async Task<StoredImage> PullAsync(PullRequest request, CancellationToken ct)
     {
         var failures = new List<ContainersException>();

@@ -62,6 +62,19 @@ public static class RegistryErrors
         new("NoMatchingPlatform", ErrorKind.NotFound, $"'{target}' has no image for {wanted}; it offers {string.Join(", ", available)}.", target,
             "Choose one of the offered platforms with -Platform.");
 
+    public static ContainersException ForeignChallenge(string host, string other) =>
+        new("RegistryForeignChallenge", ErrorKind.AuthenticationFailed,
+            $"'{host}' redirected to '{other}', which asked for authentication; the credential of '{host}' is not sent anywhere else.", host,
+            "Ask the registry's operator why its redirect target asks for a login; log in to that host explicitly only if you trust it.");
+
+    public static ContainersException PlainHttpRealm(string host, Uri realm) =>
+        new("RegistryInsecureTokenRealm", ErrorKind.PolicyViolation,
+            $"'{host}' is spoken to over TLS but names the plain-HTTP token service {realm.GetLeftPart(UriPartial.Path)}; no credential or token was sent there.", host,
+            "The registry's token realm must be https; ask its operator to fix the auth configuration.");
+
+    public static ContainersException ResponseTooLarge(string host, string what, long limit) =>
+        new("RegistryResponseTooLarge", ErrorKind.LimitExceeded, $"'{host}': {what} is over the {limit} byte limit; reading stopped there.", host);
+
     public static ContainersException Protocol(string host, string message) =>
         new("RegistryProtocolError", ErrorKind.InvalidData, $"'{host}': {message}", host);
 

@@ -42,8 +42,7 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             TryRun(async ct =>
             {
                 var resolver = RegistryAccess.Resolver(paths);
-                var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
-                var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
+                var credentials = RegistryAccess.Credentials(paths, Credential, [ImagePuller.CredentialHost(resolver, name)]);
                 var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
                 var policy = Core.Policy.SignaturePolicy.Load(paths);
