@@ -1,7 +1,6 @@
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;
-using Containers.Core.Policy;
 using Containers.Core.Spec;
 using Serilog;
 
@@ -29,7 +28,7 @@ public sealed record PullRequest
 /// one pass by the store, and records the image.
 /// </summary>
 public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null,
-    SignaturePolicy? signaturePolicy = null)
+    IImageTrustPolicy? trust = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePuller>();
 
@@ -91,13 +90,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
         // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
-        IReadOnlyList<SigstoreSignature> signatures = [];
-        if (signaturePolicy is not null)
-        {
-            if (signaturePolicy.RequiresSignatures(wanted))
-                signatures = await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false);
-            signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
-        }
+        byte[]? verifiedSignatures = trust is null ? null : await trust.EnsureTrustedAsync(client, repo, wanted, top.Digest, ct).ConfigureAwait(false);
         var manifestDoc = top;
         if (top.IsIndex)
         {
@@ -137,7 +130,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
         // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.
-        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
+        if (verifiedSignatures is not null) store.WriteSignatures(top.Digest, verifiedSignatures);
         return image;
     }
 

@@ -2,9 +2,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Containers.Core.Errors;
+using Containers.Core.Policy;
 using Containers.Core.Spec;
 
-namespace Containers.Core.Policy;
+namespace Containers.Core.Trust;
 
 /// <summary>
 /// Where and how sigstore signatures are stored in a registry (the cosign convention skopeo uses):

@@ -2,10 +2,12 @@ using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;
+using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
+using PullSource = Containers.Core.Policy.PullSource;
 
-namespace Containers.Core.Policy;
+namespace Containers.Core.Trust;
 
 /// <summary>
 /// Signature policy for an image in the local store: every name of the image is checked against the

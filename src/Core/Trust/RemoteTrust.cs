@@ -1,10 +1,11 @@
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Logging;
+using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 
-namespace Containers.Core.Policy;
+namespace Containers.Core.Trust;
 
 /// <summary>
 /// Signature policy against a live registry: fetches a manifest's sigstore attachment
