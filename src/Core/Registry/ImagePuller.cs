@@ -27,8 +27,10 @@ public sealed record PullRequest
 /// index), then downloads the missing layers in parallel, each verified, decompressed and unpacked in
 /// one pass by the store, and records the image.
 /// </summary>
-public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null,
-    IImageTrustPolicy? trust = null)
+/// <remarks>The trust policy is required, as containers/image requires a policy context: no pull happens without
+/// one deciding (an accept-anything policy is a choice someone makes explicitly, in policy.json or in a test).</remarks>
+public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, IImageTrustPolicy trust,
+    RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePuller>();
 
@@ -90,7 +92,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
         // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
-        byte[]? verifiedSignatures = trust is null ? null : await trust.EnsureTrustedAsync(client, repo, wanted, top.Digest, ct).ConfigureAwait(false);
+        byte[]? verifiedSignatures = await trust.EnsureTrustedAsync(client, repo, wanted, top.Digest, ct).ConfigureAwait(false);
         var manifestDoc = top;
         if (top.IsIndex)
         {

@@ -45,7 +45,7 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
                 var credentials = RegistryAccess.Credentials(paths, Credential, [ImagePuller.CredentialHost(resolver, name)]);
                 var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var puller = new ImagePuller(store, resolver, credentials, null, Core.Trust.PolicyImageTrust.Load(paths));
+                var puller = new ImagePuller(store, resolver, credentials, Core.Trust.PolicyImageTrust.Load(paths));
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
