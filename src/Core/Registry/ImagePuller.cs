@@ -40,9 +40,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         var parsed = ImageReference.Parse(reference);
         var list = resolver.ResolveShortName(parsed);
         if (list.Count == 0)
-            throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
-                $"'{reference}' is a short name and no search registries or aliases are configured; there is no default registry.", reference,
-                "Use a fully qualified name (registry/repository:tag), or add unqualified-search-registries or an alias to registries.conf.");
+            throw RegistryErrors.ShortNameNotResolved(reference);
         return list;
     }
 
@@ -72,7 +70,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                 }
             }
         }
-        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : new ContainersException("ImagePullFailed", ErrorKind.NotFound, $"'{request.Reference}' could not be pulled.", request.Reference);
+        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : RegistryErrors.PullFailed(request.Reference);
     }
 
     private int CountAll(PullRequest request) =>
@@ -115,8 +113,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         if (!configDigest.Matches(config)) throw RegistryErrors.DigestMismatch(target + " config", configDigest.ToString(), Digest.Sha256(config).ToString());
         var imageConfig = SpecJson.ParseConfig(config, target);
         if (imageConfig.RootFs.DiffIds.Count != manifest.Layers.Count)
-            throw new ContainersException("LayerCountMismatch", ErrorKind.InvalidData,
-                $"'{target}' lists {manifest.Layers.Count} layers but its configuration has {imageConfig.RootFs.DiffIds.Count} diff ids.", target);
+            throw RegistryErrors.LayerCountMismatch(target, manifest.Layers.Count, imageConfig.RootFs.DiffIds.Count);
         if (!top.IsIndex && request.Platform is not null && (imageConfig.Os != platform.Os || imageConfig.Architecture != platform.Architecture))
             throw RegistryErrors.NoMatchingPlatform(target, platform.ToString(), [imageConfig.Platform.ToString()]);
 

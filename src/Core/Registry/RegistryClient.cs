@@ -174,7 +174,7 @@ public sealed partial class RegistryClient
             catch (HttpRequestException e) when (!ct.IsCancellationRequested)
             {
                 var typed = RegistryErrors.FromTransport(Host, e);
-                if (typed.ErrorId is "RegistryConnectionRefused" or "RegistryHostUnknown" or "RegistryTlsFailure" || !allowRetry || attempt >= Options.MaxAttempts) throw typed;
+                if (RegistryErrors.IsPermanent(typed) || !allowRetry || attempt >= Options.MaxAttempts) throw typed;
                 _log.Debug("Request to {Host} failed ({Error}); retrying", Host, e.Message);
                 await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
                 continue;

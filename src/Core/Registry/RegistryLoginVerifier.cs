@@ -36,8 +36,7 @@ public static class RegistryLoginVerifier
             catch (HttpRequestException e) { last = e; Log.Debug("GET {Endpoint} failed: {Error}", endpoint, e.Message); }
         }
         if (response is null || endpoint is null)
-            throw new ContainersException("RegistryUnreachable", ErrorKind.ConnectionFailed,
-                $"Cannot reach {host}: {last?.Message}", host, insecure ? null : "If the registry serves plain HTTP, mark it insecure with Set-RegistryPolicy -Registry " + host + " -Insecure.", last);
+            throw RegistryErrors.LoginUnreachable(host, insecure, last);
 
         using (response)
         {
@@ -47,11 +46,11 @@ public static class RegistryLoginVerifier
                 using var check = new HttpRequestMessage(HttpMethod.Get, endpoint);
                 check.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
                 using var r = await http.SendAsync(check, ct).ConfigureAwait(false);
-                if (r.StatusCode == HttpStatusCode.Unauthorized) throw Rejected(host);
+                if (r.StatusCode == HttpStatusCode.Unauthorized) throw RegistryErrors.LoginRejected(host);
                 return;
             }
             if (response.StatusCode != HttpStatusCode.Unauthorized)
-                throw new ContainersException("RegistryLoginFailed", ErrorKind.ConnectionFailed, $"{endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}.", host);
+                throw RegistryErrors.LoginFailed(host, ErrorKind.ConnectionFailed, $"{endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
 
             var challenges = AuthChallenge.Parse(string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString())));
             var challenge = challenges.FirstOrDefault();
@@ -61,19 +60,19 @@ public static class RegistryLoginVerifier
                 retry.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
                 using var r = await http.SendAsync(retry, ct).ConfigureAwait(false);
                 if (r.IsSuccessStatusCode) return;
-                throw Rejected(host);
+                throw RegistryErrors.LoginRejected(host);
             }
             if (challenge.IsBearer)
             {
                 if (string.IsNullOrEmpty(challenge.Realm))
-                    throw new ContainersException("RegistryLoginFailed", ErrorKind.InvalidData, $"{host} sent a Bearer challenge without a usable realm.", host);
+                    throw RegistryErrors.LoginFailed(host, ErrorKind.InvalidData, $"{host} sent a Bearer challenge without a usable realm.");
                 Uri realm = TokenService.Realm(host, challenge.Realm, endpoint);
                 var uri = TokenService.RequestUri(realm, challenge.Service, [], account: userName);
                 _ = await TokenService.FetchAsync(host, uri, new RegistryCredential(userName, password), options ?? new RegistryClientOptions(), ct).ConfigureAwait(false)
-                    ?? throw Rejected(host);
+                    ?? throw RegistryErrors.LoginRejected(host);
                 return;
             }
-            throw new ContainersException("RegistryLoginFailed", ErrorKind.NotSupported, $"{host} asks for {challenge.Scheme} authentication, which is not supported.", host);
+            throw RegistryErrors.LoginFailed(host, ErrorKind.NotSupported, $"{host} asks for {challenge.Scheme} authentication, which is not supported.");
         }
     }
 

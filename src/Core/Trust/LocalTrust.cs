@@ -29,9 +29,7 @@ public sealed class LocalTrust(RegistriesConfiguration registries, ICredentialSo
     public async Task<IReadOnlyList<PolicyEvaluation>> TestAsync(StoredImage image, bool offline, CancellationToken ct)
     {
         if (image.Names.Count == 0)
-            throw new ContainersException("ImageHasNoName", ErrorKind.InvalidArgument,
-                $"The image {image.ShortId} has no name, and the scopes of policy.json apply to names.", image.Id,
-                "Name it with Add-ContainerImageTag, then test it.");
+            throw TrustErrors.ImageHasNoName(image.ShortId, image.Id);
         var digests = new[] { image.Digest }.Concat(image.ExtraDigests).Distinct().ToList();
         var stored = new List<Candidate>();
         foreach (var d in digests)

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Containers.Core.Configuration;
-using Containers.Core.Errors;
 using Containers.Core.Logging;
 using Containers.Core.Spec;
 
@@ -170,9 +169,7 @@ public sealed class CredentialStore
         bool ok = !string.IsNullOrWhiteSpace(key) && !key.Contains("://") && !key.Contains('@') && !key.EndsWith('/')
             && Spec.ImageReference.TryParse(key.Contains('/') ? key : key + "/x", out var r) && !r.IsShortName && r.Tag is null;
         if (!ok)
-            throw new ContainersException("InvalidRegistryKey", ErrorKind.InvalidArgument,
-                $"'{key}' is not a registry or registry/namespace as containers-auth.json keys them.", key,
-                "Use a host[:port], optionally followed by /namespace, e.g. quay.io or quay.io/myorg.");
+            throw PolicyErrors.InvalidRegistryKey(key);
     }
 
     private void Write(JsonObject root)
@@ -192,12 +189,11 @@ public sealed class CredentialStore
         try
         {
             return JsonNode.Parse(text) as JsonObject
-                ?? throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData, $"{file}: the top level is not a JSON object.", file);
+                ?? throw PolicyErrors.AuthFileInvalid(file, $"{file}: the top level is not a JSON object.");
         }
         catch (JsonException e)
         {
-            throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData,
-                $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", file, "Fix or remove the file; it was left as it is.", e);
+            throw PolicyErrors.AuthFileInvalid(file, $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", "Fix or remove the file; it was left as it is.", e);
         }
     }
 
@@ -210,9 +206,7 @@ public sealed class CredentialStore
         string host = key.Split('/')[0];
         if (ReadCredHelpers(WriteFile) is not { } helpers || !helpers.TryGetValue(host, out string? helper)) return null;
         if (key != host)
-            throw new ContainersException("CredentialHelperNamespace", ErrorKind.NotSupported,
-                $"{WriteFile} keeps the logins of {host} in docker-credential-{helper}, which cannot hold a login for the namespace {key}.", key,
-                $"Log in to {host} itself, or remove its credHelpers entry.");
+            throw PolicyErrors.HelperNamespace(WriteFile, host, helper, key);
         return helper;
     }
 
@@ -245,7 +239,7 @@ public sealed class CredentialStore
         try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth)); }
         catch (FormatException e)
         {
-            throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData, $"{file}: the auth of '{key}' is not base64.", file, null, e);
+            throw PolicyErrors.AuthFileInvalid(file, $"{file}: the auth of '{key}' is not base64.", null, e);
         }
         int colon = decoded.IndexOf(':');
         if (colon < 0) return null;

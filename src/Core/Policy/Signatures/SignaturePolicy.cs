@@ -179,11 +179,8 @@ public sealed class SignaturePolicy
         if (!e.Allowed)
         {
             bool unsupported = e.Results.Any(r => !r.Passed && r.Type == "signedBy");
-            throw new ContainersException(unsupported ? "SignatureVerificationNotSupported" : "SignatureRejected",
-                unsupported ? ErrorKind.NotSupported : ErrorKind.PolicyViolation,
-                $"'{reference}' ({manifestDigest}) is rejected by {e.Scope} of {Source ?? "the signature policy"}: "
-                + string.Join("; ", e.Results.Where(r => !r.Passed).Select(r => r.Type + ": " + r.Reason)),
-                reference.ToString(), "Sign the image with a key the policy trusts, or ask the administrator to change containers-policy.json.");
+            throw PolicyErrors.Rejected(unsupported, $"'{reference}' ({manifestDigest}) is rejected by {e.Scope} of {Source ?? "the signature policy"}: "
+                + string.Join("; ", e.Results.Where(r => !r.Passed).Select(r => r.Type + ": " + r.Reason)), reference);
         }
         return e;
     }
