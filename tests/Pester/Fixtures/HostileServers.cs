@@ -56,10 +56,8 @@ namespace PSContainersFixture
                 using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
                 _certificate = X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
             }
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start();
+            _listener = Http.Listen(Serve, _stop.Token);
             Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _ = Task.Run(AcceptLoop);
         }
 
         public Route Add(string pathPrefix, int status, string body = "", bool endless = false, bool? withAuthorization = null)
@@ -67,16 +65,6 @@ namespace PSContainersFixture
             var r = new Route { PathPrefix = pathPrefix, Status = status, Body = body, Endless = endless, WithAuthorization = withAuthorization };
             lock (Routes) Routes.Add(r);
             return r;
-        }
-
-        private async Task AcceptLoop()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient c;
-                try { c = await _listener.AcceptTcpClientAsync(_stop.Token); } catch { return; }
-                _ = Task.Run(() => Serve(c));
-            }
         }
 
         private async Task Serve(TcpClient client)
