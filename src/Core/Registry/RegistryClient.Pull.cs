@@ -46,7 +46,7 @@ public sealed partial class RegistryClient
         string? contentType = r.Content.Headers.ContentType?.MediaType;
         string mediaType;
         try { mediaType = SpecJson.DetectMediaType(bytes, contentType, target); }
-        catch (Errors.ContainersException e) when (e.ErrorId == "UnknownManifestType") { throw RegistryErrors.UnknownMediaType(target, contentType); }
+        catch (Errors.ContainersException e) when (e.ErrorId == SpecJson.UnknownManifestTypeId) { throw RegistryErrors.UnknownMediaType(target, contentType); }
         if (!MediaTypes.IsIndex(mediaType) && !MediaTypes.IsManifest(mediaType)) throw RegistryErrors.UnknownMediaType(target, mediaType);
         _log.Debug("Fetched manifest {Target} {MediaType} {Digest}", target, mediaType, actual);
         return new RemoteManifest(bytes, mediaType, actual);
