@@ -52,10 +52,14 @@ public sealed class FileLock : IDisposable
         }
     }
 
-    /// <summary>Takes the exclusive lock of an existing lock file only when free; null when someone holds it or the file is gone.</summary>
-    public static FileLock? TryAcquire(string path)
+    /// <summary>
+    /// Takes the exclusive lock only when free (not even this process holds it through another handle); null when
+    /// someone holds it, or when the file is gone unless <paramref name="create"/> (then it and its directory are made).
+    /// </summary>
+    public static FileLock? TryAcquire(string path, bool create = false)
     {
-        var handle = Open(path, create: false);
+        if (create) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var handle = Open(path, create);
         if (handle is null) return null;
         if (TryLock(handle, exclusive: true)) return new FileLock(handle);
         handle.Dispose();

@@ -1,9 +1,10 @@
-# Isolation: what a hostile image, registry or container gets from the host (nothing). Each hardening
-# area adds its own Describe; every check is made as an attacker would, from outside and inside.
+# Isolation of the store: what a hostile image or a local user gets from it (nothing), checked as an attacker
+# would, from outside (another host user, the host's files) and from inside a container. Beside the other
+# hardening areas' Isolation.*.Tests.ps1 files.
 BeforeDiscovery { $isRoot = (id -u) -eq '0' }
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:root = New-TestRoot -Name isolation
+    $script:root = New-TestRoot -Name isolation-store
     Import-Module (Get-TestModulePath) -Force
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
 }
