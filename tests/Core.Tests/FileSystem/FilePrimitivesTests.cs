@@ -50,6 +50,10 @@ public class FilePrimitivesTests : IDisposable
         Assert.NotNull(writer);
         Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(path));
         Assert.Null(FileLock.TryAcquire(_tmp.Sub("absent.lock")));
+        Assert.False(File.Exists(_tmp.Sub("absent.lock")));
+        // A container's lock is made on first use.
+        using (var made = FileLock.TryAcquire(_tmp.Sub("c/.lock"), create: true)) Assert.NotNull(made);
+        Assert.True(File.Exists(_tmp.Sub("c/.lock")));
     }
 
     [Fact]
