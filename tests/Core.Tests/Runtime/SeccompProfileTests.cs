@@ -104,6 +104,15 @@ public class SeccompProfileTests
     public void OtherIoctlsPass(ulong request) => Assert.Equal(Allow, SeccompFilter.Evaluate(Default(), X86_64, Nr("ioctl"), 0, request));
 
     [Fact]
+    public void TheDefaultProfileMeansTheSameToLibseccomp()
+    {
+        // crun and runc compile the bundle with libseccomp, which ignores rule order and drops a rule whose action is
+        // the default one: only refusals, so that every rule means the same in any order.
+        var seccomp = RuntimeDefaults.Seccomp([.. RuntimeDefaults.Capabilities(), "CAP_BPF"]);
+        Assert.All(seccomp.Syscalls!, rule => Assert.NotEqual(seccomp.DefaultAction, rule.Action));
+    }
+
+    [Fact]
     public void ResolveKeepsRulesByCapabilities()
     {
         var profile = new SeccompProfile

@@ -47,8 +47,8 @@ public static class RuntimeDefaults
     /// <summary>The default filter resolved for a container with these capabilities (podman's default set when null).</summary>
     public static LinuxSeccomp Seccomp(IEnumerable<string>? capabilities = null) => SeccompProfile().Resolve(capabilities ?? Capabilities());
 
-    /// <summary>CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET.</summary>
-    public const ulong CloneNamespaceFlags = 0x7E020000;
+    /// <summary>CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET.</summary>
+    public static IEnumerable<ulong> NamespaceFlags() => [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
 
     /// <summary>TIOCSTI (push a byte into a terminal's input) and TIOCLINUX (its console subcodes include a paste).</summary>
     public const ulong Tiocsti = 0x5412, Tioclinux = 0x541C;
@@ -66,9 +66,13 @@ public static class RuntimeDefaults
         Architectures = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
         Syscalls =
         [
-            // clone's flags are an int to the kernel: only the low 32 bits are compared (mask 0x7E020000, high half 0).
-            new() { Names = ["clone"], Action = "SCMP_ACT_ALLOW", Excludes = SysAdmin, Args = [Masked(0, CloneNamespaceFlags, 0)] },
-            new() { Names = ["clone"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = SysAdmin },
+            // One denial per namespace flag rather than Docker's "allow when none is set, then deny": libseccomp (crun, runc
+            // running this bundle) does not keep rule order and drops a rule whose action is the default one. The kernel
+            // reads clone's flags as an int: only the low 32 bits are compared.
+            .. NamespaceFlags().Select(flag => new SeccompProfileRule
+            {
+                Names = ["clone"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = SysAdmin, Args = [Masked(0, flag, flag)],
+            }),
             new() { Names = ["clone3"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 38, Excludes = SysAdmin },
             // ioctl's request is an unsigned int: compare the low 32 bits only, so high bits set by the caller change nothing.
             new() { Names = ["ioctl"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Args = [Masked(1, 0xFFFFFFFF, Tiocsti)] },
