@@ -64,39 +64,11 @@ Describe 'Isolation: descriptors, terminal, seccomp' -Skip:(-not $isRoot) {
         }
 
         function script:Invoke-InScript([string] $Command, [System.Collections.IDictionary] $Answers = [ordered]@{ 'pwsh-done' = "clean`n" }) {
-            # Runs $Command (PowerShell) under script(1), whose terminal is the pwsh's stdin and stdout (a console), then
-            # the shell that started it reads one line from that terminal: what it got shows whether anything was typed
-            # into it. $Answers: what the admin types (value) once the output matches (key), in order.
+            # Runs $Command (PowerShell) in a pwsh on a terminal (script(1)); then the shell that started that pwsh reads
+            # one line from the terminal: what it got shows whether anything was typed into it besides $Answers.
             $file = Join-Path $root ('tty-' + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.ps1')
             "Import-Module '$(Get-TestModulePath)'`n$Command`n'pwsh-done'" | Set-Content $file
-            $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-            foreach ($a in '-qec', "sh -c '""$pwsh"" -NoProfile -NonInteractive -File ""$file""; IFS= read -r line; echo ""after=[`$line]""'", '/dev/null') { $psi.ArgumentList.Add($a) }
-            $psi.RedirectStandardInput = $true
-            $psi.RedirectStandardOutput = $true
-            $psi.UseShellExecute = $false
-            $p = [System.Diagnostics.Process]::Start($psi)
-            try {
-                $text = [System.Text.StringBuilder]::new()
-                $buffer = [char[]]::new(4096)
-                $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-                $deadline = [DateTime]::UtcNow.AddSeconds(90)
-                $pending = [System.Collections.Generic.Queue[object]]::new()
-                foreach ($k in $Answers.Keys) { $pending.Enqueue(@($k, $Answers[$k])) }
-                while ([DateTime]::UtcNow -lt $deadline) {
-                    if ($read.Wait(200)) {
-                        if ($read.Result -le 0) { break }
-                        [void]$text.Append($buffer, 0, $read.Result)
-                        $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-                    }
-                    if ($pending.Count -and $text.ToString() -match $pending.Peek()[0]) {
-                        $p.StandardInput.Write($pending.Dequeue()[1]); $p.StandardInput.Flush()
-                    }
-                }
-                $p.WaitForExit(10000) | Out-Null
-                # Without the terminal's escape sequences.
-                $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]|\e\][^\a]*\a', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
-            }
-            finally { if (-not $p.HasExited) { $p.Kill($true) } }
+            Invoke-UnderScript "sh -c '""$pwsh"" -NoProfile -NonInteractive -File ""$file""; IFS= read -r line; echo ""after=[`$line]""'" $Answers
         }
 
         function script:Invoke-Probe([string[]] $Arguments, [hashtable] $Options = @{}) {

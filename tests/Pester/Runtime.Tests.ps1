@@ -359,34 +359,10 @@ Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE
 'attach=' + `$LASTEXITCODE
 Remove-Container `$a.Name
 "@ | Set-Content $file
-        # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-        foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.UseShellExecute = $false
-        $p = [System.Diagnostics.Process]::Start($psi)
         try {
-            $text = [System.Text.StringBuilder]::new()
-            $buffer = [char[]]::new(4096)
-            $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            $sent = $false
-            while ([DateTime]::UtcNow -lt $deadline) {
-                if ($read.Wait(200)) {
-                    if ($read.Result -le 0) { break }
-                    [void]$text.Append($buffer, 0, $read.Result)
-                    $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-                }
-                # The shell is interactive (its stdin is a terminal): answer its prompt.
-                if (-not $sent -and $text.ToString() -match '/ # ') {
-                    $p.StandardInput.Write("tty; stty size; exit 3`n"); $p.StandardInput.Flush(); $sent = $true
-                }
-            }
-            $sent | Should -BeTrue -Because "no prompt came: $text"
-            $p.WaitForExit(10000) | Should -BeTrue
-            # Without the terminals' escape sequences (keypad mode, cursor position queries).
-            $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+            # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would. The shell is
+            # interactive (its stdin is a terminal): answer its prompt.
+            $lines = Invoke-UnderScript "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'" @{ '/ # ' = "tty; stty size; exit 3`n" }
             $lines | Should -Contain 'code=3'
             $lines | Should -Contain 'attached-tty'
             $lines | Should -Contain 'attach=4'
@@ -395,7 +371,6 @@ Remove-Container `$a.Name
             @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
         }
         finally {
-            if (-not $p.HasExited) { $p.Kill($true) }
             Remove-Container $c.Name -Force -Confirm:$false
         }
     }
