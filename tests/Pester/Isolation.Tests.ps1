@@ -159,25 +159,10 @@ New-Container -Image busybox -Command sh, -c, 'trap "echo got-sigint; exit 9" IN
         $script = '/probe/isolation-probe namespaces; /probe/isolation-probe families; /probe/isolation-probe fork-threads'
         $c = New-Container @probe -Command sh, -c, $script
         $ours = @((Start-Container $c.Name -Wait | Get-ContainerLog).Text)
-        # A copy of the bundle for crun: same config.json (seccomp, mounts), the layers copied into a plain rootfs.
-        $dir = Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($c.Id)"
-        $bundle = Join-Path $root "crun-bundle"
-        $name = "pscontainers-iso-exec-$PID"
-        New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
-        try {
-            foreach ($layer in (Get-Content "$dir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
-            $spec = Get-Content "$dir/bundle/config.json" -Raw | ConvertFrom-Json
-            $spec.root.path = "$bundle/rootfs"
-            $spec.linux.cgroupsPath = "/$name"
-            $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
-            # crun 1.8 refuses this hybrid cgroup layout unless the cgroup2 controller list is masked (private mount namespace).
-            $theirs = @(& unshare -m --propagation private -- sh -c "mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1)
-            $LASTEXITCODE | Should -Be 0 -Because "$theirs"
-        }
-        finally {
-            & crun delete -f $name 2>$null
-            Remove-Container $c.Name
-        }
+        # The same config.json (seccomp, mounts), the layers copied into a plain rootfs.
+        $theirs = @(Invoke-BundleUnderCrun (Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($c.Id)"))
+        $LASTEXITCODE | Should -Be 0 -Because "$theirs"
+        Remove-Container $c.Name
         $ours | Should -Contain 'clone3=ENOSYS'
         $ours | Should -Contain 'threads=ok'
         $theirs | Should -Be $ours

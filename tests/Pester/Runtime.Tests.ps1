@@ -491,26 +491,8 @@ Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
         $c = New-Container -Image busybox -Hostname same -Command sh, -c, $probe
         $ours = (Start-Container $c.Name -Wait | Get-ContainerLog).Text
 
-        # A copy of the bundle for crun: same config.json, the layers copied into a plain rootfs, its own cgroup path.
-        $dir = Join-Path $containersDir $c.Id
-        $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$PID"
-        $name = "pscontainers-test-$PID"
-        New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
-        try {
-            foreach ($layer in (Get-Content "$dir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
-            $spec = Get-Content "$dir/bundle/config.json" -Raw | ConvertFrom-Json
-            $spec.root.path = "$bundle/rootfs"
-            $spec.linux.cgroupsPath = "/$name"
-            $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
-            # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
-            $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
-            $theirs = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
-            $LASTEXITCODE | Should -Be 0 -Because "$theirs"
-        }
-        finally {
-            & crun delete -f $name 2>$null
-            Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
-        }
+        $theirs = Invoke-BundleUnderCrun (Join-Path $containersDir $c.Id)
+        $LASTEXITCODE | Should -Be 0 -Because "$theirs"
         # Same credentials and confinement, line for line.
         $pick = { param($lines) @($lines | Where-Object { $_ -match '^(Cap|NoNewPrivs|Seccomp|uid=)' -or $_ -eq 'same' }) }
         (& $pick $ours) | Should -Be (& $pick $theirs)

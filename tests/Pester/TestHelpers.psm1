@@ -95,4 +95,31 @@ function Invoke-UnderScript {
     finally { if (-not $p.HasExited) { $p.Kill($true) } }
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript
+function Invoke-BundleUnderCrun {
+    # Runs a container's bundle with crun run: the same config.json, the layers copied into a plain rootfs, a cgroup path
+    # of its own. Returns crun's output lines; $LASTEXITCODE is crun's exit code.
+    param([Parameter(Mandatory)] [string] $ContainerDir)
+    $id = [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$id"
+    $name = "pscontainers-test-$id"
+    New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
+    try {
+        foreach ($layer in (Get-Content "$ContainerDir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
+        $spec = Get-Content "$ContainerDir/bundle/config.json" -Raw | ConvertFrom-Json
+        $spec.root.path = "$bundle/rootfs"
+        $spec.linux.cgroupsPath = "/$name"
+        $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
+        # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
+        $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
+        $out = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
+        $code = $LASTEXITCODE
+    }
+    finally {
+        & crun delete -f $name 2>$null
+        Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $global:LASTEXITCODE = $code
+    $out
+}
+
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-BundleUnderCrun
