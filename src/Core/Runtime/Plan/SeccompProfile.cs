@@ -10,7 +10,8 @@ public sealed class SeccompProfile
     public string DefaultAction { get; set; } = "SCMP_ACT_ALLOW";
     public uint? DefaultErrnoRet { get; set; }
     public List<string>? Architectures { get; set; }
-    /// <summary>In order: the first rule that matches a call decides.</summary>
+    /// <summary>In order: with our compiler the first rule that matches a call decides. libseccomp (crun, runc running the
+    /// same bundle) keeps no order and drops rules whose action is the default one: write such profiles order-free.</summary>
     public List<SeccompProfileRule> Syscalls { get; set; } = [];
 
     /// <summary>The filter for a container with these capabilities (names with the <c>CAP_</c> prefix).</summary>
