@@ -1,6 +1,6 @@
 /*
  * isolation-probe: what a hostile process inside a container tries, one "name=result" line per attempt
- * (result "ok" or the errno's name). Built static by Isolation.Tests.ps1 (gcc -static) and bind-mounted
+ * (result "ok" or the errno's name). Built static by Isolation.Process.Tests.ps1 (gcc -static) and bind-mounted
  * into busybox containers, which have no compiler, python or TIOCSTI of their own.
  *
  *   isolation-probe session               own session leader? controlling terminal?
