@@ -3,6 +3,7 @@ using System.Net;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Configuration;
 using Containers.Core.Policy;
+using Containers.Core.Registry;
 using Containers.Core.Spec;
 
 namespace Containers.Cmdlets.Commands.ContainerRegistry;

@@ -53,8 +53,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
             var resolver = RegistryAccess.Resolver(paths);
             if (ParameterSetName == InspectSet)
             {
-                var hosts = ImagePuller.Candidates(resolver, Name).Select(r => r.Registry!);
-                var remote = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, hosts));
+                var remote = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, [ImagePuller.CredentialHost(resolver, Name)]));
                 var image = await remote.InspectAsync(Name, Platform, ct).ConfigureAwait(false);
                 Post(() => WriteObject(image));
                 return;

@@ -42,12 +42,10 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             TryRun(async ct =>
             {
                 var resolver = RegistryAccess.Resolver(paths);
-                var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
-                var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
+                var credentials = RegistryAccess.Credentials(paths, Credential, [ImagePuller.CredentialHost(resolver, name)]);
                 var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var policy = Core.Policy.SignaturePolicy.Load(paths);
-                var puller = new ImagePuller(store, resolver, credentials, null, policy);
+                var puller = new ImagePuller(store, resolver, credentials, Core.Trust.PolicyImageTrust.Load(paths));
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
