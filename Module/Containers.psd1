@@ -33,6 +33,7 @@
         'Add-ContainerImageTag'
         'Import-ContainerImage'
         'Save-ContainerImage'
+        'New-ContainerImage'
         'Install-ContainerImage'
         'Find-ContainerImage'
         'Publish-ContainerImage'
