@@ -28,6 +28,7 @@
         'Invoke-ContainerImage'
         'Invoke-ContainerCommand'
         'Enter-Container'
+        'Export-Container'
         'Get-ContainerImage'
         'Remove-ContainerImage'
         'Add-ContainerImageTag'

@@ -76,7 +76,7 @@ public static class ContainerCommitter
     /// Owners on disk to owners in the image: identity as root; for a rootless container, the inverse of
     /// its bundle's id maps (its files belong to the user and the subordinate ranges on the host).
     /// </summary>
-    private static (Func<uint, uint>?, Func<uint, uint>?) IdMaps(ContainerRuntime runtime, ContainerRecord record)
+    internal static (Func<uint, uint>?, Func<uint, uint>?) IdMaps(ContainerRuntime runtime, ContainerRecord record)
     {
         if (!record.Rootless) return (null, null);
         RuntimeSpec? spec;

@@ -36,6 +36,43 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
+    /// Stores a tar file (plain, gzip or zstd) as a layer as it is: one pass computes its digests, a second
+    /// ingests it like a pulled layer. A file that is not a tar fails the ingest (LayerMalformed) and leaves nothing.
+    /// </summary>
+    public async Task<StoredLayer> AddLayerFromFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var (descriptor, diffId) = await Task.Run(() =>
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var head = new byte[4];
+            int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            file.Position = 0;
+            var compression = LayerDecompression.Sniff(head.AsSpan(0, n));
+            using var compressed = new HashingStream(file, "sha256", long.MaxValue, _ => new InvalidOperationException());
+            using (var tar = new HashingStream(LayerDecompression.Open(compressed, compression), "sha256", Options.MaxLayerBytes,
+                       _ => new Errors.ContainersException("LayerTooLarge", Errors.ErrorKind.LimitExceeded,
+                           $"{path} unpacks to more than {Options.MaxLayerBytes} bytes.", path, "Raise the store's layer size limit (PSCONTAINERS_MAX_LAYER_SIZE).")))
+            {
+                try { tar.Drain(); }
+                catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+                {
+                    throw new Errors.ContainersException("LayerMalformed", Errors.ErrorKind.InvalidData, $"{path} is not a valid {compression} stream: {e.Message}", path, null, e);
+                }
+                compressed.Drain();
+                string mediaType = compression switch
+                {
+                    LayerCompression.Gzip => MediaTypes.OciLayerGzip,
+                    LayerCompression.Zstd => MediaTypes.OciLayerZstd,
+                    _ => MediaTypes.OciLayer,
+                };
+                return (new Descriptor { MediaType = mediaType, Digest = compressed.Digest().ToString(), Size = compressed.BytesRead }, tar.Digest());
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Records a new image of stored layers (bottom to top) and a configuration whose rootfs is set here
     /// from the layers: an OCI manifest and configuration are written and committed like a pulled image's.
     /// </summary>
