@@ -35,6 +35,7 @@
         'Import-ContainerImage'
         'Save-ContainerImage'
         'New-ContainerImage'
+        'Merge-ContainerImage'
         'Install-ContainerImage'
         'Find-ContainerImage'
         'Publish-ContainerImage'

@@ -7,6 +7,7 @@ BeforeAll {
     Import-Module (Get-TestModulePath) -Force
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Fixtures/LayerTrees.psm1') -Force
     $script:image = Import-BusyboxImage
     $script:blobs = Join-Path $env:PSCONTAINERS_DATA_DIR 'images/blobs/sha256'
 
@@ -20,20 +21,6 @@ BeforeAll {
     # Mount points the runtimes make for themselves (podman adds /run/.containerenv and /etc/mtab, gives its
     # /etc/hosts 0755 and no resolv.conf with netns none): not part of what the container changed.
     $script:runtimeMade = '^(dev|proc|sys|run|run/\.containerenv|etc/mtab|etc/hosts|etc/hostname|etc/resolv\.conf)$'
-
-    function script:Get-LayerListing([string] $Dir) {
-        # type|path|mode|owner|links of files|symlink target|content digest|rdev of devices|opaque xattr, one line per entry.
-        @(& find $Dir -mindepth 1 -printf '%y|%P|%m|%U:%G|%n|%l\n' | ForEach-Object {
-            $f = $_.Split('|')
-            if ($f[0] -ne 'f') { $f[4] = '-' } # a directory's link count is the file system's business (overlay says 1)
-            if ($f[1] -match $runtimeMade) { return }
-            $full = Join-Path $Dir $f[1]
-            $hash = if ($f[0] -eq 'f') { (Get-FileHash -Algorithm SHA256 -LiteralPath $full).Hash } else { '-' }
-            $rdev = if ($f[0] -in 'c', 'b') { & stat -c '%t:%T' -- $full } else { '-' }
-            $opaque = if ($f[0] -eq 'd') { (& getfattr --absolute-names --only-values -n trusted.overlay.opaque -- $full 2>$null) -join '' } else { '' }
-            ($f + $hash + $rdev + $opaque) -join '|'
-        } | Sort-Object -CaseSensitive)
-    }
 }
 
 AfterAll {
@@ -60,11 +47,11 @@ Describe 'New-ContainerImage -Container' -Skip:(-not $canRun) {
 
         $theirs.Layers.Count | Should -Be ($image.Layers.Count + 1)
         $ours.Layers.Count | Should -Be ($image.Layers.Count + 1)
-        $ourTree = Get-LayerListing $ours.Layers[-1].Directory
+        $ourTree = Get-LayerListing $ours.Layers[-1].Directory -Exclude $runtimeMade
         $ourTree | Should -Contain 'c|etc/group|0|0:0|-||-|0:0|' -Because 'the deleted file is a whiteout'
         $ourTree | Should -Contain 'd|root|755|0:0|-||-|-|y' -Because 'the replaced directory is opaque'
         $ourTree | Should -Contain 'f|data/new.txt|640|1000:1000|2||5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03|-|'
-        Compare-Object $ourTree (Get-LayerListing $theirs.Layers[-1].Directory) -CaseSensitive |
+        Compare-Object $ourTree (Get-LayerListing $theirs.Layers[-1].Directory -Exclude $runtimeMade) -CaseSensitive |
             ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" } | Should -BeNullOrEmpty
     }
 
@@ -162,14 +149,9 @@ Describe 'Export-Container and Import-ContainerImage -RootFsTarball' -Skip:(-not
         $record = Get-Content (Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($exported.Id)/container.json") | ConvertFrom-Json
         $lower = @($record.LayerDirectories)
         [array]::Reverse($lower)
-        $mnt = Join-Path $root 'merged'
-        New-Item -ItemType Directory $mnt | Out-Null
         $upper = Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($exported.Id)/upper"
-        & mount -t overlay overlay -o "ro,lowerdir=$(@($upper) + $lower -join ':')" $mnt
-        $LASTEXITCODE | Should -Be 0
-        try { $reference = Get-LayerListing $mnt }
-        finally { & umount $mnt }
-        $ours = Get-LayerListing $out
+        $reference = Get-OverlayListing (@($upper) + $lower) -Exclude $runtimeMade
+        $ours = Get-LayerListing $out -Exclude $runtimeMade
         $ours | Should -Contain 'f|etc/passwd|644|0:0|1||7AA7A5359173D05B63CFD682E3C38487F3CB4F7F1D60659FE59FAB1505977D4C|-|' -Because 'the replaced file has its new content'
         $ours | Where-Object { $_ -match '\|etc/group\|' } | Should -BeNullOrEmpty -Because 'deleted files are not in an export'
         $ours | Where-Object { $_ -match '^c' } | Should -BeNullOrEmpty -Because 'no whiteout is written'

@@ -31,6 +31,13 @@ function Get-FixtureCacheDir {
     return Join-Path $base $hash
 }
 
+function Get-FixtureImageCache {
+    # The registry test images as OCI layouts (<cache>/<name>, tag latest), built once, without starting registries.
+    $cache = Get-FixtureCacheDir
+    Invoke-Checked bash @((Join-Path $PSScriptRoot '../../fixtures/registry-images.sh'), $cache)
+    return $cache
+}
+
 function Invoke-Checked([string] $File, [string[]] $Arguments) {
     # Peer tools must not see the test session's auth file or registries.conf overrides.
     $saved = @{}
@@ -197,4 +204,4 @@ function Stop-TestRegistry {
     $script:Fixture = $null
 }
 
-Export-ModuleMember -Function Start-TestRegistry, Stop-TestRegistry, Get-TestRegistry, Write-TestRegistryConfig, Get-FreePort
+Export-ModuleMember -Function Start-TestRegistry, Stop-TestRegistry, Get-TestRegistry, Write-TestRegistryConfig, Get-FreePort, Get-FixtureImageCache
