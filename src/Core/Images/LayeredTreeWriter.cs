@@ -27,14 +27,24 @@ public sealed class LayeredTreeWriter
     private readonly IReadOnlyList<string> _dirs;
     private readonly LayeredTreeMode _mode;
     private readonly Func<uint, uint> _uid, _gid;
+    private readonly string _prefix;
+    private readonly Func<string, LinkStatus, bool>? _include;
+    private readonly uint? _fileMode;
     private readonly Dictionary<(ulong Dev, ulong Ino), string> _links = [];
     private LayerTarWriter _tar = null!;
     private CancellationToken _ct;
 
     /// <param name="dirsTopFirst">The directories, the topmost (the one that wins) first.</param>
     /// <param name="uidMap">Maps owners on disk to owners in the image (a rootless container's host ids); identity when null.</param>
-    public LayeredTreeWriter(IReadOnlyList<string> dirsTopFirst, LayeredTreeMode mode, Func<uint, uint>? uidMap = null, Func<uint, uint>? gidMap = null)
+    /// <param name="prefix">Written before every name (a COPY destination, e.g. "app/").</param>
+    /// <param name="include">Which entries (relative path, stat) to write; a directory left out is left out whole.</param>
+    /// <param name="fileMode">Replaces the permission bits of every entry (COPY --chmod).</param>
+    public LayeredTreeWriter(IReadOnlyList<string> dirsTopFirst, LayeredTreeMode mode, Func<uint, uint>? uidMap = null, Func<uint, uint>? gidMap = null,
+        string prefix = "", Func<string, LinkStatus, bool>? include = null, uint? fileMode = null)
     {
+        _prefix = prefix;
+        _include = include;
+        _fileMode = fileMode;
         if (dirsTopFirst.Count == 0) throw new ArgumentException("No directory to write.", nameof(dirsTopFirst));
         _dirs = dirsTopFirst.Select(Path.GetFullPath).ToList();
         _mode = mode;
@@ -73,10 +83,11 @@ public sealed class LayeredTreeWriter
         {
             string childRel = rel.Length == 0 ? name : rel + "/" + name;
             string path = Path.Combine(_dirs[layer], childRel);
+            if (_include is not null && !_include(childRel, st)) continue;
             if (IsWhiteout(st, path))
             {
                 if (_mode == LayeredTreeMode.Layer)
-                    _tar.Write(new LayerTarHeader { Name = Join(rel, LayerUnpacker.WhiteoutPrefix + name), Mode = 0, MtimeSeconds = st.MtimeSeconds });
+                    _tar.Write(new LayerTarHeader { Name = _prefix + Join(rel, LayerUnpacker.WhiteoutPrefix + name), Mode = 0, MtimeSeconds = st.MtimeSeconds });
                 continue;
             }
             if (st.Type == S_IFDIR)
@@ -88,7 +99,7 @@ public sealed class LayeredTreeWriter
                 WriteEntry(childRel + "/", path, st);
                 bool opaque = IsOpaque(path);
                 if (opaque && _mode == LayeredTreeMode.Layer)
-                    _tar.Write(new LayerTarHeader { Name = childRel + "/" + LayerUnpacker.OpaqueMarker, Mode = 0, MtimeSeconds = st.MtimeSeconds });
+                    _tar.Write(new LayerTarHeader { Name = _prefix + childRel + "/" + LayerUnpacker.OpaqueMarker, Mode = 0, MtimeSeconds = st.MtimeSeconds });
                 // The same directory in lower layers shows through, down to an opaque one or a non-directory.
                 var below = new List<int> { layer };
                 if (!opaque)
@@ -112,9 +123,10 @@ public sealed class LayeredTreeWriter
 
     private void WriteEntry(string name, string path, LinkStatus st)
     {
+        name = _prefix + name;
         var header = new LayerTarHeader
         {
-            Name = name, Mode = st.Permissions, Uid = _uid(st.Uid), Gid = _gid(st.Gid), MtimeSeconds = st.MtimeSeconds, Xattrs = Xattrs(path),
+            Name = name, Mode = _fileMode ?? st.Permissions, Uid = _uid(st.Uid), Gid = _gid(st.Gid), MtimeSeconds = st.MtimeSeconds, Xattrs = Xattrs(path),
         };
         switch (st.Type)
         {
