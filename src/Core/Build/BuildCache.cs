@@ -13,6 +13,9 @@ public sealed class BuildCache(string directory)
 {
     private string IndexPath => Path.Combine(directory, "cache.json");
 
+    /// <summary>The cache of this user's data directory.</summary>
+    public static string DirectoryFor(Configuration.ContainerPaths paths) => Path.Combine(paths.DataDir, "build");
+
     public static string Key(string parentId, string instruction, string inputs) =>
         Digest.Sha256(System.Text.Encoding.UTF8.GetBytes(parentId + "\n" + instruction + "\n" + inputs)).Encoded;
 
@@ -35,6 +38,9 @@ public sealed class BuildCache(string directory)
         File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(index));
         File.Move(tmp, IndexPath, overwrite: true);
     }
+
+    /// <summary>Forgets every entry (the images themselves are removed by the pruner).</summary>
+    public void Clear() => File.Delete(IndexPath);
 
     private Dictionary<string, string> Load()
     {

@@ -102,7 +102,7 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
         var options = new BuildOptions
         {
             Containerfile = file, Context = context, Names = Name ?? [], BuildArgs = args, Target = Target, NoCache = NoCache, Squash = Squash,
-            CacheDirectory = System.IO.Path.Combine(Core.Configuration.ContainerPaths.FromEnvironment().DataDir, "build"),
+            CacheDirectory = BuildCache.DirectoryFor(Core.Configuration.ContainerPaths.FromEnvironment()),
         };
         const int activity = 4720;
         var progress = new Progress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),
