@@ -153,6 +153,7 @@ Describe 'New-ContainerImage -Path with bad input' -Skip:(-not $canRun) {
         @{ Case = 'a syntax error'; Id = 'InvalidContainerfileSyntax'; Message = 'Containerfile:2: COPY expects one or more sources and a destination*'; File = "FROM localhost/busybox:latest`nCOPY ok.txt" }
         @{ Case = 'an unknown instruction'; Id = 'InvalidContainerfileSyntax'; Message = "Containerfile:3: 'RUNN' is not an instruction*"; File = "FROM localhost/busybox:latest`n# c`nRUNN true" }
         @{ Case = 'a heredoc'; Id = 'UnsupportedContainerfileFeature'; Message = 'Containerfile:2: heredocs*'; File = "FROM localhost/busybox:latest`nRUN <<EOF`necho`nEOF" }
+        @{ Case = 'a RUN flag'; Id = 'UnsupportedContainerfileFeature'; Message = 'Containerfile:2: RUN --mount is not supported*'; File = "FROM localhost/busybox:latest`nRUN --mount=type=cache,target=/c true" }
         @{ Case = 'an excluded source'; Id = 'BuildSourceExcluded'; Message = "Containerfile:2: COPY source 'ignored.txt' is excluded by .dockerignore*"; File = "FROM localhost/busybox:latest`nCOPY ignored.txt /x" }
         @{ Case = 'a source outside the context'; Id = 'BuildSourceOutsideContext'; Message = '*outside the build context*'; File = "FROM localhost/busybox:latest`nCOPY ../context/src/a.txt /x" }
         @{ Case = 'a source through a symlink out of the context'; Id = 'BuildSourceOutsideContext'; Message = '*outside the build context*'; File = "FROM localhost/busybox:latest`nCOPY hostetc/passwd /x"; Link = $true }

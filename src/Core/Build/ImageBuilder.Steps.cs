@@ -27,6 +27,12 @@ public sealed partial class ImageBuilder
     private async Task<StoredImage> BuildStageAsync(BuildStage stage, Dictionary<string, string?> globalArgs, CancellationToken ct)
     {
         var s = new StageState();
+        var host = ImageArchive.HostPlatform;
+        foreach (var (flag, value) in stage.From.Flags)
+            if (flag != "platform" || !(value == host.ToString() || value == host.Os + "/" + host.Architecture))
+                throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                    $"{stage.From.Where}: FROM --{flag}={value} is not supported (builds are for this host's platform, {host}).", stage.From.Where,
+                    "Remove the flag, or build on a host of that platform.");
         string baseName = BuildVariables.Expand(stage.Base, n => globalArgs.GetValueOrDefault(n));
         s.Image = await ResolveBaseAsync(baseName, stage.From, ct).ConfigureAwait(false);
         var platform = ImageArchive.HostPlatform;
@@ -128,6 +134,9 @@ public sealed partial class ImageBuilder
     private async Task RunStepAsync(StageState s, Instruction ins, CancellationToken ct)
     {
         if (s.Image is null) throw ins.Invalid("a base image with a shell (RUN cannot run in an empty scratch stage)");
+        if (ins.Flags.Count > 0)
+            throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                $"{ins.Where}: RUN --{ins.Flags.Keys.First()} is not supported.", ins.Where, "Remove the flag; RUN steps run with the runtime's defaults.");
         var exec = InstructionArguments.JsonArray(ins.Arguments);
         List<string> argv = exec ?? [.. s.Shell, ins.Arguments];
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
