@@ -75,8 +75,8 @@ Describe 'New-ContainerImage -Path' -Skip:(-not $canRun) {
         $b = Join-Path $root 'buildah'
         $B = @('--root', "$b/root", '--runroot', "$b/run", '--storage-driver', 'vfs')
         Set-Content (Join-Path $root 'registries.conf') "unqualified-search-registries = []`n"
-        $saved = $env:CONTAINERS_REGISTRIES_CONF, $env:REGISTRY_AUTH_FILE
-        $env:CONTAINERS_REGISTRIES_CONF = Join-Path $root 'registries.conf'; $env:REGISTRY_AUTH_FILE = $null
+        $savedAuth = $env:REGISTRY_AUTH_FILE
+        $env:CONTAINERS_REGISTRIES_CONF = Join-Path $root 'registries.conf'; Remove-Item env:REGISTRY_AUTH_FILE
         try {
             Save-ContainerImage -Image localhost/busybox:latest -Path "$root/busybox.tar" -Format OciArchive
             $id = (& buildah @B pull -q "oci-archive:$root/busybox.tar" 2>&1 | Select-Object -Last 1)
@@ -89,7 +89,8 @@ Describe 'New-ContainerImage -Path' -Skip:(-not $canRun) {
         finally {
             & buildah @B rm -a 2>$null | Out-Null
             & buildah @B rmi -a -f 2>$null | Out-Null
-            $env:CONTAINERS_REGISTRIES_CONF, $env:REGISTRY_AUTH_FILE = $saved
+            Remove-Item env:CONTAINERS_REGISTRIES_CONF
+            if ($savedAuth) { $env:REGISTRY_AUTH_FILE = $savedAuth }
         }
         $theirs = Import-ContainerImage -Path "$root/app-buildah.tar" -Name localhost/app:buildah
 

@@ -65,7 +65,10 @@ function Remove-TestPodman {
     & podman system reset -f 2>$null | Out-Null
     Get-Content /proc/self/mountinfo | ForEach-Object { $_.Split(' ')[4] } | Where-Object { $_.StartsWith($Podman.Dir) } |
         Sort-Object Length -Descending | ForEach-Object { & umount -l $_ 2>$null }
-    foreach ($k in $Podman.Saved.Keys) { [Environment]::SetEnvironmentVariable($k, $Podman.Saved[$k]) }
+    # Unset what was unset: [Environment]::SetEnvironmentVariable($k, $null) from PowerShell passes "" and leaves an empty variable.
+    foreach ($k in $Podman.Saved.Keys) {
+        if ($null -eq $Podman.Saved[$k]) { Remove-Item "env:$k" -ErrorAction SilentlyContinue } else { Set-Item "env:$k" $Podman.Saved[$k] }
+    }
 }
 
 Export-ModuleMember -Function Initialize-TestPodman, Invoke-Podman, Import-PodmanImage, Export-PodmanImage, Remove-TestPodman

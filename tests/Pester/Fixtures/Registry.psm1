@@ -46,7 +46,8 @@ function Invoke-Checked([string] $File, [string[]] $Arguments) {
         $out = & $File @Arguments 2>&1
         if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed ($LASTEXITCODE): $($out | Out-String)" }
     }
-    finally { foreach ($v in $saved.Keys) { [Environment]::SetEnvironmentVariable($v, $saved[$v]) } }
+    # Remove-Item for what was unset: SetEnvironmentVariable($v, $null) from PowerShell leaves an empty variable.
+    finally { foreach ($v in $saved.Keys) { if ($null -eq $saved[$v]) { Remove-Item "env:$v" -ErrorAction SilentlyContinue } else { Set-Item "env:$v" $saved[$v] } } }
 }
 
 function Wait-Http([string] $Url, [int[]] $Codes, [System.Diagnostics.Process] $Process, [string] $Log) {
