@@ -43,9 +43,11 @@ CMD ["/bin/cat", "/app/one"]
     $B = @('--root', "$root/buildah/root", '--runroot', "$root/buildah/run", '--storage-driver', 'vfs')
     Set-Content "$root/registries.conf" "unqualified-search-registries = []`n"
     $env:CONTAINERS_REGISTRIES_CONF = "$root/registries.conf"
+    Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' # buildah and podman insist that the auth file they are given exists
     Save-ContainerImage -Image localhost/busybox:latest -Path "$root/busybox.tar" -Format OciArchive
-    $id = (& buildah @B pull -q "oci-archive:$root/busybox.tar" 2>&1 | Select-Object -Last 1)
-    & buildah @B tag $id localhost/busybox:latest
+    $id = (& buildah @B pull -q "oci-archive:$root/busybox.tar" 2>$null | Select-Object -Last 1)
+    & buildah @B tag $id.Trim() localhost/busybox:latest
+    if ($LASTEXITCODE -ne 0) { throw "buildah could not load busybox ($id)" }
     $podman = Initialize-TestPodman -Root $root
     $podmanBase = Import-PodmanImage -Podman $podman -Image busybox
     $change = 'echo changed > /etc/motd; busybox seq 1 5000 > /numbers; rm /etc/group'
@@ -54,7 +56,9 @@ CMD ["/bin/cat", "/app/one"]
 
     $samples = @{}
     function Measure-Ms([string] $Name, [scriptblock] $Action) {
-        $sw = [Diagnostics.Stopwatch]::StartNew(); & $Action | Out-Null; $sw.Stop()
+        $global:LASTEXITCODE = 0
+        $sw = [Diagnostics.Stopwatch]::StartNew(); $out = & $Action; $sw.Stop()
+        if ($LASTEXITCODE -ne 0) { throw "$Name failed ($LASTEXITCODE): $($out -join "`n")" }
         if (-not $samples[$Name]) { $samples[$Name] = [Collections.Generic.List[double]]::new() }
         $samples[$Name].Add($sw.Elapsed.TotalMilliseconds)
     }
