@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Collections;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
@@ -10,6 +11,7 @@ namespace Containers.Cmdlets.Commands.Container;
 public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Image { get; set; } = "";
 
