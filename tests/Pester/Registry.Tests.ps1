@@ -98,6 +98,15 @@ Describe 'Install-ContainerImage' {
         (Get-ContainerImage $ref).Id | Should -Be $image.Id
     }
 
+    It 'shows the name the user pulled, not the name the same image came by from another registry' {
+        $first = Install-ContainerImage $fx.Images['anon/busybox:latest'] -ProgressAction SilentlyContinue
+        $second = Install-ContainerImage $fx.Images['token/busybox:latest'] -ProgressAction SilentlyContinue
+        $second.Id | Should -Be $first.Id
+        "$($second.Repository):$($second.Tag)" | Should -Be $fx.Images['token/busybox:latest']
+        $rows = @(Get-ContainerImage | Where-Object Id -EQ $first.Id)
+        $rows.ForEach({ "$($_.Repository):$($_.Tag)" }) | Should -Be @($fx.Images['anon/busybox:latest'], $fx.Images['token/busybox:latest'])
+    }
+
     It 'caches a Bearer token per scope and reuses it' {
         $ref = $fx.Images['token/busybox:latest']
         $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue

@@ -52,7 +52,9 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
                 var puller = new ImagePuller(store, resolver, credentials, null, policy);
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
-                Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
+                // The row of the name just pulled, not an older name the same image already had.
+                string? pulled = ImagePuller.Candidates(resolver, name).Select(c => c.Name + ":" + c.TagOrDefault).FirstOrDefault(image.Names.Contains);
+                Post(() => { progress.Complete(WriteProgress); WriteObject(pulled is null ? ContainerImage.From(image) : ContainerImage.From(image, pulled)); });
             });
         }
     }
