@@ -443,7 +443,9 @@ Describe 'Bad input leaves nothing behind' {
     AfterEach { @(Get-ContainerDirs).Count | Should -Be $script:before }
 
     It 'refuses a missing image' {
-        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+        { New-Container -Image no-such-image -Pull Never -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+        # pulled by default (-Pull Missing): with no search registries a short name cannot resolve, and says so
+        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNotResolved*'
     }
     It 'refuses a name in use' {
         $c = New-Container -Image busybox -Name taken -Command true

@@ -28,6 +28,8 @@ public sealed class InvokeContainerImageCommand : ContainerCreateCmdletBase
         if (!ShouldProcess(Name is null ? Image : $"{Name} from {Image}", "Run container")) return;
         var options = TryBuildOptions();
         if (options is null) return;
+        if (TryPullImage() is not { } image) return;
+        options.Image = image;
         Core.Runtime.Container? created = null;
         Core.Runtime.Container? done = null;
         int? exitCode = null;

@@ -19,6 +19,8 @@ public sealed class NewContainerCommand : ContainerCreateCmdletBase
         if (!ShouldProcess(Name is null ? Image : $"{Name} from {Image}", "Create container")) return;
         var options = TryBuildOptions();
         if (options is null) return;
+        if (TryPullImage() is not { } image) return;
+        options.Image = image;
         options.Tty = Tty;
         options.Interactive = Interactive;
         Core.Runtime.Container? c = null;

@@ -43,18 +43,9 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             if (!ShouldProcess(name, "Install container image")) continue;
             TryRun(async ct =>
             {
-                var resolver = RegistryAccess.Resolver(paths);
-                var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
-                var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
-                var store = RegistryAccess.OpenStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var policy = Core.Policy.SignaturePolicy.Load(paths);
-                var puller = new ImagePuller(store, resolver, credentials, null, policy);
-                var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
-                    .ConfigureAwait(false);
-                // The row of the name just pulled, not an older name the same image already had.
-                string? pulled = ImagePuller.Candidates(resolver, name).Select(c => c.Name + ":" + c.TagOrDefault).FirstOrDefault(image.Names.Contains);
-                Post(() => { progress.Complete(WriteProgress); WriteObject(pulled is null ? ContainerImage.From(image) : ContainerImage.From(image, pulled)); });
+                var image = await ImagePull.PullAsync(paths, name, Platform, Credential, ThrottleLimit, progress, ct).ConfigureAwait(false);
+                Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
             });
         }
     }
