@@ -359,34 +359,9 @@ Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE
 'attach=' + `$LASTEXITCODE
 Remove-Container `$a.Name
 "@ | Set-Content $file
-        # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-        foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.UseShellExecute = $false
-        $p = [System.Diagnostics.Process]::Start($psi)
         try {
-            $text = [System.Text.StringBuilder]::new()
-            $buffer = [char[]]::new(4096)
-            $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            $sent = $false
-            while ([DateTime]::UtcNow -lt $deadline) {
-                if ($read.Wait(200)) {
-                    if ($read.Result -le 0) { break }
-                    [void]$text.Append($buffer, 0, $read.Result)
-                    $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-                }
-                # The shell is interactive (its stdin is a terminal): answer its prompt.
-                if (-not $sent -and $text.ToString() -match '/ # ') {
-                    $p.StandardInput.Write("tty; stty size; exit 3`n"); $p.StandardInput.Flush(); $sent = $true
-                }
-            }
-            $sent | Should -BeTrue -Because "no prompt came: $text"
-            $p.WaitForExit(10000) | Should -BeTrue
-            # Without the terminals' escape sequences (keypad mode, cursor position queries).
-            $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+            # The shell is interactive (its stdin is a terminal): answer its prompt.
+            $lines = Invoke-InTerminal -File $file -Replies @{ When = '/ # '; Send = "tty; stty size; exit 3`n" }
             $lines | Should -Contain 'code=3'
             $lines | Should -Contain 'attached-tty'
             $lines | Should -Contain 'attach=4'
@@ -394,10 +369,27 @@ Remove-Container `$a.Name
             @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 2
             @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
         }
-        finally {
-            if (-not $p.HasExited) { $p.Kill($true) }
-            Remove-Container $c.Name -Force -Confirm:$false
-        }
+        finally { Remove-Container $c.Name -Force -Confirm:$false }
+    }
+}
+
+Describe 'Invoke-ContainerImage -Interactive -Tty -Remove (podman run -it --rm)' {
+    It 'runs a throw-away container in this terminal, at its size, with its stdin, and removes it' {
+        $file = Join-Path $root 'run-it.ps1'
+        @"
+Import-Module '$(Get-TestModulePath)'
+`$before = @(Get-Container).Count
+stty rows 33 cols 101
+Invoke-ContainerImage busybox -Interactive -Tty -Remove -Command sh,-c,'tty; stty size; read line; echo "got=`$line"; exit 5'
+'code=' + `$LASTEXITCODE
+'left=' + (@(Get-Container).Count - `$before)
+"@ | Set-Content $file
+        $lines = Invoke-InTerminal -File $file -Replies @{ When = '33 101'; Send = "typed-in`n" }
+        $lines | Should -Contain '33 101'
+        $lines | Should -Contain 'got=typed-in'
+        $lines | Should -Contain 'code=5'
+        $lines | Should -Contain 'left=0'
+        @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 1
     }
 }
 

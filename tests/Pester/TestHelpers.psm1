@@ -59,4 +59,40 @@ function Get-TestPwsh {
     return 'pwsh'
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh
+function Invoke-InTerminal {
+    <#
+    .SYNOPSIS
+        Runs a pwsh script under script(1), which gives it a terminal of the host as stdin and stdout, as a
+        console would; types each reply once its prompt (a regex) has appeared. Returns the output lines
+        without the terminal's escape sequences, or throws if the script does not end within the timeout.
+    #>
+    param([Parameter(Mandatory)] [string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+    foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$File'", '/dev/null') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $text = [System.Text.StringBuilder]::new()
+        $buffer = [char[]]::new(4096)
+        $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        $next = 0
+        while ([DateTime]::UtcNow -lt $deadline) {
+            if ($read.Wait(200)) {
+                if ($read.Result -le 0) { break }
+                [void]$text.Append($buffer, 0, $read.Result)
+                $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+            }
+            if ($next -lt $Replies.Count -and $text.ToString() -match $Replies[$next].When) {
+                $p.StandardInput.Write($Replies[$next].Send); $p.StandardInput.Flush(); $next++
+            }
+        }
+        if (-not $p.WaitForExit(10000)) { throw "the script did not end; replies sent: $next; output: $text" }
+        return @($text.ToString() -replace '\e\][^\a]*\a|\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() })
+    }
+    finally { if (-not $p.HasExited) { $p.Kill($true) } }
+}
+
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-InTerminal

@@ -96,6 +96,14 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public string[]? AddHost { get; set; }
 
+    /// <summary>Gives the container a pseudo-terminal (Invoke-ContainerImage: this console's, sized as it is).</summary>
+    [Parameter]
+    public SwitchParameter Tty { get; set; }
+
+    /// <summary>Keeps the container's stdin open (Invoke-ContainerImage: this console's stdin).</summary>
+    [Parameter]
+    public SwitchParameter Interactive { get; set; }
+
     /// <summary>When to pull the image first (podman's --pull): Missing (default), Always, Never or Newer.</summary>
     [Parameter]
     public PullPolicy Pull { get; set; } = PullPolicy.Missing;

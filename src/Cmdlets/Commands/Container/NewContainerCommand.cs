@@ -8,12 +8,6 @@ namespace Containers.Cmdlets.Commands.Container;
 [OutputType(typeof(Core.Runtime.Container))]
 public sealed class NewContainerCommand : ContainerCreateCmdletBase
 {
-    [Parameter]
-    public SwitchParameter Tty { get; set; }
-
-    [Parameter]
-    public SwitchParameter Interactive { get; set; }
-
     protected override void ProcessRecord()
     {
         if (!ShouldProcess(Name is null ? Image : $"{Name} from {Image}", "Create container")) return;
