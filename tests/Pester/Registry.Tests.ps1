@@ -206,6 +206,19 @@ Describe 'Install-ContainerImage' {
         finally { Set-Content $policy $saved -NoNewline }
     }
 
+    It 'names every source it tried and why when the mirror and the registry fail' {
+        # The mirror is the fixture's TLS registry under a name its CA is not installed for: a TLS failure,
+        # not the primary's "could not be resolved" that used to be all the error said.
+        $tlsMirror = "localhost:$($fx.Tls.Port)"
+        Add-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') '', '[[registry]]', 'location = "unresolvable.invalid:5000"', '[[registry.mirror]]', "location = `"$tlsMirror`""
+        $e = { Install-ContainerImage 'unresolvable.invalid:5000/busybox:latest' -ProgressAction SilentlyContinue -ErrorAction Stop } | Should -Throw -ErrorId 'ImagePullFailed*' -PassThru
+        $message = $e.Exception.Message
+        $message | Should -Match "$([regex]::Escape("$tlsMirror/busybox (mirror)")): The TLS connection to '$([regex]::Escape($tlsMirror))' failed"
+        $message | Should -Match "unresolvable.invalid:5000/busybox: The registry host 'unresolvable.invalid:5000' could not be resolved"
+        $message | Should -Not -Match "`n"
+        $e.Exception.RecommendedAction | Should -Match "certs.d/$([regex]::Escape($tlsMirror))/ca.crt"
+    }
+
     It 'pulls through a mirror first' {
         Add-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') '', '[[registry]]', 'location = "mirrored.example:5000"', '[[registry.mirror]]', "location = `"$P`"", 'insecure = true'
         $image = Install-ContainerImage 'mirrored.example:5000/busybox:latest' -ProgressAction SilentlyContinue
