@@ -25,8 +25,9 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
+        var devices = DeviceGrants.ParseAll(o.Devices);
         var caps = BundleBuilder.Capabilities(o.CapAdd, o.CapDrop);
-        var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories);
+        var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
@@ -65,6 +66,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 CpuPeriod = limits?.Cpu?.Period,
                 CpuShares = limits?.Cpu?.Shares,
                 PidsLimit = limits?.Pids?.Limit,
+                Devices = devices.Count > 0 ? devices : null,
             },
             Network = o.Network,
             Rootless = paths.Rootless,
