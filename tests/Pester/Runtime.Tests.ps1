@@ -393,6 +393,60 @@ Invoke-ContainerImage busybox -Interactive -Tty -Remove -Command sh,-c,'tty; stt
     }
 }
 
+Describe 'Live statistics and ids as the container sees them' {
+    AfterEach { Get-Container stream-*, ids-* | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue }
+
+    It 'streams one object per running container per tick, and stops when the pipeline has enough' {
+        $a = New-Container -Image busybox -Name stream-a -Command sleep, 300 | Start-Container -PassThru
+        $b = New-Container -Image busybox -Name stream-b -Command sleep, 300 | Start-Container -PassThru
+        $mine = { $_.Name -in 'stream-a', 'stream-b' }
+        $rows = @(Get-ContainerStatistic -Stream -Interval 1 | Where-Object $mine | Select-Object -First 4)
+        $rows.Count | Should -Be 4
+        ($rows.Name | Sort-Object) | Should -Be @('stream-a', 'stream-a', 'stream-b', 'stream-b')
+        @(Get-ContainerStatistic stream-a -Stream -Interval 1 | Select-Object -First 2).Name | Should -Be @('stream-a', 'stream-a')
+    }
+
+    It 'streams until it is stopped, as Ctrl+C stops it' {
+        $a = New-Container -Image busybox -Name stream-stop -Command sleep, 300 | Start-Container -PassThru
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Get-ContainerStatistic stream-stop -Stream -Interval 1")
+            $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $out)
+            Wait-Until { $out.Count -ge 2 } -Seconds 30 | Should -BeTrue -Because 'a second tick came'
+            $handle.IsCompleted | Should -BeFalse -Because 'it streams until stopped'
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $out[0].Name | Should -Be 'stream-stop'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'shows each process with its pid and user inside the container beside the host''s' {
+        # The container renames uid 0 in its own /etc/passwd: the name must come from there, not from the host.
+        $c = New-Container -Image busybox -Name ids-named -Command sh, -c, 'echo "captain:x:0:0::/:/bin/sh" > /etc/passwd; exec sleep 300' | Start-Container -PassThru
+        Wait-Until { @(Get-ContainerProcess ids-named | Where-Object Command -like 'sleep*').Count -eq 1 } | Should -BeTrue
+        $p = Get-ContainerProcess ids-named | Where-Object Command -like 'sleep*'
+        $p.Pid | Should -Be $c.Pid
+        $p.ContainerPid | Should -Be 1
+        $hostUid = [uint32]((Get-Content "/proc/$($c.Pid)/status" | Where-Object { $_ -like 'Uid:*' }) -split '\s+')[1]
+        $p.UserId | Should -Be $hostUid
+        $p.ContainerUserId | Should -Be 0
+        $p.ContainerUser | Should -Be 'captain'
+        $text = Get-ContainerProcess ids-named | Out-String -Width 80
+        $text | Should -Match '^\s*Container\s+HPid\s+Pid\s+HUid\s+User\s+S\s+Command' -Because $text
+        $text | Should -Match "ids-named\s+$($c.Pid)\s+1\s+$hostUid\s+captain\s+S\s+sleep 300"
+    }
+
+    It 'shows a uid, and does not hang, when the container''s /etc/passwd is a FIFO' {
+        $c = New-Container -Image busybox -Name ids-fifo -Command sh, -c, 'rm /etc/passwd; mkfifo /etc/passwd; exec sleep 300' | Start-Container -PassThru
+        Wait-Until { @(Get-ContainerProcess ids-fifo | Where-Object Command -like 'sleep*').Count -eq 1 } | Should -BeTrue
+        $p = Get-ContainerProcess ids-fifo
+        $p.ContainerUserId | Should -Be 0
+        $p.ContainerUser | Should -Be '0'
+    }
+}
+
 Describe 'Limits' -Skip:(-not $isRoot) {
     It 'stops a fork bomb at the pids limit' {
         # sh plus its background sleeps may be at most 16 tasks: the 16th fork fails and the shell gives up.
