@@ -66,9 +66,12 @@ function Invoke-InTerminal {
         console would; types each reply once its prompt (a regex) has appeared. Returns the output lines
         without the terminal's escape sequences, or throws if the script does not end within the timeout.
     #>
-    param([Parameter(Mandatory)] [string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
+    param([string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
+    # Without -File: an interactive pwsh that reads its commands from the terminal (the replies).
+    $run = if ($File) { "-NonInteractive -File '$File'" } else { '-NoLogo' }
     $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-    foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$File'", '/dev/null') { $psi.ArgumentList.Add($a) }
+    # script(1) sizes its terminal from its own stdin, a pipe here: give it a size, as a console has one.
+    foreach ($a in '-qec', "stty rows 40 cols 160; '$(Get-TestPwsh)' -NoProfile $run", '/dev/null') { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $psi.UseShellExecute = $false
@@ -82,7 +85,10 @@ function Invoke-InTerminal {
         while ([DateTime]::UtcNow -lt $deadline) {
             if ($read.Wait(200)) {
                 if ($read.Result -le 0) { break }
-                [void]$text.Append($buffer, 0, $read.Result)
+                $chunk = [string]::new($buffer, 0, $read.Result)
+                [void]$text.Append($chunk)
+                # We are the terminal: answer each cursor position query (the console host asks, and waits).
+                foreach ($q in [regex]::Matches($chunk, '\e\[6n')) { $p.StandardInput.Write("`e[1;1R"); $p.StandardInput.Flush() }
                 $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
             }
             if ($next -lt $Replies.Count -and $text.ToString() -match $Replies[$next].When) {
