@@ -255,9 +255,8 @@ Describe 'PowerShell behaviour' {
     It 'shows a podman-ps-like table' {
         $c = New-Container -Image busybox -Name tablecheck -Command true
         $text = Get-Container tablecheck | Out-String -Width 200
-        $text | Should -Match 'ContainerId\s+Image\s+Command\s+Created\s+Status\s+Names'
-        $text | Should -Match ([regex]::Escape($c.Id.Substring(0, 12)))
-        $text | Should -Match 'Created\s+tablecheck'
+        $text | Should -Match 'ContainerId\s+Name\s+Image\s+Status\s+Command'
+        $text | Should -Match "$($c.Id.Substring(0, 12))\s+tablecheck\s+busybox\s+Created\s+true"
         Remove-Container tablecheck
     }
 }
@@ -491,7 +490,7 @@ Describe 'Bad input leaves nothing behind' {
     It 'refuses a missing image' {
         { New-Container -Image no-such-image -Pull Never -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
         # pulled by default (-Pull Missing): with no search registries a short name cannot resolve, and says so
-        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNotResolved*'
+        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNoSearchRegistries*'
     }
     It 'refuses a name in use' {
         $c = New-Container -Image busybox -Name taken -Command true
