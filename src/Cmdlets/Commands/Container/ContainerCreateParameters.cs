@@ -142,7 +142,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     {
         var security = ContainerSecurity.Parse(SecurityOpt ?? [], Privileged, path => GetUnresolvedProviderPathFromPSPath(path));
         if (Privileged)
-            WriteWarning("-Privileged gives the container every capability, every host device and no seccomp filter: it can take over the host.");
+            WriteWarning("-Privileged gives the container every capability, access to every device and no seccomp filter: it can take over the host.");
         else if (security.Unconfined)
             WriteWarning("seccomp=unconfined: the container runs without a seccomp filter; every system call its capabilities allow is open to it.");
         return security;

@@ -53,8 +53,16 @@ public sealed class ContainerSecurity
         return new ContainerSecurity { Profile = profile, Unconfined = unconfined || privileged, NoNewPrivileges = noNewPrivileges, Privileged = privileged };
     }
 
-    /// <summary>The capabilities to add to the default set: all of them for a privileged container.</summary>
-    public IReadOnlyList<string> CapAdd(IReadOnlyList<string> requested) => Privileged ? ["ALL", .. requested] : requested;
+    /// <summary>The capabilities to add to the default set: for a privileged container every one this process may still
+    /// hold (its bounding set; as podman does: a capability outside it cannot be given, capset would fail).</summary>
+    public IReadOnlyList<string> CapAdd(IReadOnlyList<string> requested) => Privileged ? [.. HostBounding(), .. requested] : requested;
+
+    private static IEnumerable<string> HostBounding()
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapBnd:", StringComparison.Ordinal));
+        ulong mask = line is null ? 0 : Convert.ToUInt64(line[7..].Trim(), 16);
+        return CapabilityTable.Names.Where((_, bit) => (mask >> bit & 1) != 0);
+    }
 
     /// <summary>Sets the bundle's seccomp filter, no_new_privs and (privileged) device rules and masked paths.</summary>
     public void Apply(RuntimeSpec spec, IEnumerable<string> capabilities)
