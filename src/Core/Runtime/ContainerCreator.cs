@@ -68,6 +68,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 CpuShares = limits?.Cpu?.Shares,
                 PidsLimit = limits?.Pids?.Limit,
                 Devices = devices.Count > 0 ? devices : null,
+                AllDevices = o.Security.Privileged,
             },
             Network = o.Network,
             Rootless = paths.Rootless,

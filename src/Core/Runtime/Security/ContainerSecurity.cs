@@ -64,15 +64,14 @@ public sealed class ContainerSecurity
         return CapabilityTable.Names.Where((_, bit) => (mask >> bit & 1) != 0);
     }
 
-    /// <summary>Sets the bundle's seccomp filter, no_new_privs and (privileged) device rules and masked paths.</summary>
+    /// <summary>Sets the bundle's seccomp filter, no_new_privs and (privileged) masked paths; a privileged container's
+    /// device rules come from its record (<see cref="ContainerResources.AllDevices"/>), which its cgroup is made from.</summary>
     public void Apply(RuntimeSpec spec, IEnumerable<string> capabilities)
     {
         spec.Process!.NoNewPrivileges = NoNewPrivileges;
         var linux = spec.Linux!;
         linux.Seccomp = Unconfined ? null : (Profile ?? RuntimeDefaults.SeccompProfile()).Resolve(capabilities);
         if (!Privileged) return;
-        linux.Resources ??= new LinuxResources();
-        linux.Resources.Devices = [new LinuxDeviceCgroup { Allow = true, Access = "rwm" }];
         linux.MaskedPaths = null;
         linux.ReadonlyPaths = null;
     }
