@@ -118,17 +118,6 @@ public class SeccompFilterTests
         Assert.Equal(SeccompFilter.RetAllow, SeccompFilter.Evaluate(program, X86_64, Nr("read"), 4, 0, argument));
     }
 
-    [Theory]
-    [InlineData("SCMP_ACT_TRAP", SeccompFilter.RetTrap)]
-    [InlineData("SCMP_ACT_LOG", SeccompFilter.RetLog)]
-    [InlineData("SCMP_ACT_KILL", SeccompFilter.RetKillThread)]
-    [InlineData("SCMP_ACT_KILL_PROCESS", SeccompFilter.RetKillProcess)]
-    public void ActionsOfAProfile(string action, uint expected)
-    {
-        var program = SeccompFilter.Compile(new LinuxSeccomp { Syscalls = [new LinuxSyscall { Names = ["mkdir"], Action = action }] });
-        Assert.Equal(expected, SeccompFilter.Evaluate(program, X86_64, Nr("mkdir")));
-    }
-
     [Fact]
     public void SerialisesAsSockFilter()
     {
