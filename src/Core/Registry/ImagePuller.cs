@@ -1,7 +1,6 @@
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;
-using Containers.Core.Policy;
 using Containers.Core.Spec;
 using Serilog;
 
@@ -28,8 +27,10 @@ public sealed record PullRequest
 /// index), then downloads the missing layers in parallel, each verified, decompressed and unpacked in
 /// one pass by the store, and records the image.
 /// </summary>
-public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null,
-    SignaturePolicy? signaturePolicy = null)
+/// <remarks>The trust policy is required, as containers/image requires a policy context: no pull happens without
+/// one deciding (an accept-anything policy is a choice someone makes explicitly, in policy.json or in a test).</remarks>
+public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, IImageTrustPolicy trust,
+    RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePuller>();
 
@@ -39,15 +40,20 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         var parsed = ImageReference.Parse(reference);
         var list = resolver.ResolveShortName(parsed);
         if (list.Count == 0)
-            throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
-                $"'{reference}' is a short name and no search registries or aliases are configured; there is no default registry.", reference,
-                "Use a fully qualified name (registry/repository:tag), or add unqualified-search-registries or an alias to registries.conf.");
+            throw RegistryErrors.ShortNameNotResolved(reference);
         return list;
     }
 
+    /// <summary>
+    /// The one registry an explicit credential (-Credential) for a reference is bound to: the registry the
+    /// name resolves to first. A short name may be tried on several search registries; the others never
+    /// see that credential (they get only their own logins from the auth files).
+    /// </summary>
+    public static string CredentialHost(IRegistryResolver resolver, string reference) => Candidates(resolver, reference)[0].Registry!;
+
     public async Task<StoredImage> PullAsync(PullRequest request, CancellationToken ct)
     {
-        var failures = new List<ContainersException>();
+        var failures = new List<(string Source, ContainersException Error)>();
         foreach (var candidate in Candidates(resolver, request.Reference))
         {
             var sources = resolver.GetPullSources(candidate); // throws RegistryBlocked before any connection
@@ -57,18 +63,20 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                 {
                     return await PullFromAsync(candidate, source, request, ct).ConfigureAwait(false);
                 }
-                catch (ContainersException e) when (Retryable(e) && (source != sources[^1] || failures.Count + 1 < CountAll(request)))
+                catch (ContainersException e) when (Retryable(e))
                 {
                     _log.Debug("Pulling {Reference} from {Host} failed: {Error}; trying the next source", candidate, source.Host, e.Message);
-                    failures.Add(e);
+                    failures.Add(($"{source.Host}/{source.Repository}{(source.IsMirror ? " (mirror)" : "")}", e));
                 }
             }
         }
-        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : new ContainersException("ImagePullFailed", ErrorKind.NotFound, $"'{request.Reference}' could not be pulled.", request.Reference);
+        throw failures.Count switch
+        {
+            0 => RegistryErrors.PullFailed(request.Reference),
+            1 => failures[0].Error,
+            _ => RegistryErrors.AllSourcesFailed(request.Reference, failures),
+        };
     }
-
-    private int CountAll(PullRequest request) =>
-        Candidates(resolver, request.Reference).Sum(c => resolver.GetPullSources(c).Count);
 
     // Another source may have it: not found, unreachable, unauthorized. Data errors are never retried elsewhere silently.
     private static bool Retryable(ContainersException e) => e.Kind is ErrorKind.NotFound or ErrorKind.ConnectionFailed or ErrorKind.AuthenticationFailed
@@ -84,13 +92,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
         // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
-        IReadOnlyList<SigstoreSignature> signatures = [];
-        if (signaturePolicy is not null)
-        {
-            if (signaturePolicy.RequiresSignatures(wanted))
-                signatures = await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false);
-            signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
-        }
+        byte[]? verifiedSignatures = await trust.EnsureTrustedAsync(client, repo, wanted, top.Digest, ct).ConfigureAwait(false);
         var manifestDoc = top;
         if (top.IsIndex)
         {
@@ -113,8 +115,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         if (!configDigest.Matches(config)) throw RegistryErrors.DigestMismatch(target + " config", configDigest.ToString(), Digest.Sha256(config).ToString());
         var imageConfig = SpecJson.ParseConfig(config, target);
         if (imageConfig.RootFs.DiffIds.Count != manifest.Layers.Count)
-            throw new ContainersException("LayerCountMismatch", ErrorKind.InvalidData,
-                $"'{target}' lists {manifest.Layers.Count} layers but its configuration has {imageConfig.RootFs.DiffIds.Count} diff ids.", target);
+            throw RegistryErrors.LayerCountMismatch(target, manifest.Layers.Count, imageConfig.RootFs.DiffIds.Count);
         if (!top.IsIndex && request.Platform is not null && (imageConfig.Os != platform.Os || imageConfig.Architecture != platform.Architecture))
             throw RegistryErrors.NoMatchingPlatform(target, platform.ToString(), [imageConfig.Platform.ToString()]);
 
@@ -130,7 +131,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
         // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.
-        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
+        if (verifiedSignatures is not null) store.WriteSignatures(top.Digest, verifiedSignatures);
         return image;
     }
 

@@ -28,8 +28,12 @@ public sealed class ContainerCreateOptions
     public ulong? CpuPeriod { get; set; }
     public ulong? CpuShares { get; set; }
     public long? PidsLimit { get; set; }
+    /// <summary>Host devices to grant: <c>/dev/host[:/dev/container][:rwm]</c>.</summary>
+    public IReadOnlyList<string> Devices { get; set; } = [];
     public IReadOnlyList<string> CapAdd { get; set; } = [];
     public IReadOnlyList<string> CapDrop { get; set; } = [];
+    /// <summary>Seccomp profile, no_new_privs, privileged (<c>-SecurityOpt</c>, <c>-Privileged</c>).</summary>
+    public Security.ContainerSecurity Security { get; set; } = new();
     public bool Tty { get; set; }
     public bool Interactive { get; set; }
     /// <summary><c>none</c>, <c>host</c> or <c>private</c> (own netns with loopback only).</summary>

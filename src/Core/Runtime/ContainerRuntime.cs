@@ -69,6 +69,7 @@ public sealed class ContainerRuntime
     {
         var s = Store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
+        if (state == ContainerState.Exited && s is not null) new CgroupLifetime(Cgroups, Store).ReleaseLeftovers(r.Id, s);
         return new Container
         {
             Id = r.Id,
@@ -154,6 +155,7 @@ public sealed class ContainerRuntime
             throw new ContainersException("InitNotFound", ErrorKind.ResourceUnavailable,
                 $"The container monitor '{InitPath}' is missing.", InitPath, "Reinstall the module.");
 
+        CgroupLifetime.AwaitPreviousMonitor(Store.ReadState(r.Id));
         File.Delete(Store.StatePath(r.Id));
         IReadOnlyList<string> procs = [];
         if (Cgroups.Enabled)
@@ -568,7 +570,7 @@ public sealed class ContainerRuntime
         }
         if (options.User is { } userSpec)
         {
-            var u = ImageUsers.Resolve(userSpec, [.. r.LayerDirectories, Store.UpperDir(r.Id)]);
+            var u = ImageUsers.ResolveInContainer(userSpec, c.Pid, [.. r.LayerDirectories, Store.UpperDir(r.Id)], $"container {r.Name}");
             p.User = new RuntimeUser { Uid = u.Uid, Gid = u.Gid, AdditionalGids = u.AdditionalGids.Count > 0 ? [.. u.AdditionalGids] : null };
             var caps = p.Capabilities?.Bounding ?? [];
             p.Capabilities = new LinuxCapabilities { Bounding = caps, Effective = u.Uid == 0 ? [.. caps] : [], Permitted = u.Uid == 0 ? [.. caps] : [] };
@@ -649,7 +651,8 @@ public sealed class ContainerRuntime
         var c = Inspect(r);
         if (c.State is not (ContainerState.Running or ContainerState.Paused)) return [];
         IEnumerable<int> pids = Cgroups.Enabled && Cgroups.Exists(r.Id) ? Cgroups.ListPids(r.Id) : ContainerProcess.Descendants(c.Pid);
-        return pids.Select(p => ContainerProcess.Read(r.Name, p)).OfType<ContainerProcess>().OrderBy(p => p.Pid).ToList();
+        var names = ImageUsers.NamesInContainer(c.Pid, "container " + r.Name);
+        return pids.Select(p => ContainerProcess.Read(r.Name, p, names)).OfType<ContainerProcess>().OrderBy(p => p.Pid).ToList();
     }
 
     public List<ContainerLogEntry> Logs(string nameOrId, int? tail, DateTimeOffset? since)

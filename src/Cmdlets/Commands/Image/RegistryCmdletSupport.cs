@@ -3,6 +3,7 @@ using System.Net;
 using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Registry;
+using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.Image;
 

@@ -5,6 +5,7 @@ using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Configuration;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
+using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.ImageTrust;
 

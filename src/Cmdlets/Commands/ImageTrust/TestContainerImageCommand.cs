@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Commands.Image;
 using Containers.Cmdlets.Infrastructure;
@@ -5,6 +6,7 @@ using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
+using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.ImageTrust;
 

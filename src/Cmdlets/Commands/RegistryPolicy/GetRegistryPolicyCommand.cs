@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Configuration;
@@ -72,7 +73,7 @@ public sealed class GetRegistryPolicyCommand : ContainersCmdlet
         IReadOnlyList<PullSource> sources = [];
         string? reason = null;
         try { sources = _conf.GetPullSources(first); }
-        catch (ContainersException e) when (e.ErrorId == "RegistryBlocked") { reason = e.Message; }
+        catch (ContainersException e) when (e.ErrorId == Core.Policy.PolicyErrors.Ids.RegistryBlocked) { reason = e.Message; }
         return new RegistryResolution
         {
             Name = name, Origin = resolution.Origin, ShortNameMode = resolution.Mode, Candidates = candidates,
