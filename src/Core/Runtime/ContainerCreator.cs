@@ -25,7 +25,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
-        var caps = BundleBuilder.Capabilities(o.CapAdd, o.CapDrop);
+        BundleBuilder.Capabilities(o.CapAdd, o.CapDrop); // unknown names fail before anything is written
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories);
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
@@ -97,12 +97,10 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, o.CapAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
-            spec.Process!.Capabilities!.Bounding = caps;
-            if (user.Uid == 0) { spec.Process.Capabilities.Effective = [.. caps]; spec.Process.Capabilities.Permitted = [.. caps]; }
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
             // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.
-            ContainerStore.AtomicWrite(Path.Combine(store.BundleDir(id), "config.json"),
+            ContainerStore.AtomicWrite(store.SpecPath(id),
                 JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
             store.Write(record);
         }

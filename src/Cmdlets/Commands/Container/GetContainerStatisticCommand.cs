@@ -26,7 +26,7 @@ public sealed class GetContainerStatisticCommand : ContainerCmdletBase
     protected override void ProcessRecord()
     {
         var records = Name is null && Id is null && InputObject is null
-            ? Runtime.List().Where(c => c.State is ContainerState.Running or ContainerState.Paused).Select(c => Runtime.Store.TryRead(c.Id)).OfType<ContainerRecord>().ToList()
+            ? Runtime.List().Where(c => c.State.IsActive()).Select(c => Runtime.Store.TryRead(c.Id)).OfType<ContainerRecord>().ToList()
             : Resolve(Name, Id, InputObject);
         foreach (var r in records)
         {
