@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Completion;
@@ -14,7 +14,7 @@ public sealed class ContainerNameCompleter : IArgumentCompleter
     {
         var pattern = new WildcardPattern((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
         List<ContainerRecord> records;
-        try { records = new ContainerStore(ContainerPaths.FromEnvironment()).List(); }
+        try { records = CmdletContext.FromEnvironment().Containers.List(); }
         catch (IOException) { yield break; }
         foreach (var r in records.Where(r => pattern.IsMatch(r.Name)).OrderBy(r => r.Name, StringComparer.Ordinal))
             yield return new CompletionResult(r.Name, r.Name, CompletionResultType.ParameterValue, $"{r.Name} ({r.Id[..12]}) {r.Image}");

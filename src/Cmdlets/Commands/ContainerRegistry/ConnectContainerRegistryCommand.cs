@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using System.Net;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
 
@@ -30,14 +29,13 @@ public sealed class ConnectContainerRegistryCommand : ContainersCmdlet
         TryRun(async ct =>
         {
             CredentialStore.ValidateKey(Registry);
-            var paths = ContainerPaths.FromEnvironment();
-            var conf = RegistriesConfiguration.Load(paths);
+            var conf = Context.Registries();
             string host = Registry.Split('/')[0];
             conf.EnsureAllowed(ImageReference.Parse(Registry.Contains('/') ? Registry : Registry + "/x"));
             var network = Credential.GetNetworkCredential();
             if (!SkipVerification)
                 await RegistryLoginVerifier.VerifyAsync(host, network.UserName, network.Password, conf.IsInsecure(host), ct).ConfigureAwait(false);
-            var store = CredentialStore.FromEnvironment(paths);
+            var store = Context.Logins();
             Post(() =>
             {
                 if (!ShouldProcess($"{Registry} in {store.WriteFile}", $"Save the login of {network.UserName}")) return;

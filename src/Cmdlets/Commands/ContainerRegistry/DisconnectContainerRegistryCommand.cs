@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -25,7 +24,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = CredentialStore.FromEnvironment(ContainerPaths.FromEnvironment());
+        var store = Context.Logins();
         if (All)
         {
             if (ShouldProcess(store.WriteFile, "Remove every login")) store.RemoveAll();

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -20,7 +19,7 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
     protected override void ProcessRecord()
     {
         IReadOnlyList<RegistryLogin> logins;
-        try { logins = CredentialStore.FromEnvironment(ContainerPaths.FromEnvironment()).List(); }
+        try { logins = Context.Logins().List(); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         if (Registry is null)
         {

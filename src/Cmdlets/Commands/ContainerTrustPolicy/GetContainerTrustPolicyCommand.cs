@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -27,7 +26,7 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
     {
         try
         {
-            var paths = ContainerPaths.FromEnvironment();
+            var paths = Context.Paths;
             var policy = Scope is null ? SignaturePolicy.Load(paths) : SignaturePolicy.Load(TrustPolicyEditor.PathFor(paths, Scope));
             _entries = TrustPolicyEntry.From(policy);
         }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 
@@ -47,14 +46,13 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
         TryRun(async ct =>
         {
-            var resolver = RegistryAccess.Resolver(paths);
+            var resolver = Context.Resolver();
             if (ParameterSetName == InspectSet)
             {
                 var hosts = ImagePuller.Candidates(resolver, Name).Select(r => r.Registry!);
-                var remote = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, hosts));
+                var remote = new RemoteImages(resolver, Context.Credentials(Credential, hosts));
                 var image = await remote.InspectAsync(Name, Platform, ct).ConfigureAwait(false);
                 Post(() => WriteObject(image));
                 return;
@@ -71,7 +69,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
                 throw new Core.Errors.ContainersException("NoSearchRegistries", Core.Errors.ErrorKind.InvalidArgument,
                     "No registry to search: none was given and registries.conf configures no unqualified-search-registries.", Name,
                     "Give -Registry host[:port], prefix the name with a registry, or configure search registries.");
-            var search = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, registries));
+            var search = new RemoteImages(resolver, Context.Credentials(Credential, registries));
             if (!WildcardPattern.ContainsWildcardCharacters(pattern))
             {
                 // An exact repository name: ask for its tags directly (works where _catalog is not offered).

@@ -1,23 +1,10 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 
 namespace Containers.Cmdlets.Commands.Image;
-
-/// <summary>How the image cmdlets open the store; the runtime sets <see cref="Users"/> to tell which containers use an image.</summary>
-public static class ImageStoreAccess
-{
-    /// <summary>Who uses an image; replaced by the runtime's container records.</summary>
-    public static Func<ContainerPaths, IImageUsers> Users { get; set; } = _ => NoImageUsers.Instance;
-
-    public static ImageStore Open()
-    {
-        var paths = ContainerPaths.FromEnvironment();
-        return ImageStore.Open(paths, ImageStoreOptions.FromEnvironment(paths) with { Users = Users(paths) });
-    }
-}
 
 /// <summary>Completes image names (and ids) from the local store.</summary>
 public sealed class ImageNameCompleter : IArgumentCompleter
@@ -26,7 +13,7 @@ public sealed class ImageNameCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IReadOnlyList<StoredImage> images;
-        try { images = ImageStoreAccess.Open().ListAsync().GetAwaiter().GetResult(); }
+        try { images = CmdletContext.FromEnvironment().OpenImageStore().ListAsync().GetAwaiter().GetResult(); }
         catch (Exception) { yield break; }
         string word = wordToComplete.Trim('\'', '"');
         var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);

@@ -24,7 +24,7 @@ public sealed class ImportContainerImageCommand : ContainersCmdlet
         string full = GetUnresolvedProviderPathFromPSPath(Path);
         string what = Name is { Length: > 0 } ? $"{full} as {string.Join(", ", Name)}" : full;
         if (!ShouldProcess(what, "Import image")) return;
-        var store = ImageStoreAccess.Open();
+        var store = Context.OpenImageStore();
         const string activity = "Importing image";
         var reporter = new LayerProgressReporter(Post, WriteProgress, activity);
         TryRun(async ct =>

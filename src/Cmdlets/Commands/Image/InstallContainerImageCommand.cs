@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
@@ -35,18 +34,17 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
         foreach (string name in Name)
         {
             if (!ShouldProcess(name, "Install container image")) continue;
             TryRun(async ct =>
             {
-                var resolver = RegistryAccess.Resolver(paths);
+                var resolver = Context.Resolver();
                 var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
-                var credentials = RegistryAccess.Credentials(paths, Credential, hosts);
-                var store = RegistryAccess.OpenStore();
+                var credentials = Context.Credentials(Credential, hosts);
+                var store = Context.OpenImageStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var policy = Core.Policy.SignaturePolicy.Load(paths);
+                var policy = Context.SignaturePolicy();
                 var puller = new ImagePuller(store, resolver, credentials, null, policy);
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);

@@ -39,7 +39,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = ImageStoreAccess.Open();
+        var store = Context.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName switch
         {
             IdSet => Id,

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -31,7 +30,7 @@ public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
+        var paths = Context.Paths;
         RegistriesFile file;
         try { file = OpenFile(paths); }
         catch (ContainersException e) { ThrowTerminating(e); return; }

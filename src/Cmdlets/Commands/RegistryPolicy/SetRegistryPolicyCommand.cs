@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -62,7 +61,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
     {
         try
         {
-            var paths = ContainerPaths.FromEnvironment();
+            var paths = Context.Paths;
             var file = OpenFile(paths);
             var changes = Apply(file);
             if (changes.Count == 0)
@@ -71,7 +70,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
             {
                 SaveFile(paths, file);
                 WriteVerbose($"Wrote {file.Path}: {string.Join("; ", changes)}");
-                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(RegistriesConfiguration.Load(paths)));
+                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(Context.Registries()));
             }
         }
         catch (ContainersException e) { ThrowTerminating(e); }
