@@ -48,7 +48,7 @@ public sealed class CgroupV1RealTests : IDisposable
     }
 
     [CgroupV1Fact]
-    public void Real_v1_create_applies_limits_and_accepts_a_process()
+    public void RealV1CreateAppliesLimitsAndAcceptsAProcess()
     {
         Assert.NotNull(_manager);
         var procs = _manager.Create(Id, CgroupLimits.Build(32L << 20, 0.25, null, null, 512, 16));
@@ -73,7 +73,7 @@ public sealed class CgroupV1RealTests : IDisposable
     }
 
     [CgroupV1Fact]
-    public void Real_v1_freeze_stops_the_process_and_thaw_resumes_it()
+    public void RealV1FreezeStopsTheProcessAndThawResumesIt()
     {
         Assert.NotNull(_manager);
         var procs = _manager.Create(Id, null);
@@ -89,7 +89,7 @@ public sealed class CgroupV1RealTests : IDisposable
     }
 
     [CgroupV1Fact]
-    public void Real_v1_remove_kills_leftovers_and_leaves_no_directory()
+    public void RealV1RemoveKillsLeftoversAndLeavesNoDirectory()
     {
         Assert.NotNull(_manager);
         var procs = _manager.Create(Id, null);

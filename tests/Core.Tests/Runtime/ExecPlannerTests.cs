@@ -21,7 +21,7 @@ public sealed class ExecPlannerTests
     private static ResolvedUser NoUserLookup(string spec) => throw new InvalidOperationException($"the user '{spec}' was looked up without -User");
 
     [Fact]
-    public void Exec_carries_the_containers_process_and_leaves_it_unchanged()
+    public void ExecCarriesTheContainersProcessAndLeavesItUnchanged()
     {
         var container = ContainerProcess();
         var p = ExecPlanner.Plan(container, new ExecOptions { Command = ["id", "-u"] }, NoUserLookup, "c");
@@ -36,7 +36,7 @@ public sealed class ExecPlannerTests
     }
 
     [Fact]
-    public void Exec_environment_adds_replaces_and_removes_variables_and_a_terminal_gets_TERM()
+    public void ExecEnvironmentAddsReplacesAndRemovesVariablesAndATerminalGetsTERM()
     {
         var options = new ExecOptions
         {
@@ -54,7 +54,7 @@ public sealed class ExecPlannerTests
     [Theory]
     [InlineData(0U, true)]
     [InlineData(33U, false)]
-    public void Exec_as_another_user_gets_the_bounding_set_effective_only_as_root(uint uid, bool effective)
+    public void ExecAsAnotherUserGetsTheBoundingSetEffectiveOnlyAsRoot(uint uid, bool effective)
     {
         var options = new ExecOptions { Command = ["id"], User = "someone", WorkingDir = "/tmp" };
         var p = ExecPlanner.Plan(ContainerProcess(), options, spec => new ResolvedUser(uid, 44, [5, 6], "/home"), "c");
@@ -71,14 +71,14 @@ public sealed class ExecPlannerTests
     [InlineData(new string[] { }, null, "NoCommand")]
     [InlineData(new[] { "" }, null, "NoCommand")]
     [InlineData(new[] { "ls" }, "relative/dir", "InvalidWorkingDirectory")]
-    public void Exec_refuses_an_empty_command_and_a_relative_working_directory(string[] command, string? workingDir, string errorId)
+    public void ExecRefusesAnEmptyCommandAndARelativeWorkingDirectory(string[] command, string? workingDir, string errorId)
     {
         var options = new ExecOptions { Command = command, WorkingDir = workingDir };
         Assert.Equal(errorId, Assert.Throws<ContainersException>(() => ExecPlanner.Plan(ContainerProcess(), options, NoUserLookup, "c")).ErrorId);
     }
 
     [Fact]
-    public void Exec_in_a_bundle_without_a_process_starts_from_the_defaults()
+    public void ExecInABundleWithoutAProcessStartsFromTheDefaults()
     {
         var p = ExecPlanner.Plan(null, new ExecOptions { Command = ["true"] }, NoUserLookup, "c");
         Assert.Equal(["true"], p.Args);

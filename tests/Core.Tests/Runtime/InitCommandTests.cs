@@ -19,7 +19,7 @@ public sealed class InitCommandTests
 
     [Theory]
     [MemberData(nameof(Commands))]
-    public void Every_command_line_Core_builds_is_parsed_back_by_Init_to_the_same_command(InitCommand command)
+    public void EveryCommandLineCoreBuildsIsParsedBackByInitToTheSameCommand(InitCommand command)
     {
         var parsed = InitCommand.Parse(command.ToArgs());
         Assert.NotNull(parsed);
@@ -51,5 +51,5 @@ public sealed class InitCommandTests
 
     [Theory]
     [MemberData(nameof(NotInitCommandLines))]
-    public void Command_lines_that_are_not_Inits_are_usage_errors(string[] args) => Assert.Null(InitCommand.Parse(args));
+    public void CommandLinesThatAreNotInitsAreUsageErrors(string[] args) => Assert.Null(InitCommand.Parse(args));
 }
