@@ -673,4 +673,17 @@ Remove-Container $t.Name
         $r.Tty | Should -Match '^/dev/pts/\d+$'
         $r.Left | Should -Be 0
     }
+
+    It 'binds a -Device node into a rootless container with the host''s permissions for the user; mknod stays refused' -Skip:(-not (Test-Path /dev/fuse) -or [bool]((Get-Item /dev/fuse).UnixFileMode -band [System.IO.UnixFileMode]::OtherWrite)) {
+        $u = New-TestUser
+        $r = Invoke-AsUser $u @'
+$out = Invoke-ContainerImage busybox -Remove -Device '/dev/null:/dev/quiet:rw', '/dev/fuse' -Command sh,-c,'echo x > /dev/quiet && echo quiet=written; (exec 3<>/dev/fuse) 2>&1 | busybox tail -n 1; busybox mknod /tmp/k c 1 3 2>&1 | busybox tail -n 1' 3>$null
+[pscustomobject]@{ Out = $out; Left = @(Get-ChildItem "$HOME/pscontainers/data/containers").Count } | ConvertTo-Json -Compress
+'@
+        $r.Out[0] | Should -Be 'quiet=written'
+        # /dev/fuse is root's alone on this host: root inside the container is the user outside, and gets no more.
+        $r.Out[1] | Should -Match 'Permission denied'
+        $r.Out[2] | Should -Match 'Operation not permitted'
+        $r.Left | Should -Be 0
+    }
 }

@@ -5,7 +5,7 @@ public static class CgroupDetector
 {
     /// <summary>
     /// v1 (or hybrid: any v1 controller hierarchy is mounted) → <see cref="CgroupV1Manager"/>, as runc treats
-    /// the hybrid layout; a pure cgroup2 mount → <see cref="CgroupV2Manager"/>. Rootless on v1 gets
+    /// the hybrid layout (its cgroup2 mount then only carries the device program); a pure cgroup2 mount → <see cref="CgroupV2Manager"/>. Rootless on v1 gets
     /// <see cref="NoCgroupManager"/> (an ordinary user may not create v1 cgroups).
     /// </summary>
     public static ICgroupManager Detect(string mountInfoPath = "/proc/self/mountinfo", bool rootless = false, CgroupFileSystem? fs = null)
@@ -33,8 +33,8 @@ public static class CgroupDetector
         if (v1.Count > 0)
             return rootless
                 ? new NoCgroupManager("this host uses cgroup v1, where an unprivileged user cannot create cgroups; the container runs without resource limits")
-                : new CgroupV1Manager(v1, fs);
-        if (v2Root is not null) return new CgroupV2Manager(v2Root, fs);
+                : new CgroupV1Manager(v1, fs, unifiedRoot: v2Root);
+        if (v2Root is not null) return new CgroupV2Manager(v2Root, fs, rootless: rootless);
         return new NoCgroupManager("no cgroup hierarchy is mounted");
     }
 

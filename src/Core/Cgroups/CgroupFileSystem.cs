@@ -28,6 +28,9 @@ public class CgroupFileSystem
         fs.Flush();
     }
 
+    /// <summary>Loads a BPF cgroup device program and attaches it to a cgroup2 directory (bpf(2); a test tree records it instead).</summary>
+    public virtual void AttachDeviceProgram(string dir, ulong[] program) => Native.Bpf.AttachDeviceProgram(dir, program, "MIT");
+
     public virtual IEnumerable<string> SubDirectories(string path) =>
         Directory.Exists(path) ? Directory.EnumerateDirectories(path) : [];
 

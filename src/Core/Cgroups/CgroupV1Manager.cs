@@ -7,26 +7,32 @@ using Serilog;
 namespace Containers.Core.Cgroups;
 
 /// <summary>
-/// cgroup v1: one directory per controller hierarchy (memory, cpu, cpuacct, pids, freezer, blkio),
-/// each holding <c>pscontainers/&lt;id&gt;</c>. Hierarchies that are not mounted are skipped.
+/// cgroup v1: one directory per controller hierarchy (memory, cpu, cpuacct, pids, freezer, blkio,
+/// devices), each holding <c>pscontainers/&lt;id&gt;</c>. Hierarchies that are not mounted are skipped.
+/// On a hybrid host (a cgroup2 mount beside the v1 hierarchies) the container also joins
+/// <c>pscontainers/&lt;id&gt;</c> of the cgroup2 tree, which carries the BPF device program: the same
+/// device rules enforced twice, so neither a missing v1 devices hierarchy nor a relaxed one opens devices.
 /// </summary>
 public sealed class CgroupV1Manager : ICgroupManager
 {
     /// <summary>The controllers a container's cgroup is created in, when mounted.</summary>
-    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio"];
+    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio", "devices"];
 
     private static readonly ILogger Log = ModuleLog.For<CgroupV1Manager>();
     private readonly IReadOnlyDictionary<string, string> _mounts;
     private readonly CgroupFileSystem _fs;
     private readonly string _parent;
+    private readonly CgroupV2Manager? _unified;
 
     /// <param name="controllerMounts">controller name → mount point of its hierarchy.</param>
     /// <param name="parent">The subtree containers live in (relative to each hierarchy's root).</param>
-    public CgroupV1Manager(IReadOnlyDictionary<string, string> controllerMounts, CgroupFileSystem? fs = null, string parent = "pscontainers")
+    /// <param name="unifiedRoot">The cgroup2 mount of a hybrid host (device program only), or null.</param>
+    public CgroupV1Manager(IReadOnlyDictionary<string, string> controllerMounts, CgroupFileSystem? fs = null, string parent = "pscontainers", string? unifiedRoot = null)
     {
         _mounts = controllerMounts;
         _fs = fs ?? CgroupFileSystem.Real;
         _parent = parent;
+        _unified = string.IsNullOrEmpty(unifiedRoot) ? null : new CgroupV2Manager(unifiedRoot, _fs, parent);
     }
 
     public string Version => "v1";
@@ -41,6 +47,7 @@ public sealed class CgroupV1Manager : ICgroupManager
     public IReadOnlyList<string> Create(string containerId, LinuxResources? resources)
     {
         var created = new List<string>();
+        var devices = DeviceRules.Effective(resources);
         try
         {
             foreach (string dir in Dirs(containerId))
@@ -49,11 +56,14 @@ public sealed class CgroupV1Manager : ICgroupManager
                 created.Add(dir);
             }
             Apply(containerId, resources);
+            ApplyDevices(containerId, devices);
+            _unified?.Create(containerId, new LinuxResources { Devices = [.. devices] });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ContainersException)
         {
             foreach (string dir in created.AsEnumerable().Reverse())
                 try { _fs.RemoveDirectory(dir); } catch (IOException) { }
+            if (e is ContainersException) throw;
             throw new ContainersException("CgroupCreateFailed", ErrorKind.ResourceUnavailable,
                 $"Could not create the cgroup of container {containerId}: {e.Message}", containerId, inner: e);
         }
@@ -81,10 +91,18 @@ public sealed class CgroupV1Manager : ICgroupManager
             _fs.Write(Path.Combine(pidsDir, "pids.max"), pids.Limit.ToString(CultureInfo.InvariantCulture));
     }
 
-    public bool Exists(string containerId) => Dirs(containerId).Any(_fs.DirectoryExists);
+    /// <summary>Writes the rules in order: deny rules to devices.deny, allow rules to devices.allow ("a" resets the list).</summary>
+    private void ApplyDevices(string id, IReadOnlyList<LinuxDeviceCgroup> rules)
+    {
+        if (Dir("devices", id) is not { } dir) return;
+        foreach (var rule in rules)
+            _fs.Write(Path.Combine(dir, rule.Allow ? "devices.allow" : "devices.deny"), DeviceRules.V1Line(rule));
+    }
+
+    public bool Exists(string containerId) => Dirs(containerId).Any(_fs.DirectoryExists) || _unified?.Exists(containerId) == true;
 
     public IReadOnlyList<string> ProcsFiles(string containerId) =>
-        Dirs(containerId).Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+        [.. Dirs(containerId).Select(d => Path.Combine(d, "cgroup.procs")), .. _unified?.ProcsFiles(containerId) ?? []];
 
     public IReadOnlyList<int> ListPids(string containerId)
     {
@@ -185,6 +203,7 @@ public sealed class CgroupV1Manager : ICgroupManager
                 }
             }
         }
+        _unified?.Remove(containerId);
         Log.Debug("Removed v1 cgroup {Parent}/{Id}", _parent, containerId);
     }
 }

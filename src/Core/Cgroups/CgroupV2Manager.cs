@@ -8,7 +8,8 @@ namespace Containers.Core.Cgroups;
 
 /// <summary>
 /// cgroup v2: one unified tree; the container's cgroup is <c>&lt;root&gt;/pscontainers/&lt;id&gt;</c>,
-/// with the memory, cpu, pids and io controllers enabled down to it through cgroup.subtree_control.
+/// with the memory, cpu, pids and io controllers enabled down to it through cgroup.subtree_control,
+/// and a BPF device program (<see cref="DeviceFilterProgram"/>) attached: v2 has no devices files.
 /// </summary>
 public sealed class CgroupV2Manager : ICgroupManager
 {
@@ -17,12 +18,15 @@ public sealed class CgroupV2Manager : ICgroupManager
     private readonly string _root;
     private readonly CgroupFileSystem _fs;
     private readonly string _parent;
+    private readonly bool _rootless;
 
-    public CgroupV2Manager(string root, CgroupFileSystem? fs = null, string parent = "pscontainers")
+    /// <param name="rootless">An unprivileged caller: a refused device program is skipped (see <see cref="AttachDevices"/>).</param>
+    public CgroupV2Manager(string root, CgroupFileSystem? fs = null, string parent = "pscontainers", bool rootless = false)
     {
         _root = root;
         _fs = fs ?? CgroupFileSystem.Real;
         _parent = parent;
+        _rootless = rootless;
     }
 
     public string Version => "v2";
@@ -41,6 +45,7 @@ public sealed class CgroupV2Manager : ICgroupManager
             EnableControllers(parent);
             _fs.CreateDirectory(dir);
             Apply(dir, resources);
+            AttachDevices(dir, resources);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -63,6 +68,26 @@ public sealed class CgroupV2Manager : ICgroupManager
         var missing = Wanted.Where(c => offered.Contains(c) && !enabled.Contains(c)).ToList();
         if (missing.Count == 0) return;
         _fs.Write(Path.Combine(dir, "cgroup.subtree_control"), string.Join(' ', missing.Select(c => "+" + c)));
+    }
+
+    /// <summary>
+    /// Attaches the program for the container's device rules (the default allow-list when none are given).
+    /// Loading needs CAP_BPF/CAP_SYS_ADMIN: an unprivileged user with a delegated cgroup is refused, and then
+    /// goes without, as under runc: in its user namespace it cannot create device nodes, and the nodes of
+    /// its image and mounts are unusable (the kernel marks mounts made there nodev).
+    /// </summary>
+    private void AttachDevices(string dir, LinuxResources? r)
+    {
+        var program = DeviceFilterProgram.Build(DeviceRules.Effective(r));
+        try
+        {
+            _fs.AttachDeviceProgram(dir, program);
+            Log.Debug("Attached a device program of {Count} instructions to {Dir}", program.Length, dir);
+        }
+        catch (Native.NativeCallException e) when (_rootless && e.Errno == Native.FileSystemCalls.EPERM_)
+        {
+            Log.Debug("No device program on {Dir}: an unprivileged user may not load BPF programs ({Message})", dir, e.Message);
+        }
     }
 
     private void Apply(string dir, LinuxResources? r)

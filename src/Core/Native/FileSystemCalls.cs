@@ -155,6 +155,21 @@ public static unsafe partial class FileSystemCalls
         return new FileStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Ino, st.Dev, (long)st.Nlink);
     }
 
+    /// <summary>stat(2), following links: the file type bits and the device number; null when the path does not exist.</summary>
+    public static (uint Mode, ulong Rdev)? StatDevice(string path)
+    {
+        Stat st;
+        fixed (byte* p = Z(path))
+        {
+            if (fstatat(AT_FDCWD, p, &st, 0) != 0)
+            {
+                if (errno is ENOENT_ or ENOTDIR_) return null;
+                throw new NativeCallException("stat", path, errno);
+            }
+        }
+        return (st.Mode, st.Rdev);
+    }
+
     /// <summary>fstat of an open fd.</summary>
     public static FileStatus StatFd(int fd)
     {

@@ -39,6 +39,10 @@ public static class BundleBuilder
                 },
             });
         }
+        // A user namespace cannot mknod: a rootless container gets the host's node bound instead (as podman does).
+        if (r.Rootless)
+            foreach (var d in r.Resources.Devices ?? [])
+                mounts.Add(new RuntimeMount { Destination = d.Path, Type = "bind", Source = d.HostPath, Options = ["bind", "rprivate", "nosuid", "noexec"] });
 
         var namespaces = new List<LinuxNamespace> { new() { Type = "pid" }, new() { Type = "mount" }, new() { Type = "ipc" }, new() { Type = "uts" }, new() { Type = "cgroup" } };
         if (r.Network != "host") namespaces.Add(new LinuxNamespace { Type = "network" });
@@ -74,7 +78,8 @@ public static class BundleBuilder
                 Namespaces = namespaces,
                 UidMappings = maps?.Uid,
                 GidMappings = maps?.Gid,
-                Resources = ToLinux(r.Resources),
+                Resources = WithDeviceRules(ToLinux(r.Resources)),
+                Devices = r.Rootless ? null : r.Resources.Devices?.Select(DeviceGrants.Node).ToList(),
                 CgroupsPath = "pscontainers/" + r.Id,
                 MaskedPaths = RuntimeDefaults.MaskedPaths(),
                 ReadonlyPaths = RuntimeDefaults.ReadonlyPaths(),
@@ -120,7 +125,16 @@ public static class BundleBuilder
         if (r.CpuQuota is not null || r.CpuShares is not null)
             res.Cpu = new LinuxCpu { Quota = r.CpuQuota, Period = r.CpuQuota is null ? null : r.CpuPeriod ?? Cgroups.CgroupLimits.DefaultPeriod, Shares = r.CpuShares };
         if (r.PidsLimit is { } p) res.Pids = new LinuxPids { Limit = p };
-        return res.Memory is null && res.Cpu is null && res.Pids is null ? null : res;
+        if (r.Devices is { Count: > 0 } d) res.Devices = Cgroups.DeviceRules.WithGrants(d.Select(DeviceGrants.Rule));
+        return res.Memory is null && res.Cpu is null && res.Pids is null && res.Devices is null ? null : res;
+    }
+
+    /// <summary>config.json always spells out its device rules (deny all, the standard allow-list, the grants), so runc and crun apply the same.</summary>
+    private static LinuxResources WithDeviceRules(LinuxResources? res)
+    {
+        res ??= new LinuxResources();
+        res.Devices ??= [.. Cgroups.DeviceRules.Default];
+        return res;
     }
 
     /// <summary>The hard RLIMIT_NOFILE of this process, from /proc/self/limits (root here cannot raise it).</summary>

@@ -28,6 +28,8 @@ public sealed class ContainerCreateOptions
     public ulong? CpuPeriod { get; set; }
     public ulong? CpuShares { get; set; }
     public long? PidsLimit { get; set; }
+    /// <summary>Host devices to grant: <c>/dev/host[:/dev/container][:rwm]</c>.</summary>
+    public IReadOnlyList<string> Devices { get; set; } = [];
     public IReadOnlyList<string> CapAdd { get; set; } = [];
     public IReadOnlyList<string> CapDrop { get; set; } = [];
     public bool Tty { get; set; }

@@ -25,6 +25,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
+        var devices = DeviceGrants.ParseAll(o.Devices);
         BundleBuilder.Capabilities(o.CapAdd, o.CapDrop); // unknown names fail before anything is written
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories);
         var command = CommandLine(o, image);
@@ -65,6 +66,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 CpuPeriod = limits?.Cpu?.Period,
                 CpuShares = limits?.Cpu?.Shares,
                 PidsLimit = limits?.Pids?.Limit,
+                Devices = devices.Count > 0 ? devices : null,
             },
             Network = o.Network,
             Rootless = paths.Rootless,

@@ -17,7 +17,8 @@ public sealed class CgroupV1RealTests : IDisposable
             _manager = new CgroupV1Manager(V1Mounts(), parent: _parent);
     }
 
-    private static Dictionary<string, string> V1Mounts()
+    /// <summary>controller → mount point of this host's v1 hierarchies that the manager uses.</summary>
+    internal static Dictionary<string, string> V1Mounts()
     {
         var map = new Dictionary<string, string>();
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))

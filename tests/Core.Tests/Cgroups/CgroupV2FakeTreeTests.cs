@@ -27,6 +27,11 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
 
         public override void RemoveDirectory(string path) => Directory.Delete(path, recursive: true);
 
+        /// <summary>Device programs the manager attached, by directory (the kernel side is DeviceFilterRealTests').</summary>
+        public Dictionary<string, ulong[]> Programs { get; } = [];
+
+        public override void AttachDeviceProgram(string dir, ulong[] program) => Programs[dir] = program;
+
         public override void Write(string path, string value)
         {
             if (!File.Exists(path)) throw new FileNotFoundException("no such control file", path);
@@ -116,5 +121,18 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
         Assert.False(_manager.Exists(Id));
         _manager.Remove(Id);
         Assert.Throws<ContainersException>(() => _manager.Freeze(Id));
+    }
+
+    [Fact]
+    public void FakeTree_Create_attaches_the_default_device_program_and_a_given_list()
+    {
+        _manager.Create(Id, null);
+        string dir = Path.Combine(_root, "pscontainers", Id);
+        Assert.Equal(DeviceFilterProgram.Build(DeviceRules.Default), _fs.Programs[dir]);
+        _manager.Remove(Id);
+        var rules = DeviceRules.WithGrants([new Containers.Core.Runtime.Plan.LinuxDeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rw" }]);
+        _manager.Create(Id, new Containers.Core.Runtime.Plan.LinuxResources { Devices = rules });
+        Assert.Equal(DeviceFilterProgram.Build(rules), _fs.Programs[dir]);
+        Assert.NotEqual(DeviceFilterProgram.Build(DeviceRules.Default), _fs.Programs[dir]);
     }
 }

@@ -73,6 +73,9 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     public long? PidsLimit { get; set; }
 
     [Parameter]
+    public string[]? Device { get; set; }
+
+    [Parameter]
     public string[]? CapAdd { get; set; }
 
     [Parameter]
@@ -117,6 +120,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             CpuPeriod = CpuPeriod,
             CpuShares = CpuShares,
             PidsLimit = PidsLimit,
+            Devices = Device ?? [],
             CapAdd = CapAdd ?? [],
             CapDrop = CapDrop ?? [],
             Network = Network,
