@@ -195,6 +195,7 @@ public sealed class CgroupV1Manager : ICgroupManager
             for (int attempt = 0; ; attempt++)
             {
                 try { _fs.RemoveDirectory(dir); break; }
+                catch (DirectoryNotFoundException) { break; } // the monitor removed it as the container ended
                 catch (IOException) when (attempt < 200) { Thread.Sleep(10); }
                 catch (IOException e)
                 {

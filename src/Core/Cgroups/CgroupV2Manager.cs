@@ -193,6 +193,7 @@ public sealed class CgroupV2Manager : ICgroupManager
         for (int attempt = 0; ; attempt++)
         {
             try { _fs.RemoveDirectory(dir); break; }
+            catch (DirectoryNotFoundException) { break; } // the monitor removed it as the container ended
             catch (IOException) when (attempt < 200) { Thread.Sleep(10); }
             catch (IOException e)
             {

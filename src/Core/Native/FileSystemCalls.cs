@@ -24,7 +24,7 @@ public static unsafe partial class FileSystemCalls
         EWOULDBLOCK_ = 11, EISDIR_ = 21, EINTR_ = 4, ENOTSUP_ = 95, EACCES_ = 13, EINVAL_ = 22;
 
     public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_NONBLOCK = 0x800,
         O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
     public const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4, RESOLVE_BENEATH = 8, RESOLVE_IN_ROOT = 0x10;
     public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFCHR = 0x2000, S_IFBLK = 0x6000, S_IFREG = 0x8000, S_IFIFO = 0x1000, S_IFLNK = 0xA000;
@@ -152,7 +152,7 @@ public static unsafe partial class FileSystemCalls
                 throw new NativeCallException("fstatat", name, errno);
             }
         }
-        return new FileStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Ino, st.Dev, (long)st.Nlink);
+        return new FileStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Ino, st.Dev, (long)st.Nlink, st.Rdev);
     }
 
     /// <summary>stat(2), following links: the file type bits and the device number; null when the path does not exist.</summary>
@@ -175,7 +175,7 @@ public static unsafe partial class FileSystemCalls
     {
         Stat st;
         fixed (byte* p = Z("")) Check(fstatat(fd, p, &st, 0x1000 /* AT_EMPTY_PATH */), "fstat", null);
-        return new FileStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Ino, st.Dev, (long)st.Nlink);
+        return new FileStatus(st.Mode, st.Uid, st.Gid, st.Size, st.Ino, st.Dev, (long)st.Nlink, st.Rdev);
     }
 
     public static void Fsync(int fd) => Check(fsync(fd), "fsync", null);
@@ -302,8 +302,8 @@ public static unsafe partial class FileSystemCalls
     private static partial int renameat(int olddirfd, string oldpath, int newdirfd, string newpath);
 }
 
-/// <summary>What lstat says about a name.</summary>
-public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long Size, ulong Inode, ulong Device, long Links)
+/// <summary>What lstat says about a name (<see cref="Rdev"/>: the device number of a device node).</summary>
+public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long Size, ulong Inode, ulong Device, long Links, ulong Rdev = 0)
 {
     public uint Type => Mode & 0xF000;
     public bool IsDirectory => Type == 0x4000;

@@ -27,7 +27,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
         var devices = DeviceGrants.ParseAll(o.Devices);
         BundleBuilder.Capabilities(o.CapAdd, o.CapDrop); // unknown names fail before anything is written
-        var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories);
+        var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;

@@ -150,7 +150,7 @@ public sealed class ContainerRuntime
             throw new ContainersException("ContainerNotRunning", ErrorKind.InvalidState, $"Container {c} is {c.State.ToString().ToLowerInvariant()}, not running.", c.Name);
         Launcher.EnsureExists();
         var spec = Store.ReadSpec(r.Id) ?? throw new ContainersException("BundleMissing", ErrorKind.InvalidData, $"The bundle of {c} is unreadable.", c.Name);
-        var process = ExecPlanner.Plan(spec.Process, options, user => ImageUsers.Resolve(user, [.. r.LayerDirectories, Store.UpperDir(r.Id)]), c.Name);
+        var process = ExecPlanner.Plan(spec.Process, options, user => ImageUsers.ResolveInContainer(user, c.Pid, [.. r.LayerDirectories, Store.UpperDir(r.Id)], $"container {r.Name}"), c.Name);
         string processFile = Path.Combine(Store.Dir(r.Id), "exec-" + Guid.NewGuid().ToString("N")[..12] + ".json");
         ContainerStore.AtomicWrite(processFile, JsonSerializer.SerializeToUtf8Bytes(process, PlanJsonContext.Default.RuntimeProcess), durable: false);
         try

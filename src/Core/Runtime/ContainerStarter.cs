@@ -25,6 +25,7 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             throw new ContainersException("ContainerAlreadyRunning", ErrorKind.InvalidState, $"Container {c} is already running.", c.Name);
         launcher.EnsureExists();
 
+        CgroupLifetime.AwaitPreviousMonitor(store.ReadState(r.Id));
         File.Delete(store.StatePath(r.Id));
         IReadOnlyList<string> procs = [];
         if (cgroups.Enabled)

@@ -15,6 +15,7 @@ public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager 
     {
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
+        if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s);
         return new Container
         {
             Id = r.Id,

@@ -40,6 +40,9 @@ public sealed class ContainerStore
     /// <summary>Held while one container is started, stopped or removed.</summary>
     public Task<FileLock> LockContainerAsync(string id, CancellationToken ct) => FileLock.AcquireAsync(Path.Combine(Dir(id), ".lock"), ct);
 
+    /// <summary>The container's lock if it is free right now, else null.</summary>
+    public FileLock? TryLockContainer(string id) => FileLock.TryAcquire(Path.Combine(Dir(id), ".lock"));
+
     /// <summary>Every readable record (a directory being created or removed is skipped).</summary>
     public List<ContainerRecord> List()
     {

@@ -13,10 +13,7 @@ public sealed class FileLock : IDisposable
     /// <summary>Blocks until the lock is held (or the token is cancelled).</summary>
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // open(2) directly: .NET's own FileShare emulation takes a shared flock that would collide with ours.
-        var handle = new SafeFileHandle(Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, path,
-            Native.FileSystemCalls.O_RDWR | Native.FileSystemCalls.O_CREAT, 0x1A4 /* 0644 */), ownsHandle: true);
+        var handle = Open(path);
         try
         {
             while (true)
@@ -33,6 +30,23 @@ public sealed class FileLock : IDisposable
     }
 
     public static FileLock Acquire(string path) => AcquireAsync(path, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>The lock when nobody holds it (not even this process through another handle), else null at once.</summary>
+    public static FileLock? TryAcquire(string path)
+    {
+        var handle = Open(path);
+        if (TryLock(handle)) return new FileLock(handle);
+        handle.Dispose();
+        return null;
+    }
+
+    private static SafeFileHandle Open(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // open(2) directly: .NET's own FileShare emulation takes a shared flock that would collide with ours.
+        return new SafeFileHandle(Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, path,
+            Native.FileSystemCalls.O_RDWR | Native.FileSystemCalls.O_CREAT, 0x1A4 /* 0644 */), ownsHandle: true);
+    }
 
     private static bool TryLock(SafeFileHandle handle)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Containers.Core.Errors;
 
 namespace Containers.Core.Runtime;
@@ -6,18 +7,36 @@ namespace Containers.Core.Runtime;
 /// <summary>A user resolved against the image: numeric ids, supplementary groups and home.</summary>
 public sealed record ResolvedUser(uint Uid, uint Gid, IReadOnlyList<uint> AdditionalGids, string Home);
 
-/// <summary>Resolves <c>user</c>, <c>uid</c>, <c>user:group</c>, <c>uid:gid</c> against /etc/passwd and /etc/group of the image's layers (top layer wins).</summary>
+/// <summary>
+/// Resolves <c>user</c>, <c>uid</c>, <c>user:group</c>, <c>uid:gid</c> against /etc/passwd and /etc/group of an image's
+/// layers (top layer wins) or of a running container's root. The files are read through <see cref="ContainedFile"/>:
+/// never outside the root, never a FIFO or a device, never more than 1 MiB.
+/// </summary>
 public static class ImageUsers
 {
-    public static ResolvedUser Resolve(string? spec, IReadOnlyList<string> layersBottomToTop)
+    /// <param name="owner">Who the layers belong to, for messages ("image busybox:latest").</param>
+    public static ResolvedUser Resolve(string? spec, IReadOnlyList<string> layersBottomToTop, string owner = "the image") =>
+        Resolve(spec, relative => ReadLayers(layersBottomToTop, relative, owner), owner);
+
+    /// <summary>Against the live root of a running container (<c>/proc/&lt;pid&gt;/root</c>): links resolve inside it as the
+    /// container sees them. Falls back to the layers (with the container's upper directory on top) when that root cannot be opened.</summary>
+    public static ResolvedUser ResolveInContainer(string? spec, int pid, IReadOnlyList<string> layersBottomToTop, string owner)
+    {
+        string root = "/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/root";
+        return ContainedFile.CanOpen(root)
+            ? Resolve(spec, relative => Parse(ContainedFile.Read(root, relative, owner)), owner)
+            : Resolve(spec, layersBottomToTop, owner);
+    }
+
+    private static ResolvedUser Resolve(string? spec, Func<string, List<string[]>> readTable, string owner)
     {
         if (string.IsNullOrEmpty(spec)) spec = "0";
         string userPart = spec, groupPart = "";
         int colon = spec.IndexOf(':');
         if (colon >= 0) { userPart = spec[..colon]; groupPart = spec[(colon + 1)..]; }
 
-        var passwd = ReadTable(layersBottomToTop, "etc/passwd");
-        var groups = ReadTable(layersBottomToTop, "etc/group");
+        var passwd = readTable("etc/passwd");
+        var groups = readTable("etc/group");
 
         uint uid, gid;
         string home = "/";
@@ -27,7 +46,7 @@ public static class ImageUsers
             entry = passwd.FirstOrDefault(p => p.Length >= 6 && p[2] == userPart) ?? [];
         if (entry is null)
             throw new ContainersException("UserNotFound", ErrorKind.NotFound,
-                $"The user '{userPart}' is not in the image's /etc/passwd.", spec,
+                $"The user '{userPart}' is not in /etc/passwd of {owner}.", spec,
                 "Give a user the image defines, or a numeric uid.");
         if (entry.Length >= 6)
         {
@@ -48,7 +67,7 @@ public static class ImageUsers
             if (grp is not null) gid = uint.Parse(grp[2], CultureInfo.InvariantCulture);
             else if (uint.TryParse(groupPart, NumberStyles.None, CultureInfo.InvariantCulture, out uint ng)) gid = ng;
             else throw new ContainersException("GroupNotFound", ErrorKind.NotFound,
-                $"The group '{groupPart}' is not in the image's /etc/group.", spec, "Give a group the image defines, or a numeric gid.");
+                $"The group '{groupPart}' is not in /etc/group of {owner}.", spec, "Give a group the image defines, or a numeric gid.");
         }
 
         var extra = new List<uint>();
@@ -59,25 +78,41 @@ public static class ImageUsers
         return new ResolvedUser(uid, gid, extra, home);
     }
 
-    /// <summary>The colon-separated rows of the topmost layer's copy of <paramref name="relative"/> (none when no layer has it).</summary>
-    private static List<string[]> ReadTable(IReadOnlyList<string> layers, string relative)
+    /// <summary>The rows of the topmost layer's copy of <paramref name="relative"/> (none when no layer has it). A link is
+    /// followed inside its own layer only; one whose target is in another layer is refused rather than guessed.</summary>
+    private static List<string[]> ReadLayers(IReadOnlyList<string> layers, string relative, string owner)
     {
+        string dir = Path.GetDirectoryName(relative)!, name = Path.GetFileName(relative);
         for (int i = layers.Count - 1; i >= 0; i--)
         {
-            string path = Path.Combine(layers[i], relative);
-            // A whiteout in an upper layer hides the file below.
-            if (File.Exists(Path.Combine(layers[i], Path.GetDirectoryName(relative)!, ".wh." + Path.GetFileName(relative)))) return [];
-            if (!File.Exists(path)) continue;
-            try
-            {
-                return File.ReadLines(path).Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split(':')).ToList();
-            }
-            catch (IOException)
-            {
-                // An overlay-form whiteout (a 0:0 character device) hides the file of the layers below.
-                return [];
-            }
+            // A whiteout in an upper layer hides the file below: a .wh. file, or an overlay-form 0:0 character device.
+            if (LayerEntry(layers[i], Path.Combine(dir, ".wh." + name)) is not null) return [];
+            if (LayerEntry(layers[i], relative) is not { } entry) continue;
+            if (entry.IsCharDevice && entry.Rdev == 0) return [];
+            return Parse(ContainedFile.Read(layers[i], relative, owner)
+                ?? throw new ContainersException("ContainerFileUnreadable", ErrorKind.InvalidData,
+                    $"/{relative} of {owner} is a symbolic link to a file outside its layer; it was not read.", owner,
+                    $"Make /{relative} a regular file in the image."));
         }
         return [];
     }
+
+    /// <summary>lstat of <paramref name="relative"/> resolved inside <paramref name="layer"/> (the last component not followed).</summary>
+    private static Native.FileStatus? LayerEntry(string layer, string relative)
+    {
+        int root = Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, layer, Native.FileSystemCalls.O_PATH | Native.FileSystemCalls.O_DIRECTORY);
+        try
+        {
+            string parent = Path.GetDirectoryName(relative) is { Length: > 0 } d ? d : ".";
+            int dirFd = Native.FileSystemCalls.OpenBeneath(root, parent, Native.FileSystemCalls.O_PATH | Native.FileSystemCalls.O_DIRECTORY, 0,
+                Native.FileSystemCalls.RESOLVE_IN_ROOT | Native.FileSystemCalls.RESOLVE_NO_MAGICLINKS);
+            try { return Native.FileSystemCalls.StatAt(dirFd, Path.GetFileName(relative)); }
+            finally { Native.FileSystemCalls.Close(dirFd); }
+        }
+        catch (Native.NativeCallException e) when (e.Errno is Native.FileSystemCalls.ENOENT_ or Native.FileSystemCalls.ENOTDIR_) { return null; }
+        finally { Native.FileSystemCalls.Close(root); }
+    }
+
+    private static List<string[]> Parse(byte[]? content) =>
+        content is null ? [] : Encoding.UTF8.GetString(content).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split(':')).ToList();
 }

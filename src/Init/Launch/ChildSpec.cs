@@ -22,7 +22,6 @@ internal sealed unsafe class ChildSpec
     public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
     public ulong RootPropagation;
     public byte* Rootfs;
-    public int RootfsLength;
 
     // Overlay rootfs (LowerTopFirst null: bind root.path onto itself).
     public byte** LowerTopFirst;
@@ -58,7 +57,9 @@ internal sealed unsafe class ChildSpec
 
 internal unsafe struct MountOp
 {
-    public byte* Source, Target, FsType, Data;
+    public byte* Source, FsType, Data;
+    /// <summary>The destination relative to the container root ("." for the root itself); the child walks it in place.</summary>
+    public byte* Dest;
     public ulong Flags, Propagation;
     public bool Bind, Recursive, FileTarget;
     /// <summary>sysfs: falls back to a recursive bind of the host's /sys when mounting is refused (a user namespace without its own netns).</summary>
@@ -101,8 +102,6 @@ internal enum ChildStep
     NoNewPrivileges, Seccomp, Cwd, CommandNotFound, NotExecutable, Execve,
     /// <summary>exec: joining a cgroup, joining a namespace, and (not a failure) the final pid.</summary>
     Cgroup, Setns, Started,
-    /// <summary>A mount destination passes through a symlink of the image.</summary>
-    MountSymlink,
     /// <summary>Bringing up lo in the new network namespace.</summary>
     Loopback,
     /// <summary>Opening the pseudo-terminal (index: 0 open ptmx, 1 unlock, 2 open the slave, 3 send the master, 4 setsid, 5 controlling tty, 6 dup).</summary>

@@ -39,7 +39,11 @@ internal static unsafe class ContainerChild
 
         if (mount(null, s.Slash, null, MS_REC | MS_PRIVATE, null) != 0) Fail(s, ChildStep.Propagation, 0);
         MountRootfs(s);
-        for (int i = 0; i < s.Mounts.Length; i++) DoMount(s, i);
+        // Every mount destination is resolved beneath this fd (the mounted rootfs), never by a host path.
+        int root = open(s.Rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        if (root < 0) Fail(s, ChildStep.Rootfs, 2);
+        for (int i = 0; i < s.Mounts.Length; i++) DoMount(s, i, root);
+        close(root);
         for (int i = 0; i < s.Devices.Length; i++) MakeDevice(s, i);
         for (int i = 0; i < s.Links.Length; i++) symlink(s.Links[i].Target, s.Links[i].LinkPath);
 
@@ -259,32 +263,44 @@ internal static unsafe class ContainerChild
         return err;
     }
 
-    private static void DoMount(ChildSpec s, int i)
+    private static void DoMount(ChildSpec s, int i, int root)
     {
         ref MountOp m = ref s.Mounts[i];
-        // A symlink in the image on the way to a mount point would lead outside the rootfs: refuse it.
-        if (!NoSymlinkBelow(m.Target, s.RootfsLength)) Fail(s, ChildStep.MountSymlink, i, ELOOP);
-        if (!MakeTarget(m.Target, m.FileTarget)) { if (m.Optional) return; Fail(s, ChildStep.MountTarget, i); }
+        // The destination is opened inside the root (a symlink of the image resolves as if the root were /, so it cannot
+        // lead out) and the mount lands on that very inode through /proc/self/fd/N: nothing can swap a path component
+        // for a symlink between the check and the mount (CVE-2021-30465), as runc and crun do.
+        int fd = InRoot.OpenDestination(root, m.Dest, m.FileTarget);
+        if (fd < 0) { if (m.Optional) return; Fail(s, ChildStep.MountTarget, i, -fd); }
+        byte* target = stackalloc byte[32];
+        InRoot.FdPath(target, fd);
+        bool sysfsFallback = false;
         if (m.Bind)
         {
-            if (mount(m.Source, m.Target, null, MS_BIND | (m.Recursive ? MS_REC : 0), null) != 0) Fail(s, ChildStep.Mount, i);
-            ulong extra = m.Flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
-            if (extra != 0 && mount(null, m.Target, null, MS_BIND | MS_REMOUNT | extra | LockedFlags(m.Target), null) != 0)
-                Fail(s, ChildStep.Mount, i);
+            if (mount(m.Source, target, null, MS_BIND | (m.Recursive ? MS_REC : 0), null) != 0) Fail(s, ChildStep.Mount, i);
         }
-        else if (mount(m.Source, m.Target, m.FsType, m.Flags, m.Data) != 0)
+        else if (mount(m.Source, target, m.FsType, m.Flags, m.Data) != 0)
         {
             int err = Errno;
             if (m.SysfsFallback && err is EPERM or EACCES)
             {
-                if (mount(m.HostSys, m.Target, null, MS_BIND | MS_REC, null) != 0
-                    || mount(null, m.Target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | LockedFlags(m.Target), null) != 0)
-                    Fail(s, ChildStep.Mount, i);
+                if (mount(m.HostSys, target, null, MS_BIND | MS_REC, null) != 0) Fail(s, ChildStep.Mount, i);
+                sysfsFallback = true;
             }
-            else if (!m.Optional) Fail(s, ChildStep.Mount, i, err);
-            else return;
+            else if (m.Optional) { close(fd); return; }
+            else Fail(s, ChildStep.Mount, i, err);
         }
-        if (m.Propagation != 0 && mount(null, m.Target, null, m.Propagation, null) != 0) Fail(s, ChildStep.Mount, i);
+        close(fd);
+        ulong extra = sysfsFallback ? MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+            : m.Bind ? m.Flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME) : 0;
+        if (extra == 0 && m.Propagation == 0) return;
+
+        // The new mount sits on top of the inode fd pointed at: open the destination again to reach it.
+        fd = Openat2(root, m.Dest, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (fd < 0) Fail(s, ChildStep.Mount, i);
+        InRoot.FdPath(target, fd);
+        if (extra != 0 && mount(null, target, null, MS_BIND | MS_REMOUNT | extra | LockedFlags(target), null) != 0) Fail(s, ChildStep.Mount, i);
+        if (m.Propagation != 0 && mount(null, target, null, m.Propagation, null) != 0) Fail(s, ChildStep.Mount, i);
+        close(fd);
     }
 
     private static void MakeDevice(ChildSpec s, int i)
@@ -301,38 +317,6 @@ internal static unsafe class ContainerChild
         int fd = open(d.Target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0x1a4);
         if (fd >= 0) close(fd);
         if (mount(d.HostPath, d.Target, null, MS_BIND, null) != 0) Fail(s, ChildStep.Device, i);
-    }
-
-    /// <summary>Creates the mount point (directory, or an empty file for a file bind) and its parents.</summary>
-    private static bool MakeTarget(byte* path, bool file)
-    {
-        if (!MakeParents(path)) return false;
-        byte* st = stackalloc byte[144];
-        if (stat(path, st) == 0) return true;
-        if (file)
-        {
-            int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0x1a4);
-            if (fd < 0) return false;
-            close(fd);
-            return true;
-        }
-        return mkdir(path, 0x1ed) == 0 || Errno == EEXIST;
-    }
-
-    /// <summary>True when no existing component of path after the first <paramref name="from"/> bytes is a symlink.</summary>
-    private static bool NoSymlinkBelow(byte* path, int from)
-    {
-        byte* st = stackalloc byte[144];
-        for (int i = from + 1; ; i++)
-        {
-            byte c = path[i];
-            if (c != '/' && c != 0) continue;
-            path[i] = 0;
-            int rc = lstat(path, st);
-            path[i] = c;
-            if (rc == 0 && (StatMode(st) & S_IFMT) == S_IFLNK) return false;
-            if (rc != 0 || c == 0) return true; // the rest does not exist yet: mkdir creates plain directories
-        }
     }
 
     /// <summary>mkdir -p of the path's parent directories (the path itself is left alone).</summary>

@@ -57,7 +57,6 @@ internal static unsafe class Preparer
             Tmpfs = NativeString.Of("tmpfs"),
             Bind = NativeString.Of("bind"),
             Rootfs = NativeString.Of(rootfs),
-            RootfsLength = Encoding.UTF8.GetByteCount(rootfs),
             LastCap = ReadLastCap(),
         };
         s.RootPropagation = spec.Linux?.RootfsPropagation switch
@@ -177,7 +176,7 @@ internal static unsafe class Preparer
             if (!m.Destination.StartsWith('/')) throw new PlanException("BadMount", $"mount destination '{m.Destination}' is not absolute");
             if (m.Destination.Split('/').Contains("..")) throw new PlanException("BadMount", $"mount destination '{m.Destination}' contains '..'");
             var o = MountOptions.Parse(m);
-            string target = rootfs + Path.TrimEndingDirectorySeparator(m.Destination);
+            string dest = m.Destination.Trim('/');
             bool fileTarget = false;
             if (o.Bind)
             {
@@ -190,7 +189,7 @@ internal static unsafe class Preparer
             mounts.Add(new MountOp
             {
                 Source = NativeString.Of(m.Source ?? m.Type ?? "none"),
-                Target = NativeString.Of(target),
+                Dest = NativeString.Of(dest.Length == 0 ? "." : dest),
                 FsType = NativeString.Of(type),
                 Data = o.Data.Length > 0 ? NativeString.Of(o.Data) : null,
                 Flags = o.Flags & ~MountOptions.MS_REMOUNT,

@@ -262,6 +262,7 @@ internal static unsafe class Runner
             _state.FinishedAt = DateTimeOffset.UtcNow;
             _state.OomKilled = OomKills() > oomBefore;
             StateFile.Write(plan.StateDir, _state);
+            CgroupRelease.Run(plan.CgroupProcsFiles);
             return _inherit ? exit : 0;
         }
 
@@ -335,7 +336,6 @@ internal static unsafe class Runner
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Loopback => ($"bringing up lo in the container's network namespace: {err}", "NetworkFailed", 1),
                 ChildStep.Terminal => ($"setting up the pseudo-terminal ({TerminalStep(index)}): {err}", "TerminalFailed", 1),
-                ChildStep.MountSymlink => ($"mount {Mount()}: the destination passes through a symbolic link in the image", "MountThroughSymlink", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
                 ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),
                 ChildStep.PivotRoot => ($"pivot_root: {err}", "PivotRootFailed", 1),

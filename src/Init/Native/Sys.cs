@@ -22,7 +22,7 @@ internal static unsafe partial class Sys
     public const int AT_FDCWD = -100;
 
     // errno
-    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8, ELOOP = 40;
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSYS = 38, ENOEXEC = 8, ELOOP = 40, ENAMETOOLONG = 36;
 
     // mount
     public const int MNT_DETACH = 2;
@@ -36,12 +36,13 @@ internal static unsafe partial class Sys
     // syscall numbers (x86_64)
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
-        SYS_close_range = 436, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
+        SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
     public const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFCHR = 0x2000, S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFLNK = 0xA000;
     public const uint CLOSE_RANGE_CLOEXEC = 4;
+    public const ulong RESOLVE_NO_MAGICLINKS = 2, RESOLVE_IN_ROOT = 0x10;
 
     [DllImport(Libc), SuppressGCTransition] private static extern int* __errno_location();
     public static int Errno => *__errno_location();
@@ -59,6 +60,16 @@ internal static unsafe partial class Sys
     public static int Fsmount(int fd, uint flags, uint attrFlags) => (int)syscall(SYS_fsmount, fd, flags, attrFlags, 0, 0, 0);
     public static int MoveMount(int fromDfd, byte* fromPath, int toDfd, byte* toPath, uint flags) =>
         (int)syscall(SYS_move_mount, fromDfd, (long)fromPath, toDfd, (long)toPath, flags, 0);
+    /// <summary>openat2(2) with only flags and resolve set (mode 0); returns the fd, or -1 and errno.</summary>
+    public static int Openat2(int dirfd, byte* path, int flags, ulong resolve)
+    {
+        ulong* how = stackalloc ulong[3]; // struct open_how { flags, mode, resolve }
+        how[0] = (ulong)(uint)flags; how[1] = 0; how[2] = resolve;
+        return (int)syscall(SYS_openat2, dirfd, (long)path, (long)how, 24, 0, 0);
+    }
+    public static int Openat(int dirfd, byte* name, int flags, int mode) => (int)syscall(SYS_openat, dirfd, (long)name, flags, mode, 0, 0);
+    public static int Mkdirat(int dirfd, byte* name, int mode) => (int)syscall(SYS_mkdirat, dirfd, (long)name, mode, 0, 0, 0);
+    public static int Readlinkat(int dirfd, byte* name, byte* buf, int size) => (int)syscall(SYS_readlinkat, dirfd, (long)name, (long)buf, size, 0, 0);
     public static int PidfdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
     public static int CloseRange(uint first, uint last, uint flags) => (int)syscall(SYS_close_range, first, last, flags, 0, 0, 0);
     public static int Prlimit(int resource, ulong soft, ulong hard)

@@ -1,0 +1,42 @@
+using Containers.Core.Cgroups;
+using Containers.Core.Native;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>
+/// An exited container holds no cgroup. Its monitor removes the directories as its last act (after recording the exit
+/// and the OOM count); Start-Container creates them again with the limits. This covers the two gaps: a monitor killed
+/// before its last act (the next look at the exited container removes the empty leftovers), and a start racing a
+/// monitor that is still finishing (the start waits for it, so it cannot remove the new cgroups).
+/// </summary>
+internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore store)
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<CgroupLifetime>();
+
+    /// <summary>Removes the empty cgroup directories an exited container's dead monitor left. Never kills anything; skipped
+    /// while the container's lock is held (a start may be creating fresh ones).</summary>
+    public void ReleaseLeftovers(string id, ContainerRuntimeState state)
+    {
+        if (!cgroups.Enabled || MonitorRunning(state) || !cgroups.Exists(id)) return;
+        using var held = store.TryLockContainer(id);
+        if (held is null) return;
+        foreach (string procs in cgroups.ProcsFiles(id))
+        {
+            string dir = Path.GetDirectoryName(procs)!;
+            try { Directory.Delete(dir, recursive: false); }
+            catch (DirectoryNotFoundException) { }
+            catch (IOException e) { Log.Debug("Leftover cgroup {Dir} of exited container {Id} stays: {Reason}", dir, id, e.Message); }
+        }
+        Log.Debug("Removed the leftover cgroups of exited container {Id}", id);
+    }
+
+    /// <summary>Waits (at most 10 s) for the monitor of the previous run to finish its last act.</summary>
+    public static void AwaitPreviousMonitor(ContainerRuntimeState? state)
+    {
+        if (state is { Status: ContainerStatus.Stopped } && MonitorRunning(state)) Processes.WaitForExit(state.MonitorPid, 10_000);
+    }
+
+    private static bool MonitorRunning(ContainerRuntimeState s) =>
+        s.MonitorPid > 0 && Processes.Exists(s.MonitorPid) && Processes.State(s.MonitorPid) is not ('Z' or 'X' or null);
+}

@@ -1,0 +1,99 @@
+using static Containers.Init.Native.Sys;
+
+namespace Containers.Init.Launch;
+
+/// <summary>
+/// Mount destinations opened inside the container root, for <see cref="ContainerChild"/> (same rules: runs in the
+/// cloned child before execve, so raw syscalls, stack buffers and no allocation).
+/// </summary>
+internal static unsafe class InRoot
+{
+    private const int PathMax = 4096;
+
+    /// <summary>
+    /// Opens <paramref name="dest"/> (a path relative to the container root) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    /// creating each missing component in its already-resolved parent (mkdirat, or an empty file for the last one of a
+    /// file bind). A dangling link on the way is replaced by its target and the walk starts again, so the target is
+    /// created inside the root (as runc does). Returns an O_PATH fd, or -errno.
+    /// </summary>
+    public static int OpenDestination(int root, byte* dest, bool file)
+    {
+        const ulong resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        byte* path = stackalloc byte[PathMax];
+        byte* spliced = stackalloc byte[PathMax];
+        byte* empty = stackalloc byte[1];
+        empty[0] = 0;
+        int length = 0;
+        while (dest[length] != 0) { if (length == PathMax - 1) return -ENAMETOOLONG; path[length] = dest[length]; length++; }
+        path[length] = 0;
+        for (int hops = 0; hops <= 40; hops++)
+        {
+            int fd = Openat2(root, path, O_PATH | O_CLOEXEC, resolve);
+            if (fd >= 0) return fd;
+            if (Errno != ENOENT) return -Errno;
+            int parent = -1, start = 0;
+            for (int i = 0; ; i++)
+            {
+                byte c = path[i];
+                if (c != '/' && c != 0) continue;
+                if (i == start) { if (c == 0) return parent >= 0 ? parent : -ENOENT; start = i + 1; continue; }
+                path[i] = 0;
+                int next = Openat2(root, path, O_PATH | O_CLOEXEC, resolve);
+                if (next < 0 && Errno == ENOENT)
+                {
+                    int dir = parent >= 0 ? parent : root;
+                    byte* name = path + start;
+                    int link = Openat2(root, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, resolve);
+                    int n = link >= 0 ? Readlinkat(link, empty, spliced, PathMax) : -1;
+                    if (link >= 0) close(link);
+                    if (n > 0)
+                    {
+                        path[i] = c;
+                        if (parent >= 0) close(parent);
+                        if (!Splice(path, start, i, spliced, n)) return -ENAMETOOLONG;
+                        break; // walk the new path from the root
+                    }
+                    // Create the component in its parent as resolved (never through a path), then resolve again.
+                    int rc = c == 0 && file ? Openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x1a4) : Mkdirat(dir, name, 0x1ed);
+                    if (rc >= 0 && c == 0 && file) close(rc);
+                    if (rc >= 0 || Errno == EEXIST) next = Openat2(root, path, O_PATH | O_CLOEXEC, resolve);
+                }
+                int err = Errno;
+                path[i] = c;
+                if (parent >= 0) close(parent);
+                if (next < 0) return -err;
+                if (c == 0) return next;
+                parent = next;
+                start = i + 1;
+            }
+        }
+        return -ELOOP;
+    }
+
+    /// <summary>Replaces the component path[start..end) (a dangling link) by its target: relative to its directory, or
+    /// absolute (which RESOLVE_IN_ROOT takes from the container root). <paramref name="target"/> is reused as scratch.</summary>
+    private static bool Splice(byte* path, int start, int end, byte* target, int targetLength)
+    {
+        byte* rest = path + end; // "" or "/..."
+        int restLength = 0;
+        while (rest[restLength] != 0) restLength++;
+        int keep = target[0] == '/' ? 0 : start;
+        if (keep + targetLength + restLength >= PathMax) return false;
+        // Move the rest out of the way, put the target in place, the rest after it.
+        for (int j = restLength - 1; j >= 0; j--) target[targetLength + j] = rest[j];
+        for (int j = 0; j < targetLength + restLength; j++) path[keep + j] = target[j];
+        path[keep + targetLength + restLength] = 0;
+        return true;
+    }
+
+    /// <summary>Writes "/proc/self/fd/N" (the magic link to fd N) into <paramref name="buf"/> (32 bytes).</summary>
+    public static void FdPath(byte* buf, int fd)
+    {
+        ReadOnlySpan<byte> prefix = "/proc/self/fd/"u8; // data in the binary: no allocation
+        for (int i = 0; i < 14; i++) buf[i] = prefix[i];
+        int n = 14, digits = 1;
+        for (int v = fd; v >= 10; v /= 10) digits++;
+        for (int d = digits - 1, v = fd; d >= 0; d--, v /= 10) buf[n + d] = (byte)('0' + v % 10);
+        buf[n + digits] = 0;
+    }
+}
