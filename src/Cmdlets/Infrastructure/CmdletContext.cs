@@ -5,6 +5,7 @@ using Containers.Core.Images;
 using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Runtime;
+using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Infrastructure;
 
@@ -41,6 +42,9 @@ public sealed class CmdletContext(ContainerPaths paths)
     /// <summary>policy.json in force.</summary>
     public SignaturePolicy SignaturePolicy() => Core.Policy.SignaturePolicy.Load(Paths);
 
+    /// <summary>policy.json as the puller enforces it, before anything is stored.</summary>
+    public PolicyImageTrust ImageTrust() => PolicyImageTrust.Load(Paths);
+
     /// <summary>The auth files, for listing, storing and erasing logins.</summary>
     public CredentialStore Logins() => CredentialStore.FromEnvironment(Paths);
 
@@ -56,8 +60,8 @@ public sealed class CmdletContext(ContainerPaths paths)
     }
 
     /// <summary>Signature checks of remote images.</summary>
-    public RemoteTrust RemoteTrust() => Core.Policy.RemoteTrust.Load(Paths);
+    public RemoteTrust RemoteTrust() => Core.Trust.RemoteTrust.Load(Paths);
 
     /// <summary>Signature checks of images in the given store.</summary>
-    public LocalTrust LocalTrust(ImageStore store) => Core.Policy.LocalTrust.Load(Paths, store);
+    public LocalTrust LocalTrust(ImageStore store) => Core.Trust.LocalTrust.Load(Paths, store);
 }

@@ -1,7 +1,6 @@
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;
-using Containers.Core.Policy;
 using Containers.Core.Spec;
 using Serilog;
 
@@ -28,8 +27,10 @@ public sealed record PullRequest
 /// index), then downloads the missing layers in parallel, each verified, decompressed and unpacked in
 /// one pass by the store, and records the image.
 /// </summary>
-public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null,
-    SignaturePolicy? signaturePolicy = null)
+/// <remarks>The trust policy is required, as containers/image requires a policy context: no pull happens without
+/// one deciding (an accept-anything policy is a choice someone makes explicitly, in policy.json or in a test).</remarks>
+public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, IImageTrustPolicy trust,
+    RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePuller>();
 
@@ -39,11 +40,16 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         var parsed = ImageReference.Parse(reference);
         var list = resolver.ResolveShortName(parsed);
         if (list.Count == 0)
-            throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
-                $"'{reference}' is a short name and no search registries or aliases are configured; there is no default registry.", reference,
-                "Use a fully qualified name (registry/repository:tag), or add unqualified-search-registries or an alias to registries.conf.");
+            throw RegistryErrors.ShortNameNotResolved(reference);
         return list;
     }
+
+    /// <summary>
+    /// The one registry an explicit credential (-Credential) for a reference is bound to: the registry the
+    /// name resolves to first. A short name may be tried on several search registries; the others never
+    /// see that credential (they get only their own logins from the auth files).
+    /// </summary>
+    public static string CredentialHost(IRegistryResolver resolver, string reference) => Candidates(resolver, reference)[0].Registry!;
 
     public async Task<StoredImage> PullAsync(PullRequest request, CancellationToken ct)
     {
@@ -64,7 +70,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                 }
             }
         }
-        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : new ContainersException("ImagePullFailed", ErrorKind.NotFound, $"'{request.Reference}' could not be pulled.", request.Reference);
+        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : RegistryErrors.PullFailed(request.Reference);
     }
 
     private int CountAll(PullRequest request) =>
@@ -84,13 +90,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var top = await client.GetManifestAsync(repo, reference, ct).ConfigureAwait(false);
         // containers-policy.json decides before anything is fetched or stored, on the name the user asked for.
-        IReadOnlyList<SigstoreSignature> signatures = [];
-        if (signaturePolicy is not null)
-        {
-            if (signaturePolicy.RequiresSignatures(wanted))
-                signatures = await RemoteTrust.FetchSignaturesAsync(client, repo, top.Digest, ct).ConfigureAwait(false);
-            signaturePolicy.EnsureAccepted(wanted, top.Digest, signatures);
-        }
+        byte[]? verifiedSignatures = await trust.EnsureTrustedAsync(client, repo, wanted, top.Digest, ct).ConfigureAwait(false);
         var manifestDoc = top;
         if (top.IsIndex)
         {
@@ -113,8 +113,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         if (!configDigest.Matches(config)) throw RegistryErrors.DigestMismatch(target + " config", configDigest.ToString(), Digest.Sha256(config).ToString());
         var imageConfig = SpecJson.ParseConfig(config, target);
         if (imageConfig.RootFs.DiffIds.Count != manifest.Layers.Count)
-            throw new ContainersException("LayerCountMismatch", ErrorKind.InvalidData,
-                $"'{target}' lists {manifest.Layers.Count} layers but its configuration has {imageConfig.RootFs.DiffIds.Count} diff ids.", target);
+            throw RegistryErrors.LayerCountMismatch(target, manifest.Layers.Count, imageConfig.RootFs.DiffIds.Count);
         if (!top.IsIndex && request.Platform is not null && (imageConfig.Os != platform.Os || imageConfig.Architecture != platform.Architecture))
             throw RegistryErrors.NoMatchingPlatform(target, platform.ToString(), [imageConfig.Platform.ToString()]);
 
@@ -130,7 +129,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
         // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.
-        if (signatures.Count > 0) store.WriteSignatures(top.Digest, LocalSignatures.Serialize($"{source.Host}/{repo}", signatures));
+        if (verifiedSignatures is not null) store.WriteSignatures(top.Digest, verifiedSignatures);
         return image;
     }
 

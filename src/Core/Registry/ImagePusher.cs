@@ -26,8 +26,7 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
     {
         var dest = ImageReference.Parse(destination);
         if (dest.IsShortName)
-            throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
-                $"'{destination}' has no registry; a push needs a fully qualified destination.", destination, "Give registry/repository:tag.");
+            throw RegistryErrors.PushNeedsRegistry(destination);
         string target = dest.ToString();
         // Decided from the store alone, before any connection: a push that cannot be complete sends nothing.
         var (manifests, index) = await PlanAsync(image, platform, target, ct).ConfigureAwait(false);
@@ -53,7 +52,7 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
             else
             {
                 if (!store.HasBlob(digest))
-                    throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, $"The blob {digest} of '{image}' is not in the store.", digest.ToString());
+                    throw RegistryErrors.LayerMissing($"The blob {digest} of '{image}'", digest.ToString());
                 await client.UploadBlobAsync(repo, digest, d.Size, () => store.OpenBlob(digest), ct).ConfigureAwait(false);
                 uploaded++; bytes += d.Size; status = "Uploaded";
             }
@@ -96,16 +95,14 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
                     throw RegistryErrors.NoMatchingPlatform(image.ToString(), wanted.ToString(), [PlatformOf(image.Os, image.Architecture, image.Variant)]);
             }
             var own = await LoadAsync(image.Digest, image.ManifestMediaType, PlatformOf(image.Os, image.Architecture, image.Variant), ct).ConfigureAwait(false)
-                ?? throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, $"A blob of '{image}' is not in the store.", image.ToString());
+                ?? throw RegistryErrors.LayerMissing($"A blob of '{image}'", image.ToString());
             return ([own], null);
         }
         if (platform is not null)
         {
             var entry = PlatformSelector.Select(index, PlatformSelector.Parse(platform), image.ToString());
             var one = await LoadAsync(entry.ParsedDigest, entry.MediaType, entry.Platform?.ToString() ?? "unknown", ct).ConfigureAwait(false)
-                ?? throw new ContainersException("PlatformNotInStore", ErrorKind.NotFound,
-                    $"'{image}' comes from an index whose {platform} image is not (completely) in the store.", image.ToString(),
-                    $"Pull it first: Install-ContainerImage <name> -Platform {platform}.");
+                ?? throw RegistryErrors.PlatformNotInStore(image.ToString(), platform);
             return ([one], null);
         }
         var loaded = new List<ManifestToPush>();
@@ -120,10 +117,7 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
             else loaded.Add(m);
         }
         if (missing.Count > 0)
-            throw new ContainersException("IndexIncomplete", ErrorKind.InvalidState,
-                $"'{image}' comes from a multi-arch index, and the store lacks the image(s) for {string.Join(", ", missing)}, so the index cannot be pushed whole.",
-                image.ToString(),
-                $"Pull the missing platform(s) with Install-ContainerImage -Platform, or push one platform with -Platform (in the store: {(loaded.Count > 0 ? string.Join(", ", loaded.Select(l => l.Platform)) : "none complete")}).");
+            throw RegistryErrors.IndexIncomplete(image.ToString(), missing, loaded.Select(l => l.Platform).ToList());
         return (loaded, (indexBytes!, indexType!));
     }
 

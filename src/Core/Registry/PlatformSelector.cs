@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Containers.Core.Errors;
 using Containers.Core.Spec;
 
 namespace Containers.Core.Registry;
@@ -34,11 +33,10 @@ public static class PlatformSelector
             1 => new Platform { Os = "linux", Architecture = parts[0] },
             2 => new Platform { Os = parts[0], Architecture = parts[1] },
             3 => new Platform { Os = parts[0], Architecture = parts[1], Variant = parts[2] },
-            _ => throw new ContainersException("InvalidPlatform", ErrorKind.InvalidArgument, $"'{text}' is not os/arch[/variant].", text,
-                "Give a platform such as linux/amd64 or linux/arm64/v8."),
+            _ => throw RegistryErrors.InvalidPlatform(text, "Give a platform such as linux/amd64 or linux/arm64/v8."),
         };
         if (p.Os.Length == 0 || p.Architecture.Length == 0)
-            throw new ContainersException("InvalidPlatform", ErrorKind.InvalidArgument, $"'{text}' is not os/arch[/variant].", text);
+            throw RegistryErrors.InvalidPlatform(text);
         return p with { Architecture = p.Architecture switch { "x86_64" => "amd64", "aarch64" => "arm64", var a => a } };
     }
 

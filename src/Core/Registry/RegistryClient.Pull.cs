@@ -12,6 +12,8 @@ public sealed record RemoteManifest(byte[] Bytes, string MediaType, Digest Diges
 
 public sealed partial class RegistryClient
 {
+    private const int MaxListBytes = 16 << 20;
+
     /// <summary>
     /// GET a manifest by tag or digest with every supported media type accepted. The digest is computed
     /// from the bytes; it must equal the requested digest (by-digest pulls) and Docker-Content-Digest.
@@ -23,9 +25,8 @@ public sealed partial class RegistryClient
             headers: h => { foreach (string a in MediaTypes.ManifestAccept) h.Accept.ParseAdd(a); }).ConfigureAwait(false);
         if (r.StatusCode == HttpStatusCode.NotFound) throw RegistryErrors.ManifestNotFound(target, await ErrorText(r, ct).ConfigureAwait(false));
         if (!r.IsSuccessStatusCode) throw RegistryErrors.Protocol(Host, $"manifest GET answered {await ErrorText(r, ct).ConfigureAwait(false)}");
-        if (r.Content.Headers.ContentLength is long declared && declared > SpecJson.MaxManifestBytes) throw RegistryErrors.ManifestTooLarge(target, declared);
 
-        byte[] bytes = await ReadLimitedAsync(r, SpecJson.MaxManifestBytes, target, ct).ConfigureAwait(false);
+        byte[] bytes = await BoundedBody.ReadAsync(r.Content, SpecJson.MaxManifestBytes, size => RegistryErrors.ManifestTooLarge(target, size), ct).ConfigureAwait(false);
 
         // Verify before parsing: bytes that do not match their digest are not read at all.
         bool byDigest = Digest.TryParse(reference, out var requested);
@@ -45,7 +46,7 @@ public sealed partial class RegistryClient
         string? contentType = r.Content.Headers.ContentType?.MediaType;
         string mediaType;
         try { mediaType = SpecJson.DetectMediaType(bytes, contentType, target); }
-        catch (Errors.ContainersException e) when (e.ErrorId == "UnknownManifestType") { throw RegistryErrors.UnknownMediaType(target, contentType); }
+        catch (Errors.ContainersException e) when (e.ErrorId == SpecJson.UnknownManifestTypeId) { throw RegistryErrors.UnknownMediaType(target, contentType); }
         if (!MediaTypes.IsIndex(mediaType) && !MediaTypes.IsManifest(mediaType)) throw RegistryErrors.UnknownMediaType(target, mediaType);
         _log.Debug("Fetched manifest {Target} {MediaType} {Digest}", target, mediaType, actual);
         return new RemoteManifest(bytes, mediaType, actual);
@@ -68,20 +69,6 @@ public sealed partial class RegistryClient
         using var h = like.CreateHasher();
         h.AppendData(bytes);
         return Digest.FromHash(like.Algorithm, h.GetHashAndReset());
-    }
-
-    private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage r, int limit, string target, CancellationToken ct)
-    {
-        await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        var ms = new MemoryStream();
-        byte[] buffer = new byte[81920];
-        int n;
-        while ((n = await s.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-        {
-            ms.Write(buffer, 0, n);
-            if (ms.Length > limit) throw RegistryErrors.ManifestTooLarge(target, ms.Length);
-        }
-        return ms.ToArray();
     }
 
     /// <summary>
@@ -166,7 +153,7 @@ public sealed partial class RegistryClient
             using var r = await SendAsync(HttpMethod.Get, next, scope, repository, ct).ConfigureAwait(false);
             if (r.StatusCode == HttpStatusCode.NotFound) throw RegistryErrors.NotFound($"'{repository}'", $"{Host}/{repository}");
             if (!r.IsSuccessStatusCode) throw RegistryErrors.Protocol(Host, $"{path} answered {await ErrorText(r, ct).ConfigureAwait(false)}");
-            byte[] body = await ReadLimitedAsync(r, 16 << 20, Host, ct).ConfigureAwait(false);
+            byte[] body = await BoundedBody.ReadAsync(r.Content, MaxListBytes, _ => RegistryErrors.ResponseTooLarge(Host, path + " list", MaxListBytes), ct).ConfigureAwait(false);
             var page = new List<string>();
             try
             {

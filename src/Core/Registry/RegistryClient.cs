@@ -59,12 +59,12 @@ public sealed partial class RegistryClient
 
     public RegistryClient(string host, bool insecure, ICredentialSource? credentials = null, RegistryClientOptions? options = null, TokenCache? tokens = null)
     {
-        Host = host;
+        Host = Spec.RegistryHost.Normalize(host);
         _insecure = insecure;
         _credentials = credentials ?? NoCredentials.Instance;
         Options = options ?? new RegistryClientOptions();
         _tokens = tokens ?? SharedTokens;
-        _http = Clients.GetOrAdd(host + "|" + insecure + "|" + TrustKey(host, Options.CertDirectories), _ => CreateHttpClient(host, insecure, Options));
+        _http = Clients.GetOrAdd(Host + "|" + insecure + "|" + TrustKey(Host, Options.CertDirectories), _ => CreateHttpClient(Host, insecure, Options));
     }
 
     public string Host { get; }
@@ -74,7 +74,7 @@ public sealed partial class RegistryClient
     public int RequestCount => _requests;
     private int _requests;
 
-    private static HttpClient CreateHttpClient(string host, bool insecure, RegistryClientOptions options)
+    internal static HttpClient CreateHttpClient(string host, bool insecure, RegistryClientOptions options)
     {
         var cas = LoadCertificates(host, options.CertDirectories);
         var handler = new SocketsHttpHandler
@@ -102,7 +102,7 @@ public sealed partial class RegistryClient
     }
 
     // A changed certs.d (file added, removed or rewritten) gives a new connection pool with the new trust.
-    private static string TrustKey(string host, IReadOnlyList<string> dirs) =>
+    internal static string TrustKey(string host, IReadOnlyList<string> dirs) =>
         string.Join("|", dirs.SelectMany(d =>
         {
             string dir = Path.Combine(d, host);
@@ -174,13 +174,20 @@ public sealed partial class RegistryClient
             catch (HttpRequestException e) when (!ct.IsCancellationRequested)
             {
                 var typed = RegistryErrors.FromTransport(Host, e);
-                if (typed.ErrorId is "RegistryConnectionRefused" or "RegistryHostUnknown" or "RegistryTlsFailure" || !allowRetry || attempt >= Options.MaxAttempts) throw typed;
+                if (RegistryErrors.IsPermanent(typed) || !allowRetry || attempt >= Options.MaxAttempts) throw typed;
                 _log.Debug("Request to {Host} failed ({Error}); retrying", Host, e.Message);
                 await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
                 continue;
             }
 
             int status = (int)response.StatusCode;
+            if (status == 401 && response.RequestMessage?.RequestUri is { } answered && !SameHost(answered))
+            {
+                // Only the registry itself may ask for its credential: a 401 from where it redirected
+                // to names a realm the registry never vouched for.
+                response.Dispose();
+                throw RegistryErrors.ForeignChallenge(Host, answered.Authority);
+            }
             if (status == 401 && !triedAuth)
             {
                 triedAuth = true;
@@ -294,44 +301,13 @@ public sealed partial class RegistryClient
 
     private async Task FetchTokenAsync(AuthChallenge challenge, string scope, RegistryCredential? credential, CancellationToken ct)
     {
-        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out Uri? realm) || (realm.Scheme != "https" && realm.Scheme != "http"))
-            throw RegistryErrors.Protocol(Host, $"the token realm '{challenge.Realm}' is not an http(s) URL");
-        if (realm.Scheme == "http" && !_insecure)
-            throw RegistryErrors.Protocol(Host, $"the token realm '{realm}' is plain HTTP for a secure registry");
-        var query = new StringBuilder(realm.Query.Length > 1 ? realm.Query[1..] + "&" : "");
-        if (!string.IsNullOrEmpty(challenge.Service)) query.Append("service=").Append(Uri.EscapeDataString(challenge.Service)).Append('&');
-        foreach (string s in scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)) query.Append("scope=").Append(Uri.EscapeDataString(s)).Append('&');
-        var uri = new UriBuilder(realm) { Query = query.ToString().TrimEnd('&') }.Uri;
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        // The credential goes to the token service the registry named: that service acts for this registry.
-        if (credential is not null)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credential.Username + ":" + credential.Password)));
+        Uri realm = TokenService.Realm(Host, challenge.Realm, await BaseAsync(ct).ConfigureAwait(false));
+        var uri = TokenService.RequestUri(realm, challenge.Service, scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Interlocked.Increment(ref _requests);
-        HttpResponseMessage response;
-        try { response = await _http.SendAsync(request, ct).ConfigureAwait(false); }
-        catch (HttpRequestException e) { throw RegistryErrors.FromTransport(realm.Authority, e); }
-        using (response)
-        {
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                throw RegistryErrors.Unauthorized(Host, RepositoryOf(scope), credential is not null);
-            if (!response.IsSuccessStatusCode)
-                throw RegistryErrors.Protocol(Host, $"the token service answered {(int)response.StatusCode}");
-            byte[] body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-            if (body.Length > 1 << 20) throw RegistryErrors.Protocol(Host, "the token response is too large");
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                var root = doc.RootElement;
-                string? token = root.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()
-                    : root.TryGetProperty("access_token", out var at) && at.ValueKind == JsonValueKind.String ? at.GetString() : null;
-                if (string.IsNullOrEmpty(token)) throw RegistryErrors.Protocol(Host, "the token response has no token");
-                TimeSpan? life = root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out int secs) ? TimeSpan.FromSeconds(secs) : null;
-                DateTimeOffset? issued = root.TryGetProperty("issued_at", out var i) && i.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(i.GetString(), out var d) ? d : null;
-                _tokens.Put(TokenKey(scope), token, life, issued);
-                _log.Debug("Got a token from {Realm} for {Scope}", realm.Authority, scope);
-            }
-            catch (JsonException e) { throw RegistryErrors.Protocol(Host, "the token response is not JSON: " + e.Message); }
-        }
+        var issued = await TokenService.FetchAsync(Host, uri, credential, Options, ct).ConfigureAwait(false)
+            ?? throw RegistryErrors.Unauthorized(Host, RepositoryOf(scope), credential is not null);
+        _tokens.Put(TokenKey(scope), issued.Token, issued.Lifetime, issued.IssuedAt);
+        _log.Debug("Got a token from {Realm} for {Scope}", realm.Authority, scope);
     }
 
     private TimeSpan Backoff(int attempt)
@@ -349,13 +325,14 @@ public sealed partial class RegistryClient
         return d > Options.MaxDelay ? Options.MaxDelay : d;
     }
 
-    /// <summary>The registry's error text from an error response body, for messages.</summary>
-    internal static async Task<string> ErrorText(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>The registry's error text from an error response body, for messages (read with a limit).</summary>
+    internal async Task<string> ErrorText(HttpResponseMessage response, CancellationToken ct)
     {
+        byte[] body = await BoundedBody.ReadAsync(response.Content, BoundedBody.MaxErrorBytes,
+            _ => RegistryErrors.ResponseTooLarge(Host, $"the error body of a {(int)response.StatusCode} answer", BoundedBody.MaxErrorBytes), ct).ConfigureAwait(false);
         try
         {
-            byte[] body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-            if (body.Length is > 0 and < 65536)
+            if (body.Length > 0)
             {
                 using var doc = JsonDocument.Parse(body);
                 if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
@@ -363,7 +340,7 @@ public sealed partial class RegistryClient
                         (e.TryGetProperty("code", out var c) ? c.GetString() : "") + (e.TryGetProperty("message", out var m) ? ": " + m.GetString() : "")));
             }
         }
-        catch (Exception) { }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { }
         return $"{(int)response.StatusCode} {response.ReasonPhrase}";
     }
 

@@ -11,7 +11,7 @@ public sealed record PullSource(string Host, string Repository, bool Insecure, b
 
 /// <summary>
 /// What the registry client needs from the registry configuration (containers-registries.conf).
-/// <see cref="PolicyRegistryResolver"/> implements it over Core/Policy's RegistriesConfiguration.
+/// Core/Trust's PolicyRegistryResolver implements it over Core/Policy's RegistriesConfiguration.
 /// </summary>
 public interface IRegistryResolver
 {
@@ -58,4 +58,18 @@ public sealed class BoundCredential(string host, RegistryCredential credential, 
 {
     public RegistryCredential? GetCredential(string h, string repository) =>
         string.Equals(h, host, StringComparison.OrdinalIgnoreCase) ? credential : fallback.GetCredential(h, repository);
+}
+
+/// <summary>
+/// What the puller asks before it fetches or stores anything but the top manifest: may the image the
+/// user named, at this manifest digest, be pulled? Core/Trust answers it from containers-policy.json
+/// (fetching sigstore signatures through <paramref name="client"/> when the policy wants them).
+/// </summary>
+public interface IImageTrustPolicy
+{
+    /// <summary>
+    /// Returns when the image is trusted, with the signatures it verified serialised for the store to keep
+    /// beside the image (null when none were needed); throws a typed error (SignatureRejected...) when not.
+    /// </summary>
+    Task<byte[]?> EnsureTrustedAsync(RegistryClient client, string repository, ImageReference wanted, Digest manifestDigest, CancellationToken ct);
 }

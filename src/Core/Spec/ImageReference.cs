@@ -18,7 +18,7 @@ public sealed partial record ImageReference
         Digest = digest;
     }
 
-    /// <summary>host[:port], or null for a short name.</summary>
+    /// <summary>host[:port] in lowercase (<see cref="RegistryHost"/>), or null for a short name.</summary>
     public string? Registry { get; }
     /// <summary>The path below the registry, e.g. "library/busybox".</summary>
     public string Repository { get; }
@@ -36,7 +36,7 @@ public sealed partial record ImageReference
     public override string ToString() =>
         Name + (Tag is null ? "" : ":" + Tag) + (Digest is { } d ? "@" + d : "");
 
-    public ImageReference WithRegistry(string registry) => new(registry, Normalize(registry, Repository), Tag, Digest);
+    public ImageReference WithRegistry(string registry) => new(RegistryHost.Normalize(registry), Normalize(RegistryHost.Normalize(registry), Repository), Tag, Digest);
     public ImageReference WithTag(string? tag) => new(Registry, Repository, tag, Digest);
     public ImageReference WithDigest(Digest? digest) => new(Registry, Repository, Tag, digest);
     public ImageReference WithRepository(string repository) => new(Registry, repository, Tag, Digest);
@@ -83,9 +83,9 @@ public sealed partial record ImageReference
             string first = rest[..firstSlash];
             if (first.Contains('.') || first.Contains(':') || first == "localhost" || first.Any(char.IsAsciiLetterUpper))
             {
-                registry = first;
                 rest = rest[(firstSlash + 1)..];
-                if (!RegistryPattern().IsMatch(registry)) { why = $"the registry '{registry}' is not host[:port]"; return false; }
+                if (!RegistryPattern().IsMatch(first)) { why = $"the registry '{first}' is not host[:port]"; return false; }
+                registry = RegistryHost.Normalize(first);
             }
         }
 

@@ -62,6 +62,9 @@ public static class SpecJson
         return c;
     }
 
+    /// <summary>The id DetectMediaType throws when a document is neither a manifest nor an index.</summary>
+    public const string UnknownManifestTypeId = "UnknownManifestType";
+
     /// <summary>
     /// The media type of a manifest document: the declared one, else guessed from its shape
     /// (an index has "manifests", a manifest has "config" and "layers").
@@ -73,7 +76,7 @@ public static class SpecJson
         if (!string.IsNullOrEmpty(declared) && (MediaTypes.IsIndex(declared) || MediaTypes.IsManifest(declared))) return declared;
         if (probe.Manifests is not null) return MediaTypes.OciIndex;
         if (probe.Config is not null) return MediaTypes.OciManifest;
-        throw new ContainersException("UnknownManifestType", ErrorKind.NotSupported,
+        throw new ContainersException(UnknownManifestTypeId, ErrorKind.NotSupported,
             "The document is neither an image manifest nor an index.", target);
     }
 

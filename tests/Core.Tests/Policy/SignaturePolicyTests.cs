@@ -2,6 +2,7 @@ using System.Text;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
+using Containers.Core.Trust;
 
 namespace Containers.Core.Tests.Policy;
 

@@ -82,20 +82,8 @@ namespace PSContainersFixture
             _key = RSA.Create(); _key.ImportFromPem(keyPem);
             _certB64 = Convert.ToBase64String(X509Certificate2.CreateFromPem(certPem).RawData);
             _service = service; _issuer = issuer; _user = user; _password = password;
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start();
+            _listener = Http.Listen(Serve, _stop.Token);
             Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _ = Task.Run(AcceptLoop);
-        }
-
-        private async Task AcceptLoop()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient c;
-                try { c = await _listener.AcceptTcpClientAsync(_stop.Token); } catch { return; }
-                _ = Task.Run(() => Serve(c));
-            }
         }
 
         private async Task Serve(TcpClient client)
@@ -312,6 +300,23 @@ namespace PSContainersFixture
 
     internal static class Http
     {
+        /// <summary>A listener on 127.0.0.1 (a free port) that hands every connection to serve until stop.</summary>
+        internal static TcpListener Listen(Func<TcpClient, Task> serve, CancellationToken stop)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            _ = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    TcpClient c;
+                    try { c = await listener.AcceptTcpClientAsync(stop); } catch { return; }
+                    _ = Task.Run(() => serve(c));
+                }
+            });
+            return listener;
+        }
+
         internal sealed class Request
         {
             public string Method = "", Target = "";

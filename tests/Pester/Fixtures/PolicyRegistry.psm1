@@ -82,14 +82,14 @@ function Get-ManifestDigest([string] $RegistryHost, [string] $Repository, [strin
 
 function Get-SigstoreSignatures([string] $RegistryHost, [string] $Repository, $ManifestDigest) {
     # Reads the sha256-<hex>.sig attachment: payload blobs and signature annotations.
-    $tag = [Containers.Core.Policy.SigstoreAttachments]::TagFor($ManifestDigest)
+    $tag = [Containers.Core.Trust.SigstoreAttachments]::TagFor($ManifestDigest)
     $req = [System.Net.Http.HttpRequestMessage]::new('GET', "http://$RegistryHost/v2/$Repository/manifests/$tag")
     $req.Headers.Accept.ParseAdd('application/vnd.oci.image.manifest.v1+json')
     $r = $script:Http.SendAsync($req).GetAwaiter().GetResult()
     $list = [System.Collections.Generic.List[Containers.Core.Policy.SigstoreSignature]]::new()
     if ([int]$r.StatusCode -eq 404) { return , $list }
     $manifest = $r.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
-    foreach ($layer in [Containers.Core.Policy.SigstoreAttachments]::ReadManifest($manifest)) {
+    foreach ($layer in [Containers.Core.Trust.SigstoreAttachments]::ReadManifest($manifest)) {
         $payload = $script:Http.GetByteArrayAsync("http://$RegistryHost/v2/$Repository/blobs/$($layer.PayloadDigest)").GetAwaiter().GetResult()
         $list.Add([Containers.Core.Policy.SigstoreSignature]::new($payload, $layer.Signature))
     }
@@ -100,7 +100,7 @@ function Publish-SigstoreSignatures([string] $RegistryHost, [string] $Repository
     # Pushes a .sig attachment built by Core: blobs (monolithic upload), then the manifest under its tag.
     $typed = [System.Collections.Generic.List[Containers.Core.Policy.SigstoreSignature]]::new()
     foreach ($s in $Signatures) { $typed.Add($s) }
-    $built = [Containers.Core.Policy.SigstoreAttachments]::BuildManifest($typed)
+    $built = [Containers.Core.Trust.SigstoreAttachments]::BuildManifest($typed)
     foreach ($blob in $built.Item2) {
         $start = $script:Http.PostAsync("http://$RegistryHost/v2/$Repository/blobs/uploads/", $null).GetAwaiter().GetResult()
         $location = $start.Headers.Location
@@ -111,7 +111,7 @@ function Publish-SigstoreSignatures([string] $RegistryHost, [string] $Repository
     }
     $content = [System.Net.Http.ByteArrayContent]::new($built.Item1)
     $content.Headers.ContentType = [System.Net.Http.Headers.MediaTypeHeaderValue]::new('application/vnd.oci.image.manifest.v1+json')
-    $tag = [Containers.Core.Policy.SigstoreAttachments]::TagFor($ManifestDigest)
+    $tag = [Containers.Core.Trust.SigstoreAttachments]::TagFor($ManifestDigest)
     $r = $script:Http.PutAsync("http://$RegistryHost/v2/$Repository/manifests/$tag", $content).GetAwaiter().GetResult()
     if (-not $r.IsSuccessStatusCode) { throw "manifest put failed: $($r.StatusCode) $($r.Content.ReadAsStringAsync().GetAwaiter().GetResult())" }
 }
@@ -119,7 +119,7 @@ function Publish-SigstoreSignatures([string] $RegistryHost, [string] $Repository
 function Start-TokenRegistry([string] $Dir) {
     # A registry that answers with a Bearer challenge, and the registry branch's token issuer (in process).
     if (-not ('PSContainersFixture.TokenIssuer' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
+        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs'), (Join-Path $PSScriptRoot 'HostileServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
     }
     $tls = Join-Path $Dir 'token-tls'
     [PSContainersFixture.FixtureCerts]::Write($tls)

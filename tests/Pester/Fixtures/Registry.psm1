@@ -15,7 +15,7 @@ $script:Htpasswd = 'tester:$2y$10$c5EH3E8eSxlTorrxe6UETOQQDHavD6d94vVtRoNk6QB5rv
 
 function Initialize-FixtureTypes {
     if (-not ('PSContainersFixture.FaultProxy' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
+        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs'), (Join-Path $PSScriptRoot 'HostileServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
     }
 }
 

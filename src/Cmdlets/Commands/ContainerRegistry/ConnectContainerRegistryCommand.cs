@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
+using Containers.Core.Registry;
 using Containers.Core.Spec;
 
 namespace Containers.Cmdlets.Commands.ContainerRegistry;

@@ -51,8 +51,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
             var resolver = Context.Resolver();
             if (ParameterSetName == InspectSet)
             {
-                var hosts = ImagePuller.Candidates(resolver, Name).Select(r => r.Registry!);
-                var remote = new RemoteImages(resolver, Context.Credentials(Credential, hosts));
+                var remote = new RemoteImages(resolver, Context.Credentials(Credential, [ImagePuller.CredentialHost(resolver, Name)]));
                 var image = await remote.InspectAsync(Name, Platform, ct).ConfigureAwait(false);
                 Post(() => WriteObject(image));
                 return;

@@ -40,12 +40,10 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             TryRun(async ct =>
             {
                 var resolver = Context.Resolver();
-                var hosts = ImagePuller.Candidates(resolver, name).Select(r => r.Registry!).ToList();
-                var credentials = Context.Credentials(Credential, hosts);
+                var credentials = Context.Credentials(Credential, [ImagePuller.CredentialHost(resolver, name)]);
                 var store = Context.OpenImageStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var policy = Context.SignaturePolicy();
-                var puller = new ImagePuller(store, resolver, credentials, null, policy);
+                var puller = new ImagePuller(store, resolver, credentials, Context.ImageTrust());
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });

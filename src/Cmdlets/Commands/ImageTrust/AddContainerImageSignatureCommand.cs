@@ -4,6 +4,7 @@ using System.Security;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
+using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.ImageTrust;
 

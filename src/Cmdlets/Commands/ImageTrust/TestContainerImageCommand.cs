@@ -4,6 +4,7 @@ using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
+using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.ImageTrust;
 

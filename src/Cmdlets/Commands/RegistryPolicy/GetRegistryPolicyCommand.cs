@@ -71,7 +71,7 @@ public sealed class GetRegistryPolicyCommand : ContainersCmdlet
         IReadOnlyList<PullSource> sources = [];
         string? reason = null;
         try { sources = _conf.GetPullSources(first); }
-        catch (ContainersException e) when (e.ErrorId == "RegistryBlocked") { reason = e.Message; }
+        catch (ContainersException e) when (e.ErrorId == Core.Policy.PolicyErrors.Ids.RegistryBlocked) { reason = e.Message; }
         return new RegistryResolution
         {
             Name = name, Origin = resolution.Origin, ShortNameMode = resolution.Mode, Candidates = candidates,

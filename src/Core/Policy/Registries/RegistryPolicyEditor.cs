@@ -1,5 +1,4 @@
 using Containers.Core.Configuration;
-using Containers.Core.Errors;
 
 namespace Containers.Core.Policy;
 
@@ -46,9 +45,7 @@ public static class RegistryPolicyEditor
     {
         var effective = scope ?? (paths.Rootless && paths.UserRegistriesConf is not null ? PolicyScope.User : PolicyScope.System);
         if (effective == PolicyScope.System) return paths.SystemRegistriesConf;
-        return paths.UserRegistriesConf ?? throw new ContainersException("PolicyScopeUnavailable", ErrorKind.InvalidArgument,
-            "There is no per-user registries.conf while PSCONTAINERS_CONFIG_DIR or CONTAINERS_REGISTRIES_CONF redirects the configuration.",
-            "User", "Use -Scope System, which edits the redirected file.");
+        return paths.UserRegistriesConf ?? throw PolicyErrors.ScopeUnavailable("registries.conf", "PSCONTAINERS_CONFIG_DIR or CONTAINERS_REGISTRIES_CONF", "file");
     }
 
     /// <summary>
@@ -59,13 +56,10 @@ public static class RegistryPolicyEditor
     {
         string file = name.EndsWith(".conf", StringComparison.Ordinal) ? name : name + ".conf";
         if (file.Length <= ".conf".Length || file.Contains('/') || file.StartsWith('.') || file.Contains('\0'))
-            throw new ContainersException("DropInNameInvalid", ErrorKind.InvalidArgument,
-                $"'{name}' is not a drop-in name: give a plain file name such as 50-mirrors (the .conf suffix is added).", name);
+            throw PolicyErrors.DropInNameInvalid(name);
         var effective = scope ?? (paths.Rootless && paths.UserRegistriesConfDir is not null ? PolicyScope.User : PolicyScope.System);
         string dir = effective == PolicyScope.System ? paths.SystemRegistriesConfDir
-            : paths.UserRegistriesConfDir ?? throw new ContainersException("PolicyScopeUnavailable", ErrorKind.InvalidArgument,
-                "There is no per-user registries.conf.d while PSCONTAINERS_CONFIG_DIR redirects the configuration.", "User",
-                "Use -Scope System, which edits the redirected folder.");
+            : paths.UserRegistriesConfDir ?? throw PolicyErrors.ScopeUnavailable("registries.conf.d", "PSCONTAINERS_CONFIG_DIR", "folder");
         return Path.Combine(dir, file);
     }
 
@@ -78,7 +72,7 @@ public static class RegistryPolicyEditor
         if (path is not null)
         {
             if (dropIn is not null || scope is not null)
-                throw new ContainersException("PolicyTargetConflict", ErrorKind.InvalidArgument, "-Path names the file itself: do not combine it with -DropIn or -Scope.", path);
+                throw PolicyErrors.TargetConflict(path);
             return RegistriesFile.Load(path);
         }
         return dropIn is null ? Open(paths, scope) : RegistriesFile.Load(DropInPathFor(paths, scope, dropIn));

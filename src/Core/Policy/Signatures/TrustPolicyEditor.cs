@@ -45,9 +45,7 @@ public sealed class TrustPolicyEditor
         var effective = scope ?? (File.Exists(paths.PolicyJson) ? (paths.PolicyJson == user ? PolicyScope.User : PolicyScope.System)
             : paths.Rootless && user is not null ? PolicyScope.User : PolicyScope.System);
         if (effective == PolicyScope.System) return system;
-        return user ?? throw new ContainersException("PolicyScopeUnavailable", ErrorKind.InvalidArgument,
-            "There is no per-user policy.json while PSCONTAINERS_CONFIG_DIR redirects the configuration.", "User",
-            "Use -Scope System, which edits the redirected file.");
+        return user ?? throw PolicyErrors.ScopeUnavailable("policy.json", "PSCONTAINERS_CONFIG_DIR", "file");
     }
 
     /// <summary>
@@ -98,9 +96,7 @@ public sealed class TrustPolicyEditor
     public void Save()
     {
         if (!_root.ContainsKey("default"))
-            throw new ContainersException("PolicyDefaultRequired", ErrorKind.InvalidArgument,
-                $"{Path} does not exist yet, and a policy.json needs a \"default\" requirement.", Path,
-                "Give -Default InsecureAcceptAnything, Reject or SigstoreSigned as well.");
+            throw PolicyErrors.PolicyDefaultRequired(Path);
         string text = _root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
         SignaturePolicy.Parse(text, Path, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path)));
         AtomicFile.WriteAllText(Path, text);
@@ -111,20 +107,17 @@ public sealed class TrustPolicyEditor
         if (type != TrustRequirementType.SigstoreSigned)
         {
             if (keyPath is not null || identity is not null)
-                throw new ContainersException("TrustKeyNotApplicable", ErrorKind.InvalidArgument,
-                    $"-KeyPath and -SignedIdentity belong to a SigstoreSigned requirement, not {type}.", type.ToString());
+                throw PolicyErrors.TrustKeyNotApplicable(type.ToString());
             return new JsonObject { ["type"] = type == TrustRequirementType.Reject ? "reject" : "insecureAcceptAnything" };
         }
         if (string.IsNullOrEmpty(keyPath))
-            throw new ContainersException("TrustKeyRequired", ErrorKind.InvalidArgument, "A SigstoreSigned requirement needs the public key: give -KeyPath.", null,
-                "Make a key pair with New-ContainerSigningKey and give its .pub file.");
+            throw PolicyErrors.TrustKeyRequired();
         string full = System.IO.Path.GetFullPath(keyPath);
         try { SigstorePublicKey.FromPem(File.ReadAllText(full)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ContainersException or FormatException or ArgumentException
                                       or System.Security.Cryptography.CryptographicException)
         {
-            throw new ContainersException("TrustKeyUnusable", ErrorKind.InvalidArgument, $"The public key {full} cannot be used: {e.Message}", full,
-                "Give the .pub file of an ECDSA P-256 or Ed25519 key (New-ContainerSigningKey writes one).");
+            throw PolicyErrors.TrustKeyUnusable(full, e.Message);
         }
         var r = new JsonObject { ["type"] = "sigstoreSigned", ["keyPath"] = full };
         if (identity is { } id)

@@ -1,5 +1,4 @@
 using Containers.Core.Configuration;
-using Containers.Core.Errors;
 using Containers.Core.Logging;
 using Containers.Core.Spec;
 
@@ -85,21 +84,23 @@ public sealed class RegistriesConfiguration
             var s = file.Settings;
             foreach (var e in s.Registries)
             {
-                rules[e.Prefix] = new RegistryRule
+                // Host names match without case: one spelling here, as references have (RegistryHost).
+                string prefix = RegistryHost.NormalizeKey(e.Prefix);
+                rules[prefix] = new RegistryRule
                 {
-                    Prefix = e.Prefix,
-                    Location = e.Location ?? (e.Prefix.StartsWith("*.", StringComparison.Ordinal) ? "" : e.Prefix),
+                    Prefix = prefix,
+                    Location = e.Location is { } location ? RegistryHost.NormalizeKey(location) : prefix.StartsWith("*.", StringComparison.Ordinal) ? "" : prefix,
                     Insecure = e.Insecure ?? false,
                     Blocked = e.Blocked ?? false,
                     MirrorByDigestOnly = e.MirrorByDigestOnly ?? false,
-                    Mirrors = e.Mirrors.ToList(),
+                    Mirrors = e.Mirrors.Select(m => m with { Location = RegistryHost.NormalizeKey(m.Location) }).ToList(),
                     SourceFile = file.Path,
                     SourceLine = e.Line,
                 };
             }
             if (s.SearchRegistries is not null)
             {
-                search = s.SearchRegistries.ToList();
+                search = s.SearchRegistries.Select(RegistryHost.Normalize).ToList();
                 searchOrigin = file.Path;
             }
             if (s.ShortNameMode is { } m)
@@ -149,12 +150,9 @@ public sealed class RegistriesConfiguration
     public void EnsureAllowed(ImageReference reference)
     {
         if (reference.IsShortName)
-            throw new ContainersException("ShortNameNotResolved", ErrorKind.InvalidArgument,
-                $"'{reference}' is a short name; resolve it through the search registries or an alias first.", reference.ToString());
+            throw PolicyErrors.ShortNameNotResolved(reference);
         if (FindRule(reference) is { Blocked: true } rule)
-            throw new ContainersException("RegistryBlocked", ErrorKind.PolicyViolation,
-                $"'{reference}' is blocked by the [[registry]] with prefix \"{rule.Prefix}\" in {rule.SourceFile}:{rule.SourceLine}.",
-                reference.ToString(), $"Ask the administrator, or remove the block with Set-RegistryPolicy -Registry '{rule.Prefix}' -Blocked:$false.");
+            throw PolicyErrors.RegistryBlocked(reference, rule);
     }
 
     /// <summary>
@@ -208,9 +206,7 @@ public sealed class RegistriesConfiguration
             ? location + text[reference.Registry!.Length..]
             : location + text[rule.Prefix.Length..];
         if (!ImageReference.TryParse(rewritten, out var result, out string? why) || result.IsShortName)
-            throw new ContainersException("RegistriesConfInvalid", ErrorKind.InvalidData,
-                $"Rewriting '{reference}' with location '{location}' of the [[registry]] \"{rule.Prefix}\" in {rule.SourceFile}:{rule.SourceLine} gives '{rewritten}', which is not a valid reference{(why is null ? "" : ": " + why)}.",
-                rule.SourceFile);
+            throw PolicyErrors.RewriteInvalid(reference, rule, location, rewritten, why);
         return result;
     }
 
@@ -236,16 +232,12 @@ public sealed class RegistriesConfiguration
         }
 
         if (SearchRegistries.Count == 0)
-            throw new ContainersException("ShortNameNoSearchRegistries", ErrorKind.InvalidState,
-                $"The short name '{reference}' has no alias and no unqualified-search-registries are configured{(SearchRegistriesOrigin is null ? "" : " in " + SearchRegistriesOrigin)}.",
-                reference.ToString(), "Use a fully-qualified name such as quay.io/org/name, or configure search registries with Set-RegistryPolicy -SearchRegistries.");
+            throw PolicyErrors.NoSearchRegistries(reference, SearchRegistriesOrigin);
 
         var candidates = SearchRegistries.Select(r => reference.WithRegistry(r)).ToList();
         bool several = candidates.Count > 1 && ShortNameMode != ShortNameMode.Disabled;
         if (several && !interactive && ShortNameMode == ShortNameMode.Enforcing)
-            throw new ContainersException("ShortNameAmbiguous", ErrorKind.PolicyViolation,
-                $"The short name '{reference}' is ambiguous: short-name-mode is enforcing{(ShortNameModeOrigin is null ? "" : " (" + ShortNameModeOrigin + ")")} and it could be any of {string.Join(", ", candidates)}.",
-                reference.ToString(), "Use one of the fully-qualified names, or add an alias with Set-RegistryPolicy -Alias.");
+            throw PolicyErrors.ShortNameAmbiguous(reference, ShortNameModeOrigin, candidates);
         return new ShortNameResolution
         {
             Input = reference, Candidates = candidates, Origin = ShortNameOrigin.SearchRegistries, Mode = ShortNameMode,

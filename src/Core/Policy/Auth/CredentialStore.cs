@@ -2,8 +2,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Containers.Core.Configuration;
-using Containers.Core.Errors;
 using Containers.Core.Logging;
+using Containers.Core.Spec;
 
 namespace Containers.Core.Policy;
 
@@ -62,6 +62,7 @@ public sealed class CredentialStore
     /// <summary>The credentials for a repository on a host (the host actually contacted, e.g. a mirror), or null.</summary>
     public RegistryCredential? Find(string host, string? repository)
     {
+        host = RegistryHost.Normalize(host);
         var keys = new List<string>();
         if (!string.IsNullOrEmpty(repository))
         {
@@ -123,6 +124,7 @@ public sealed class CredentialStore
     public void Save(string key, string userName, string password)
     {
         ValidateKey(key);
+        key = RegistryHost.NormalizeKey(key);
         if (HelperFor(key) is { } helper)
         {
             CredentialHelper.Store(helper, key, userName, password, WriteFile);
@@ -138,9 +140,13 @@ public sealed class CredentialStore
     /// <summary>Removes the login for key from the write file; false when there was none.</summary>
     public bool Remove(string key)
     {
+        key = RegistryHost.NormalizeKey(key);
         if (HelperFor(key) is { } helper) return CredentialHelper.Erase(helper, key, WriteFile);
         var root = ReadRoot(WriteFile);
-        if (root?["auths"] is not JsonObject auths || !auths.Remove(key)) return false;
+        if (root?["auths"] is not JsonObject auths) return false;
+        var spellings = auths.Select(a => a.Key).Where(k => RegistryHost.NormalizeKey(k) == key).ToList();
+        if (spellings.Count == 0) return false;
+        foreach (string k in spellings) auths.Remove(k);
         Write(root);
         Log.Information("Removed the login for {Key} from {File}", key, WriteFile);
         return true;
@@ -163,9 +169,7 @@ public sealed class CredentialStore
         bool ok = !string.IsNullOrWhiteSpace(key) && !key.Contains("://") && !key.Contains('@') && !key.EndsWith('/')
             && Spec.ImageReference.TryParse(key.Contains('/') ? key : key + "/x", out var r) && !r.IsShortName && r.Tag is null;
         if (!ok)
-            throw new ContainersException("InvalidRegistryKey", ErrorKind.InvalidArgument,
-                $"'{key}' is not a registry or registry/namespace as containers-auth.json keys them.", key,
-                "Use a host[:port], optionally followed by /namespace, e.g. quay.io or quay.io/myorg.");
+            throw PolicyErrors.InvalidRegistryKey(key);
     }
 
     private void Write(JsonObject root)
@@ -185,12 +189,11 @@ public sealed class CredentialStore
         try
         {
             return JsonNode.Parse(text) as JsonObject
-                ?? throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData, $"{file}: the top level is not a JSON object.", file);
+                ?? throw PolicyErrors.AuthFileInvalid(file, $"{file}: the top level is not a JSON object.");
         }
         catch (JsonException e)
         {
-            throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData,
-                $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", file, "Fix or remove the file; it was left as it is.", e);
+            throw PolicyErrors.AuthFileInvalid(file, $"{file}:{(e.LineNumber ?? 0) + 1}: {e.Message}", "Fix or remove the file; it was left as it is.", e);
         }
     }
 
@@ -203,9 +206,7 @@ public sealed class CredentialStore
         string host = key.Split('/')[0];
         if (ReadCredHelpers(WriteFile) is not { } helpers || !helpers.TryGetValue(host, out string? helper)) return null;
         if (key != host)
-            throw new ContainersException("CredentialHelperNamespace", ErrorKind.NotSupported,
-                $"{WriteFile} keeps the logins of {host} in docker-credential-{helper}, which cannot hold a login for the namespace {key}.", key,
-                $"Log in to {host} itself, or remove its credHelpers entry.");
+            throw PolicyErrors.HelperNamespace(WriteFile, host, helper, key);
         return helper;
     }
 
@@ -214,7 +215,7 @@ public sealed class CredentialStore
         if (ReadRoot(file)?["credHelpers"] is not JsonObject helpers) return null;
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in helpers)
-            if (v is JsonValue value && value.TryGetValue(out string? name)) result[k] = name;
+            if (v is JsonValue value && value.TryGetValue(out string? name)) result[RegistryHost.NormalizeKey(k)] = name;
         return result;
     }
 
@@ -223,8 +224,9 @@ public sealed class CredentialStore
         var root = ReadRoot(file);
         if (root?["auths"] is not JsonObject auths) return null;
         var result = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        foreach (var (k, v) in auths)
-            if (v is JsonObject o) result[k] = o;
+        // Keys are matched in the references' spelling; an exact-case key wins over another spelling of the same host.
+        foreach (var (k, v) in auths.OrderBy(a => a.Key == RegistryHost.NormalizeKey(a.Key) ? 1 : 0))
+            if (v is JsonObject o) result[RegistryHost.NormalizeKey(k)] = o;
         return result;
     }
 
@@ -237,7 +239,7 @@ public sealed class CredentialStore
         try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth)); }
         catch (FormatException e)
         {
-            throw new ContainersException("AuthFileInvalid", ErrorKind.InvalidData, $"{file}: the auth of '{key}' is not base64.", file, null, e);
+            throw PolicyErrors.AuthFileInvalid(file, $"{file}: the auth of '{key}' is not base64.", null, e);
         }
         int colon = decoded.IndexOf(':');
         if (colon < 0) return null;
@@ -252,6 +254,7 @@ public sealed class CredentialStore
     {
         string rest = key[(key.IndexOf("://", StringComparison.Ordinal) + 3)..];
         string host = rest.Split('/')[0];
+        host = RegistryHost.Normalize(host);
         return host is "index.docker.io" or "registry-1.docker.io" ? "docker.io" : host;
     }
 

@@ -5,8 +5,9 @@ using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 using Containers.Core.Tests.Images;
+using Containers.Core.Trust;
 
-namespace Containers.Core.Tests.Policy;
+namespace Containers.Core.Tests.Trust;
 
 /// <summary>Local images against policy.json, offline: a real store, signatures kept per digest, our signer.</summary>
 public sealed class LocalTrustTests : IDisposable

@@ -34,7 +34,7 @@ public sealed class SigningKey
             ECPrivateKeyParameters => "ECDSA",
             Ed25519PrivateKeyParameters => "Ed25519",
             RsaPrivateCrtKeyParameters => "RSA",
-            _ => throw new ContainersException("SigningKeyUnsupported", ErrorKind.NotSupported, $"Keys of type {key.GetType().Name} cannot sign."),
+            _ => throw PolicyErrors.SigningKeyUnsupported($"Keys of type {key.GetType().Name} cannot sign."),
         };
     }
 
@@ -48,7 +48,7 @@ public sealed class SigningKey
             return new SigningKey(PrivateKeyInfoFactory.CreatePrivateKeyInfo(priv).GetEncoded());
         }
         if (!algorithm.Equals("ECDSA", StringComparison.OrdinalIgnoreCase))
-            throw new ContainersException("SigningKeyUnsupported", ErrorKind.NotSupported, $"'{algorithm}' keys cannot be generated; use ECDSA or Ed25519.", algorithm);
+            throw PolicyErrors.SigningKeyUnsupported($"'{algorithm}' keys cannot be generated; use ECDSA or Ed25519.", algorithm);
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return new SigningKey(ec.ExportPkcs8PrivateKey());
     }
@@ -83,7 +83,7 @@ public sealed class SigningKey
     public static SigningKey Load(string path, string? passphrase)
     {
         if (!File.Exists(path))
-            throw new ContainersException("SigningKeyNotFound", ErrorKind.NotFound, $"The signing key {path} does not exist.", path);
+            throw PolicyErrors.SigningKeyNotFound(path);
         return FromPem(File.ReadAllText(path), passphrase);
     }
 
@@ -169,11 +169,11 @@ public sealed class SigningKey
                 p.GetProperty("N").GetInt32(), p.GetProperty("r").GetInt32(), p.GetProperty("p").GetInt32(), 32);
             return SecretBox(key, Convert.FromBase64String(r.GetProperty("cipher").GetProperty("nonce").GetString()!),
                        Convert.FromBase64String(r.GetProperty("ciphertext").GetString()!), seal: false)
-                   ?? throw new ContainersException("SigningKeyPassphraseWrong", ErrorKind.AuthenticationFailed, "The passphrase does not decrypt the signing key.");
+                   ?? throw PolicyErrors.SigningKeyPassphraseWrong();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
         {
-            throw new ContainersException("SigningKeyInvalid", ErrorKind.InvalidData, "The encrypted signing key is malformed: " + e.Message, null, null, e);
+            throw PolicyErrors.SigningKeyInvalid(e.Message, e);
         }
     }
 
@@ -212,7 +212,7 @@ public static class SigstoreSigner
     public static SigstoreSignature Sign(SigningKey key, Spec.ImageReference identity, Spec.Digest manifestDigest, string creator = "Containers PowerShell module")
     {
         if (identity.IsShortName)
-            throw new ContainersException("SignatureIdentityInvalid", ErrorKind.InvalidArgument, $"'{identity}' must be fully qualified to be signed.", identity.ToString());
+            throw PolicyErrors.SignatureIdentityInvalid(identity);
         var payload = new JsonObject
         {
             ["critical"] = new JsonObject

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Containers.Core.Errors;
 
 namespace Containers.Core.Policy;
 
@@ -32,8 +31,7 @@ public static class LocalSignatures
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
         {
-            throw new ContainersException("StoredSignaturesInvalid", ErrorKind.InvalidData, $"The signatures stored for {what} are damaged: {e.Message}", what,
-                "Remove the image and install it again.", e);
+            throw PolicyErrors.StoredSignaturesInvalid(what, e);
         }
     }
 }

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Containers.Core.Errors;
+using Containers.Core.Policy;
 using Containers.Core.Spec;
 
-namespace Containers.Core.Policy;
+namespace Containers.Core.Trust;
 
 /// <summary>
 /// Where and how sigstore signatures are stored in a registry (the cosign convention skopeo uses):
@@ -34,14 +34,14 @@ public static class SigstoreAttachments
             {
                 string? mediaType = l.TryGetProperty("mediaType", out var mt) ? mt.GetString() : null;
                 if (mediaType != PayloadMediaType)
-                    throw new ContainersException("SignatureAttachmentInvalid", ErrorKind.InvalidData, $"A signature attachment layer has media type {mediaType}, not {PayloadMediaType}.");
+                    throw TrustErrors.AttachmentInvalid($"A signature attachment layer has media type {mediaType}, not {PayloadMediaType}.");
                 string signature = l.TryGetProperty("annotations", out var a) && a.TryGetProperty(SignatureAnnotation, out var s) ? s.GetString() ?? "" : "";
                 layers.Add(new Layer(Digest.Parse(l.GetProperty("digest").GetString()!), l.GetProperty("size").GetInt64(), signature));
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new ContainersException("SignatureAttachmentInvalid", ErrorKind.InvalidData, "The signature attachment manifest is malformed: " + e.Message, null, null, e);
+            throw TrustErrors.AttachmentInvalid("The signature attachment manifest is malformed: " + e.Message, e);
         }
         return layers;
     }

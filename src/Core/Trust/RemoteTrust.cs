@@ -1,10 +1,11 @@
 using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Logging;
+using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 
-namespace Containers.Core.Policy;
+namespace Containers.Core.Trust;
 
 /// <summary>
 /// Signature policy against a live registry: fetches a manifest's sigstore attachment
@@ -29,12 +30,12 @@ public sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialS
     {
         RemoteManifest attachment;
         try { attachment = await client.GetManifestAsync(repository, SigstoreAttachments.TagFor(manifestDigest), ct).ConfigureAwait(false); }
-        catch (ContainersException e) when (e.ErrorId == "ManifestNotFound") { return []; }
+        catch (ContainersException e) when (e.ErrorId == RegistryErrors.Ids.ManifestNotFound) { return []; }
         var result = new List<SigstoreSignature>();
         foreach (var layer in SigstoreAttachments.ReadManifest(attachment.Bytes))
         {
             if (layer.Size > MaxPayloadBytes)
-                throw new ContainersException("SignatureAttachmentInvalid", ErrorKind.InvalidData, $"A signature payload of {layer.Size} bytes is larger than {MaxPayloadBytes}.");
+                throw TrustErrors.AttachmentInvalid($"A signature payload of {layer.Size} bytes is larger than {MaxPayloadBytes}.");
             var descriptor = new Descriptor { MediaType = SigstoreAttachments.PayloadMediaType, Digest = layer.PayloadDigest.ToString(), Size = layer.Size };
             byte[] payload = await client.GetBlobBytesAsync(repository, descriptor, MaxPayloadBytes, ct).ConfigureAwait(false);
             result.Add(new SigstoreSignature(payload, layer.Signature));
@@ -67,7 +68,7 @@ public sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialS
                 Log.Debug("Mirror {Host} could not serve {Reference}: {Error}", source.Host, reference.ToString(), e.Message);
             }
         }
-        throw last ?? new ContainersException("ManifestNotFound", ErrorKind.NotFound, $"'{reference}' was not found.", reference.ToString());
+        throw last ?? RegistryErrors.ManifestNotFound(reference.ToString(), "no registry location serves it");
     }
 
     /// <summary>Signs an image already in its registry: adds a signature for its manifest digest to the .sig attachment (keeping existing ones) and returns it.</summary>

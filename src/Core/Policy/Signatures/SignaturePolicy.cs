@@ -88,7 +88,8 @@ public sealed class SignaturePolicy
                             foreach (var scope in t.Value.EnumerateObject())
                             {
                                 var reqs = Requirements(scope.Value, source, $"transports.{t.Name}[\"{scope.Name}\"]", baseDir);
-                                if (t.Name == "docker") docker[scope.Name] = reqs;
+                                // Host names match without case (RegistryHost): the scope's host is kept in the references' spelling.
+                                if (t.Name == "docker") docker[RegistryHost.NormalizeKey(scope.Name)] = reqs;
                             }
                         }
                         break;
@@ -178,11 +179,8 @@ public sealed class SignaturePolicy
         if (!e.Allowed)
         {
             bool unsupported = e.Results.Any(r => !r.Passed && r.Type == "signedBy");
-            throw new ContainersException(unsupported ? "SignatureVerificationNotSupported" : "SignatureRejected",
-                unsupported ? ErrorKind.NotSupported : ErrorKind.PolicyViolation,
-                $"'{reference}' ({manifestDigest}) is rejected by {e.Scope} of {Source ?? "the signature policy"}: "
-                + string.Join("; ", e.Results.Where(r => !r.Passed).Select(r => r.Type + ": " + r.Reason)),
-                reference.ToString(), "Sign the image with a key the policy trusts, or ask the administrator to change containers-policy.json.");
+            throw PolicyErrors.Rejected(unsupported, $"'{reference}' ({manifestDigest}) is rejected by {e.Scope} of {Source ?? "the signature policy"}: "
+                + string.Join("; ", e.Results.Where(r => !r.Passed).Select(r => r.Type + ": " + r.Reason)), reference);
         }
         return e;
     }

@@ -2,10 +2,12 @@ using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;
+using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
+using PullSource = Containers.Core.Policy.PullSource;
 
-namespace Containers.Core.Policy;
+namespace Containers.Core.Trust;
 
 /// <summary>
 /// Signature policy for an image in the local store: every name of the image is checked against the
@@ -27,9 +29,7 @@ public sealed class LocalTrust(RegistriesConfiguration registries, ICredentialSo
     public async Task<IReadOnlyList<PolicyEvaluation>> TestAsync(StoredImage image, bool offline, CancellationToken ct)
     {
         if (image.Names.Count == 0)
-            throw new ContainersException("ImageHasNoName", ErrorKind.InvalidArgument,
-                $"The image {image.ShortId} has no name, and the scopes of policy.json apply to names.", image.Id,
-                "Name it with Add-ContainerImageTag, then test it.");
+            throw TrustErrors.ImageHasNoName(image.ShortId, image.Id);
         var digests = new[] { image.Digest }.Concat(image.ExtraDigests).Distinct().ToList();
         var stored = new List<Candidate>();
         foreach (var d in digests)

@@ -1,9 +1,13 @@
 using System.Collections.Concurrent;
 using Containers.Core.Configuration;
 using Containers.Core.Policy;
+using Containers.Core.Registry;
 using Containers.Core.Spec;
+// Policy and Registry each name their own PullSource and RegistryCredential; this file turns the first into the second.
+using PullSource = Containers.Core.Registry.PullSource;
+using RegistryCredential = Containers.Core.Registry.RegistryCredential;
 
-namespace Containers.Core.Registry;
+namespace Containers.Core.Trust;
 
 /// <summary>The registry client's view of Core/Policy's registries.conf (aliases, search registries, blocked, insecure, mirrors).</summary>
 public sealed class PolicyRegistryResolver(RegistriesConfiguration configuration) : IRegistryResolver

@@ -28,7 +28,7 @@ public static class CredentialHelper
         string json = JsonSerializer.Serialize(new Dictionary<string, string> { ["ServerURL"] = host, ["Username"] = userName, ["Secret"] = secret });
         var (exit, output) = Run(helper, "store", json, host, sourceFile);
         if (exit != 0)
-            throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed, $"docker-credential-{helper} store failed for {host} (exit {exit}): {output}", helper);
+            throw PolicyErrors.HelperFailed(helper, ErrorKind.AuthenticationFailed, $"docker-credential-{helper} store failed for {host} (exit {exit}): {output}");
         Log.Information("Saved the login of {User} for {Host} with docker-credential-{Helper}", userName, host, helper);
     }
 
@@ -38,7 +38,7 @@ public static class CredentialHelper
         var (exit, output) = Run(helper, "erase", host, host, sourceFile);
         if (exit == 0) return true;
         if (output.Contains(NotFoundMessage, StringComparison.Ordinal)) return false;
-        throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed, $"docker-credential-{helper} erase failed for {host} (exit {exit}): {output}", helper);
+        throw PolicyErrors.HelperFailed(helper, ErrorKind.AuthenticationFailed, $"docker-credential-{helper} erase failed for {host} (exit {exit}): {output}");
     }
 
     private static (int Exit, string Output) Run(string helper, string verb, string input, string host, string sourceFile)
@@ -51,7 +51,7 @@ public static class CredentialHelper
         if (!process.WaitForExit(Timeout))
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            throw new ContainersException("CredentialHelperFailed", ErrorKind.Timeout, $"docker-credential-{helper} {verb} did not answer for {host} within {Timeout.TotalSeconds:0} s.", helper);
+            throw PolicyErrors.HelperFailed(helper, ErrorKind.Timeout, $"docker-credential-{helper} {verb} did not answer for {host} within {Timeout.TotalSeconds:0} s.");
         }
         string output = stdout.GetAwaiter().GetResult().Trim(), errors = stderr.GetAwaiter().GetResult().Trim();
         return (process.ExitCode, output.Length > 0 ? output : errors);
@@ -60,8 +60,7 @@ public static class CredentialHelper
     private static Process Start(string helper, string verb, string host, string sourceFile)
     {
         if (string.IsNullOrWhiteSpace(helper) || helper.Contains('/') || helper.Contains('\0'))
-            throw new ContainersException("CredentialHelperInvalid", ErrorKind.InvalidData,
-                $"{sourceFile}: the credHelpers entry for {host} ('{helper}') is not a helper name.", sourceFile);
+            throw PolicyErrors.HelperInvalid(sourceFile, host, helper);
         string program = "docker-credential-" + helper;
         try
         {
@@ -72,9 +71,7 @@ public static class CredentialHelper
         }
         catch (Win32Exception e)
         {
-            throw new ContainersException("CredentialHelperNotFound", ErrorKind.NotFound,
-                $"{sourceFile} names the credential helper {program} for {host}, but it cannot be run: {e.Message}", program,
-                $"Install {program} on PATH, or remove the credHelpers entry for {host}.", e);
+            throw PolicyErrors.HelperNotFound(sourceFile, program, host, e);
         }
     }
 
@@ -90,8 +87,7 @@ public static class CredentialHelper
                 Log.Debug("{Program} has no credentials for {Host}", program, host);
                 return null;
             }
-            throw new ContainersException("CredentialHelperFailed", ErrorKind.AuthenticationFailed,
-                $"{program} get failed for {host} (exit {exit}): {output}", program);
+            throw PolicyErrors.HelperFailed(program, ErrorKind.AuthenticationFailed, $"{program} get failed for {host} (exit {exit}): {output}");
         }
         try
         {
@@ -105,7 +101,7 @@ public static class CredentialHelper
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new ContainersException("CredentialHelperFailed", ErrorKind.InvalidData, $"{program} get answered for {host} with something that is not a credential: {e.Message}", program, null, e);
+            throw PolicyErrors.HelperFailed(program, ErrorKind.InvalidData, $"{program} get answered for {host} with something that is not a credential: {e.Message}", e);
         }
     }
 }

@@ -1,0 +1,166 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Xunit;
+
+namespace Containers.Core.Tests;
+
+/// <summary>
+/// The dependency rules of Core's areas (one namespace per folder under Containers.Core), read from the
+/// compiled assembly: signatures, base types, fields and every type, method and field that method
+/// bodies touch (compiler-generated closures and state machines count for the type they belong to).
+/// </summary>
+public sealed class ArchitectureTests
+{
+    private static readonly Lazy<Dictionary<string, HashSet<string>>> Graph = new(BuildGraph);
+
+    public static TheoryData<string, string> Forbidden => new()
+    {
+        // Registry and Policy sit side by side; what needs both (trust evaluation, adapters) lives in Trust above them.
+        { "Registry", "Policy" }, { "Policy", "Registry" }, { "Registry", "Trust" }, { "Policy", "Trust" },
+        // Runtime sits on top: only its plan types (shared with Init) are used below it.
+        { "Images", "Runtime" }, { "Registry", "Runtime" }, { "Policy", "Runtime" }, { "Trust", "Runtime" }, { "Cgroups", "Runtime" },
+        { "Networking", "Runtime" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Forbidden))]
+    public void AnAreaDoesNotUseAnother(string area, string forbidden) =>
+        Assert.DoesNotContain(forbidden, Graph.Value.GetValueOrDefault(area) ?? []);
+
+    private static readonly string[] Foundations = ["Errors", "Spec", "Native", "Configuration"];
+
+    /// <summary>DESIGN.md: Spec, Errors, Native and Configuration import nothing else of Core; the plan types shared with Init import nothing.</summary>
+    [Theory]
+    [InlineData("Errors")]
+    [InlineData("Spec")]
+    [InlineData("Native")]
+    [InlineData("Configuration")]
+    [InlineData("Runtime.Plan")]
+    public void FoundationAreasUseOnlyFoundations(string area)
+    {
+        var used = Graph.Value.GetValueOrDefault(area) ?? [];
+        Assert.Empty(used.Except(area == "Runtime.Plan" ? [] : Foundations));
+    }
+
+    [Fact]
+    public void AreasFormNoCycle()
+    {
+        var graph = Graph.Value;
+        var state = new Dictionary<string, int>();
+        var path = new List<string>();
+        foreach (string area in graph.Keys) Visit(area);
+
+        void Visit(string area)
+        {
+            if (state.GetValueOrDefault(area) == 2) return;
+            path.Add(area);
+            Assert.False(state.GetValueOrDefault(area) == 1, "cycle: " + string.Join(" -> ", path));
+            state[area] = 1;
+            foreach (string next in graph.GetValueOrDefault(area) ?? []) Visit(next);
+            state[area] = 2;
+            path.RemoveAt(path.Count - 1);
+        }
+    }
+
+    [Fact]
+    public void CoreKnowsNothingOfPowerShellOrTheCmdlets()
+    {
+        var names = typeof(Errors.ContainersException).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
+        Assert.DoesNotContain("System.Management.Automation", names);
+        Assert.DoesNotContain("Containers", names);
+    }
+
+    // ------------------------------------------------------------------ reading the assembly
+
+    /// <summary>The area of a Core type: the namespace part after Containers.Core (Runtime.Plan counts on its own).</summary>
+    private static string? AreaOf(Type? t)
+    {
+        while (t is not null && (t.IsArray || t.IsPointer || t.IsByRef)) t = t.GetElementType();
+        string? ns = t?.Namespace;
+        if (ns is null || !ns.StartsWith("Containers.Core.", StringComparison.Ordinal)) return null;
+        string[] parts = ns.Split('.');
+        return parts[2] == "Runtime" && parts.Length > 3 && parts[3] == "Plan" ? "Runtime.Plan" : parts[2];
+    }
+
+    private static Dictionary<string, HashSet<string>> BuildGraph()
+    {
+        var graph = new Dictionary<string, HashSet<string>>();
+        foreach (var type in typeof(Errors.ContainersException).Assembly.GetTypes())
+        {
+            if (AreaOf(type) is not { } from) continue;
+            var edges = graph.TryGetValue(from, out var e) ? e : graph[from] = [];
+            foreach (var used in UsedTypes(type))
+                if (AreaOf(used) is { } to && to != from) edges.Add(to);
+        }
+        return graph;
+    }
+
+    private const BindingFlags All = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+
+    private static IEnumerable<Type> UsedTypes(Type type)
+    {
+        var found = new List<Type?> { type.BaseType };
+        found.AddRange(type.GetInterfaces());
+        found.AddRange(type.GetFields(All).Select(f => f.FieldType));
+        found.AddRange(type.GetProperties(All).Select(p => p.PropertyType));
+        foreach (MethodBase m in type.GetMethods(All).Cast<MethodBase>().Concat(type.GetConstructors(All)))
+        {
+            if (m is MethodInfo mi) found.Add(mi.ReturnType);
+            found.AddRange(m.GetParameters().Select(p => p.ParameterType));
+            found.AddRange(BodyTypes(m));
+        }
+        return found.SelectMany(Expand);
+    }
+
+    private static IEnumerable<Type> Expand(Type? t)
+    {
+        if (t is null) yield break;
+        while (t.IsArray || t.IsPointer || t.IsByRef) t = t.GetElementType()!;
+        yield return t;
+        if (t.IsGenericType) foreach (var a in t.GetGenericArguments()) foreach (var x in Expand(a)) yield return x;
+    }
+
+    private static readonly Dictionary<short, OpCode> OpCodesByValue =
+        typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
+
+    /// <summary>The types a method body refers to through its metadata tokens (calls, fields, types, ldtoken).</summary>
+    private static IEnumerable<Type?> BodyTypes(MethodBase method)
+    {
+        byte[]? il;
+        try { il = method.GetMethodBody()?.GetILAsByteArray(); }
+        catch (Exception) { yield break; }
+        if (il is null) yield break;
+        Type[]? typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
+        Type[]? methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
+        int i = 0;
+        while (i < il.Length)
+        {
+            short value = il[i] == 0xFE && i + 1 < il.Length ? (short)(0xFE00 | il[++i]) : il[i];
+            i++;
+            if (!OpCodesByValue.TryGetValue(value, out var op)) yield break;
+            int size = op.OperandType switch
+            {
+                OperandType.InlineNone => 0,
+                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+                OperandType.InlineVar => 2,
+                OperandType.InlineI8 or OperandType.InlineR => 8,
+                OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, i),
+                _ => 4,
+            };
+            if (op.OperandType is OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineType or OperandType.InlineTok)
+            {
+                MemberInfo? member = null;
+                try { member = method.Module.ResolveMember(BitConverter.ToInt32(il, i), typeArgs, methodArgs); }
+                catch (ArgumentException) { }
+                switch (member)
+                {
+                    case Type t: yield return t; break;
+                    case FieldInfo f: yield return f.DeclaringType; yield return f.FieldType; break;
+                    case MethodInfo m: yield return m.DeclaringType; yield return m.ReturnType; break;
+                    case ConstructorInfo c: yield return c.DeclaringType; break;
+                }
+            }
+            i += size;
+        }
+    }
+}
