@@ -82,7 +82,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         string dir = store.Dir(id);
         try
         {
-            Directory.CreateDirectory(dir);
+            store.CreateDir(id);
             Directory.CreateDirectory(store.UpperDir(id));
             Directory.CreateDirectory(store.WorkDir(id));
             Directory.CreateDirectory(Path.Combine(store.BundleDir(id), "rootfs"));

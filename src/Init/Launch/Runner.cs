@@ -115,7 +115,12 @@ internal static unsafe class Runner
                 {
                     if (plan.LogPath is not { Length: > 0 } logPath) throw new Preparer.PlanException("BadPlan", "stdio mode log needs logPath");
                     Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-                    log = new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+                    // 0600: the log holds what the container prints, secrets included; only its owner reads it.
+                    log = new FileStream(logPath, new FileStreamOptions
+                    {
+                        Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 1,
+                        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                    });
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Preparer.PlanException)
