@@ -359,34 +359,10 @@ Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE
 'attach=' + `$LASTEXITCODE
 Remove-Container `$a.Name
 "@ | Set-Content $file
-        # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-        foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.UseShellExecute = $false
-        $p = [System.Diagnostics.Process]::Start($psi)
         try {
-            $text = [System.Text.StringBuilder]::new()
-            $buffer = [char[]]::new(4096)
-            $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            $sent = $false
-            while ([DateTime]::UtcNow -lt $deadline) {
-                if ($read.Wait(200)) {
-                    if ($read.Result -le 0) { break }
-                    [void]$text.Append($buffer, 0, $read.Result)
-                    $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-                }
-                # The shell is interactive (its stdin is a terminal): answer its prompt.
-                if (-not $sent -and $text.ToString() -match '/ # ') {
-                    $p.StandardInput.Write("tty; stty size; exit 3`n"); $p.StandardInput.Flush(); $sent = $true
-                }
-            }
-            $sent | Should -BeTrue -Because "no prompt came: $text"
-            $p.WaitForExit(10000) | Should -BeTrue
-            # Without the terminals' escape sequences (keypad mode, cursor position queries).
-            $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+            # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would. The shell is
+            # interactive (its stdin is a terminal): answer its prompt.
+            $lines = Invoke-UnderScript "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'" @{ '/ # ' = "tty; stty size; exit 3`n" }
             $lines | Should -Contain 'code=3'
             $lines | Should -Contain 'attached-tty'
             $lines | Should -Contain 'attach=4'
@@ -395,7 +371,6 @@ Remove-Container `$a.Name
             @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
         }
         finally {
-            if (-not $p.HasExited) { $p.Kill($true) }
             Remove-Container $c.Name -Force -Confirm:$false
         }
     }
@@ -516,26 +491,8 @@ Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
         $c = New-Container -Image busybox -Hostname same -Command sh, -c, $probe
         $ours = (Start-Container $c.Name -Wait | Get-ContainerLog).Text
 
-        # A copy of the bundle for crun: same config.json, the layers copied into a plain rootfs, its own cgroup path.
-        $dir = Join-Path $containersDir $c.Id
-        $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$PID"
-        $name = "pscontainers-test-$PID"
-        New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
-        try {
-            foreach ($layer in (Get-Content "$dir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
-            $spec = Get-Content "$dir/bundle/config.json" -Raw | ConvertFrom-Json
-            $spec.root.path = "$bundle/rootfs"
-            $spec.linux.cgroupsPath = "/$name"
-            $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
-            # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
-            $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
-            $theirs = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
-            $LASTEXITCODE | Should -Be 0 -Because "$theirs"
-        }
-        finally {
-            & crun delete -f $name 2>$null
-            Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
-        }
+        $theirs = Invoke-BundleUnderCrun (Join-Path $containersDir $c.Id)
+        $LASTEXITCODE | Should -Be 0 -Because "$theirs"
         # Same credentials and confinement, line for line.
         $pick = { param($lines) @($lines | Where-Object { $_ -match '^(Cap|NoNewPrivs|Seccomp|uid=)' -or $_ -eq 'same' }) }
         (& $pick $ours) | Should -Be (& $pick $theirs)
