@@ -31,7 +31,7 @@ public sealed class BuildCache(string directory)
     public void Add(string key, string imageId)
     {
         Directory.CreateDirectory(directory);
-        using var held = Runtime.FileLock.AcquireAsync(Path.Combine(directory, "cache.lock"), CancellationToken.None).GetAwaiter().GetResult();
+        using var held = FileSystem.FileLock.AcquireAsync(Path.Combine(directory, "cache.lock"), CancellationToken.None).GetAwaiter().GetResult();
         var index = Load();
         index[key] = imageId;
         string tmp = IndexPath + "." + Guid.NewGuid().ToString("N")[..8];

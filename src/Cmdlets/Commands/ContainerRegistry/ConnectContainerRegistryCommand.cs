@@ -30,13 +30,13 @@ public sealed class ConnectContainerRegistryCommand : ContainersCmdlet
         TryRun(async ct =>
         {
             CredentialStore.ValidateKey(Registry);
-            var conf = Context.Registries();
+            var conf = Services.Registries();
             string host = Registry.Split('/')[0];
             conf.EnsureAllowed(ImageReference.Parse(Registry.Contains('/') ? Registry : Registry + "/x"));
             var network = Credential.GetNetworkCredential();
             if (!SkipVerification)
                 await RegistryLoginVerifier.VerifyAsync(host, network.UserName, network.Password, conf.IsInsecure(host), ct).ConfigureAwait(false);
-            var store = Context.Logins();
+            var store = Services.Logins();
             Post(() =>
             {
                 if (!ShouldProcess($"{Registry} in {store.WriteFile}", $"Save the login of {network.UserName}")) return;

@@ -24,7 +24,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = Context.Logins();
+        var store = Services.Logins();
         if (All)
         {
             if (ShouldProcess(store.WriteFile, "Remove every login")) store.RemoveAll();

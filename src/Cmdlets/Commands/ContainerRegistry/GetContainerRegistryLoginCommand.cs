@@ -19,7 +19,7 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
     protected override void ProcessRecord()
     {
         IReadOnlyList<RegistryLogin> logins;
-        try { logins = Context.Logins().List(); }
+        try { logins = Services.Logins().List(); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         if (Registry is null)
         {

@@ -26,7 +26,7 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
     {
         try
         {
-            var paths = Context.Paths;
+            var paths = Services.Paths;
             var policy = Scope is null ? SignaturePolicy.Load(paths) : SignaturePolicy.Load(TrustPolicyEditor.PathFor(paths, Scope));
             _entries = TrustPolicyEntry.From(policy);
         }

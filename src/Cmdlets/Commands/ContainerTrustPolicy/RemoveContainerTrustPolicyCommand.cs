@@ -30,7 +30,7 @@ public sealed class RemoveContainerTrustPolicyCommand : ContainersCmdlet
             return;
         }
         TrustPolicyEditor editor;
-        try { editor = TrustPolicyEditor.Open(Context.Paths, Scope); }
+        try { editor = TrustPolicyEditor.Open(Services.Paths, Scope); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         var removed = new List<string>();
         foreach (string scope in Registry)

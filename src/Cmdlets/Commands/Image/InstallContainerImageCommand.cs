@@ -39,11 +39,11 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             if (!ShouldProcess(name, "Install container image")) continue;
             TryRun(async ct =>
             {
-                var resolver = Context.Resolver();
-                var credentials = Context.Credentials(Credential, [ImagePuller.CredentialHost(resolver, name)]);
-                var store = Context.OpenImageStore();
+                var resolver = Services.Resolver();
+                var credentials = Services.Credentials(Credential, [ImagePuller.CredentialHost(resolver, name)]);
+                var store = Services.OpenImageStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var puller = new ImagePuller(store, resolver, credentials, Context.ImageTrust());
+                var puller = new ImagePuller(store, resolver, credentials, Services.ImageTrust());
                 var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
                     .ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });

@@ -39,7 +39,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = Context.OpenImageStore();
+        var store = Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName switch
         {
             IdSet => Id,

@@ -31,7 +31,7 @@ public sealed class GetRegistryPolicyCommand : ContainersCmdlet
     private RegistriesConfiguration? _conf;
 
     protected override void BeginProcessing() =>
-        _conf = Run(_ => Task.FromResult(Context.Registries()));
+        _conf = Run(_ => Task.FromResult(Services.Registries()));
 
     protected override void ProcessRecord()
     {

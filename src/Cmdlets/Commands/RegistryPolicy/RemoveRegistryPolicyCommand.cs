@@ -30,7 +30,7 @@ public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = Context.Paths;
+        var paths = Services.Paths;
         RegistriesFile file;
         try { file = OpenFile(paths); }
         catch (ContainersException e) { ThrowTerminating(e); return; }

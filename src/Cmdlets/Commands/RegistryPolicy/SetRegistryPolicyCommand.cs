@@ -61,7 +61,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
     {
         try
         {
-            var paths = Context.Paths;
+            var paths = Services.Paths;
             var file = OpenFile(paths);
             var changes = Apply(file);
             if (changes.Count == 0)
@@ -70,7 +70,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
             {
                 SaveFile(paths, file);
                 WriteVerbose($"Wrote {file.Path}: {string.Join("; ", changes)}");
-                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(Context.Registries()));
+                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(Services.Registries()));
             }
         }
         catch (ContainersException e) { ThrowTerminating(e); }
