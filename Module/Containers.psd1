@@ -60,7 +60,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Linux', 'Containers', 'OCI', 'Rootless', 'PSEdition_Core')
-            ProjectUri   = ''
             ReleaseNotes = ''
         }
     }

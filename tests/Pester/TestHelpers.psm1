@@ -95,6 +95,48 @@ function Invoke-UnderScript {
     finally { if (-not $p.HasExited) { $p.Kill($true) } }
 }
 
+function Invoke-InTerminal {
+    <#
+    .SYNOPSIS
+        Runs a pwsh script under script(1), which gives it a terminal of the host as stdin and stdout, as a
+        console would; types each reply once its prompt (a regex) has appeared. Returns the output lines
+        without the terminal's escape sequences, or throws if the script does not end within the timeout.
+    #>
+    param([string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
+    # Without -File: an interactive pwsh that reads its commands from the terminal (the replies).
+    $run = if ($File) { "-NonInteractive -File '$File'" } else { '-NoLogo' }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+    # script(1) sizes its terminal from its own stdin, a pipe here: give it a size, as a console has one.
+    foreach ($a in '-qec', "stty rows 40 cols 160; '$(Get-TestPwsh)' -NoProfile $run", '/dev/null') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $text = [System.Text.StringBuilder]::new()
+        $buffer = [char[]]::new(4096)
+        $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        $next = 0
+        while ([DateTime]::UtcNow -lt $deadline) {
+            if ($read.Wait(200)) {
+                if ($read.Result -le 0) { break }
+                $chunk = [string]::new($buffer, 0, $read.Result)
+                [void]$text.Append($chunk)
+                # We are the terminal: answer each cursor position query (the console host asks, and waits).
+                foreach ($q in [regex]::Matches($chunk, '\e\[6n')) { $p.StandardInput.Write("`e[1;1R"); $p.StandardInput.Flush() }
+                $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+            }
+            if ($next -lt $Replies.Count -and $text.ToString() -match $Replies[$next].When) {
+                $p.StandardInput.Write($Replies[$next].Send); $p.StandardInput.Flush(); $next++
+            }
+        }
+        if (-not $p.WaitForExit(10000)) { throw "the script did not end; replies sent: $next; output: $text" }
+        return @($text.ToString() -replace '\e\][^\a]*\a|\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() })
+    }
+    finally { if (-not $p.HasExited) { $p.Kill($true) } }
+}
+
 function Invoke-BundleUnderCrun {
     # Runs a container's bundle with crun run: the same config.json, the layers copied into a plain rootfs, a cgroup path
     # of its own. Returns crun's output lines; $LASTEXITCODE is crun's exit code.
@@ -122,4 +164,4 @@ function Invoke-BundleUnderCrun {
     $out
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-BundleUnderCrun
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun

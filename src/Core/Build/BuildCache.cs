@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Containers.Core.FileSystem;
 using Containers.Core.Images;
 using Containers.Core.Spec;
 
@@ -30,13 +31,11 @@ public sealed class BuildCache(string directory)
 
     public void Add(string key, string imageId)
     {
-        Directory.CreateDirectory(directory);
-        using var held = FileSystem.FileLock.AcquireAsync(Path.Combine(directory, "cache.lock"), CancellationToken.None).GetAwaiter().GetResult();
+        PrivateStore.EnsureDirectory(directory);
+        using var held = FileLock.Acquire(Path.Combine(directory, "cache.lock"));
         var index = Load();
         index[key] = imageId;
-        string tmp = IndexPath + "." + Guid.NewGuid().ToString("N")[..8];
-        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(index));
-        File.Move(tmp, IndexPath, overwrite: true);
+        AtomicFile.Write(IndexPath, JsonSerializer.SerializeToUtf8Bytes(index), PrivateStore.FileMode, durable: false);
     }
 
     /// <summary>Forgets every entry (the images themselves are removed by the pruner).</summary>

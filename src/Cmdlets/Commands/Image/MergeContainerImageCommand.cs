@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 
