@@ -28,6 +28,7 @@ try {
     if ($deep.Layers.Count -ne 200) { throw "the deep fixture has $($deep.Layers.Count) layers, not 200" }
     Set-Content "$root/registries.conf" "unqualified-search-registries = []`n"
     $env:CONTAINERS_REGISTRIES_CONF = "$root/registries.conf"
+    Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' # buildah insists that the auth file it is given exists
     $out = & buildah @B pull -q "oci:${layout}:latest" 2>&1
     if ($LASTEXITCODE -ne 0) { throw "buildah could not load the deep image: $out" }
     $buildahImage = ($out | Select-Object -Last 1).ToString().Trim()
