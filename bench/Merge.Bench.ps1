@@ -29,7 +29,9 @@ try {
     Set-Content "$root/registries.conf" "unqualified-search-registries = []`n"
     $env:CONTAINERS_REGISTRIES_CONF = "$root/registries.conf"
     Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' # buildah insists that the auth file it is given exists
-    $out = & buildah @B pull -q "oci:${layout}:latest" 2>&1
+    # A copy under the temp dir: buildah names an oci: image after its path, and the cache's ".cache" is no valid name.
+    Copy-Item -Recurse $layout "$root/deep"
+    $out = & buildah @B pull -q "oci:$root/deep:latest" 2>&1
     if ($LASTEXITCODE -ne 0) { throw "buildah could not load the deep image: $out" }
     $buildahImage = ($out | Select-Object -Last 1).ToString().Trim()
 
