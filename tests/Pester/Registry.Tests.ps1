@@ -570,6 +570,19 @@ Describe 'Layer blobs: one copy of each layer unless asked' {
         $again.BlobsUploaded | Should -Be 0
     }
 
+    It 'keeps using a store of the previous version: layers without a tar-split keep their blobs and push unchanged' {
+        New-Store
+        $ref = "$P/layers:latest"
+        $image = Install-ContainerImage $ref -KeepBlobs -ProgressAction SilentlyContinue
+        # What the previous version left: unpacked layers and blobs, no tar-split.
+        Get-ChildItem (Join-Path $env:PSCONTAINERS_DATA_DIR 'images/layers') -Recurse -Filter 'tar-split.gz' | Remove-Item
+        $fx.Proxy.Reset()
+        $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue
+        @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }) | Should -BeNullOrEmpty
+        foreach ($l in $image.Layers) { Test-Path (Join-Path $env:PSCONTAINERS_DATA_DIR "images/blobs/sha256/$($l.Digest.Encoded)") | Should -BeTrue }
+        (Publish-ContainerImage $ref "$A/oldstore/layers:v1").Digest | Should -Be $image.Digest
+    }
+
     It 'saves an image without its blobs to an OCI layout that umoci unpacks to the same tree' {
         New-Store
         $image = Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue
