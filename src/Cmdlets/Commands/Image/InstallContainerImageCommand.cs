@@ -35,6 +35,10 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
     [ValidateRange(1, 32)]
     public int ThrottleLimit { get; set; }
 
+    /// <summary>Keep the registry's compressed layer blobs beside the unpacked layers (pushes and saves then send them unchanged).</summary>
+    [Parameter]
+    public SwitchParameter KeepBlobs { get; set; }
+
     protected override void ProcessRecord()
     {
         var paths = ContainerPaths.FromEnvironment();
@@ -44,7 +48,7 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             TryRun(async ct =>
             {
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var image = await ImagePull.PullAsync(paths, name, Platform, Credential, ThrottleLimit, progress, ct).ConfigureAwait(false);
+                var image = await ImagePull.PullAsync(paths, name, Platform, Credential, ThrottleLimit, progress, ct, KeepBlobs).ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
             });
         }
