@@ -47,7 +47,7 @@ try {
         }
     }
     Write-Host "`n== first call in a fresh pwsh ($Runs runs each; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
-    $rows | Format-Table -AutoSize | Out-String | Write-Host
+    $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 }
 finally {
     Remove-TestRoot $root

@@ -25,15 +25,8 @@ try {
     Import-BusyboxImage | Out-Null
     $c = New-Container -Image busybox -Command /bin/true
     $c | Start-Container -Wait | Out-Null
-    $dir = Join-Path $env:PSCONTAINERS_DATA_DIR 'containers'
-    $json = Get-Content "$dir/$($c.Id)/container.json" -Raw
-    $state = Get-Content "$dir/$($c.Id)/state.json" -Raw
-    foreach ($i in 2..$Containers) {
-        $id = [Convert]::ToHexString([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(32)).ToLowerInvariant()
-        [void][IO.Directory]::CreateDirectory("$dir/$id")
-        [IO.File]::WriteAllText("$dir/$id/container.json", $json.Replace($c.Id, $id).Replace("`"$($c.Name)`"", "`"bench$i`""))
-        [IO.File]::WriteAllText("$dir/$id/state.json", $state.Replace($c.Id, $id))
-    }
+    Import-Module (Join-Path $PSScriptRoot 'SyntheticContainers.psm1')
+    Copy-ContainerRecord -Container $c -Count $Containers
     $target = "bench$([int]($Containers / 2))"
 
     function Measure-Best([scriptblock] $Block) {
