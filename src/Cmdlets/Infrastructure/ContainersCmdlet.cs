@@ -94,8 +94,7 @@ public abstract class ContainersCmdlet : PSCmdlet
     {
         while (scope.Events.TryDequeue(out var e))
         {
-            string text = e.RenderMessage();
-            if (e.Exception is not null) text += ": " + e.Exception.Message;
+            string text = LogText.Render(e);
             switch (e.Level)
             {
                 case LogEventLevel.Verbose:

@@ -23,7 +23,7 @@ public sealed class BlobWriter : Stream
         Expected = expected;
         ExpectedSize = expectedSize;
         _hash = expected.CreateHasher();
-        _file = new FileStream(Path.Combine(staging.Path, "blob"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        _file = new FileStream(Path.Combine(staging.Path, "blob"), PrivateStore.NewFile(FileMode.CreateNew, 1 << 16));
     }
 
     public Digest Expected { get; }

@@ -8,6 +8,12 @@ public interface IImageUsers
 {
     /// <summary>Ids or names of the containers created from the image with this id (64 hex digits).</summary>
     IEnumerable<string> ContainersUsing(string imageId);
+
+    /// <summary>
+    /// The unpacked layer directories containers stack (their records name them): garbage collection keeps
+    /// these whatever happened to the images, so a forced removal never pulls a layer from under a container.
+    /// </summary>
+    IEnumerable<string> LayerDirectoriesInUse() => [];
 }
 
 /// <summary>Nobody uses any image (the default until the runtime supplies its own).</summary>
@@ -104,6 +110,19 @@ public sealed record StoredImage
     public IReadOnlyDictionary<string, string> Labels => Config.Config?.Labels ?? new Dictionary<string, string>();
     /// <summary>Absolute unpacked layer directories, bottom to top (overlay wants lowerdir top first: reverse them).</summary>
     public IReadOnlyList<string> LayerDirectories => Layers.Select(l => l.Directory).ToList();
+
+    /// <summary>
+    /// The layer directories a container stacks, bottom to top. overlayfs ignores the opaque mark on the root
+    /// of a lower layer, so a layer whose root is opaque (a <c>.wh..wh..opq</c> at its top) would still show
+    /// every layer below it: those are left out instead, which is what the mark means.
+    /// </summary>
+    public IReadOnlyList<string> StackedLayerDirectories()
+    {
+        var dirs = LayerDirectories;
+        for (int i = dirs.Count - 1; i > 0; i--)
+            if (LayerUnpacker.RootIsOpaque(dirs[i])) return dirs.Skip(i).ToList();
+        return dirs;
+    }
     public string ShortId => Id[..12];
     public bool IsDangling => Names.Count == 0;
 

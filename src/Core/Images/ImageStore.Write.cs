@@ -50,7 +50,7 @@ public sealed partial class ImageStore
         catch
         {
             File.Delete(stagedBlob);
-            StoreIo.DeleteTree(stagedLayer);
+            DirectoryTree.Delete(stagedLayer);
             throw;
         }
     }
@@ -68,7 +68,7 @@ public sealed partial class ImageStore
         int entries = 0;
         long uncompressed;
         // A private staging file: FileShare.ReadWrite spares .NET's flock/unlock emulation of sharing modes.
-        using (var file = new FileStream(stagedBlob, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, 1 << 16))
+        using (var file = new FileStream(stagedBlob, PrivateStore.NewFile(FileMode.CreateNew, 1 << 16, FileShare.ReadWrite)))
         {
             using var compressed = new HashingStream(blob, digest.Algorithm, declared,
                 n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
@@ -85,8 +85,8 @@ public sealed partial class ImageStore
                     if (unpack)
                     {
                         // Two mkdirs (the staging names are fresh), not CreateDirectory's probe of every parent.
-                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1FF /* 0777 less the umask, as CreateDirectory */);
-                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF);
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1C0 /* 0700: private, like the store */);
+                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF /* the layer root: 0777 less the umask, as CreateDirectory */);
                         using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack);
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;
@@ -304,8 +304,8 @@ public sealed partial class ImageStore
                     "Remove those containers first, or use -Force.");
             db.Images.Remove(r);
             SaveDatabase(db);
-            // A forced removal under running containers keeps the layers they mount; PruneUnreferencedAsync takes them later.
-            if (users.Count == 0) CollectGarbage(db, [r]);
+            // Layers that containers stack stay (a forced removal keeps them); the next removal or prune after those containers go takes them.
+            CollectGarbage(db, [r]);
             return (new ImageRemoval(before, null, true), false);
         }, cancellationToken);
         Log.Information(result.Deleted ? "Removed image {Id}" : "Untagged image {Id}", result.Image.ShortId);
@@ -336,7 +336,7 @@ public sealed partial class ImageStore
             string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
             if (Directory.Exists(target)) Directory.Move(target, trash);
             FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, stagedLayer, FileSystemCalls.AT_FDCWD, target);
-            StoreIo.DeleteTree(trash);
+            DirectoryTree.Delete(trash);
             return (0, false);
         }, ct);
     }

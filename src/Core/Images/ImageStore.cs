@@ -73,8 +73,15 @@ public sealed partial class ImageStore
     private string LockPath => Path.Combine(Root, "store.lock");
 
     /// <summary>Opens (creating if needed) the store under paths.ImagesDir and clears leftovers of killed ingests.</summary>
-    public static ImageStore Open(ContainerPaths paths, ImageStoreOptions? options = null) =>
-        OpenAt(paths.ImagesDir, options ?? ImageStoreOptions.FromEnvironment(paths));
+    public static ImageStore Open(ContainerPaths paths, ImageStoreOptions? options = null)
+    {
+        try { PrivateStore.EnsureDirectory(paths.DataDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(paths.DataDir, e);
+        }
+        return OpenAt(paths.ImagesDir, options ?? ImageStoreOptions.FromEnvironment(paths));
+    }
 
     /// <summary>Opens a store rooted at a directory (tests).</summary>
     public static ImageStore OpenAt(string root, ImageStoreOptions? options = null)
@@ -82,17 +89,46 @@ public sealed partial class ImageStore
         var store = new ImageStore(Path.GetFullPath(root), options ?? new ImageStoreOptions());
         try
         {
-            Directory.CreateDirectory(Path.Combine(store.BlobsDir, "sha256"));
-            Directory.CreateDirectory(store.LayersDir);
-            Directory.CreateDirectory(store.TmpDir);
+            PrivateStore.EnsureDirectory(store.Root);
+            PrivateStore.TightenOnce(store.Root, store.Tighten);
+            PrivateStore.CreateDirectory(Path.Combine(store.BlobsDir, "sha256"));
+            PrivateStore.CreateDirectory(store.LayersDir);
+            PrivateStore.CreateDirectory(store.TmpDir);
             Staging.CleanAbandoned(store.TmpDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ContainersException("ImageStoreUnavailable", ErrorKind.PermissionDenied,
-                $"Cannot open the image store at {store.Root}: {e.Message}", store.Root, "Check the permissions of the data directory.", e);
+            throw Unavailable(store.Root, e);
         }
         return store;
+    }
+
+    private static ContainersException Unavailable(string path, Exception e) =>
+        new("ImageStoreUnavailable", ErrorKind.PermissionDenied,
+            $"Cannot open the image store at {path}: {e.Message}", path, "Check the permissions of the data directory.", e);
+
+    /// <summary>
+    /// Makes a store written by an older version private: its directories and the files beside the layers.
+    /// The layers' own trees (diff/) keep the modes their images give them; the 0700 above them is what keeps others out.
+    /// </summary>
+    private void Tighten()
+    {
+        Log.Information("Making the image store {Root} private (directories 0700, files 0600)", Root);
+        foreach (string dir in new[] { BlobsDir, Path.Combine(BlobsDir, "sha256"), LayersDir, TmpDir, SignaturesDir })
+            PrivateStore.Restrict(dir);
+        foreach (string file in new[] { DatabasePath, LockPath }) PrivateStore.Restrict(file);
+        foreach (string dir in Directory.Exists(SignaturesDir) ? Directory.EnumerateDirectories(SignaturesDir) : [])
+        {
+            PrivateStore.Restrict(dir);
+            foreach (string file in Directory.EnumerateFiles(dir)) PrivateStore.Restrict(file);
+        }
+        foreach (string file in Directory.Exists(Path.Combine(BlobsDir, "sha256")) ? Directory.EnumerateFiles(Path.Combine(BlobsDir, "sha256")) : [])
+            PrivateStore.Restrict(file);
+        foreach (string layer in Directory.Exists(LayersDir) ? Directory.EnumerateDirectories(LayersDir) : [])
+        {
+            PrivateStore.Restrict(layer);
+            foreach (string file in Directory.EnumerateFiles(layer)) PrivateStore.Restrict(file);
+        }
     }
 
     // ---- blobs ------------------------------------------------------------------------------
@@ -273,7 +309,7 @@ public sealed partial class ImageStore
     private void CollectGarbage(ImageDatabase db, IEnumerable<ImageRecord> removed)
     {
         var usedBlobs = new HashSet<string>(StringComparer.Ordinal);
-        var usedLayers = new HashSet<string>(StringComparer.Ordinal);
+        var usedLayers = LayersOfContainers();
         foreach (var r in db.Images)
         {
             usedBlobs.Add(r.Digest);
@@ -282,7 +318,7 @@ public sealed partial class ImageStore
             foreach (var l in r.Layers)
             {
                 usedBlobs.Add(l.Digest);
-                usedLayers.Add(l.DiffId);
+                usedLayers.Add(Digest.Parse(l.DiffId).Encoded);
             }
         }
         foreach (var r in removed)
@@ -297,29 +333,44 @@ public sealed partial class ImageStore
             }
             foreach (string diff in r.Layers.Select(l => l.DiffId).Distinct())
             {
-                if (usedLayers.Contains(diff) || !Digest.TryParse(diff, out var d)) continue;
+                if (!Digest.TryParse(diff, out var d) || usedLayers.Contains(d.Encoded)) continue;
                 string dir = Path.Combine(LayersDir, d.Encoded);
                 if (!Directory.Exists(dir)) continue;
                 // Rename away first so the layer disappears at once, then delete at leisure.
                 string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
                 Directory.Move(dir, trash);
-                StoreIo.DeleteTree(trash);
+                DirectoryTree.Delete(trash);
                 Log.Debug("Removed layer {DiffId}", diff);
             }
         }
     }
 
-    /// <summary>Deletes layers and blobs no image references (leftovers of interrupted pulls). Returns how many.</summary>
+    /// <summary>The layers (diff id hex) that containers stack: references of their own, whether or not an image still lists them.</summary>
+    private HashSet<string> LayersOfContainers()
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string dir in Options.Users.LayerDirectoriesInUse())
+        {
+            // layers/<hex>/diff of this store; a directory elsewhere is not ours to keep or delete.
+            string full = Path.GetFullPath(dir);
+            if (Path.GetFileName(full) == "diff" && Path.GetDirectoryName(Path.GetDirectoryName(full)) == LayersDir)
+                used.Add(Path.GetFileName(Path.GetDirectoryName(full))!);
+        }
+        return used;
+    }
+
+    /// <summary>Deletes layers and blobs no image or container references (leftovers of interrupted pulls). Returns how many.</summary>
     public Task<int> PruneUnreferencedAsync(CancellationToken cancellationToken = default) => Task.FromResult(Mutate(db =>
     {
         int n = 0;
-        var usedLayers = db.Images.SelectMany(i => i.Layers).Select(l => Digest.Parse(l.DiffId).Encoded).ToHashSet();
+        var usedLayers = LayersOfContainers();
+        usedLayers.UnionWith(db.Images.SelectMany(i => i.Layers).Select(l => Digest.Parse(l.DiffId).Encoded));
         foreach (string dir in Directory.GetDirectories(LayersDir))
         {
             if (usedLayers.Contains(Path.GetFileName(dir))) continue;
             string trash = Path.Combine(TmpDir, "trash-" + Guid.NewGuid().ToString("N"));
             Directory.Move(dir, trash);
-            StoreIo.DeleteTree(trash);
+            DirectoryTree.Delete(trash);
             n++;
         }
         var usedBlobs = db.Images.SelectMany(i => i.Layers.Select(l => l.Digest).Append(i.Digest).Append(i.ConfigDigest).Concat(i.Digests))

@@ -49,8 +49,11 @@ public sealed class LayerTarEntry
 /// </summary>
 public sealed class LayerTarReader
 {
-    /// <summary>Largest PAX header or GNU long name accepted: xattrs are at most 64 KiB each on Linux.</summary>
-    public const int MaxMetadataBytes = 8 << 20;
+    /// <summary>
+    /// Most metadata one entry may carry, PAX headers, GNU long names and long link names together
+    /// (xattrs are at most 64 KiB each on Linux): a run of headers before one entry cannot grow without bound.
+    /// </summary>
+    public const int MaxMetadataBytes = 1 << 20;
     private const int Block = 512;
     private const string SchilyXattr = "SCHILY.xattr.";
     private const string LibarchiveXattr = "LIBARCHIVE.xattr.";
@@ -71,6 +74,7 @@ public sealed class LayerTarReader
         Dictionary<string, byte[]>? pax = null;
         List<KeyValuePair<string, byte[]>>? xattrs = null;
         string? longName = null, longLink = null;
+        long metadata = 0;
         while (true)
         {
             if (!ReadBlock()) { _done = true; return null; }
@@ -83,7 +87,7 @@ public sealed class LayerTarReader
             {
                 case 'x':
                 {
-                    var records = ReadMetadata(size, "PAX header");
+                    var records = ReadMetadata(size, "PAX header", ref metadata);
                     pax ??= [];
                     ParsePax(records, pax, ref xattrs);
                     continue;
@@ -93,10 +97,10 @@ public sealed class LayerTarReader
                     Discard(Padded(size));
                     continue;
                 case 'L':
-                    longName = CString(ReadMetadata(size, "GNU long name"));
+                    longName = CString(ReadMetadata(size, "GNU long name", ref metadata));
                     continue;
                 case 'K':
-                    longLink = CString(ReadMetadata(size, "GNU long link name"));
+                    longLink = CString(ReadMetadata(size, "GNU long link name", ref metadata));
                     continue;
             }
             return Build(flag, size, pax, xattrs, longName, longLink);
@@ -139,6 +143,11 @@ public sealed class LayerTarReader
             (major, minor) = ((uint)ma, (uint)mi);
         }
         if (pax is not null && pax.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal))) type = LayerEntryType.Other;
+        // Go's archive/tar (docker, containerd, umoci, podman) reads these types as having no data and takes the
+        // next block for a header; skipping the declared bytes instead would unpack entries those tools never see.
+        if (size > 0 && type is LayerEntryType.HardLink or LayerEntryType.SymbolicLink or LayerEntryType.CharacterDevice
+                or LayerEntryType.BlockDevice or LayerEntryType.Directory or LayerEntryType.Fifo)
+            throw new InvalidDataException($"The {type} entry '{name}' declares {size} bytes of data, which other tar readers would read as headers.");
         _current = new EntryData(_stream, size);
         _skip = Padded(size);
         return new LayerTarEntry
@@ -181,9 +190,11 @@ public sealed class LayerTarReader
 
     private static long Padded(long n) => (n + Block - 1) & ~(long)(Block - 1);
 
-    private byte[] ReadMetadata(long size, string what)
+    private byte[] ReadMetadata(long size, string what, ref long total)
     {
-        if (size > MaxMetadataBytes) throw new InvalidDataException($"A {what} of {size} bytes is larger than the {MaxMetadataBytes} bytes allowed.");
+        if (size > MaxMetadataBytes - total)
+            throw new InvalidDataException($"A {what} of {size} bytes takes the entry's metadata over the {MaxMetadataBytes} bytes allowed.");
+        total += size;
         var data = new byte[(int)size];
         _stream.ReadExactly(data);
         long pad = Padded(size) - size;
@@ -248,11 +259,26 @@ public sealed class LayerTarReader
     private static string CString(ReadOnlySpan<byte> field)
     {
         int end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+        return Utf8(end < 0 ? field : field[..end]);
     }
 
     private static string? Text(Dictionary<string, byte[]>? pax, string key) =>
-        pax is not null && pax.TryGetValue(key, out var v) ? Encoding.UTF8.GetString(v) : null;
+        pax is not null && pax.TryGetValue(key, out var v) ? Utf8(v) : null;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Names are handled as text: bytes that are not UTF-8 would be rewritten to U+FFFD (another name, and two
+    /// names could collide), so such an entry is refused rather than unpacked under a name it does not have.
+    /// </summary>
+    private static string Utf8(ReadOnlySpan<byte> bytes)
+    {
+        try { return StrictUtf8.GetString(bytes); }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException($"An entry name or link target is not valid UTF-8 ({Convert.ToHexString(bytes[..Math.Min(bytes.Length, 64)])}); it cannot be reproduced exactly.");
+        }
+    }
 
     /// <summary>Parses "&lt;length&gt; &lt;key&gt;=&lt;value&gt;\n" records; values stay bytes.</summary>
     private static void ParsePax(byte[] data, Dictionary<string, byte[]> pax, ref List<KeyValuePair<string, byte[]>>? xattrs)

@@ -90,9 +90,17 @@ public sealed class LayerUnpacker : IDisposable
     private void Write(LayerTarEntry entry)
     {
         string[] parts = CleanPath(entry.Name);
+        if (entry.Uid >= uint.MaxValue || entry.Gid >= uint.MaxValue)
+            // chown(2) reads (uid_t)-1 as "leave unchanged" and truncates larger ids: neither is the owner the entry names.
+            throw Invalid("LayerOwnerOutOfRange", $"The layer entry '{entry.Name}' is owned by {entry.Uid}:{entry.Gid}, beyond the ids Linux has.", entry.Name);
         if (parts.Length == 0)
         {
-            // "./" itself: the layer root keeps its own mode.
+            // "./" itself: the layer root takes the entry's owner, xattrs, mode and time, as for any directory.
+            if (entry.Type != LayerEntryType.Directory)
+                throw Invalid("LayerMalformed", $"The layer's root entry '{entry.Name}' is not a directory.", entry.Name);
+            Own(_rootFd, entry);
+            SetXattrs(_rootFd, entry);
+            _directories.Add(("", entry.Mode & 0xFFF, entry.ModificationTime));
             return;
         }
         string name = parts[^1];
@@ -100,7 +108,7 @@ public sealed class LayerUnpacker : IDisposable
         if (parts.Any(p => p.StartsWith(WhiteoutPrefix + WhiteoutPrefix, StringComparison.Ordinal) && p != OpaqueMarker))
         {
             // aufs metadata (.wh..wh.plnk/..., .wh..wh.aufs): meaningless for overlayfs, skipped as docker does.
-            Log.Debug("Skipped aufs metadata {Entry}", entry.Name);
+            Warn($"Skipped the aufs metadata entry '{entry.Name}'.");
             return;
         }
 
@@ -116,7 +124,12 @@ public sealed class LayerUnpacker : IDisposable
             if (hidden.Length == 0 || hidden is "." or ".." || hidden.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
                 throw Invalid("LayerInvalidWhiteout", $"'{entry.Name}' is not a valid whiteout.", entry.Name);
             RemoveExisting(pfdW, parentPath, hidden);
-            try { MknodAt(pfdW, hidden, S_IFCHR, 0); }
+            try
+            {
+                MknodAt(pfdW, hidden, S_IFCHR, 0);
+                // The marker keeps the entry's time, so a layer written back from this tree (commit) is the same.
+                SetTimesAt(pfdW, hidden, AccessTime(entry), entry.ModificationTime);
+            }
             catch (NativeCallException e)
             {
                 throw new ContainersException("LayerWhiteoutFailed", ErrorKind.PermissionDenied,
@@ -279,6 +292,10 @@ public sealed class LayerUnpacker : IDisposable
         }
     }
 
+    /// <summary>Whether an unpacked layer's root carries the opaque mark (either form).</summary>
+    public static bool RootIsOpaque(string layerDirectory) =>
+        FileSystemCalls.GetXattr(layerDirectory, TrustedOpaqueXattr) is [(byte)'y'] || FileSystemCalls.GetXattr(layerDirectory, UserOpaqueXattr) is [(byte)'y'];
+
     private void Warn(string message)
     {
         Warnings.Add(message);
@@ -396,6 +413,12 @@ public sealed class LayerUnpacker : IDisposable
         foreach (var (path, mode, mtime) in _directories.OrderByDescending(d => d.Path.Count(c => c == '/')))
         {
             int fd;
+            if (path.Length == 0)
+            {
+                Fchmod(_rootFd, mode);
+                SetTimes(_rootFd, mtime, mtime);
+                continue;
+            }
             try { fd = FileSystemCalls.OpenBeneath(_rootFd, path, O_RDONLY | O_DIRECTORY, 0, Beneath); }
             catch (NativeCallException) { continue; } // replaced later in the tar by a non-directory
             try

@@ -76,7 +76,7 @@ public static class ModuleLog
                 _dir = dir;
                 try
                 {
-                    Directory.CreateDirectory(dir);
+                    PrivateStore.EnsureDirectory(dir);
                     _pattern = Path.Combine(dir, "pscontainers-.log");
                     _inner = new LoggerConfiguration()
                         .MinimumLevel.ControlledBy(LevelSwitch)

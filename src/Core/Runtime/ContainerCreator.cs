@@ -26,7 +26,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
         var devices = DeviceGrants.ParseAll(o.Devices);
-        var caps = BundleBuilder.Capabilities(o.CapAdd, o.CapDrop);
+        var capAdd = o.Security.CapAdd(o.CapAdd);
+        var caps = BundleBuilder.Capabilities(capAdd, o.CapDrop);
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
@@ -67,6 +68,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 CpuShares = limits?.Cpu?.Shares,
                 PidsLimit = limits?.Pids?.Limit,
                 Devices = devices.Count > 0 ? devices : null,
+                AllDevices = o.Security.Privileged,
             },
             Network = o.Network,
             Rootless = paths.Rootless,
@@ -82,7 +84,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         string dir = store.Dir(id);
         try
         {
-            Directory.CreateDirectory(dir);
+            store.CreateDir(id);
             Directory.CreateDirectory(store.UpperDir(id));
             Directory.CreateDirectory(store.WorkDir(id));
             Directory.CreateDirectory(Path.Combine(store.BundleDir(id), "rootfs"));
@@ -98,9 +100,10 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             string resolv = Path.Combine(dir, "resolv.conf");
             File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
             record.GeneratedFiles.Add(resolv);
-            var spec = BundleBuilder.Build(record, user.AdditionalGids, o.CapAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
+            var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
             spec.Process!.Capabilities!.Bounding = caps;
             if (user.Uid == 0) { spec.Process.Capabilities.Effective = [.. caps]; spec.Process.Capabilities.Permitted = [.. caps]; }
+            o.Security.Apply(spec, caps);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
             // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.

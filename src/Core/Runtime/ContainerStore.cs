@@ -17,11 +17,50 @@ public sealed class ContainerStore
     public const string LogFile = "ctr.log";
     public const string PlanFile = "plan.json";
 
-    public ContainerStore(ContainerPaths paths) => Root = paths.ContainersDir;
+    public ContainerStore(ContainerPaths paths)
+    {
+        Root = paths.ContainersDir;
+        // A store made by an older version was world-readable: take that away on first use (one stat after that).
+        try
+        {
+            PrivateStore.Restrict(paths.DataDir);
+            if (PrivateStore.Restrict(Root)) PrivateStore.TightenOnce(Root, Tighten);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Warning("Could not make the container store {Root} private: {Error}", Root, e.Message);
+        }
+    }
 
     public ContainerStore(string root) => Root = root;
 
     public string Root { get; }
+
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStore>();
+
+    /// <summary>The files a container's processes read through bind mounts (/etc/hosts...): they keep their 0644.</summary>
+    private static readonly string[] SharedFiles = ["hosts", "hostname", "resolv.conf"];
+
+    /// <summary>Creates the store and one container's directory, both private (0700).</summary>
+    public void CreateDir(string id)
+    {
+        PrivateStore.EnsureDirectory(Root);
+        PrivateStore.CreateDirectory(Dir(id));
+    }
+
+    /// <summary>Makes the records, logs, state and bundle files of a store written by an older version private.</summary>
+    private void Tighten()
+    {
+        Log.Information("Making the container store {Root} private (directories 0700, records and logs 0600)", Root);
+        PrivateStore.Restrict(Path.Combine(Root, ".lock"));
+        foreach (string dir in Directory.EnumerateDirectories(Root))
+        {
+            PrivateStore.Restrict(dir);
+            foreach (string file in Directory.EnumerateFiles(dir))
+                if (!SharedFiles.Contains(Path.GetFileName(file))) PrivateStore.Restrict(file);
+            PrivateStore.Restrict(Path.Combine(dir, "bundle", "config.json"));
+        }
+    }
 
     public string Dir(string id) => Path.Combine(Root, id);
     public string RecordPath(string id) => Path.Combine(Dir(id), RecordFile);
@@ -39,7 +78,7 @@ public sealed class ContainerStore
     public Task<FileLock> LockContainerAsync(string id, CancellationToken ct) => FileLock.AcquireAsync(Path.Combine(Dir(id), ".lock"), ct);
 
     /// <summary>The container's lock if it is free right now, else null.</summary>
-    public FileLock? TryLockContainer(string id) => FileLock.TryAcquire(Path.Combine(Dir(id), ".lock"));
+    public FileLock? TryLockContainer(string id) => FileLock.TryAcquire(Path.Combine(Dir(id), ".lock"), create: true);
 
     /// <summary>Every readable record (a directory being created or removed is skipped).</summary>
     public List<ContainerRecord> List()
@@ -118,7 +157,7 @@ public sealed class ContainerStore
 
     public void Write(ContainerRecord record)
     {
-        Directory.CreateDirectory(Dir(record.Id));
+        CreateDir(record.Id);
         AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord));
     }
 
@@ -152,45 +191,18 @@ public sealed class ContainerStore
 
     /// <summary>
     /// Deletes a container directory. The kernel leaves overlayfs's work/work with mode 000; rootless, it
-    /// belongs to us but cannot be entered, so directories we own are made accessible and the delete retried.
+    /// belongs to us but cannot be entered: the one recursive delete makes such directories accessible first.
     /// </summary>
-    public static void DeleteTree(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-            return;
-        }
-        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(dir))
-        {
-        }
-        MakeAccessible(dir);
-        Directory.Delete(dir, recursive: true);
-    }
-
-    private static void MakeAccessible(string dir)
-    {
-        Native.Files.Chmod(dir, 0x1C0 /* 0700 */);
-        foreach (var sub in new DirectoryInfo(dir).EnumerateDirectories())
-            if (!sub.Attributes.HasFlag(FileAttributes.ReparsePoint)) MakeAccessible(sub.FullName);
-    }
+    public static void DeleteTree(string dir) => DirectoryTree.Delete(dir);
 
     /// <summary>
-    /// Writes to a temp file in the same directory, then renames it over the target: a reader sees the old or the
-    /// new content, never a torn file. <paramref name="durable"/> also fsyncs before the rename, for files that must
+    /// Writes a container's file (0600) with the one atomic writer: a reader sees the old or the new content,
+    /// never a torn file. <paramref name="durable"/> also fsyncs the file and its directory, for files that must
     /// survive a power loss (the record, the bundle); files that live for one start or one boot (the launch plan,
     /// an exec's process file, the state) skip the fsync, which cost 3 to 5 ms each on this ext4 disk.
     /// </summary>
-    public static void AtomicWrite(string path, byte[] content, bool durable = true)
-    {
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            fs.Write(content);
-            if (durable) fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void AtomicWrite(string path, byte[] content, bool durable = true) =>
+        AtomicFile.Write(path, content, PrivateStore.FileMode, durable);
 
     /// <summary>
     /// Resolves a full id, an exact name, or a unique id prefix. Null when nothing matches; ambiguous prefixes throw.

@@ -9,7 +9,7 @@ public sealed class StoreImageSource(ImageStore store) : IImageSource
     {
         var image = store.GetAsync(reference).GetAwaiter().GetResult();
         string name = image.Names.FirstOrDefault(n => n.EndsWith(reference, StringComparison.Ordinal)) ?? image.Names.FirstOrDefault() ?? image.ShortId;
-        return new RuntimeImage(image.Id, name, image.Config.Config, image.LayerDirectories);
+        return new RuntimeImage(image.Id, name, image.Config.Config, image.StackedLayerDirectories());
     }
 }
 
@@ -17,4 +17,6 @@ public sealed class StoreImageSource(ImageStore store) : IImageSource
 public sealed class ContainerImageUsers(ContainerStore containers) : IImageUsers
 {
     public IEnumerable<string> ContainersUsing(string imageId) => containers.ContainersUsingImage(imageId).Select(c => c.Name);
+
+    public IEnumerable<string> LayerDirectoriesInUse() => containers.List().SelectMany(r => r.LayerDirectories);
 }

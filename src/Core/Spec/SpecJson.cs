@@ -68,17 +68,37 @@ public static class SpecJson
     /// <summary>
     /// The media type of a manifest document: the declared one, else guessed from its shape
     /// (an index has "manifests", a manifest has "config" and "layers").
+    /// A document that could be read both ways is refused (the CVE-2021-41190 class: one digest, two meanings
+    /// to two readers): one with "manifests" and "config" or "layers", or whose shape, own mediaType and
+    /// declared type (a registry's Content-Type) do not all name the same kind.
     /// </summary>
     public static string DetectMediaType(ReadOnlySpan<byte> json, string? declared = null, object? target = null)
     {
         var probe = Parse(json, MaxManifestBytes, SpecJsonContext.Default.ManifestProbe, "manifest", target);
+        bool indexShape = Present(probe.Manifests), manifestShape = Present(probe.Config) || Present(probe.Layers);
+        if (indexShape && manifestShape)
+            throw Ambiguous("has both \"manifests\" (an index) and \"config\"/\"layers\" (an image manifest)", target);
+        string? shape = indexShape ? "index" : manifestShape ? "manifest" : null;
+        foreach (var (type, source) in new[] { (probe.MediaType, "its mediaType"), (declared, "the declared type") })
+        {
+            string? kind = type is null ? null : MediaTypes.IsIndex(type) ? "index" : MediaTypes.IsManifest(type) ? "manifest" : null;
+            if (kind is not null && shape is not null && kind != shape)
+                throw Ambiguous($"is shaped as an {shape} but {source} '{type}' says {kind}", target);
+            if (kind is not null) shape = kind;
+        }
         if (!string.IsNullOrEmpty(probe.MediaType)) return probe.MediaType;
         if (!string.IsNullOrEmpty(declared) && (MediaTypes.IsIndex(declared) || MediaTypes.IsManifest(declared))) return declared;
-        if (probe.Manifests is not null) return MediaTypes.OciIndex;
-        if (probe.Config is not null) return MediaTypes.OciManifest;
+        if (indexShape) return MediaTypes.OciIndex;
+        if (Present(probe.Config)) return MediaTypes.OciManifest;
         throw new ContainersException(UnknownManifestTypeId, ErrorKind.NotSupported,
             "The document is neither an image manifest nor an index.", target);
     }
+
+    private static bool Present(JsonElement? e) => e is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+
+    private static ContainersException Ambiguous(string what, object? target) =>
+        new("AmbiguousManifest", ErrorKind.InvalidData, $"The document {what}; refused, as it could mean two different images.", target,
+            "The registry or image is broken or hostile; get the image from a source that serves well-formed manifests.");
 
     // Writers keep '+' and other ASCII as is (media types read "v1+json", not "v1\u002Bjson"), as the containers tools write them.
     private static readonly SpecJsonContext Relaxed = new(new JsonSerializerOptions(SpecJsonContext.Default.Options)

@@ -18,7 +18,8 @@ internal static class StateFile
         string path = Path.Combine(stateDir, LaunchPlan.StateFileName);
         string temp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         state.BootId ??= BootId();
-        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var fs = new FileStream(temp, new FileStreamOptions
+               { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         {
             JsonSerializer.Serialize(fs, state, PlanJsonContext.Default.ContainerRuntimeState);
         }

@@ -5,6 +5,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Tests.Images;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class ImageStoreTests : IDisposable
 {
     private readonly TempDir _tmp = new();
@@ -140,25 +141,107 @@ public class ImageStoreTests : IDisposable
         Assert.Equal("ImageNotFound", nf.ErrorId);
     }
 
-    private sealed class Users(string imageId) : IImageUsers
+    /// <summary>Stands in for the container records (the runtime's ContainerImageUsers reads the real ones).</summary>
+    private sealed class Users(string imageId, IReadOnlyList<string>? layers = null) : IImageUsers
     {
         public IEnumerable<string> ContainersUsing(string id) => id == imageId ? ["web"] : [];
+        public IEnumerable<string> LayerDirectoriesInUse() => layers ?? [];
     }
 
     [Fact]
     public async Task RefusesToRemoveAnImageInUseUnlessForced()
     {
         var img = await Store(NewStore(), BuildImage("a", (Base, LayerCompression.Gzip)), "used");
-        var store = NewStore(users: new Users(img.Id));
+        var store = NewStore(users: new Users(img.Id, img.LayerDirectories));
         var e = await Assert.ThrowsAsync<ContainersException>(() => store.RemoveAsync("used"));
         Assert.Equal("ImageInUse", e.ErrorId);
         Assert.NotNull(await store.FindAsync("used"));
         await store.RemoveAsync("used", force: true);
         Assert.Null(await store.FindAsync("used"));
-        // The running container's layer stays until pruned.
+        // The container's layer stays, also through a prune, until the container is gone.
         Assert.True(Directory.Exists(img.LayerDirectories[0]));
-        Assert.True(await store.PruneUnreferencedAsync() > 0);
+        await store.PruneUnreferencedAsync();
+        Assert.True(Directory.Exists(img.LayerDirectories[0]));
+        Assert.True(await NewStore().PruneUnreferencedAsync() > 0);
         Assert.False(Directory.Exists(img.LayerDirectories[0]));
+    }
+
+    [Fact]
+    public async Task ALayerAContainerStacksSurvivesTheRemovalOfEveryImageThatHadIt()
+    {
+        // The reported attack: force-remove the container's image, then remove a second image sharing the layer.
+        var used = await Store(NewStore(), BuildImage("a", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip)), "used");
+        await Store(NewStore(), BuildImage("b", (Base, LayerCompression.Gzip)), "other");
+        var store = NewStore(users: new Users(used.Id, used.LayerDirectories));
+        await store.RemoveAsync("used", force: true);
+        await store.RemoveAsync("other");
+        Assert.All(used.LayerDirectories, d => Assert.True(Directory.Exists(d), d));
+        Assert.True(File.Exists(Path.Combine(used.LayerDirectories[0], "etc/passwd")));
+    }
+
+    private static int Mode(string path) => (int)File.GetUnixFileMode(path);
+
+    /// <summary>What an older version left: every directory 0755 and file 0644 except the layers' own trees, no marker.</summary>
+    private static void MakeWorldReadable(ImageStore store)
+    {
+        File.Delete(Path.Combine(store.Root, Containers.Core.FileSystem.PrivateStore.Marker));
+        foreach (string dir in Directory.EnumerateDirectories(store.Root, "*", SearchOption.AllDirectories).Append(store.Root))
+            if (!dir.Contains("/diff")) File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);
+        foreach (string file in Directory.EnumerateFiles(store.Root, "*", SearchOption.AllDirectories))
+            if (!file.Contains("/diff/")) File.SetUnixFileMode(file, (UnixFileMode)0x1A4);
+    }
+
+    /// <summary>Every path of the store outside the layers' own trees, with its mode when group or other may use it.</summary>
+    private static List<string> OpenToOthers(ImageStore store) =>
+        Directory.EnumerateFileSystemEntries(store.Root, "*", SearchOption.AllDirectories).Append(store.Root)
+            .Where(p => !p.Contains("/diff/") && !p.EndsWith("/diff", StringComparison.Ordinal) && (Mode(p) & 0x3F) != 0)
+            .Select(p => $"{p} {Convert.ToString(Mode(p), 8)}").ToList();
+
+    [Fact]
+    public async Task TheStoreIsPrivateToItsOwner()
+    {
+        var store = NewStore();
+        var img = await Store(store, BuildImage("a", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip)), "private");
+        store.WriteSignatures(img.Digest, "{}"u8);
+        Assert.Empty(OpenToOthers(store));
+        Assert.Equal(0x1C0, Mode(store.Root));
+        Assert.Equal(0x1C0, Mode(Path.GetDirectoryName(img.LayerDirectories[0])!));
+        Assert.Equal(0x180, Mode(store.BlobPath(img.ConfigDigest)));
+        // The layer's own tree keeps the modes its image gives it.
+        Assert.Equal(0x1ED, Mode(Path.Combine(img.LayerDirectories[0], "bin/sh")));
+    }
+
+    [Fact]
+    public async Task AnOlderWorldReadableStoreIsMadePrivateOnItsFirstOpenOnly()
+    {
+        var img = await Store(NewStore(), BuildImage("a", (Base, LayerCompression.Gzip)), "old");
+        var store = NewStore();
+        MakeWorldReadable(store);
+        Assert.NotEmpty(OpenToOthers(store));
+
+        store = NewStore();
+        Assert.Empty(OpenToOthers(store));
+        Assert.Equal(0x1ED, Mode(Path.Combine(img.LayerDirectories[0], "bin/sh")));
+        Assert.NotNull(await store.FindAsync("old"));
+
+        // Once marked, an open checks the root only: it does not walk every layer again.
+        string layer = Path.GetDirectoryName(img.LayerDirectories[0])!;
+        File.SetUnixFileMode(layer, (UnixFileMode)0x1ED);
+        File.SetUnixFileMode(store.Root, (UnixFileMode)0x1ED);
+        NewStore();
+        Assert.Equal(0x1C0, Mode(store.Root));
+        Assert.Equal(0x1ED, Mode(layer));
+    }
+
+    [Fact]
+    public async Task ALayerWhoseRootIsOpaqueHidesEveryLayerBelowIt()
+    {
+        // overlayfs ignores the opaque mark on a lower layer's root, so the store leaves the layers below out of the stack.
+        var opaqueTop = new TarBuilder().File(".wh..wh..opq", "").File("top.txt", "top").Build();
+        var img = await Store(NewStore(), BuildImage("o", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip), (opaqueTop, LayerCompression.Gzip)), "opaque");
+        Assert.Equal([img.LayerDirectories[2]], img.StackedLayerDirectories());
+        var plain = await Store(NewStore(), BuildImage("p", (Base, LayerCompression.Gzip), (Top, LayerCompression.Gzip)), "plain");
+        Assert.Equal(plain.LayerDirectories, plain.StackedLayerDirectories());
     }
 
     [Fact]

@@ -197,6 +197,77 @@ public class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public void ARunOfPaxHeadersBeforeOneEntryIsRefusedWithBoundedMemory()
+    {
+        // 200 consecutive PAX headers of 512 KiB, each a fresh xattr of the same entry: 100 MiB of metadata
+        // for one file (the reported bomb took a shell to 1.1 GB from an 826 KB layer), fed gzipped as a pull would.
+        byte[] one = new RawTar().Pax(("SCHILY.xattr.user.pad", new byte[512 << 10])).Build()[..^1024];
+        byte[] entry = new RawTar().Entry("victim", '0', "v"u8.ToArray()).Build();
+        var gz = new MemoryStream();
+        using (var z = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            for (int i = 0; i < 200; i++) z.Write(one);
+            z.Write(entry);
+        }
+        gz.Position = 0;
+        using var tar = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionMode.Decompress);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ContainersException>(() =>
+        {
+            using var u = new LayerUnpacker(Layer, new LayerUnpackOptions { Rootless = !Identity.IsRoot });
+            u.Unpack(tar);
+        });
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("LayerMalformed", e.ErrorId);
+        Assert.Contains("metadata", e.Message);
+        Assert.InRange(allocated, 0, 16L << 20);
+        Assert.False(File.Exists(Path.Combine(Layer, "victim")));
+    }
+
+    [Theory]
+    // A name that is not UTF-8 would come out as U+FFFD (another name; "\xff" and "\xfe" would even collide).
+    [InlineData("path", new byte[] { (byte)'n', 0xff, (byte)'x' }, "LayerMalformed", "UTF-8")]
+    [InlineData("linkpath", new byte[] { (byte)'t', 0xfe }, "LayerMalformed", "UTF-8")]
+    // (uid_t)-1 means "leave unchanged" to chown(2); larger ids were truncated: never the owner the entry names.
+    [InlineData("uid", new byte[] { (byte)'4', (byte)'2', (byte)'9', (byte)'4', (byte)'9', (byte)'6', (byte)'7', (byte)'2', (byte)'9', (byte)'5' }, "LayerOwnerOutOfRange", "4294967295")]
+    [InlineData("gid", new byte[] { (byte)'4', (byte)'2', (byte)'9', (byte)'4', (byte)'9', (byte)'6', (byte)'7', (byte)'2', (byte)'9', (byte)'6' }, "LayerOwnerOutOfRange", "4294967296")]
+    public void AnEntryThatCannotBeReproducedExactlyIsRefusedWithItsReason(string key, byte[] value, string errorId, string said)
+    {
+        var tar = new RawTar().Pax((key, value)).Entry("plain", key == "linkpath" ? '2' : '0', []).Build();
+        var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.Contains(said, e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Layer));
+    }
+
+    [Theory]
+    [InlineData('5')]
+    [InlineData('2')]
+    [InlineData('1')]
+    [InlineData('6')]
+    public void AHeaderOnlyEntryThatCarriesDataIsRefused(char type)
+    {
+        // The "data" is a header that Go's tar reader (docker, umoci) sees as the next entry and a skipping reader does not.
+        byte[] smuggled = new RawTar().Entry("smuggled", '0', "s"u8.ToArray()).Build()[..1024];
+        var tar = new RawTar().Entry("plain", '0', "p"u8.ToArray()).Entry("carrier", type, smuggled).Build();
+        var e = Assert.Throws<ContainersException>(() => Unpack(tar));
+        Assert.Equal("LayerMalformed", e.ErrorId);
+        Assert.Contains("carrier", e.Message);
+    }
+
+    [Fact]
+    public void TheRootEntryGivesTheLayerRootItsModeOwnerAndTime()
+    {
+        var tar = new TarBuilder().Dir("./", 0x1E8 /* 0750 */, 1000, 1001).File("f", "x").Build();
+        Unpack(tar, rootless: !Identity.IsRoot);
+        var st = Stat(Layer);
+        Assert.Equal(0x1E8u, st.Mode & 0xFFF);
+        if (Identity.IsRoot) Assert.Equal((1000u, 1001u), (st.Uid, st.Gid));
+        var e = Assert.Throws<ContainersException>(() => Unpack(new RawTar().Entry("./", '0', "x"u8.ToArray()).Build()));
+        Assert.Equal("LayerMalformed", e.ErrorId);
+    }
+
+    [Fact]
     public void LaterEntriesReplaceEarlierOnes()
     {
         var tar = new TarBuilder()

@@ -1,4 +1,5 @@
 using Containers.Core.Errors;
+using Containers.Core.FileSystem;
 using Containers.Core.Networking;
 using Containers.Core.Runtime;
 using Containers.Core.Runtime.Plan;

@@ -65,4 +65,28 @@ public class SpecJsonTests
         Assert.Equal(MediaTypes.OciIndex, SpecJson.DetectMediaType("{\"schemaVersion\":2,\"manifests\":[]}"u8));
         Assert.Equal(MediaTypes.OciManifest, SpecJson.DetectMediaType("{\"schemaVersion\":2,\"config\":{},\"layers\":[]}"u8));
     }
+    [Theory]
+    // One document, two readings (CVE-2021-41190): an index to one client, an image manifest to another.
+    [InlineData("{\"schemaVersion\":2,\"manifests\":[],\"config\":{},\"layers\":[]}", null)]
+    [InlineData("{\"schemaVersion\":2,\"manifests\":[],\"layers\":[]}", null)]
+    [InlineData("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"manifests\":[]}", null)]
+    [InlineData("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"config\":{},\"layers\":[]}", null)]
+    [InlineData("{\"schemaVersion\":2,\"config\":{},\"layers\":[]}", "application/vnd.oci.image.index.v1+json")]
+    [InlineData("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}", "application/vnd.docker.distribution.manifest.v2+json")]
+    public void RefusesADocumentThatReadsAsBothAnIndexAndAManifest(string json, string? declared)
+    {
+        var e = Assert.Throws<ContainersException>(() => SpecJson.DetectMediaType(Encoding.UTF8.GetBytes(json), declared, "t"));
+        Assert.Equal("AmbiguousManifest", e.ErrorId);
+        Assert.Equal(ErrorKind.InvalidData, e.Kind);
+        Assert.Equal("t", e.Target);
+    }
+
+    [Fact]
+    public void AcceptsTheSameKindNamedByEitherFamily()
+    {
+        // A Docker schema2 manifest served as OCI (or the reverse) is one kind: an image manifest.
+        Assert.Equal(MediaTypes.DockerManifest, SpecJson.DetectMediaType(
+            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"config\":{},\"layers\":[]}"u8, MediaTypes.OciManifest));
+        Assert.Equal(MediaTypes.OciIndex, SpecJson.DetectMediaType("{\"schemaVersion\":2,\"manifests\":[]}"u8, "application/json"));
+    }
 }

@@ -1,8 +1,13 @@
+using Containers.Cmdlets.Completion;
 using System.Collections;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
+using Containers.Cmdlets.Commands.Image;
+using Containers.Core.Configuration;
 using Containers.Core.Errors;
+using Containers.Core.Images;
 using Containers.Core.Runtime;
+using Containers.Core.Runtime.Security;
 
 namespace Containers.Cmdlets.Commands.Container;
 
@@ -10,6 +15,7 @@ namespace Containers.Cmdlets.Commands.Container;
 public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Image { get; set; } = "";
 
@@ -82,6 +88,12 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     public string[]? CapDrop { get; set; }
 
     [Parameter]
+    public string[]? SecurityOpt { get; set; }
+
+    [Parameter]
+    public SwitchParameter Privileged { get; set; }
+
+    [Parameter]
     [ValidateSet("none", "host", "private")]
     public string Network { get; set; } = "private";
 
@@ -93,6 +105,49 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 
     [Parameter]
     public string[]? AddHost { get; set; }
+
+    /// <summary>Gives the container a pseudo-terminal (Invoke-ContainerImage: this console's, sized as it is).</summary>
+    [Parameter]
+    public SwitchParameter Tty { get; set; }
+
+    /// <summary>Keeps the container's stdin open (Invoke-ContainerImage: this console's stdin).</summary>
+    [Parameter]
+    public SwitchParameter Interactive { get; set; }
+
+    /// <summary>When to pull the image first (podman's --pull): Missing (default), Always, Never or Newer.</summary>
+    [Parameter]
+    public PullPolicy Pull { get; set; } = PullPolicy.Missing;
+
+    /// <summary>
+    /// Pulls the image as -Pull says, exactly as Install-ContainerImage would (registries.conf, policy.json,
+    /// credentials, progress). Returns the name to create from (the pulled name), or null after writing the error.
+    /// </summary>
+    protected string? TryPullImage()
+    {
+        if (Pull == PullPolicy.Never) return Image;
+        StoredImage? local = null;
+        try { Run(async ct => local = await ImageStoreAccess.Open().FindAsync(Image, ct).ConfigureAwait(false)); }
+        catch (ContainersException) { } // an ambiguous or odd local name: the pull (or the create) reports it
+        if (local is not null && Pull == PullPolicy.Missing) return Image;
+        var paths = ContainerPaths.FromEnvironment();
+        var progress = new RegistryProgressReporter(Post, WriteProgress, MyInvocation.MyCommand.Name, 1);
+        try
+        {
+            var pulled = Run(ct => ImagePull.PullAsync(paths, Image, null, null, 0, progress, ct));
+            return pulled.Name ?? pulled.Id;
+        }
+        catch (ContainersException e) when (Pull == PullPolicy.Newer && local is not null && e.Kind is ErrorKind.ConnectionFailed or ErrorKind.NotFound)
+        {
+            WriteWarning($"Using the stored {Image} ({local.ShortId}): {e.Message}");
+            return Image;
+        }
+        catch (ContainersException e)
+        {
+            WriteError(ErrorRecordFactory.From(e));
+            return null;
+        }
+        finally { progress.Complete(WriteProgress); }
+    }
 
     protected ContainerCreateOptions BuildOptions()
     {
@@ -123,11 +178,22 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             Devices = Device ?? [],
             CapAdd = CapAdd ?? [],
             CapDrop = CapDrop ?? [],
+            Security = Security(),
             Network = Network,
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
         };
+    }
+
+    private ContainerSecurity Security()
+    {
+        var security = ContainerSecurity.Parse(SecurityOpt ?? [], Privileged, path => GetUnresolvedProviderPathFromPSPath(path));
+        if (Privileged)
+            WriteWarning("-Privileged gives the container every capability, access to every device and no seccomp filter: it can take over the host.");
+        else if (security.Unconfined)
+            WriteWarning("seccomp=unconfined: the container runs without a seccomp filter; every system call its capabilities allow is open to it.");
+        return security;
     }
 
     /// <summary>Builds the options or writes the typed error; null on failure.</summary>

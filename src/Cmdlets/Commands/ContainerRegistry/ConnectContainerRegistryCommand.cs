@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using System.Net;
 using Containers.Cmdlets.Infrastructure;
@@ -15,6 +16,7 @@ public sealed class ConnectContainerRegistryCommand : ContainersCmdlet
 {
     /// <summary>The registry (host[:port]) or registry/namespace the login is for.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RegistryHostCompleter))]
     public string Registry { get; set; } = "";
 
     /// <summary>User name and password (or token).</summary>

@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Configuration;
@@ -25,6 +26,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
 
     /// <summary>Registries to search (host[:port]); the configured search registries by default.</summary>
     [Parameter(ParameterSetName = SearchSet)]
+    [ArgumentCompleter(typeof(RegistryHostCompleter))]
     public string[]? Registry { get; set; }
 
     /// <summary>List repositories only, without asking each for its tags.</summary>

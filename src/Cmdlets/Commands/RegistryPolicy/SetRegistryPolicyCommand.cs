@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Configuration;
@@ -58,10 +59,30 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>A scheme (http://x) is the caller's mistake, blamed on the parameter before the file is touched.</summary>
+    private void CheckNoScheme()
+    {
+        var given = new (string Parameter, IEnumerable<string?> Values)[]
+        {
+            ("Registry", [Registry]), ("Location", [Location]), ("Mirror", Mirror ?? []), ("SearchRegistries", SearchRegistries ?? []),
+        };
+        foreach (var (parameter, values) in given)
+            foreach (string? value in values)
+            {
+                int scheme = value?.IndexOf("://", StringComparison.Ordinal) ?? -1;
+                if (scheme < 0) continue;
+                bool http = value![..scheme].Equals("http", StringComparison.OrdinalIgnoreCase);
+                throw new ContainersException("RegistryNameHasScheme", ErrorKind.InvalidArgument,
+                    $"-{parameter} '{value}' has a scheme; registries.conf names registries as host[:port][/path].", value,
+                    $"Give -{parameter} '{value[(scheme + 3)..].TrimEnd('/')}'{(http ? " with -Insecure (plain HTTP is allowed per registry, not by scheme)" : "")}.");
+            }
+    }
+
     protected override void ProcessRecord()
     {
         try
         {
+            CheckNoScheme();
             var paths = ContainerPaths.FromEnvironment();
             var file = OpenFile(paths);
             var changes = Apply(file);
