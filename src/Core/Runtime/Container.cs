@@ -12,6 +12,13 @@ public enum ContainerState
     Exited,
 }
 
+/// <summary>The state predicates, in one place.</summary>
+public static class ContainerStates
+{
+    /// <summary>Running or paused: the container has a live process and a monitor.</summary>
+    public static bool IsActive(this ContainerState state) => state is ContainerState.Running or ContainerState.Paused;
+}
+
 /// <summary>A container as Get-Container shows it: its record joined with its live state.</summary>
 public sealed class Container
 {

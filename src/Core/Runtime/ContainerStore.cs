@@ -68,6 +68,8 @@ public sealed class ContainerStore
     public string LogPath(string id) => Path.Combine(Dir(id), LogFile);
     public string PlanPath(string id) => Path.Combine(Dir(id), PlanFile);
     public string BundleDir(string id) => Path.Combine(Dir(id), "bundle");
+    /// <summary>The bundle's OCI runtime-spec <c>config.json</c>, written once by New-Container.</summary>
+    public string SpecPath(string id) => Path.Combine(BundleDir(id), "config.json");
     public string UpperDir(string id) => Path.Combine(Dir(id), "upper");
     public string WorkDir(string id) => Path.Combine(Dir(id), "work");
 
@@ -175,6 +177,13 @@ public sealed class ContainerStore
                 States[path] = (inode, ctime, size, state);
             return state;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    /// <summary>The one reader of a container's bundle config; null when it is missing or unreadable.</summary>
+    public RuntimeSpec? ReadSpec(string id)
+    {
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(SpecPath(id)), PlanJsonContext.Default.RuntimeSpec); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Commands.Container;
 
@@ -20,7 +21,7 @@ public sealed class RemoveContainerCommand : MatchedContainerCmdlet
             // Killing a running container is High impact: with the default $ConfirmPreference (High) it asks,
             // unless -Confirm:$false was given (scripts) or the preference is None.
             if (Force && !_yesToAll && NeedsHighImpactConfirmation() &&
-                Runtime.Inspect(r).State is Core.Runtime.ContainerState.Running or Core.Runtime.ContainerState.Paused &&
+                Runtime.Inspect(r).State.IsActive() &&
                 !ShouldContinue($"The container {Target(r)} is running. Kill it and remove it?", "Forced removal", ref _yesToAll, ref _noToAll))
                 continue;
             TryRun(ct => Runtime.RemoveAsync(r.Id, Force, ct));

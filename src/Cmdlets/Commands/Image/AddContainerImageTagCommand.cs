@@ -33,7 +33,7 @@ public sealed class AddContainerImageTagCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = ImageStoreAccess.Open();
+        var store = Services.OpenImageStore();
         string target = InputObject?.Id ?? Image;
         StoredImage? image = null;
         if (!TryRun(async ct => image = await store.FindAsync(target, ct).ConfigureAwait(false) ?? throw ImageStoreErrors.NotFound(target))) return;

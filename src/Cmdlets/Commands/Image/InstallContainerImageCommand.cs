@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
@@ -41,14 +40,13 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
         foreach (string name in Name)
         {
             if (!ShouldProcess(name, "Install container image")) continue;
             TryRun(async ct =>
             {
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var image = await ImagePull.PullAsync(paths, name, Platform, Credential, ThrottleLimit, progress, ct, KeepBlobs).ConfigureAwait(false);
+                var image = await ImagePull.PullAsync(Services, name, Platform, Credential, ThrottleLimit, progress, ct, KeepBlobs).ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
             });
         }

@@ -40,7 +40,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = ImageStoreAccess.Open();
+        var store = Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName switch
         {
             IdSet => Id,

@@ -45,7 +45,7 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        _store ??= ImageStoreAccess.Open();
+        _store ??= Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName == InputObjectSet ? InputObject.Select(i => i.Id) : Image;
         foreach (string target in targets)
         {

@@ -2,7 +2,6 @@ using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Commands.Image;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
@@ -53,9 +52,9 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
         {
             TryRun(async ct =>
             {
-                var store = ImageStoreAccess.Open();
+                var store = Services.OpenImageStore();
                 var image = await store.GetAsync(target, ct).ConfigureAwait(false);
-                var evaluations = await LocalTrust.Load(ContainerPaths.FromEnvironment(), store).TestAsync(image, Offline, ct).ConfigureAwait(false);
+                var evaluations = await Services.LocalTrust(store).TestAsync(image, Offline, ct).ConfigureAwait(false);
                 Post(() => WriteObject(evaluations, enumerateCollection: true));
             });
         }
@@ -63,9 +62,8 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
 
     private async Task TestRemoteAsync(string name, CancellationToken ct)
     {
-        var paths = ContainerPaths.FromEnvironment();
-        var trust = RemoteTrust.Load(paths);
-        var resolution = RegistriesConfiguration.Load(paths).ResolveShortName(ImageReference.Parse(name), false);
+        var trust = Services.RemoteTrust();
+        var resolution = Services.Registries().ResolveShortName(ImageReference.Parse(name), false);
         Core.Errors.ContainersException? last = null;
         foreach (var candidate in resolution.Candidates)
         {
