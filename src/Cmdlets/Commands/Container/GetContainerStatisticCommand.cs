@@ -20,7 +20,7 @@ public sealed class GetContainerStatisticCommand : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Core.Runtime.Container[]? InputObject { get; set; }
 
     protected override void ProcessRecord()
