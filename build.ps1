@@ -3,14 +3,15 @@
 .SYNOPSIS
     Builds, tests, demos and benchmarks the Containers module from a fresh clone.
 .DESCRIPTION
-    Tasks run what they depend on: Bootstrap -> Build -> Test | Demo | Bench.
+    Tasks run what they depend on: Bootstrap -> Build -> Test | Demo | Bench | Package.
+    Package writes out/packages: Containers.<version>.nupkg (Install-PSResource) and pscontainers_<version>_amd64.deb.
     Every task can run twice; the second run is fast and changes nothing.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -145,6 +146,13 @@ function Read-TrxCounts([string] $Path) {
     }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    Write-Step 'Package'
+    $packages = Join-Path $Out 'packages'
+    & (Join-Path $Root 'build/Package.ps1') -ModulePath $ModuleOut -OutPath $packages -Version (Get-ModuleVersion) | Format-List
+}
+
 function Invoke-Demo {
     Invoke-Build
     Write-Step 'Demo'
@@ -165,4 +173,5 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
 }

@@ -8,7 +8,7 @@
     Description          = 'Daemonless Linux containers from PowerShell: pull, verify, store, run and inspect OCI containers in-process, root and rootless.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml', 'Runtime.format.ps1xml', 'Registry.format.ps1xml', 'Policy.format.ps1xml')
+    FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml', 'Runtime.format.ps1xml', 'Registry.format.ps1xml', 'Policy.format.ps1xml', 'Storage.format.ps1xml')
     TypesToProcess       = @('Containers.types.ps1xml')
     # Every exported cmdlet is listed here by name; a test compares this list with the binary.
     CmdletsToExport      = @(
@@ -28,11 +28,16 @@
         'Invoke-ContainerImage'
         'Invoke-ContainerCommand'
         'Enter-Container'
+        'Export-Container'
         'Get-ContainerImage'
         'Remove-ContainerImage'
         'Add-ContainerImageTag'
         'Import-ContainerImage'
         'Save-ContainerImage'
+        'New-ContainerImage'
+        'Merge-ContainerImage'
+        'Get-ContainerStorageUsage'
+        'Clear-ContainerStorage'
         'Install-ContainerImage'
         'Find-ContainerImage'
         'Publish-ContainerImage'
@@ -55,7 +60,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Linux', 'Containers', 'OCI', 'Rootless', 'PSEdition_Core')
-            ProjectUri   = ''
             ReleaseNotes = ''
         }
     }

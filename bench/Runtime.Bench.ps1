@@ -39,8 +39,7 @@ foreach ($tool in 'hyperfine', 'crun', 'runc', 'unshare') {
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 $root = New-TestRoot -Name bench
-$podmanDir = Join-Path $root 'podman'
-$savedEnv = @{}
+$podman = $null
 try {
     Import-Module $ModulePath
     Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
@@ -94,36 +93,12 @@ try {
         Add-Samples 'module (New | Start -Wait | Remove)' $ms ((Get-CpuMs) - $before)
     }
 
-    # podman, configured by files of its own in the bench's temp dir.
+    # podman, configured by files of its own in the bench's temp dir (the tests' fixture module).
     $podmanImage = $null
     if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
-        New-Item -ItemType Directory $podmanDir -Force | Out-Null
-        $nofile = (& bash -c 'ulimit -Hn').Trim(); if ($nofile -eq 'unlimited') { $nofile = 1048576 }
-        $nproc = (& bash -c 'ulimit -Hu').Trim(); if ($nproc -eq 'unlimited' -or [long]$nproc -gt 32768) { $nproc = 32768 }
-        Set-Content "$podmanDir/containers.conf" @"
-[containers]
-netns = "none"
-default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$podmanDir/events.log"
-runtime = "runc"
-tmp_dir = "$podmanDir/tmp"
-"@
-        Set-Content "$podmanDir/storage.conf" "[storage]`ndriver = `"overlay`"`ngraphroot = `"$podmanDir/root`"`nrunroot = `"$podmanDir/run`"`n"
-        Set-Content "$podmanDir/registries.conf" "unqualified-search-registries = []`n"
-        foreach ($v in @{ CONTAINERS_CONF = 'containers.conf'; CONTAINERS_STORAGE_CONF = 'storage.conf'; CONTAINERS_REGISTRIES_CONF = 'registries.conf' }.GetEnumerator()) {
-            $savedEnv[$v.Key] = [Environment]::GetEnvironmentVariable($v.Key)
-            [Environment]::SetEnvironmentVariable($v.Key, (Join-Path $podmanDir $v.Value))
-        }
-        # New-TestRoot points REGISTRY_AUTH_FILE (read by podman too) at the bench's config dir: an empty one.
-        if ($env:REGISTRY_AUTH_FILE -and -not (Test-Path $env:REGISTRY_AUTH_FILE)) { Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' }
-        $archive = Join-Path $root 'busybox-oci.tar'
-        Save-ContainerImage -Image busybox -Path $archive -Format OciArchive
-        $podmanImage = (& podman pull -q "oci-archive:$archive" | Select-Object -Last 1).Trim()
-        if ($LASTEXITCODE -ne 0 -or -not $podmanImage) { throw 'podman could not load the oci-archive' }
+        Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Podman.psm1')
+        $podman = Initialize-TestPodman -Root $root
+        $podmanImage = Import-PodmanImage -Podman $podman -Image busybox
     }
 
     foreach ($round in 1..$Rounds) {
@@ -231,12 +206,6 @@ tmp_dir = "$podmanDir/tmp"
 }
 finally {
     Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
-    if (Test-Path $podmanDir) {
-        & podman rm -a -f -t 0 2>$null | Out-Null
-        & podman system reset -f 2>$null | Out-Null
-        foreach ($k in $savedEnv.Keys) { [Environment]::SetEnvironmentVariable($k, $savedEnv[$k]) }
-        Get-Content /proc/self/mountinfo | ForEach-Object { $_.Split(' ')[4] } | Where-Object { $_.StartsWith($podmanDir) } |
-            Sort-Object Length -Descending | ForEach-Object { & umount -l $_ 2>$null }
-    }
+    if ($podman) { Remove-TestPodman $podman }
     Remove-TestRoot $root
 }

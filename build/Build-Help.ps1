@@ -88,6 +88,17 @@ function Write-Para([string[]] $Paragraphs) {
     foreach ($p in $Paragraphs) { $w.WriteElementString('para', $maml, $p) }
 }
 
+# The type names Get-Command's syntax shows: <double> for a [Nullable[double]], <string[]>, <hashtable>.
+$accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get
+function Get-TypeDisplayName([type] $Type) {
+    if ($Type.IsArray) { return (Get-TypeDisplayName $Type.GetElementType()) + '[]' }
+    $inner = [Nullable]::GetUnderlyingType($Type)
+    if ($inner) { return Get-TypeDisplayName $inner }
+    $alias = $accelerators.Keys | Where-Object { $_ -cmatch '^[a-z]+$' -and $accelerators[$_] -eq $Type } | Sort-Object Length | Select-Object -First 1
+    if ($alias) { return $alias }
+    return $Type.Name
+}
+
 function Write-Parameter($Parameter, $SetParameter, [string[]] $Description, [bool] $InSyntax) {
     $w.WriteStartElement('command', 'parameter', $cmd)
     $required = if ($SetParameter) { $SetParameter.IsMandatory } else { @($Parameter.ParameterSets.Values | Where-Object IsMandatory).Count -gt 0 }
@@ -106,7 +117,7 @@ function Write-Parameter($Parameter, $SetParameter, [string[]] $Description, [bo
     $w.WriteAttributeString('aliases', $(if ($Parameter.Aliases.Count) { $Parameter.Aliases -join ', ' } else { 'none' }))
     $w.WriteElementString('name', $maml, $Parameter.Name)
     $w.WriteStartElement('maml', 'description', $maml); Write-Para $Description; $w.WriteEndElement()
-    $typeName = $Parameter.ParameterType.Name
+    $typeName = Get-TypeDisplayName $Parameter.ParameterType
     if ($Parameter.ParameterType -ne [System.Management.Automation.SwitchParameter]) {
         $w.WriteStartElement('command', 'parameterValue', $cmd)
         $w.WriteAttributeString('required', 'true'); $w.WriteAttributeString('variableLength', 'false')
@@ -184,9 +195,14 @@ foreach ($command in (Get-Command -Module $module.Name -CommandType Cmdlet | Sor
         $w.WriteEndElement()
     }
 
-    if ($s.Contains('NOTES')) {
+    # Links to other pages (not web addresses) become a "Related:" note: any navigationLink makes Get-Help
+    # offer -Online, which then fails for a page name, and the module has no online help to offer.
+    $related = @(if ($s.Contains('RELATED LINKS')) { $s['RELATED LINKS'] | Where-Object { $_ -match '^\[(.+?)\]\((?!https?://)' } | ForEach-Object { $Matches[1] } })
+    if ($s.Contains('NOTES') -or $related) {
         $w.WriteStartElement('maml', 'alertSet', $maml); $w.WriteStartElement('maml', 'alert', $maml)
-        Write-Para (Get-Paragraphs $s['NOTES']); $w.WriteEndElement(); $w.WriteEndElement()
+        if ($s.Contains('NOTES')) { Write-Para (Get-Paragraphs $s['NOTES']) }
+        if ($related) { Write-Para "Related: $($related -join ', ')." }
+        $w.WriteEndElement(); $w.WriteEndElement()
     }
 
     $w.WriteStartElement('command', 'examples', $cmd)
@@ -203,6 +219,7 @@ foreach ($command in (Get-Command -Module $module.Name -CommandType Cmdlet | Sor
     if ($s.Contains('RELATED LINKS')) {
         foreach ($line in $s['RELATED LINKS']) {
             if ($line -match '^\[(.+?)\]\((.*?)\)') {
+                if ($Matches[2] -notmatch '^https?://') { continue }
                 $w.WriteStartElement('maml', 'navigationLink', $maml)
                 $w.WriteElementString('linkText', $maml, $Matches[1]); $w.WriteElementString('uri', $maml, $Matches[2])
                 $w.WriteEndElement()

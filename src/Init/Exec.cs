@@ -34,6 +34,7 @@ internal static unsafe class Exec
 
     public static int Run(string stateDir, string processPath)
     {
+        Runner.CloseInheritedFds();
         RuntimeProcess process;
         ContainerRuntimeState? state;
         RuntimeSpec? spec = null;

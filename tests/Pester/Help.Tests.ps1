@@ -57,3 +57,23 @@ Describe '<Cmdlet> example <Number>, run as written' -ForEach $runnable {
         $Error.Count | Should -Be $errorsBefore
     }
 }
+
+Describe 'Help as a reader sees it' {
+    It 'shows parameter types as Get-Command does, never Nullable`1' {
+        $text = Get-Help New-Container -Full | Out-String -Width 400
+        $text | Should -Not -Match 'Nullable'
+        $text | Should -Match '-Cpus <double>'
+        $text | Should -Match '-Environment <hashtable>'
+    }
+
+    It 'does not offer -Online help it does not have' {
+        $text = Get-Help New-Container | Out-String -Width 400
+        $text | Should -Not -Match 'Get-Help New-Container -Online'
+        Get-Help New-Container -Full | Out-String -Width 400 | Should -Match 'Related: about_Containers'
+    }
+
+    It 'has how-to topics in about_Containers' {
+        $about = Get-Help about_Containers | Out-String
+        foreach ($topic in 'YOUR FIRST CONTAINER', 'REGISTRIES AND TRUST', 'ROOTLESS', 'TROUBLESHOOTING') { $about | Should -Match $topic }
+    }
+}

@@ -96,7 +96,7 @@ Describe 'Import-ContainerImage from peer-made layouts' -Skip:((id -u) -ne '0') 
         $docker.Id | Should -Be $layout.Id
         @(Get-ChildItem (Join-Path $env:PSCONTAINERS_DATA_DIR 'images/layers')).Count | Should -Be $layerCount
         Compare-Tree $docker (Join-Path $fx 'umoci-layers.rootfs') | Should -BeNullOrEmpty
-        (Get-ContainerImage -Id $layout.Id).Names.Count | Should -Be 3
+        @(Get-ContainerImage -Id $layout.Id).Count | Should -Be 3   # one row per name
         Remove-ContainerImage -Id $layout.Id -Force -Confirm:$false
         Get-ContainerImage -Id $layout.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         @(Get-ChildItem (Join-Path $env:PSCONTAINERS_DATA_DIR 'images/layers')).Count | Should -Be 0
@@ -241,10 +241,39 @@ Describe 'Get-, Add-ContainerImageTag and Remove-ContainerImage' {
 
     It 'tags, untags by name, and refuses to delete a multi-named image by id without -Force' {
         $tagged = Add-ContainerImageTag -Image busybox -Tag registry.example.com/tools/bb:1, other -PassThru
-        $tagged.Names | Should -Be @('localhost/busybox:latest', 'registry.example.com/tools/bb:1', 'localhost/other:latest')
+        $tagged[-1].Names | Should -Be @('localhost/busybox:latest', 'registry.example.com/tools/bb:1', 'localhost/other:latest')
         { Remove-ContainerImage -Id $bb.Id -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ImageHasSeveralNames,Containers.Cmdlets.Commands.Image.RemoveContainerImageCommand'
         Remove-ContainerImage -Name other -Confirm:$false
         Remove-ContainerImage -Name registry.example.com/tools/bb:1 -Confirm:$false
+        (Get-ContainerImage -Id $bb.Id).Names | Should -Be @('localhost/busybox:latest')
+    }
+
+    It 'lists one row per repository:tag, as podman images does, and says what it tagged and untagged' {
+        $tagged = Add-ContainerImageTag -Image busybox -Tag registry.example.com/tools/bb:1, other -PassThru
+        # -PassThru: the rows of the new names, as the store spells them
+        @($tagged).ForEach({ "$($_.Repository):$($_.Tag)" }) | Should -Be @('registry.example.com/tools/bb:1', 'localhost/other:latest')
+        try {
+            $rows = @(Get-ContainerImage | Where-Object Id -EQ $bb.Id)
+            $rows.ForEach({ "$($_.Repository):$($_.Tag)" }) | Should -Be @('localhost/busybox:latest', 'registry.example.com/tools/bb:1', 'localhost/other:latest')
+            $table = Get-ContainerImage | Out-String
+            $table | Should -Match "registry.example.com/tools/bb\s+1\s+$($bb.Id.Substring(0, 12))"
+            $table | Should -Match "localhost/other\s+latest\s+$($bb.Id.Substring(0, 12))"
+            # By a name: only that name's row; by id: every row
+            (Get-ContainerImage other).Name | Should -Be 'localhost/other:latest'
+            @(Get-ContainerImage -Id $bb.Id).Count | Should -Be 3
+            # Untagging says which name went
+            $verbose = Remove-ContainerImage -Name other -Confirm:$false -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            $verbose.Message | Should -Contain "Untagged localhost/other:latest from image $($bb.Id.Substring(0, 12))."
+            $gone = Remove-ContainerImage -Name registry.example.com/tools/bb:1 -Confirm:$false -PassThru
+            "$($gone.Repository):$($gone.Tag)" | Should -Be 'registry.example.com/tools/bb:1'
+        }
+        finally { Remove-ContainerImage -Name other, registry.example.com/tools/bb:1 -Confirm:$false -ErrorAction SilentlyContinue }
+        @(Get-ContainerImage | Where-Object Id -EQ $bb.Id).Name | Should -Be 'localhost/busybox:latest'
+    }
+
+    It 'untags the name of a piped row of a multi-named image' {
+        Add-ContainerImageTag -Image busybox -Tag piped:1
+        Get-ContainerImage piped:1 | Remove-ContainerImage -Confirm:$false
         (Get-ContainerImage -Id $bb.Id).Names | Should -Be @('localhost/busybox:latest')
     }
 

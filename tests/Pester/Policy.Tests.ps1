@@ -43,6 +43,18 @@ Describe 'Set-RegistryPolicy writes files skopeo reads and obeys' {
         (Get-RegistryPolicy -Registry $anon.Host).Insecure | Should -BeTrue
     }
 
+    It 'blames a registry given with a scheme on the parameter, and leaves the file alone' {
+        Set-RegistryPolicy -Registry $anon.Host -Insecure -Scope System
+        $before = Get-Content $conf -Raw
+        $e = { Set-RegistryPolicy -Registry http://x -Insecure -Scope System -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryNameHasScheme*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be 'http://x'
+        $e.Exception.Message | Should -Match "^-Registry 'http://x' has a scheme"
+        $e.Exception.RecommendedAction | Should -Match "-Registry 'x' with -Insecure"
+        { Set-RegistryPolicy -Registry $anon.Host -Mirror https://mirror.example -Scope System -ErrorAction Stop } | Should -Throw -ErrorId 'RegistryNameHasScheme*'
+        Get-Content $conf -Raw | Should -Be $before
+    }
+
     It 'blocks a registry: both skopeo and the module refuse it, naming the rule and file' {
         Set-RegistryPolicy -Registry $anon.Host -Insecure -Blocked -Scope System
         $r = Skopeo-Inspect "$($anon.Host)/team/app:1"

@@ -98,6 +98,15 @@ Describe 'Install-ContainerImage' {
         (Get-ContainerImage $ref).Id | Should -Be $image.Id
     }
 
+    It 'shows the name the user pulled, not the name the same image came by from another registry' {
+        $first = Install-ContainerImage $fx.Images['anon/busybox:latest'] -ProgressAction SilentlyContinue
+        $second = Install-ContainerImage $fx.Images['token/busybox:latest'] -ProgressAction SilentlyContinue
+        $second.Id | Should -Be $first.Id
+        "$($second.Repository):$($second.Tag)" | Should -Be $fx.Images['token/busybox:latest']
+        $rows = @(Get-ContainerImage | Where-Object Id -EQ $first.Id)
+        $rows.ForEach({ "$($_.Repository):$($_.Tag)" }) | Should -Be @($fx.Images['anon/busybox:latest'], $fx.Images['token/busybox:latest'])
+    }
+
     It 'caches a Bearer token per scope and reuses it' {
         $ref = $fx.Images['token/busybox:latest']
         $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue
@@ -195,6 +204,19 @@ Describe 'Install-ContainerImage' {
             (Install-ContainerImage "$P/zstd:latest" -ProgressAction SilentlyContinue).Layers.Count | Should -Be 1
         }
         finally { Set-Content $policy $saved -NoNewline }
+    }
+
+    It 'names every source it tried and why when the mirror and the registry fail' {
+        # The mirror is the fixture's TLS registry under a name its CA is not installed for: a TLS failure,
+        # not the primary's "could not be resolved" that used to be all the error said.
+        $tlsMirror = "localhost:$($fx.Tls.Port)"
+        Add-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'registries.conf') '', '[[registry]]', 'location = "unresolvable.invalid:5000"', '[[registry.mirror]]', "location = `"$tlsMirror`""
+        $e = { Install-ContainerImage 'unresolvable.invalid:5000/busybox:latest' -ProgressAction SilentlyContinue -ErrorAction Stop } | Should -Throw -ErrorId 'ImagePullFailed*' -PassThru
+        $message = $e.Exception.Message
+        $message | Should -Match "$([regex]::Escape("$tlsMirror/busybox (mirror)")): The TLS connection to '$([regex]::Escape($tlsMirror))' failed"
+        $message | Should -Match "unresolvable.invalid:5000/busybox: The registry host 'unresolvable.invalid:5000' could not be resolved"
+        $message | Should -Not -Match "`n"
+        $e.Exception.RecommendedAction | Should -Match "certs.d/$([regex]::Escape($tlsMirror))/ca.crt"
     }
 
     It 'pulls through a mirror first' {

@@ -255,9 +255,8 @@ Describe 'PowerShell behaviour' {
     It 'shows a podman-ps-like table' {
         $c = New-Container -Image busybox -Name tablecheck -Command true
         $text = Get-Container tablecheck | Out-String -Width 200
-        $text | Should -Match 'ContainerId\s+Image\s+Command\s+Created\s+Status\s+Names'
-        $text | Should -Match ([regex]::Escape($c.Id.Substring(0, 12)))
-        $text | Should -Match 'Created\s+tablecheck'
+        $text | Should -Match 'ContainerId\s+Name\s+Image\s+Status\s+Command'
+        $text | Should -Match "$($c.Id.Substring(0, 12))\s+tablecheck\s+busybox\s+Created\s+true"
         Remove-Container tablecheck
     }
 }
@@ -359,34 +358,9 @@ Enter-Container $($c.Name); 'code=' + `$LASTEXITCODE
 'attach=' + `$LASTEXITCODE
 Remove-Container `$a.Name
 "@ | Set-Content $file
-        # script(1) gives pwsh a terminal of the host as its stdin and stdout, as a console would.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-        foreach ($a in '-qec', "'$(Get-TestPwsh)' -NoProfile -NonInteractive -File '$file'", '/dev/null') { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.UseShellExecute = $false
-        $p = [System.Diagnostics.Process]::Start($psi)
         try {
-            $text = [System.Text.StringBuilder]::new()
-            $buffer = [char[]]::new(4096)
-            $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            $sent = $false
-            while ([DateTime]::UtcNow -lt $deadline) {
-                if ($read.Wait(200)) {
-                    if ($read.Result -le 0) { break }
-                    [void]$text.Append($buffer, 0, $read.Result)
-                    $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-                }
-                # The shell is interactive (its stdin is a terminal): answer its prompt.
-                if (-not $sent -and $text.ToString() -match '/ # ') {
-                    $p.StandardInput.Write("tty; stty size; exit 3`n"); $p.StandardInput.Flush(); $sent = $true
-                }
-            }
-            $sent | Should -BeTrue -Because "no prompt came: $text"
-            $p.WaitForExit(10000) | Should -BeTrue
-            # Without the terminals' escape sequences (keypad mode, cursor position queries).
-            $lines = $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+            # The shell is interactive (its stdin is a terminal): answer its prompt.
+            $lines = Invoke-InTerminal -File $file -Replies @{ When = '/ # '; Send = "tty; stty size; exit 3`n" }
             $lines | Should -Contain 'code=3'
             $lines | Should -Contain 'attached-tty'
             $lines | Should -Contain 'attach=4'
@@ -394,10 +368,81 @@ Remove-Container `$a.Name
             @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 2
             @($lines | Where-Object { $_ -match '^\d+ \d+$' }).Count | Should -Be 1
         }
-        finally {
-            if (-not $p.HasExited) { $p.Kill($true) }
-            Remove-Container $c.Name -Force -Confirm:$false
+        finally { Remove-Container $c.Name -Force -Confirm:$false }
+    }
+}
+
+Describe 'Invoke-ContainerImage -Interactive -Tty -Remove (podman run -it --rm)' {
+    It 'runs a throw-away container in this terminal, at its size, with its stdin, and removes it' {
+        $file = Join-Path $root 'run-it.ps1'
+        @"
+Import-Module '$(Get-TestModulePath)'
+`$before = @(Get-Container).Count
+stty rows 33 cols 101
+Invoke-ContainerImage busybox -Interactive -Tty -Remove -Command sh,-c,'tty; stty size; read line; echo "got=`$line"; exit 5'
+'code=' + `$LASTEXITCODE
+'left=' + (@(Get-Container).Count - `$before)
+"@ | Set-Content $file
+        $lines = Invoke-InTerminal -File $file -Replies @{ When = '33 101'; Send = "typed-in`n" }
+        $lines | Should -Contain '33 101'
+        $lines | Should -Contain 'got=typed-in'
+        $lines | Should -Contain 'code=5'
+        $lines | Should -Contain 'left=0'
+        @($lines | Where-Object { $_ -match '^/dev/pts/\d+$' }).Count | Should -Be 1
+    }
+}
+
+Describe 'Live statistics and ids as the container sees them' {
+    AfterEach { Get-Container stream-*, ids-* | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue }
+
+    It 'streams one object per running container per tick, and stops when the pipeline has enough' {
+        $a = New-Container -Image busybox -Name stream-a -Command sleep, 300 | Start-Container -PassThru
+        $b = New-Container -Image busybox -Name stream-b -Command sleep, 300 | Start-Container -PassThru
+        $mine = { $_.Name -in 'stream-a', 'stream-b' }
+        $rows = @(Get-ContainerStatistic -Stream -Interval 1 | Where-Object $mine | Select-Object -First 4)
+        $rows.Count | Should -Be 4
+        ($rows.Name | Sort-Object) | Should -Be @('stream-a', 'stream-a', 'stream-b', 'stream-b')
+        @(Get-ContainerStatistic stream-a -Stream -Interval 1 | Select-Object -First 2).Name | Should -Be @('stream-a', 'stream-a')
+    }
+
+    It 'streams until it is stopped, as Ctrl+C stops it' {
+        $a = New-Container -Image busybox -Name stream-stop -Command sleep, 300 | Start-Container -PassThru
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Get-ContainerStatistic stream-stop -Stream -Interval 1")
+            $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $out)
+            Wait-Until { $out.Count -ge 2 } -Seconds 30 | Should -BeTrue -Because 'a second tick came'
+            $handle.IsCompleted | Should -BeFalse -Because 'it streams until stopped'
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $out[0].Name | Should -Be 'stream-stop'
         }
+        finally { $ps.Dispose() }
+    }
+
+    It 'shows each process with its pid and user inside the container beside the host''s' {
+        # The container renames uid 0 in its own /etc/passwd: the name must come from there, not from the host.
+        $c = New-Container -Image busybox -Name ids-named -Command sh, -c, 'echo "captain:x:0:0::/:/bin/sh" > /etc/passwd; exec sleep 300' | Start-Container -PassThru
+        Wait-Until { @(Get-ContainerProcess ids-named | Where-Object Command -like 'sleep*').Count -eq 1 } | Should -BeTrue
+        $p = Get-ContainerProcess ids-named | Where-Object Command -like 'sleep*'
+        $p.Pid | Should -Be $c.Pid
+        $p.ContainerPid | Should -Be 1
+        $hostUid = [uint32]((Get-Content "/proc/$($c.Pid)/status" | Where-Object { $_ -like 'Uid:*' }) -split '\s+')[1]
+        $p.UserId | Should -Be $hostUid
+        $p.ContainerUserId | Should -Be 0
+        $p.ContainerUser | Should -Be 'captain'
+        $text = Get-ContainerProcess ids-named | Out-String -Width 80
+        $text | Should -Match '^\s*Container\s+HPid\s+Pid\s+HUid\s+User\s+S\s+Command' -Because $text
+        $text | Should -Match "ids-named\s+$($c.Pid)\s+1\s+$hostUid\s+captain\s+S\s+sleep 300"
+    }
+
+    It 'shows a uid, and does not hang, when the container''s /etc/passwd is a FIFO' {
+        $c = New-Container -Image busybox -Name ids-fifo -Command sh, -c, 'rm /etc/passwd; mkfifo /etc/passwd; exec sleep 300' | Start-Container -PassThru
+        Wait-Until { @(Get-ContainerProcess ids-fifo | Where-Object Command -like 'sleep*').Count -eq 1 } | Should -BeTrue
+        $p = Get-ContainerProcess ids-fifo
+        $p.ContainerUserId | Should -Be 0
+        $p.ContainerUser | Should -Be '0'
     }
 }
 
@@ -443,7 +488,9 @@ Describe 'Bad input leaves nothing behind' {
     AfterEach { @(Get-ContainerDirs).Count | Should -Be $script:before }
 
     It 'refuses a missing image' {
-        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+        { New-Container -Image no-such-image -Pull Never -ErrorAction Stop } | Should -Throw -ErrorId 'ImageNotFound*'
+        # pulled by default (-Pull Missing): with no search registries a short name cannot resolve, and says so
+        { New-Container -Image no-such-image -ErrorAction Stop } | Should -Throw -ErrorId 'ShortNameNoSearchRegistries*'
     }
     It 'refuses a name in use' {
         $c = New-Container -Image busybox -Name taken -Command true
@@ -516,26 +563,8 @@ Describe 'The same bundle under crun' -Skip:(-not $isRoot) {
         $c = New-Container -Image busybox -Hostname same -Command sh, -c, $probe
         $ours = (Start-Container $c.Name -Wait | Get-ContainerLog).Text
 
-        # A copy of the bundle for crun: same config.json, the layers copied into a plain rootfs, its own cgroup path.
-        $dir = Join-Path $containersDir $c.Id
-        $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$PID"
-        $name = "pscontainers-test-$PID"
-        New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
-        try {
-            foreach ($layer in (Get-Content "$dir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
-            $spec = Get-Content "$dir/bundle/config.json" -Raw | ConvertFrom-Json
-            $spec.root.path = "$bundle/rootfs"
-            $spec.linux.cgroupsPath = "/$name"
-            $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
-            # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
-            $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
-            $theirs = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
-            $LASTEXITCODE | Should -Be 0 -Because "$theirs"
-        }
-        finally {
-            & crun delete -f $name 2>$null
-            Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
-        }
+        $theirs = Invoke-BundleUnderCrun (Join-Path $containersDir $c.Id)
+        $LASTEXITCODE | Should -Be 0 -Because "$theirs"
         # Same credentials and confinement, line for line.
         $pick = { param($lines) @($lines | Where-Object { $_ -match '^(Cap|NoNewPrivs|Seccomp|uid=)' -or $_ -eq 'same' }) }
         (& $pick $ours) | Should -Be (& $pick $theirs)

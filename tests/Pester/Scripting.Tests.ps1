@@ -174,6 +174,7 @@ Describe 'Image objects bind by position' {
         $archive = Join-Path $root 'busybox.tar'
         Save-ContainerImage $img -Path $archive -ErrorAction Stop
         Test-Path $archive | Should -BeTrue
+        $null = New-Container -Image busybox -Command true # in use: only -Force deletes it
         $r = Invoke-NonInteractive "Remove-ContainerImage (Get-ContainerImage -Id $($img.Id)) -Force -ErrorAction Stop"
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         Get-ContainerImage -Id $img.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

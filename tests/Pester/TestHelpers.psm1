@@ -59,4 +59,109 @@ function Get-TestPwsh {
     return 'pwsh'
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh
+function Invoke-UnderScript {
+    # Runs a shell command line under script(1), which gives it a terminal of the host as stdin and stdout (as a
+    # console would), and types into that terminal: the value of each key of $Answers (a regex), in order, once the
+    # output so far matches the key. Returns the transcript as trimmed lines without the terminal's escape sequences.
+    param([Parameter(Mandatory)] [string] $CommandLine, [System.Collections.IDictionary] $Answers = @{}, [int] $Seconds = 90)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+    foreach ($a in '-qec', $CommandLine, '/dev/null') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $text = [System.Text.StringBuilder]::new()
+        $buffer = [char[]]::new(4096)
+        $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+        $pending = [System.Collections.Generic.Queue[object]]::new()
+        foreach ($k in $Answers.Keys) { $pending.Enqueue(@($k, $Answers[$k])) }
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            if ($read.Wait(200)) {
+                if ($read.Result -le 0) { break }
+                [void]$text.Append($buffer, 0, $read.Result)
+                $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+            }
+            if ($pending.Count -and $text.ToString() -match $pending.Peek()[0]) {
+                $p.StandardInput.Write($pending.Dequeue()[1])
+                $p.StandardInput.Flush()
+            }
+        }
+        $p.WaitForExit(10000) | Out-Null
+        # Without keypad mode, cursor position queries and window titles.
+        $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]|\e\][^\a]*\a', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
+    }
+    finally { if (-not $p.HasExited) { $p.Kill($true) } }
+}
+
+function Invoke-InTerminal {
+    <#
+    .SYNOPSIS
+        Runs a pwsh script under script(1), which gives it a terminal of the host as stdin and stdout, as a
+        console would; types each reply once its prompt (a regex) has appeared. Returns the output lines
+        without the terminal's escape sequences, or throws if the script does not end within the timeout.
+    #>
+    param([string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
+    # Without -File: an interactive pwsh that reads its commands from the terminal (the replies).
+    $run = if ($File) { "-NonInteractive -File '$File'" } else { '-NoLogo' }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+    # script(1) sizes its terminal from its own stdin, a pipe here: give it a size, as a console has one.
+    foreach ($a in '-qec', "stty rows 40 cols 160; '$(Get-TestPwsh)' -NoProfile $run", '/dev/null') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $text = [System.Text.StringBuilder]::new()
+        $buffer = [char[]]::new(4096)
+        $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        $next = 0
+        while ([DateTime]::UtcNow -lt $deadline) {
+            if ($read.Wait(200)) {
+                if ($read.Result -le 0) { break }
+                $chunk = [string]::new($buffer, 0, $read.Result)
+                [void]$text.Append($chunk)
+                # We are the terminal: answer each cursor position query (the console host asks, and waits).
+                foreach ($q in [regex]::Matches($chunk, '\e\[6n')) { $p.StandardInput.Write("`e[1;1R"); $p.StandardInput.Flush() }
+                $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
+            }
+            if ($next -lt $Replies.Count -and $text.ToString() -match $Replies[$next].When) {
+                $p.StandardInput.Write($Replies[$next].Send); $p.StandardInput.Flush(); $next++
+            }
+        }
+        if (-not $p.WaitForExit(10000)) { throw "the script did not end; replies sent: $next; output: $text" }
+        return @($text.ToString() -replace '\e\][^\a]*\a|\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() })
+    }
+    finally { if (-not $p.HasExited) { $p.Kill($true) } }
+}
+
+function Invoke-BundleUnderCrun {
+    # Runs a container's bundle with crun run: the same config.json, the layers copied into a plain rootfs, a cgroup path
+    # of its own. Returns crun's output lines; $LASTEXITCODE is crun's exit code.
+    param([Parameter(Mandatory)] [string] $ContainerDir)
+    $id = [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $bundle = Join-Path ([System.IO.Path]::GetTempPath()) "crun-bundle-$id"
+    $name = "pscontainers-test-$id"
+    New-Item -ItemType Directory "$bundle/rootfs" -Force | Out-Null
+    try {
+        foreach ($layer in (Get-Content "$ContainerDir/container.json" -Raw | ConvertFrom-Json).layerDirectories) { & cp -a "$layer/." "$bundle/rootfs/" }
+        $spec = Get-Content "$ContainerDir/bundle/config.json" -Raw | ConvertFrom-Json
+        $spec.root.path = "$bundle/rootfs"
+        $spec.linux.cgroupsPath = "/$name"
+        $spec | ConvertTo-Json -Depth 30 | Set-Content "$bundle/config.json"
+        # crun 1.8 refuses this hybrid layout unless the cgroup2 controller list is masked (private mount namespace; the host is unchanged).
+        $unified = '/sys/fs/cgroup/unified/cgroup.controllers'
+        $out = & unshare -m --propagation private -- sh -c "mount --bind /dev/null $unified 2>/dev/null; exec crun run -b '$bundle' $name" 2>&1
+        $code = $LASTEXITCODE
+    }
+    finally {
+        & crun delete -f $name 2>$null
+        Remove-Item $bundle -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $global:LASTEXITCODE = $code
+    $out
+}
+
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun

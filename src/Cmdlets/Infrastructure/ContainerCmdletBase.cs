@@ -16,7 +16,7 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
     public const string IdSet = "Id";
     public const string InputObjectSet = "InputObject";
 
-    protected ContainerRuntime Runtime => Context.Runtime;
+    protected ContainerRuntime Runtime => Services.Runtime;
 
     /// <summary>Resolves names (wildcards allowed when <paramref name="wildcards"/>), ids (or prefixes) and objects; writes ContainerNotFound for literals that match nothing.</summary>
     protected List<ContainerRecord> Resolve(string[]? names, string[]? ids, Container[]? objects, bool wildcards = true)

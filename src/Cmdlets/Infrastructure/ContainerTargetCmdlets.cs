@@ -16,6 +16,7 @@ public abstract class NamedContainerCmdlet : ContainerCmdletBase
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
@@ -36,6 +37,7 @@ public abstract class MatchedContainerCmdlet : ContainerCmdletBase
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 

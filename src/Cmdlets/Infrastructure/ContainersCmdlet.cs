@@ -15,10 +15,10 @@ public abstract class ContainersCmdlet : PSCmdlet
     private readonly CancellationTokenSource _stopping = new();
     private readonly BlockingCollection<Action> _pending = new();
 
-    private CmdletContext? _context;
+    private CmdletContext? _services;
 
     /// <summary>This call's services (paths, stores, runtime, registries, credentials, policy), built on first use.</summary>
-    protected CmdletContext Context => _context ??= CmdletContext.FromEnvironment();
+    protected CmdletContext Services => _services ??= CmdletContext.FromEnvironment();
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken Cancellation => _stopping.Token;
@@ -99,8 +99,7 @@ public abstract class ContainersCmdlet : PSCmdlet
     {
         while (scope.Events.TryDequeue(out var e))
         {
-            string text = e.RenderMessage();
-            if (e.Exception is not null) text += ": " + e.Exception.Message;
+            string text = LogText.Render(e);
             switch (e.Level)
             {
                 case LogEventLevel.Verbose:

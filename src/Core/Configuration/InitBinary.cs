@@ -10,7 +10,32 @@ public static class InitBinary
     public static string Path =>
         Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } over
             ? over
-            : System.IO.Path.Combine(ModuleDirectory, FileName);
+            : Executable(System.IO.Path.Combine(ModuleDirectory, FileName));
+
+    private static int s_checked;
+
+    /// <summary>
+    /// A module installed from its .nupkg (Install-PSResource) arrives without execute bits: NuGet's zip keeps
+    /// no Unix modes. The module's own copy gets them back, once per process, where it is readable
+    /// (and only by its owner, who could do the same with chmod).
+    /// </summary>
+    private static string Executable(string path)
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref s_checked, 1) == 1) return path;
+        try
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & UnixFileMode.UserExecute) == 0 && (mode & UnixFileMode.UserRead) != 0)
+            {
+                var exec = UnixFileMode.UserExecute
+                    | ((mode & UnixFileMode.GroupRead) != 0 ? UnixFileMode.GroupExecute : 0)
+                    | ((mode & UnixFileMode.OtherRead) != 0 ? UnixFileMode.OtherExecute : 0);
+                File.SetUnixFileMode(path, mode | exec);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // not ours or not there: the caller reports it
+        return path;
+    }
 
     /// <summary>The folder holding Containers.Core.dll (the module folder once built).</summary>
     public static string ModuleDirectory =>

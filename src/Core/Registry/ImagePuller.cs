@@ -53,7 +53,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
     public async Task<StoredImage> PullAsync(PullRequest request, CancellationToken ct)
     {
-        var failures = new List<ContainersException>();
+        var failures = new List<(string Source, ContainersException Error)>();
         foreach (var candidate in Candidates(resolver, request.Reference))
         {
             var sources = resolver.GetPullSources(candidate); // throws RegistryBlocked before any connection
@@ -63,18 +63,20 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                 {
                     return await PullFromAsync(candidate, source, request, ct).ConfigureAwait(false);
                 }
-                catch (ContainersException e) when (Retryable(e) && (source != sources[^1] || failures.Count + 1 < CountAll(request)))
+                catch (ContainersException e) when (Retryable(e))
                 {
                     _log.Debug("Pulling {Reference} from {Host} failed: {Error}; trying the next source", candidate, source.Host, e.Message);
-                    failures.Add(e);
+                    failures.Add(($"{source.Host}/{source.Repository}{(source.IsMirror ? " (mirror)" : "")}", e));
                 }
             }
         }
-        throw failures.Count == 1 ? failures[0] : failures.Count > 0 ? failures[^1] : RegistryErrors.PullFailed(request.Reference);
+        throw failures.Count switch
+        {
+            0 => RegistryErrors.PullFailed(request.Reference),
+            1 => failures[0].Error,
+            _ => RegistryErrors.AllSourcesFailed(request.Reference, failures),
+        };
     }
-
-    private int CountAll(PullRequest request) =>
-        Candidates(resolver, request.Reference).Sum(c => resolver.GetPullSources(c).Count);
 
     // Another source may have it: not found, unreachable, unauthorized. Data errors are never retried elsewhere silently.
     private static bool Retryable(ContainersException e) => e.Kind is ErrorKind.NotFound or ErrorKind.ConnectionFailed or ErrorKind.AuthenticationFailed

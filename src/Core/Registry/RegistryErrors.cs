@@ -22,6 +22,20 @@ public static class RegistryErrors
         new(Ids.HostUnknown, ErrorKind.ConnectionFailed, $"The registry host '{host}' could not be resolved.", host,
             "Check the registry name, or the DNS configuration of this host.", inner);
 
+    /// <summary>
+    /// Every mirror and registry failed: one line that names each source and why, so a mirror's TLS
+    /// failure is not hidden behind the last registry's "could not be resolved". One id when all agree.
+    /// </summary>
+    public static ContainersException AllSourcesFailed(string reference, IReadOnlyList<(string Source, ContainersException Error)> failures)
+    {
+        var first = failures[0].Error;
+        bool same = failures.All(f => f.Error.ErrorId == first.ErrorId);
+        string each = string.Join("; ", failures.Select(f => $"{f.Source}: {f.Error.Message.TrimEnd('.')}"));
+        var advice = failures.Select(f => f.Error.RecommendedAction).Where(a => a is not null).Distinct();
+        return new ContainersException(same ? first.ErrorId : "ImagePullFailed", same ? first.Kind : failures[^1].Error.Kind,
+            $"'{reference}' could not be pulled from any of {failures.Count} sources: {each}.", reference, advice.Any() ? string.Join(" ", advice) : null, first);
+    }
+
     public static ContainersException Refused(string host, Exception? inner = null) =>
         new(Ids.ConnectionRefused, ErrorKind.ConnectionFailed, $"The registry '{host}' refused the connection.", host,
             "Check that the registry runs and listens on that port.", inner);

@@ -83,7 +83,7 @@ public static class BundleBuilder
                 CgroupsPath = "pscontainers/" + r.Id,
                 MaskedPaths = RuntimeDefaults.MaskedPaths(),
                 ReadonlyPaths = RuntimeDefaults.ReadonlyPaths(),
-                Seccomp = RuntimeDefaults.Seccomp(),
+                Seccomp = RuntimeDefaults.Seccomp(caps),
                 RootfsPropagation = "rprivate",
             },
         };

@@ -197,7 +197,8 @@ public sealed class ContainerRuntime
         var c = Inspect(r);
         if (!c.State.IsActive()) return [];
         IEnumerable<int> pids = Cgroups.Enabled && Cgroups.Exists(r.Id) ? Cgroups.ListPids(r.Id) : ContainerProcess.Descendants(c.Pid);
-        return pids.Select(p => ContainerProcess.Read(r.Name, p)).OfType<ContainerProcess>().OrderBy(p => p.Pid).ToList();
+        var names = ImageUsers.NamesInContainer(c.Pid, "container " + r.Name);
+        return pids.Select(p => ContainerProcess.Read(r.Name, p, names)).OfType<ContainerProcess>().OrderBy(p => p.Pid).ToList();
     }
 
     public List<ContainerLogEntry> Logs(string nameOrId, int? tail, DateTimeOffset? since)

@@ -20,19 +20,26 @@ public sealed class ContainerStatistic
     public long OomKills { get; init; }
 }
 
-/// <summary>A process running in a container.</summary>
+/// <summary>A process running in a container, as the host and as the container see it (podman top's HPID/PID, HUSER/USER).</summary>
 public sealed class ContainerProcess
 {
     public string ContainerName { get; init; } = "";
     /// <summary>Host pid.</summary>
     public int Pid { get; init; }
     public int ParentPid { get; init; }
+    /// <summary>The pid inside the container's pid namespace (the last NSpid of /proc/&lt;pid&gt;/status).</summary>
+    public int? ContainerPid { get; init; }
     /// <summary>Host uid.</summary>
     public uint UserId { get; init; }
+    /// <summary>The uid inside the container's user namespace (through /proc/&lt;pid&gt;/uid_map); null when unmapped.</summary>
+    public uint? ContainerUserId { get; init; }
+    /// <summary>The user name the container's own /etc/passwd gives <see cref="ContainerUserId"/>, else the uid.</summary>
+    public string? ContainerUser { get; init; }
     public char State { get; init; }
     public string Command { get; init; } = "";
 
-    internal static ContainerProcess? Read(string container, int pid)
+    /// <param name="names">User names by uid from the container's /etc/passwd.</param>
+    internal static ContainerProcess? Read(string container, int pid, IReadOnlyDictionary<uint, string> names)
     {
         try
         {
@@ -41,15 +48,36 @@ public sealed class ContainerProcess
             string[] f = stat[(close + 2)..].Split(' ');
             string cmd = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
             uint uid = 0;
+            int? nsPid = null;
             foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("Uid:", StringComparison.Ordinal)) { uid = uint.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture); break; }
+            {
+                string[] fields = line.Split('\t', StringSplitOptions.RemoveEmptyEntries);
+                if (line.StartsWith("Uid:", StringComparison.Ordinal)) uid = uint.Parse(fields[1], CultureInfo.InvariantCulture);
+                else if (line.StartsWith("NSpid:", StringComparison.Ordinal)) nsPid = int.Parse(fields[^1], CultureInfo.InvariantCulture);
+            }
+            uint? inside = MapToNamespace(File.ReadAllLines($"/proc/{pid}/uid_map"), uid);
             return new ContainerProcess
             {
                 ContainerName = container, Pid = pid, ParentPid = int.Parse(f[1], CultureInfo.InvariantCulture), UserId = uid, State = f[0][0],
+                ContainerPid = nsPid, ContainerUserId = inside,
+                ContainerUser = inside is { } u ? names.TryGetValue(u, out string? name) ? name : u.ToString(CultureInfo.InvariantCulture) : null,
                 Command = cmd.Length > 0 ? cmd : "[" + stat[(open + 1)..close] + "]",
             };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
+    }
+
+    /// <summary>The id inside a namespace for a host id, from uid_map lines "inside outside count" (null when unmapped).</summary>
+    internal static uint? MapToNamespace(IEnumerable<string> map, uint hostId)
+    {
+        foreach (string line in map)
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length != 3 || !uint.TryParse(f[0], CultureInfo.InvariantCulture, out uint inside)
+                || !uint.TryParse(f[1], CultureInfo.InvariantCulture, out uint outside) || !uint.TryParse(f[2], CultureInfo.InvariantCulture, out uint count)) continue;
+            if (hostId >= outside && hostId - outside < count) return inside + (hostId - outside);
+        }
+        return null;
     }
 
     /// <summary>The pid and all its descendants, from /proc (used when the container has no cgroup).</summary>

@@ -28,6 +28,21 @@ public static class ImageUsers
             : Resolve(spec, layersBottomToTop, owner);
     }
 
+    /// <summary>User names by uid from the /etc/passwd of a running container (its live root, read as <see cref="ResolveInContainer"/>
+    /// reads it); empty when the root is gone or the file is missing or refused.</summary>
+    public static IReadOnlyDictionary<uint, string> NamesInContainer(int pid, string owner)
+    {
+        var names = new Dictionary<uint, string>();
+        string root = "/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/root";
+        try
+        {
+            foreach (string[] p in Parse(ContainedFile.Read(root, "etc/passwd", owner)))
+                if (p.Length >= 3 && uint.TryParse(p[2], NumberStyles.None, CultureInfo.InvariantCulture, out uint uid)) names.TryAdd(uid, p[0]);
+        }
+        catch (Exception e) when (e is ContainersException or IOException) { }
+        return names;
+    }
+
     private static ResolvedUser Resolve(string? spec, Func<string, List<string[]>> readTable, string owner)
     {
         if (string.IsNullOrEmpty(spec)) spec = "0";

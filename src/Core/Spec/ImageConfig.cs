@@ -32,6 +32,18 @@ public sealed record ContainerConfig
     [JsonPropertyName("Labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
     [JsonPropertyName("StopSignal")] public string? StopSignal { get; init; }
     [JsonPropertyName("ArgsEscaped")] public bool? ArgsEscaped { get; init; }
+    [JsonPropertyName("Healthcheck")] public HealthConfig? Healthcheck { get; init; }
+    [JsonPropertyName("OnBuild")] public IReadOnlyList<string>? OnBuild { get; init; }
+}
+
+/// <summary>A HEALTHCHECK as Docker and buildah store it (durations in nanoseconds).</summary>
+public sealed record HealthConfig
+{
+    [JsonPropertyName("Test")] public IReadOnlyList<string>? Test { get; init; }
+    [JsonPropertyName("Interval")] public long? Interval { get; init; }
+    [JsonPropertyName("Timeout")] public long? Timeout { get; init; }
+    [JsonPropertyName("StartPeriod")] public long? StartPeriod { get; init; }
+    [JsonPropertyName("Retries")] public int? Retries { get; init; }
 }
 
 /// <summary>The "{}" value of ExposedPorts and Volumes entries.</summary>

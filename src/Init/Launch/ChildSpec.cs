@@ -106,4 +106,10 @@ internal enum ChildStep
     Loopback,
     /// <summary>Opening the pseudo-terminal (index: 0 open ptmx, 1 unlock, 2 open the slave, 3 send the master, 4 setsid, 5 controlling tty, 6 dup).</summary>
     Terminal,
+    /// <summary>Closing the descriptors above 2 before exec (close_range, Linux 5.9+).</summary>
+    Descriptors,
+    /// <summary>setsid: the process gets a session of its own (no controlling terminal shared with the caller).</summary>
+    Session,
+    /// <summary>After chdir, the working directory is not reachable from the container's root.</summary>
+    CwdOutsideRoot,
 }

@@ -118,12 +118,17 @@ internal static unsafe class ContainerChild
     }
 
     /// <summary>
-    /// The last steps, shared with exec: seccomp (early when no_new_privs is off, as it then needs CAP_SYS_ADMIN),
-    /// bounding set, groups, gid, uid, capabilities, umask, cwd, command lookup, no_new_privs, seccomp, execve.
+    /// The last steps, shared with exec: descriptors, session, rlimits, seccomp (early when no_new_privs is off, as it then
+    /// needs CAP_SYS_ADMIN), bounding set, groups, gid, uid, capabilities, umask, cwd (checked inside the root), command
+    /// lookup, no_new_privs, seccomp, execve.
     /// </summary>
     public static void BecomeProcess(ChildSpec s)
     {
         ResetSignals();
+        CloseDescriptors(s);
+        // A session of its own, so no controlling terminal (unless it was just given its own pty, whose session it leads):
+        // a process in the caller's session could push keystrokes into the caller's shell with TIOCSTI.
+        if (setsid() < 0 && getsid(0) != getpid()) Fail(s, ChildStep.Session, 0);
         byte* st = stackalloc byte[144];
         for (int i = 0; i < s.Rlimits.Length; i++)
             if (Prlimit(s.Rlimits[i].Resource, s.Rlimits[i].Soft, s.Rlimits[i].Hard) != 0) Fail(s, ChildStep.Rlimit, i);
@@ -159,6 +164,7 @@ internal static unsafe class ContainerChild
         }
         umask(s.Umask);
         if (chdir(s.Cwd) != 0) Fail(s, ChildStep.Cwd, 0);
+        CheckCwdInsideRoot(s);
 
         // Find the command before the filter is in place (it may deny what lookup needs).
         byte* path = null;
@@ -182,6 +188,30 @@ internal static unsafe class ContainerChild
         execve(path, s.Argv, s.Envp);
         int err = Errno;
         Fail(s, err is EACCES or ENOEXEC ? ChildStep.NotExecutable : ChildStep.Execve, 0, err);
+    }
+
+    /// <summary>
+    /// Closes every fd above 2 before chdir and exec, whatever their close-on-exec flag (CVE-2024-21626: a directory fd
+    /// open at chdir time let "/proc/self/fd/N" as the working directory lead onto the host), except the error pipe,
+    /// which is close-on-exec: it reports a failed exec and is gone after a good one.
+    /// </summary>
+    private static void CloseDescriptors(ChildSpec s)
+    {
+        uint keep = (uint)s.ErrorFd;
+        if ((keep > 3 && CloseRange(3, keep - 1, 0) != 0) || CloseRange(keep + 1, uint.MaxValue, 0) != 0)
+            Fail(s, ChildStep.Descriptors, 0);
+    }
+
+    /// <summary>
+    /// Refuses a working directory the process's root cannot reach (a leaked fd, a moved mount): the kernel's getcwd
+    /// then answers a path that does not start with '/'.
+    /// </summary>
+    private static void CheckCwdInsideRoot(ChildSpec s)
+    {
+        byte* cwd = stackalloc byte[4096];
+        int n = Getcwd(cwd, 4096);
+        if (n <= 0) Fail(s, ChildStep.CwdOutsideRoot, 0);
+        if (cwd[0] != '/') Fail(s, ChildStep.CwdOutsideRoot, 0, ENOENT);
     }
 
     private static void LoopbackUp(ChildSpec s)

@@ -18,7 +18,7 @@ namespace Containers.Init.Launch;
 /// the state file (status stopped, error, exitCode) and exits with 127 (command not found), 126 (not executable)
 /// or 125 (any other start failure), as crun and podman do.</para>
 /// <para>Inherit mode: no handshake on stdout (it belongs to the container). The container shares the caller's
-/// fds 0-2 and session; Init ignores SIGINT/SIGQUIT (the terminal's signals reach the container) and exits with
+/// fds 0-2 (in a session of its own); Init forwards SIGINT/SIGQUIT/SIGHUP from the terminal to it and exits with
 /// the container's exit code (126/127 for a command that cannot be run, 125 for other start failures).
 /// The state file is written in both modes.</para>
 /// </summary>
@@ -55,9 +55,10 @@ internal static unsafe class Runner
 
     /// <summary>
     /// Closes fds above 2 that the caller leaked to us (they lack FD_CLOEXEC; the runtime's own fds all have it),
-    /// so a monitor that outlives its caller holds none of the caller's pipes open.
+    /// so a monitor that outlives its caller holds none of the caller's pipes open (and none can reach a container:
+    /// the child closes every fd above 2 again before exec).
     /// </summary>
-    private static void CloseInheritedFds()
+    internal static void CloseInheritedFds()
     {
         var fds = new List<int>();
         try
@@ -95,6 +96,8 @@ internal static unsafe class Runner
         /// <summary>process.terminal: the container gets a pseudo-terminal of its own devpts whose master the monitor holds:
         /// logged in log mode; in inherit mode relayed to the caller's terminal (only when fd 0 is one: else it inherits as is).</summary>
         private readonly bool _tty = spec.Process?.Terminal == true && (plan.Stdio == StdioMode.Log || isatty(0) == 1);
+        /// <summary>Inherit mode: the signal handlers that forward to the container (held: a collected registration ends).</summary>
+        private readonly List<PosixSignalRegistration> _signals = [];
         private readonly ContainerRuntimeState _state = new()
         {
             ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created,
@@ -169,12 +172,13 @@ internal static unsafe class Runner
             }
             int cloneErr = Errno;
             noGc.Dispose();
-            if (_inherit)
+            if (_inherit && pid > 0)
             {
-                // The terminal's signals go to the whole foreground group; the container decides. Registered only
-                // after clone: the runtime's signal thread must not exist (or hold locks) when the child is made.
-                PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
-                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
+                // The container has a session of its own, so the caller's terminal signals us, not it: pass them on (the
+                // container decides). Registered only after clone: the runtime's signal thread must not exist (or hold
+                // locks) when the child is made.
+                foreach (var (posix, number) in new[] { (PosixSignal.SIGINT, SIGINT), (PosixSignal.SIGQUIT, 3), (PosixSignal.SIGHUP, SIGHUP) })
+                    _signals.Add(PosixSignalRegistration.Create(posix, c => { kill(pid, number); c.Cancel = true; }));
             }
             close(sync[0]);
             close(errp[1]);
@@ -360,6 +364,9 @@ internal static unsafe class Runner
                 ChildStep.NoNewPrivileges => ($"no_new_privs: {err}", "NoNewPrivilegesFailed", 1),
                 ChildStep.Seccomp => ($"installing the seccomp filter: {err}", "SeccompFailed", 1),
                 ChildStep.Cwd => ($"chdir to {p.Cwd}: {err}", "CwdFailed", 1),
+                ChildStep.CwdOutsideRoot => ($"the working directory {p.Cwd} lies outside the container's root: refused", "CwdOutsideRoot", 1),
+                ChildStep.Descriptors => ($"closing the descriptors above 2 before exec: {err} (close_range needs Linux 5.9 or later)", "DescriptorsFailed", 1),
+                ChildStep.Session => ($"setsid: {err}", "SessionFailed", 1),
                 ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
                 ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
                 _ => ($"container setup step {step}: {err}", "StartFailed", 1),

@@ -36,7 +36,8 @@ internal static unsafe partial class Sys
     // syscall numbers (x86_64)
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
-        SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
+        SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_getcwd = 79,
+        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -72,6 +73,9 @@ internal static unsafe partial class Sys
     public static int Readlinkat(int dirfd, byte* name, byte* buf, int size) => (int)syscall(SYS_readlinkat, dirfd, (long)name, (long)buf, size, 0, 0);
     public static int PidfdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
     public static int CloseRange(uint first, uint last, uint flags) => (int)syscall(SYS_close_range, first, last, flags, 0, 0, 0);
+    /// <summary>The kernel's getcwd: the length written (with the NUL), or -1. A directory the process's root cannot reach
+    /// comes back as a path that does not start with '/' ("(unreachable)/..."), where glibc's wrapper would hide it.</summary>
+    public static int Getcwd(byte* buf, nint size) => (int)syscall(SYS_getcwd, (long)buf, size, 0, 0, 0, 0);
     public static int Prlimit(int resource, ulong soft, ulong hard)
     {
         ulong* lim = stackalloc ulong[2];
@@ -116,6 +120,7 @@ internal static unsafe partial class Sys
     public static int setresgid(uint r, uint e, uint s) => (int)syscall(SYS_setresgid, r, e, s, 0, 0, 0);
     public static int setgroups(nint size, uint* list) => (int)syscall(SYS_setgroups, size, (long)list, 0, 0, 0, 0);
     [DllImport(Libc), SuppressGCTransition] public static extern int setsid();
+    [DllImport(Libc), SuppressGCTransition] public static extern int getsid(int pid);
     [DllImport(Libc), SuppressGCTransition] public static extern int getpid();
     [DllImport(Libc), SuppressGCTransition] public static extern uint getuid();
     [DllImport(Libc), SuppressGCTransition] public static extern uint getgid();

@@ -124,7 +124,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     }
 
     [Fact]
-    public void FakeTree_Create_attaches_the_default_device_program_and_a_given_list()
+    public void FakeTreeCreateAttachesTheDefaultDeviceProgramAndAGivenList()
     {
         _manager.Create(Id, null);
         string dir = Path.Combine(_root, "pscontainers", Id);

@@ -59,6 +59,14 @@ public sealed class ContainerRuntimeTests : IDisposable
         JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(_runtime.Store.BundleDir(c.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec)!;
 
     [Fact]
+    public async Task TheSeccompFilterFollowsTheContainersCapabilities()
+    {
+        var admin = Spec(await Create(o => o.CapAdd = ["SYS_ADMIN"]));
+        Assert.DoesNotContain(admin.Linux!.Seccomp!.Syscalls!, s => s.Names.Contains("clone3"));
+        Assert.Contains(admin.Linux.Seccomp.Syscalls!, s => s.Names.Contains("ioctl"));
+    }
+
+    [Fact]
     public async Task CreateWritesARecordWithAGeneratedNameAndA64HexId()
     {
         var c = await Create();
@@ -113,7 +121,9 @@ public sealed class ContainerRuntimeTests : IDisposable
         Assert.Equal(["pid", "mount", "ipc", "uts", "cgroup", "network"], spec.Linux.Namespaces!.Select(n => n.Type));
         Assert.Null(spec.Linux.UidMappings);
         Assert.Contains("/proc/kcore", spec.Linux.MaskedPaths!);
-        Assert.Contains("mount", spec.Linux.Seccomp!.Syscalls![0].Names);
+        Assert.Contains(spec.Linux.Seccomp!.Syscalls!, s => s.Names.Contains("mount"));
+        // Without CAP_SYS_ADMIN the filter refuses clone3 (and namespace flags on clone).
+        Assert.Contains(spec.Linux.Seccomp.Syscalls!, s => s.Names.Contains("clone3"));
         Assert.Contains(spec.Mounts!, m => m.Destination == "/etc/hosts" && m.Source == Path.Combine(_runtime.Store.Dir(c.Id), "hosts"));
         Assert.Equal(10, c.Resources.PidsLimit);
         var record = _runtime.Store.TryRead(c.Id)!;

@@ -31,6 +31,13 @@ function Get-FixtureCacheDir {
     return Join-Path $base $hash
 }
 
+function Get-FixtureImageCache {
+    # The registry test images as OCI layouts (<cache>/<name>, tag latest), built once, without starting registries.
+    $cache = Get-FixtureCacheDir
+    Invoke-Checked bash @((Join-Path $PSScriptRoot '../../fixtures/registry-images.sh'), $cache)
+    return $cache
+}
+
 function Invoke-Checked([string] $File, [string[]] $Arguments) {
     # Peer tools must not see the test session's auth file or registries.conf overrides.
     $saved = @{}
@@ -39,7 +46,8 @@ function Invoke-Checked([string] $File, [string[]] $Arguments) {
         $out = & $File @Arguments 2>&1
         if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed ($LASTEXITCODE): $($out | Out-String)" }
     }
-    finally { foreach ($v in $saved.Keys) { [Environment]::SetEnvironmentVariable($v, $saved[$v]) } }
+    # Remove-Item for what was unset: SetEnvironmentVariable($v, $null) from PowerShell leaves an empty variable.
+    finally { foreach ($v in $saved.Keys) { if ($null -eq $saved[$v]) { Remove-Item "env:$v" -ErrorAction SilentlyContinue } else { Set-Item "env:$v" $saved[$v] } } }
 }
 
 function Wait-Http([string] $Url, [int[]] $Codes, [System.Diagnostics.Process] $Process, [string] $Log) {
@@ -197,4 +205,4 @@ function Stop-TestRegistry {
     $script:Fixture = $null
 }
 
-Export-ModuleMember -Function Start-TestRegistry, Stop-TestRegistry, Get-TestRegistry, Write-TestRegistryConfig, Get-FreePort
+Export-ModuleMember -Function Start-TestRegistry, Stop-TestRegistry, Get-TestRegistry, Write-TestRegistryConfig, Get-FreePort, Get-FixtureImageCache

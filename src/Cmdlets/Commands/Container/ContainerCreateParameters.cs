@@ -1,7 +1,10 @@
+using Containers.Cmdlets.Completion;
 using System.Collections;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
+using Containers.Cmdlets.Commands.Image;
 using Containers.Core.Errors;
+using Containers.Core.Images;
 using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Commands.Container;
@@ -10,6 +13,7 @@ namespace Containers.Cmdlets.Commands.Container;
 public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Image { get; set; } = "";
 
@@ -93,6 +97,48 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 
     [Parameter]
     public string[]? AddHost { get; set; }
+
+    /// <summary>Gives the container a pseudo-terminal (Invoke-ContainerImage: this console's, sized as it is).</summary>
+    [Parameter]
+    public SwitchParameter Tty { get; set; }
+
+    /// <summary>Keeps the container's stdin open (Invoke-ContainerImage: this console's stdin).</summary>
+    [Parameter]
+    public SwitchParameter Interactive { get; set; }
+
+    /// <summary>When to pull the image first (podman's --pull): Missing (default), Always, Never or Newer.</summary>
+    [Parameter]
+    public PullPolicy Pull { get; set; } = PullPolicy.Missing;
+
+    /// <summary>
+    /// Pulls the image as -Pull says, exactly as Install-ContainerImage would (registries.conf, policy.json,
+    /// credentials, progress). Returns the name to create from (the pulled name), or null after writing the error.
+    /// </summary>
+    protected string? TryPullImage()
+    {
+        if (Pull == PullPolicy.Never) return Image;
+        StoredImage? local = null;
+        try { Run(async ct => local = await Services.OpenImageStore().FindAsync(Image, ct).ConfigureAwait(false)); }
+        catch (ContainersException) { } // an ambiguous or odd local name: the pull (or the create) reports it
+        if (local is not null && Pull == PullPolicy.Missing) return Image;
+        var progress = new RegistryProgressReporter(Post, WriteProgress, MyInvocation.MyCommand.Name, 1);
+        try
+        {
+            var pulled = Run(ct => ImagePull.PullAsync(Services, Image, null, null, 0, progress, ct));
+            return pulled.Name ?? pulled.Id;
+        }
+        catch (ContainersException e) when (Pull == PullPolicy.Newer && local is not null && e.Kind is ErrorKind.ConnectionFailed or ErrorKind.NotFound)
+        {
+            WriteWarning($"Using the stored {Image} ({local.ShortId}): {e.Message}");
+            return Image;
+        }
+        catch (ContainersException e)
+        {
+            WriteError(ErrorRecordFactory.From(e));
+            return null;
+        }
+        finally { progress.Complete(WriteProgress); }
+    }
 
     protected ContainerCreateOptions BuildOptions()
     {

@@ -17,6 +17,7 @@ public sealed class GetContainerCommand : ContainerCmdletBase
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 

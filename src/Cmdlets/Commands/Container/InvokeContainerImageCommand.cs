@@ -8,7 +8,8 @@ namespace Containers.Cmdlets.Commands.Container;
 /// <summary>
 /// Runs an image in one step, like a native command: creates a container, starts it, writes its stdout
 /// down the pipeline as strings and its stderr to the error stream while it runs, waits, and sets
-/// $LASTEXITCODE to its exit code. -Remove deletes the container afterwards.
+/// $LASTEXITCODE to its exit code. -Remove deletes the container afterwards. With -Tty or -Interactive
+/// it runs in this console instead (podman run -it): the console's terminal, size and stdin are the container's.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "ContainerImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(string), typeof(Core.Runtime.Container))]
@@ -27,15 +28,27 @@ public sealed class InvokeContainerImageCommand : ContainerCreateCmdletBase
         if (!ShouldProcess(Name is null ? Image : $"{Name} from {Image}", "Run container")) return;
         var options = TryBuildOptions();
         if (options is null) return;
+        if (TryPullImage() is not { } image) return;
+        options.Image = image;
         Core.Runtime.Container? created = null;
         Core.Runtime.Container? done = null;
         int? exitCode = null;
         try
         {
+            options.Tty = Tty;
+            options.Interactive = Interactive;
             if (!TryRun(async ct => created = await Runtime.CreateAsync(options, ct).ConfigureAwait(false))) return;
-            bool started = TryRun(async ct => await Runtime.StartAsync(created!.Id, ct).ConfigureAwait(false));
-            if (started)
-                TryRun(ct => Runtime.FollowLogsAsync(created!.Id, null, null, e => Post(() => Write(e)), ct));
+            if (Tty || Interactive)
+            {
+                // podman run -it: the container runs in this console (its terminal, size and stdin) until it exits.
+                TryRun(async ct => done = await Runtime.StartAsync(created!.Id, ct, attach: true).ConfigureAwait(false));
+            }
+            else
+            {
+                bool started = TryRun(async ct => await Runtime.StartAsync(created!.Id, ct).ConfigureAwait(false));
+                if (started)
+                    TryRun(ct => Runtime.FollowLogsAsync(created!.Id, null, null, e => Post(() => Write(e)), ct));
+            }
             TryRun(ct => { done = Runtime.Get(created!.Id); return Task.CompletedTask; });
             exitCode = done?.ExitCode;
         }

@@ -8,17 +8,13 @@ namespace Containers.Cmdlets.Commands.Container;
 [OutputType(typeof(Core.Runtime.Container))]
 public sealed class NewContainerCommand : ContainerCreateCmdletBase
 {
-    [Parameter]
-    public SwitchParameter Tty { get; set; }
-
-    [Parameter]
-    public SwitchParameter Interactive { get; set; }
-
     protected override void ProcessRecord()
     {
         if (!ShouldProcess(Name is null ? Image : $"{Name} from {Image}", "Create container")) return;
         var options = TryBuildOptions();
         if (options is null) return;
+        if (TryPullImage() is not { } image) return;
+        options.Image = image;
         options.Tty = Tty;
         options.Interactive = Interactive;
         Core.Runtime.Container? c = null;

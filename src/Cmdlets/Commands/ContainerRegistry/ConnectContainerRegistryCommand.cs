@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using System.Net;
 using Containers.Cmdlets.Infrastructure;
@@ -14,6 +15,7 @@ public sealed class ConnectContainerRegistryCommand : ContainersCmdlet
 {
     /// <summary>The registry (host[:port]) or registry/namespace the login is for.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RegistryHostCompleter))]
     public string Registry { get; set; } = "";
 
     /// <summary>User name and password (or token).</summary>
@@ -30,13 +32,13 @@ public sealed class ConnectContainerRegistryCommand : ContainersCmdlet
         TryRun(async ct =>
         {
             CredentialStore.ValidateKey(Registry);
-            var conf = Context.Registries();
+            var conf = Services.Registries();
             string host = Registry.Split('/')[0];
             conf.EnsureAllowed(ImageReference.Parse(Registry.Contains('/') ? Registry : Registry + "/x"));
             var network = Credential.GetNetworkCredential();
             if (!SkipVerification)
                 await RegistryLoginVerifier.VerifyAsync(host, network.UserName, network.Password, conf.IsInsecure(host), ct).ConfigureAwait(false);
-            var store = Context.Logins();
+            var store = Services.Logins();
             Post(() =>
             {
                 if (!ShouldProcess($"{Registry} in {store.WriteFile}", $"Save the login of {network.UserName}")) return;

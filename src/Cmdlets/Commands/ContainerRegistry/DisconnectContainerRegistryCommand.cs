@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -15,7 +16,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
 
     /// <summary>The registry or registry/namespace keys to log out of.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = RegistrySet, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(RegistryPolicy.RegistryLoginCompleter))]
+    [ArgumentCompleter(typeof(RegistryLoginCompleter))]
     public string[] Registry { get; set; } = [];
 
     /// <summary>Log out of every registry in the auth file.</summary>
@@ -24,7 +25,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = Context.Logins();
+        var store = Services.Logins();
         if (All)
         {
             if (ShouldProcess(store.WriteFile, "Remove every login")) store.RemoveAll();

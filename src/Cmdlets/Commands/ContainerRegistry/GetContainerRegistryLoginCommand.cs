@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -13,13 +14,13 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
     /// <summary>Registries to show (wildcards allowed); all when omitted.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
-    [ArgumentCompleter(typeof(RegistryPolicy.RegistryLoginCompleter))]
+    [ArgumentCompleter(typeof(RegistryLoginCompleter))]
     public string[]? Registry { get; set; }
 
     protected override void ProcessRecord()
     {
         IReadOnlyList<RegistryLogin> logins;
-        try { logins = Context.Logins().List(); }
+        try { logins = Services.Logins().List(); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         if (Registry is null)
         {

@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -26,7 +27,7 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
     {
         try
         {
-            var paths = Context.Paths;
+            var paths = Services.Paths;
             var policy = Scope is null ? SignaturePolicy.Load(paths) : SignaturePolicy.Load(TrustPolicyEditor.PathFor(paths, Scope));
             _entries = TrustPolicyEntry.From(policy);
         }

@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -30,7 +31,7 @@ public sealed class RemoveContainerTrustPolicyCommand : ContainersCmdlet
             return;
         }
         TrustPolicyEditor editor;
-        try { editor = TrustPolicyEditor.Open(Context.Paths, Scope); }
+        try { editor = TrustPolicyEditor.Open(Services.Paths, Scope); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         var removed = new List<string>();
         foreach (string scope in Registry)

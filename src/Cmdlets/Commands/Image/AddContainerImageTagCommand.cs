@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
@@ -32,15 +33,18 @@ public sealed class AddContainerImageTagCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = Context.OpenImageStore();
+        var store = Services.OpenImageStore();
         string target = InputObject?.Id ?? Image;
         StoredImage? image = null;
         if (!TryRun(async ct => image = await store.FindAsync(target, ct).ConfigureAwait(false) ?? throw ImageStoreErrors.NotFound(target))) return;
         foreach (string tag in Tag)
         {
             if (!ShouldProcess($"{image} -> {tag}", "Tag image")) continue;
-            TryRun(async ct => image = await store.TagAsync(image!.Id, tag, ct).ConfigureAwait(false));
+            var before = image!.Names;
+            if (!TryRun(async ct => image = await store.TagAsync(image!.Id, tag, ct).ConfigureAwait(false))) continue;
+            // The row of the name just added (as the store spells it: localhost/ for a short name, :latest by default).
+            string added = image!.Names.Except(before).FirstOrDefault() ?? ImageStore.NormalizeName(tag);
+            if (PassThru) WriteObject(ContainerImage.From(image, added));
         }
-        if (PassThru) WriteObject(ContainerImage.From(image!));
     }
 }

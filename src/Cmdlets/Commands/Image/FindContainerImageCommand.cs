@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Registry;
@@ -24,6 +25,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
 
     /// <summary>Registries to search (host[:port]); the configured search registries by default.</summary>
     [Parameter(ParameterSetName = SearchSet)]
+    [ArgumentCompleter(typeof(RegistryHostCompleter))]
     public string[]? Registry { get; set; }
 
     /// <summary>List repositories only, without asking each for its tags.</summary>
@@ -48,10 +50,10 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
     {
         TryRun(async ct =>
         {
-            var resolver = Context.Resolver();
+            var resolver = Services.Resolver();
             if (ParameterSetName == InspectSet)
             {
-                var remote = new RemoteImages(resolver, Context.Credentials(Credential, [ImagePuller.CredentialHost(resolver, Name)]));
+                var remote = new RemoteImages(resolver, Services.Credentials(Credential, [ImagePuller.CredentialHost(resolver, Name)]));
                 var image = await remote.InspectAsync(Name, Platform, ct).ConfigureAwait(false);
                 Post(() => WriteObject(image));
                 return;
@@ -68,7 +70,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
                 throw new Core.Errors.ContainersException("NoSearchRegistries", Core.Errors.ErrorKind.InvalidArgument,
                     "No registry to search: none was given and registries.conf configures no unqualified-search-registries.", Name,
                     "Give -Registry host[:port], prefix the name with a registry, or configure search registries.");
-            var search = new RemoteImages(resolver, Context.Credentials(Credential, registries));
+            var search = new RemoteImages(resolver, Services.Credentials(Credential, registries));
             if (!WildcardPattern.ContainsWildcardCharacters(pattern))
             {
                 // An exact repository name: ask for its tags directly (works where _catalog is not offered).

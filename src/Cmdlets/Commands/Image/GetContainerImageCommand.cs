@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
@@ -38,7 +39,7 @@ public sealed class GetContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        _store ??= Run(_ => Task.FromResult(Context.OpenImageStore()));
+        _store ??= Run(_ => Task.FromResult(Services.OpenImageStore()));
         _all ??= Run(ct => _store.ListAsync(ct));
         switch (ParameterSetName)
         {
@@ -60,7 +61,7 @@ public sealed class GetContainerImageCommand : ContainersCmdlet
                     {
                         var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
                         foreach (var image in _all)
-                            if ((!Dangling || image.IsDangling) && image.Names.Any(n => NameMatches(pattern, n))) Emit(image);
+                            if (!Dangling || image.IsDangling) Emit(image, n => NameMatches(pattern, n));
                     }
                     else Lookup(name);
                 }
@@ -85,13 +86,18 @@ public sealed class GetContainerImageCommand : ContainersCmdlet
             {
                 var image = await _store!.FindAsync(what, ct).ConfigureAwait(false);
                 if (image is null) throw ImageStoreErrors.NotFound(what);
-                Post(() => Emit(image));
+                // By a name: that name's row; by an id or digest (no name matches): every row of the image.
+                var literal = new WildcardPattern(WildcardPattern.Escape(what), WildcardOptions.IgnoreCase);
+                Func<string, bool>? byName = image.Names.Any(n => NameMatches(literal, n)) ? n => NameMatches(literal, n) : null;
+                Post(() => Emit(image, byName));
             }))
         { }
     }
 
-    private void Emit(StoredImage image)
+    /// <summary>Writes the image's rows (one per name, as podman images does), those whose name passes <paramref name="rows"/> if given.</summary>
+    private void Emit(StoredImage image, Func<string, bool>? rows = null)
     {
-        if (_written.Add(image.Id)) WriteObject(ContainerImage.From(image));
+        foreach (var row in ContainerImage.Rows(image))
+            if ((rows is null || row.Name is null || rows(row.Name)) && _written.Add(image.Id + " " + row.Name)) WriteObject(row);
     }
 }

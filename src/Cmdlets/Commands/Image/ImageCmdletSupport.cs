@@ -1,34 +1,7 @@
-using System.Collections;
 using System.Management.Automation;
-using System.Management.Automation.Language;
-using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 
 namespace Containers.Cmdlets.Commands.Image;
-
-/// <summary>Completes image names (and ids) from the local store.</summary>
-public sealed class ImageNameCompleter : IArgumentCompleter
-{
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        IReadOnlyList<StoredImage> images;
-        try { images = CmdletContext.FromEnvironment().OpenImageStore().ListAsync().GetAwaiter().GetResult(); }
-        catch (Exception) { yield break; }
-        string word = wordToComplete.Trim('\'', '"');
-        var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
-        foreach (var image in images)
-        {
-            var candidates = parameterName == "Id" ? [image.Id[..12]] : image.Names.Count > 0 ? image.Names : [image.Id[..12]];
-            foreach (string c in candidates)
-            {
-                string shortForm = c.Contains('/') ? c[(c.IndexOf('/') + 1)..] : c;
-                if (pattern.IsMatch(c) || pattern.IsMatch(shortForm))
-                    yield return new CompletionResult(c, c, CompletionResultType.ParameterValue, image.ToString());
-            }
-        }
-    }
-}
 
 /// <summary>Reports layer progress to Write-Progress from the pipeline thread.</summary>
 internal sealed class LayerProgressReporter(Action<Action> post, Action<ProgressRecord> write, string activity) : IProgress<LayerProgress>

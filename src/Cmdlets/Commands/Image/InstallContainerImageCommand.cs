@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
@@ -14,6 +15,7 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
     /// <summary>Image references: registry/repository:tag, @digest, or a short name resolved through registries.conf.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Reference", "Names")]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
@@ -39,26 +41,10 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             if (!ShouldProcess(name, "Install container image")) continue;
             TryRun(async ct =>
             {
-                var resolver = Context.Resolver();
-                var credentials = Context.Credentials(Credential, [ImagePuller.CredentialHost(resolver, name)]);
-                var store = Context.OpenImageStore();
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var puller = new ImagePuller(store, resolver, credentials, Context.ImageTrust());
-                var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = Platform, Parallelism = ThrottleLimit, Progress = progress }, ct)
-                    .ConfigureAwait(false);
-                Post(() => { progress.Complete(WriteProgress); WriteObject(ContainerImage.From(image)); });
+                var image = await ImagePull.PullAsync(Services, name, Platform, Credential, ThrottleLimit, progress, ct).ConfigureAwait(false);
+                Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
             });
         }
     }
-}
-
-/// <summary>Completes common platforms.</summary>
-public sealed class PlatformCompleter : IArgumentCompleter
-{
-    private static readonly string[] Platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "linux/riscv64"];
-
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
-        Platforms.Where(p => p.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
-            .Select(p => new CompletionResult(p, p, CompletionResultType.ParameterValue, p));
 }

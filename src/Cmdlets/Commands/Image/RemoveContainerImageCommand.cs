@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
@@ -39,26 +40,35 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = Context.OpenImageStore();
+        var store = Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName switch
         {
             IdSet => Id,
-            InputObjectSet => InputObject.Select(i => i.Id),
+            InputObjectSet => InputObject.Select(i => i.Name is not null && i.Names.Count > 1 ? i.Name : i.Id), // a row of several: untag its name
             _ => Name,
         };
         foreach (string target in targets)
         {
             StoredImage? image = null;
             if (!TryRun(async ct => image = await store.FindAsync(target, ct).ConfigureAwait(false) ?? throw ImageStoreErrors.NotFound(target))) continue;
-            bool untag = ParameterSetName == NameSet && image!.Names.Count > 1 && !image.Names.All(n => n == target);
+            bool byName = ParameterSetName == NameSet || (ParameterSetName == InputObjectSet && target != image!.Id);
+            bool untag = byName && image!.Names.Count > 1 && !image.Names.All(n => n == target);
             string action = untag ? $"Untag {target}" : Force ? "Remove image (forced)" : "Remove image";
             string display = $"{(image!.Names.Count > 0 ? string.Join(", ", image.Names) : "<none>")} ({image.ShortId})";
             if (!ShouldProcess(display, action)) continue; // -Force asks nothing more (Remove-Item)
-            string query = ParameterSetName == NameSet ? target : image.Id;
+            string query = byName ? target : image.Id;
             TryRun(async ct =>
             {
                 var removal = await store.RemoveAsync(query, Force, ct).ConfigureAwait(false);
-                if (PassThru) Post(() => WriteObject(ContainerImage.From(removal.Image)));
+                Post(() =>
+                {
+                    WriteVerbose(removal.UntaggedName is { } name
+                        ? $"Untagged {name} from image {removal.Image.ShortId}."
+                        : $"Deleted image {removal.Image.ShortId} ({(removal.Image.Names.Count > 0 ? string.Join(", ", removal.Image.Names) : "<none>")}).");
+                    if (!PassThru) return;
+                    if (removal.UntaggedName is { } untagged) WriteObject(ContainerImage.From(removal.Image, untagged));
+                    else foreach (var row in ContainerImage.Rows(removal.Image)) WriteObject(row);
+                });
             });
         }
     }

@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
@@ -44,7 +45,7 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        _store ??= Context.OpenImageStore();
+        _store ??= Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName == InputObjectSet ? InputObject.Select(i => i.Id) : Image;
         foreach (string target in targets)
         {

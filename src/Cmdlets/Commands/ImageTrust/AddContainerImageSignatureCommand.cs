@@ -47,7 +47,7 @@ public sealed class AddContainerImageSignatureCommand : ContainersCmdlet
             if (!ShouldProcess(name, "Add a sigstore signature")) continue;
             TryRun(async ct =>
             {
-                var trust = Context.RemoteTrust();
+                var trust = Services.RemoteTrust();
                 var identity = SignedIdentity is null ? null : ImageReference.Parse(SignedIdentity);
                 await trust.SignAsync(ImageReference.Parse(name), _key!, identity, ct).ConfigureAwait(false);
             });

@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Commands.Image;
 using Containers.Cmdlets.Infrastructure;
@@ -51,9 +52,9 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
         {
             TryRun(async ct =>
             {
-                var store = Context.OpenImageStore();
+                var store = Services.OpenImageStore();
                 var image = await store.GetAsync(target, ct).ConfigureAwait(false);
-                var evaluations = await Context.LocalTrust(store).TestAsync(image, Offline, ct).ConfigureAwait(false);
+                var evaluations = await Services.LocalTrust(store).TestAsync(image, Offline, ct).ConfigureAwait(false);
                 Post(() => WriteObject(evaluations, enumerateCollection: true));
             });
         }
@@ -61,8 +62,8 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
 
     private async Task TestRemoteAsync(string name, CancellationToken ct)
     {
-        var trust = Context.RemoteTrust();
-        var resolution = Context.Registries().ResolveShortName(ImageReference.Parse(name), false);
+        var trust = Services.RemoteTrust();
+        var resolution = Services.Registries().ResolveShortName(ImageReference.Parse(name), false);
         Core.Errors.ContainersException? last = null;
         foreach (var candidate in resolution.Candidates)
         {

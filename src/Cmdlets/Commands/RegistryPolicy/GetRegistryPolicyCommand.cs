@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -31,7 +32,7 @@ public sealed class GetRegistryPolicyCommand : ContainersCmdlet
     private RegistriesConfiguration? _conf;
 
     protected override void BeginProcessing() =>
-        _conf = Run(_ => Task.FromResult(Context.Registries()));
+        _conf = Run(_ => Task.FromResult(Services.Registries()));
 
     protected override void ProcessRecord()
     {

@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -30,7 +31,7 @@ public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = Context.Paths;
+        var paths = Services.Paths;
         RegistriesFile file;
         try { file = OpenFile(paths); }
         catch (ContainersException e) { ThrowTerminating(e); return; }

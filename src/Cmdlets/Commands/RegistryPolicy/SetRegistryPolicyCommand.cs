@@ -1,3 +1,4 @@
+using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
@@ -57,11 +58,31 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>A scheme (http://x) is the caller's mistake, blamed on the parameter before the file is touched.</summary>
+    private void CheckNoScheme()
+    {
+        var given = new (string Parameter, IEnumerable<string?> Values)[]
+        {
+            ("Registry", [Registry]), ("Location", [Location]), ("Mirror", Mirror ?? []), ("SearchRegistries", SearchRegistries ?? []),
+        };
+        foreach (var (parameter, values) in given)
+            foreach (string? value in values)
+            {
+                int scheme = value?.IndexOf("://", StringComparison.Ordinal) ?? -1;
+                if (scheme < 0) continue;
+                bool http = value![..scheme].Equals("http", StringComparison.OrdinalIgnoreCase);
+                throw new ContainersException("RegistryNameHasScheme", ErrorKind.InvalidArgument,
+                    $"-{parameter} '{value}' has a scheme; registries.conf names registries as host[:port][/path].", value,
+                    $"Give -{parameter} '{value[(scheme + 3)..].TrimEnd('/')}'{(http ? " with -Insecure (plain HTTP is allowed per registry, not by scheme)" : "")}.");
+            }
+    }
+
     protected override void ProcessRecord()
     {
         try
         {
-            var paths = Context.Paths;
+            CheckNoScheme();
+            var paths = Services.Paths;
             var file = OpenFile(paths);
             var changes = Apply(file);
             if (changes.Count == 0)
@@ -70,7 +91,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
             {
                 SaveFile(paths, file);
                 WriteVerbose($"Wrote {file.Path}: {string.Join("; ", changes)}");
-                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(Context.Registries()));
+                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(Services.Registries()));
             }
         }
         catch (ContainersException e) { ThrowTerminating(e); }

@@ -13,7 +13,7 @@ public sealed class GetContainerSystemInfoCommand : ContainersCmdlet
     protected override void EndProcessing()
     {
         string? psVersion = (SessionState.PSVariable.GetValue("PSVersionTable") as IDictionary)?["PSVersion"]?.ToString();
-        var collector = new SystemInfoCollector(Context.Paths);
+        var collector = new SystemInfoCollector(Services.Paths);
         WriteObject(Run(ct => collector.CollectAsync(psVersion, ct)));
     }
 }

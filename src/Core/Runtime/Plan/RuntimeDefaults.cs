@@ -44,33 +44,62 @@ public static class RuntimeDefaults
         new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = ["nosuid", "noexec", "nodev", "ro"] },
     ];
 
+    /// <summary>The default filter resolved for a container with these capabilities (podman's default set when null).</summary>
+    public static LinuxSeccomp Seccomp(IEnumerable<string>? capabilities = null) => SeccompProfile().Resolve(capabilities ?? Capabilities());
+
+    /// <summary>CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET.</summary>
+    public static IEnumerable<ulong> NamespaceFlags() => [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
+
+    /// <summary>TIOCSTI (push a byte into a terminal's input) and TIOCLINUX (its console subcodes include a paste).</summary>
+    public const ulong Tiocsti = 0x5412, Tioclinux = 0x541C;
+
     /// <summary>
-    /// The syscalls podman's default profile refuses to a container without extra capabilities, as a
-    /// default-allow filter that answers EPERM (the kernel-module, clock, reboot, swap, keyring, ptrace,
-    /// mount and namespace families, bpf, perf_event_open, userfaultfd ...).
+    /// The default profile: everything allowed except what Docker's and podman's default profiles refuse to a container
+    /// without extra capabilities, as EPERM (the kernel-module, clock, reboot, swap, keyring, ptrace, mount and namespace
+    /// families, io_uring, userfaultfd ...). Namespaces cannot be made through clone either (only CAP_SYS_ADMIN may), clone3
+    /// answers ENOSYS (its flags live in memory a filter cannot read; glibc then falls back to clone), and no process may
+    /// push input into a terminal (TIOCSTI, TIOCLINUX). Rules with <c>Excludes</c> follow the container's capabilities.
     /// </summary>
-    public static LinuxSeccomp Seccomp() => new()
+    public static SeccompProfile SeccompProfile() => new()
     {
         DefaultAction = "SCMP_ACT_ALLOW",
         Architectures = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
         Syscalls =
         [
-            new LinuxSyscall
+            // One denial per namespace flag rather than Docker's "allow when none is set, then deny": libseccomp (crun, runc
+            // running this bundle) does not keep rule order and drops a rule whose action is the default one. The kernel
+            // reads clone's flags as an int: only the low 32 bits are compared.
+            .. NamespaceFlags().Select(flag => new SeccompProfileRule
+            {
+                Names = ["clone"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = SysAdmin, Args = [Masked(0, flag, flag)],
+            }),
+            new() { Names = ["clone3"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 38, Excludes = SysAdmin },
+            // ioctl's request is an unsigned int: compare the low 32 bits only, so high bits set by the caller change nothing.
+            new() { Names = ["ioctl"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Args = [Masked(1, 0xFFFFFFFF, Tiocsti)] },
+            new() { Names = ["ioctl"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Args = [Masked(1, 0xFFFFFFFF, Tioclinux)] },
+            new() { Names = ["bpf"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = new() { Caps = ["CAP_SYS_ADMIN", "CAP_BPF"] } },
+            new() { Names = ["perf_event_open"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = new() { Caps = ["CAP_SYS_ADMIN", "CAP_PERFMON"] } },
+            new()
             {
                 Action = "SCMP_ACT_ERRNO",
                 ErrnoRet = 1,
                 Names =
                 [
-                    "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
+                    "acct", "add_key", "clock_adjtime", "clock_settime", "create_module", "delete_module",
                     "finit_module", "fsconfig", "fsmount", "fsopen", "fspick", "get_kernel_syms", "get_mempolicy",
-                    "init_module", "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie",
-                    "mbind", "mount", "mount_setattr", "move_mount", "move_pages", "name_to_handle_at", "nfsservctl",
-                    "open_by_handle_at", "open_tree", "perf_event_open", "pivot_root", "process_vm_readv", "process_vm_writev",
-                    "ptrace", "query_module", "quotactl", "quotactl_fd", "reboot", "request_key", "set_mempolicy", "setns",
-                    "settimeofday", "swapoff", "swapon", "_sysctl", "sysfs", "umount2", "unshare", "uselib", "userfaultfd",
-                    "ustat", "vm86", "vm86old",
+                    "init_module", "io_uring_enter", "io_uring_register", "io_uring_setup", "ioperm", "iopl", "kcmp",
+                    "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mbind", "mount", "mount_setattr",
+                    "move_mount", "move_pages", "name_to_handle_at", "nfsservctl", "open_by_handle_at", "open_tree",
+                    "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace", "query_module", "quotactl",
+                    "quotactl_fd", "reboot", "request_key", "set_mempolicy", "setns", "settimeofday", "swapoff", "swapon",
+                    "_sysctl", "sysfs", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86", "vm86old",
                 ],
             },
         ],
     };
+
+    private static SeccompRuleCondition SysAdmin => new() { Caps = ["CAP_SYS_ADMIN"] };
+
+    private static LinuxSeccompArg Masked(uint index, ulong mask, ulong value) =>
+        new() { Index = index, Value = mask, ValueTwo = value, Op = "SCMP_CMP_MASKED_EQ" };
 }

@@ -4,7 +4,7 @@ using System.Management.Automation.Language;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
 
-namespace Containers.Cmdlets.Commands.ContainerTrustPolicy;
+namespace Containers.Cmdlets.Completion;
 
 /// <summary>Completes the transports.docker scopes of the policy.json in force.</summary>
 public sealed class TrustScopeCompleter : IArgumentCompleter

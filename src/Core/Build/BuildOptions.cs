@@ -1,0 +1,20 @@
+namespace Containers.Core.Build;
+
+/// <summary>What New-ContainerImage -Path builds.</summary>
+public sealed record BuildOptions
+{
+    public required string Containerfile { get; init; }
+    public required string Context { get; init; }
+    public IReadOnlyList<string> Names { get; init; } = [];
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+    /// <summary>The stage to stop after (by name); the last stage by default.</summary>
+    public string? Target { get; init; }
+    public bool NoCache { get; init; }
+    /// <summary>Merge the result's layers into one.</summary>
+    public bool Squash { get; init; }
+    /// <summary>Where the layer cache's index lives (the data directory's build/).</summary>
+    public required string CacheDirectory { get; init; }
+}
+
+/// <summary>One step's progress: "STEP 3/9: RUN make", and whether it came from the cache.</summary>
+public sealed record BuildProgress(int Step, int Steps, string Instruction, bool Cached);

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Containers.Core.Errors;
+using Containers.Core.Images;
+using Containers.Core.Native;
+using Containers.Core.Runtime;
+using Containers.Core.Spec;
+
+namespace Containers.Core.Build;
+
+public sealed partial class ImageBuilder
+{
+    /// <summary>What a stage has built so far.</summary>
+    private sealed class StageState
+    {
+        public StoredImage? Image;
+        public List<StoredLayer> Layers = [];
+        public ImageConfig Config = new();
+        public Dictionary<string, string?> Args = new(StringComparer.Ordinal);
+        public List<string> Shell = ["/bin/sh", "-c"];
+        public string ParentId => Image?.Id ?? "scratch";
+        public ContainerConfig Exec => Config.Config ?? new ContainerConfig();
+    }
+
+    /// <summary>Runtime-made mount points a RUN container leaves empty in its upper dir; not part of the step's layer.</summary>
+    private static readonly HashSet<string> MountPoints = ["dev", "proc", "sys", "etc/hosts", "etc/hostname", "etc/resolv.conf", "run"];
+
+    private async Task<StoredImage> BuildStageAsync(BuildStage stage, Dictionary<string, string?> globalArgs, CancellationToken ct)
+    {
+        var s = new StageState();
+        var host = ImageArchive.HostPlatform;
+        foreach (var (flag, value) in stage.From.Flags)
+            if (flag != "platform" || !(value == host.ToString() || value == host.Os + "/" + host.Architecture))
+                throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                    $"{stage.From.Where}: FROM --{flag}={value} is not supported (builds are for this host's platform, {host}).", stage.From.Where,
+                    "Remove the flag, or build on a host of that platform.");
+        string baseName = BuildVariables.Expand(stage.Base, n => globalArgs.GetValueOrDefault(n));
+        s.Image = await ResolveBaseAsync(baseName, stage.From, ct).ConfigureAwait(false);
+        var platform = ImageArchive.HostPlatform;
+        s.Config = s.Image?.Config ?? new ImageConfig { Architecture = platform.Architecture, Os = platform.Os, Config = new ContainerConfig() };
+        s.Layers = s.Image?.Layers.ToList() ?? [];
+        foreach (string p in Predefined) if (options.BuildArgs.TryGetValue(p, out var v)) s.Args[p] = v;
+        s.Args["TARGETOS"] = platform.Os; s.Args["TARGETARCH"] = platform.Architecture; s.Args["TARGETPLATFORM"] = platform.ToString();
+        s.Args["BUILDOS"] = platform.Os; s.Args["BUILDARCH"] = platform.Architecture; s.Args["BUILDPLATFORM"] = platform.ToString();
+        Report(stage.From.Text, cached: false);
+
+        foreach (var ins in stage.Instructions)
+        {
+            ct.ThrowIfCancellationRequested();
+            string Expand(string t) => BuildVariables.Expand(t, n => s.Args.TryGetValue(n, out var a) ? a : EnvValue(s, n));
+            switch (ins.Keyword)
+            {
+                case "ARG":
+                    var visible = new Dictionary<string, string?>(globalArgs, StringComparer.Ordinal);
+                    foreach (var kv in s.Args) visible[kv.Key] = kv.Value;
+                    DeclareArg(ins, s.Args, visible);
+                    Report(ins.Text, cached: false);
+                    continue;
+                case "SHELL":
+                    s.Shell = InstructionArguments.JsonArray(ins.Arguments) is { Count: > 0 } shell ? shell : throw ins.Invalid("a JSON array such as [\"/bin/bash\", \"-c\"]");
+                    await ConfigStepAsync(s, ins, ins.Text, c => c, ct).ConfigureAwait(false);
+                    continue;
+                case "RUN":
+                    await RunStepAsync(s, ins, ct).ConfigureAwait(false);
+                    continue;
+                case "COPY" or "ADD":
+                    await CopyStepAsync(s, ins, Expand, ct).ConfigureAwait(false);
+                    continue;
+                case "MAINTAINER":
+                    await ConfigStepAsync(s, ins, ins.Text, c => c, ct, author: ins.Arguments).ConfigureAwait(false);
+                    continue;
+                case "ONBUILD":
+                    await ConfigStepAsync(s, ins, ins.Text, c => c with { OnBuild = [.. c.OnBuild ?? [], ins.Arguments] }, ct).ConfigureAwait(false);
+                    continue;
+                case "HEALTHCHECK":
+                    var health = Healthcheck.Parse(ins, s.Shell);
+                    await ConfigStepAsync(s, ins, ins.Text, c => c with { Healthcheck = health }, ct).ConfigureAwait(false);
+                    continue;
+                default:
+                    // CMD, ENTRYPOINT (and their shell form through SHELL) take no substitution; the others do.
+                    string args = ins.Keyword is "CMD" or "ENTRYPOINT" ? ins.Arguments : Expand(ins.Arguments);
+                    string text = ins.Keyword + " " + args;
+                    await ConfigStepAsync(s, ins, text, c => ins.Keyword is "CMD" or "ENTRYPOINT"
+                        ? ins.Keyword == "CMD" ? c with { Cmd = ConfigChanges.Command(args, s.Shell) } : c with { Entrypoint = ConfigChanges.Command(args, s.Shell) }
+                        : ConfigChanges.Apply(c, ins.Keyword, args, ins.Where), ct).ConfigureAwait(false);
+                    continue;
+            }
+        }
+        return s.Image ?? await SaveStepAsync(BuildCache.Key("scratch", "FROM scratch", ""), s.Layers, s.Config, ct).ConfigureAwait(false);
+    }
+
+    private static string? EnvValue(StageState s, string name) =>
+        s.Exec.Env?.LastOrDefault(e => e.StartsWith(name + "=", StringComparison.Ordinal)) is { } kv ? kv[(name.Length + 1)..] : null;
+
+    /// <summary>A step that changes only the configuration: an empty_layer history entry and a new step image.</summary>
+    private async Task ConfigStepAsync(StageState s, Instruction ins, string text, Func<ContainerConfig, ContainerConfig> change, CancellationToken ct, string? author = null)
+    {
+        string key = BuildCache.Key(s.ParentId, text, "");
+        if (await TryCacheAsync(s, key, ins.Text, ct).ConfigureAwait(false)) return;
+        var config = s.Config with
+        {
+            Config = change(s.Exec), Author = author ?? s.Config.Author,
+            History = [.. s.Config.History ?? [], new HistoryEntry { Created = DateTimeOffset.UtcNow, CreatedBy = "/bin/sh -c #(nop) " + text, EmptyLayer = true }],
+        };
+        Report(ins.Text, cached: false);
+        Apply(s, await SaveStepAsync(key, s.Layers, config, ct).ConfigureAwait(false));
+    }
+
+    private async Task<bool> TryCacheAsync(StageState s, string key, string text, CancellationToken ct)
+    {
+        if (options.NoCache || await _cache.LookupAsync(store, key, ct).ConfigureAwait(false) is not { } hit) return false;
+        Report(text, cached: true);
+        Apply(s, hit);
+        return true;
+    }
+
+    private static void Apply(StageState s, StoredImage image)
+    {
+        s.Image = image;
+        s.Layers = image.Layers.ToList();
+        s.Config = image.Config;
+    }
+
+    private async Task AddLayerStepAsync(StageState s, Instruction ins, string createdBy, string key, Action<LayerTarWriter, CancellationToken> write, CancellationToken ct)
+    {
+        var layer = await store.AddLayerAsync(write, ct).ConfigureAwait(false);
+        var config = s.Config with
+        {
+            Created = DateTimeOffset.UtcNow,
+            History = [.. s.Config.History ?? [], new HistoryEntry { Created = DateTimeOffset.UtcNow, CreatedBy = createdBy }],
+        };
+        Apply(s, await SaveStepAsync(key, [.. s.Layers, layer], config, ct).ConfigureAwait(false));
+    }
+
+    private async Task RunStepAsync(StageState s, Instruction ins, CancellationToken ct)
+    {
+        if (s.Image is null) throw ins.Invalid("a base image with a shell (RUN cannot run in an empty scratch stage)");
+        if (ins.Flags.Count > 0)
+            throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                $"{ins.Where}: RUN --{ins.Flags.Keys.First()} is not supported.", ins.Where, "Remove the flag; RUN steps run with the runtime's defaults.");
+        var exec = InstructionArguments.JsonArray(ins.Arguments);
+        List<string> argv = exec ?? [.. s.Shell, ins.Arguments];
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var a in s.Args.Where(a => a.Value is not null)) env[a.Key] = a.Value;
+        string inputs = string.Join("\n", env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + "=" + e.Value));
+        string key = BuildCache.Key(s.ParentId, ins.Text, inputs);
+        if (await TryCacheAsync(s, key, ins.Text, ct).ConfigureAwait(false)) return;
+        Report(ins.Text, cached: false);
+
+        var tail = new Queue<string>();
+        var c = await runtime.CreateAsync(new ContainerCreateOptions
+        {
+            Image = s.Image.Id, Name = "build-" + Guid.NewGuid().ToString("N")[..12], Command = argv, Entrypoint = [], Env = env,
+            WorkingDir = s.Exec.WorkingDir is { Length: > 0 } w ? w : null, User = s.Exec.User is { Length: > 0 } u ? u : null,
+        }, ct).ConfigureAwait(false);
+        try
+        {
+            await runtime.StartAsync(c.Id, ct).ConfigureAwait(false);
+            await runtime.FollowLogsAsync(c.Id, null, null, e =>
+            {
+                output?.Invoke(e.Text);
+                tail.Enqueue(e.Text);
+                if (tail.Count > 10) tail.Dequeue();
+            }, ct).ConfigureAwait(false);
+            var done = await runtime.WaitAsync(c.Id, null, ct).ConfigureAwait(false);
+            if (done.ExitCode != 0)
+                throw new ContainersException("BuildStepFailed", ErrorKind.InvalidState,
+                    $"{ins.Where}: {ins.Text} exited with code {done.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(killed by signal " + done.Signal + ")"}."
+                    + (tail.Count > 0 ? " Last lines of its output:\n" + string.Join("\n", tail) : ""), ins.Where,
+                    "Fix the command (the images of the steps before it are cached and will not run again).");
+            string upper = runtime.Store.UpperDir(c.Id);
+            string createdBy = exec is null ? string.Join(' ', s.Shell) + " " + ins.Arguments : JsonSerializer.Serialize(exec);
+            await AddLayerStepAsync(s, ins, createdBy, key, (tar, t) =>
+                new LayeredTreeWriter([upper], LayeredTreeMode.Layer, include: (rel, st) => !IsMountPlaceholder(upper, rel, st)).Write(tar, t), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await runtime.RemoveAsync(c.Id, force: true, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsMountPlaceholder(string upper, string rel, LinkStatus st) =>
+        MountPoints.Contains(rel) && (st.Type == FileSystemCalls.S_IFDIR ? !Directory.EnumerateFileSystemEntries(Path.Combine(upper, rel)).Any()
+            : st.Type == FileSystemCalls.S_IFREG && st.Size == 0);
+}

@@ -1,0 +1,45 @@
+using Containers.Core.Logging;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Xunit;
+
+namespace Containers.Core.Tests.Logging;
+
+public sealed class LogTextTests
+{
+    private sealed class Capture : ILogEventSink
+    {
+        public List<LogEvent> Events { get; } = [];
+        public void Emit(LogEvent logEvent) => Events.Add(logEvent);
+    }
+
+    private static LogEvent Log(Action<ILogger> write)
+    {
+        var capture = new Capture();
+        using var logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(capture).CreateLogger();
+        write(logger);
+        return Assert.Single(capture.Events);
+    }
+
+    [Fact]
+    public void Strings_are_not_wrapped_in_quotes()
+    {
+        var e = Log(l => l.Warning("Container {Name} runs without resource limits: {Reason}", "web", "no cgroup"));
+        Assert.Equal("Container web runs without resource limits: no cgroup", LogText.Render(e));
+    }
+
+    [Fact]
+    public void A_message_of_several_lines_becomes_one_compact_line()
+    {
+        var e = Log(l => l.Warning(new InvalidOperationException("first\n  second"), "{Message}", "Skipped 'dev/x':\n  device nodes need root."));
+        Assert.Equal("Skipped 'dev/x': device nodes need root.: first second", LogText.Render(e));
+    }
+
+    [Fact]
+    public void Numbers_and_other_values_render_as_usual()
+    {
+        var e = Log(l => l.Information("Waited {Seconds} s for {Pids}", 2.5, new[] { 1, 2 }));
+        Assert.Equal("Waited 2.5 s for [1, 2]", LogText.Render(e));
+    }
+}
