@@ -19,7 +19,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Get-Container | Remove-Container -Force -ErrorAction SilentlyContinue
+    Get-Container | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
     Remove-TestRoot $script:root
 }
 
@@ -27,7 +27,7 @@ Describe 'Container objects bind by position' {
     BeforeAll {
         $script:c = New-Sleeper
     }
-    AfterAll { Remove-Container -Id $c.Id -Force -ErrorAction SilentlyContinue }
+    AfterAll { Remove-Container -Id $c.Id -Force -Confirm:$false -ErrorAction SilentlyContinue }
 
     It 'Start-Container $c starts the container in the variable' {
         Start-Container $c -ErrorAction Stop
@@ -73,7 +73,7 @@ Describe 'Start-Container on a running container' {
             $again.State | Should -Be 'Running'
             (Get-Container -Id $c.Id).Pid | Should -Be $pid1 -Because 'the running process was left alone'
         }
-        finally { Remove-Container -Id $c.Id -Force }
+        finally { Remove-Container -Id $c.Id -Force -Confirm:$false }
     }
 }
 
@@ -93,10 +93,10 @@ Describe 'Processes in a container report like native commands' {
     BeforeAll {
         $script:c = New-Sleeper | Start-Container -PassThru
     }
-    AfterAll { Remove-Container -Id $c.Id -Force -ErrorAction SilentlyContinue }
+    AfterAll { Remove-Container -Id $c.Id -Force -Confirm:$false -ErrorAction SilentlyContinue }
 
     It 'a successful command that writes to stderr does not throw under -ErrorAction Stop' {
-        $out = Invoke-ContainerCommand $c -ErrorAction Stop -- sh -c 'echo done; echo warning >&2'
+        $out = Invoke-ContainerCommand $c.Name -ErrorAction Stop -- sh -c 'echo done; echo warning >&2'
         $ok = $?
         $out | Should -Be 'done'
         $ok | Should -BeTrue
@@ -110,7 +110,7 @@ Describe 'Processes in a container report like native commands' {
     }
 
     It '2>&1 captures the stderr lines as the bare text, also under -ErrorAction Stop' {
-        $all = @(Invoke-ContainerCommand $c -ErrorAction Stop -- sh -c 'echo out; echo err >&2' 2>&1)
+        $all = @(Invoke-ContainerCommand $c.Name -ErrorAction Stop -- sh -c 'echo out; echo err >&2' 2>&1)
         @($all | Where-Object { $_ -is [string] }) | Should -Be 'out'
         $errs = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
         $errs.Count | Should -Be 1
@@ -119,7 +119,7 @@ Describe 'Processes in a container report like native commands' {
     }
 
     It 'a non-zero exit sets $LASTEXITCODE and $? and does not throw by default' {
-        Invoke-ContainerCommand $c -ErrorAction Stop -- sh -c 'exit 3'
+        Invoke-ContainerCommand $c.Name -ErrorAction Stop -- sh -c 'exit 3'
         $ok = $?
         $LASTEXITCODE | Should -Be 3
         $ok | Should -BeFalse
@@ -132,12 +132,12 @@ Describe 'Processes in a container report like native commands' {
     It 'a non-zero exit throws with the exit code when $PSNativeCommandUseErrorActionPreference is $true' {
         $PSNativeCommandUseErrorActionPreference = $true
         $ErrorActionPreference = 'Stop'
-        $e = { Invoke-ContainerCommand $c -- sh -c 'exit 3' } | Should -Throw -ErrorId 'ProgramExitedWithNonZeroCode*' -PassThru
+        $e = { Invoke-ContainerCommand $c.Name -- sh -c 'exit 3' } | Should -Throw -ErrorId 'ProgramExitedWithNonZeroCode*' -PassThru
         $e.Exception.Message | Should -BeLike '*exit code: 3*'
         $e.Exception.Data['ExitCode'] | Should -Be 3
         $LASTEXITCODE | Should -Be 3
         { Invoke-ContainerImage -Image busybox -Remove -Command sh, -c, 'exit 5' } | Should -Throw -ErrorId 'ProgramExitedWithNonZeroCode*'
-        { Invoke-ContainerCommand $c -- true } | Should -Not -Throw
+        { Invoke-ContainerCommand $c.Name -- true } | Should -Not -Throw
     }
 }
 
@@ -154,7 +154,7 @@ Describe 'Times are DateTime' {
             Stop-Container $c -Timeout 0
             (Get-Container -Id $c.Id).FinishedAt | Should -BeOfType [datetime]
         }
-        finally { Remove-Container -Id $c.Id -Force }
+        finally { Remove-Container -Id $c.Id -Force -Confirm:$false }
     }
 
     It 'an image''s Created is a DateTime' {
@@ -167,7 +167,7 @@ Describe 'Times are DateTime' {
 Describe 'Image objects bind by position' {
     # Last: this removes the busybox image the other tests run.
     It 'Add-ContainerImageTag $img, Save-ContainerImage $img and Remove-ContainerImage $img -Force act on the image in the variable' {
-        Get-Container | Remove-Container -Force
+        Get-Container | Remove-Container -Force -Confirm:$false
         $img = Get-ContainerImage busybox
         Add-ContainerImageTag $img localhost/scripting:copy -ErrorAction Stop
         (Get-ContainerImage localhost/scripting:copy).Id | Should -Be $img.Id
