@@ -25,8 +25,12 @@ internal static class NativeCommandResult
     public static void WriteStderr(PSCmdlet cmdlet, string line, object? target)
     {
         var record = new ErrorRecord(new RemoteException(line), StderrErrorId, ErrorCategory.NotSpecified, target);
-        if (Invoke(cmdlet, record, null, fromStderr: true)) return;
-        if (StopsOnError(cmdlet)) cmdlet.Host.UI.WriteErrorLine(line); // no native path: shown, not thrown
+        var preference = ErrorActionOf(cmdlet);
+        if (preference is ActionPreference.Ignore) return;
+        // -ErrorAction SilentlyContinue keeps its meaning for a cmdlet: not shown, but in -ErrorVariable and $Error.
+        bool quiet = preference is ActionPreference.SilentlyContinue;
+        if (Invoke(cmdlet, record, quiet ? preference : null, fromStderr: !quiet)) return;
+        if (preference is ActionPreference.Stop or ActionPreference.Inquire) cmdlet.Host.UI.WriteErrorLine(line); // no native path: shown, not thrown
         else cmdlet.WriteError(record);
     }
 
@@ -52,10 +56,10 @@ internal static class NativeCommandResult
         return true;
     }
 
-    /// <summary>Whether a plain WriteError would stop the pipeline (then a stderr line is only shown).</summary>
-    private static bool StopsOnError(PSCmdlet cmdlet)
+    /// <summary>The error action in effect: -ErrorAction, else $ErrorActionPreference.</summary>
+    private static ActionPreference? ErrorActionOf(PSCmdlet cmdlet)
     {
-        object? pref = cmdlet.MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var bound) ? bound : cmdlet.GetVariableValue("ErrorActionPreference");
-        return pref is ActionPreference.Stop or ActionPreference.Inquire;
+        object? value = cmdlet.MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var bound) ? bound : cmdlet.GetVariableValue("ErrorActionPreference");
+        return LanguagePrimitives.TryConvertTo(value, out ActionPreference preference) ? preference : null; // the variable may hold a string
     }
 }
