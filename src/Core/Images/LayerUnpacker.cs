@@ -124,7 +124,12 @@ public sealed class LayerUnpacker : IDisposable
             if (hidden.Length == 0 || hidden is "." or ".." || hidden.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
                 throw Invalid("LayerInvalidWhiteout", $"'{entry.Name}' is not a valid whiteout.", entry.Name);
             RemoveExisting(pfdW, parentPath, hidden);
-            try { MknodAt(pfdW, hidden, S_IFCHR, 0); }
+            try
+            {
+                MknodAt(pfdW, hidden, S_IFCHR, 0);
+                // The marker keeps the entry's time, so a layer written back from this tree (commit) is the same.
+                SetTimesAt(pfdW, hidden, AccessTime(entry), entry.ModificationTime);
+            }
             catch (NativeCallException e)
             {
                 throw new ContainersException("LayerWhiteoutFailed", ErrorKind.PermissionDenied,

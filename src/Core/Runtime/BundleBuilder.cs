@@ -126,6 +126,7 @@ public static class BundleBuilder
             res.Cpu = new LinuxCpu { Quota = r.CpuQuota, Period = r.CpuQuota is null ? null : r.CpuPeriod ?? Cgroups.CgroupLimits.DefaultPeriod, Shares = r.CpuShares };
         if (r.PidsLimit is { } p) res.Pids = new LinuxPids { Limit = p };
         if (r.Devices is { Count: > 0 } d) res.Devices = Cgroups.DeviceRules.WithGrants(d.Select(DeviceGrants.Rule));
+        if (r.AllDevices) res.Devices = [new LinuxDeviceCgroup { Allow = true, Access = "rwm" }];
         return res.Memory is null && res.Cpu is null && res.Pids is null && res.Devices is null ? null : res;
     }
 

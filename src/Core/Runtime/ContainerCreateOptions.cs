@@ -32,6 +32,8 @@ public sealed class ContainerCreateOptions
     public IReadOnlyList<string> Devices { get; set; } = [];
     public IReadOnlyList<string> CapAdd { get; set; } = [];
     public IReadOnlyList<string> CapDrop { get; set; } = [];
+    /// <summary>Seccomp profile, no_new_privs, privileged (<c>-SecurityOpt</c>, <c>-Privileged</c>).</summary>
+    public Security.ContainerSecurity Security { get; set; } = new();
     public bool Tty { get; set; }
     public bool Interactive { get; set; }
     /// <summary><c>none</c>, <c>host</c> or <c>private</c> (own netns with loopback only).</summary>

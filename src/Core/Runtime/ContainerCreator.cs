@@ -26,7 +26,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
         var devices = DeviceGrants.ParseAll(o.Devices);
-        BundleBuilder.Capabilities(o.CapAdd, o.CapDrop); // unknown names fail before anything is written
+        var capAdd = o.Security.CapAdd(o.CapAdd);
+        var caps = BundleBuilder.Capabilities(capAdd, o.CapDrop); // unknown names fail before anything is written
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
@@ -67,6 +68,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 CpuShares = limits?.Cpu?.Shares,
                 PidsLimit = limits?.Pids?.Limit,
                 Devices = devices.Count > 0 ? devices : null,
+                AllDevices = o.Security.Privileged,
             },
             Network = o.Network,
             Rootless = paths.Rootless,
@@ -98,7 +100,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             string resolv = Path.Combine(dir, "resolv.conf");
             File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
             record.GeneratedFiles.Add(resolv);
-            var spec = BundleBuilder.Build(record, user.AdditionalGids, o.CapAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
+            var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
+            o.Security.Apply(spec, caps);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
             // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.

@@ -67,6 +67,8 @@ public sealed class ContainerResources
     public long? PidsLimit { get; set; }
     /// <summary>Host devices granted with -Device (null when none): besides them, only the standard allow-list.</summary>
     public List<ContainerDevice>? Devices { get; set; }
+    /// <summary>-Privileged: every device may be made, read and written.</summary>
+    public bool AllDevices { get; set; }
 
     /// <summary>CPUs the quota amounts to (quota/period), when a quota is set.</summary>
     [JsonIgnore] public double? Cpus => CpuQuota is { } q && q > 0 ? (double)q / (CpuPeriod ?? 100_000) : null;
@@ -79,6 +81,7 @@ public sealed class ContainerResources
         if (CpuShares is { } s) parts.Add("shares=" + s);
         if (PidsLimit is { } p) parts.Add("pids=" + p);
         if (Devices is { Count: > 0 } d) parts.Add("devices=" + string.Join(',', d.Select(x => x.Path)));
+        if (AllDevices) parts.Add("devices=all");
         return parts.Count == 0 ? "unlimited" : string.Join(' ', parts);
     }
 }

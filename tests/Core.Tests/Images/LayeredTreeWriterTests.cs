@@ -58,6 +58,9 @@ public class LayeredTreeWriterTests : IDisposable
         File.WriteAllText(Path.Combine(up, "opaque/kept"), "k");
         SetXattr(Path.Combine(up, "opaque"), LayerUnpacker.TrustedOpaqueXattr, "y"u8.ToArray());
         Mknod(Path.Combine(up, "etc/gone"), S_IFCHR, 0);
+        // A whiteout made long ago: its time must survive a round trip, not become the time of the unpack.
+        var past = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero);
+        SetTimesAt(AT_FDCWD, Path.Combine(up, "etc/gone"), past, past);
         File.WriteAllText(Path.Combine(up, "etc/file"), "content");
         File.CreateSymbolicLink(Path.Combine(up, "etc/link"), "file");
         LinkAt(AT_FDCWD, Path.Combine(up, "etc/file"), AT_FDCWD, Path.Combine(up, "etc/hard"));

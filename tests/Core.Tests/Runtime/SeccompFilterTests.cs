@@ -83,8 +83,40 @@ public class SeccompFilterTests
     public void RefusesUnsupportedOperators() =>
         Assert.Throws<ArgumentException>(() => SeccompFilter.Compile(new LinuxSeccomp
         {
-            Syscalls = [new LinuxSyscall { Names = ["read"], Args = [new LinuxSeccompArg { Op = "SCMP_CMP_GT" }] }],
+            Syscalls = [new LinuxSyscall { Names = ["read"], Args = [new LinuxSeccompArg { Op = "SCMP_CMP_BETWEEN" }] }],
         }));
+
+    [Theory]
+    // op, rule value, argument, matches (unsigned 64-bit, as libseccomp compares)
+    [InlineData("SCMP_CMP_LT", 8UL, 7UL, true)]
+    [InlineData("SCMP_CMP_LT", 8UL, 8UL, false)]
+    [InlineData("SCMP_CMP_LT", 8UL, 0x1_0000_0000UL, false)]
+    [InlineData("SCMP_CMP_LT", 0x2_0000_0005UL, 0x1_FFFF_FFFFUL, true)]
+    [InlineData("SCMP_CMP_LT", 0x2_0000_0005UL, 0x2_0000_0004UL, true)]
+    [InlineData("SCMP_CMP_LT", 0x2_0000_0005UL, 0x2_0000_0006UL, false)]
+    [InlineData("SCMP_CMP_LE", 8UL, 8UL, true)]
+    [InlineData("SCMP_CMP_LE", 8UL, 9UL, false)]
+    [InlineData("SCMP_CMP_LE", 0x1_0000_0000UL, 0xFFFF_FFFFUL, true)]
+    [InlineData("SCMP_CMP_GT", 8UL, 9UL, true)]
+    [InlineData("SCMP_CMP_GT", 8UL, 8UL, false)]
+    [InlineData("SCMP_CMP_GT", 8UL, 0x1_0000_0000UL, true)]
+    [InlineData("SCMP_CMP_GT", 0x1_0000_0000UL, 0xFFFF_FFFFUL, false)]
+    [InlineData("SCMP_CMP_GE", 8UL, 8UL, true)]
+    [InlineData("SCMP_CMP_GE", 8UL, 7UL, false)]
+    [InlineData("SCMP_CMP_GE", 0x2_0000_0000UL, 0x1_FFFF_FFFFUL, false)]
+    [InlineData("SCMP_CMP_GE", 0x2_0000_0000UL, 0x3_0000_0000UL, true)]
+    public void OrderedComparisonsAreUnsigned64Bit(string op, ulong value, ulong argument, bool matches)
+    {
+        var program = SeccompFilter.Compile(new LinuxSeccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW",
+            // A second argument test after the ordered one: its jumps must land past the first group, not into it.
+            Syscalls = [new LinuxSyscall { Names = ["read"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 5,
+                Args = [new LinuxSeccompArg { Index = 2, Value = value, Op = op }, new LinuxSeccompArg { Index = 0, Value = 3, Op = "SCMP_CMP_EQ" }] }],
+        });
+        Assert.Equal(matches ? SeccompFilter.RetErrno | 5 : SeccompFilter.RetAllow, SeccompFilter.Evaluate(program, X86_64, Nr("read"), 3, 0, argument));
+        Assert.Equal(SeccompFilter.RetAllow, SeccompFilter.Evaluate(program, X86_64, Nr("read"), 4, 0, argument));
+    }
 
     [Fact]
     public void SerialisesAsSockFilter()

@@ -58,9 +58,44 @@ public class SeccompProfileTests
         Assert.Equal(Allow, SeccompFilter.Evaluate(program, X86_64, Nr("clone3")));
         Assert.Equal(Allow, SeccompFilter.Evaluate(program, X86_64, Nr("bpf")));
         Assert.Equal(Allow, SeccompFilter.Evaluate(program, X86_64, Nr("perf_event_open")));
-        // Not this rules: they stay refused whatever the capabilities (for now).
-        Assert.Equal(Eperm, SeccompFilter.Evaluate(program, X86_64, Nr("unshare")));
+        Assert.Equal(Allow, SeccompFilter.Evaluate(program, X86_64, Nr("unshare")));
+        // Refused whatever the capabilities.
         Assert.Equal(Eperm, SeccompFilter.Evaluate(program, X86_64, Nr("io_uring_setup")));
+    }
+
+    [Theory]
+    [InlineData("CAP_SYS_PTRACE", "ptrace")]
+    [InlineData("CAP_SYS_PTRACE", "process_vm_readv")]
+    [InlineData("CAP_SYS_PTRACE", "process_vm_writev")]
+    [InlineData("CAP_SYS_PTRACE", "kcmp")]
+    [InlineData("CAP_SYS_ADMIN", "mount")]
+    [InlineData("CAP_SYS_ADMIN", "umount2")]
+    [InlineData("CAP_SYS_ADMIN", "unshare")]
+    [InlineData("CAP_SYS_ADMIN", "setns")]
+    [InlineData("CAP_SYS_ADMIN", "pivot_root")]
+    [InlineData("CAP_SYS_ADMIN", "fsopen")]
+    [InlineData("CAP_SYS_BOOT", "reboot")]
+    [InlineData("CAP_SYS_MODULE", "finit_module")]
+    [InlineData("CAP_SYS_TIME", "settimeofday")]
+    [InlineData("CAP_SYS_PACCT", "acct")]
+    [InlineData("CAP_SYS_RAWIO", "iopl")]
+    [InlineData("CAP_SYS_NICE", "mbind")]
+    [InlineData("CAP_DAC_READ_SEARCH", "open_by_handle_at")]
+    public void ACallGuardedByACapabilityIsAllowedToAContainerThatHasIt(string capability, string call)
+    {
+        Assert.Equal(Eperm, SeccompFilter.Evaluate(Default(), X86_64, Nr(call)));
+        Assert.Equal(Allow, SeccompFilter.Evaluate(Default(capability), X86_64, Nr(call)));
+    }
+
+    [Fact]
+    public void ACapabilityLiftsOnlyItsOwnCalls()
+    {
+        var ptrace = Default("CAP_SYS_PTRACE");
+        Assert.Equal(Eperm, SeccompFilter.Evaluate(ptrace, X86_64, Nr("mount")));
+        Assert.Equal(Eperm, SeccompFilter.Evaluate(ptrace, X86_64, Nr("keyctl")));
+        var all = SeccompFilter.Compile(RuntimeDefaults.Seccomp(CapabilityTable.Names));
+        foreach (string never in new[] { "keyctl", "add_key", "request_key", "io_uring_setup", "userfaultfd", "kexec_load", "swapon" })
+            Assert.Equal(Eperm, SeccompFilter.Evaluate(all, X86_64, Nr(never)));
     }
 
     [Fact]

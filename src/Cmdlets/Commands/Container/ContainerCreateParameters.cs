@@ -6,6 +6,7 @@ using Containers.Cmdlets.Commands.Image;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;
+using Containers.Core.Runtime.Security;
 
 namespace Containers.Cmdlets.Commands.Container;
 
@@ -84,6 +85,12 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
 
     [Parameter]
     public string[]? CapDrop { get; set; }
+
+    [Parameter]
+    public string[]? SecurityOpt { get; set; }
+
+    [Parameter]
+    public SwitchParameter Privileged { get; set; }
 
     [Parameter]
     [ValidateSet("none", "host", "private")]
@@ -169,11 +176,22 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             Devices = Device ?? [],
             CapAdd = CapAdd ?? [],
             CapDrop = CapDrop ?? [],
+            Security = Security(),
             Network = Network,
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
         };
+    }
+
+    private ContainerSecurity Security()
+    {
+        var security = ContainerSecurity.Parse(SecurityOpt ?? [], Privileged, path => GetUnresolvedProviderPathFromPSPath(path));
+        if (Privileged)
+            WriteWarning("-Privileged gives the container every capability, access to every device and no seccomp filter: it can take over the host.");
+        else if (security.Unconfined)
+            WriteWarning("seccomp=unconfined: the container runs without a seccomp filter; every system call its capabilities allow is open to it.");
+        return security;
     }
 
     /// <summary>Builds the options or writes the typed error; null on failure.</summary>

@@ -79,23 +79,29 @@ public static class RuntimeDefaults
             new() { Names = ["ioctl"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Args = [Masked(1, 0xFFFFFFFF, Tioclinux)] },
             new() { Names = ["bpf"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = new() { Caps = ["CAP_SYS_ADMIN", "CAP_BPF"] } },
             new() { Names = ["perf_event_open"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1, Excludes = new() { Caps = ["CAP_SYS_ADMIN", "CAP_PERFMON"] } },
-            new()
-            {
-                Action = "SCMP_ACT_ERRNO",
-                ErrnoRet = 1,
-                Names =
-                [
-                    "acct", "add_key", "clock_adjtime", "clock_settime", "create_module", "delete_module",
-                    "finit_module", "fsconfig", "fsmount", "fsopen", "fspick", "get_kernel_syms", "get_mempolicy",
-                    "init_module", "io_uring_enter", "io_uring_register", "io_uring_setup", "ioperm", "iopl", "kcmp",
-                    "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mbind", "mount", "mount_setattr",
-                    "move_mount", "move_pages", "name_to_handle_at", "nfsservctl", "open_by_handle_at", "open_tree",
-                    "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace", "query_module", "quotactl",
-                    "quotactl_fd", "reboot", "request_key", "set_mempolicy", "setns", "settimeofday", "swapoff", "swapon",
-                    "_sysctl", "sysfs", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86", "vm86old",
-                ],
-            },
+            // Never allowed, whatever the capabilities.
+            Deny(null, "add_key", "create_module", "get_kernel_syms", "io_uring_enter", "io_uring_register", "io_uring_setup",
+                "kexec_file_load", "kexec_load", "keyctl", "move_pages", "nfsservctl", "query_module", "request_key", "swapoff",
+                "swapon", "_sysctl", "sysfs", "uselib", "userfaultfd", "ustat", "vm86", "vm86old"),
+            // Guarded by a capability: allowed to a container that has it (podman's and Docker's rule).
+            Deny("CAP_SYS_ADMIN", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount",
+                "name_to_handle_at", "open_tree", "pivot_root", "quotactl", "quotactl_fd", "setns", "umount2", "unshare"),
+            Deny("CAP_SYS_PTRACE", "kcmp", "process_vm_readv", "process_vm_writev", "ptrace"),
+            Deny("CAP_SYS_BOOT", "reboot"),
+            Deny("CAP_SYS_MODULE", "delete_module", "finit_module", "init_module"),
+            Deny("CAP_SYS_PACCT", "acct"),
+            Deny("CAP_SYS_RAWIO", "ioperm", "iopl"),
+            Deny("CAP_SYS_TIME", "clock_adjtime", "clock_settime", "settimeofday"),
+            Deny("CAP_SYS_NICE", "get_mempolicy", "mbind", "set_mempolicy"),
+            Deny("CAP_DAC_READ_SEARCH", "open_by_handle_at"),
         ],
+    };
+
+    /// <summary>EPERM for these calls, unless the container has <paramref name="unlessCapability"/>.</summary>
+    private static SeccompProfileRule Deny(string? unlessCapability, params string[] names) => new()
+    {
+        Names = [.. names], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1,
+        Excludes = unlessCapability is null ? null : new() { Caps = [unlessCapability] },
     };
 
     private static SeccompRuleCondition SysAdmin => new() { Caps = ["CAP_SYS_ADMIN"] };

@@ -5,7 +5,7 @@ namespace Containers.Core.Runtime.Plan;
 /// (<c>struct sock_filter</c> instructions, as <c>prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)</c> takes them).
 /// Rules apply in order, first match wins, then the default action. Calls from another ABI
 /// (i386 via int 0x80, x32) get ENOSYS: we only carry x86_64 numbers. Names this architecture does
-/// not have are skipped, as libseccomp does. Argument comparisons: EQ, NE, MASKED_EQ.
+/// not have are skipped, as libseccomp does. Argument comparisons: EQ, NE, LT, LE, GT, GE, MASKED_EQ (64-bit, unsigned).
 /// </summary>
 public static class SeccompFilter
 {
@@ -20,7 +20,7 @@ public static class SeccompFilter
     public const uint RetLog = 0x7ffc0000;
     public const uint RetAllow = 0x7fff0000;
 
-    private const ushort LdAbsW = 0x20, JeqK = 0x15, JsetK = 0x45, JgeK = 0x35, RetK = 0x06, AndK = 0x54;
+    private const ushort LdAbsW = 0x20, JeqK = 0x15, JsetK = 0x45, JgeK = 0x35, JgtK = 0x25, RetK = 0x06, AndK = 0x54;
     private const uint OffsetNr = 0, OffsetArch = 4, OffsetArgs = 16;
     private const uint ENOSYS = 38, EPERM = 1;
 
@@ -75,51 +75,55 @@ public static class SeccompFilter
         return p;
     }
 
+    private enum To : byte { Next, Fail, ArgEnd }
+
     // Layout: jeq nr ?: next : end;  <arg tests, each jumping to 'fail' on mismatch>;  ret action;  fail: ld nr;  end:
+    // Each 64-bit comparison is made on the high half, then (when the high halves are equal) on the low half.
     private static void EmitWithArgs(List<Instruction> p, uint nr, List<LinuxSeccompArg> args, uint action)
     {
-        var block = new List<(ushort Code, uint K, bool FailOnFalse, bool FailOnTrue)>();
+        var block = new List<(ushort Code, uint K, To True, To False, int ArgEnd)>();
         foreach (var a in args)
         {
             if (a.Index > 5) throw new ArgumentException($"seccomp argument index {a.Index} out of range");
             uint hi = OffsetArgs + a.Index * 8 + 4, lo = OffsetArgs + a.Index * 8;
-            switch (a.Op)
+            uint vHi = (uint)(a.Value >> 32), vLo = (uint)a.Value;
+            (ushort Code, uint K, To True, To False)[] group = a.Op switch
             {
-                case "SCMP_CMP_EQ":
-                    block.Add((LdAbsW, hi, false, false)); block.Add((JeqK, (uint)(a.Value >> 32), true, false));
-                    block.Add((LdAbsW, lo, false, false)); block.Add((JeqK, (uint)a.Value, true, false));
-                    break;
-                case "SCMP_CMP_MASKED_EQ":
-                    block.Add((LdAbsW, hi, false, false)); block.Add((AndK, (uint)(a.Value >> 32), false, false)); block.Add((JeqK, (uint)(a.ValueTwo >> 32), true, false));
-                    block.Add((LdAbsW, lo, false, false)); block.Add((AndK, (uint)a.Value, false, false)); block.Add((JeqK, (uint)a.ValueTwo, true, false));
-                    break;
-                case "SCMP_CMP_NE":
-                    // Matches unless both halves are equal.
-                    block.Add((LdAbsW, hi, false, false)); block.Add((JeqK | 0x8000, (uint)(a.Value >> 32), false, false));
-                    block.Add((LdAbsW, lo, false, false)); block.Add((JeqK, (uint)a.Value, false, true));
-                    break;
-                default:
-                    throw new ArgumentException($"unsupported seccomp argument operator '{a.Op}'");
-            }
+                "SCMP_CMP_EQ" => [(LdAbsW, hi, To.Next, To.Next), (JeqK, vHi, To.Next, To.Fail), (LdAbsW, lo, To.Next, To.Next), (JeqK, vLo, To.Next, To.Fail)],
+                "SCMP_CMP_NE" => [(LdAbsW, hi, To.Next, To.Next), (JeqK, vHi, To.Next, To.ArgEnd), (LdAbsW, lo, To.Next, To.Next), (JeqK, vLo, To.Fail, To.Next)],
+                "SCMP_CMP_MASKED_EQ" =>
+                [
+                    (LdAbsW, hi, To.Next, To.Next), (AndK, vHi, To.Next, To.Next), (JeqK, (uint)(a.ValueTwo >> 32), To.Next, To.Fail),
+                    (LdAbsW, lo, To.Next, To.Next), (AndK, vLo, To.Next, To.Next), (JeqK, (uint)a.ValueTwo, To.Next, To.Fail),
+                ],
+                "SCMP_CMP_GT" or "SCMP_CMP_GE" =>
+                [
+                    (LdAbsW, hi, To.Next, To.Next), (JgtK, vHi, To.ArgEnd, To.Next), (JeqK, vHi, To.Next, To.Fail),
+                    (LdAbsW, lo, To.Next, To.Next), (a.Op == "SCMP_CMP_GT" ? JgtK : JgeK, vLo, To.Next, To.Fail),
+                ],
+                "SCMP_CMP_LT" or "SCMP_CMP_LE" =>
+                [
+                    (LdAbsW, hi, To.Next, To.Next), (JgeK, vHi, To.Next, To.ArgEnd), (JeqK, vHi, To.Next, To.Fail),
+                    (LdAbsW, lo, To.Next, To.Next), (a.Op == "SCMP_CMP_LT" ? JgeK : JgtK, vLo, To.Fail, To.Next),
+                ],
+                _ => throw new ArgumentException($"unsupported seccomp argument operator '{a.Op}'"),
+            };
+            int argEnd = block.Count + group.Length;
+            foreach (var (code, k, t, f) in group) block.Add((code, k, t, f, argEnd));
         }
-        int count = block.Count;
-        // Positions relative to the first block instruction (index 0 = after 'jeq nr').
-        int retIndex = count, failIndex = count + 1;
+        int count = block.Count, failIndex = count + 1;
         p.Add(new(JeqK, 0, checked((byte)(count + 2)), nr));
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < block.Count; i++)
         {
-            var (code, k, failOnFalse, failOnTrue) = block[i];
-            byte toFail = checked((byte)(failIndex - i - 1));
-            if ((code & 0x8000) != 0)
+            var (code, k, t, f, argEnd) = block[i];
+            byte Offset(To to) => to switch
             {
-                // NE high half: different → the whole comparison matches, skip the low half test.
-                p.Add(new(JeqK, 0, 2, k));
-                continue;
-            }
-            if (code == JeqK) p.Add(new(JeqK, failOnTrue ? toFail : (byte)0, failOnFalse ? toFail : (byte)0, k));
-            else p.Add(new(code, 0, 0, k));
+                To.Fail => checked((byte)(failIndex - i - 1)),
+                To.ArgEnd => checked((byte)(argEnd - i - 1)),
+                _ => 0,
+            };
+            p.Add(new(code, Offset(t), Offset(f), k));
         }
-        _ = retIndex;
         p.Add(new(RetK, 0, 0, action));
         p.Add(new(LdAbsW, 0, 0, OffsetNr));
     }
@@ -163,6 +167,7 @@ public static class SeccompFilter
                     break;
                 case AndK: a &= ins.K; pc++; break;
                 case JeqK: pc += 1 + (a == ins.K ? ins.JumpTrue : ins.JumpFalse); break;
+                case JgtK: pc += 1 + (a > ins.K ? ins.JumpTrue : ins.JumpFalse); break;
                 case JgeK: pc += 1 + (a >= ins.K ? ins.JumpTrue : ins.JumpFalse); break;
                 case JsetK: pc += 1 + ((a & ins.K) != 0 ? ins.JumpTrue : ins.JumpFalse); break;
                 case RetK: return ins.K;

@@ -18,12 +18,20 @@ public sealed class SeccompProfile
     public LinuxSeccomp Resolve(IEnumerable<string> capabilities)
     {
         var caps = new HashSet<string>(capabilities, StringComparer.OrdinalIgnoreCase);
+        return Resolve(r => r.AppliesTo(caps));
+    }
+
+    /// <summary>Every rule, whatever its conditions (to check that all of them compile).</summary>
+    public LinuxSeccomp Unconditional() => Resolve(_ => true);
+
+    private LinuxSeccomp Resolve(Func<SeccompProfileRule, bool> keep)
+    {
         return new LinuxSeccomp
         {
             DefaultAction = DefaultAction,
             DefaultErrnoRet = DefaultErrnoRet,
             Architectures = Architectures is null ? null : [.. Architectures],
-            Syscalls = Syscalls.Where(r => r.AppliesTo(caps)).Select(r => new LinuxSyscall
+            Syscalls = Syscalls.Where(keep).Select(r => new LinuxSyscall
             {
                 Names = [.. r.Names],
                 Action = r.Action,
@@ -38,6 +46,8 @@ public sealed class SeccompProfile
 public sealed class SeccompProfileRule
 {
     public List<string> Names { get; set; } = [];
+    /// <summary>Older profiles name one call per rule; the loader adds it to <see cref="Names"/>.</summary>
+    public string? Name { get; set; }
     public string Action { get; set; } = "SCMP_ACT_ERRNO";
     public uint? ErrnoRet { get; set; }
     /// <summary>All must match (AND) for the rule to apply to a call.</summary>
@@ -48,11 +58,17 @@ public sealed class SeccompProfileRule
     public SeccompRuleCondition? Excludes { get; set; }
 
     public bool AppliesTo(IReadOnlySet<string> capabilities) =>
-        (Includes?.Caps ?? []).All(capabilities.Contains) && !(Excludes?.Caps ?? []).Any(capabilities.Contains);
+        (Includes?.Caps ?? []).All(capabilities.Contains) && !(Excludes?.Caps ?? []).Any(capabilities.Contains)
+        && (Includes?.Arches is not { Count: > 0 } only || only.Any(SeccompRuleCondition.IsThisArch))
+        && !(Excludes?.Arches ?? []).Any(SeccompRuleCondition.IsThisArch);
 }
 
-/// <summary>What a profile rule depends on (Docker's format also has arches and minKernel; only capabilities are used here).</summary>
+/// <summary>What a profile rule depends on: capabilities and architectures (Docker's minKernel is not used here).</summary>
 public sealed class SeccompRuleCondition
 {
     public List<string>? Caps { get; set; }
+    /// <summary>Docker's names (<c>amd64</c>, <c>x32</c>, <c>arm64</c> ...); the filter only carries x86_64 numbers.</summary>
+    public List<string>? Arches { get; set; }
+
+    public static bool IsThisArch(string arch) => arch is "amd64" or "x86_64" or "SCMP_ARCH_X86_64";
 }
