@@ -52,7 +52,8 @@ Describe 'Clear-ContainerStorage frees what Get-ContainerStorageUsage calls recl
         foreach ($row in $usage) { $row.Reclaimable | Should -BeGreaterThan 0 -Because $row.Type }
         ($usage | Where-Object Type -eq 'Images').Active | Should -Be 1
         ($usage | Where-Object Type -eq 'Containers').Active | Should -Be 1
-        ($usage | Where-Object Type -eq 'Orphans').Total | Should -BeGreaterOrEqual 3
+        # The layer the force-removed image left to its container (its blob went with the image), and the killed pull's.
+        ($usage | Where-Object Type -eq 'Orphans').Total | Should -BeGreaterOrEqual 2
         (Get-ContainerStorageUsage -Detailed | Where-Object Type -eq 'Containers').Name | Should -Be 'stopped'
     }
 

@@ -22,13 +22,13 @@ public enum PullPolicy
 internal static class ImagePull
 {
     public static async Task<ContainerImage> PullAsync(CmdletContext services, string name, string? platform, PSCredential? credential, int parallelism,
-        IProgress<PullProgress> progress, CancellationToken ct)
+        IProgress<PullProgress> progress, CancellationToken ct, bool keepBlobs = false)
     {
         var resolver = services.Resolver();
         // -Credential goes to the one registry the name resolves to first, never to every search registry.
         var credentials = services.Credentials(credential, [ImagePuller.CredentialHost(resolver, name)]);
         var puller = new ImagePuller(services.OpenImageStore(), resolver, credentials, services.ImageTrust());
-        var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = platform, Parallelism = parallelism, Progress = progress }, ct)
+        var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = platform, Parallelism = parallelism, Progress = progress, KeepBlobs = keepBlobs }, ct)
             .ConfigureAwait(false);
         // The row of the name just pulled, not an older name the same image already had.
         string? pulled = ImagePuller.Candidates(resolver, name).Select(c => c.Name + ":" + c.TagOrDefault).FirstOrDefault(image.Names.Contains);

@@ -34,6 +34,10 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
     [ValidateRange(1, 32)]
     public int ThrottleLimit { get; set; }
 
+    /// <summary>Keep the registry's compressed layer blobs beside the unpacked layers (pushes and saves then send them unchanged).</summary>
+    [Parameter]
+    public SwitchParameter KeepBlobs { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (string name in Name)
@@ -42,7 +46,7 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
             TryRun(async ct =>
             {
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var image = await ImagePull.PullAsync(Services, name, Platform, Credential, ThrottleLimit, progress, ct).ConfigureAwait(false);
+                var image = await ImagePull.PullAsync(Services, name, Platform, Credential, ThrottleLimit, progress, ct, KeepBlobs).ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
             });
         }
