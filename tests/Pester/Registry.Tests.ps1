@@ -416,7 +416,7 @@ Describe 'Find-ContainerImage' {
         $r.Digest | Should -Be (Get-RegistryDigest "$A/layers:latest")
         $r.Layers.Count | Should -Be 6
         $r.Labels['org.example.image'] | Should -Be 'layers'
-        $r.Created | Should -Be ([DateTimeOffset]'2020-01-01T00:00:00Z')
+        $r.Created | Should -Be ([DateTimeOffset]'2020-01-01T00:00:00Z').LocalDateTime
         $r.Size | Should -BeGreaterThan 64MB
         @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }).Count | Should -Be 1 # the config only
         Get-ContainerImage | Should -BeNullOrEmpty

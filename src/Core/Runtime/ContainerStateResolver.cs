@@ -29,9 +29,9 @@ public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager 
             Signal = state == ContainerState.Exited ? s?.Signal : null,
             OomKilled = s?.OomKilled ?? false,
             Error = error ?? s?.Error,
-            Created = r.Created,
-            StartedAt = s?.StartedAt,
-            FinishedAt = state == ContainerState.Exited ? s?.FinishedAt : null,
+            Created = r.Created.LocalDateTime,
+            StartedAt = s?.StartedAt?.LocalDateTime,
+            FinishedAt = state == ContainerState.Exited ? s?.FinishedAt?.LocalDateTime : null,
             // Read-only views: the record may be the store's cached copy.
             Command = r.Command.AsReadOnly(),
             Rootless = r.Rootless,

@@ -14,21 +14,21 @@ public class ContainerStatusTests
     [InlineData(3 * 86400, "Up 3 days")]
     public void RunningStatusReadsLikePodmanPs(double secondsAgo, string expected)
     {
-        var c = new Container { State = ContainerState.Running, StartedAt = DateTimeOffset.UtcNow.AddSeconds(-secondsAgo) };
+        var c = new Container { State = ContainerState.Running, StartedAt = DateTime.Now.AddSeconds(-secondsAgo) };
         Assert.Equal(expected, c.Status);
     }
 
     [Fact]
     public void ExitedStatusNamesTheExitCode()
     {
-        var c = new Container { State = ContainerState.Exited, ExitCode = 3, FinishedAt = DateTimeOffset.UtcNow.AddMinutes(-5) };
+        var c = new Container { State = ContainerState.Exited, ExitCode = 3, FinishedAt = DateTime.Now.AddMinutes(-5) };
         Assert.Equal("Exited (3) 5 minutes ago", c.Status);
     }
 
     [Fact]
     public void AnExitWithinTheSecondReadsJustNow()
     {
-        var c = new Container { State = ContainerState.Exited, ExitCode = 0, FinishedAt = DateTimeOffset.UtcNow };
+        var c = new Container { State = ContainerState.Exited, ExitCode = 0, FinishedAt = DateTime.Now };
         Assert.Equal("Exited (0) just now", c.Status);
     }
 

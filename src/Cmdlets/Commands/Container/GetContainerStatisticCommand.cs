@@ -21,7 +21,7 @@ public sealed class GetContainerStatisticCommand : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Core.Runtime.Container[]? InputObject { get; set; }
 
     /// <summary>Keep writing one object per container every -Interval until Ctrl+C (podman stats).</summary>

@@ -21,7 +21,7 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Image { get; set; } = [];
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public ContainerImage[] InputObject { get; set; } = [];
 
     /// <summary>Where to write: a directory for OciLayout, a file for the archives.</summary>

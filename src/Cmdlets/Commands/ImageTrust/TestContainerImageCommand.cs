@@ -32,7 +32,7 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
     public SwitchParameter Local { get; set; }
 
     /// <summary>Local images to check, e.g. from Get-ContainerImage.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     public ContainerImage[] InputObject { get; set; } = [];
 
     /// <summary>For a local image, use only the signatures stored at pull; never ask a registry.</summary>
