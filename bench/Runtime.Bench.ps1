@@ -2,7 +2,7 @@
 .SYNOPSIS
     Runtime benchmark, side by side in one run: create + start + wait + remove of busybox /bin/true through the
     module (from a warm pwsh session) against `crun run`, `runc run` (same rootfs, bundle from `crun spec`) and
-    `podman run --rm` (same image); Get-Container with 1,000 containers; resident memory of an idle container's
+    `podman run --rm` (same image); Get-Container with 10,000 containers; resident memory of an idle container's
     monitor next to podman's conmon.
 .DESCRIPTION
     The peers are timed by hyperfine (its shell start-up subtracted), the module by Measure-Command in this warm
@@ -25,7 +25,7 @@
 param(
     [int] $Runs = 30,
     [int] $Rounds = 3,
-    [int] $Containers = 1000,
+    [int] $Containers = 10000,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
     [switch] $SkipPodman,
     # Also write the results as an object (for scripts); the tables are always printed.
@@ -145,14 +145,8 @@ try {
     $c = New-Container -Image busybox -Command /bin/true
     $c | Start-Container -Wait | Out-Null
     $dir = Join-Path $env:PSCONTAINERS_DATA_DIR 'containers'
-    $json = Get-Content "$dir/$($c.Id)/container.json" -Raw
-    $state = Get-Content "$dir/$($c.Id)/state.json" -Raw
-    foreach ($i in 2..$Containers) {
-        $id = [Convert]::ToHexString([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(32)).ToLowerInvariant()
-        New-Item -ItemType Directory "$dir/$id" | Out-Null
-        [IO.File]::WriteAllText("$dir/$id/container.json", $json.Replace($c.Id, $id).Replace("`"$($c.Name)`"", "`"bench$i`""))
-        [IO.File]::WriteAllText("$dir/$id/state.json", $state.Replace($c.Id, $id))
-    }
+    Import-Module (Join-Path $PSScriptRoot 'SyntheticContainers.psm1')
+    Copy-ContainerRecord -Container $c -Count $Containers
     $count = @(Get-Container).Count
     Get-Container | Out-Null
     $listMs = Get-Median @(foreach ($i in 1..5) { (Measure-Command { Get-Container | Out-Null }).TotalMilliseconds })

@@ -1,3 +1,4 @@
+using Containers.Core.Runtime.Plan;
 using Containers.Init.Launch;
 namespace Containers.Init;
 
@@ -11,29 +12,30 @@ namespace Containers.Init;
 /// pscontainers-init remove-tree --uid-map C:H:S[,..] --gid-map C:H:S[,..] [--newuidmap P --newgidmap P] &lt;dir&gt;
 ///                                               delete a tree in a user namespace with those maps (see RemoveTree)
 /// </code>
+/// The command lines are defined once, in <see cref="InitCommand"/>, which Core uses to build them.
 /// Exit code 2 is a usage error.
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        switch (args)
+        switch (InitCommand.Parse(args))
         {
-            case ["--version"]:
+            case InitVersion:
                 Console.Out.WriteLine("pscontainers-init " + typeof(Program).Assembly.GetName().Version?.ToString(3));
                 return 0;
-            case ["probe"]:
+            case InitProbe:
                 return Probe.Run();
-            case ["run", "--plan", var plan]:
-                return Runner.Run(plan);
-            case ["exec", "--state-dir", var stateDir, "--process", var process]:
-                return Exec.Run(stateDir, process);
-            case ["remove-tree", ..]:
-                return RemoveTree.Run(args);
-            case ["remove-inside", var dir]:
-                return RemoveTree.Inside(dir);
+            case InitRun run:
+                return Runner.Run(run.PlanPath);
+            case InitExec exec:
+                return Exec.Run(exec.StateDir, exec.ProcessFile);
+            case InitRemoveTree remove:
+                return RemoveTree.Run(remove);
+            case InitRemoveInside inside:
+                return RemoveTree.Inside(inside.Dir);
             default:
-                Console.Error.WriteLine("usage: pscontainers-init --version | probe | run --plan <plan.json> | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map <maps> --gid-map <maps> [--newuidmap <path> --newgidmap <path>] <dir>");
+                Console.Error.WriteLine(InitCommand.Usage);
                 return 2;
         }
     }

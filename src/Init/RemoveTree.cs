@@ -1,4 +1,3 @@
-using System.Globalization;
 using Containers.Core.Runtime.Plan;
 using Containers.Init.Native;
 using static Containers.Init.Native.Sys;
@@ -17,31 +16,14 @@ namespace Containers.Init;
 /// </summary>
 internal static unsafe class RemoveTree
 {
-    public static int Run(string[] args)
+    public static int Run(InitRemoveTree command)
     {
-        string? uidMap = null, gidMap = null, newUidMap = null, newGidMap = null, dir = null;
-        for (int i = 1; i < args.Length; i++)
-        {
-            string a = args[i];
-            string? Next() => i + 1 < args.Length ? args[++i] : null;
-            switch (a)
-            {
-                case "--uid-map": uidMap = Next(); break;
-                case "--gid-map": gidMap = Next(); break;
-                case "--newuidmap": newUidMap = Next(); break;
-                case "--newgidmap": newGidMap = Next(); break;
-                default: if (dir is null && !a.StartsWith("--", StringComparison.Ordinal)) dir = a; else return Usage(); break;
-            }
-        }
-        if (uidMap is null || gidMap is null || dir is null || !Path.IsPathRooted(dir)) return Usage();
-        List<LinuxIdMapping> uids, gids;
-        try { uids = ParseMaps(uidMap); gids = ParseMaps(gidMap); }
-        catch (FormatException) { return Usage(); }
+        var (uids, gids, newUidMap, newGidMap, dir) = command;
         if (!Directory.Exists(dir)) return 0;
 
         // Prepared before clone: the child only reads, waits and execs.
         byte* self = NativeString.Of(Environment.ProcessPath ?? "/proc/self/exe");
-        byte** argv = NativeString.Array(["pscontainers-init", "remove-inside", dir]);
+        byte** argv = NativeString.Array(["pscontainers-init", .. new InitRemoveInside(dir).ToArgs()]);
         byte** envp = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
         int* sync = stackalloc int[2];
         if (pipe2(sync, O_CLOEXEC) != 0) return Fail("pipe: " + StrError(Errno));
@@ -94,33 +76,9 @@ internal static unsafe class RemoveTree
         }
     }
 
-    internal static List<LinuxIdMapping> ParseMaps(string text)
-    {
-        var list = new List<LinuxIdMapping>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string[] f = part.Split(':');
-            if (f.Length != 3) throw new FormatException(part);
-            list.Add(new LinuxIdMapping
-            {
-                ContainerId = uint.Parse(f[0], CultureInfo.InvariantCulture),
-                HostId = uint.Parse(f[1], CultureInfo.InvariantCulture),
-                Size = uint.Parse(f[2], CultureInfo.InvariantCulture),
-            });
-        }
-        if (list.Count == 0) throw new FormatException(text);
-        return list;
-    }
-
     private static int Fail(string message)
     {
         Launch.Runner.WriteLine(2, "pscontainers-init: " + message);
         return 1;
-    }
-
-    private static int Usage()
-    {
-        Launch.Runner.WriteLine(2, "usage: pscontainers-init remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>");
-        return 2;
     }
 }

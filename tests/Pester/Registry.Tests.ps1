@@ -416,7 +416,7 @@ Describe 'Find-ContainerImage' {
         $r.Digest | Should -Be (Get-RegistryDigest "$A/layers:latest")
         $r.Layers.Count | Should -Be 6
         $r.Labels['org.example.image'] | Should -Be 'layers'
-        $r.Created | Should -Be ([DateTimeOffset]'2020-01-01T00:00:00Z')
+        $r.Created | Should -Be ([DateTimeOffset]'2020-01-01T00:00:00Z').LocalDateTime
         $r.Size | Should -BeGreaterThan 64MB
         @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }).Count | Should -Be 1 # the config only
         Get-ContainerImage | Should -BeNullOrEmpty
@@ -428,7 +428,8 @@ Describe 'Find-ContainerImage' {
 }
 
 Describe 'Publish-ContainerImage' {
-    BeforeAll { New-Store; Write-Config; $null = Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue }
+    # These pushes send the image unchanged (same digests, mounts, the index byte for byte): the registry's blobs are kept.
+    BeforeAll { New-Store; Write-Config; $null = Install-ContainerImage "$A/layers:latest" -KeepBlobs -ProgressAction SilentlyContinue }
 
     It 'does nothing with -WhatIf' {
         $fx.Proxy.Reset()
@@ -463,7 +464,7 @@ Describe 'Publish-ContainerImage' {
         $rawDigest = { param($ref) (& bash -c 'skopeo inspect --raw --tls-verify=false "docker://$1" | sha256sum' _ $ref).Split(' ')[0] }
         $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
         try { $srcIndex = & $rawDigest $src } finally { $env:REGISTRY_AUTH_FILE = $saved }
-        $null = Install-ContainerImage $src -Platform linux/amd64 -ProgressAction SilentlyContinue
+        $null = Install-ContainerImage $src -Platform linux/amd64 -KeepBlobs -ProgressAction SilentlyContinue
         # One platform is missing: refused before any connection.
         $fx.Proxy.Reset()
         { Publish-ContainerImage $src "$P/partial/multi:v1" -ErrorAction Stop } | Should -Throw -ErrorId 'IndexIncomplete*'
@@ -476,7 +477,7 @@ Describe 'Publish-ContainerImage' {
         $oneRaw.manifests | Should -BeNullOrEmpty
         $oneRaw.config.digest | Should -Not -BeNullOrEmpty
         # With both platforms in the store the whole index goes up, byte for byte the source's.
-        $null = Install-ContainerImage $src -Platform linux/arm64 -ProgressAction SilentlyContinue
+        $null = Install-ContainerImage $src -Platform linux/arm64 -KeepBlobs -ProgressAction SilentlyContinue
         $all = Publish-ContainerImage $src "$A/multi-all:v1"
         $all.Platforms | Sort-Object | Should -Be @('linux/amd64', 'linux/arm64')
         $env:REGISTRY_AUTH_FILE, $saved = $null, $env:REGISTRY_AUTH_FILE
@@ -495,4 +496,104 @@ Describe 'Publish-ContainerImage' {
         foreach ($m in $listed) { Get-RegistryDigest "$A/multi-all@$($m.digest)" | Should -Be $m.digest }
     }
 
+}
+
+Describe 'Layer blobs: one copy of each layer unless asked' {
+    BeforeAll {
+        Write-Config
+        function script:Get-StoreBytes([string] $Sub) { [long]((& du -sb (Join-Path $env:PSCONTAINERS_DATA_DIR "images/$Sub")) -split '\s+')[0] }
+        function script:Get-ImageListing($Image, [string] $Work) {
+            New-Item -ItemType Directory $Work -Force | Out-Null
+            Invoke-OnMergedLayers $Image $Work { param($merged) Get-TreeListing $merged }
+        }
+    }
+
+    It 'keeps the six-layer 64 MiB image about once (unpacked), not twice, and a re-pull fetches nothing' {
+        New-Store
+        $ref = "$P/layers:latest"
+        $image = Install-ContainerImage $ref -ProgressAction SilentlyContinue
+        $compressed = ($image.Layers | Measure-Object CompressedSize -Sum).Sum
+        $compressed | Should -BeGreaterThan 32MB
+        foreach ($l in $image.Layers) { Test-Path (Join-Path $env:PSCONTAINERS_DATA_DIR "images/blobs/sha256/$($l.Digest.Encoded)") | Should -BeFalse }
+        $layers, $blobs = (Get-StoreBytes layers), (Get-StoreBytes blobs)
+        $blobs | Should -BeLessThan 1MB -Because 'only the manifest and the configuration stay as blobs'
+        ($layers + $blobs) / $layers | Should -BeLessThan 1.1
+        # A re-pull is a no-op: the unpacked layers stand for the blobs.
+        $fx.Proxy.Reset()
+        $again = Install-ContainerImage $ref -ProgressAction SilentlyContinue
+        $again.Id | Should -Be $image.Id
+        @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }) | Should -BeNullOrEmpty
+        $usage = Get-ContainerStorageUsage | Where-Object Type -eq 'Images'
+        $usage.Total | Should -Be 1
+        $usage.Size | Should -BeLessThan (1.1 * ($layers + $blobs)) -Because 'the usage counts the blobs that are there, not the ones dropped'
+    }
+
+    It 'keeps the registry''s blobs with -KeepBlobs, fetching those a store without them lacks' {
+        $ref = "$P/layers:latest"
+        $fx.Proxy.Reset()
+        $image = Install-ContainerImage $ref -KeepBlobs -ProgressAction SilentlyContinue
+        @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }).Count | Should -Be 6
+        foreach ($l in $image.Layers) { Test-Path (Join-Path $env:PSCONTAINERS_DATA_DIR "images/blobs/sha256/$($l.Digest.Encoded)") | Should -BeTrue }
+        Get-StoreBytes blobs | Should -BeGreaterOrEqual ($image.Layers | Measure-Object CompressedSize -Sum).Sum
+        $fx.Proxy.Reset()
+        $null = Install-ContainerImage $ref -KeepBlobs -ProgressAction SilentlyContinue
+        @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }) | Should -BeNullOrEmpty
+    }
+
+    It 'pushes an image without its blobs recompressed: new manifest digest, same config, same tree' {
+        New-Store
+        $src = "$A/layers:latest"
+        $image = Install-ContainerImage $src -ProgressAction SilentlyContinue
+        $ours = Get-ImageListing $image (Join-Path $root 'noblob-src')
+        $pushed = Publish-ContainerImage $src "$A/noblobs/layers:v1"
+        $pushed.BlobsUploaded | Should -Be 6 -Because 'the layers are new blobs; the unchanged config mounts from the source repository'
+        $pushed.Digest | Should -Not -Be $image.Digest
+        $raw = Get-RegistryDigest "$A/noblobs/layers:v1" -Raw | ConvertFrom-Json
+        $raw.config.digest | Should -Be "sha256:$($image.Id)"
+        @($raw.layers).Count | Should -Be 6
+        Get-RegistryDigest "$A/noblobs/layers:v1" | Should -Be $pushed.Digest
+        # The temporary blobs and manifest went; the store is as before.
+        Get-StoreBytes blobs | Should -BeLessThan 1MB
+        # umoci unpacks what the registry holds to the tree we had.
+        $theirs = Get-TreeListing (Get-UmociRootfs "$A/noblobs/layers:v1" (Join-Path $root 'noblob-umoci'))
+        Compare-Object $ours $theirs | Out-String | Should -BeNullOrEmpty
+        # Pulled back, it is the same image (diff ids verified on the way in).
+        New-Store
+        $back = Install-ContainerImage "$A/noblobs/layers:v1" -ProgressAction SilentlyContinue
+        $back.Id | Should -Be $image.Id
+        $back.Digest | Should -Be $pushed.Digest
+        # A second push of the same image gives the same digests (gzip is deterministic): nothing to upload.
+        New-Store
+        $null = Install-ContainerImage $src -ProgressAction SilentlyContinue
+        $again = Publish-ContainerImage $src "$A/noblobs/layers:v1"
+        $again.Digest | Should -Be $pushed.Digest
+        $again.BlobsUploaded | Should -Be 0
+    }
+
+    It 'keeps using a store of the previous version: layers without a tar-split keep their blobs and push unchanged' {
+        New-Store
+        $ref = "$P/layers:latest"
+        $image = Install-ContainerImage $ref -KeepBlobs -ProgressAction SilentlyContinue
+        # What the previous version left: unpacked layers and blobs, no tar-split.
+        Get-ChildItem (Join-Path $env:PSCONTAINERS_DATA_DIR 'images/layers') -Recurse -Filter 'tar-split.gz' | Remove-Item
+        $fx.Proxy.Reset()
+        $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue
+        @($fx.Proxy.FrontLog | Where-Object { $_ -like '*/blobs/*' }) | Should -BeNullOrEmpty
+        foreach ($l in $image.Layers) { Test-Path (Join-Path $env:PSCONTAINERS_DATA_DIR "images/blobs/sha256/$($l.Digest.Encoded)") | Should -BeTrue }
+        (Publish-ContainerImage $ref "$A/oldstore/layers:v1").Digest | Should -Be $image.Digest
+    }
+
+    It 'saves an image without its blobs to an OCI layout that umoci unpacks to the same tree' {
+        New-Store
+        $image = Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue
+        $ours = Get-ImageListing $image (Join-Path $root 'save-src')
+        $layout = Join-Path $root 'saved-noblobs'
+        Save-ContainerImage -Image "$A/layers:latest" -Path $layout -Format OciLayout
+        $index = Get-Content (Join-Path $layout 'index.json') -Raw | ConvertFrom-Json
+        $index.manifests[0].digest | Should -Not -Be $image.Digest
+        $out = & umoci unpack --image "${layout}:latest" (Join-Path $root 'saved-bundle') 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+        Compare-Object $ours (Get-TreeListing (Join-Path $root 'saved-bundle/rootfs')) | Out-String | Should -BeNullOrEmpty
+        Get-StoreBytes blobs | Should -BeLessThan 1MB
+    }
 }

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Completion;
@@ -15,7 +15,7 @@ public sealed class ContainerNameCompleter : IArgumentCompleter
         string word = (wordToComplete ?? "").Trim('\'', '"');
         var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
         List<ContainerRecord> records;
-        try { records = new ContainerStore(ContainerPaths.FromEnvironment()).List(); }
+        try { records = CmdletContext.FromEnvironment().Containers.List(); }
         catch (IOException) { yield break; }
         bool idsOnly = parameterName == "Id";
         var byName = idsOnly ? [] : records.Where(r => pattern.IsMatch(r.Name)).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();

@@ -1,8 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Containers.Cmdlets.Commands.Image;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 using Containers.Core.Registry;
 
@@ -34,7 +33,7 @@ public sealed class ImageNameCompleter : IArgumentCompleter
     private static IEnumerable<CompletionResult> Local(string parameterName, string word)
     {
         IReadOnlyList<StoredImage> images;
-        try { images = ImageStoreAccess.Open().ListAsync().GetAwaiter().GetResult(); }
+        try { images = CmdletContext.FromEnvironment().OpenImageStore().ListAsync().GetAwaiter().GetResult(); }
         catch (Exception) { yield break; }
         var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
         foreach (var image in images)
@@ -57,9 +56,9 @@ public sealed class ImageNameCompleter : IArgumentCompleter
         string name = word[..colon], tagPrefix = word[(colon + 1)..];
         try
         {
-            var paths = ContainerPaths.FromEnvironment();
-            var resolver = RegistryAccess.Resolver(paths);
-            var credentials = RegistryAccess.Credentials(paths, null, []);
+            var services = CmdletContext.FromEnvironment();
+            var resolver = services.Resolver();
+            var credentials = services.Credentials(null, []);
             var options = new RegistryClientOptions { MaxAttempts = 1, Timeout = RegistryTimeout };
             using var cts = new CancellationTokenSource(RegistryTimeout);
             var lookups = ImagePuller.Candidates(resolver, name).Select(candidate => Task.Run(async () =>

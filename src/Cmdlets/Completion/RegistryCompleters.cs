@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
 
 namespace Containers.Cmdlets.Completion;
@@ -13,7 +13,7 @@ public sealed class RegistryPrefixCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IReadOnlyList<RegistryRule> rules;
-        try { rules = RegistriesConfiguration.Load(ContainerPaths.FromEnvironment()).Registries; }
+        try { rules = CmdletContext.FromEnvironment().Registries().Registries; }
         catch (Exception) { yield break; }
         var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
         foreach (var rule in rules.Where(r => pattern.IsMatch(r.Prefix)))
@@ -29,7 +29,7 @@ public sealed class RegistryLoginCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IReadOnlyList<RegistryLogin> logins;
-        try { logins = CredentialStore.FromEnvironment(ContainerPaths.FromEnvironment()).List(); }
+        try { logins = CmdletContext.FromEnvironment().Logins().List(); }
         catch (Exception) { yield break; }
         var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
         foreach (var login in logins.Where(l => pattern.IsMatch(l.Registry)).DistinctBy(l => l.Registry))
@@ -44,7 +44,7 @@ public sealed class RegistryHostCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         RegistriesConfiguration conf;
-        try { conf = RegistriesConfiguration.Load(ContainerPaths.FromEnvironment()); }
+        try { conf = CmdletContext.FromEnvironment().Registries(); }
         catch (Exception) { yield break; }
         var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
         var hosts = conf.SearchRegistries.Select(h => (Host: h, Why: "search registry"))

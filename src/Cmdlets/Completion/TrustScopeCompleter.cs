@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
 
 namespace Containers.Cmdlets.Completion;
@@ -13,7 +13,7 @@ public sealed class TrustScopeCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         SignaturePolicy policy;
-        try { policy = SignaturePolicy.Load(ContainerPaths.FromEnvironment()); }
+        try { policy = CmdletContext.FromEnvironment().SignaturePolicy(); }
         catch (Exception) { yield break; }
         var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
         foreach (var (scope, reqs) in policy.DockerScopes.OrderBy(s => s.Key, StringComparer.Ordinal))

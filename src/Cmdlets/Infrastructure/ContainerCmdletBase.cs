@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Runtime;
 
@@ -17,15 +16,7 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
     public const string IdSet = "Id";
     public const string InputObjectSet = "InputObject";
 
-    private ContainerRuntime? _runtime;
-
-    protected ContainerRuntime Runtime => _runtime ??= OpenRuntime();
-
-    private static ContainerRuntime OpenRuntime()
-    {
-        var paths = ContainerPaths.FromEnvironment();
-        return new ContainerRuntime(paths, new DeferredImageSource(() => new StoreImageSource(Commands.Image.ImageStoreAccess.Open())));
-    }
+    protected ContainerRuntime Runtime => Services.Runtime;
 
     /// <summary>Resolves names (wildcards allowed when <paramref name="wildcards"/>), ids (or prefixes) and objects; writes ContainerNotFound for literals that match nothing.</summary>
     protected List<ContainerRecord> Resolve(string[]? names, string[]? ids, Container[]? objects, bool wildcards = true)

@@ -20,7 +20,7 @@ public abstract class NamedContainerCmdlet : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Container[]? InputObject { get; set; }
 
     /// <summary>The containers this call names; literals that match nothing are written as errors.</summary>
@@ -41,7 +41,7 @@ public abstract class MatchedContainerCmdlet : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Container[]? InputObject { get; set; }
 
     /// <summary>The containers this call matches; literals that match nothing are written as errors.</summary>

@@ -79,9 +79,7 @@ public static class ContainerCommitter
     internal static (Func<uint, uint>?, Func<uint, uint>?) IdMaps(ContainerRuntime runtime, ContainerRecord record)
     {
         if (!record.Rootless) return (null, null);
-        RuntimeSpec? spec;
-        try { spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(runtime.Store.BundleDir(record.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec); }
-        catch (Exception e) when (e is IOException or JsonException) { spec = null; }
+        var spec = runtime.Store.ReadSpec(record.Id);
         return (Inverse(spec?.Linux?.UidMappings), Inverse(spec?.Linux?.GidMappings));
     }
 

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Logging;
+using Containers.Core.Runtime.Plan;
 using Serilog;
 
 namespace Containers.Core.Diagnostics;
@@ -62,7 +63,7 @@ public sealed class SystemInfoCollector
             PolicyFileExists = File.Exists(_paths.PolicyJson),
             AuthFile = _paths.AuthFile,
             InitPath = initPath,
-            InitVersion = File.Exists(initPath) ? (await RunAsync(initPath, ["--version"], ct).ConfigureAwait(false))?.Trim() : null,
+            InitVersion = File.Exists(initPath) ? (await RunAsync(initPath, new InitVersion().ToArgs(), ct).ConfigureAwait(false))?.Trim() : null,
             LogFile = ModuleLog.LogFile,
         };
     }
@@ -78,7 +79,7 @@ public sealed class SystemInfoCollector
     {
         string init = InitBinary.Path;
         if (!File.Exists(init)) return new ProbeResult(null, null, null, $"init binary not found at {init}");
-        string? json = await RunAsync(init, ["probe"], ct).ConfigureAwait(false);
+        string? json = await RunAsync(init, new InitProbe().ToArgs(), ct).ConfigureAwait(false);
         if (json is null) return new ProbeResult(null, null, null, "init probe failed");
         try
         {

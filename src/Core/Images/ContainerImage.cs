@@ -14,7 +14,8 @@ public sealed class ContainerImage
     public required string Tag { get; init; }
     /// <summary>The manifest digest.</summary>
     public required string Digest { get; init; }
-    public DateTimeOffset? Created { get; init; }
+    /// <summary>When the image was built (local time, a DateTime as Get-Process's StartTime), if its config says.</summary>
+    public DateTime? Created { get; init; }
     /// <summary>Uncompressed size of all layers, in bytes.</summary>
     public long Size { get; init; }
     public required string Architecture { get; init; }
@@ -39,7 +40,7 @@ public sealed class ContainerImage
         return new ContainerImage
         {
             Id = image.Id, Names = image.Names, Name = name, Repository = repository, Tag = tag, Digest = image.Digest.ToString(),
-            Created = image.Created, Size = image.Size, Architecture = image.Architecture, Os = image.Os,
+            Created = image.Created?.LocalDateTime, Size = image.Size, Architecture = image.Architecture, Os = image.Os,
             Layers = image.Layers, Labels = image.Labels, Config = image.Config,
         };
     }

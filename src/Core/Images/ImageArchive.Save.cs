@@ -21,11 +21,22 @@ public static partial class ImageArchive
     {
         path = Path.GetFullPath(path);
         if (images.Count == 0) throw new ContainersException("NoImageToSave", ErrorKind.InvalidArgument, "No image to save.", path);
-        foreach (var image in images)
-            foreach (var l in image.Layers)
-                if (!store.HasBlob(l.Digest))
-                    throw new ContainersException("BlobNotFound", ErrorKind.NotFound,
-                        $"The layer blob {l.Digest} of {image} is not in the store; the image cannot be saved.", image.Id);
+        // Layers whose blobs were not kept are saved recompressed, under a new manifest; the blobs written for that go afterwards.
+        var sendables = new List<SendableImage>();
+        try
+        {
+            foreach (var image in images) sendables.Add(await store.PrepareToSendAsync(image, cancellationToken).ConfigureAwait(false));
+            await SaveSendableAsync(store, sendables.Select(s => s.Image).ToList(), path, format, overwrite, progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var s in sendables) s.Dispose();
+        }
+    }
+
+    private static async Task SaveSendableAsync(ImageStore store, IReadOnlyList<StoredImage> images, string path, ImageArchiveFormat format,
+        bool overwrite, IProgress<LayerProgress>? progress, CancellationToken cancellationToken)
+    {
         if (format == ImageArchiveFormat.OciLayout)
         {
             if (File.Exists(path))

@@ -111,7 +111,7 @@ public static partial class ImageArchive
             var desc = layers[i];
             var diffId = Digest.Parse(image.ParsedConfig.RootFs.DiffIds[i]);
             var digest = desc.ParsedDigest;
-            if (store.HasLayer(diffId) && store.HasBlob(digest))
+            if (store.LayerSatisfied(diffId, digest, keepBlob: false))
             {
                 progress?.Report(new LayerProgress(i, layers.Count, digest, desc.Size, desc.Size, Skipped: true));
                 continue;

@@ -10,7 +10,7 @@ public sealed partial class ImageStore
     /// <summary>
     /// Stores a layer whose tar <paramref name="write"/> produces: the tar is gzipped into a private staging
     /// file while both digests are computed, then ingested as any pulled layer (verified, unpacked,
-    /// published by rename). The layer is durable once an image that uses it is committed; on failure
+    /// published by rename; a layer made here keeps its blob, so a push sends what was built). The layer is durable once an image that uses it is committed; on failure
     /// nothing but the staging directory (removed here, or by the next Open after a kill) is left.
     /// </summary>
     public async Task<StoredLayer> AddLayerAsync(Action<LayerTarWriter, CancellationToken> write, CancellationToken cancellationToken = default)
@@ -32,7 +32,7 @@ public sealed partial class ImageStore
         }, cancellationToken).ConfigureAwait(false);
         await using var stream = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var descriptor = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = digest.ToString(), Size = size };
-        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken).ConfigureAwait(false);
+        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken, keepBlob: true).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed partial class ImageStore
             }
         }, cancellationToken).ConfigureAwait(false);
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken).ConfigureAwait(false);
+        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken, keepBlob: true).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -12,17 +12,19 @@ public sealed partial class ImageStore
     /// and hashed (compressed digest and size checked against the descriptor), decompressed (gzip, zstd
     /// or none, from the media type), hashed again (diff id) and unpacked into a staging directory.
     /// Only when every check passes are the blob and the layer renamed into the store. A layer whose
-    /// diff id is already unpacked is only verified and its blob kept. An interrupted ingest leaves only
-    /// a staging directory that the next Open removes.
+    /// diff id is already unpacked is only verified. An interrupted ingest leaves only a staging
+    /// directory that the next Open removes. The compressed blob is kept only with <paramref name="keepBlob"/>
+    /// or the store's KeepBlobs, or for a layer unpacked by an older store (no tar-split): otherwise the
+    /// tar-split recorded while unpacking stands for it (see <see cref="PrepareToSendAsync"/>).
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default, IngestSession? session = null) =>
+        CancellationToken cancellationToken = default, IngestSession? session = null, bool keepBlob = false) =>
         // A stream that may block (network) gets a dedicated thread, not the pool: a pull runs several at
         // once, and on a small machine blocked pool threads starve the socket completions the other
         // downloads wait for. An in-memory stream is pure CPU and file work: the pool is cheaper.
         Task.Factory.StartNew(() =>
         {
-            try { return IngestLayer(blob, layer, diffId, progress, session, cancellationToken); }
+            try { return IngestLayer(blob, layer, diffId, progress, session, keepBlob || Options.KeepBlobs, cancellationToken); }
             catch (IOException e) when (IsDiskFull(e))
             {
                 throw new ContainersException("DiskFull", ErrorKind.ResourceUnavailable,
@@ -36,17 +38,17 @@ public sealed partial class ImageStore
     /// <summary>Starts a staging session for several ingests (one pull); dispose it when they are done.</summary>
     public IngestSession BeginIngestSession() => new(Staging.Create(TmpDir));
 
-    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, IngestSession? session, CancellationToken ct)
+    private StoredLayer IngestLayer(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, IngestSession? session, bool keepBlob, CancellationToken ct)
     {
         if (session is null)
         {
             using var own = Staging.Create(TmpDir);
-            return IngestLayerIn(Path.Combine(own.Path, "blob"), Path.Combine(own.Path, "layer"), blob, layer, diffId, progress, ct);
+            return IngestLayerIn(Path.Combine(own.Path, "blob"), Path.Combine(own.Path, "layer"), blob, layer, diffId, progress, keepBlob, ct);
         }
         // Two names in the session directory, no directory of its own: both are renamed away on success.
         string prefix = session.NewName();
         string stagedBlob = prefix + ".blob", stagedLayer = prefix + ".layer";
-        try { return IngestLayerIn(stagedBlob, stagedLayer, blob, layer, diffId, progress, ct); }
+        try { return IngestLayerIn(stagedBlob, stagedLayer, blob, layer, diffId, progress, keepBlob, ct); }
         catch
         {
             File.Delete(stagedBlob);
@@ -55,21 +57,33 @@ public sealed partial class ImageStore
         }
     }
 
-    private StoredLayer IngestLayerIn(string stagedBlob, string stagedLayer, Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress, CancellationToken ct)
+    private StoredLayer IngestLayerIn(string stagedBlob, string stagedLayer, Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress,
+        bool keepBlob, CancellationToken ct)
     {
         var digest = layer.ParsedDigest;
         var compression = MediaTypes.CompressionOf(layer.MediaType)
             ?? throw new ContainersException("UnsupportedLayerMediaType", ErrorKind.NotSupported,
                 $"The layer {digest} has the media type '{layer.MediaType}', which is not a layer this store can unpack.", layer.MediaType);
         bool unpack = !HasLayer(diffId);
+        // A layer already here keeps its blob only if it cannot be written back without it (no tar-split).
+        keepBlob |= !unpack && !File.Exists(TarSplitPath(diffId));
         long tStaged = System.Diagnostics.Stopwatch.GetTimestamp();
         string stagedDiff = Path.Combine(stagedLayer, "diff");
         long declared = layer.Size > 0 ? layer.Size : long.MaxValue;
         int entries = 0;
         long uncompressed;
         // A private staging file: FileShare.ReadWrite spares .NET's flock/unlock emulation of sharing modes.
-        using (var file = new FileStream(stagedBlob, PrivateStore.NewFile(FileMode.CreateNew, 1 << 16, FileShare.ReadWrite)))
+        TarSplitRecorder? split = null;
+        using (var file = keepBlob ? new FileStream(stagedBlob, PrivateStore.NewFile(FileMode.CreateNew, 1 << 16, FileShare.ReadWrite)) : null)
         {
+            if (unpack)
+            {
+                // Two mkdirs (the staging names are fresh), not CreateDirectory's probe of every parent.
+                FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1C0 /* 0700: private, like the store */);
+                FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF /* the layer root: 0777 less the umask, as CreateDirectory */);
+                split = new TarSplitRecorder(Path.Combine(stagedLayer, TarSplitRecorder.FileName));
+            }
+            using var splitOwner = split;
             using var compressed = new HashingStream(blob, digest.Algorithm, declared,
                 n => new ContainersException("SizeMismatch", ErrorKind.InvalidData,
                     $"The layer {digest} is longer than its declared {layer.Size} bytes; it was not stored.", digest.ToString()),
@@ -78,16 +92,13 @@ public sealed partial class ImageStore
             using (var tar = new HashingStream(decompressed, diffId.Algorithm, Options.MaxLayerBytes,
                        n => new ContainersException("LayerTooLarge", ErrorKind.LimitExceeded,
                            $"The layer {digest} unpacks to more than {Options.MaxLayerBytes} bytes; refused as a decompression bomb.",
-                           digest.ToString(), "Raise the store's layer size limit if the image is genuine.")))
+                           digest.ToString(), "Raise the store's layer size limit if the image is genuine."), split))
             {
                 try
                 {
                     if (unpack)
                     {
-                        // Two mkdirs (the staging names are fresh), not CreateDirectory's probe of every parent.
-                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedLayer, 0x1C0 /* 0700: private, like the store */);
-                        FileSystemCalls.MkdirAt(FileSystemCalls.AT_FDCWD, stagedDiff, 0x1FF /* the layer root: 0777 less the umask, as CreateDirectory */);
-                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack);
+                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack) { EntryRead = split!.OnEntry };
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;
                     }
@@ -119,12 +130,23 @@ public sealed partial class ImageStore
             }
             // A blob for a layer that is already durable must be durable itself; a new layer's blob is
             // flushed with the layer by the one syncfs of CommitImageAsync (HasLayer stays false until then).
-            if (Options.Durable && !unpack) file.Flush(flushToDisk: true);
+            if (Options.Durable && !unpack) file?.Flush(flushToDisk: true);
+            if (split is not null)
+            {
+                split.Complete();
+                // A tar-split that would not give the tar back (a path given twice, a file the unpacker skipped)
+                // goes: the layer then has no way back to its blob, and a pull of the image fetches the blob again.
+                if (!(split.Reproducible && TarSplit.FilesPresent(stagedDiff, split.Files)))
+                {
+                    File.Delete(Path.Combine(stagedLayer, TarSplitRecorder.FileName));
+                    Log.Warning("The layer {DiffId} cannot be rebuilt from its files; without its blob it cannot be pushed or saved", diffId);
+                }
+            }
         }
         ct.ThrowIfCancellationRequested();
         long tStreamed = System.Diagnostics.Stopwatch.GetTimestamp();
 
-        PublishBlob(stagedBlob, digest, durable: !unpack);
+        if (keepBlob) PublishBlob(stagedBlob, digest, durable: !unpack);
         if (unpack)
         {
             var meta = new LayerMetadata { DiffId = diffId.ToString(), Size = uncompressed, Entries = entries, Unpacked = DateTimeOffset.UtcNow, Rootless = Options.Unpack.Rootless };
@@ -195,7 +217,8 @@ public sealed partial class ImageStore
             // Checked under the lock: a concurrent removal may have collected a shared layer.
             for (int i = 0; i < layers.Count; i++)
             {
-                if (!LayerPresent(Digest.Parse(layers[i].DiffId)) || !HasBlob(Digest.Parse(layers[i].Digest)))
+                // The unpacked layer is what an image needs; its blob may have been left out (see IngestLayerAsync).
+                if (!LayerPresent(Digest.Parse(layers[i].DiffId)))
                     throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState,
                         $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
                         "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");

@@ -19,14 +19,27 @@ public sealed record ImageStoreOptions
     /// <summary>Who uses images; RemoveAsync refuses to delete an image in use unless forced.</summary>
     public IImageUsers Users { get; init; } = NoImageUsers.Instance;
 
+    /// <summary>
+    /// Keep every layer's compressed blob beside its unpacked copy (twice the disk, the registry's exact
+    /// blobs for push and save). Off by default: a layer is kept unpacked with its tar-split only.
+    /// </summary>
+    public bool KeepBlobs { get; init; }
+
     /// <summary>Overrides the decompression bound (bytes; suffixes K, M, G, T allowed).</summary>
     public const string MaxLayerBytesVariable = "PSCONTAINERS_MAX_LAYER_SIZE";
+    /// <summary>Set to 1 (or true) to keep compressed layer blobs for every pull and load, as -KeepBlobs does for one.</summary>
+    public const string KeepBlobsVariable = "PSCONTAINERS_KEEP_BLOBS";
 
     /// <summary>The options for this user and environment: rootless unpack when not root, the layer bound from the environment.</summary>
     public static ImageStoreOptions FromEnvironment(ContainerPaths paths, Func<string, string?>? env = null)
     {
-        var options = new ImageStoreOptions { Unpack = new LayerUnpackOptions { Rootless = paths.Rootless } };
-        string? limit = (env ?? Environment.GetEnvironmentVariable)(MaxLayerBytesVariable);
+        env ??= Environment.GetEnvironmentVariable;
+        var options = new ImageStoreOptions
+        {
+            Unpack = new LayerUnpackOptions { Rootless = paths.Rootless },
+            KeepBlobs = env(KeepBlobsVariable)?.Trim().ToLowerInvariant() is "1" or "true" or "yes",
+        };
+        string? limit = env(MaxLayerBytesVariable);
         if (string.IsNullOrWhiteSpace(limit)) return options;
         return ParseSize(limit) is long bytes and > 0
             ? options with { MaxLayerBytes = bytes }

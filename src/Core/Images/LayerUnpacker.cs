@@ -52,6 +52,9 @@ public sealed class LayerUnpacker : IDisposable
         _options = options ?? new LayerUnpackOptions();
     }
 
+    /// <summary>Called with each entry as it is read, before its data (the store records its tar-split here).</summary>
+    public Action<LayerTarEntry>? EntryRead { get; init; }
+
     /// <summary>Entries written (for logging and tests).</summary>
     public int Entries { get; private set; }
     /// <summary>Warnings raised (device nodes skipped rootless, xattrs refused by the file system).</summary>
@@ -71,6 +74,7 @@ public sealed class LayerUnpacker : IDisposable
                 throw Invalid("LayerMalformed", $"The layer is not a valid tar stream: {e.Message}", null, e);
             }
             if (entry is null) break;
+            EntryRead?.Invoke(entry);
             try { Write(entry); }
             catch (InvalidDataException e)
             {

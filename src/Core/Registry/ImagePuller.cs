@@ -18,6 +18,8 @@ public sealed record PullRequest
     public string? Platform { get; init; }
     /// <summary>Layers downloaded at once; 0 (the default) adapts it to the layers' sizes (see <see cref="ImagePuller.AutoParallelism"/>).</summary>
     public int Parallelism { get; init; }
+    /// <summary>Keep the registry's compressed layer blobs beside the unpacked layers (Install-ContainerImage -KeepBlobs).</summary>
+    public bool KeepBlobs { get; init; }
     public IProgress<PullProgress>? Progress { get; init; }
 }
 
@@ -144,7 +146,7 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
         for (int i = 0; i < count; i++)
         {
             var diff = Digest.Parse(config.RootFs.DiffIds[i]);
-            if (store.HasLayer(diff) && store.HasBlob(manifest.Layers[i].ParsedDigest))
+            if (store.LayerSatisfied(diff, manifest.Layers[i].ParsedDigest, request.KeepBlobs))
             {
                 done += manifest.Layers[i].Size;
                 request.Progress?.Report(new PullProgress(target, i + 1, count, manifest.Layers[i].Digest, manifest.Layers[i].Size, manifest.Layers[i].Size, done, total, "Already present"));
@@ -181,9 +183,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                     var buffered = new MemoryStream((int)layer.Size);
                     await blob.CopyToAsync(buffered, failed.Token).ConfigureAwait(false);
                     buffered.Position = 0;
-                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token, session).ConfigureAwait(false);
+                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token, session, request.KeepBlobs).ConfigureAwait(false);
                 }
-                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token, session).ConfigureAwait(false);
+                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token, session, request.KeepBlobs).ConfigureAwait(false);
                 request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
             }
             catch

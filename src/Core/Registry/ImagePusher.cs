@@ -28,6 +28,9 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
         if (dest.IsShortName)
             throw RegistryErrors.PushNeedsRegistry(destination);
         string target = dest.ToString();
+        // Layers whose blobs were not kept go up recompressed, under a new manifest (and alone, not in their index).
+        using var sendable = await store.PrepareToSendAsync(image, ct).ConfigureAwait(false);
+        image = sendable.Image;
         // Decided from the store alone, before any connection: a push that cannot be complete sends nothing.
         var (manifests, index) = await PlanAsync(image, platform, target, ct).ConfigureAwait(false);
         var sources = resolver.GetPullSources(dest); // refuses blocked registries before connecting

@@ -23,7 +23,7 @@ public sealed record RemoteImage
     public required string Platform { get; init; }
     public string Architecture => Config.Architecture;
     public string Os => Config.Os;
-    public DateTimeOffset? Created => Config.Created;
+    public DateTime? Created => Config.Created?.LocalDateTime;
     public required IReadOnlyList<RemoteLayer> Layers { get; init; }
     /// <summary>Compressed size: config plus layers, as transferred.</summary>
     public long Size { get; init; }

@@ -55,7 +55,6 @@ public static class BundleBuilder
             [AnnotationPrefix + "image-id"] = r.ImageId,
         };
 
-        bool root = r.Uid == 0;
         ulong nofile = Math.Min(RuntimeDefaults.MaxOpenFiles, nofileHardLimit);
         return new RuntimeSpec
         {
@@ -66,12 +65,7 @@ public static class BundleBuilder
                 Args = [.. r.Command],
                 Env = [.. r.Env],
                 Cwd = r.WorkingDir,
-                Capabilities = new LinuxCapabilities
-                {
-                    Bounding = caps,
-                    Effective = root ? [.. caps] : [],
-                    Permitted = root ? [.. caps] : [],
-                },
+                Capabilities = LinuxCapabilities.For(r.Uid, caps),
                 Rlimits = [new PosixRlimit { Type = "RLIMIT_NOFILE", Hard = nofile, Soft = nofile }],
                 NoNewPrivileges = true,
             },

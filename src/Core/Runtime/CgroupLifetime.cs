@@ -14,11 +14,18 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<CgroupLifetime>();
 
+    /// <summary>The state of each exited container last found without leftover cgroups.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContainerRuntimeState> Clean = new();
+
     /// <summary>Removes the empty cgroup directories an exited container's dead monitor left. Never kills anything; skipped
     /// while the container's lock is held (a start may be creating fresh ones).</summary>
     public void ReleaseLeftovers(string id, ContainerRuntimeState state)
     {
-        if (!cgroups.Enabled || MonitorRunning(state) || !cgroups.Exists(id)) return;
+        // The store hands out the same parsed Stopped state while its file is unchanged: once that state was found to
+        // leave nothing behind, listing the container again needs no look at every cgroup hierarchy.
+        if (!cgroups.Enabled || Clean.TryGetValue(id, out var done) && ReferenceEquals(done, state)) return;
+        if (MonitorRunning(state)) return;
+        if (!cgroups.Exists(id)) { Clean[id] = state; return; }
         using var held = store.TryLockContainer(id);
         if (held is null) return;
         foreach (string procs in cgroups.ProcsFiles(id))

@@ -12,6 +12,13 @@ public enum ContainerState
     Exited,
 }
 
+/// <summary>The state predicates, in one place.</summary>
+public static class ContainerStates
+{
+    /// <summary>Running or paused: the container has a live process and a monitor.</summary>
+    public static bool IsActive(this ContainerState state) => state is ContainerState.Running or ContainerState.Paused;
+}
+
 /// <summary>A container as Get-Container shows it: its record joined with its live state.</summary>
 public sealed class Container
 {
@@ -31,9 +38,10 @@ public sealed class Container
     public bool OomKilled { get; init; }
     /// <summary>Why the container failed to start, or why its state was found stale.</summary>
     public string? Error { get; init; }
-    public DateTimeOffset Created { get; init; }
-    public DateTimeOffset? StartedAt { get; init; }
-    public DateTimeOffset? FinishedAt { get; init; }
+    // Local DateTime as Get-Process's StartTime, so (Get-Date) - $c.StartedAt works in scripts.
+    public DateTime Created { get; init; }
+    public DateTime? StartedAt { get; init; }
+    public DateTime? FinishedAt { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public bool Rootless { get; init; }
     /// <summary>Created with -Tty: started detached, it has a pseudo-terminal whose output is logged as stdout.</summary>
@@ -57,7 +65,7 @@ public sealed class Container
         _ => "Created",
     };
 
-    private static string Since(DateTimeOffset? t) => t is null ? "" : HumanTime.Span(t.Value);
+    private static string Since(DateTime? t) => t is null ? "" : HumanTime.Span(t.Value);
 
     public override string ToString() => $"{Name} ({(Id.Length >= 8 ? Id[..8] : Id)})";
 }

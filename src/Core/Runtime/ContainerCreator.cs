@@ -27,7 +27,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var limits = CgroupLimits.Build(o.MemoryBytes, o.Cpus, o.CpuQuota, o.CpuPeriod, o.CpuShares, o.PidsLimit);
         var devices = DeviceGrants.ParseAll(o.Devices);
         var capAdd = o.Security.CapAdd(o.CapAdd);
-        var caps = BundleBuilder.Capabilities(capAdd, o.CapDrop);
+        var caps = BundleBuilder.Capabilities(capAdd, o.CapDrop); // unknown names fail before anything is written
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
@@ -101,13 +101,11 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
-            spec.Process!.Capabilities!.Bounding = caps;
-            if (user.Uid == 0) { spec.Process.Capabilities.Effective = [.. caps]; spec.Process.Capabilities.Permitted = [.. caps]; }
             o.Security.Apply(spec, caps);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
             // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.
-            ContainerStore.AtomicWrite(Path.Combine(store.BundleDir(id), "config.json"),
+            ContainerStore.AtomicWrite(store.SpecPath(id),
                 JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
             store.Write(record);
         }

@@ -68,6 +68,8 @@ public sealed class ContainerStore
     public string LogPath(string id) => Path.Combine(Dir(id), LogFile);
     public string PlanPath(string id) => Path.Combine(Dir(id), PlanFile);
     public string BundleDir(string id) => Path.Combine(Dir(id), "bundle");
+    /// <summary>The bundle's OCI runtime-spec <c>config.json</c>, written once by New-Container.</summary>
+    public string SpecPath(string id) => Path.Combine(BundleDir(id), "config.json");
     public string UpperDir(string id) => Path.Combine(Dir(id), "upper");
     public string WorkDir(string id) => Path.Combine(Dir(id), "work");
 
@@ -83,7 +85,16 @@ public sealed class ContainerStore
     /// <summary>Every readable record (a directory being created or removed is skipped).</summary>
     public List<ContainerRecord> List()
     {
-        if (!Directory.Exists(Root)) return [];
+        if (!Native.FileStat.TryGet(Root, out long inode, out long mtime, out _, out _)) return [];
+        // Unchanged directory (same inode and entry-change time): the ids are as listed before, and a record, written
+        // once before anything lists it, is still what was parsed; only ids whose record was not there yet are read.
+        if (Listings.TryGetValue(Root, out var seen) && seen.Inode == inode && seen.Mtime == mtime)
+        {
+            var known = new List<ContainerRecord>(seen.Records.Length);
+            for (int i = 0; i < seen.Records.Length; i++)
+                if ((seen.Records[i] ?? TryRead(seen.Ids[i])) is { } r) known.Add(r);
+            return known;
+        }
         var ids = new List<string>();
         foreach (string dir in Directory.EnumerateDirectories(Root))
         {
@@ -97,9 +108,18 @@ public sealed class ContainerStore
         else Parallel.For(0, ids.Count, i => read[i] = TryRead(ids[i]));
         var list = new List<ContainerRecord>(ids.Count);
         foreach (var r in read) if (r is not null) list.Add(r);
-        if (Cache.Count > list.Count) Prune([.. ids.Select(RecordPath)]);
+        if (Cache.Count > list.Count || States.Count > list.Count) Prune([.. ids]);
+        if (Native.FileStat.IsRacy(mtime)) Listings.TryRemove(Root, out _);
+        else Listings[Root] = new Listing(inode, mtime, [.. ids], read);
         return list;
     }
+
+    /// <summary>The last listing of each store root, valid while the root's inode and modification time are unchanged
+    /// (creating or removing a container adds or removes an entry; nothing else does). Only kept when that time is old
+    /// enough to be trusted (<see cref="Native.FileStat.IsRacy"/>). In memory only: a new process lists from disk.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Listing> Listings = new();
+
+    private sealed record Listing(long Inode, long Mtime, string[] Ids, ContainerRecord?[] Records);
 
     /// <summary>
     /// Parsed records by path, with the file's change time and size when parsed. A record is written once, when the
@@ -126,11 +146,15 @@ public sealed class ContainerStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }
 
-    /// <summary>Drops cached records of containers that are gone (called by <see cref="List"/>).</summary>
-    private void Prune(HashSet<string> livePaths)
+    /// <summary>Drops cached records and states of containers that are gone (called by <see cref="List"/>).</summary>
+    private void Prune(HashSet<string> liveIds)
     {
         foreach (string key in Cache.Keys)
-            if (key.StartsWith(Root, StringComparison.Ordinal) && !livePaths.Contains(key)) Cache.TryRemove(key, out _);
+            if (IsGone(key)) Cache.TryRemove(key, out _);
+        foreach (string key in States.Keys)
+            if (IsGone(key)) States.TryRemove(key, out _);
+
+        bool IsGone(string path) => Path.GetDirectoryName(Path.GetDirectoryName(path)) == Root && !liveIds.Contains(Path.GetFileName(Path.GetDirectoryName(path))!);
     }
 
     public void Write(ContainerRecord record)
@@ -141,13 +165,34 @@ public sealed class ContainerStore
 
     public ContainerRuntimeState? ReadState(string id)
     {
+        string path = StatePath(id);
         try
         {
-            byte[] bytes = File.ReadAllBytes(StatePath(id));
-            return JsonSerializer.Deserialize(bytes, PlanJsonContext.Default.ContainerRuntimeState);
+            if (!Native.FileStat.TryGet(path, out long inode, out _, out long ctime, out long size)) { States.TryRemove(path, out _); return null; }
+            if (States.TryGetValue(path, out var hit) && hit.Inode == inode && hit.Ctime == ctime && hit.Size == size) return hit.State;
+            var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), PlanJsonContext.Default.ContainerRuntimeState);
+            if (state is { Status: ContainerStatus.Stopped } && !Native.FileStat.IsRacy(ctime)
+                && Native.FileStat.TryGet(path, out long after, out _, out long afterCtime, out long afterSize)
+                && after == inode && afterCtime == ctime && afterSize == size)
+                States[path] = (inode, ctime, size, state);
+            return state;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }
+
+    /// <summary>The one reader of a container's bundle config; null when it is missing or unreadable.</summary>
+    public RuntimeSpec? ReadSpec(string id)
+    {
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(SpecPath(id)), PlanJsonContext.Default.RuntimeSpec); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    /// <summary>
+    /// Parsed Stopped states by path, with the file's inode, change time and size: a Stopped state is final until the next
+    /// start, which replaces the file (rename: a new inode), so listing 10,000 exited containers costs a stat each, not a
+    /// read and a parse. Running states are always read (they change, and Stop-Container amends a stale one).
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Inode, long Ctime, long Size, ContainerRuntimeState State)> States = new();
 
     /// <summary>Not fsynced: the state is only meaningful for the boot it was written in (see <see cref="ContainerRuntimeState.BootId"/>).</summary>
     public void WriteState(ContainerRuntimeState state) =>

@@ -76,7 +76,7 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
         [
             Images("Images", images.Where(i => !IsCache(i))),
             Images("BuildCache", images.Where(IsCache)),
-            new StorageUsage("Containers", containers.Count, containers.Count(c => c.State is ContainerState.Running or ContainerState.Paused),
+            new StorageUsage("Containers", containers.Count, containers.Count(c => c.State.IsActive()),
                 Size(containers.Select(c => runtime.Store.Dir(c.Id))), 0, plan.Where(p => p.Type == "Containers").Sum(p => p.Reclaimable)),
             new StorageUsage("Orphans", orphans.Count, 0, Size(orphans), 0, plan.Where(p => p.Type == "Orphans").Sum(p => p.Reclaimable)),
         ];

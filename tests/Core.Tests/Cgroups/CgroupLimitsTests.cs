@@ -6,10 +6,10 @@ namespace Containers.Core.Tests.Cgroups;
 public sealed class CgroupLimitsTests
 {
     [Fact]
-    public void No_limits_give_null() => Assert.Null(CgroupLimits.Build(null, null, null, null, null, null));
+    public void NoLimitsGiveNull() => Assert.Null(CgroupLimits.Build(null, null, null, null, null, null));
 
     [Fact]
-    public void Cpus_become_quota_over_the_default_period()
+    public void CpusBecomeQuotaOverTheDefaultPeriod()
     {
         var r = CgroupLimits.Build(null, 1.5, null, null, null, null)!;
         Assert.Equal(150_000, r.Cpu!.Quota);
@@ -17,7 +17,7 @@ public sealed class CgroupLimitsTests
     }
 
     [Fact]
-    public void Memory_limit_also_caps_swap() =>
+    public void MemoryLimitAlsoCapsSwap() =>
         Assert.Equal(64L << 20, CgroupLimits.Build(64L << 20, null, null, null, null, null)!.Memory!.Swap);
 
     [Theory]
@@ -28,7 +28,7 @@ public sealed class CgroupLimitsTests
     [InlineData(null, null, 10L, null, "InvalidCpuLimit")]
     [InlineData(null, 1.0, 50000L, null, "InvalidCpuLimit")]
     [InlineData(null, null, null, 0L, "InvalidPidsLimit")]
-    public void Bad_values_are_refused(long? memory, double? cpus, long? quota, long? pids, string errorId)
+    public void BadValuesAreRefused(long? memory, double? cpus, long? quota, long? pids, string errorId)
     {
         var e = Assert.Throws<ContainersException>(() => CgroupLimits.Build(memory, cpus, quota, null, null, pids));
         Assert.Equal(errorId, e.ErrorId);
@@ -39,10 +39,10 @@ public sealed class CgroupLimitsTests
     [InlineData(2UL, 1UL)]
     [InlineData(1024UL, 39UL)]
     [InlineData(262144UL, 10000UL)]
-    public void Shares_convert_to_weight(ulong shares, ulong weight) => Assert.Equal(weight, CgroupLimits.SharesToWeight(shares));
+    public void SharesConvertToWeight(ulong shares, ulong weight) => Assert.Equal(weight, CgroupLimits.SharesToWeight(shares));
 
     [Fact]
-    public void Detector_picks_v1_for_the_hybrid_layout_and_none_for_rootless()
+    public void DetectorPicksV1ForTheHybridLayoutAndNoneForRootless()
     {
         string file = Path.GetTempFileName();
         try

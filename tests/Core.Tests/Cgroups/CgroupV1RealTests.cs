@@ -48,10 +48,10 @@ public sealed class CgroupV1RealTests : IDisposable
         return p;
     }
 
-    [Fact]
-    public void Real_v1_create_applies_limits_and_accepts_a_process()
+    [CgroupV1Fact]
+    public void RealV1CreateAppliesLimitsAndAcceptsAProcess()
     {
-        if (_manager is null) return; // needs root on a v1 host
+        Assert.NotNull(_manager);
         var procs = _manager.Create(Id, CgroupLimits.Build(32L << 20, 0.25, null, null, 512, 16));
         Assert.Contains(procs, f => f.StartsWith("/sys/fs/cgroup/memory/", StringComparison.Ordinal));
         string mem = $"/sys/fs/cgroup/memory/{_parent}/{Id}";
@@ -73,10 +73,10 @@ public sealed class CgroupV1RealTests : IDisposable
         Assert.Equal(0, stats.OomKills);
     }
 
-    [Fact]
-    public void Real_v1_freeze_stops_the_process_and_thaw_resumes_it()
+    [CgroupV1Fact]
+    public void RealV1FreezeStopsTheProcessAndThawResumesIt()
     {
-        if (_manager is null) return;
+        Assert.NotNull(_manager);
         var procs = _manager.Create(Id, null);
         var p = Sleeper();
         foreach (string f in procs) File.WriteAllText(f, p.Id.ToString());
@@ -89,10 +89,10 @@ public sealed class CgroupV1RealTests : IDisposable
         Assert.NotEqual('D', Native.Processes.State(p.Id));
     }
 
-    [Fact]
-    public void Real_v1_remove_kills_leftovers_and_leaves_no_directory()
+    [CgroupV1Fact]
+    public void RealV1RemoveKillsLeftoversAndLeavesNoDirectory()
     {
-        if (_manager is null) return;
+        Assert.NotNull(_manager);
         var procs = _manager.Create(Id, null);
         var p = Sleeper();
         foreach (string f in procs) File.WriteAllText(f, p.Id.ToString());

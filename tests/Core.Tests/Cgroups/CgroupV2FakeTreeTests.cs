@@ -60,7 +60,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     private const string Id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     [Fact]
-    public void FakeTree_Create_writes_limits_in_v2_files_and_enables_controllers()
+    public void FakeTreeCreateWritesLimitsInV2FilesAndEnablesControllers()
     {
         var limits = CgroupLimits.Build(64L << 20, 0.5, null, null, 1024, 32);
         var procs = _manager.Create(Id, limits);
@@ -77,7 +77,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     }
 
     [Fact]
-    public void FakeTree_Stats_parse_cpu_memory_pids_io_and_oom()
+    public void FakeTreeStatsParseCpuMemoryPidsIoAndOom()
     {
         _manager.Create(Id, null);
         string dir = Path.Combine(_root, "pscontainers", Id);
@@ -102,7 +102,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     }
 
     [Fact]
-    public void FakeTree_Freeze_and_thaw_follow_cgroup_events()
+    public void FakeTreeFreezeAndThawFollowCgroupEvents()
     {
         _manager.Create(Id, null);
         Assert.False(_manager.IsFrozen(Id));
@@ -113,7 +113,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     }
 
     [Fact]
-    public void FakeTree_Remove_deletes_the_cgroup_and_is_idempotent()
+    public void FakeTreeRemoveDeletesTheCgroupAndIsIdempotent()
     {
         _manager.Create(Id, null);
         Assert.True(_manager.Exists(Id));
@@ -124,7 +124,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     }
 
     [Fact]
-    public void FakeTree_Create_attaches_the_default_device_program_and_a_given_list()
+    public void FakeTreeCreateAttachesTheDefaultDeviceProgramAndAGivenList()
     {
         _manager.Create(Id, null);
         string dir = Path.Combine(_root, "pscontainers", Id);

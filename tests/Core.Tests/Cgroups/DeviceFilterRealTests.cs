@@ -50,7 +50,7 @@ public sealed class DeviceFilterRealTests : IDisposable
     }
 
     [Fact]
-    public void Bpf_program_alone_allows_the_list_and_denies_the_rest_in_a_real_cgroup2_directory()
+    public void BpfProgramAloneAllowsTheListAndDeniesTheRestInARealCgroup2Directory()
     {
         if (!_canRun) return; // needs root and a cgroup2 mount
         var grant = new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "r" };
@@ -92,7 +92,7 @@ public sealed class DeviceFilterRealTests : IDisposable
     }
 
     [Fact]
-    public void Hybrid_v1_manager_writes_the_devices_list_and_joins_the_unified_program_too()
+    public void HybridV1ManagerWritesTheDevicesListAndJoinsTheUnifiedProgramToo()
     {
         if (!_canRun || !CgroupV1RealTests.V1Mounts().ContainsKey("devices")) return;
         _manager = new CgroupV1Manager(CgroupV1RealTests.V1Mounts(), parent: _parent, unifiedRoot: Unified);

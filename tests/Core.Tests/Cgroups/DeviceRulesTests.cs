@@ -10,7 +10,7 @@ public sealed class DeviceRulesTests
     private const int M = DeviceRules.Mknod, R = DeviceRules.Read, W = DeviceRules.Write;
 
     [Fact]
-    public void Default_list_renders_as_the_v1_lines_runc_writes()
+    public void DefaultListRendersAsTheV1LinesRuncWrites()
     {
         Assert.Equal(
         [
@@ -22,7 +22,7 @@ public sealed class DeviceRulesTests
     }
 
     [Fact]
-    public void Effective_rules_are_the_default_unless_a_list_is_given()
+    public void EffectiveRulesAreTheDefaultUnlessAListIsGiven()
     {
         Assert.Same(DeviceRules.Default, DeviceRules.Effective(null));
         Assert.Same(DeviceRules.Default, DeviceRules.Effective(new LinuxResources()));
@@ -66,7 +66,7 @@ public sealed class DeviceRulesTests
 
     [Theory]
     [MemberData(nameof(Table))]
-    public void Program_and_v1_semantics_agree_with_the_table(char type, int major, int minor, int access, bool allowed)
+    public void ProgramAndV1SemanticsAgreeWithTheTable(char type, int major, int minor, int access, bool allowed)
     {
         Assert.Equal(allowed, DeviceRuleSet.From(WithFuse).Allows(type, major, minor, access));
         ulong[] program = DeviceFilterProgram.Build(WithFuse);
@@ -75,7 +75,7 @@ public sealed class DeviceRulesTests
     }
 
     [Fact]
-    public void Program_matches_the_v1_semantics_for_deny_lists_and_revoked_grants_too()
+    public void ProgramMatchesTheV1SemanticsForDenyListsAndRevokedGrantsToo()
     {
         // An allow-by-default list with holes, and a deny-by-default list where a later deny takes back part of a grant.
         List<LinuxDeviceCgroup>[] lists =
@@ -112,7 +112,7 @@ public sealed class DeviceRulesTests
     [InlineData("x", null, null, "rwm", "InvalidDeviceRule")]
     [InlineData("c", -2L, null, "rwm", "InvalidDeviceRule")]
     [InlineData("c", 1L, 3L, "rwx", "InvalidDeviceAccess")]
-    public void Bad_rules_are_refused_with_a_typed_error(string type, long? major, long? minor, string access, string errorId)
+    public void BadRulesAreRefusedWithATypedError(string type, long? major, long? minor, string access, string errorId)
     {
         var e = Assert.Throws<ContainersException>(() => DeviceFilterProgram.Build([new LinuxDeviceCgroup { Allow = true, Type = type, Major = major, Minor = minor, Access = access }]));
         Assert.Equal(errorId, e.ErrorId);

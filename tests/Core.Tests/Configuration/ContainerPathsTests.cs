@@ -11,7 +11,7 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void Root_uses_system_locations_that_are_not_podmans()
+    public void RootUsesSystemLocationsThatAreNotPodmans()
     {
         var p = ContainerPaths.FromEnvironment(Env(("HOME", "/root")), 0);
         Assert.Equal("/var/lib/pscontainers", p.DataDir);
@@ -26,7 +26,7 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void A_user_gets_xdg_locations()
+    public void AUserGetsXdgLocations()
     {
         var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), ("XDG_RUNTIME_DIR", "/run/user/1000")), 1000);
         Assert.Equal("/home/ann/.local/share/pscontainers", p.DataDir);
@@ -38,7 +38,7 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void Overrides_redirect_every_root()
+    public void OverridesRedirectEveryRoot()
     {
         var p = ContainerPaths.FromEnvironment(Env(
             ("HOME", "/home/ann"),
@@ -58,7 +58,7 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void CONTAINERS_REGISTRIES_CONF_replaces_the_registries_file_alone_and_both_drop_in_folders_stay()
+    public void CONTAINERSREGISTRIESCONFReplacesTheRegistriesFileAloneAndBothDropInFoldersStay()
     {
         var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), (ContainerPaths.RegistriesConfVariable, "/t/r.conf")), 1000);
         Assert.Equal("/t/r.conf", p.SystemRegistriesConf);
@@ -68,7 +68,7 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void Per_user_files_live_under_HOME_not_XDG_CONFIG_HOME_as_containers_image_reads_them()
+    public void PerUserFilesLiveUnderHOMENotXDGCONFIGHOMEAsContainersImageReadsThem()
     {
         var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), ("XDG_CONFIG_HOME", "/x")), 1000);
         Assert.Equal("/home/ann/.config/containers/registries.conf", p.UserRegistriesConf);
@@ -77,7 +77,7 @@ public class ContainerPathsTests
     }
 
     [Fact]
-    public void The_config_dir_override_searches_only_its_policy_json()
+    public void TheConfigDirOverrideSearchesOnlyItsPolicyJson()
     {
         var p = ContainerPaths.FromEnvironment(Env(("HOME", "/home/ann"), (ContainerPaths.ConfigDirVariable, "/t/config")), 1000);
         Assert.Equal(["/t/config/policy.json"], p.PolicyJsonSearched);

@@ -9,7 +9,7 @@ public sealed class DiagnosticsTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void Reads_a_hybrid_v1_layout_as_v1_with_its_controllers()
+    public void ReadsAHybridV1LayoutAsV1WithItsControllers()
     {
         string unified = Path.Combine(_dir, "unified");
         Directory.CreateDirectory(unified);
@@ -29,7 +29,7 @@ public sealed class DiagnosticsTests : IDisposable
     }
 
     [Fact]
-    public void Reads_a_unified_layout_as_v2()
+    public void ReadsAUnifiedLayoutAsV2()
     {
         File.WriteAllText(Path.Combine(_dir, "cgroup.controllers"), "cpuset cpu io memory pids\n");
         string mountinfo = Path.Combine(_dir, "mountinfo");
@@ -40,7 +40,7 @@ public sealed class DiagnosticsTests : IDisposable
     }
 
     [Fact]
-    public void Finds_a_users_subordinate_ranges_by_name_or_uid()
+    public void FindsAUsersSubordinateRangesByNameOrUid()
     {
         string file = Path.Combine(_dir, "subuid");
         File.WriteAllLines(file, ["# comment", "ann:100000:65536", "1001:200000:1000", "bob:300000:65536", "ann:400000:10", "broken"]);

@@ -76,10 +76,10 @@ public class LayeredTreeWriterTests : IDisposable
         return up;
     }
 
-    [Fact]
+    [RootFact]
     public void WritesAnUpperDirAsAnOciLayer()
     {
-        if (!Identity.IsRoot) return; // mknod, trusted.* xattrs and chown need root
+        // mknod, trusted.* xattrs and chown need root
         string up = MakeUpper();
         var contents = new Dictionary<string, byte[]>();
         var entries = Read(WriteTar(new LayeredTreeWriter([up], LayeredTreeMode.Layer)), contents).ToDictionary(e => e.Name);
@@ -105,10 +105,9 @@ public class LayeredTreeWriterTests : IDisposable
         Assert.Equal((3_000_000L, 3_000_001L), (entries[longName].Uid, entries[longName].Gid));
     }
 
-    [Fact]
+    [RootFact]
     public void TheLayerUnpacksBackToTheSameTree()
     {
-        if (!Identity.IsRoot) return;
         string up = MakeUpper();
         byte[] tar = WriteTar(new LayeredTreeWriter([up], LayeredTreeMode.Layer));
         string back = _tmp.Sub("back");
@@ -137,10 +136,10 @@ public class LayeredTreeWriterTests : IDisposable
         Assert.Equal("/" + new string('t', 150), names["far"].LinkName);
     }
 
-    [Fact]
+    [RootFact]
     public void StacksDirectoriesAsOverlayDoes()
     {
-        if (!Identity.IsRoot) return; // whiteouts are device nodes
+        // whiteouts are device nodes
         string lower = _tmp.Sub("lower"), upper = _tmp.Sub("upper2");
         foreach (string d in new[] { "a", "b/old", "c" }) Directory.CreateDirectory(Path.Combine(lower, d));
         File.WriteAllText(Path.Combine(lower, "a/x"), "x");

@@ -23,21 +23,21 @@ public sealed class LogTextTests
     }
 
     [Fact]
-    public void Strings_are_not_wrapped_in_quotes()
+    public void StringsAreNotWrappedInQuotes()
     {
         var e = Log(l => l.Warning("Container {Name} runs without resource limits: {Reason}", "web", "no cgroup"));
         Assert.Equal("Container web runs without resource limits: no cgroup", LogText.Render(e));
     }
 
     [Fact]
-    public void A_message_of_several_lines_becomes_one_compact_line()
+    public void AMessageOfSeveralLinesBecomesOneCompactLine()
     {
         var e = Log(l => l.Warning(new InvalidOperationException("first\n  second"), "{Message}", "Skipped 'dev/x':\n  device nodes need root."));
         Assert.Equal("Skipped 'dev/x': device nodes need root.: first second", LogText.Render(e));
     }
 
     [Fact]
-    public void Numbers_and_other_values_render_as_usual()
+    public void NumbersAndOtherValuesRenderAsUsual()
     {
         var e = Log(l => l.Information("Waited {Seconds} s for {Pids}", 2.5, new[] { 1, 2 }));
         Assert.Equal("Waited 2.5 s for [1, 2]", LogText.Render(e));

@@ -30,7 +30,7 @@ public sealed class ContainedFileTests : IDisposable
     private string? ReadText() => ContainedFile.Read(_root, "etc/passwd", "container test") is { } b ? Encoding.UTF8.GetString(b) : null;
 
     [Fact]
-    public void A_regular_file_is_read_whole()
+    public void ARegularFileIsReadWhole()
     {
         File.WriteAllText(Passwd, "root:x:0:0::/root:/bin/sh\n");
         Assert.Equal("root:x:0:0::/root:/bin/sh\n", ReadText());
@@ -40,7 +40,7 @@ public sealed class ContainedFileTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void A_link_out_of_the_root_resolves_inside_it(bool absolute)
+    public void ALinkOutOfTheRootResolvesInsideIt(bool absolute)
     {
         // Absolute, or climbing with .. far past the root: both land in the root, where nothing answers to that path.
         string target = absolute ? _hostSecret : string.Concat(Enumerable.Repeat("../", 12)) + _hostSecret.TrimStart('/');
@@ -54,7 +54,7 @@ public sealed class ContainedFileTests : IDisposable
     }
 
     [Fact]
-    public void A_directory_link_on_the_way_resolves_inside_too()
+    public void ADirectoryLinkOnTheWayResolvesInsideToo()
     {
         Directory.Delete(Path.Combine(_root, "etc"));
         File.CreateSymbolicLink(Path.Combine(_root, "etc"), Path.GetDirectoryName(_hostSecret)!);
@@ -62,7 +62,7 @@ public sealed class ContainedFileTests : IDisposable
     }
 
     [Fact]
-    public async Task A_fifo_is_refused_without_blocking()
+    public async Task AFifoIsRefusedWithoutBlocking()
     {
         MakeFifo(Passwd);
         var read = Task.Run(ReadText);
@@ -74,7 +74,7 @@ public sealed class ContainedFileTests : IDisposable
     }
 
     [Fact]
-    public void A_link_to_a_device_or_a_directory_is_refused()
+    public void ALinkToADeviceOrADirectoryIsRefused()
     {
         Directory.CreateDirectory(Path.Combine(_root, "dev"));
         File.CreateSymbolicLink(Passwd, "/dev");
@@ -82,7 +82,7 @@ public sealed class ContainedFileTests : IDisposable
     }
 
     [Fact]
-    public void Size_is_capped()
+    public void SizeIsCapped()
     {
         using (var f = File.Create(Passwd)) f.SetLength(ContainedFile.MaxBytes + 1L); // sparse: costs no disk
         var e = Assert.Throws<ContainersException>(ReadText);
@@ -92,7 +92,7 @@ public sealed class ContainedFileTests : IDisposable
     }
 
     [Fact]
-    public void Image_users_never_read_the_host_through_a_layer_link()
+    public void ImageUsersNeverReadTheHostThroughALayerLink()
     {
         File.CreateSymbolicLink(Passwd, _hostSecret);
         // The host file's line "root:HOST-SECRET:19000:..." would give uid 19000.
@@ -107,7 +107,7 @@ public sealed class ContainedFileTests : IDisposable
     }
 
     [Fact]
-    public async Task Image_users_refuse_a_fifo_passwd_with_a_typed_error()
+    public async Task ImageUsersRefuseAFifoPasswdWithATypedError()
     {
         MakeFifo(Passwd);
         var resolve = Task.Run(() => ImageUsers.Resolve("root", [_root], "image hostile"));

@@ -13,17 +13,17 @@ public sealed class ContainerProcessTests
     [InlineData(100033u, 33u)]
     [InlineData(165535u, 65535u)]
     [InlineData(1000u, 65536u)]
-    public void Maps_a_host_uid_into_the_namespace(uint host, uint inside) =>
+    public void MapsAHostUidIntoTheNamespace(uint host, uint inside) =>
         Assert.Equal(inside, ContainerProcess.MapToNamespace(Map, host));
 
     [Theory]
     [InlineData(0u)]
     [InlineData(99999u)]
     [InlineData(165536u)]
-    public void A_host_uid_outside_every_range_is_unmapped(uint host) =>
+    public void AHostUidOutsideEveryRangeIsUnmapped(uint host) =>
         Assert.Null(ContainerProcess.MapToNamespace(Map, host));
 
     [Fact]
-    public void The_initial_namespace_maps_every_uid_to_itself() =>
+    public void TheInitialNamespaceMapsEveryUidToItself() =>
         Assert.Equal(4242u, ContainerProcess.MapToNamespace(["         0          0 4294967295"], 4242));
 }

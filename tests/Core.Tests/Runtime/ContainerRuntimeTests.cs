@@ -59,7 +59,7 @@ public sealed class ContainerRuntimeTests : IDisposable
         JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(_runtime.Store.BundleDir(c.Id), "config.json")), PlanJsonContext.Default.RuntimeSpec)!;
 
     [Fact]
-    public async Task The_seccomp_filter_follows_the_containers_capabilities()
+    public async Task TheSeccompFilterFollowsTheContainersCapabilities()
     {
         var admin = Spec(await Create(o => o.CapAdd = ["SYS_ADMIN"]));
         Assert.DoesNotContain(admin.Linux!.Seccomp!.Syscalls!, s => s.Names.Contains("clone3"));
@@ -67,7 +67,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task Create_writes_a_record_with_a_generated_name_and_a_64_hex_id()
+    public async Task CreateWritesARecordWithAGeneratedNameAndA64HexId()
     {
         var c = await Create();
         Assert.True(NameGenerator.IsFullId(c.Id));
@@ -80,7 +80,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task Config_json_merges_image_config_and_options()
+    public async Task ConfigJsonMergesImageConfigAndOptions()
     {
         var c = await Create(o =>
         {
@@ -131,14 +131,14 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task Entrypoint_override_drops_the_image_cmd()
+    public async Task EntrypointOverrideDropsTheImageCmd()
     {
         var c = await Create(o => o.Entrypoint = ["/bin/other"]);
         Assert.Equal(["/bin/other"], c.Command);
     }
 
     [Fact]
-    public async Task Host_network_shares_the_netns_and_binds_mounts_in_order()
+    public async Task HostNetworkSharesTheNetnsAndBindsMountsInOrder()
     {
         string src = Directory.CreateDirectory(Path.Combine(_root, "src")).FullName;
         string secret = Path.Combine(_root, "token");
@@ -170,7 +170,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     [InlineData("UnknownCapability")]
     [InlineData("InvalidNetworkMode")]
     [InlineData("InvalidAddHost")]
-    public async Task Bad_input_is_refused_with_a_typed_error_and_leaves_nothing(string errorId)
+    public async Task BadInputIsRefusedWithATypedErrorAndLeavesNothing(string errorId)
     {
         var e = await Assert.ThrowsAsync<ContainersException>(() => Create(o =>
         {
@@ -191,7 +191,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task A_name_in_use_is_refused()
+    public async Task ANameInUseIsRefused()
     {
         await Create(o => o.Name = "dup");
         var e = await Assert.ThrowsAsync<ContainersException>(() => Create(o => o.Name = "dup"));
@@ -200,7 +200,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task State_without_a_state_file_is_created_and_stale_states_are_exited()
+    public async Task StateWithoutAStateFileIsCreatedAndStaleStatesAreExited()
     {
         var c = await Create();
         Assert.Equal(ContainerState.Created, _runtime.Get(c.Id).State);
@@ -231,7 +231,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task Remove_deletes_the_directory_and_start_without_init_is_a_typed_error()
+    public async Task RemoveDeletesTheDirectoryAndStartWithoutInitIsATypedError()
     {
         var c = await Create();
         var e = await Assert.ThrowsAsync<ContainersException>(() => _runtime.StartAsync(c.Name, CancellationToken.None));
@@ -242,7 +242,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task Containers_using_an_image_are_reported_to_the_store()
+    public async Task ContainersUsingAnImageAreReportedToTheStore()
     {
         var c = await Create(o => o.Name = "user1");
         var users = new ContainerImageUsers(_runtime.Store);
@@ -265,7 +265,14 @@ public sealed class ContainerRuntimeTests : IDisposable
 
     private static bool Alive(int pid)
     {
-        // A killed grandchild is reparented to the host's init, which may reap it late: a zombie is not alive.
+        // A killed grandchild is reparented to the host's init, which may reap it late: a zombie is not alive. On a busy
+        // host a SIGKILLed process may not have run its exit yet: give it up to 10 s (the child sleeps 300 s when missed).
+        for (int i = 0; i < 200 && AliveNow(pid); i++) Thread.Sleep(50);
+        return AliveNow(pid);
+    }
+
+    private static bool AliveNow(int pid)
+    {
         try { return File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1][0] != 'Z'; }
         catch (IOException) { return false; }
     }
@@ -273,7 +280,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     [Theory]
     [InlineData("true", "InitTimeout")]                // hangs before its handshake
     [InlineData("exec >/dev/null 2>&1", "InitFailed")] // closes its stdout without a handshake and lingers
-    public async Task A_monitor_that_fails_its_handshake_is_killed_with_its_child_and_leaves_no_state(string first, string errorId)
+    public async Task AMonitorThatFailsItsHandshakeIsKilledWithItsChildAndLeavesNoState(string first, string errorId)
     {
         var (runtime, pidFile) = FakeMonitor(first);
         var c = await runtime.CreateAsync(new ContainerCreateOptions { Image = "test", Command = ["/bin/true"] }, CancellationToken.None);
@@ -289,7 +296,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task A_start_cancelled_before_the_handshake_kills_the_monitor()
+    public async Task AStartCancelledBeforeTheHandshakeKillsTheMonitor()
     {
         var (runtime, pidFile) = FakeMonitor("true");
         runtime.HandshakeTimeout = TimeSpan.FromSeconds(30);

@@ -12,23 +12,23 @@ public class ContainerStatusTests
     [InlineData(61, "Up 1 minute")]
     [InlineData(7200, "Up 2 hours")]
     [InlineData(3 * 86400, "Up 3 days")]
-    public void Running_status_reads_like_podman_ps(double secondsAgo, string expected)
+    public void RunningStatusReadsLikePodmanPs(double secondsAgo, string expected)
     {
-        var c = new Container { State = ContainerState.Running, StartedAt = DateTimeOffset.UtcNow.AddSeconds(-secondsAgo) };
+        var c = new Container { State = ContainerState.Running, StartedAt = DateTime.Now.AddSeconds(-secondsAgo) };
         Assert.Equal(expected, c.Status);
     }
 
     [Fact]
-    public void Exited_status_names_the_exit_code()
+    public void ExitedStatusNamesTheExitCode()
     {
-        var c = new Container { State = ContainerState.Exited, ExitCode = 3, FinishedAt = DateTimeOffset.UtcNow.AddMinutes(-5) };
+        var c = new Container { State = ContainerState.Exited, ExitCode = 3, FinishedAt = DateTime.Now.AddMinutes(-5) };
         Assert.Equal("Exited (3) 5 minutes ago", c.Status);
     }
 
     [Fact]
-    public void An_exit_within_the_second_reads_just_now()
+    public void AnExitWithinTheSecondReadsJustNow()
     {
-        var c = new Container { State = ContainerState.Exited, ExitCode = 0, FinishedAt = DateTimeOffset.UtcNow };
+        var c = new Container { State = ContainerState.Exited, ExitCode = 0, FinishedAt = DateTime.Now };
         Assert.Equal("Exited (0) just now", c.Status);
     }
 
@@ -36,6 +36,6 @@ public class ContainerStatusTests
     [InlineData(45 * 86400, "45 days ago")]
     [InlineData(90 * 86400, "3 months ago")]
     [InlineData(800 * 86400, "2 years ago")]
-    public void Image_ages_read_in_days_months_and_years(double daysAgoInSeconds, string expected) =>
+    public void ImageAgesReadInDaysMonthsAndYears(double daysAgoInSeconds, string expected) =>
         Assert.Equal(expected, Containers.Core.Formatting.HumanTime.Ago(DateTimeOffset.UtcNow.AddSeconds(-daysAgoInSeconds)));
 }

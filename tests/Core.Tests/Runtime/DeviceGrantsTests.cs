@@ -12,7 +12,7 @@ public sealed class DeviceGrantsTests
     [InlineData("/dev/null:/dev/quiet", "/dev/quiet", "rwm")]
     [InlineData("/dev/null:rw", "/dev/null", "rw")]
     [InlineData("/dev/null:/dev/sub/quiet:mr", "/dev/sub/quiet", "rm")]
-    public void Parses_the_docker_forms_and_reads_the_numbers_from_the_host_node(string value, string path, string access)
+    public void ParsesTheDockerFormsAndReadsTheNumbersFromTheHostNode(string value, string path, string access)
     {
         var d = DeviceGrants.Parse(value);
         Assert.Equal(("/dev/null", path, "c", 1L, 3L, access), (d.HostPath, d.Path, d.Type, d.Major, d.Minor, d.Access));
@@ -20,7 +20,7 @@ public sealed class DeviceGrantsTests
     }
 
     [Fact]
-    public void Reads_block_devices_and_follows_links()
+    public void ReadsBlockDevicesAndFollowsLinks()
     {
         string? disk = new[] { "/dev/vda", "/dev/sda", "/dev/loop0" }.FirstOrDefault(File.Exists);
         if (disk is null) return;
@@ -45,7 +45,7 @@ public sealed class DeviceGrantsTests
     [InlineData("/dev/null:/etc/passwd", "InvalidDevice", "/dev/null:/etc/passwd")]
     [InlineData("/dev/null:/dev/../etc/x", "InvalidDevice", "/dev/null:/dev/../etc/x")]
     [InlineData("/dev/null:rwx", "InvalidDeviceAccess", "rwx")]
-    public void Bad_values_are_typed_errors_naming_the_path(string value, string errorId, string target)
+    public void BadValuesAreTypedErrorsNamingThePath(string value, string errorId, string target)
     {
         var e = Assert.Throws<ContainersException>(() => DeviceGrants.Parse(value));
         Assert.Equal((errorId, target), (e.ErrorId, e.Target as string));
@@ -53,7 +53,7 @@ public sealed class DeviceGrantsTests
     }
 
     [Fact]
-    public void Two_devices_at_one_container_path_are_refused()
+    public void TwoDevicesAtOneContainerPathAreRefused()
     {
         var e = Assert.Throws<ContainersException>(() => DeviceGrants.ParseAll(["/dev/null:/dev/x", "/dev/zero:/dev/x"]));
         Assert.Equal("InvalidDevice", e.ErrorId);
@@ -66,7 +66,7 @@ public sealed class DeviceGrantsTests
     };
 
     [Fact]
-    public void Config_always_lists_deny_all_and_the_standard_rules_and_the_cgroup_gets_the_grants()
+    public void ConfigAlwaysListsDenyAllAndTheStandardRulesAndTheCgroupGetsTheGrants()
     {
         var plain = BundleBuilder.Build(Record(false, null), [], [], [], null, "/tmp", 1024);
         Assert.Equal(DeviceRules.Default.Select(DeviceRules.V1Line), plain.Linux!.Resources!.Devices!.Select(DeviceRules.V1Line));
@@ -82,7 +82,7 @@ public sealed class DeviceGrantsTests
     }
 
     [Fact]
-    public void Rootless_containers_get_the_host_node_bound_instead_of_made()
+    public void RootlessContainersGetTheHostNodeBoundInsteadOfMade()
     {
         var fuse = new ContainerDevice { HostPath = "/dev/fuse", Path = "/dev/myfuse", Type = "c", Major = 10, Minor = 229, Access = "rwm" };
         var spec = BundleBuilder.Build(Record(true, [fuse]), [], [], [], null, "/tmp", 1024);

@@ -17,24 +17,24 @@ public sealed class RuntimePartsTests : IDisposable
     [InlineData("64MB", 64L << 20)]
     [InlineData("1.5g", 3L << 29)]
     [InlineData("512KiB", 512L << 10)]
-    public void Memory_sizes_parse(string text, long bytes) => Assert.Equal(bytes, MemorySize.Parse(text));
+    public void MemorySizesParse(string text, long bytes) => Assert.Equal(bytes, MemorySize.Parse(text));
 
     [Theory]
     [InlineData("lots")]
     [InlineData("12x")]
     [InlineData("")]
     [InlineData("m")]
-    public void Bad_memory_sizes_are_refused(string text) =>
+    public void BadMemorySizesAreRefused(string text) =>
         Assert.Equal("InvalidMemoryLimit", Assert.Throws<ContainersException>(() => MemorySize.Parse(text)).ErrorId);
 
     [Theory]
     [InlineData("SIGTERM", 15)]
     [InlineData("quit", 3)]
     [InlineData("9", 9)]
-    public void Signals_parse(string text, int number) => Assert.Equal(number, Signals.Parse(text));
+    public void SignalsParse(string text, int number) => Assert.Equal(number, Signals.Parse(text));
 
     [Fact]
-    public void Users_resolve_by_name_id_and_group_and_unknown_names_fail()
+    public void UsersResolveByNameIdAndGroupAndUnknownNamesFail()
     {
         string layer = Path.Combine(_dir, "l");
         Directory.CreateDirectory(Path.Combine(layer, "etc"));
@@ -56,7 +56,7 @@ public sealed class RuntimePartsTests : IDisposable
     }
 
     [Fact]
-    public void Rootless_maps_use_subordinate_ranges_or_fall_back_to_the_own_id()
+    public void RootlessMapsUseSubordinateRangesOrFallBackToTheOwnId()
     {
         string subuid = Path.Combine(_dir, "subuid"), subgid = Path.Combine(_dir, "subgid");
         File.WriteAllText(subuid, "alice:100000:65536\n");
@@ -74,7 +74,7 @@ public sealed class RuntimePartsTests : IDisposable
     }
 
     [Fact]
-    public void Hosts_and_resolv_conf_are_generated_from_options()
+    public void HostsAndResolvConfAreGeneratedFromOptions()
     {
         string hostResolv = Path.Combine(_dir, "resolv.conf");
         File.WriteAllText(hostResolv, "search example.org\nnameserver 127.0.0.53\nnameserver 192.0.2.1\n");
@@ -90,7 +90,7 @@ public sealed class RuntimePartsTests : IDisposable
     }
 
     [Fact]
-    public void Log_reader_joins_partial_records_and_applies_tail_and_since()
+    public void LogReaderJoinsPartialRecordsAndAppliesTailAndSince()
     {
         string log = Path.Combine(_dir, "ctr.log");
         var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -114,7 +114,7 @@ public sealed class RuntimePartsTests : IDisposable
     }
 
     [Fact]
-    public void Generated_names_avoid_taken_ones()
+    public void GeneratedNamesAvoidTakenOnes()
     {
         var taken = new HashSet<string>();
         for (int i = 0; i < 200; i++) Assert.True(taken.Add(NameGenerator.NewName(taken.Contains)));
@@ -124,7 +124,7 @@ public sealed class RuntimePartsTests : IDisposable
     }
 
     [Fact]
-    public async Task File_lock_excludes_a_second_holder_until_released()
+    public async Task FileLockExcludesASecondHolderUntilReleased()
     {
         string path = Path.Combine(_dir, "x.lock");
         var first = await FileLock.AcquireAsync(path, CancellationToken.None);

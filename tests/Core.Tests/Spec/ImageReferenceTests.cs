@@ -14,7 +14,7 @@ public class ImageReferenceTests
     [InlineData("localhost/app", "localhost", "app", null, false)]
     [InlineData("docker.io/busybox", "docker.io", "library/busybox", null, false)]
     [InlineData("registry.example:5000/a/b/c:v1.2-rc_3", "registry.example:5000", "a/b/c", "v1.2-rc_3", false)]
-    public void Parses_like_the_containers_tools(string text, string? registry, string repository, string? tag, bool shortName)
+    public void ParsesLikeTheContainersTools(string text, string? registry, string repository, string? tag, bool shortName)
     {
         var r = ImageReference.Parse(text);
         Assert.Equal(registry, r.Registry);
@@ -24,7 +24,7 @@ public class ImageReferenceTests
     }
 
     [Fact]
-    public void Keeps_tag_and_digest_together()
+    public void KeepsTagAndDigestTogether()
     {
         string digest = "sha256:" + new string('a', 64);
         var r = ImageReference.Parse($"quay.io/x/y:v1@{digest}");
@@ -35,7 +35,7 @@ public class ImageReferenceTests
     }
 
     [Fact]
-    public void A_short_name_gets_no_registry_until_one_is_given()
+    public void AShortNameGetsNoRegistryUntilOneIsGiven()
     {
         var r = ImageReference.Parse("busybox");
         Assert.Null(r.Registry);
@@ -51,7 +51,7 @@ public class ImageReferenceTests
     [InlineData("name@sha256:1234")]
     [InlineData("a//b")]
     [InlineData("-leading")]
-    public void Rejects_bad_references_with_a_typed_error(string text)
+    public void RejectsBadReferencesWithATypedError(string text)
     {
         var e = Assert.Throws<ContainersException>(() => ImageReference.Parse(text));
         Assert.Equal("InvalidImageReference", e.ErrorId);

@@ -3,7 +3,6 @@ using System.Collections;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Cmdlets.Commands.Image;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;
@@ -126,14 +125,13 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     {
         if (Pull == PullPolicy.Never) return Image;
         StoredImage? local = null;
-        try { Run(async ct => local = await ImageStoreAccess.Open().FindAsync(Image, ct).ConfigureAwait(false)); }
+        try { Run(async ct => local = await Services.OpenImageStore().FindAsync(Image, ct).ConfigureAwait(false)); }
         catch (ContainersException) { } // an ambiguous or odd local name: the pull (or the create) reports it
         if (local is not null && Pull == PullPolicy.Missing) return Image;
-        var paths = ContainerPaths.FromEnvironment();
         var progress = new RegistryProgressReporter(Post, WriteProgress, MyInvocation.MyCommand.Name, 1);
         try
         {
-            var pulled = Run(ct => ImagePull.PullAsync(paths, Image, null, null, 0, progress, ct));
+            var pulled = Run(ct => ImagePull.PullAsync(Services, Image, null, null, 0, progress, ct));
             return pulled.Name ?? pulled.Id;
         }
         catch (ContainersException e) when (Pull == PullPolicy.Newer && local is not null && e.Kind is ErrorKind.ConnectionFailed or ErrorKind.NotFound)

@@ -19,7 +19,7 @@ public sealed class EnterContainerCommand : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string? Id { get; set; }
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Core.Runtime.Container? InputObject { get; set; }
 
     /// <summary>The shell to run (default /bin/sh).</summary>

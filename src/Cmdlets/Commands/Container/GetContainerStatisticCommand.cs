@@ -21,7 +21,7 @@ public sealed class GetContainerStatisticCommand : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Core.Runtime.Container[]? InputObject { get; set; }
 
     /// <summary>Keep writing one object per container every -Interval until Ctrl+C (podman stats).</summary>
@@ -40,7 +40,7 @@ public sealed class GetContainerStatisticCommand : ContainerCmdletBase
         for (int round = 0; ; round++)
         {
             // Without names every running container, as it is now (new ones join the stream); named ones while they run.
-            var records = all ? Running() : round == 0 ? named : named.Where(r => Runtime.Inspect(r).State is ContainerState.Running or ContainerState.Paused).ToList();
+            var records = all ? Running() : round == 0 ? named : named.Where(r => Runtime.Inspect(r).State.IsActive()).ToList();
             foreach (var r in records)
             {
                 ContainerStatistic? s = null;
@@ -52,5 +52,5 @@ public sealed class GetContainerStatisticCommand : ContainerCmdletBase
     }
 
     private List<ContainerRecord> Running() =>
-        Runtime.List().Where(c => c.State is ContainerState.Running or ContainerState.Paused).Select(c => Runtime.Store.TryRead(c.Id)).OfType<ContainerRecord>().ToList();
+        Runtime.List().Where(c => c.State.IsActive()).Select(c => Runtime.Store.TryRead(c.Id)).OfType<ContainerRecord>().ToList();
 }

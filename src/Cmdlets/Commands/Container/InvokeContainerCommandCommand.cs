@@ -2,7 +2,6 @@ using System.Collections;
 using System.Management.Automation;
 using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Errors;
 using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Commands.Container;
@@ -49,9 +48,9 @@ public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
             string name = r.Name;
             if (TryRun(async ct => code = await Runtime.ExecAsync(r.Id, options,
                     line => Post(() => WriteObject(line)),
-                    line => Post(() => WriteError(new ErrorRecord(new ContainersException("ContainerStderr", ErrorKind.Internal, line), "ContainerStderr", ErrorCategory.FromStdErr, name))),
+                    line => Post(() => NativeCommandResult.WriteStderr(this, line, name)),
                     ct).ConfigureAwait(false)))
-                SessionState.PSVariable.Set("global:LASTEXITCODE", code);
+                NativeCommandResult.Exited(this, code, Command[0], Target(r));
         }
     }
 }

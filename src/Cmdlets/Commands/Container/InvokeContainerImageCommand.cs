@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Errors;
 using Containers.Core.Runtime;
 using Containers.Core.Runtime.Plan;
 
@@ -57,8 +56,9 @@ public sealed class InvokeContainerImageCommand : ContainerCreateCmdletBase
         {
             if (created is not null)
             {
-                SessionState.PSVariable.Set("global:LASTEXITCODE", exitCode ?? 125);
                 if (Remove) TryRun(ct => Runtime.RemoveAsync(created.Id, force: true, CancellationToken.None));
+                // Last: with $PSNativeCommandUseErrorActionPreference and Stop, a non-zero exit throws here.
+                NativeCommandResult.Exited(this, exitCode ?? 125, Command is { Length: > 0 } ? Command[0] : Image, created.ToString());
             }
         }
         if (PassThru && done is not null) WriteObject(done);
@@ -67,6 +67,6 @@ public sealed class InvokeContainerImageCommand : ContainerCreateCmdletBase
     private void Write(ContainerLogEntry e)
     {
         if (e.Stream == LogStream.Stdout) WriteObject(e.Text);
-        else WriteError(new ErrorRecord(new ContainersException("ContainerStderr", ErrorKind.Internal, e.Text), "ContainerStderr", ErrorCategory.FromStdErr, e.ContainerName));
+        else NativeCommandResult.WriteStderr(this, e.Text, e.ContainerName);
     }
 }

@@ -17,23 +17,8 @@ public sealed class RemoveContainerCommand : MatchedContainerCmdlet
         foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), Force ? "Remove container (killing it if it runs)" : "Remove container")) continue;
-            // Killing a running container is High impact: with the default $ConfirmPreference (High) it asks,
-            // unless -Confirm:$false was given (scripts) or the preference is None.
-            if (Force && !_yesToAll && NeedsHighImpactConfirmation() &&
-                Runtime.Inspect(r).State is Core.Runtime.ContainerState.Running or Core.Runtime.ContainerState.Paused &&
-                !ShouldContinue($"The container {Target(r)} is running. Kill it and remove it?", "Forced removal", ref _yesToAll, ref _noToAll))
-                continue;
+            // -Force means "do not ask" (Remove-Item, Stop-Process): no prompt beyond -Confirm's.
             TryRun(ct => Runtime.RemoveAsync(r.Id, Force, ct));
         }
-    }
-
-    private bool _yesToAll, _noToAll;
-
-    private bool NeedsHighImpactConfirmation()
-    {
-        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm))
-            return false; // -Confirm already asked through ShouldProcess; -Confirm:$false means do not ask
-        if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) return false;
-        return GetVariableValue("ConfirmPreference") is not ConfirmImpact pref || pref != ConfirmImpact.None;
     }
 }

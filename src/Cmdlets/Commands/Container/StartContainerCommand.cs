@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
+using Containers.Core.Runtime;
 
 namespace Containers.Cmdlets.Commands.Container;
 
@@ -24,11 +25,14 @@ public sealed class StartContainerCommand : NamedContainerCmdlet
     {
         foreach (var r in ResolveTargets())
         {
-            if (!ShouldProcess(Target(r), "Start container")) continue;
-            Core.Runtime.Container? c = null;
+            // Like Start-Service: a container that already runs is left alone, and not an error.
+            Core.Runtime.Container? c = Attach ? null : Runtime.Inspect(r);
+            if (c is not null && c.State.IsActive())
+                WriteVerbose($"Container {Target(r)} is already running.");
+            else if (!ShouldProcess(Target(r), "Start container")) continue;
             if (!TryRun(async ct =>
                 {
-                    c = await Runtime.StartAsync(r.Id, ct, Attach).ConfigureAwait(false);
+                    if (c is null || !c.State.IsActive()) c = await Runtime.StartAsync(r.Id, ct, Attach).ConfigureAwait(false);
                     if (Attach) SessionState.PSVariable.Set("global:LASTEXITCODE", c.ExitCode ?? 125);
                     else if (Wait) c = await Runtime.WaitAsync(r.Id, null, ct).ConfigureAwait(false);
                 })) continue;

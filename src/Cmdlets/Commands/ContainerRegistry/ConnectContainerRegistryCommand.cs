@@ -2,7 +2,6 @@ using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using System.Net;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
@@ -33,14 +32,13 @@ public sealed class ConnectContainerRegistryCommand : ContainersCmdlet
         TryRun(async ct =>
         {
             CredentialStore.ValidateKey(Registry);
-            var paths = ContainerPaths.FromEnvironment();
-            var conf = RegistriesConfiguration.Load(paths);
+            var conf = Services.Registries();
             string host = Registry.Split('/')[0];
             conf.EnsureAllowed(ImageReference.Parse(Registry.Contains('/') ? Registry : Registry + "/x"));
             var network = Credential.GetNetworkCredential();
             if (!SkipVerification)
                 await RegistryLoginVerifier.VerifyAsync(host, network.UserName, network.Password, conf.IsInsecure(host), ct).ConfigureAwait(false);
-            var store = CredentialStore.FromEnvironment(paths);
+            var store = Services.Logins();
             Post(() =>
             {
                 if (!ShouldProcess($"{Registry} in {store.WriteFile}", $"Save the login of {network.UserName}")) return;

@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -26,7 +25,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = CredentialStore.FromEnvironment(ContainerPaths.FromEnvironment());
+        var store = Services.Logins();
         if (All)
         {
             if (ShouldProcess(store.WriteFile, "Remove every login")) store.RemoveAll();

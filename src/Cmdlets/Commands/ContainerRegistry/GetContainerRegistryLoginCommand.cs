@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -21,7 +20,7 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
     protected override void ProcessRecord()
     {
         IReadOnlyList<RegistryLogin> logins;
-        try { logins = CredentialStore.FromEnvironment(ContainerPaths.FromEnvironment()).List(); }
+        try { logins = Services.Logins().List(); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         if (Registry is null)
         {

@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -28,7 +27,7 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
     {
         try
         {
-            var paths = ContainerPaths.FromEnvironment();
+            var paths = Services.Paths;
             var policy = Scope is null ? SignaturePolicy.Load(paths) : SignaturePolicy.Load(TrustPolicyEditor.PathFor(paths, Scope));
             _entries = TrustPolicyEntry.From(policy);
         }

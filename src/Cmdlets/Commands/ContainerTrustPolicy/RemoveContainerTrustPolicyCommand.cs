@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -32,7 +31,7 @@ public sealed class RemoveContainerTrustPolicyCommand : ContainersCmdlet
             return;
         }
         TrustPolicyEditor editor;
-        try { editor = TrustPolicyEditor.Open(ContainerPaths.FromEnvironment(), Scope); }
+        try { editor = TrustPolicyEditor.Open(Services.Paths, Scope); }
         catch (ContainersException e) { ThrowTerminating(e); return; }
         var removed = new List<string>();
         foreach (string scope in Registry)

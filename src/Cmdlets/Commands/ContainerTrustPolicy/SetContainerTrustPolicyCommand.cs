@@ -2,7 +2,6 @@ using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Commands.RegistryPolicy;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -49,7 +48,7 @@ public sealed class SetContainerTrustPolicyCommand : ContainersCmdlet
             if (Registry is null && Requirement is not null)
                 throw new ContainersException("RegistryRequired", ErrorKind.InvalidArgument, "-Requirement sets one scope: name it with -Registry (or use -Default).");
             string? key = KeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyPath);
-            var editor = TrustPolicyEditor.Open(ContainerPaths.FromEnvironment(), Scope);
+            var editor = TrustPolicyEditor.Open(Services.Paths, Scope);
             var changes = new List<string>();
             if (Default is { } d)
                 changes.Add(editor.SetDefault(d, d == TrustRequirementType.SigstoreSigned ? key : null, d == TrustRequirementType.SigstoreSigned ? SignedIdentity : null));

@@ -20,7 +20,7 @@ public sealed class AddContainerImageTagCommand : ContainersCmdlet
     [ValidateNotNullOrEmpty]
     public string Image { get; set; } = "";
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public ContainerImage? InputObject { get; set; }
 
     /// <summary>The new names, e.g. registry.example.com/team/app:1.0 (a name without registry goes under localhost/).</summary>
@@ -33,7 +33,7 @@ public sealed class AddContainerImageTagCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = ImageStoreAccess.Open();
+        var store = Services.OpenImageStore();
         string target = InputObject?.Id ?? Image;
         StoredImage? image = null;
         if (!TryRun(async ct => image = await store.FindAsync(target, ct).ConfigureAwait(false) ?? throw ImageStoreErrors.NotFound(target))) return;

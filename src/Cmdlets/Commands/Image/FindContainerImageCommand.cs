@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 
@@ -49,13 +48,12 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
         TryRun(async ct =>
         {
-            var resolver = RegistryAccess.Resolver(paths);
+            var resolver = Services.Resolver();
             if (ParameterSetName == InspectSet)
             {
-                var remote = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, [ImagePuller.CredentialHost(resolver, Name)]));
+                var remote = new RemoteImages(resolver, Services.Credentials(Credential, [ImagePuller.CredentialHost(resolver, Name)]));
                 var image = await remote.InspectAsync(Name, Platform, ct).ConfigureAwait(false);
                 Post(() => WriteObject(image));
                 return;
@@ -72,7 +70,7 @@ public sealed class FindContainerImageCommand : ContainersCmdlet
                 throw new Core.Errors.ContainersException("NoSearchRegistries", Core.Errors.ErrorKind.InvalidArgument,
                     "No registry to search: none was given and registries.conf configures no unqualified-search-registries.", Name,
                     "Give -Registry host[:port], prefix the name with a registry, or configure search registries.");
-            var search = new RemoteImages(resolver, RegistryAccess.Credentials(paths, Credential, registries));
+            var search = new RemoteImages(resolver, Services.Credentials(Credential, registries));
             if (!WildcardPattern.ContainsWildcardCharacters(pattern))
             {
                 // An exact repository name: ask for its tags directly (works where _catalog is not offered).

@@ -39,7 +39,7 @@ public sealed class GetContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        _store ??= Run(_ => Task.FromResult(ImageStoreAccess.Open()));
+        _store ??= Run(_ => Task.FromResult(Services.OpenImageStore()));
         _all ??= Run(ct => _store.ListAsync(ct));
         switch (ParameterSetName)
         {

@@ -1,21 +1,7 @@
 using System.Management.Automation;
-using Containers.Core.Configuration;
 using Containers.Core.Images;
 
 namespace Containers.Cmdlets.Commands.Image;
-
-/// <summary>How the image cmdlets open the store; the runtime sets <see cref="Users"/> to tell which containers use an image.</summary>
-public static class ImageStoreAccess
-{
-    /// <summary>Who uses an image; replaced by the runtime's container records.</summary>
-    public static Func<ContainerPaths, IImageUsers> Users { get; set; } = _ => NoImageUsers.Instance;
-
-    public static ImageStore Open()
-    {
-        var paths = ContainerPaths.FromEnvironment();
-        return ImageStore.Open(paths, ImageStoreOptions.FromEnvironment(paths) with { Users = Users(paths) });
-    }
-}
 
 /// <summary>Reports layer progress to Write-Progress from the pipeline thread.</summary>
 internal sealed class LayerProgressReporter(Action<Action> post, Action<ProgressRecord> write, string activity) : IProgress<LayerProgress>

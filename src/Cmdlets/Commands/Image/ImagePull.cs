@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Containers.Core.Configuration;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 using Containers.Core.Registry;
 
@@ -21,14 +21,14 @@ public enum PullPolicy
 /// <summary>One pull as Install-ContainerImage does it: registries.conf, credentials, policy.json and trust, progress.</summary>
 internal static class ImagePull
 {
-    public static async Task<ContainerImage> PullAsync(ContainerPaths paths, string name, string? platform, PSCredential? credential, int parallelism,
-        IProgress<PullProgress> progress, CancellationToken ct)
+    public static async Task<ContainerImage> PullAsync(CmdletContext services, string name, string? platform, PSCredential? credential, int parallelism,
+        IProgress<PullProgress> progress, CancellationToken ct, bool keepBlobs = false)
     {
-        var resolver = RegistryAccess.Resolver(paths);
+        var resolver = services.Resolver();
         // -Credential goes to the one registry the name resolves to first, never to every search registry.
-        var credentials = RegistryAccess.Credentials(paths, credential, [ImagePuller.CredentialHost(resolver, name)]);
-        var puller = new ImagePuller(RegistryAccess.OpenStore(), resolver, credentials, Core.Trust.PolicyImageTrust.Load(paths));
-        var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = platform, Parallelism = parallelism, Progress = progress }, ct)
+        var credentials = services.Credentials(credential, [ImagePuller.CredentialHost(resolver, name)]);
+        var puller = new ImagePuller(services.OpenImageStore(), resolver, credentials, services.ImageTrust());
+        var image = await puller.PullAsync(new PullRequest { Reference = name, Platform = platform, Parallelism = parallelism, Progress = progress, KeepBlobs = keepBlobs }, ct)
             .ConfigureAwait(false);
         // The row of the name just pulled, not an older name the same image already had.
         string? pulled = ImagePuller.Candidates(resolver, name).Select(c => c.Name + ":" + c.TagOrDefault).FirstOrDefault(image.Names.Contains);

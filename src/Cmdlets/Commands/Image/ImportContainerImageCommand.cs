@@ -51,7 +51,7 @@ public sealed class ImportContainerImageCommand : ContainersCmdlet
         string full = GetUnresolvedProviderPathFromPSPath(Path);
         string what = Name is { Length: > 0 } ? $"{full} as {string.Join(", ", Name)}" : full;
         if (!ShouldProcess(what, "Import image")) return;
-        var store = ImageStoreAccess.Open();
+        var store = Services.OpenImageStore();
         const string activity = "Importing image";
         var reporter = new LayerProgressReporter(Post, WriteProgress, activity);
         TryRun(async ct =>
@@ -71,7 +71,7 @@ public sealed class ImportContainerImageCommand : ContainersCmdlet
         string what = Name is { Length: > 0 } ? $"{full} as {string.Join(", ", Name)}" : full;
         if (!ShouldProcess(what, "Import root file system as image")) return;
         StoredImage? image = null;
-        if (TryRun(async ct => image = await RootFsImporter.ImportAsync(ImageStoreAccess.Open(), full, Name ?? [], Change, Message, ct).ConfigureAwait(false)))
+        if (TryRun(async ct => image = await RootFsImporter.ImportAsync(Services.OpenImageStore(), full, Name ?? [], Change, Message, ct).ConfigureAwait(false)))
             WriteObject(ContainerImage.From(image!));
     }
 }

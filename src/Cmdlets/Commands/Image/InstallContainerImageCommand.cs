@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
@@ -35,16 +34,19 @@ public sealed class InstallContainerImageCommand : ContainersCmdlet
     [ValidateRange(1, 32)]
     public int ThrottleLimit { get; set; }
 
+    /// <summary>Keep the registry's compressed layer blobs beside the unpacked layers (pushes and saves then send them unchanged).</summary>
+    [Parameter]
+    public SwitchParameter KeepBlobs { get; set; }
+
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
         foreach (string name in Name)
         {
             if (!ShouldProcess(name, "Install container image")) continue;
             TryRun(async ct =>
             {
                 var progress = new RegistryProgressReporter(Post, WriteProgress, "Install-ContainerImage", 1);
-                var image = await ImagePull.PullAsync(paths, name, Platform, Credential, ThrottleLimit, progress, ct).ConfigureAwait(false);
+                var image = await ImagePull.PullAsync(Services, name, Platform, Credential, ThrottleLimit, progress, ct, KeepBlobs).ConfigureAwait(false);
                 Post(() => { progress.Complete(WriteProgress); WriteObject(image); });
             });
         }

@@ -37,7 +37,7 @@ public sealed class MergeContainerImageCommand : ContainersCmdlet
         string range = From is null && To is null ? "all layers" : $"layers {From ?? 1} to {(To is { } t ? t.ToString(System.Globalization.CultureInfo.InvariantCulture) : "top")}";
         if (!ShouldProcess($"{Name} ({range}) as {string.Join(", ", Destination)}", "Merge image layers")) return;
         StoredImage? image = null;
-        if (TryRun(async ct => image = await ImageMerger.MergeAsync(ImageStoreAccess.Open(), Name, From, To, Destination, ct).ConfigureAwait(false)))
+        if (TryRun(async ct => image = await ImageMerger.MergeAsync(Services.OpenImageStore(), Name, From, To, Destination, ct).ConfigureAwait(false)))
             WriteObject(ContainerImage.From(image!));
     }
 }

@@ -87,7 +87,7 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
             if (!ShouldProcess(what, "Commit container")) continue;
             var options = new CommitOptions { Names = Name ?? [], Changes = Change, Message = Message, Author = Author, Pause = Pause };
             StoredImage? image = null;
-            if (TryRun(async ct => image = await ContainerCommitter.CommitAsync(Runtime, ImageStoreAccess.Open(), r.Id, options, ct).ConfigureAwait(false)))
+            if (TryRun(async ct => image = await ContainerCommitter.CommitAsync(Runtime, Services.OpenImageStore(), r.Id, options, ct).ConfigureAwait(false)))
                 WriteObject(ContainerImage.From(image!));
         }
     }
@@ -102,13 +102,13 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
         var options = new BuildOptions
         {
             Containerfile = file, Context = context, Names = Name ?? [], BuildArgs = args, Target = Target, NoCache = NoCache, Squash = Squash,
-            CacheDirectory = BuildCache.DirectoryFor(Core.Configuration.ContainerPaths.FromEnvironment()),
+            CacheDirectory = BuildCache.DirectoryFor(Services.Paths),
         };
         const int activity = 4720;
         var progress = new Progress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),
             $"STEP {p.Step}/{p.Steps}: {p.Instruction}{(p.Cached ? " (cached)" : "")}") { PercentComplete = 100 * p.Step / Math.Max(1, p.Steps) })));
         StoredImage? image = null;
-        bool ok = TryRun(async ct => image = await new ImageBuilder(Runtime, ImageStoreAccess.Open(), options, progress,
+        bool ok = TryRun(async ct => image = await new ImageBuilder(Runtime, Services.OpenImageStore(), options, progress,
             line => Post(() => WriteInformation(line, ["Build", "RUN"]))).BuildAsync(ct).ConfigureAwait(false));
         WriteProgress(new ProgressRecord(activity, "Building", "Done") { RecordType = ProgressRecordType.Completed });
         if (ok) WriteObject(ContainerImage.From(image!));

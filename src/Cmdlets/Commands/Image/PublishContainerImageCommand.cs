@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Registry;
@@ -42,8 +41,7 @@ public sealed class PublishContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
-        var store = RegistryAccess.OpenStore();
+        var store = Services.OpenImageStore();
         StoredImage? image = null;
         if (!TryRun(async ct => image = await store.GetAsync(Name, ct).ConfigureAwait(false)) || image is null) return;
         string? destination = Destination ?? image.Names.FirstOrDefault(n => !n.StartsWith(ImageStore.LocalRegistry + "/", StringComparison.Ordinal));
@@ -57,8 +55,8 @@ public sealed class PublishContainerImageCommand : ContainersCmdlet
         TryRun(async ct =>
         {
             var dest = ImageReference.Parse(destination);
-            var resolver = RegistryAccess.Resolver(paths);
-            var credentials = RegistryAccess.Credentials(paths, Credential, dest.Registry is null ? [] : [dest.Registry]);
+            var resolver = Services.Resolver();
+            var credentials = Services.Credentials(Credential, dest.Registry is null ? [] : [dest.Registry]);
             var pusher = new ImagePusher(store, resolver, credentials, new RegistryClientOptions { ChunkSize = ChunkSize });
             var progress = new RegistryProgressReporter(Post, WriteProgress, "Publish-ContainerImage", 100);
             var result = await pusher.PushAsync(image, destination, progress, ct, Platform).ConfigureAwait(false);

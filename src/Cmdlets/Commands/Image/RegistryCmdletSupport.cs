@@ -1,37 +1,7 @@
 using System.Management.Automation;
-using System.Net;
-using Containers.Core.Configuration;
-using Containers.Core.Images;
 using Containers.Core.Registry;
-using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.Image;
-
-/// <summary>How the registry cmdlets reach registries.conf, the auth files and the store.</summary>
-internal static class RegistryAccess
-{
-    /// <summary>registries.conf as Core/Policy reads it.</summary>
-    public static Func<ContainerPaths, IRegistryResolver> ResolverFactory { get; set; } = PolicyRegistryResolver.Load;
-
-    /// <summary>auth.json (then the user's and Docker's files) as Core/Policy reads them.</summary>
-    public static Func<ContainerPaths, ICredentialSource> CredentialFactory { get; set; } = PolicyCredentialSource.Load;
-
-    public static IRegistryResolver Resolver(ContainerPaths paths) => ResolverFactory(paths);
-
-    /// <summary>The auth files' credentials, with -Credential bound to the given hosts only.</summary>
-    public static ICredentialSource Credentials(ContainerPaths paths, PSCredential? credential, IEnumerable<string> hosts)
-    {
-        ICredentialSource source = CredentialFactory(paths);
-        if (credential is null) return source;
-        var explicitCredential = new RegistryCredential(credential.UserName, new NetworkCredential("", credential.Password).Password);
-        foreach (string host in hosts.Distinct(StringComparer.OrdinalIgnoreCase))
-            source = new BoundCredential(host, explicitCredential, source);
-        return source;
-    }
-
-    /// <summary>The store, opened the way the store's own cmdlets open it.</summary>
-    public static ImageStore OpenStore() => ImageStoreAccess.Open();
-}
 
 /// <summary>Turns pull/push progress into Write-Progress records: one overall bar, one child bar per active layer.</summary>
 internal sealed class RegistryProgressReporter(Action<Action> post, Action<ProgressRecord> write, string activity, int baseId) : IProgress<PullProgress>

@@ -27,7 +27,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public ContainerImage[] InputObject { get; set; } = [];
 
     /// <summary>Delete even when containers use the image or it has several names.</summary>
@@ -40,7 +40,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = ImageStoreAccess.Open();
+        var store = Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName switch
         {
             IdSet => Id,
@@ -55,7 +55,7 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
             bool untag = byName && image!.Names.Count > 1 && !image.Names.All(n => n == target);
             string action = untag ? $"Untag {target}" : Force ? "Remove image (forced)" : "Remove image";
             string display = $"{(image!.Names.Count > 0 ? string.Join(", ", image.Names) : "<none>")} ({image.ShortId})";
-            if (!ShouldProcessWithImpact(display, action, Force && !untag ? ConfirmImpact.High : ConfirmImpact.Medium)) continue;
+            if (!ShouldProcess(display, action)) continue; // -Force asks nothing more (Remove-Item)
             string query = byName ? target : image.Id;
             TryRun(async ct =>
             {
@@ -71,18 +71,5 @@ public sealed class RemoveContainerImageCommand : ContainersCmdlet
                 });
             });
         }
-    }
-
-    /// <summary>ShouldProcess, prompting as a High-impact action would when forced (unless -Confirm:$false).</summary>
-    private bool ShouldProcessWithImpact(string target, string action, ConfirmImpact impact)
-    {
-        if (!ShouldProcess(target, action)) return false;
-        if (impact != ConfirmImpact.High) return true;
-        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: false }) return true;
-        if (MyInvocation.BoundParameters.ContainsKey("Confirm")) return true; // -Confirm already prompted in ShouldProcess
-        var pref = SessionState.PSVariable.GetValue("ConfirmPreference");
-        if (pref is ConfirmImpact p && p > ConfirmImpact.High) return true;
-        if (pref is ConfirmImpact.None) return true;
-        return ShouldContinue($"Remove the image {target} even if containers use it or it has several names?", "Confirm forced removal");
     }
 }

@@ -21,7 +21,7 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Image { get; set; } = [];
 
-    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public ContainerImage[] InputObject { get; set; } = [];
 
     /// <summary>Where to write: a directory for OciLayout, a file for the archives.</summary>
@@ -45,7 +45,7 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
 
     protected override void ProcessRecord()
     {
-        _store ??= ImageStoreAccess.Open();
+        _store ??= Services.OpenImageStore();
         IEnumerable<string> targets = ParameterSetName == InputObjectSet ? InputObject.Select(i => i.Id) : Image;
         foreach (string target in targets)
         {

@@ -2,7 +2,6 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
 using Containers.Core.Trust;
@@ -48,7 +47,7 @@ public sealed class AddContainerImageSignatureCommand : ContainersCmdlet
             if (!ShouldProcess(name, "Add a sigstore signature")) continue;
             TryRun(async ct =>
             {
-                var trust = RemoteTrust.Load(ContainerPaths.FromEnvironment());
+                var trust = Services.RemoteTrust();
                 var identity = SignedIdentity is null ? null : ImageReference.Parse(SignedIdentity);
                 await trust.SignAsync(ImageReference.Parse(name), _key!, identity, ct).ConfigureAwait(false);
             });

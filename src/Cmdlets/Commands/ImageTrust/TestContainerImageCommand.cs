@@ -2,7 +2,6 @@ using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Commands.Image;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Images;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
@@ -33,7 +32,7 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
     public SwitchParameter Local { get; set; }
 
     /// <summary>Local images to check, e.g. from Get-ContainerImage.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     public ContainerImage[] InputObject { get; set; } = [];
 
     /// <summary>For a local image, use only the signatures stored at pull; never ask a registry.</summary>
@@ -53,9 +52,9 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
         {
             TryRun(async ct =>
             {
-                var store = ImageStoreAccess.Open();
+                var store = Services.OpenImageStore();
                 var image = await store.GetAsync(target, ct).ConfigureAwait(false);
-                var evaluations = await LocalTrust.Load(ContainerPaths.FromEnvironment(), store).TestAsync(image, Offline, ct).ConfigureAwait(false);
+                var evaluations = await Services.LocalTrust(store).TestAsync(image, Offline, ct).ConfigureAwait(false);
                 Post(() => WriteObject(evaluations, enumerateCollection: true));
             });
         }
@@ -63,9 +62,8 @@ public sealed class TestContainerImageCommand : ContainersCmdlet
 
     private async Task TestRemoteAsync(string name, CancellationToken ct)
     {
-        var paths = ContainerPaths.FromEnvironment();
-        var trust = RemoteTrust.Load(paths);
-        var resolution = RegistriesConfiguration.Load(paths).ResolveShortName(ImageReference.Parse(name), false);
+        var trust = Services.RemoteTrust();
+        var resolution = Services.Registries().ResolveShortName(ImageReference.Parse(name), false);
         Core.Errors.ContainersException? last = null;
         foreach (var candidate in resolution.Candidates)
         {

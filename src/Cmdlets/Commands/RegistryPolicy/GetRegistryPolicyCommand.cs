@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
@@ -33,7 +32,7 @@ public sealed class GetRegistryPolicyCommand : ContainersCmdlet
     private RegistriesConfiguration? _conf;
 
     protected override void BeginProcessing() =>
-        _conf = Run(_ => Task.FromResult(RegistriesConfiguration.Load(ContainerPaths.FromEnvironment())));
+        _conf = Run(_ => Task.FromResult(Services.Registries()));
 
     protected override void ProcessRecord()
     {

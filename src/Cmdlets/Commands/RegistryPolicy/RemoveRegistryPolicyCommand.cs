@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -32,7 +31,7 @@ public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
 
     protected override void ProcessRecord()
     {
-        var paths = ContainerPaths.FromEnvironment();
+        var paths = Services.Paths;
         RegistriesFile file;
         try { file = OpenFile(paths); }
         catch (ContainersException e) { ThrowTerminating(e); return; }

@@ -1,7 +1,6 @@
 using Containers.Cmdlets.Completion;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 
@@ -83,7 +82,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
         try
         {
             CheckNoScheme();
-            var paths = ContainerPaths.FromEnvironment();
+            var paths = Services.Paths;
             var file = OpenFile(paths);
             var changes = Apply(file);
             if (changes.Count == 0)
@@ -92,7 +91,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
             {
                 SaveFile(paths, file);
                 WriteVerbose($"Wrote {file.Path}: {string.Join("; ", changes)}");
-                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(RegistriesConfiguration.Load(paths)));
+                if (PassThru) WriteObject(Core.Policy.RegistryPolicy.From(Services.Registries()));
             }
         }
         catch (ContainersException e) { ThrowTerminating(e); }

@@ -1,7 +1,5 @@
-using Containers.Cmdlets.Commands.Image;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Build;
-using Containers.Core.Configuration;
 using Containers.Core.Storage;
 
 namespace Containers.Cmdlets.Commands.Storage;
@@ -10,5 +8,5 @@ namespace Containers.Cmdlets.Commands.Storage;
 public abstract class StorageCmdlet : ContainerCmdletBase
 {
     protected StorageAnalyzer OpenAnalyzer() =>
-        new(Runtime, ImageStoreAccess.Open(), new BuildCache(BuildCache.DirectoryFor(ContainerPaths.FromEnvironment())));
+        new(Runtime, Services.OpenImageStore(), new BuildCache(BuildCache.DirectoryFor(Services.Paths)));
 }

@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Configuration;
 using Containers.Core.Diagnostics;
 
 namespace Containers.Cmdlets.Commands.SystemInfo;
@@ -14,7 +13,7 @@ public sealed class GetContainerSystemInfoCommand : ContainersCmdlet
     protected override void EndProcessing()
     {
         string? psVersion = (SessionState.PSVariable.GetValue("PSVersionTable") as IDictionary)?["PSVersion"]?.ToString();
-        var collector = new SystemInfoCollector(ContainerPaths.FromEnvironment());
+        var collector = new SystemInfoCollector(Services.Paths);
         WriteObject(Run(ct => collector.CollectAsync(psVersion, ct)));
     }
 }

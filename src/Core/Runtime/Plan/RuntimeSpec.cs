@@ -68,6 +68,14 @@ public sealed class LinuxCapabilities
     public List<string>? Inheritable { get; set; }
     public List<string>? Permitted { get; set; }
     public List<string>? Ambient { get; set; }
+
+    /// <summary>The one capability rule: the bounding set for everyone; root also gets it effective and permitted, any other user none.</summary>
+    public static LinuxCapabilities For(uint uid, IReadOnlyList<string> bounding) => new()
+    {
+        Bounding = [.. bounding],
+        Effective = uid == 0 ? [.. bounding] : [],
+        Permitted = uid == 0 ? [.. bounding] : [],
+    };
 }
 
 /// <summary>One rlimit; <see cref="Type"/> is <c>RLIMIT_NOFILE</c> and the like.</summary>

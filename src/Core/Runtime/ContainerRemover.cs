@@ -1,0 +1,58 @@
+using Containers.Core.Cgroups;
+using Containers.Core.Errors;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>
+/// Remove: the record first (so a half-removed directory is never listed), then the directory; files a rootless
+/// container wrote as a subordinate id are deleted through <see cref="InitLauncher.RemoveTreeInUserNamespace"/>.
+/// </summary>
+internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, ContainerStopper stopper, InitLauncher launcher)
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerRemover>();
+
+    public async Task RemoveAsync(ContainerRecord r, bool force, CancellationToken ct)
+    {
+        (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? maps;
+        using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
+        using (var lk = await store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
+        {
+            var c = resolver.Inspect(r);
+            if (c.State.IsActive())
+            {
+                if (!force)
+                    throw new ContainersException("ContainerRunning", ErrorKind.InvalidState, $"Container {c} is running.", c.Name,
+                        "Stop it first, or use -Force.");
+                await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false);
+            }
+            cgroups.Remove(r.Id);
+            // Read before anything is deleted: the bundle goes with the directory.
+            maps = r.Rootless ? SubordinateIdMaps(r) : null;
+            // The record goes first so a half-removed directory is never listed.
+            File.Delete(store.RecordPath(r.Id));
+        }
+        string dir = store.Dir(r.Id);
+        try
+        {
+            try { ContainerStore.DeleteTree(dir); }
+            catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && maps is { } m)
+            {
+                // Files the container wrote as a subordinate id (chown 1000, a process running as uid 1000) sit in
+                // directories this user does not own: only root of a user namespace with the same maps may unlink them.
+                Log.Debug("Deleting {Dir} as this user failed ({Reason}); deleting it in a user namespace with the container's id maps", dir, e.Message);
+                launcher.RemoveTreeInUserNamespace(dir, m.Uids, m.Gids);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ContainersException("ContainerRemoveFailed", ErrorKind.ResourceUnavailable,
+                $"Container {r.Name} was removed but its directory {store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
+        }
+        Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
+    }
+
+    /// <summary>The uid and gid maps of a container that maps subordinate ranges (more than the user's own id); null otherwise.</summary>
+    private (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? SubordinateIdMaps(ContainerRecord r) =>
+        store.ReadSpec(r.Id)?.Linux is { UidMappings: { Count: > 1 } uids, GidMappings: { Count: > 0 } gids } ? (uids, gids) : null;
+}

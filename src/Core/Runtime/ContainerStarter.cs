@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Containers.Core.Cgroups;
+using Containers.Core.Errors;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>
+/// Start: writes the container's <see cref="LaunchPlan"/> (its cgroup made, its layers, its stdio mode) and has
+/// <see cref="InitLauncher"/> run it. The caller holds the container's lock.
+/// </summary>
+internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher)
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStarter>();
+
+    /// <summary>
+    /// With <paramref name="attach"/>, the container shares this process's stdin, stdout and stderr (and terminal) and
+    /// the call returns when it exits; otherwise it runs detached under its monitor and the call returns once the
+    /// command was exec'd.
+    /// </summary>
+    public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct)
+    {
+        var c = resolver.Inspect(r);
+        if (c.State.IsActive())
+            throw new ContainersException("ContainerAlreadyRunning", ErrorKind.InvalidState, $"Container {c} is already running.", c.Name);
+        launcher.EnsureExists();
+
+        CgroupLifetime.AwaitPreviousMonitor(store.ReadState(r.Id));
+        File.Delete(store.StatePath(r.Id));
+        IReadOnlyList<string> procs = [];
+        if (cgroups.Enabled)
+        {
+            cgroups.Remove(r.Id);
+            try { procs = cgroups.Create(r.Id, BundleBuilder.ToLinux(r.Resources)); }
+            catch (ContainersException e) when (r.Rootless)
+            {
+                Log.Warning("The container runs without a cgroup and without limits: {Reason}", e.Message);
+            }
+        }
+        else if (BundleBuilder.ToLinux(r.Resources) is not null)
+            Log.Warning("Container {Name} runs without resource limits: {Reason}", r.Name, (cgroups as NoCgroupManager)?.Reason);
+
+        var plan = new LaunchPlan
+        {
+            ContainerId = r.Id,
+            BundleDir = store.BundleDir(r.Id),
+            StateDir = store.Dir(r.Id),
+            LogPath = store.LogPath(r.Id),
+            Rootfs = new RootfsLayers { LowerDirs = [.. r.LayerDirectories], UpperDir = store.UpperDir(r.Id), WorkDir = store.WorkDir(r.Id) },
+            CgroupProcsFiles = [.. procs],
+            Stdio = attach ? StdioMode.Inherit : StdioMode.Log,
+        };
+        if (r.Rootless && store.ReadSpec(r.Id)?.Linux?.UidMappings?.Count > 1)
+        {
+            plan.NewUidMap = InitLauncher.FindIdMapTool("newuidmap");
+            plan.NewGidMap = InitLauncher.FindIdMapTool("newgidmap");
+        }
+        // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
+        ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
+
+        if (attach) return await RunAttachedAsync(r, ct).ConfigureAwait(false);
+        LaunchResult result;
+        try
+        {
+            result = await launcher.LaunchAsync(store.PlanPath(r.Id), r.Name, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The monitor was killed (timeout, Ctrl+C) or never reported: whatever state it wrote is not a container's.
+            cgroups.Remove(r.Id);
+            try { File.Delete(store.StatePath(r.Id)); } catch (IOException) { }
+            throw;
+        }
+        if (result.Error is not null)
+        {
+            cgroups.Remove(r.Id);
+            string id = result.ErrorId ?? "ContainerStartFailed";
+            var kind = id == "CommandNotFound" ? ErrorKind.NotFound : ErrorKind.ResourceUnavailable;
+            throw new ContainersException(id, kind, $"Container {r.Name} failed to start: {result.Error}", r.Name);
+        }
+        Log.Information("Started container {Name} ({Id}), pid {Pid}", r.Name, r.Id[..12], result.Pid);
+        return resolver.Inspect(r);
+    }
+
+    /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>
+    private async Task<Container> RunAttachedAsync(ContainerRecord r, CancellationToken ct)
+    {
+        await launcher.RunAttachedAsync(store.PlanPath(r.Id), r.Name).ConfigureAwait(false);
+        var c = await resolver.WaitForExitAsync(r, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        if (c.State == ContainerState.Exited && c.ExitCode is 126 or 127 && c.Error is not null)
+        {
+            cgroups.Remove(r.Id);
+            throw new ContainersException(c.ExitCode == 127 ? "CommandNotFound" : "CommandNotExecutable", c.ExitCode == 127 ? ErrorKind.NotFound : ErrorKind.PermissionDenied,
+                $"Container {r.Name} failed to start: {c.Error ?? "the command cannot be run"}", r.Name);
+        }
+        return c;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Containers.Core.Cgroups;
+using Containers.Core.Native;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Runtime;
+
+/// <summary>
+/// Turns a record and Init's state file into the live <see cref="Container"/>: detects stale state (reboot, a vanished or
+/// reused pid, a killed monitor) and waits for an exit on the monitor's pidfd. No daemon: every call reads afresh.
+/// </summary>
+public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
+{
+    public Container Inspect(ContainerRecord r)
+    {
+        var s = store.ReadState(r.Id);
+        var (state, error) = Resolve(r, ref s);
+        if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s);
+        return new Container
+        {
+            Id = r.Id,
+            Name = r.Name,
+            Image = r.Image,
+            ImageId = r.ImageId,
+            State = state,
+            Pid = state.IsActive() ? s?.Pid ?? 0 : 0,
+            MonitorPid = state.IsActive() ? s?.MonitorPid ?? 0 : 0,
+            ExitCode = state == ContainerState.Exited ? s?.ExitCode : null,
+            Signal = state == ContainerState.Exited ? s?.Signal : null,
+            OomKilled = s?.OomKilled ?? false,
+            Error = error ?? s?.Error,
+            Created = r.Created.LocalDateTime,
+            StartedAt = s?.StartedAt?.LocalDateTime,
+            FinishedAt = state == ContainerState.Exited ? s?.FinishedAt?.LocalDateTime : null,
+            // Read-only views: the record may be the store's cached copy.
+            Command = r.Command.AsReadOnly(),
+            Rootless = r.Rootless,
+            Tty = r.Tty,
+            Resources = r.Resources,
+            Mounts = r.Mounts.AsReadOnly(),
+            Labels = r.Labels.AsReadOnly(),
+            Network = r.Network,
+            Hostname = r.Hostname,
+            User = r.User,
+        };
+    }
+
+    /// <summary>Turns Init's recorded state into the live state, detecting stale records (reboot, vanished pid, killed monitor).</summary>
+    private (ContainerState, string?) Resolve(ContainerRecord r, ref ContainerRuntimeState? s)
+    {
+        if (s is null) return (ContainerState.Created, null);
+        switch (s.Status)
+        {
+            case ContainerStatus.Stopped:
+                return (ContainerState.Exited, null);
+            case ContainerStatus.Created:
+                return Processes.Exists(s.MonitorPid) && SameBoot(s) ? (ContainerState.Created, null) : (ContainerState.Exited, "The monitor ended before the container started.");
+        }
+        if (!SameBoot(s)) return (ContainerState.Exited, "The host rebooted since the container ran; its state is stale.");
+        if (Alive(s)) return (cgroups.IsFrozen(r.Id) ? ContainerState.Paused : ContainerState.Running, null);
+        // The process is gone. A living monitor records the exit and then ends: wait (up to 200 ms) for its end on a
+        // pidfd rather than polling the state file every 5 ms, which cost Start-Container -Wait of a short command up to
+        // a slice per look (the start's own Inspect often comes right after /bin/true has exited).
+        var waited = Stopwatch.StartNew();
+        while (Processes.Exists(s.MonitorPid) && Processes.State(s.MonitorPid) != 'Z' && waited.ElapsedMilliseconds < 200)
+        {
+            bool? ended = Processes.WaitForExit(s.MonitorPid, (int)Math.Max(1, 200 - waited.ElapsedMilliseconds));
+            var again = store.ReadState(r.Id);
+            if (again?.Status == ContainerStatus.Stopped) { s = again; return (ContainerState.Exited, null); }
+            if (ended is null) Thread.Sleep(5); // no pidfd: look again in a moment
+            else if (ended == true) break;
+        }
+        if (store.ReadState(r.Id) is { Status: ContainerStatus.Stopped } last) { s = last; return (ContainerState.Exited, null); }
+        return (ContainerState.Exited, "The container's monitor ended without recording its exit.");
+    }
+
+    /// <summary>State written before a reboot describes processes that no longer exist (a null boot id is trusted).</summary>
+    public static bool SameBoot(ContainerRuntimeState s) => s.BootId is null || s.BootId == Processes.BootId();
+
+    /// <summary>The recorded pid still runs and is the same process (its start time matches, so a reused pid is not).</summary>
+    public static bool Alive(ContainerRuntimeState s)
+    {
+        if (s.Pid <= 0 || !Processes.Exists(s.Pid)) return false;
+        if (Processes.State(s.Pid) is 'Z' or 'X' or null) return false;
+        return s.PidStartTime == 0 || Processes.StartTime(s.Pid) == s.PidStartTime;
+    }
+
+    /// <summary>Waits until the container is no longer running or paused, or the timeout passes; returns its state then.</summary>
+    public async Task<Container> WaitForExitAsync(ContainerRecord r, TimeSpan timeout, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        bool monitorGone = false;
+        while (true)
+        {
+            var c = Inspect(r);
+            if (!c.State.IsActive()) return c;
+            if (timeout != Timeout.InfiniteTimeSpan && sw.Elapsed >= timeout) return c;
+            // The monitor records the exit and then ends: wait for its end on a pidfd rather than polling the
+            // state file (the 15 ms poll cost a /bin/true run up to 15 ms). Slices of at most 100 ms keep
+            // cancellation and the timeout responsive. A monitor that is already gone (killed; the container
+            // lives on) or a kernel without pidfd_open falls back to the poll.
+            int slice = 100;
+            if (timeout != Timeout.InfiniteTimeSpan) slice = (int)Math.Clamp((timeout - sw.Elapsed).TotalMilliseconds, 1, slice);
+            bool? ended = monitorGone ? null : await Task.Run(() => Processes.WaitForExit(c.MonitorPid, slice), ct).ConfigureAwait(false);
+            if (ended is null) await Task.Delay(15, ct).ConfigureAwait(false);
+            else if (ended == true)
+            {
+                var again = Inspect(r);
+                if (!again.State.IsActive()) return again;
+                monitorGone = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+
+namespace Containers.Core.Runtime.Plan;
+
+/// <summary>
+/// The command lines of <c>pscontainers-init</c>, in one definition: Core builds them with <see cref="ToArgs"/> and
+/// Init reads them with <see cref="Parse"/>, so the two cannot drift apart. <see cref="Parse"/> returns null for a
+/// command line that is not one of these (Init's usage error, exit code 2).
+/// </summary>
+public abstract record InitCommand
+{
+    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
+
+    public abstract string[] ToArgs();
+
+    public static InitCommand? Parse(string[] args) => args switch
+    {
+        ["--version"] => new InitVersion(),
+        ["probe"] => new InitProbe(),
+        ["run", "--plan", var plan] => new InitRun(plan),
+        ["exec", "--state-dir", var stateDir, "--process", var process] => new InitExec(stateDir, process),
+        ["remove-tree", ..] => InitRemoveTree.ParseOptions(args),
+        ["remove-inside", var dir] => new InitRemoveInside(dir),
+        _ => null,
+    };
+
+    /// <summary>"C:H:S,C:H:S" for id maps on a command line.</summary>
+    public static string FormatMaps(IEnumerable<LinuxIdMapping> maps) =>
+        string.Join(',', maps.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.ContainerId}:{m.HostId}:{m.Size}")));
+
+    /// <summary>The inverse of <see cref="FormatMaps"/>; throws FormatException for anything else or an empty list.</summary>
+    public static List<LinuxIdMapping> ParseMaps(string text)
+    {
+        var list = new List<LinuxIdMapping>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] f = part.Split(':');
+            if (f.Length != 3) throw new FormatException(part);
+            list.Add(new LinuxIdMapping
+            {
+                ContainerId = uint.Parse(f[0], CultureInfo.InvariantCulture),
+                HostId = uint.Parse(f[1], CultureInfo.InvariantCulture),
+                Size = uint.Parse(f[2], CultureInfo.InvariantCulture),
+            });
+        }
+        if (list.Count == 0) throw new FormatException(text);
+        return list;
+    }
+}
+
+/// <summary><c>--version</c>: prints the version.</summary>
+public sealed record InitVersion : InitCommand
+{
+    public override string[] ToArgs() => ["--version"];
+}
+
+/// <summary><c>probe</c>: prints a <see cref="FeatureProbe"/>.</summary>
+public sealed record InitProbe : InitCommand
+{
+    public override string[] ToArgs() => ["probe"];
+}
+
+/// <summary><c>run --plan &lt;plan.json&gt;</c>: starts the container of a <see cref="LaunchPlan"/> and stays as its monitor.</summary>
+public sealed record InitRun(string PlanPath) : InitCommand
+{
+    public override string[] ToArgs() => ["run", "--plan", PlanPath];
+}
+
+/// <summary><c>exec --state-dir &lt;dir&gt; --process &lt;process.json&gt;</c>: runs a process inside a running container.</summary>
+public sealed record InitExec(string StateDir, string ProcessFile) : InitCommand
+{
+    public override string[] ToArgs() => ["exec", "--state-dir", StateDir, "--process", ProcessFile];
+}
+
+/// <summary>
+/// <c>remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap P --newgidmap P] &lt;dir&gt;</c>: deletes a tree
+/// in a new user namespace with those maps (helpers write ranges).
+/// </summary>
+public sealed record InitRemoveTree(List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids, string? NewUidMap, string? NewGidMap, string Dir) : InitCommand
+{
+    public override string[] ToArgs()
+    {
+        var args = new List<string> { "remove-tree", "--uid-map", FormatMaps(Uids), "--gid-map", FormatMaps(Gids) };
+        if (NewUidMap is not null) args.AddRange(["--newuidmap", NewUidMap]);
+        if (NewGidMap is not null) args.AddRange(["--newgidmap", NewGidMap]);
+        args.Add(Dir);
+        return [.. args];
+    }
+
+    internal static InitRemoveTree? ParseOptions(string[] args)
+    {
+        string? uidMap = null, gidMap = null, newUidMap = null, newGidMap = null, dir = null;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            switch (a)
+            {
+                case "--uid-map": uidMap = Next(); break;
+                case "--gid-map": gidMap = Next(); break;
+                case "--newuidmap": newUidMap = Next(); break;
+                case "--newgidmap": newGidMap = Next(); break;
+                default: if (dir is null && !a.StartsWith("--", StringComparison.Ordinal)) dir = a; else return null; break;
+            }
+        }
+        if (uidMap is null || gidMap is null || dir is null || !Path.IsPathRooted(dir)) return null;
+        try { return new InitRemoveTree(ParseMaps(uidMap), ParseMaps(gidMap), newUidMap, newGidMap, dir); }
+        catch (Exception e) when (e is FormatException or OverflowException) { return null; }
+    }
+}
+
+/// <summary><c>remove-inside &lt;dir&gt;</c>: the second half of <see cref="InitRemoveTree"/>, run as root of the new user namespace.</summary>
+public sealed record InitRemoveInside(string Dir) : InitCommand
+{
+    public override string[] ToArgs() => ["remove-inside", Dir];
+}

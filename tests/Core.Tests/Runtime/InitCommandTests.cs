@@ -1,0 +1,55 @@
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Tests.Runtime;
+
+/// <summary>Core builds Init's command lines and Init parses them from one definition: each must come back as itself.</summary>
+public sealed class InitCommandTests
+{
+    public static TheoryData<InitCommand> Commands() =>
+    [
+        new InitVersion(),
+        new InitProbe(),
+        new InitRun("/run/pscontainers/containers/abc/plan.json"),
+        new InitExec("/run/pscontainers/containers/abc", "/run/pscontainers/containers/abc/exec-1.json"),
+        new InitRemoveTree([new() { ContainerId = 0, HostId = 1000, Size = 1 }, new() { ContainerId = 1, HostId = 100000, Size = 65536 }],
+            [new() { ContainerId = 0, HostId = 1000, Size = 1 }], "/usr/bin/newuidmap", "/usr/bin/newgidmap", "/var/lib/x/--odd dir"),
+        new InitRemoveTree([new() { ContainerId = 0, HostId = 1000, Size = 1 }], [new() { ContainerId = 0, HostId = 1000, Size = 1 }], null, null, "/tmp/t"),
+        new InitRemoveInside("/tmp/t"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void EveryCommandLineCoreBuildsIsParsedBackByInitToTheSameCommand(InitCommand command)
+    {
+        var parsed = InitCommand.Parse(command.ToArgs());
+        Assert.NotNull(parsed);
+        Assert.Equal(command.GetType(), parsed.GetType());
+        Assert.Equal(command.ToArgs(), parsed.ToArgs());
+        if (command is InitRemoveTree tree)
+        {
+            var back = (InitRemoveTree)parsed;
+            Assert.Equal(tree.Uids.Select(m => (m.ContainerId, m.HostId, m.Size)), back.Uids.Select(m => (m.ContainerId, m.HostId, m.Size)));
+            Assert.Equal(tree.Gids.Select(m => (m.ContainerId, m.HostId, m.Size)), back.Gids.Select(m => (m.ContainerId, m.HostId, m.Size)));
+            Assert.Equal((tree.NewUidMap, tree.NewGidMap, tree.Dir), (back.NewUidMap, back.NewGidMap, back.Dir));
+        }
+    }
+
+    public static TheoryData<string[]> NotInitCommandLines() =>
+    [
+        [],
+        ["run"],
+        ["run", "--plan"],
+        ["exec", "--process", "p", "--state-dir", "d"],
+        ["remove-tree", "/tmp/t"],
+        ["remove-tree", "--uid-map", "0:1000:1", "--gid-map", "0:1000:1", "relative"],
+        ["remove-tree", "--uid-map", "0:1000", "--gid-map", "0:1000:1", "/tmp/t"],
+        ["remove-tree", "--uid-map", "0:1000:99999999999", "--gid-map", "0:1000:1", "/tmp/t"],
+        ["remove-tree", "--uid-map", "", "--gid-map", "0:1000:1", "/tmp/t"],
+        ["remove-tree", "--uid-map", "0:1000:1", "--gid-map", "0:1000:1", "/a", "/b"],
+        ["remove-tree", "--uid-map", "0:1000:1", "--gid-map", "0:1000:1", "--force", "/a"],
+    ];
+
+    [Theory]
+    [MemberData(nameof(NotInitCommandLines))]
+    public void CommandLinesThatAreNotInitsAreUsageErrors(string[] args) => Assert.Null(InitCommand.Parse(args));
+}
