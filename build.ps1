@@ -143,13 +143,16 @@ function Invoke-HabitCheck {
     # Checks that keep the tree honest; each counts as one test. The analyzers and code-style rules
     # themselves run in every build (Directory.Build.props, .editorconfig).
     $checks = [ordered]@{
+        'dotnet format finds nothing to change (layout, usings, style of .editorconfig)' = {
+            & dotnet format (Join-Path $Root 'Containers.sln') --verify-no-changes -v quiet
+        }
         'SyscallTable.cs is what build/Generate-SyscallTable.ps1 writes' = {
             & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'build/Generate-SyscallTable.ps1') -Check
         }
     }
     $passed = 0; $failed = 0
     foreach ($check in $checks.GetEnumerator()) {
-        & $check.Value
+        & $check.Value | Out-Host
         if ($LASTEXITCODE -eq 0) { $passed++; Write-Host "  [+] $($check.Key)" -ForegroundColor Green }
         else { $failed++; Write-Host "  [-] $($check.Key)" -ForegroundColor Red }
     }
