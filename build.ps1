@@ -110,6 +110,9 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Path $results | Out-Null
 
+    Write-Step 'Habits'
+    $habits = Invoke-HabitCheck
+
     Write-Step 'Core tests (xunit)'
     & dotnet test (Join-Path $Root 'tests/Core.Tests/Containers.Core.Tests.csproj') -c $Configuration --nologo -v quiet `
         --logger "trx;LogFileName=core.trx" --results-directory $results
@@ -128,12 +131,32 @@ function Invoke-Test {
     $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
 
-    $passed = $core.Passed + $pester.Passed
-    $failed = $core.Failed + $pester.Failed
+    $passed = $habits.Passed + $core.Passed + $pester.Passed
+    $failed = $habits.Failed + $core.Failed + $pester.Failed
     $skipped = $core.Skipped + $pester.Skipped
-    Write-Host "xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped; pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    Write-Host "habits: $($habits.Passed) passed, $($habits.Failed) failed; xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped; pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     Write-Host "tests: $passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-HabitCheck {
+    # Checks that keep the tree honest; each counts as one test. The analyzers and code-style rules
+    # themselves run in every build (Directory.Build.props, .editorconfig).
+    $checks = [ordered]@{
+        'dotnet format finds nothing to change (layout, usings, style of .editorconfig)' = {
+            & dotnet format (Join-Path $Root 'Containers.sln') --verify-no-changes -v quiet
+        }
+        'SyscallTable.cs is what build/Generate-SyscallTable.ps1 writes' = {
+            & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'build/Generate-SyscallTable.ps1') -Check
+        }
+    }
+    $passed = 0; $failed = 0
+    foreach ($check in $checks.GetEnumerator()) {
+        & $check.Value | Out-Host
+        if ($LASTEXITCODE -eq 0) { $passed++; Write-Host "  [+] $($check.Key)" -ForegroundColor Green }
+        else { $failed++; Write-Host "  [-] $($check.Key)" -ForegroundColor Red }
+    }
+    return [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
 function Read-TrxCounts([string] $Path) {

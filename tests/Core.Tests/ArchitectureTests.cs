@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Reflection.Emit;
-using Xunit;
 
 namespace Containers.Core.Tests;
 

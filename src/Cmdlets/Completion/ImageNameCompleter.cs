@@ -49,7 +49,7 @@ public sealed class ImageNameCompleter : IArgumentCompleter
     }
 
     /// <summary>Tags for <c>name:prefix</c>: the first registry (in search order) that answers in time.</summary>
-    private static IReadOnlyList<CompletionResult> RegistryTags(string word)
+    private static List<CompletionResult> RegistryTags(string word)
     {
         int colon = word.LastIndexOf(':');
         if (colon <= word.LastIndexOf('/') || word.Contains('@')) return [];

@@ -10,7 +10,7 @@ namespace Containers.Cmdlets.Infrastructure;
 /// Base of every cmdlet: runs Core's async work off the pipeline thread, cancels it on Ctrl+C, and
 /// writes objects, progress and log events to the pipeline only from the pipeline thread.
 /// </summary>
-public abstract class ContainersCmdlet : PSCmdlet
+public abstract class ContainersCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly BlockingCollection<Action> _pending = new();
@@ -23,7 +23,20 @@ public abstract class ContainersCmdlet : PSCmdlet
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken Cancellation => _stopping.Token;
 
-    protected override void StopProcessing() => _stopping.Cancel();
+    // Ctrl+C may arrive on another thread while the pipeline is already being disposed.
+    protected override void StopProcessing()
+    {
+        try { _stopping.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>PowerShell disposes a cmdlet when its pipeline ends.</summary>
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _pending.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>Queues a write (object, progress, warning) from a worker thread to the pipeline thread.</summary>
     protected void Post(Action write) => _pending.Add(write);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Containers.Core.FileSystem;
 using Containers.Core.Images;
 using Containers.Core.Spec;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Logging;

@@ -6,7 +6,7 @@ namespace Containers.Core.Build;
 /// <summary>HEALTHCHECK [--interval=30s --timeout=30s --start-period=0s --retries=3] CMD command | NONE.</summary>
 internal static class Healthcheck
 {
-    public static HealthConfig Parse(Instruction ins, IReadOnlyList<string> shell)
+    public static HealthConfig Parse(Instruction ins)
     {
         string args = ins.Arguments.Trim();
         if (args.Equals("NONE", StringComparison.OrdinalIgnoreCase)) return new HealthConfig { Test = ["NONE"] };
@@ -38,7 +38,12 @@ internal static class Healthcheck
         foreach (System.Text.RegularExpressions.Match x in m)
             ns += double.Parse(x.Groups[1].Value, CultureInfo.InvariantCulture) * x.Groups[2].Value switch
             {
-                "ns" => 1, "us" => 1e3, "ms" => 1e6, "s" => 1e9, "m" => 60e9, _ => 3600e9,
+                "ns" => 1,
+                "us" => 1e3,
+                "ms" => 1e6,
+                "s" => 1e9,
+                "m" => 60e9,
+                _ => 3600e9,
             };
         return (long)ns;
     }

@@ -2,7 +2,6 @@ using System.Globalization;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Native;
-using Containers.Core.Spec;
 
 namespace Containers.Core.Build;
 
@@ -76,7 +75,7 @@ public sealed partial class ImageBuilder
             string key = BuildCache.Key(s.ParentId, text, inputs);
             if (await TryCacheAsync(s, key, ins.Text, ct).ConfigureAwait(false)) return;
             Report(ins.Text, cached: false);
-            await AddLayerStepAsync(s, ins, $"/bin/sh -c #(nop) {text}", key, Write, ct).ConfigureAwait(false);
+            await AddLayerStepAsync(s, $"/bin/sh -c #(nop) {text}", key, Write, ct).ConfigureAwait(false);
         }
         finally
         {

@@ -72,7 +72,7 @@ public sealed partial class ImageBuilder
                     await ConfigStepAsync(s, ins, ins.Text, c => c with { OnBuild = [.. c.OnBuild ?? [], ins.Arguments] }, ct).ConfigureAwait(false);
                     continue;
                 case "HEALTHCHECK":
-                    var health = Healthcheck.Parse(ins, s.Shell);
+                    var health = Healthcheck.Parse(ins);
                     await ConfigStepAsync(s, ins, ins.Text, c => c with { Healthcheck = health }, ct).ConfigureAwait(false);
                     continue;
                 default:
@@ -98,7 +98,8 @@ public sealed partial class ImageBuilder
         if (await TryCacheAsync(s, key, ins.Text, ct).ConfigureAwait(false)) return;
         var config = s.Config with
         {
-            Config = change(s.Exec), Author = author ?? s.Config.Author,
+            Config = change(s.Exec),
+            Author = author ?? s.Config.Author,
             History = [.. s.Config.History ?? [], new HistoryEntry { Created = DateTimeOffset.UtcNow, CreatedBy = "/bin/sh -c #(nop) " + text, EmptyLayer = true }],
         };
         Report(ins.Text, cached: false);
@@ -120,7 +121,7 @@ public sealed partial class ImageBuilder
         s.Config = image.Config;
     }
 
-    private async Task AddLayerStepAsync(StageState s, Instruction ins, string createdBy, string key, Action<LayerTarWriter, CancellationToken> write, CancellationToken ct)
+    private async Task AddLayerStepAsync(StageState s, string createdBy, string key, Action<LayerTarWriter, CancellationToken> write, CancellationToken ct)
     {
         var layer = await store.AddLayerAsync(write, ct).ConfigureAwait(false);
         var config = s.Config with
@@ -169,7 +170,7 @@ public sealed partial class ImageBuilder
                     "Fix the command (the images of the steps before it are cached and will not run again).");
             string upper = runtime.Store.UpperDir(c.Id);
             string createdBy = exec is null ? string.Join(' ', s.Shell) + " " + ins.Arguments : JsonSerializer.Serialize(exec);
-            await AddLayerStepAsync(s, ins, createdBy, key, (tar, t) =>
+            await AddLayerStepAsync(s, createdBy, key, (tar, t) =>
                 new LayeredTreeWriter([upper], LayeredTreeMode.Layer, include: (rel, st) => !IsMountPlaceholder(upper, rel, st)).Write(tar, t), ct).ConfigureAwait(false);
         }
         finally

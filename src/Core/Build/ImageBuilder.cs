@@ -40,7 +40,7 @@ public sealed partial class ImageBuilder(ContainerRuntime runtime, ImageStore st
         var stages = file.Stages.ToList();
         if (options.Target is { } target)
         {
-            int t = stages.FindIndex(s => s.Name == target.ToLowerInvariant());
+            int t = stages.FindIndex(s => string.Equals(s.Name, target, StringComparison.OrdinalIgnoreCase));
             if (t < 0)
                 throw new ContainersException("BuildStageNotFound", ErrorKind.NotFound, $"The Containerfile has no stage named '{target}'.", target,
                     $"Name one of: {string.Join(", ", stages.Where(s => s.Name is not null).Select(s => s.Name))}.");

@@ -112,9 +112,9 @@ public sealed class CgroupV1Manager : ICgroupManager
         return [];
     }
 
-    public CgroupStats ReadStats(string id)
+    public CgroupStats ReadStats(string containerId)
     {
-        string? mem = Dir("memory", id), acct = Dir("cpuacct", id), pids = Dir("pids", id), blkio = Dir("blkio", id);
+        string? mem = Dir("memory", containerId), acct = Dir("cpuacct", containerId), pids = Dir("pids", containerId), blkio = Dir("blkio", containerId);
         long? memLimit = mem is null ? null : _fs.TryReadLong(Path.Combine(mem, "memory.limit_in_bytes"));
         // An unlimited v1 limit reads as a huge page-aligned number.
         if (memLimit >= long.MaxValue / 2) memLimit = null;
@@ -130,7 +130,7 @@ public sealed class CgroupV1Manager : ICgroupManager
             PidsLimit = pidsMax is null or "max" ? null : long.TryParse(pidsMax, CultureInfo.InvariantCulture, out long p) ? p : null,
             IoReadBytes = read,
             IoWriteBytes = write,
-            OomKills = OomKillCount(id),
+            OomKills = OomKillCount(containerId),
         };
     }
 

@@ -119,9 +119,9 @@ public sealed class CgroupV2Manager : ICgroupManager
     public IReadOnlyList<int> ListPids(string containerId) =>
         Exists(containerId) ? _fs.ReadPids(Path.Combine(Dir(containerId), "cgroup.procs")) : [];
 
-    public CgroupStats ReadStats(string id)
+    public CgroupStats ReadStats(string containerId)
     {
-        string dir = Dir(id);
+        string dir = Dir(containerId);
         string? memMax = _fs.TryRead(Path.Combine(dir, "memory.max"))?.Trim();
         string? pidsMax = _fs.TryRead(Path.Combine(dir, "pids.max"))?.Trim();
         long? usageUsec = CgroupFileSystem.KeyedValue(_fs.TryRead(Path.Combine(dir, "cpu.stat")), "usage_usec");
@@ -135,7 +135,7 @@ public sealed class CgroupV2Manager : ICgroupManager
             PidsLimit = pidsMax is null or "max" ? null : long.TryParse(pidsMax, CultureInfo.InvariantCulture, out long p) ? p : null,
             IoReadBytes = read,
             IoWriteBytes = write,
-            OomKills = OomKillCount(id),
+            OomKills = OomKillCount(containerId),
         };
     }
 

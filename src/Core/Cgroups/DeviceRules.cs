@@ -27,7 +27,7 @@ public static class DeviceRules
 
     private static LinuxDeviceCgroup Char(long major, long? minor) => new() { Allow = true, Type = "c", Major = major, Minor = minor, Access = "rwm" };
 
-    /// <summary>The rules a cgroup gets: <paramref name="rules"/> when given (a complete OCI list), else <see cref="Default"/>.</summary>
+    /// <summary>The rules a cgroup gets: the device list of <paramref name="resources"/> when given (a complete OCI list), else <see cref="Default"/>.</summary>
     public static IReadOnlyList<LinuxDeviceCgroup> Effective(LinuxResources? resources) =>
         resources?.Devices is { Count: > 0 } given ? given : Default;
 

@@ -140,7 +140,7 @@ public sealed class SystemInfoCollector
         }
     }
 
-    private IReadOnlyList<string> RegistryConfigFiles()
+    private List<string> RegistryConfigFiles()
     {
         var files = new List<string>();
         if (File.Exists(_paths.SystemRegistriesConf)) files.Add(_paths.SystemRegistriesConf);

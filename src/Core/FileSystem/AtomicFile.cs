@@ -25,7 +25,7 @@ internal static class AtomicFile
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions
-                   { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0, UnixCreateMode = effective }))
+            { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0, UnixCreateMode = effective }))
             {
                 stream.Write(data);
                 if (durable) stream.Flush(flushToDisk: true);

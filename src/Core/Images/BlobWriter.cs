@@ -99,7 +99,6 @@ public sealed class BlobWriter : Stream
     public override async ValueTask DisposeAsync()
     {
         await _file.DisposeAsync().ConfigureAwait(false);
-        Dispose(true);
-        GC.SuppressFinalize(this);
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Containers.Core.Errors;
 using Containers.Core.Spec;
 
 namespace Containers.Core.Images;

@@ -120,7 +120,7 @@ public static partial class ImageArchive
             var layerProgress = progress is null ? null : new Progress<long>(n => progress.Report(new LayerProgress(index, layers.Count, digest, n, desc.Size)));
             progress?.Report(new LayerProgress(i, layers.Count, digest, 0, desc.Size));
             await using var blob = source.Open(image.LayerPaths[i]);
-            await store.IngestLayerAsync(blob, desc, diffId, layerProgress, ct).ConfigureAwait(false);
+            await store.IngestLayerAsync(blob, desc, diffId, layerProgress, cancellationToken: ct).ConfigureAwait(false);
             progress?.Report(new LayerProgress(i, layers.Count, digest, desc.Size, desc.Size));
         }
         return await store.CommitImageAsync(new ImageCommit

@@ -32,7 +32,7 @@ public sealed partial class ImageStore
         }, cancellationToken).ConfigureAwait(false);
         await using var stream = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var descriptor = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = digest.ToString(), Size = size };
-        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken, keepBlob: true).ConfigureAwait(false);
+        return await IngestLayerAsync(stream, descriptor, diffId, null, keepBlob: true, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed partial class ImageStore
             }
         }, cancellationToken).ConfigureAwait(false);
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken, keepBlob: true).ConfigureAwait(false);
+        return await IngestLayerAsync(stream, descriptor, diffId, null, keepBlob: true, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed partial class ImageStore
     /// tar-split recorded while unpacking stands for it (see <see cref="PrepareToSendAsync"/>).
     /// </summary>
     public Task<StoredLayer> IngestLayerAsync(Stream blob, Descriptor layer, Digest diffId, IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default, IngestSession? session = null, bool keepBlob = false) =>
+        IngestSession? session = null, bool keepBlob = false, CancellationToken cancellationToken = default) =>
         // A stream that may block (network) gets a dedicated thread, not the pool: a pull runs several at
         // once, and on a small machine blocked pool threads starve the socket completions the other
         // downloads wait for. An in-memory stream is pure CPU and file work: the pool is cheaper.
@@ -369,7 +369,7 @@ public sealed partial class ImageStore
     /// its durable marker (what HasLayer checks), and a second syncfs makes the markers stick before the
     /// record that refers to them is written. Called under the store lock.
     /// </summary>
-    private void MakeLayersDurable(IReadOnlyList<Digest> diffIds)
+    private void MakeLayersDurable(List<Digest> diffIds)
     {
         if (diffIds.Count == 0) return;
         SyncStore();

@@ -291,6 +291,7 @@ public sealed partial class ImageStore
     /// <summary>Every image in the store, newest first.</summary>
     public Task<IReadOnlyList<StoredImage>> ListAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var db = LoadDatabase();
         IReadOnlyList<StoredImage> list = db.Images.OrderByDescending(i => i.Created ?? i.Added).Select(ToStoredImage).ToList();
         return Task.FromResult(list);
@@ -303,6 +304,7 @@ public sealed partial class ImageStore
     /// </summary>
     public Task<StoredImage?> FindAsync(string nameOrIdOrDigest, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var db = LoadDatabase();
         var record = Resolve(db, nameOrIdOrDigest, out _);
         return Task.FromResult(record is null ? null : ToStoredImage(record));

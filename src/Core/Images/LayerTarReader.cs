@@ -47,7 +47,7 @@ public sealed class LayerTarEntry
 /// reads the stream once and keeps PAX records as bytes. It parses structure only; the unpacker decides
 /// what an entry may do. Malformed structure throws <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class LayerTarReader
+public sealed class LayerTarReader : IDisposable
 {
     /// <summary>
     /// Most metadata one entry may carry, PAX headers, GNU long names and long link names together
@@ -62,6 +62,9 @@ public sealed class LayerTarReader
     private readonly byte[] _header = new byte[Block];
     private long _skip; // bytes of the current entry (data + padding) not yet consumed
     private EntryData? _current;
+
+    /// <summary>Ends the current entry's data view (the underlying stream belongs to the caller).</summary>
+    public void Dispose() => _current?.Dispose();
     private bool _done;
 
     public LayerTarReader(Stream stream) => _stream = stream;

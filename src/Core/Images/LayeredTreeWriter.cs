@@ -24,7 +24,7 @@ public enum LayeredTreeMode
 /// </summary>
 public sealed class LayeredTreeWriter
 {
-    private readonly IReadOnlyList<string> _dirs;
+    private readonly List<string> _dirs;
     private readonly LayeredTreeMode _mode;
     private readonly Func<uint, uint> _uid, _gid;
     private readonly string _prefix;
@@ -84,7 +84,7 @@ public sealed class LayeredTreeWriter
             string childRel = rel.Length == 0 ? name : rel + "/" + name;
             string path = Path.Combine(_dirs[layer], childRel);
             if (_include is not null && !_include(childRel, st)) continue;
-            if (IsWhiteout(st, path))
+            if (IsWhiteout(st))
             {
                 if (_mode == LayeredTreeMode.Layer)
                     _tar.Write(new LayerTarHeader { Name = _prefix + Join(rel, LayerUnpacker.WhiteoutPrefix + name), Mode = 0, MtimeSeconds = st.MtimeSeconds });
@@ -160,7 +160,7 @@ public sealed class LayeredTreeWriter
         }
     }
 
-    private static bool IsWhiteout(LinkStatus st, string path) => st.Type == S_IFCHR && st.Rdev == 0;
+    private static bool IsWhiteout(LinkStatus st) => st.Type == S_IFCHR && st.Rdev == 0;
 
     private static bool IsOpaque(string path) =>
         GetXattrOrNull(path, LayerUnpacker.TrustedOpaqueXattr) is [(byte)'y'] || GetXattrOrNull(path, LayerUnpacker.UserOpaqueXattr) is [(byte)'y'];

@@ -125,10 +125,10 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
 
         var names = wanted.Tag is not null || wanted.Digest is null ? new[] { wanted.Name + ":" + wanted.TagOrDefault } : Array.Empty<string>();
         var image = await store.CommitImageAsync(new ImageCommit
-            {
-                Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names,
-                Index = top.IsIndex ? top.Bytes : null,
-            }, ct)
+        {
+            Manifest = manifestDoc.Bytes, ManifestMediaType = manifestDoc.MediaType, Config = config, Names = names,
+            Index = top.IsIndex ? top.Bytes : null,
+        }, ct)
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
@@ -183,9 +183,9 @@ public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, IC
                     var buffered = new MemoryStream((int)layer.Size);
                     await blob.CopyToAsync(buffered, failed.Token).ConfigureAwait(false);
                     buffered.Position = 0;
-                    await store.IngestLayerAsync(buffered, layer, diff, null, failed.Token, session, request.KeepBlobs).ConfigureAwait(false);
+                    await store.IngestLayerAsync(buffered, layer, diff, null, session, request.KeepBlobs, failed.Token).ConfigureAwait(false);
                 }
-                else await store.IngestLayerAsync(blob, layer, diff, null, failed.Token, session, request.KeepBlobs).ConfigureAwait(false);
+                else await store.IngestLayerAsync(blob, layer, diff, null, session, request.KeepBlobs, failed.Token).ConfigureAwait(false);
                 request.Progress?.Report(new PullProgress(target, i + 1, count, layer.Digest, layer.Size, layer.Size, Volatile.Read(ref done), total, "Done"));
             }
             catch

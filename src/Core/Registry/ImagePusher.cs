@@ -32,7 +32,7 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
         using var sendable = await store.PrepareToSendAsync(image, ct).ConfigureAwait(false);
         image = sendable.Image;
         // Decided from the store alone, before any connection: a push that cannot be complete sends nothing.
-        var (manifests, index) = await PlanAsync(image, platform, target, ct).ConfigureAwait(false);
+        var (manifests, index) = await PlanAsync(image, platform, ct).ConfigureAwait(false);
         var sources = resolver.GetPullSources(dest); // refuses blocked registries before connecting
         bool insecure = sources[^1].Insecure;
         var client = new RegistryClient(dest.Registry!, insecure, credentials, options);
@@ -85,7 +85,7 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
     /// What to push: the image's own manifest, or, when it was chosen from an index that is in the store,
     /// every manifest of that index (all platforms must be complete) or the one platform asked for.
     /// </summary>
-    private async Task<(List<ManifestToPush> Manifests, (byte[] Bytes, string MediaType)? Index)> PlanAsync(StoredImage image, string? platform, string target, CancellationToken ct)
+    private async Task<(List<ManifestToPush> Manifests, (byte[] Bytes, string MediaType)? Index)> PlanAsync(StoredImage image, string? platform, CancellationToken ct)
     {
         var (indexBytes, index, indexType) = await FindIndexAsync(image, ct).ConfigureAwait(false);
         if (index is null)

@@ -151,7 +151,7 @@ public sealed partial class RegistryClient
     public static string PushScope(string repository) => $"repository:{repository}:pull,push";
 
     /// <summary>
-    /// Sends a request built by <paramref name="make"/> (called again for every retry and redirect),
+    /// Sends a request (its <paramref name="content"/> made again for every retry and redirect),
     /// authenticating for <paramref name="scope"/>. Returns the final response (any status the caller
     /// handles: 2xx, 404, 416...); throws typed errors for refused connections, 401/403 after auth,
     /// and 429/5xx after the retries.

@@ -53,7 +53,7 @@ public static class RegistryLoginVerifier
                 throw RegistryErrors.LoginFailed(host, ErrorKind.ConnectionFailed, $"{endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
 
             var challenges = AuthChallenge.Parse(string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString())));
-            var challenge = challenges.FirstOrDefault();
+            var challenge = challenges.Count > 0 ? challenges[0] : null;
             if (challenge is null || challenge.IsBasic)
             {
                 using var retry = new HttpRequestMessage(HttpMethod.Get, endpoint);
@@ -75,7 +75,4 @@ public static class RegistryLoginVerifier
             throw RegistryErrors.LoginFailed(host, ErrorKind.NotSupported, $"{host} asks for {challenge.Scheme} authentication, which is not supported.");
         }
     }
-
-    private static ContainersException Rejected(string host) =>
-        new("RegistryLoginRejected", ErrorKind.AuthenticationFailed, $"{host} rejected the user name or password.", host, "Check the credentials and try again.");
 }

@@ -54,16 +54,16 @@ public sealed class NoCredentials : ICredentialSource
 }
 
 /// <summary>One explicit credential (e.g. from -Credential) bound to one host, falling back to another source.</summary>
-public sealed class BoundCredential(string host, RegistryCredential credential, ICredentialSource fallback) : ICredentialSource
+public sealed class BoundCredential(string boundHost, RegistryCredential credential, ICredentialSource fallback) : ICredentialSource
 {
-    public RegistryCredential? GetCredential(string h, string repository) =>
-        string.Equals(h, host, StringComparison.OrdinalIgnoreCase) ? credential : fallback.GetCredential(h, repository);
+    public RegistryCredential? GetCredential(string host, string repository) =>
+        string.Equals(host, boundHost, StringComparison.OrdinalIgnoreCase) ? credential : fallback.GetCredential(host, repository);
 }
 
 /// <summary>
 /// What the puller asks before it fetches or stores anything but the top manifest: may the image the
 /// user named, at this manifest digest, be pulled? Core/Trust answers it from containers-policy.json
-/// (fetching sigstore signatures through <paramref name="client"/> when the policy wants them).
+/// (fetching sigstore signatures from the registry when the policy wants them).
 /// </summary>
 public interface IImageTrustPolicy
 {

@@ -65,7 +65,7 @@ public sealed class RemoteImages(IRegistryResolver resolver, ICredentialSource c
         string target = r.ToString();
         var top = await client.GetManifestAsync(source.Repository, r.Digest?.ToString() ?? r.TagOrDefault!, ct).ConfigureAwait(false);
         var doc = top;
-        IReadOnlyList<string> platforms;
+        List<string> platforms;
         if (top.IsIndex)
         {
             var index = SpecJson.ParseIndex(top.Bytes, target);

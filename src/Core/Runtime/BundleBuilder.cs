@@ -13,7 +13,7 @@ public static class BundleBuilder
     public sealed record IdMaps(List<LinuxIdMapping> Uid, List<LinuxIdMapping> Gid, bool UsesHelpers);
 
     public static RuntimeSpec Build(ContainerRecord r, IReadOnlyList<uint> additionalGids, IReadOnlyList<string> capAdd, IReadOnlyList<string> capDrop,
-        IdMaps? maps, string containerDir, ulong nofileHardLimit)
+        IdMaps? maps, ulong nofileHardLimit)
     {
         var caps = Capabilities(capAdd, capDrop);
         var mounts = RuntimeDefaults.Mounts(r.Rootless);

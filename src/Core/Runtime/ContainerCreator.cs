@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Containers.Core.Cgroups;
 using Containers.Core.Configuration;
@@ -100,7 +99,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             string resolv = Path.Combine(dir, "resolv.conf");
             File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
             record.GeneratedFiles.Add(resolv);
-            var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, dir, BundleBuilder.OpenFilesHardLimit());
+            var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
             o.Security.Apply(spec, caps);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose

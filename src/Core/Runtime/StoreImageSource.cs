@@ -8,7 +8,7 @@ public sealed class StoreImageSource(ImageStore store) : IImageSource
     public RuntimeImage Resolve(string reference)
     {
         var image = store.GetAsync(reference).GetAwaiter().GetResult();
-        string name = image.Names.FirstOrDefault(n => n.EndsWith(reference, StringComparison.Ordinal)) ?? image.Names.FirstOrDefault() ?? image.ShortId;
+        string name = image.Names.FirstOrDefault(n => n.EndsWith(reference, StringComparison.Ordinal)) ?? (image.Names.Count > 0 ? image.Names[0] : null) ?? image.ShortId;
         return new RuntimeImage(image.Id, name, image.Config.Config, image.StackedLayerDirectories());
     }
 }

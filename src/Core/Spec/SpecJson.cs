@@ -106,7 +106,8 @@ public static class SpecJson
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
-    public static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
+    // The caller's type info only names T for the source generator; the relaxed options' own info is used.
+    public static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> _) =>
         JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Relaxed.GetTypeInfo(typeof(T))!);
 
     private static T Parse<T>(ReadOnlySpan<byte> json, int limit, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info,

@@ -20,7 +20,7 @@ public sealed record PruneOptions(bool All, DateTimeOffset? Until);
 /// <summary>
 /// Sizes are apparent bytes of every file and directory (as <c>du -sb --apparent-size</c>, a hard link once)
 /// of the image store's layers and blobs and of the containers' directories. Reclaimable is exactly what
-/// <see cref="Plan"/> with -All frees: stopped containers, images no remaining container uses, the build
+/// <see cref="PlanAsync"/> with -All frees: stopped containers, images no remaining container uses, the build
 /// cache and orphaned layers and blobs.
 /// </summary>
 public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, BuildCache cache)

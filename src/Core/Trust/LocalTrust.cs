@@ -77,7 +77,7 @@ public sealed class LocalTrust(RegistriesConfiguration registries, ICredentialSo
     }
 
     /// <summary>The signatures the name's registry holds for any of the image's digests; failures become the reason there are none.</summary>
-    private async Task<(IReadOnlyList<Candidate>, string?)> FetchAsync(ImageReference reference, IReadOnlyList<Digest> digests, CancellationToken ct)
+    private async Task<(IReadOnlyList<Candidate>, string?)> FetchAsync(ImageReference reference, List<Digest> digests, CancellationToken ct)
     {
         IReadOnlyList<PullSource> sources;
         try { sources = registries.GetPullSources(reference.WithTag(null).WithDigest(digests[0])); }

@@ -1,4 +1,3 @@
-using Containers.Core.Runtime.Plan;
 using static Containers.Init.Native.Sys;
 
 namespace Containers.Init.Launch;

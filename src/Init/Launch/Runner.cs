@@ -326,8 +326,13 @@ internal static unsafe class Runner
 
         private static string TerminalStep(int index) => index switch
         {
-            0 => "opening /dev/ptmx", 1 => "unlocking it", 2 => "opening the slave", 3 => "passing the master to the monitor",
-            4 => "setsid", 5 => "making it the controlling terminal", _ => "placing it on stdin, stdout and stderr",
+            0 => "opening /dev/ptmx",
+            1 => "unlocking it",
+            2 => "opening the slave",
+            3 => "passing the master to the monitor",
+            4 => "setsid",
+            5 => "making it the controlling terminal",
+            _ => "placing it on stdin, stdout and stderr",
         };
 
         internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index)

@@ -19,7 +19,7 @@ internal static class StateFile
         string temp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         state.BootId ??= BootId();
         using (var fs = new FileStream(temp, new FileStreamOptions
-               { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         {
             JsonSerializer.Serialize(fs, state, PlanJsonContext.Default.ContainerRuntimeState);
         }

@@ -7,7 +7,7 @@ namespace Containers.Core.Tests.Cgroups;
 public sealed class CgroupV1RealTests : IDisposable
 {
     private readonly string _parent = "pscontainers-test-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly ICgroupManager? _manager;
+    private readonly CgroupV1Manager? _manager;
     private readonly List<Process> _started = [];
     private const string Id = "feedface0123456789abcdef0123456789abcdef0123456789abcdef01234567";
 

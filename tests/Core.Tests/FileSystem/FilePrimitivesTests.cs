@@ -4,7 +4,7 @@ using Containers.Core.Tests.Images;
 namespace Containers.Core.Tests.FileSystem;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class FilePrimitivesTests : IDisposable
+public sealed class FilePrimitivesTests : IDisposable
 {
     private readonly TempDir _tmp = new();
 

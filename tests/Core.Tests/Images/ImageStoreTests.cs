@@ -6,7 +6,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Tests.Images;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class ImageStoreTests : IDisposable
+public sealed class ImageStoreTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     private ImageStore NewStore(long maxLayer = 64L << 20, IImageUsers? users = null) =>
@@ -57,7 +57,7 @@ public class ImageStoreTests : IDisposable
     private static byte[] Base => new TarBuilder().Dir("bin").File("bin/sh", "#!fake\n", 0x1ED).Dir("etc").File("etc/passwd", "root:x:0:0::/:/bin/sh\n").Build();
     private static byte[] Top => new TarBuilder().File("etc/.wh.passwd", "").File("app.txt", "app").Build();
 
-    private void AssertNoStaging(ImageStore store) => Assert.Empty(Directory.EnumerateFileSystemEntries(store.TmpDir));
+    private static void AssertNoStaging(ImageStore store) => Assert.Empty(Directory.EnumerateFileSystemEntries(store.TmpDir));
 
     [Fact]
     public async Task StoresAnImageAndFindsItLikePodman()
@@ -254,7 +254,7 @@ public class ImageStoreTests : IDisposable
         tampered[^10] ^= 0xff; // inside the gzip trailer's CRC/size or data
 
         var e = await Assert.ThrowsAnyAsync<ContainersException>(() => store.IngestLayerAsync(new MemoryStream(tampered), desc, diff));
-        Assert.Contains(e.ErrorId, new[] { "DigestMismatch", "LayerMalformed" });
+        Assert.True(e.ErrorId is "DigestMismatch" or "LayerMalformed", e.ErrorId);
         Assert.False(store.HasLayer(diff));
         Assert.False(store.HasBlob(desc.ParsedDigest));
 
@@ -286,7 +286,7 @@ public class ImageStoreTests : IDisposable
         foreach (var (desc, diff, blob) in image.Layers) await store.IngestLayerAsync(new MemoryStream(blob), desc, diff);
         // An index that does not list the manifest is refused and nothing is recorded.
         var wrong = await Assert.ThrowsAsync<ContainersException>(() => store.CommitImageAsync(new ImageCommit
-            { Manifest = image.Manifest, Config = image.Config, Names = ["i"], Index = Index(Digest.Sha256("other"u8).ToString()) }));
+        { Manifest = image.Manifest, Config = image.Config, Names = ["i"], Index = Index(Digest.Sha256("other"u8).ToString()) }));
         Assert.Equal("IndexMismatch", wrong.ErrorId);
         Assert.Empty(await store.ListAsync());
 
@@ -446,7 +446,7 @@ public class ImageStoreTests : IDisposable
     public void NormalizesNames(string input, string stored) => Assert.Equal(stored, ImageStore.NormalizeName(input));
 }
 
-public class ImageArchiveTests : IDisposable
+public sealed class ImageArchiveTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();
@@ -486,7 +486,7 @@ public class ImageArchiveTests : IDisposable
     {
         string path = DockerArchive($$"""[{"Config":"c.json","Layers":["{{layerPath}}"]}]""", ("c.json", "{}"u8.ToArray()));
         var e = await Assert.ThrowsAsync<ContainersException>(() => ImageArchive.ImportAsync(Store(), path));
-        Assert.Contains(e.ErrorId, new[] { "ArchivePathEscapes", "LayerCountMismatch" });
+        Assert.True(e.ErrorId is "ArchivePathEscapes" or "LayerCountMismatch", e.ErrorId);
     }
 
     [Fact]
@@ -525,7 +525,7 @@ public class ImageStoreOptionsTests
     public void RootlessPathsMeanRootlessUnpack() => Assert.True(ImageStoreOptions.FromEnvironment(Paths, _ => null).Unpack.Rootless);
 }
 
-public class OciLayoutImportTests : IDisposable
+public sealed class OciLayoutImportTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();
@@ -605,7 +605,7 @@ public class OciLayoutImportTests : IDisposable
     }
 }
 
-public class StoreLockAcrossProcessesTests : IDisposable
+public sealed class StoreLockAcrossProcessesTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();

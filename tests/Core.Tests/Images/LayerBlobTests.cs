@@ -9,7 +9,7 @@ namespace Containers.Core.Tests.Images;
 /// layer changed or made hostile on disk is refused rather than sent.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class LayerBlobTests : IDisposable
+public sealed class LayerBlobTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     private ImageStore NewStore() => ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions
@@ -41,7 +41,7 @@ public class LayerBlobTests : IDisposable
         .Hardlink("etc/hard", "etc/passwd").File("etc/.wh.gone", "").File("app.bin", new string('x', 70000)).File("empty", "").Build();
 
     [Fact]
-    public async Task Drops_the_blob_and_rebuilds_the_exact_tar_for_sending()
+    public async Task DropsTheBlobAndRebuildsTheExactTarForSending()
     {
         var store = NewStore();
         byte[] tar = Layer;
@@ -66,7 +66,7 @@ public class LayerBlobTests : IDisposable
     }
 
     [Fact]
-    public async Task Keeps_the_blob_when_asked_and_sends_the_image_unchanged()
+    public async Task KeepsTheBlobWhenAskedAndSendsTheImageUnchanged()
     {
         var store = NewStore();
         var image = await PullAsync(store, Layer, keepBlob: true);
@@ -77,7 +77,7 @@ public class LayerBlobTests : IDisposable
     }
 
     [Fact]
-    public async Task Refuses_to_send_a_layer_whose_file_was_swapped_for_a_symlink_to_a_host_file()
+    public async Task RefusesToSendALayerWhoseFileWasSwappedForASymlinkToAHostFile()
     {
         var store = NewStore();
         var image = await PullAsync(store, Layer);
@@ -95,7 +95,7 @@ public class LayerBlobTests : IDisposable
     }
 
     [Fact]
-    public async Task Refuses_to_send_a_layer_whose_file_changed_on_disk()
+    public async Task RefusesToSendALayerWhoseFileChangedOnDisk()
     {
         var store = NewStore();
         var image = await PullAsync(store, Layer);
@@ -106,7 +106,7 @@ public class LayerBlobTests : IDisposable
     }
 
     [Fact]
-    public async Task A_tar_naming_a_path_twice_keeps_no_tar_split_and_a_later_pull_fetches_the_blob()
+    public async Task ATarNamingAPathTwiceKeepsNoTarSplitAndALaterPullFetchesTheBlob()
     {
         var store = NewStore();
         byte[] tar = new TarBuilder().File("a", "first").File("a", "second").Build();

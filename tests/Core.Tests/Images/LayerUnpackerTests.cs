@@ -5,7 +5,7 @@ using Containers.Core.Native;
 
 namespace Containers.Core.Tests.Images;
 
-public class LayerUnpackerTests : IDisposable
+public sealed class LayerUnpackerTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     private string Layer => _tmp.Sub("layer");
@@ -352,7 +352,7 @@ public class LayerUnpackerTests : IDisposable
     public void RefusesWhiteoutsThatNameTheParent(string name)
     {
         var e = Assert.Throws<ContainersException>(() => Unpack(new TarBuilder().Dir("d").File(name, "").Build()));
-        Assert.Contains(e.ErrorId, new[] { "LayerInvalidWhiteout", "LayerPathEscapes" });
+        Assert.True(e.ErrorId is "LayerInvalidWhiteout" or "LayerPathEscapes", e.ErrorId);
         Assert.True(Directory.Exists(Layer));
     }
 
@@ -366,7 +366,7 @@ public class LayerUnpackerTests : IDisposable
     }
 }
 
-public class LayerUnpackerAufsTests : IDisposable
+public sealed class LayerUnpackerAufsTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();

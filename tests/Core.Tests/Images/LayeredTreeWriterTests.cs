@@ -10,7 +10,7 @@ namespace Containers.Core.Tests.Images;
 /// The tree writer (commit, export, merge) against real files in overlay form, read back by the project's
 /// own tar reader and unpacker and by System.Formats.Tar as an independent reader.
 /// </summary>
-public class LayeredTreeWriterTests : IDisposable
+public sealed class LayeredTreeWriterTests : IDisposable
 {
     private readonly TempDir _tmp = new();
 

@@ -5,13 +5,19 @@ using System.Text;
 namespace Containers.Core.Tests.Images;
 
 /// <summary>Crafts layer tars in memory, including the malicious ones a real tar tool would refuse to write.</summary>
-internal sealed class TarBuilder
+internal sealed class TarBuilder : IDisposable
 {
     private readonly MemoryStream _ms = new();
     private readonly TarWriter _writer;
     private static readonly DateTimeOffset Mtime = new(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     public TarBuilder() => _writer = new TarWriter(_ms, TarEntryFormat.Pax, leaveOpen: true);
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _ms.Dispose();
+    }
 
     public TarBuilder Dir(string name, int mode = 0x1ED, int uid = 0, int gid = 0)
     {
@@ -93,9 +99,11 @@ internal sealed class TempDir : IDisposable
 /// Writes tar blocks byte by byte, for what TarWriter cannot express: PAX records with binary values,
 /// GNU long names, base-256 numbers, libarchive's base64 xattrs.
 /// </summary>
-internal sealed class RawTar
+internal sealed class RawTar : IDisposable
 {
     private readonly MemoryStream _ms = new();
+
+    public void Dispose() => _ms.Dispose();
 
     public RawTar Pax(params (string Key, byte[] Value)[] records)
     {

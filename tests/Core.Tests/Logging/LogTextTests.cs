@@ -2,12 +2,13 @@ using Containers.Core.Logging;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
-using Xunit;
 
 namespace Containers.Core.Tests.Logging;
 
 public sealed class LogTextTests
 {
+    private static readonly int[] Pids = [1, 2];
+
     private sealed class Capture : ILogEventSink
     {
         public List<LogEvent> Events { get; } = [];
@@ -39,7 +40,7 @@ public sealed class LogTextTests
     [Fact]
     public void NumbersAndOtherValuesRenderAsUsual()
     {
-        var e = Log(l => l.Information("Waited {Seconds} s for {Pids}", 2.5, new[] { 1, 2 }));
+        var e = Log(l => l.Information("Waited {Seconds} s for {Pids}", 2.5, Pids));
         Assert.Equal("Waited 2.5 s for [1, 2]", LogText.Render(e));
     }
 }

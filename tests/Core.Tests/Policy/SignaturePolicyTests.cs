@@ -196,7 +196,8 @@ public sealed class SignaturePolicyTests : IDisposable
         string user = Path.Combine(_dir, "home/.config/containers/policy.json"), system = Path.Combine(_dir, "etc/policy.json");
         var paths = Containers.Core.Configuration.ContainerPaths.FromEnvironment(v => v == "HOME" ? Path.Combine(_dir, "home") : null, 1000) with
         {
-            PolicyJson = system, PolicyJsonSearched = [user, system],
+            PolicyJson = system,
+            PolicyJsonSearched = [user, system],
         };
         var e = Assert.Throws<ContainersException>(() => SignaturePolicy.Load(paths));
         Assert.Equal("PolicyJsonNotFound", e.ErrorId);

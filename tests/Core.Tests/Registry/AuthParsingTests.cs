@@ -1,5 +1,4 @@
 using Containers.Core.Registry;
-using Xunit;
 
 namespace Containers.Core.Tests.Registry;
 

@@ -4,7 +4,6 @@ using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 using Containers.Core.Trust;
-using Xunit;
 
 namespace Containers.Core.Tests.Registry;
 

@@ -2,7 +2,6 @@ using Containers.Core.Errors;
 using Containers.Core.Registry;
 using Containers.Core.Spec;
 using Containers.Core.Trust;
-using Xunit;
 
 namespace Containers.Core.Tests.Registry;
 

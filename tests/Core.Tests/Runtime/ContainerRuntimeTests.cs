@@ -259,7 +259,8 @@ public sealed class ContainerRuntimeTests : IDisposable
         File.WriteAllText(script, $"#!/bin/sh\necho $$ >> '{pidFile}'\n{first}\nsleep 300 &\necho $! >> '{pidFile}'\nwait\n");
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var runtime = new ContainerRuntime(_paths, new FakeImages(new RuntimeImage(new string('a', 64), "localhost/test:latest", new ContainerConfig(), [Path.Combine(_root, "layer")])),
-            new NoCgroupManager("tests"), script) { HandshakeTimeout = TimeSpan.FromMilliseconds(500) };
+            new NoCgroupManager("tests"), script)
+        { HandshakeTimeout = TimeSpan.FromMilliseconds(500) };
         return (runtime, pidFile);
     }
 

@@ -1,5 +1,4 @@
 using Containers.Core.Runtime;
-using Xunit;
 
 namespace Containers.Core.Tests.Runtime;
 

@@ -7,6 +7,8 @@ namespace Containers.Core.Tests.Runtime;
 /// <summary>-Device values against this host's real nodes, and what the bundle's config.json says about devices.</summary>
 public sealed class DeviceGrantsTests
 {
+    private static readonly string[] Disks = ["/dev/vda", "/dev/sda", "/dev/loop0"];
+
     [Theory]
     [InlineData("/dev/null", "/dev/null", "rwm")]
     [InlineData("/dev/null:/dev/quiet", "/dev/quiet", "rwm")]
@@ -22,7 +24,7 @@ public sealed class DeviceGrantsTests
     [Fact]
     public void ReadsBlockDevicesAndFollowsLinks()
     {
-        string? disk = new[] { "/dev/vda", "/dev/sda", "/dev/loop0" }.FirstOrDefault(File.Exists);
+        string? disk = Disks.FirstOrDefault(File.Exists);
         if (disk is null) return;
         Assert.Equal("b", DeviceGrants.Parse(disk).Type);
         string link = Path.Combine(Path.GetTempPath(), "devlink-" + Guid.NewGuid().ToString("N")[..8]);
@@ -68,13 +70,13 @@ public sealed class DeviceGrantsTests
     [Fact]
     public void ConfigAlwaysListsDenyAllAndTheStandardRulesAndTheCgroupGetsTheGrants()
     {
-        var plain = BundleBuilder.Build(Record(false, null), [], [], [], null, "/tmp", 1024);
+        var plain = BundleBuilder.Build(Record(false, null), [], [], [], null, 1024);
         Assert.Equal(DeviceRules.Default.Select(DeviceRules.V1Line), plain.Linux!.Resources!.Devices!.Select(DeviceRules.V1Line));
         Assert.Null(plain.Linux.Devices);
         Assert.Null(BundleBuilder.ToLinux(new ContainerResources()));
 
         var fuse = new ContainerDevice { HostPath = "/dev/fuse", Path = "/dev/myfuse", Type = "c", Major = 10, Minor = 229, Access = "rw", FileMode = 0x1b6 };
-        var spec = BundleBuilder.Build(Record(false, [fuse]), [], [], [], null, "/tmp", 1024);
+        var spec = BundleBuilder.Build(Record(false, [fuse]), [], [], [], null, 1024);
         Assert.Equal([.. DeviceRules.Default.Select(DeviceRules.V1Line), "c 10:229 rw"], spec.Linux!.Resources!.Devices!.Select(DeviceRules.V1Line));
         var node = Assert.Single(spec.Linux.Devices!);
         Assert.Equal(("/dev/myfuse", "c", 10L, 229L, 0x1b6u), (node.Path, node.Type, node.Major, node.Minor, node.FileMode));
@@ -85,7 +87,7 @@ public sealed class DeviceGrantsTests
     public void RootlessContainersGetTheHostNodeBoundInsteadOfMade()
     {
         var fuse = new ContainerDevice { HostPath = "/dev/fuse", Path = "/dev/myfuse", Type = "c", Major = 10, Minor = 229, Access = "rwm" };
-        var spec = BundleBuilder.Build(Record(true, [fuse]), [], [], [], null, "/tmp", 1024);
+        var spec = BundleBuilder.Build(Record(true, [fuse]), [], [], [], null, 1024);
         Assert.Null(spec.Linux!.Devices);
         var bind = Assert.Single(spec.Mounts!, m => m.Destination == "/dev/myfuse");
         Assert.Equal(("bind", "/dev/fuse"), (bind.Type, bind.Source));

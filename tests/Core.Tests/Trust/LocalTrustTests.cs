@@ -2,7 +2,6 @@ using System.Text;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Policy;
-using Containers.Core.Registry;
 using Containers.Core.Spec;
 using Containers.Core.Tests.Images;
 using Containers.Core.Trust;

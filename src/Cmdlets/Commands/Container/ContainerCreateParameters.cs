@@ -1,8 +1,8 @@
-using Containers.Cmdlets.Completion;
 using System.Collections;
 using System.Management.Automation;
-using Containers.Cmdlets.Infrastructure;
 using Containers.Cmdlets.Commands.Image;
+using Containers.Cmdlets.Completion;
+using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Runtime;
 

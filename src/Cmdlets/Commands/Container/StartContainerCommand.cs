@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Runtime;
 

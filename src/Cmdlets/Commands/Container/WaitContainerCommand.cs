@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 
 namespace Containers.Cmdlets.Commands.Container;

@@ -1,6 +1,5 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
-using System.Net;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
 using Containers.Core.Registry;

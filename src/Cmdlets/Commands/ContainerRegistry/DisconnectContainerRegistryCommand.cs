@@ -1,8 +1,7 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
-using Containers.Core.Policy;
 
 namespace Containers.Cmdlets.Commands.ContainerRegistry;
 

@@ -1,5 +1,5 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
@@ -48,7 +48,7 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
             var matches = _entries.Where(e => wildcard.IsMatch(e.Scope)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
                 WriteError(ErrorRecordFactory.From(new ContainersException("TrustScopeNotFound", ErrorKind.NotFound,
-                    $"There is no transports.docker[\"{pattern}\"] in {_entries.FirstOrDefault()?.Path ?? "the policy"}.", pattern)));
+                    $"There is no transports.docker[\"{pattern}\"] in {(_entries.Count > 0 ? _entries[0].Path : "the policy")}.", pattern)));
             foreach (var m in matches)
                 if (shown.Add(m)) WriteObject(m);
         }

@@ -1,6 +1,5 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
-using Containers.Cmdlets.Commands.RegistryPolicy;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Policy;

@@ -1,8 +1,7 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Registry;
-using Containers.Core.Spec;
 
 namespace Containers.Cmdlets.Commands.Image;
 

@@ -1,5 +1,5 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 

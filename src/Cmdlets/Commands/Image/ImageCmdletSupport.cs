@@ -28,6 +28,6 @@ internal sealed class LayerProgressReporter(Action<Action> post, Action<Progress
         });
     }
 
-    public void Complete(Action<ProgressRecord> writeNow, string activity) =>
+    public void Complete(Action<ProgressRecord> writeNow) =>
         writeNow(new ProgressRecord(ActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
 }

@@ -59,7 +59,7 @@ public sealed class ImportContainerImageCommand : ContainersCmdlet
             var images = await ImageArchive.ImportAsync(store, full, Name, reporter, ct).ConfigureAwait(false);
             Post(() =>
             {
-                reporter.Complete(WriteProgress, activity);
+                reporter.Complete(WriteProgress);
                 foreach (var image in images) WriteObject(ContainerImage.From(image));
             });
         });

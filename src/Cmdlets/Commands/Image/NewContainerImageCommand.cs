@@ -106,7 +106,8 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
         };
         const int activity = 4720;
         var progress = new Progress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),
-            $"STEP {p.Step}/{p.Steps}: {p.Instruction}{(p.Cached ? " (cached)" : "")}") { PercentComplete = 100 * p.Step / Math.Max(1, p.Steps) })));
+            $"STEP {p.Step}/{p.Steps}: {p.Instruction}{(p.Cached ? " (cached)" : "")}")
+        { PercentComplete = 100 * p.Step / Math.Max(1, p.Steps) })));
         StoredImage? image = null;
         bool ok = TryRun(async ct => image = await new ImageBuilder(Runtime, Services.OpenImageStore(), options, progress,
             line => Post(() => WriteInformation(line, ["Build", "RUN"]))).BuildAsync(ct).ConfigureAwait(false));

@@ -1,5 +1,5 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 using Containers.Core.Spec;
@@ -76,7 +76,7 @@ public sealed class SaveContainerImageCommand : ContainersCmdlet
         var reporter = new LayerProgressReporter(Post, WriteProgress, activity);
         if (TryRun(ct => ImageArchive.SaveAsync(_store, _images, full, format, Force, reporter, ct)))
         {
-            reporter.Complete(WriteProgress, activity);
+            reporter.Complete(WriteProgress);
             if (PassThru) foreach (var image in _images) WriteObject(ContainerImage.From(image));
         }
     }

@@ -4,7 +4,6 @@ using System.Security;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
-using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.ImageTrust;
 

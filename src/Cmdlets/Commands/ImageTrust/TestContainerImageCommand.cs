@@ -1,11 +1,9 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
-using Containers.Cmdlets.Commands.Image;
+using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Images;
 using Containers.Core.Policy;
 using Containers.Core.Spec;
-using Containers.Core.Trust;
 
 namespace Containers.Cmdlets.Commands.ImageTrust;
 

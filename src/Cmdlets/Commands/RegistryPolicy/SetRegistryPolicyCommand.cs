@@ -1,6 +1,5 @@
-using Containers.Cmdlets.Completion;
 using System.Management.Automation;
-using Containers.Cmdlets.Infrastructure;
+using Containers.Cmdlets.Completion;
 using Containers.Core.Errors;
 using Containers.Core.Policy;
 

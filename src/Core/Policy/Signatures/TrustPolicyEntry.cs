@@ -46,8 +46,11 @@ public sealed record TrustPolicyEntry
             bool inline = s.KeyDescription == "keyData", fulcio = s.KeyDescription == "fulcio";
             entry = entry with
             {
-                KeyPath = inline || fulcio ? null : s.KeyDescription, KeyData = inline, Key = s.KeyDescription,
-                SignedIdentity = s.Identity.ToString(), Problem = s.Unsupported,
+                KeyPath = inline || fulcio ? null : s.KeyDescription,
+                KeyData = inline,
+                Key = s.KeyDescription,
+                SignedIdentity = s.Identity.ToString(),
+                Problem = s.Unsupported,
             };
         }
         else if (r is SignedByRequirement) entry = entry with { Problem = "GPG simple signing (signedBy) is not supported by this module" };

@@ -2,7 +2,7 @@ namespace Containers.Core.Runtime.Plan;
 
 /// <summary>
 /// A seccomp profile in the shape of Docker's and podman's JSON: like <see cref="LinuxSeccomp"/>, but a rule may
-/// depend on the container's capabilities (<c>includes</c>/<c>excludes</c> <c>caps</c>). <see cref="Resolve"/> keeps
+/// depend on the container's capabilities (<c>includes</c>/<c>excludes</c> <c>caps</c>). <see cref="Resolve(IEnumerable{string})"/> keeps
 /// the rules that apply to one container and gives the runtime-spec section its bundle carries.
 /// </summary>
 public sealed class SeccompProfile
