@@ -92,9 +92,13 @@ internal static unsafe class ContainerChild
         if (master < 0) Fail(s, ChildStep.Terminal, 0);
         int unlock = 0;
         if (ioctl(master, TIOCSPTLCK, (ulong)&unlock) != 0) Fail(s, ChildStep.Terminal, 1);
-        // A usable size until someone sets another (exec copies the caller's): 24 rows, 80 columns.
+        // The caller's size when our stdin is its terminal, set before the process can ask for it (the relay only
+        // follows later changes); else a usable 24 rows, 80 columns.
         ushort* size = stackalloc ushort[4];
-        size[0] = 24; size[1] = 80; size[2] = 0; size[3] = 0;
+        if (ioctl(0, TIOCGWINSZ, (ulong)size) != 0 || size[0] == 0 || size[1] == 0)
+        {
+            size[0] = 24; size[1] = 80; size[2] = 0; size[3] = 0;
+        }
         ioctl(master, TIOCSWINSZ, (ulong)size);
         int slave = ioctl(master, TIOCGPTPEER, (ulong)(O_RDWR | O_NOCTTY));
         if (slave < 0) Fail(s, ChildStep.Terminal, 2);
