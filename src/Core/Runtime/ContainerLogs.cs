@@ -33,7 +33,9 @@ public sealed class ContainerLogReader
             fs.Seek(_offset, SeekOrigin.Begin);
             using var reader = new StreamReader(fs, Encoding.UTF8, false);
             string text = _carry + reader.ReadToEnd();
-            _offset = fs.Length;
+            // As far as was read, not the length now: the monitor may have written more (the end of a record)
+            // since, and skipping it joined two records into one line.
+            _offset = fs.Position;
             int start = 0;
             while (true)
             {
