@@ -63,12 +63,12 @@ Describe 'Isolation: descriptors, terminal, seccomp' -Skip:(-not $isRoot) {
             finally { if (-not $p.HasExited) { $p.Kill($true) } }
         }
 
-        function script:Invoke-InScript([string] $Command, [System.Collections.IDictionary] $Answers = [ordered]@{ 'pwsh-done' = "clean`n" }) {
+        function script:Invoke-InScript([string] $Command, [object[]] $Answers = @(@{ When = 'pwsh-done'; Send = "clean`n" })) {
             # Runs $Command (PowerShell) in a pwsh on a terminal (script(1)); then the shell that started that pwsh reads
             # one line from the terminal: what it got shows whether anything was typed into it besides $Answers.
             $file = Join-Path $root ('tty-' + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.ps1')
             "Import-Module '$(Get-TestModulePath)'`n$Command`n'pwsh-done'" | Set-Content $file
-            Invoke-UnderScript "sh -c '""$pwsh"" -NoProfile -NonInteractive -File ""$file""; IFS= read -r line; echo ""after=[`$line]""'" $Answers
+            Invoke-UnderScript "sh -c '""$pwsh"" -NoProfile -NonInteractive -File ""$file""; IFS= read -r line; echo ""after=[`$line]""'" -Replies $Answers
         }
 
         function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 30) {
@@ -133,7 +133,7 @@ Remove-Container `$s.Name
     }
 
     It 'still passes Ctrl+C from the caller''s terminal to an attached container without -Tty (its own session)' {
-        $lines = Invoke-InScript -Answers ([ordered]@{ 'ready-for-sigint' = "`u{3}" }) @"
+        $lines = Invoke-InScript -Answers @(@{ When = 'ready-for-sigint'; Send = "`u{3}" }) @"
 New-Container -Image busybox -Command sh, -c, 'trap "echo got-sigint; exit 9" INT; echo ready-for-sigint; while :; do sleep 1; done' | Start-Container -Attach
 "@
         # (the terminal echoes ^C before it)

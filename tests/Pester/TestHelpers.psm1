@@ -60,54 +60,16 @@ function Get-TestPwsh {
 }
 
 function Invoke-UnderScript {
-    # Runs a shell command line under script(1), which gives it a terminal of the host as stdin and stdout (as a
-    # console would), and types into that terminal: the value of each key of $Answers (a regex), in order, once the
-    # output so far matches the key. Returns the transcript as trimmed lines without the terminal's escape sequences.
-    param([Parameter(Mandatory)] [string] $CommandLine, [System.Collections.IDictionary] $Answers = @{}, [int] $Seconds = 90)
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-    foreach ($a in '-qec', $CommandLine, '/dev/null') { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $p = [System.Diagnostics.Process]::Start($psi)
-    try {
-        $text = [System.Text.StringBuilder]::new()
-        $buffer = [char[]]::new(4096)
-        $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-        $pending = [System.Collections.Generic.Queue[object]]::new()
-        foreach ($k in $Answers.Keys) { $pending.Enqueue(@($k, $Answers[$k])) }
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while ([DateTime]::UtcNow -lt $deadline) {
-            if ($read.Wait(200)) {
-                if ($read.Result -le 0) { break }
-                [void]$text.Append($buffer, 0, $read.Result)
-                $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
-            }
-            if ($pending.Count -and $text.ToString() -match $pending.Peek()[0]) {
-                $p.StandardInput.Write($pending.Dequeue()[1])
-                $p.StandardInput.Flush()
-            }
-        }
-        $p.WaitForExit(10000) | Out-Null
-        # Without keypad mode, cursor position queries and window titles.
-        $text.ToString() -replace '\e\[[?0-9;]*[a-zA-Z]|\e[=>]|\e\][^\a]*\a', '' -split "`r?`n" | ForEach-Object { $_.Trim() }
-    }
-    finally { if (-not $p.HasExited) { $p.Kill($true) } }
-}
-
-function Invoke-InTerminal {
     <#
     .SYNOPSIS
-        Runs a pwsh script under script(1), which gives it a terminal of the host as stdin and stdout, as a
-        console would; types each reply once its prompt (a regex) has appeared. Returns the output lines
-        without the terminal's escape sequences, or throws if the script does not end within the timeout.
+        Runs a shell command line under script(1), which gives it a terminal of the host as stdin and stdout, as a
+        console would; types each reply (@{ When = regex; Send = text }, in order) once its prompt has appeared.
+        With -AnswerCursorQueries it also answers the cursor position queries an interactive console host waits on.
+        Returns the output lines without the terminal's escape sequences, or throws if it does not end in time.
     #>
-    param([string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
-    # Without -File: an interactive pwsh that reads its commands from the terminal (the replies).
-    $run = if ($File) { "-NonInteractive -File '$File'" } else { '-NoLogo' }
+    param([Parameter(Mandatory)] [string] $CommandLine, [object[]] $Replies = @(), [int] $TimeoutSeconds = 90, [switch] $AnswerCursorQueries)
     $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-    # script(1) sizes its terminal from its own stdin, a pipe here: give it a size, as a console has one.
-    foreach ($a in '-qec', "stty rows 40 cols 160; '$(Get-TestPwsh)' -NoProfile $run", '/dev/null') { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-qec', $CommandLine, '/dev/null') { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $psi.UseShellExecute = $false
@@ -123,18 +85,28 @@ function Invoke-InTerminal {
                 if ($read.Result -le 0) { break }
                 $chunk = [string]::new($buffer, 0, $read.Result)
                 [void]$text.Append($chunk)
-                # We are the terminal: answer each cursor position query (the console host asks, and waits).
-                foreach ($q in [regex]::Matches($chunk, '\e\[6n')) { $p.StandardInput.Write("`e[1;1R"); $p.StandardInput.Flush() }
+                if ($AnswerCursorQueries) {
+                    foreach ($q in [regex]::Matches($chunk, '\e\[6n')) { $p.StandardInput.Write("`e[1;1R"); $p.StandardInput.Flush() }
+                }
                 $read = $p.StandardOutput.ReadAsync($buffer, 0, $buffer.Length)
             }
             if ($next -lt $Replies.Count -and $text.ToString() -match $Replies[$next].When) {
                 $p.StandardInput.Write($Replies[$next].Send); $p.StandardInput.Flush(); $next++
             }
         }
-        if (-not $p.WaitForExit(10000)) { throw "the script did not end; replies sent: $next; output: $text" }
+        if (-not $p.WaitForExit(10000)) { throw "the command did not end; replies sent: $next; output: $text" }
+        # Without window titles, keypad mode and cursor position queries.
         return @($text.ToString() -replace '\e\][^\a]*\a|\e\[[?0-9;]*[a-zA-Z]|\e[=>]', '' -split "`r?`n" | ForEach-Object { $_.Trim() })
     }
     finally { if (-not $p.HasExited) { $p.Kill($true) } }
+}
+
+function Invoke-InTerminal {
+    # A pwsh script (or, without -File, an interactive pwsh reading the replies as commands) on a 40x160 terminal:
+    # script(1) sizes its terminal from its own stdin, a pipe here, so the size is given as a console has one.
+    param([string] $File, [object[]] $Replies = @(), [int] $TimeoutSeconds = 60)
+    $run = if ($File) { "-NonInteractive -File '$File'" } else { '-NoLogo' }
+    Invoke-UnderScript "stty rows 40 cols 160; '$(Get-TestPwsh)' -NoProfile $run" -Replies $Replies -TimeoutSeconds $TimeoutSeconds -AnswerCursorQueries
 }
 
 function Invoke-BundleUnderCrun {
