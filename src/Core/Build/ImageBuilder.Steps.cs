@@ -17,7 +17,9 @@ public sealed partial class ImageBuilder
         public ImageConfig Config = new();
         public Dictionary<string, string?> Args = new(StringComparer.Ordinal);
         public List<string> Shell = ["/bin/sh", "-c"];
-        public string ParentId => Image?.Id ?? "scratch";
+        public Platform Platform = ImageArchive.HostPlatform;
+        /// <summary>The cache key's parent: the image so far, or an empty stage of its platform.</summary>
+        public string ParentId => Image?.Id ?? "scratch:" + Platform;
         public ContainerConfig Exec => Config.Config ?? new ContainerConfig();
     }
 
@@ -28,19 +30,22 @@ public sealed partial class ImageBuilder
     {
         var s = new StageState();
         var host = ImageArchive.HostPlatform;
-        foreach (var (flag, value) in stage.From.Flags)
-            if (flag != "platform" || !(value == host.ToString() || value == host.Os + "/" + host.Architecture))
-                throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
-                    $"{stage.From.Where}: FROM --{flag}={value} is not supported (builds are for this host's platform, {host}).", stage.From.Where,
-                    "Remove the flag, or build on a host of that platform.");
+        foreach (var flag in stage.From.Flags.Keys.Where(f => f != "platform"))
+            throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                $"{stage.From.Where}: FROM --{flag} is not supported.", stage.From.Where, "Remove the flag.");
+        // The stage's platform: FROM --platform (which may name $BUILDPLATFORM or $TARGETPLATFORM), else -Platform, else this host.
+        var buildArgs = new Dictionary<string, string?>(globalArgs, StringComparer.Ordinal) { ["BUILDPLATFORM"] = host.ToString(), ["TARGETPLATFORM"] = _target.ToString() };
+        var platform = stage.From.Flags.TryGetValue("platform", out var wanted)
+            ? BuildPlatforms.Parse(BuildVariables.Expand(wanted, n => buildArgs.GetValueOrDefault(n)), stage.From) : _target;
+        s.Platform = platform;
         string baseName = BuildVariables.Expand(stage.Base, n => globalArgs.GetValueOrDefault(n));
-        s.Image = await ResolveBaseAsync(baseName, stage.From, ct).ConfigureAwait(false);
-        var platform = ImageArchive.HostPlatform;
-        s.Config = s.Image?.Config ?? new ImageConfig { Architecture = platform.Architecture, Os = platform.Os, Config = new ContainerConfig() };
+        s.Image = await ResolveBaseAsync(baseName, stage.From, platform, ct).ConfigureAwait(false);
+        s.Config = s.Image?.Config ?? new ImageConfig { Architecture = platform.Architecture, Os = platform.Os, Variant = platform.Variant, Config = new ContainerConfig() };
         s.Layers = s.Image?.Layers.ToList() ?? [];
         foreach (string p in Predefined) if (options.BuildArgs.TryGetValue(p, out var v)) s.Args[p] = v;
         s.Args["TARGETOS"] = platform.Os; s.Args["TARGETARCH"] = platform.Architecture; s.Args["TARGETPLATFORM"] = platform.ToString();
-        s.Args["BUILDOS"] = platform.Os; s.Args["BUILDARCH"] = platform.Architecture; s.Args["BUILDPLATFORM"] = platform.ToString();
+        s.Args["TARGETVARIANT"] = platform.Variant ?? "";
+        s.Args["BUILDOS"] = host.Os; s.Args["BUILDARCH"] = host.Architecture; s.Args["BUILDPLATFORM"] = host.ToString();
         Report(stage.From.Text, cached: false);
 
         foreach (var ins in stage.Instructions)
@@ -85,7 +90,7 @@ public sealed partial class ImageBuilder
                     continue;
             }
         }
-        return s.Image ?? await SaveStepAsync(BuildCache.Key("scratch", "FROM scratch", ""), s.Layers, s.Config, ct).ConfigureAwait(false);
+        return s.Image ?? await SaveStepAsync(BuildCache.Key(s.ParentId, "FROM scratch", ""), s.Layers, s.Config, ct).ConfigureAwait(false);
     }
 
     private static string? EnvValue(StageState s, string name) =>
@@ -135,6 +140,7 @@ public sealed partial class ImageBuilder
     private async Task RunStepAsync(StageState s, Instruction ins, Func<string, string> expand, CancellationToken ct)
     {
         if (s.Image is null) throw ins.Invalid("a base image with a shell (RUN cannot run in an empty scratch stage)");
+        BuildPlatforms.EnsureCanRun(s.Platform, ins);
         string? network = options.Network;
         foreach (var (flag, value) in ins.Flags)
             network = flag == "network" && value is "none" or "host" or "default" ? value == "default" ? options.Network : value

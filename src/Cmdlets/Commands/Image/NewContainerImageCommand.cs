@@ -52,6 +52,12 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
     [Parameter(ParameterSetName = BuildSet)]
     public SwitchParameter Squash { get; set; }
 
+    /// <summary>The platform to build for (os/arch[/variant]); this host's by default.</summary>
+    [Parameter(ParameterSetName = BuildSet)]
+    [ArgumentCompleter(typeof(PlatformCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Platform { get; set; }
+
     /// <summary>The network of RUN steps: none, host or private (the runtime's default when not given).</summary>
     [Parameter(ParameterSetName = BuildSet)]
     [ValidateSet("none", "host", "private")]
@@ -113,7 +119,7 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
         var options = new BuildOptions
         {
             Containerfile = file, Context = context, Names = Name ?? [], BuildArgs = args, Target = Target, NoCache = NoCache, Squash = Squash,
-            CacheDirectory = BuildCache.DirectoryFor(Services.Paths), Network = Network, Secrets = secrets,
+            CacheDirectory = BuildCache.DirectoryFor(Services.Paths), Network = Network, Secrets = secrets, Platform = Platform,
         };
         const int activity = 4720;
         var progress = new Progress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),

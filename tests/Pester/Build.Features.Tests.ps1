@@ -1,5 +1,5 @@
 # Containerfile features beyond the classic syntax: heredocs (RUN, COPY), RUN --mount (bind, cache,
-# tmpfs, secret), RUN --network and -Network. Each is checked from the built image's files and, for
+# tmpfs, secret), RUN --network and -Network, -Platform and FROM --platform. Each is checked from the built image's files and, for
 # RUN --mount, against buildah bud on the same context.
 BeforeDiscovery { $script:canRun = (id -u) -eq '0' }
 BeforeAll {
@@ -181,5 +181,51 @@ RUN --network=none cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | so
         Read-ImageFile localhost/net:host /none-nets | Should -Be 'lo'
         $null = New-ContainerImage -Path "$nctx/Containerfile" -Name localhost/net:none -Network none
         Read-ImageFile localhost/net:none /default-nets | Should -Be 'lo'
+    }
+}
+
+Describe 'Building for another platform (-Platform, FROM --platform)' -Skip:(-not $canRun) {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/Registry.psm1') -Force
+        $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR
+        # The fixture's index holds linux/amd64 and linux/arm64 images labelled with their architecture.
+        $script:multi = $fx.Images['anon/multiarch:latest']
+        $null = Install-ContainerImage $multi -Platform linux/arm64 -ProgressAction SilentlyContinue
+        $null = Install-ContainerImage $multi -Platform linux/amd64 -ProgressAction SilentlyContinue
+        $script:emulated = Test-Path /proc/sys/fs/binfmt_misc/qemu-aarch64
+    }
+    AfterAll { Stop-TestRegistry }
+
+    It 'builds a COPY-only image for arm64 on the arm64 base, though the name points at amd64' {
+        $pctx = New-Context platform "FROM $multi`nCOPY note.txt /note.txt`n" -Files @{ 'note.txt' = 'cross' }
+        $arm = New-ContainerImage -Path "$pctx/Containerfile" -Name localhost/cross:arm64 -Platform linux/arm64
+        $arm.Architecture | Should -Be 'arm64'
+        $arm.Config.Config.Labels['org.example.arch'] | Should -Be 'arm64'
+        $amd = New-ContainerImage -Path "$pctx/Containerfile" -Name localhost/cross:amd64
+        $amd.Architecture | Should -Be 'amd64'
+        $amd.Config.Config.Labels['org.example.arch'] | Should -Be 'amd64'
+        $arm.Id | Should -Not -Be $amd.Id
+    }
+
+    It 'builds a FROM --platform=$BUILDPLATFORM stage for this host inside a cross build' {
+        $pctx = New-Context platform2 @"
+FROM --platform=`$BUILDPLATFORM localhost/busybox:latest AS tools
+RUN echo made-on-host > /made
+FROM $multi
+COPY --from=tools /made /made
+"@
+        $img = New-ContainerImage -Path "$pctx/Containerfile" -Name localhost/cross:mixed -Platform linux/arm64
+        $img.Architecture | Should -Be 'arm64'
+        (Get-OverlayListing (@($img.Layers.Directory)[-1])) | Where-Object { $_ -match '\|made\|' } | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a RUN for arm64 without an emulator before anything runs, and a base missing that platform' -Skip:$emulated {
+        $pctx = New-Context platform3 "FROM $multi`nRUN true`n"
+        { New-ContainerImage -Path "$pctx/Containerfile" -Name localhost/cross:run -Platform linux/arm64 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BuildPlatformCannotRun*' -ExpectedMessage '*Containerfile:2: RUN for linux/arm64 cannot run on this linux/amd64 host*'
+        $bctx = New-Context platform4 "FROM localhost/busybox:latest`nCOPY x /x`n" -Files @{ x = '1' }
+        { New-ContainerImage -Path "$bctx/Containerfile" -Name localhost/cross:none -Platform linux/arm64 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BuildBasePlatformNotFound*' -ExpectedMessage '*FROM localhost/busybox:latest is linux/amd64 in the store, not linux/arm64*'
+        Get-ContainerImage localhost/cross:run, localhost/cross:none -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }
