@@ -7,6 +7,7 @@ BeforeAll {
     Import-Module (Get-TestModulePath) -Force
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/LayerTrees.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'Fixtures/Buildah.psm1') -Force
     $null = Import-BusyboxImage
     $script:containers = Join-Path $env:PSCONTAINERS_DATA_DIR 'containers'
 
@@ -72,27 +73,7 @@ Describe 'New-ContainerImage -Path' -Skip:(-not $canRun) {
     }
 
     It 'builds the same config and file tree as buildah bud' {
-        $b = Join-Path $root 'buildah'
-        $B = @('--root', "$b/root", '--runroot', "$b/run", '--storage-driver', 'vfs')
-        Set-Content (Join-Path $root 'registries.conf') "unqualified-search-registries = []`n"
-        $savedAuth = $env:REGISTRY_AUTH_FILE
-        $env:CONTAINERS_REGISTRIES_CONF = Join-Path $root 'registries.conf'; Remove-Item env:REGISTRY_AUTH_FILE
-        try {
-            Save-ContainerImage -Image localhost/busybox:latest -Path "$root/busybox.tar" -Format OciArchive
-            $id = (& buildah @B pull -q "oci-archive:$root/busybox.tar" 2>&1 | Select-Object -Last 1)
-            & buildah @B tag $id localhost/busybox:latest
-            $log = & buildah @B bud --isolation chroot --format docker --layers -f "$ctx/Containerfile" -t localhost/app:buildah $ctx 2>&1
-            $LASTEXITCODE | Should -Be 0 -Because ($log -join "`n")
-            & buildah @B push localhost/app:buildah "docker-archive:$root/app-buildah.tar:localhost/app:buildah" 2>&1 | Out-Null
-            $LASTEXITCODE | Should -Be 0
-        }
-        finally {
-            & buildah @B rm -a 2>$null | Out-Null
-            & buildah @B rmi -a -f 2>$null | Out-Null
-            Remove-Item env:CONTAINERS_REGISTRIES_CONF
-            if ($savedAuth) { $env:REGISTRY_AUTH_FILE = $savedAuth }
-        }
-        $theirs = Import-ContainerImage -Path "$root/app-buildah.tar" -Name localhost/app:buildah
+        $theirs = Invoke-BuildahBuild -Root $root -Containerfile "$ctx/Containerfile" -Context $ctx -Tag localhost/app:buildah
 
         $ours = $built.Config.Config
         $ref = $theirs.Config.Config
@@ -153,8 +134,11 @@ Describe 'New-ContainerImage -Path with bad input' -Skip:(-not $canRun) {
     It 'reports <Case> as <Id>' -ForEach @(
         @{ Case = 'a syntax error'; Id = 'InvalidContainerfileSyntax'; Message = 'Containerfile:2: COPY expects one or more sources and a destination*'; File = "FROM localhost/busybox:latest`nCOPY ok.txt" }
         @{ Case = 'an unknown instruction'; Id = 'InvalidContainerfileSyntax'; Message = "Containerfile:3: 'RUNN' is not an instruction*"; File = "FROM localhost/busybox:latest`n# c`nRUNN true" }
-        @{ Case = 'a heredoc'; Id = 'UnsupportedContainerfileFeature'; Message = 'Containerfile:2: heredocs*'; File = "FROM localhost/busybox:latest`nRUN <<EOF`necho`nEOF" }
-        @{ Case = 'a RUN flag'; Id = 'UnsupportedContainerfileFeature'; Message = 'Containerfile:2: RUN --mount is not supported*'; File = "FROM localhost/busybox:latest`nRUN --mount=type=cache,target=/c true" }
+        @{ Case = 'a heredoc with no end'; Id = 'InvalidContainerfileSyntax'; Message = 'Containerfile:2: the heredoc <<EOF is not terminated*'; File = "FROM localhost/busybox:latest`nRUN <<EOF`necho" }
+        @{ Case = 'a RUN flag'; Id = 'UnsupportedContainerfileFeature'; Message = 'Containerfile:2: RUN --security=insecure is not supported*'; File = "FROM localhost/busybox:latest`nRUN --security=insecure true" }
+        @{ Case = 'an ssh mount'; Id = 'InvalidContainerfileSyntax'; Message = 'Containerfile:2: RUN --mount=type=ssh is not valid: expected type=bind, cache, tmpfs or secret (ssh*'; File = "FROM localhost/busybox:latest`nRUN --mount=type=ssh true" }
+        @{ Case = 'a mount with no target'; Id = 'InvalidContainerfileSyntax'; Message = '*expected target=/path in the container*'; File = "FROM localhost/busybox:latest`nRUN --mount=type=cache true" }
+        @{ Case = 'a required secret not given'; Id = 'BuildSecretNotFound'; Message = "Containerfile:2: the secret 'tok' is required*"; File = "FROM localhost/busybox:latest`nRUN --mount=type=secret,id=tok,required true" }
         @{ Case = 'an excluded source'; Id = 'BuildSourceExcluded'; Message = "Containerfile:2: COPY source 'ignored.txt' is excluded by .dockerignore*"; File = "FROM localhost/busybox:latest`nCOPY ignored.txt /x" }
         @{ Case = 'a source outside the context'; Id = 'BuildSourceOutsideContext'; Message = '*outside the build context*'; File = "FROM localhost/busybox:latest`nCOPY ../context/src/a.txt /x" }
         @{ Case = 'a source through a symlink out of the context'; Id = 'BuildSourceOutsideContext'; Message = '*outside the build context*'; File = "FROM localhost/busybox:latest`nCOPY hostetc/passwd /x"; Link = $true }

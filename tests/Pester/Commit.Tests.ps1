@@ -56,12 +56,17 @@ Describe 'New-ContainerImage -Container' -Skip:(-not $canRun) {
     }
 
     It 'writes whiteouts and opaque directories in OCI form in the layer blob' {
-        $entries = & tar -tzf (Join-Path $blobs $ours.Layers[-1].Digest.Encoded)
+        # The store keeps the layer unpacked (no blob); a save writes the blob a registry would get.
+        $layout = Join-Path $root 'commit-layout'
+        Save-ContainerImage -Image $ours.Id -Path $layout -Format OciLayout
+        $manifest = Get-Content (Join-Path $layout "blobs/sha256/$(((Get-Content "$layout/index.json" -Raw | ConvertFrom-Json).manifests[0].digest -split ':')[1])") -Raw | ConvertFrom-Json
+        $blob = Join-Path $layout "blobs/sha256/$(($manifest.layers[-1].digest -split ':')[1])"
+        $entries = & tar -tzf $blob
         $entries | Should -Contain 'etc/.wh.group'
         $entries | Should -Contain 'root/.wh..wh..opq'
         $entries | Where-Object { $_ -match '^etc/group$' } | Should -BeNullOrEmpty
         # Names are written in order: data/hard carries the data, data/new.txt links to it.
-        & tar -tvzf (Join-Path $blobs $ours.Layers[-1].Digest.Encoded) | Where-Object { $_ -match 'data/new.txt' } | Should -Match '^h.* data/new.txt link to data/hard$'
+        & tar -tvzf $blob | Where-Object { $_ -match 'data/new.txt' } | Should -Match '^h.* data/new.txt link to data/hard$'
     }
 
     It 'makes an image that runs with the changes' {

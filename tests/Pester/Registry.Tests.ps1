@@ -496,6 +496,27 @@ Describe 'Publish-ContainerImage' {
         foreach ($m in $listed) { Get-RegistryDigest "$A/multi-all@$($m.digest)" | Should -Be $m.digest }
     }
 
+
+    It 'pushes a whole multi-arch index whose blobs were not kept, rewriting the index to name the rebuilt manifests' {
+        New-Store
+        $src = $fx.Images['anon/multiarch:latest']
+        $null = Install-ContainerImage $src -Platform linux/amd64 -ProgressAction SilentlyContinue
+        $null = Install-ContainerImage $src -Platform linux/arm64 -ProgressAction SilentlyContinue
+        $sourceIndex = Get-RegistryDigest $src
+        $all = Publish-ContainerImage $src "$A/multi-rebuilt:v1"
+        $all.Platforms | Sort-Object | Should -Be @('linux/amd64', 'linux/arm64')
+        $all.Digest | Should -Not -Be $sourceIndex -Because 'the manifests name recompressed layers'
+        $listed = (Get-RegistryDigest "$A/multi-rebuilt:v1" -Raw | ConvertFrom-Json).manifests
+        $listed.platform.architecture | Sort-Object | Should -Be @('amd64', 'arm64')
+        foreach ($m in $listed) { Get-RegistryDigest "$A/multi-rebuilt@$($m.digest)" | Should -Be $m.digest }
+        # A fresh store pulls each platform back, with the same configuration (so the same layers' content).
+        $before = @{}; foreach ($p in 'linux/amd64', 'linux/arm64') { $before[$p] = (Get-ContainerImage | Where-Object { "$($_.Os)/$($_.Architecture)" -eq $p } | Select-Object -First 1).Id }
+        New-Store
+        foreach ($p in 'linux/amd64', 'linux/arm64') {
+            (Install-ContainerImage "$A/multi-rebuilt:v1" -Platform $p -ProgressAction SilentlyContinue).Id | Should -Be $before[$p] -Because $p
+        }
+    }
+
 }
 
 Describe 'Layer blobs: one copy of each layer unless asked' {

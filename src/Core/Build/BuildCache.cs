@@ -37,6 +37,20 @@ public sealed class BuildCache(string directory)
         AtomicFile.Write(IndexPath, JsonSerializer.SerializeToUtf8Bytes(index), PrivateStore.FileMode, durable: false);
     }
 
+    /// <summary>The RUN --mount=type=cache directories (one per cache id).</summary>
+    public IReadOnlyList<string> MountDirectories =>
+        Directory.Exists(MountsPath) ? Directory.EnumerateDirectories(MountsPath).Where(d => !Path.GetFileName(d).Contains('.', StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList() : [];
+
+    /// <summary>Where cache mounts live.</summary>
+    public string MountsPath => Path.Combine(directory, "mounts");
+
+    /// <summary>Removes one cache mount, waiting for a build that holds it locked.</summary>
+    public static void RemoveMount(string dir)
+    {
+        using var held = FileLock.Acquire(dir + ".lock");
+        DirectoryTree.Delete(dir);
+    }
+
     /// <summary>Forgets every entry (the images themselves are removed by the pruner).</summary>
     public void Clear() => File.Delete(IndexPath);
 

@@ -12,7 +12,13 @@ public sealed record BuildOptions
     public bool NoCache { get; init; }
     /// <summary>Merge the result's layers into one.</summary>
     public bool Squash { get; init; }
-    /// <summary>Where the layer cache's index lives (the data directory's build/).</summary>
+    /// <summary>The platform to build for (os/arch[/variant]); this host's when null.</summary>
+    public string? Platform { get; init; }
+    /// <summary>The network of RUN steps (<c>none</c>, <c>host</c>, <c>private</c>); null is the runtime's default.</summary>
+    public string? Network { get; init; }
+    /// <summary>Secrets RUN --mount=type=secret,id=... can mount: id to host file. Never part of a layer or a cache key.</summary>
+    public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
+    /// <summary>Where the layer cache's index (and RUN --mount=type=cache directories) live (the data directory's build/).</summary>
     public required string CacheDirectory { get; init; }
 }
 

@@ -8,8 +8,12 @@ public sealed record Instruction(string Keyword, IReadOnlyDictionary<string, str
     /// <summary>"Containerfile:12" for messages.</summary>
     public string Where => $"{File}:{Line}";
     /// <summary>The instruction as written (keyword, flags, arguments), for history and the cache key.</summary>
-    public string Text => string.Join(' ', new[] { Keyword }.Concat(Flags.Select(f => $"--{f.Key}={f.Value}")).Append(Arguments));
+    public string Text => string.Join(' ', new[] { Keyword }.Concat(Flags.Select(f => $"--{f.Key}={f.Value}")).Concat(Mounts.Select(m => "--mount=" + m)).Append(Arguments));
     public ContainersException Invalid(string expected) => InstructionArguments.Invalid(Where, Keyword, expected, Arguments);
+    /// <summary>The here-documents the line opens (RUN, COPY and ADD only), in order.</summary>
+    public IReadOnlyList<Heredoc> Heredocs { get; init; } = [];
+    /// <summary>The <c>--mount=</c> flags of a RUN, in order (the only flag that may repeat).</summary>
+    public IReadOnlyList<string> Mounts { get; init; } = [];
 }
 
 /// <summary>A build stage: its FROM line (base, name) and the instructions after it.</summary>
@@ -17,8 +21,8 @@ public sealed record BuildStage(int Index, string Base, string? Name, Instructio
 
 /// <summary>
 /// A parsed Containerfile (Dockerfile syntax): the parser directive <c># escape=</c>, comments, line
-/// continuations, ARGs before the first FROM, and stages. Heredocs (<c>RUN &lt;&lt;EOF</c>) are not supported:
-/// they are refused with an error naming the line.
+/// continuations, ARGs before the first FROM, stages, and heredocs (<c>RUN &lt;&lt;EOF</c>, <c>COPY &lt;&lt;EOF /dest</c>)
+/// whose bodies follow the instruction's line.
 /// </summary>
 public sealed class Containerfile
 {
@@ -75,7 +79,8 @@ public sealed class Containerfile
                 joined.Append(line);
                 break;
             }
-            instructions.Add(ParseInstruction(joined.ToString().Trim(), file, start + 1));
+            var ins = ParseInstruction(joined.ToString().Trim(), file, start + 1);
+            instructions.Add(ins with { Heredocs = Heredocs.Read(ins.Keyword, ins.Arguments, lines, ref i, ins.Where) });
         }
 
         var globals = new List<Instruction>();
@@ -123,18 +128,18 @@ public sealed class Containerfile
             throw new ContainersException("InvalidContainerfileSyntax", ErrorKind.InvalidArgument,
                 $"{file}:{line}: '{keyword}' is not an instruction.", $"{file}:{line}", "Check the spelling; instructions are FROM, RUN, COPY, ADD, ENV, ARG, ...");
         var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+        var mounts = new List<string>();
         while (rest.StartsWith("--", StringComparison.Ordinal) && keyword is "FROM" or "RUN" or "COPY" or "ADD" or "HEALTHCHECK")
         {
             int end = rest.IndexOfAny([' ', '\t']);
             string flag = end < 0 ? rest : rest[..end];
             rest = end < 0 ? "" : rest[(end + 1)..].TrimStart();
             int eq = flag.IndexOf('=');
-            flags[eq < 0 ? flag[2..] : flag[2..eq]] = eq < 0 ? "true" : flag[(eq + 1)..];
+            string name = eq < 0 ? flag[2..] : flag[2..eq], value = eq < 0 ? "true" : flag[(eq + 1)..];
+            if (keyword == "RUN" && name == "mount") mounts.Add(value);
+            else flags[name] = value;
         }
-        var ins = new Instruction(keyword, flags, rest, file, line);
-        if (rest.Contains("<<", StringComparison.Ordinal) && keyword is "RUN" or "COPY" && System.Text.RegularExpressions.Regex.IsMatch(rest, @"^<<-?[""']?\w+"))
-            throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
-                $"{ins.Where}: heredocs ({keyword} <<...) are not supported.", ins.Where, "Write the script into a file and COPY it, or use a RUN line with && and continuations.");
+        var ins = new Instruction(keyword, flags, rest, file, line) { Mounts = mounts };
         if (rest.Length == 0) throw ins.Invalid("arguments");
         return ins;
     }

@@ -24,6 +24,7 @@ public sealed partial class ImageBuilder
         (uint, uint)? owner = ins.Flags.TryGetValue("chown", out var chown) ? ResolveOwner(ins, chown, stageDirs) : null;
 
         string? materialized = null;
+        using var heredocs = new HeredocFiles(ins.Heredocs, expand);
         try
         {
             string root;
@@ -32,12 +33,13 @@ public sealed partial class ImageBuilder
             {
                 materialized = await MaterializeAsync(ins, expand(from), ct).ConfigureAwait(false);
                 root = materialized;
-                sources = words[..^1].Select(w => ResolveIn(materialized, w, ins)).ToList();
+                sources = words[..^1].Select(w => heredocs.Find(w) ?? ResolveIn(materialized, w, ins)).ToList();
             }
             else
             {
                 root = _context.Directory;
-                sources = words[..^1].SelectMany(w => ins.Keyword == "ADD" && w.Contains("://", StringComparison.Ordinal)
+                sources = words[..^1].SelectMany(w => heredocs.Find(w) is { } file ? [file]
+                    : ins.Keyword == "ADD" && w.Contains("://", StringComparison.Ordinal)
                     ? throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported, $"{ins.Where}: ADD of a URL is not supported.", ins.Where,
                         "Download the file into the context first, then ADD or COPY it.")
                     : _context.Resolve(w, ins)).ToList();
@@ -57,7 +59,7 @@ public sealed partial class ImageBuilder
                 {
                     t.ThrowIfCancellationRequested();
                     if (Directory.Exists(src) && LinkStat.Get(src)?.Type == FileSystemCalls.S_IFDIR) w.CopyDirectory(src, dest);
-                    else if (ins.Keyword == "ADD" && OpenArchive(src) is { } archive)
+                    else if (ins.Keyword == "ADD" && !heredocs.Contains(src) && OpenArchive(src) is { } archive)
                         using (archive) w.Extract(archive, dest);
                     else w.CopyFile(src, destIsDir ? (dest.Length == 0 ? "" : dest + "/") + Path.GetFileName(src) : dest);
                 }

@@ -17,7 +17,9 @@ public sealed partial class ImageBuilder
         public ImageConfig Config = new();
         public Dictionary<string, string?> Args = new(StringComparer.Ordinal);
         public List<string> Shell = ["/bin/sh", "-c"];
-        public string ParentId => Image?.Id ?? "scratch";
+        public Platform Platform = ImageArchive.HostPlatform;
+        /// <summary>The cache key's parent: the image so far, or an empty stage of its platform.</summary>
+        public string ParentId => Image?.Id ?? "scratch:" + Platform;
         public ContainerConfig Exec => Config.Config ?? new ContainerConfig();
     }
 
@@ -28,19 +30,22 @@ public sealed partial class ImageBuilder
     {
         var s = new StageState();
         var host = ImageArchive.HostPlatform;
-        foreach (var (flag, value) in stage.From.Flags)
-            if (flag != "platform" || !(value == host.ToString() || value == host.Os + "/" + host.Architecture))
-                throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
-                    $"{stage.From.Where}: FROM --{flag}={value} is not supported (builds are for this host's platform, {host}).", stage.From.Where,
-                    "Remove the flag, or build on a host of that platform.");
+        foreach (var flag in stage.From.Flags.Keys.Where(f => f != "platform"))
+            throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                $"{stage.From.Where}: FROM --{flag} is not supported.", stage.From.Where, "Remove the flag.");
+        // The stage's platform: FROM --platform (which may name $BUILDPLATFORM or $TARGETPLATFORM), else -Platform, else this host.
+        var buildArgs = new Dictionary<string, string?>(globalArgs, StringComparer.Ordinal) { ["BUILDPLATFORM"] = host.ToString(), ["TARGETPLATFORM"] = _target.ToString() };
+        var platform = stage.From.Flags.TryGetValue("platform", out var wanted)
+            ? BuildPlatforms.Parse(BuildVariables.Expand(wanted, n => buildArgs.GetValueOrDefault(n)), stage.From) : _target;
+        s.Platform = platform;
         string baseName = BuildVariables.Expand(stage.Base, n => globalArgs.GetValueOrDefault(n));
-        s.Image = await ResolveBaseAsync(baseName, stage.From, ct).ConfigureAwait(false);
-        var platform = ImageArchive.HostPlatform;
-        s.Config = s.Image?.Config ?? new ImageConfig { Architecture = platform.Architecture, Os = platform.Os, Config = new ContainerConfig() };
+        s.Image = await ResolveBaseAsync(baseName, stage.From, platform, ct).ConfigureAwait(false);
+        s.Config = s.Image?.Config ?? new ImageConfig { Architecture = platform.Architecture, Os = platform.Os, Variant = platform.Variant, Config = new ContainerConfig() };
         s.Layers = s.Image?.Layers.ToList() ?? [];
         foreach (string p in Predefined) if (options.BuildArgs.TryGetValue(p, out var v)) s.Args[p] = v;
         s.Args["TARGETOS"] = platform.Os; s.Args["TARGETARCH"] = platform.Architecture; s.Args["TARGETPLATFORM"] = platform.ToString();
-        s.Args["BUILDOS"] = platform.Os; s.Args["BUILDARCH"] = platform.Architecture; s.Args["BUILDPLATFORM"] = platform.ToString();
+        s.Args["TARGETVARIANT"] = platform.Variant ?? "";
+        s.Args["BUILDOS"] = host.Os; s.Args["BUILDARCH"] = host.Architecture; s.Args["BUILDPLATFORM"] = host.ToString();
         Report(stage.From.Text, cached: false);
 
         foreach (var ins in stage.Instructions)
@@ -60,7 +65,7 @@ public sealed partial class ImageBuilder
                     await ConfigStepAsync(s, ins, ins.Text, c => c, ct).ConfigureAwait(false);
                     continue;
                 case "RUN":
-                    await RunStepAsync(s, ins, ct).ConfigureAwait(false);
+                    await RunStepAsync(s, ins, Expand, ct).ConfigureAwait(false);
                     continue;
                 case "COPY" or "ADD":
                     await CopyStepAsync(s, ins, Expand, ct).ConfigureAwait(false);
@@ -85,7 +90,7 @@ public sealed partial class ImageBuilder
                     continue;
             }
         }
-        return s.Image ?? await SaveStepAsync(BuildCache.Key("scratch", "FROM scratch", ""), s.Layers, s.Config, ct).ConfigureAwait(false);
+        return s.Image ?? await SaveStepAsync(BuildCache.Key(s.ParentId, "FROM scratch", ""), s.Layers, s.Config, ct).ConfigureAwait(false);
     }
 
     private static string? EnvValue(StageState s, string name) =>
@@ -132,27 +137,36 @@ public sealed partial class ImageBuilder
         Apply(s, await SaveStepAsync(key, [.. s.Layers, layer], config, ct).ConfigureAwait(false));
     }
 
-    private async Task RunStepAsync(StageState s, Instruction ins, CancellationToken ct)
+    private async Task RunStepAsync(StageState s, Instruction ins, Func<string, string> expand, CancellationToken ct)
     {
         if (s.Image is null) throw ins.Invalid("a base image with a shell (RUN cannot run in an empty scratch stage)");
-        if (ins.Flags.Count > 0)
-            throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
-                $"{ins.Where}: RUN --{ins.Flags.Keys.First()} is not supported.", ins.Where, "Remove the flag; RUN steps run with the runtime's defaults.");
+        BuildPlatforms.EnsureCanRun(s.Platform, ins);
+        string? network = options.Network;
+        foreach (var (flag, value) in ins.Flags)
+            network = flag == "network" && value is "none" or "host" or "default" ? value == "default" ? options.Network : value
+                : throw new ContainersException("UnsupportedContainerfileFeature", ErrorKind.NotSupported,
+                    $"{ins.Where}: RUN --{flag}={value} is not supported.", ins.Where, "RUN takes --mount=... and --network=none|host|default.");
         var exec = InstructionArguments.JsonArray(ins.Arguments);
-        List<string> argv = exec ?? [.. s.Shell, ins.Arguments];
+        var (argv, scripts) = exec is null ? HeredocRun.Command(ins, s.Shell) : (exec, []);
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var a in s.Args.Where(a => a.Value is not null)) env[a.Key] = a.Value;
-        string inputs = string.Join("\n", env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + "=" + e.Value));
+        using var mounts = await PrepareMountsAsync(ins, expand, ct).ConfigureAwait(false);
+        string inputs = string.Join("\n", env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + "=" + e.Value)
+            .Concat(ins.Heredocs.Select(h => h.Token + "\n" + h.Content)).Concat(mounts.KeyInputs).Append("network=" + network));
         string key = BuildCache.Key(s.ParentId, ins.Text, inputs);
         if (await TryCacheAsync(s, key, ins.Text, ct).ConfigureAwait(false)) return;
         Report(ins.Text, cached: false);
 
         var tail = new Queue<string>();
-        var c = await runtime.CreateAsync(new ContainerCreateOptions
+        using var scriptFiles = HeredocRun.WriteScripts(scripts);
+        var create = new ContainerCreateOptions
         {
             Image = s.Image.Id, Name = "build-" + Guid.NewGuid().ToString("N")[..12], Command = argv, Entrypoint = [], Env = env,
             WorkingDir = s.Exec.WorkingDir is { Length: > 0 } w ? w : null, User = s.Exec.User is { Length: > 0 } u ? u : null,
-        }, ct).ConfigureAwait(false);
+            Volumes = [.. scriptFiles.Mounts, .. mounts.Volumes], Tmpfs = mounts.Tmpfs,
+        };
+        if (network is not null) create.Network = network;
+        var c = await runtime.CreateAsync(create, ct).ConfigureAwait(false);
         try
         {
             await runtime.StartAsync(c.Id, ct).ConfigureAwait(false);
@@ -169,9 +183,10 @@ public sealed partial class ImageBuilder
                     + (tail.Count > 0 ? " Last lines of its output:\n" + string.Join("\n", tail) : ""), ins.Where,
                     "Fix the command (the images of the steps before it are cached and will not run again).");
             string upper = runtime.Store.UpperDir(c.Id);
-            string createdBy = exec is null ? string.Join(' ', s.Shell) + " " + ins.Arguments : JsonSerializer.Serialize(exec);
-            await AddLayerStepAsync(s, createdBy, key, (tar, t) =>
-                new LayeredTreeWriter([upper], LayeredTreeMode.Layer, include: (rel, st) => !IsMountPlaceholder(upper, rel, st)).Write(tar, t), ct).ConfigureAwait(false);
+            string createdBy = exec is null ? string.Join(' ', s.Shell) + " " + HeredocRun.Script(ins) : JsonSerializer.Serialize(exec);
+            var madeForMounts = MadeForMounts(upper, mounts.Targets, s.Layers);
+            await AddLayerStepAsync(s, createdBy, key, (tar, t) => new LayeredTreeWriter([upper], LayeredTreeMode.Layer,
+                include: (rel, st) => !IsMountPlaceholder(upper, rel, st) && !madeForMounts.Contains(rel)).Write(tar, t), ct).ConfigureAwait(false);
         }
         finally
         {

@@ -21,6 +21,8 @@ public sealed partial class ImageBuilder(ContainerRuntime runtime, ImageStore st
     private readonly Dictionary<string, StoredImage> _stageResults = new(StringComparer.Ordinal);
     private BuildContext _context = null!;
     private int _step, _steps;
+    /// <summary>The platform the stages are built for unless FROM --platform says otherwise (-Platform, or this host).</summary>
+    private Platform _target = ImageArchive.HostPlatform;
 
     /// <summary>The build args every build knows (podman's and Docker's predefined ones).</summary>
     private static readonly string[] Predefined =
@@ -36,6 +38,7 @@ public sealed partial class ImageBuilder(ContainerRuntime runtime, ImageStore st
                 "Give -Path the Containerfile or Dockerfile to build.", e);
         }
         var file = Containerfile.Parse(text, Path.GetFileName(options.Containerfile));
+        _target = options.Platform is { } target0 ? BuildPlatforms.Parse(target0, null) : ImageArchive.HostPlatform;
         _context = new BuildContext(options.Context);
         var stages = file.Stages.ToList();
         if (options.Target is { } target)
@@ -87,13 +90,19 @@ public sealed partial class ImageBuilder(ContainerRuntime runtime, ImageStore st
     }
 
     /// <summary>The image a FROM names: an earlier stage, scratch (null), or an image in the store.</summary>
-    private async Task<StoredImage?> ResolveBaseAsync(string name, Instruction from, CancellationToken ct)
+    private async Task<StoredImage?> ResolveBaseAsync(string name, Instruction from, Platform platform, CancellationToken ct)
     {
         if (name.Equals("scratch", StringComparison.OrdinalIgnoreCase)) return null;
-        if (_stageResults.TryGetValue(name.ToLowerInvariant(), out var stage)) return stage;
-        return await store.FindAsync(name, ct).ConfigureAwait(false)
+        var image = (_stageResults.TryGetValue(name.ToLowerInvariant(), out var stage) ? stage : null) ?? await store.FindAsync(name, ct).ConfigureAwait(false)
             ?? throw new ContainersException("BuildBaseImageNotFound", ErrorKind.NotFound, $"{from.Where}: FROM {name}: no such stage or local image.", name,
                 "Install the image first (Install-ContainerImage), or name an earlier stage.");
+        if (BuildPlatforms.Matches(image, platform)) return image;
+        // The name holds one platform; another platform of the same index may be in the store too (Install-ContainerImage -Platform).
+        var sibling = (await store.ListAsync(ct).ConfigureAwait(false))
+            .FirstOrDefault(i => BuildPlatforms.Matches(i, platform) && i.ExtraDigests.Intersect(image.ExtraDigests).Any());
+        return sibling ?? throw new ContainersException("BuildBasePlatformNotFound", ErrorKind.NotFound,
+            $"{from.Where}: FROM {name} is {image.Os}/{image.Architecture} in the store, not {platform}.", name,
+            $"Install that platform's image first: Install-ContainerImage {name} -Platform {platform}.");
     }
 
     /// <summary>Records a step's image in the store and the cache.</summary>

@@ -12,7 +12,7 @@ namespace Containers.Core.Images;
 public sealed class SendableImage(StoredImage image, ImageStore store, IReadOnlyList<Digest> written) : IDisposable
 {
     public StoredImage Image { get; } = image;
-    /// <summary>Whether the blobs had to be recompressed (the manifest digest differs from the stored image's).</summary>
+    /// <summary>Whether blobs had to be rebuilt for the send (the manifest digest differs unless they came out byte for byte the same).</summary>
     public bool Recompressed => written.Count > 0;
 
     public void Dispose()
@@ -52,17 +52,22 @@ public sealed partial class ImageStore
             var layerNodes = manifest["layers"]!.AsArray();
             string gzipType = image.ManifestMediaType == MediaTypes.DockerManifest ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip;
             var layers = image.Layers.ToList();
+            bool changed = false;
             for (int i = 0; i < layers.Count; i++)
             {
                 if (HasBlob(layers[i].Digest)) continue;
                 var (digest, size, published) = await Task.Run(() => RecompressLayer(layers[i].DiffId, ct), ct).ConfigureAwait(false);
                 if (published) written.Add(digest);
+                // A layer made here was gzipped by the same code: it usually comes out as the blob the manifest names.
+                if (digest == layers[i].Digest) continue;
+                changed = true;
                 layers[i] = layers[i] with { Digest = digest, CompressedSize = size, MediaType = gzipType };
                 var node = layerNodes[i]!.AsObject();
                 node["mediaType"] = gzipType;
                 node["digest"] = digest.ToString();
                 node["size"] = size;
             }
+            if (!changed) return new SendableImage(image, this, written);
             byte[] bytes = System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString());
             var manifestDigest = Digest.Sha256(bytes);
             if (!HasBlob(manifestDigest)) { await PutBlobAsync(bytes, manifestDigest, ct).ConfigureAwait(false); written.Add(manifestDigest); }

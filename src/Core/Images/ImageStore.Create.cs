@@ -8,22 +8,25 @@ namespace Containers.Core.Images;
 public sealed partial class ImageStore
 {
     /// <summary>
-    /// Stores a layer whose tar <paramref name="write"/> produces: the tar is gzipped into a private staging
-    /// file while both digests are computed, then ingested as any pulled layer (verified, unpacked,
-    /// published by rename; a layer made here keeps its blob, so a push sends what was built). The layer is durable once an image that uses it is committed; on failure
-    /// nothing but the staging directory (removed here, or by the next Open after a kill) is left.
+    /// Stores a layer whose tar <paramref name="write"/> produces, ingested as any pulled layer (verified,
+    /// unpacked, published by rename). Like a pulled layer it keeps a tar-split, not a blob: its descriptor
+    /// names the plain tar, and a push or save gzips it then (a new manifest digest, as podman's). A store that
+    /// keeps blobs gets a gzip blob at once, so a push sends what was built. The layer is durable once an image
+    /// that uses it is committed; on failure nothing but the staging directory (removed here, or by the next
+    /// Open after a kill) is left.
     /// </summary>
     public async Task<StoredLayer> AddLayerAsync(Action<LayerTarWriter, CancellationToken> write, CancellationToken cancellationToken = default)
     {
         using var staging = Staging.Create(TmpDir);
-        string blobPath = Path.Combine(staging.Path, "layer.tar.gz");
+        bool gzip = Options.KeepBlobs;
+        string blobPath = Path.Combine(staging.Path, gzip ? "layer.tar.gz" : "layer.tar");
         var (diffId, digest, size) = await Task.Run(() =>
         {
             using var file = new FileStream(blobPath, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
             using var blob = new DigestingStream(file);
             Digest tarDigest;
-            using (var gzip = new GZipStream(blob, CompressionLevel.Fastest, leaveOpen: true))
-            using (var tarBytes = new DigestingStream(gzip))
+            using (var compressed = gzip ? new GZipStream(blob, CompressionLevel.Fastest, leaveOpen: true) : null)
+            using (var tarBytes = new DigestingStream(compressed ?? (Stream)blob))
             {
                 using (var tar = new LayerTarWriter(tarBytes)) write(tar, cancellationToken);
                 tarDigest = tarBytes.Digest();
@@ -31,8 +34,8 @@ public sealed partial class ImageStore
             return (tarDigest, blob.Digest(), blob.Length);
         }, cancellationToken).ConfigureAwait(false);
         await using var stream = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var descriptor = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = digest.ToString(), Size = size };
-        return await IngestLayerAsync(stream, descriptor, diffId, null, keepBlob: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var descriptor = new Descriptor { MediaType = gzip ? MediaTypes.OciLayerGzip : MediaTypes.OciLayer, Digest = digest.ToString(), Size = size };
+        return await IngestLayerAsync(stream, descriptor, diffId, null, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -13,8 +13,9 @@ public sealed record PushResult(string Destination, string Digest, int BlobsUplo
 /// <summary>
 /// Pushes an image from the store: existence checks, cross-repository mounts, uploads, then the manifest.
 /// An image that came from a multi-arch index pushes the whole index (every platform's blobs and
-/// manifest, then the index under the tag) when every platform is in the store; with a platform given,
-/// only that platform's manifest goes up.
+/// manifest, then the index under the tag) when every platform is in the store, even when their layer blobs
+/// were not kept (rebuilt, and the index rewritten to name the new manifests); with a platform given, only that
+/// platform's manifest goes up.
 /// </summary>
 public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
 {
@@ -28,11 +29,18 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
         if (dest.IsShortName)
             throw RegistryErrors.PushNeedsRegistry(destination);
         string target = dest.ToString();
-        // Layers whose blobs were not kept go up recompressed, under a new manifest (and alone, not in their index).
-        using var sendable = await store.PrepareToSendAsync(image, ct).ConfigureAwait(false);
-        image = sendable.Image;
+        // Layers whose blobs were not kept go up recompressed, under new manifests (and a new index naming them).
+        var sendables = new List<SendableImage>();
+        try { return await PushPreparedAsync(image, dest, platform, sendables, progress, ct).ConfigureAwait(false); }
+        finally { foreach (var s in sendables) s.Dispose(); }
+    }
+
+    private async Task<PushResult> PushPreparedAsync(StoredImage image, ImageReference dest, string? platform, List<SendableImage> sendables,
+        IProgress<PullProgress>? progress, CancellationToken ct)
+    {
+        string target = dest.ToString();
         // Decided from the store alone, before any connection: a push that cannot be complete sends nothing.
-        var (manifests, index) = await PlanAsync(image, platform, ct).ConfigureAwait(false);
+        var (manifests, index) = await PlanAsync(image, platform, sendables, ct).ConfigureAwait(false);
         var sources = resolver.GetPullSources(dest); // refuses blocked registries before connecting
         bool insecure = sources[^1].Insecure;
         var client = new RegistryClient(dest.Registry!, insecure, credentials, options);
@@ -83,10 +91,19 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
 
     /// <summary>
     /// What to push: the image's own manifest, or, when it was chosen from an index that is in the store,
-    /// every manifest of that index (all platforms must be complete) or the one platform asked for.
+    /// every manifest of that index (all platforms must be in the store) or the one platform asked for. Each
+    /// image is made sendable first (blobs not kept are rebuilt); an index whose manifests changed so is
+    /// rewritten to name the new ones.
     /// </summary>
-    private async Task<(List<ManifestToPush> Manifests, (byte[] Bytes, string MediaType)? Index)> PlanAsync(StoredImage image, string? platform, CancellationToken ct)
+    private async Task<(List<ManifestToPush> Manifests, (byte[] Bytes, string MediaType)? Index)> PlanAsync(StoredImage image, string? platform,
+        List<SendableImage> sendables, CancellationToken ct)
     {
+        async Task<ManifestToPush?> Prepare(StoredImage stored, string name)
+        {
+            var sendable = await store.PrepareToSendAsync(stored, ct).ConfigureAwait(false);
+            sendables.Add(sendable);
+            return await LoadAsync(sendable.Image.Digest, sendable.Image.ManifestMediaType, name, ct).ConfigureAwait(false);
+        }
         var (indexBytes, index, indexType) = await FindIndexAsync(image, ct).ConfigureAwait(false);
         if (index is null)
         {
@@ -97,31 +114,42 @@ public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, IC
                     || (!string.IsNullOrEmpty(wanted.Variant) && !string.Equals(image.Variant ?? "", wanted.Variant, StringComparison.Ordinal)))
                     throw RegistryErrors.NoMatchingPlatform(image.ToString(), wanted.ToString(), [PlatformOf(image.Os, image.Architecture, image.Variant)]);
             }
-            var own = await LoadAsync(image.Digest, image.ManifestMediaType, PlatformOf(image.Os, image.Architecture, image.Variant), ct).ConfigureAwait(false)
+            var own = await Prepare(image, PlatformOf(image.Os, image.Architecture, image.Variant)).ConfigureAwait(false)
                 ?? throw RegistryErrors.LayerMissing($"A blob of '{image}'", image.ToString());
             return ([own], null);
         }
+        var stored = (await store.ListAsync(ct).ConfigureAwait(false)).Where(i => index.Manifests.Any(m => m.Digest == i.Digest.ToString()))
+            .DistinctBy(i => i.Digest).ToDictionary(i => i.Digest.ToString(), StringComparer.Ordinal);
         if (platform is not null)
         {
             var entry = PlatformSelector.Select(index, PlatformSelector.Parse(platform), image.ToString());
-            var one = await LoadAsync(entry.ParsedDigest, entry.MediaType, entry.Platform?.ToString() ?? "unknown", ct).ConfigureAwait(false)
-                ?? throw RegistryErrors.PlatformNotInStore(image.ToString(), platform);
-            return ([one], null);
+            var one = stored.GetValueOrDefault(entry.Digest) is { } s ? await Prepare(s, entry.Platform?.ToString() ?? "unknown").ConfigureAwait(false) : null;
+            return ([one ?? throw RegistryErrors.PlatformNotInStore(image.ToString(), platform)], null);
         }
         var loaded = new List<ManifestToPush>();
         var missing = new List<string>();
-        foreach (var entry in index.Manifests)
+        var indexJson = System.Text.Json.Nodes.JsonNode.Parse(indexBytes!)!["manifests"]!.AsArray();
+        bool changed = false;
+        for (int i = 0; i < index.Manifests.Count; i++)
         {
+            var entry = index.Manifests[i];
             string name = entry.Platform?.ToString() ?? entry.Digest;
-            var m = MediaTypes.IsManifest(entry.MediaType) || string.IsNullOrEmpty(entry.MediaType)
-                ? await LoadAsync(entry.ParsedDigest, entry.MediaType, name, ct).ConfigureAwait(false)
+            var m = (MediaTypes.IsManifest(entry.MediaType) || string.IsNullOrEmpty(entry.MediaType)) && stored.GetValueOrDefault(entry.Digest) is { } s
+                ? await Prepare(s, name).ConfigureAwait(false)
                 : null;
-            if (m is null) missing.Add(name);
-            else loaded.Add(m);
+            if (m is null) { missing.Add(name); continue; }
+            loaded.Add(m);
+            if (m.Digest.ToString() == entry.Digest) continue;
+            changed = true;
+            indexJson[i]!["digest"] = m.Digest.ToString();
+            indexJson[i]!["size"] = m.Bytes.Length;
+            indexJson[i]!["mediaType"] = m.MediaType;
         }
         if (missing.Count > 0)
             throw RegistryErrors.IndexIncomplete(image.ToString(), missing, loaded.Select(l => l.Platform).ToList());
-        return (loaded, (indexBytes!, indexType!));
+        // Unchanged, the index goes up byte for byte; otherwise rewritten with the new manifests (a new index digest).
+        byte[] bytes = changed ? System.Text.Encoding.UTF8.GetBytes(indexJson.Root.ToJsonString()) : indexBytes!;
+        return (loaded, (bytes, indexType!));
     }
 
     /// <summary>The index among the image's extra digests that is in the store and lists the image's manifest.</summary>

@@ -49,6 +49,8 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
             string type = image.IsDangling && cacheIds.Contains(image.Id) ? "BuildCache" : "Images";
             items.Add(new StorageItem(type, image.ToString(), image.Id, image.Created, Size(paths), Size(mine)));
         }
+        foreach (string mount in cache.MountDirectories)
+            items.Add(new StorageItem("BuildCache", "cache mount " + Path.GetFileName(mount)[..12], mount, Directory.GetLastWriteTimeUtc(mount), Size([mount]), Size([mount])));
         foreach (string orphan in store.UnreferencedPaths())
             items.Add(new StorageItem("Orphans", (Directory.Exists(orphan) ? "layer " : "blob ") + Path.GetFileName(orphan)[..12], orphan, null, Size([orphan]), Size([orphan])));
         return items;
@@ -72,10 +74,12 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
         }
         bool IsCache(StoredImage i) => i.IsDangling && cacheIds.Contains(i.Id);
         var orphans = store.UnreferencedPaths();
+        var cached = Images("BuildCache", images.Where(IsCache));
+        var mounts = cache.MountDirectories; // RUN --mount=type=cache directories, all reclaimable
         return
         [
             Images("Images", images.Where(i => !IsCache(i))),
-            Images("BuildCache", images.Where(IsCache)),
+            cached with { Total = cached.Total + mounts.Count, Size = cached.Size + Size(mounts) },
             new StorageUsage("Containers", containers.Count, containers.Count(c => c.State.IsActive()),
                 Size(containers.Select(c => runtime.Store.Dir(c.Id))), 0, plan.Where(p => p.Type == "Containers").Sum(p => p.Reclaimable)),
             new StorageUsage("Orphans", orphans.Count, 0, Size(orphans), 0, plan.Where(p => p.Type == "Orphans").Sum(p => p.Reclaimable)),
@@ -89,6 +93,9 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
         {
             case "Containers":
                 await runtime.RemoveAsync(item.Id, force: false, ct).ConfigureAwait(false);
+                break;
+            case "BuildCache" when item.Id.StartsWith('/'):
+                BuildCache.RemoveMount(item.Id);
                 break;
             case "Images" or "BuildCache":
                 if (await store.FindAsync(item.Id, ct).ConfigureAwait(false) is not null) await store.RemoveAsync(item.Id, force: true, ct).ConfigureAwait(false);

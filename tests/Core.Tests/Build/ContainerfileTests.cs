@@ -28,10 +28,41 @@ public class ContainerfileTests
     [InlineData("FROM a\nBUILD x", "Containerfile:2: 'BUILD' is not an instruction")]
     [InlineData("# escape=x\nFROM a", "Containerfile:1: the escape directive expects \\ or `")]
     [InlineData("# just a comment", "Containerfile: there is no FROM instruction")]
+    [InlineData("FROM a\nRUN <<EOF\necho", "Containerfile:2: the heredoc <<EOF is not terminated")]
     public void NamesFileLineInstructionAndWhatWasExpected(string text, string message)
     {
         var e = Assert.ThrowsAny<ContainersException>(() => Containerfile.Parse(text, "Containerfile"));
         Assert.StartsWith(message, e.Message);
+    }
+
+    [Fact]
+    public void ReadsHeredocBodiesAfterTheirInstruction()
+    {
+        var f = Containerfile.Parse(
+            "FROM a\nRUN <<EOF\necho one\n  two\nEOF\nCOPY <<-'A' <<B /etc/\n\tx $V\n\tA\ny\nB\nRUN echo '<<NOT' \"<<NOT\" <<<here\nRUN [\"<<NOT\"]\n",
+            "Containerfile");
+        var ins = f.Stages[0].Instructions;
+        Assert.Equal(4, ins.Count);
+        var run = Assert.Single(ins[0].Heredocs);
+        Assert.Equal(("EOF", "echo one\n  two\n", true, "<<EOF"), (run.Name, run.Content, run.Expand, run.Token));
+        Assert.Equal(["x $V\n", "y\n"], ins[1].Heredocs.Select(h => h.Content));
+        Assert.Equal([false, true], ins[1].Heredocs.Select(h => h.Expand));
+        Assert.Equal(["<<-'A'", "<<B"], ins[1].Heredocs.Select(h => h.Token));
+        Assert.Empty(ins[2].Heredocs);
+        Assert.Empty(ins[3].Heredocs);
+        Assert.Equal(11, ins[2].Line);
+    }
+
+    [Fact]
+    public void RunsAHeredocAloneThroughItsInterpreterOrTheShell()
+    {
+        var f = Containerfile.Parse("FROM a\nRUN <<EOF\n#!/usr/bin/env python3 -u\nprint(1)\nEOF\nRUN <<EOF\necho hi\nEOF\nRUN cat <<EOF >/x\nhi\nEOF\n", "Containerfile");
+        var ins = f.Stages[0].Instructions;
+        var (argv, scripts) = HeredocRun.Command(ins[0], ["/bin/sh", "-c"]);
+        Assert.Equal(["/usr/bin/env", "python3 -u", "/dev/.pscontainers-heredoc"], argv);
+        Assert.Equal(["#!/usr/bin/env python3 -u\nprint(1)\n"], scripts);
+        Assert.Equal(["/bin/sh", "-c", "echo hi\n"], HeredocRun.Command(ins[1], ["/bin/sh", "-c"]).Argv);
+        Assert.Equal(["/bin/sh", "-c", "cat <<EOF >/x\nhi\nEOF\n"], HeredocRun.Command(ins[2], ["/bin/sh", "-c"]).Argv);
     }
 
     [Fact]

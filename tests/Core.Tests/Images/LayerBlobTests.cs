@@ -66,6 +66,38 @@ public sealed class LayerBlobTests : IDisposable
     }
 
     [Fact]
+    public async Task ALayerMadeHereKeepsNoBlobAndIsGzippedWhenSent()
+    {
+        var store = NewStore();
+        var layer = await store.AddLayerAsync((tar, _) =>
+            tar.Write(new LayerTarHeader { Name = "built.txt", Size = 5 }, new MemoryStream("built"u8.ToArray())));
+        Assert.False(store.HasBlob(layer.Digest));
+        Assert.Equal(MediaTypes.OciLayer, layer.MediaType);
+        var image = await store.CreateImageAsync([layer], new ImageConfig { Architecture = "amd64", Os = "linux" }, ["localhost/made:1"]);
+        using var sendable = await store.PrepareToSendAsync(image);
+        Assert.True(sendable.Recompressed);
+        Assert.Equal(image.ConfigDigest, sendable.Image.ConfigDigest);
+        var sent = sendable.Image.Layers[0];
+        Assert.Equal(MediaTypes.OciLayerGzip, sent.MediaType);
+        using var gz = new System.IO.Compression.GZipStream(store.OpenBlob(sent.Digest), System.IO.Compression.CompressionMode.Decompress);
+        var tar = new MemoryStream();
+        gz.CopyTo(tar);
+        Assert.Equal(layer.DiffId, Digest.Sha256(tar.ToArray()));
+    }
+
+    [Fact]
+    public async Task AStoreThatKeepsBlobsKeepsAGzipBlobOfALayerMadeHere()
+    {
+        var store = ImageStore.OpenAt(_tmp.Sub("keeping"), new ImageStoreOptions
+        {
+            Durable = false, KeepBlobs = true, Unpack = new LayerUnpackOptions { Rootless = !Native.Identity.IsRoot },
+        });
+        var layer = await store.AddLayerAsync((tar, _) => tar.Write(new LayerTarHeader { Name = "a", Size = 1 }, new MemoryStream("a"u8.ToArray())));
+        Assert.True(store.HasBlob(layer.Digest));
+        Assert.Equal(MediaTypes.OciLayerGzip, layer.MediaType);
+    }
+
+    [Fact]
     public async Task KeepsTheBlobWhenAskedAndSendsTheImageUnchanged()
     {
         var store = NewStore();

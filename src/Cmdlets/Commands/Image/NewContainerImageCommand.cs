@@ -52,6 +52,21 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
     [Parameter(ParameterSetName = BuildSet)]
     public SwitchParameter Squash { get; set; }
 
+    /// <summary>The platform to build for (os/arch[/variant]); this host's by default.</summary>
+    [Parameter(ParameterSetName = BuildSet)]
+    [ArgumentCompleter(typeof(PlatformCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Platform { get; set; }
+
+    /// <summary>The network of RUN steps: none, host or private (the runtime's default when not given).</summary>
+    [Parameter(ParameterSetName = BuildSet)]
+    [ValidateSet("none", "host", "private")]
+    public string? Network { get; set; }
+
+    /// <summary>Secrets for RUN --mount=type=secret,id=ID: a hashtable of id to host file. Never stored in the image or the cache.</summary>
+    [Parameter(ParameterSetName = BuildSet)]
+    public System.Collections.Hashtable? Secret { get; set; }
+
     /// <summary>The new image's name(s); none makes a dangling image.</summary>
     [Parameter(ParameterSetName = ContainerSet, Position = 1)]
     [Parameter(ParameterSetName = BuildSet, Position = 0)]
@@ -99,10 +114,12 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
         if (!ShouldProcess(Name is { Length: > 0 } ? $"{file} as {string.Join(", ", Name)}" : file, "Build image")) return;
         var args = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry e in BuildArg ?? []) args[e.Key.ToString() ?? ""] = e.Value?.ToString() ?? "";
+        var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Secret ?? []) secrets[e.Key.ToString() ?? ""] = GetUnresolvedProviderPathFromPSPath(e.Value?.ToString() ?? "");
         var options = new BuildOptions
         {
             Containerfile = file, Context = context, Names = Name ?? [], BuildArgs = args, Target = Target, NoCache = NoCache, Squash = Squash,
-            CacheDirectory = BuildCache.DirectoryFor(Services.Paths),
+            CacheDirectory = BuildCache.DirectoryFor(Services.Paths), Network = Network, Secrets = secrets, Platform = Platform,
         };
         const int activity = 4720;
         var progress = new Progress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),
