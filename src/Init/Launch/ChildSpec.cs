@@ -19,6 +19,8 @@ internal sealed unsafe class ChildSpec
     public bool SetgroupsAllowed = true;
     /// <summary>Make the cgroup namespace after the parent has placed the child in its cgroups (so they are its root).</summary>
     public bool UnshareCgroup;
+    /// <summary>-Init: the child stays as PID 1 (<see cref="Reaper"/>) and the command runs as its child.</summary>
+    public bool InitReaper;
     public int LastCap;
 
     public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
@@ -122,4 +124,6 @@ internal enum ChildStep
     CwdOutsideRoot,
     /// <summary>unshare(CLONE_NEWCGROUP) after the parent placed the child in its cgroups.</summary>
     CgroupNamespace,
+    /// <summary>-Init: blocking the signals (index 0) or forking the command (1).</summary>
+    Init,
 }

@@ -54,6 +54,9 @@ internal static unsafe class ContainerChild
             Fail(s, ChildStep.PivotRoot, 0);
         if (s.RootPropagation != 0 && mount(null, s.Slash, null, s.RootPropagation, null) != 0) Fail(s, ChildStep.Propagation, 1);
 
+        // Sysctls first: /proc/sys is one of the read-only paths (runc's order too).
+        for (int i = 0; i < s.Sysctls.Length; i++)
+            if (!WriteAll(s.Sysctls[i].Path, s.Sysctls[i].Value, s.Sysctls[i].Length)) Fail(s, ChildStep.Sysctl, i);
         byte* st = stackalloc byte[144];
         for (int i = 0; i < s.MaskedPaths.Length; i++)
         {
@@ -72,14 +75,35 @@ internal static unsafe class ContainerChild
                 || mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(p), null) != 0)
                 Fail(s, ChildStep.ReadonlyPath, i);
         }
-        for (int i = 0; i < s.Sysctls.Length; i++)
-            if (!WriteAll(s.Sysctls[i].Path, s.Sysctls[i].Value, s.Sysctls[i].Length)) Fail(s, ChildStep.Sysctl, i);
+        MakeWorkdir(s);
         if (s.RootReadonly && mount(null, s.Slash, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(s.Slash), null) != 0)
             Fail(s, ChildStep.RootReadonly, 0);
         if (s.Hostname != null && sethostname(s.Hostname, s.HostnameLength) != 0) Fail(s, ChildStep.Hostname, 0);
+        if (s.InitReaper) Reaper.Run(s);
         if (s.ConsoleSocket >= 0) OpenTerminal(s, true);
 
         BecomeProcess(s);
+    }
+
+    /// <summary>
+    /// Creates a missing working directory (and missing parents) inside the new root, owned by the process's user, as
+    /// podman does; an existing one is left as it is. Failures are left to chdir, which reports them.
+    /// </summary>
+    private static void MakeWorkdir(ChildSpec s)
+    {
+        byte* p = s.Cwd;
+        for (int i = 1; ; i++)
+        {
+            byte c = p[i];
+            if (c != '/' && c != 0) continue;
+            if (p[i - 1] != '/')
+            {
+                p[i] = 0;
+                if (mkdir(p, 0x1ed) == 0) chown(p, s.Uid, s.Gid);
+                p[i] = c;
+            }
+            if (c == 0) break;
+        }
     }
 
     /// <summary>

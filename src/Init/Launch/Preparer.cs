@@ -102,6 +102,7 @@ internal static unsafe class Preparer
             s.HostnameLength = Encoding.UTF8.GetByteCount(host);
         }
         PrepareProcess(s, p, spec.Linux?.Seccomp);
+        s.InitReaper = spec.Annotations?.GetValueOrDefault(RuntimeDefaults.InitAnnotation) == "true";
         return s;
     }
 

@@ -378,6 +378,7 @@ internal static unsafe class Runner
                 ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
                 ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
                 ChildStep.CgroupNamespace => ($"making the cgroup namespace: {err}", "CgroupNamespaceFailed", 1),
+                ChildStep.Init => ($"starting the command under the container's init ({(index == 0 ? "blocking signals" : "fork")}): {err}", "InitFailed", 1),
                 _ => ($"container setup step {step}: {err}", "StartFailed", 1),
             };
         }

@@ -71,6 +71,8 @@ internal static unsafe partial class Sys
     public static int Openat(int dirfd, byte* name, int flags, int mode) => (int)syscall(SYS_openat, dirfd, (long)name, flags, mode, 0, 0);
     public static int Mkdirat(int dirfd, byte* name, int mode) => (int)syscall(SYS_mkdirat, dirfd, (long)name, mode, 0, 0, 0);
     public static int Readlinkat(int dirfd, byte* name, byte* buf, int size) => (int)syscall(SYS_readlinkat, dirfd, (long)name, (long)buf, size, 0, 0);
+    /// <summary>A raw system call with up to four arguments (no libc wrapper, no lock: safe in the cloned child).</summary>
+    public static long Syscall(long number, long a1, long a2, long a3, long a4) => syscall(number, a1, a2, a3, a4, 0, 0);
     public static int Unshare(ulong flags) => (int)syscall(SYS_unshare, (long)flags, 0, 0, 0, 0, 0);
     public static int Symlinkat(byte* target, int dirfd, byte* linkPath) => (int)syscall(SYS_symlinkat, (long)target, dirfd, (long)linkPath, 0, 0, 0);
     public static int PidfdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);

@@ -13,6 +13,10 @@ public static class RuntimeDefaults
         "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
     ];
 
+    /// <summary>Annotation ("true") that makes Init stay as the container's PID 1, a minimal init that forwards signals to the
+    /// command and reaps zombies (-Init). Other runtimes ignore it.</summary>
+    public const string InitAnnotation = "io.pscontainers.init";
+
     /// <summary>The default PATH when the image sets none.</summary>
     public const string Path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
