@@ -15,8 +15,9 @@ namespace Containers.Core.Cgroups;
 /// </summary>
 public sealed class CgroupV1Manager : ICgroupManager
 {
-    /// <summary>The controllers a container's cgroup is created in, when mounted.</summary>
-    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices"];
+    /// <summary>The controllers a container's cgroup is created in, when mounted (and systemd's named hierarchy, as runc
+    /// joins it: a container sees a cgroup of its own there too).</summary>
+    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices", "name=systemd"];
 
     private static readonly ILogger Log = ModuleLog.For<CgroupV1Manager>();
     private readonly IReadOnlyDictionary<string, string> _mounts;

@@ -12,25 +12,27 @@ public class CgroupMountLayoutTests
         "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory",
         "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer",
         "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd",
+        "40 31 0:37 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio",
         "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
         "50 23 0:40 / /proc rw,relatime - proc proc rw",
     ];
 
     private static readonly string[] ContainerDirs =
-        ["/sys/fs/cgroup/cpu,cpuacct/pscontainers/abc", "/sys/fs/cgroup/memory/pscontainers/abc", "/sys/fs/cgroup/unified/pscontainers/abc"];
+        ["/sys/fs/cgroup/cpu,cpuacct/pscontainers/abc", "/sys/fs/cgroup/memory/pscontainers/abc", "/sys/fs/cgroup/systemd/pscontainers/abc",
+            "/sys/fs/cgroup/unified/pscontainers/abc"];
 
     [Fact]
     public void ReadsCgroupMountsOnly()
     {
         var h = Hierarchies(Hybrid);
-        Assert.Equal(["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"],
+        Assert.Equal(["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/blkio", "/sys/fs/cgroup/unified"],
             h.Select(x => x.MountPoint));
         Assert.True(h[^1].Unified);
         Assert.False(h[0].Unified);
     }
 
     [Fact]
-    public void V1BindsTheContainersOwnDirectoriesIntoATmpfsThenMakesItReadOnly()
+    public void V1BindsTheContainersOwnDirectoriesIntoATmpfsThenMakesItReadOnlyAsRuncDoes()
     {
         var steps = Steps("/sys/fs/cgroup", Hierarchies(Hybrid), ContainerDirs, readOnly: true);
         Assert.Equal(
@@ -40,7 +42,7 @@ public class CgroupMountLayoutTests
             new Step(StepKind.Link, "/sys/fs/cgroup/cpu", "cpu,cpuacct"),
             new Step(StepKind.Link, "/sys/fs/cgroup/cpuacct", "cpu,cpuacct"),
             new Step(StepKind.Bind, "/sys/fs/cgroup/memory", "/sys/fs/cgroup/memory/pscontainers/abc"),
-            new Step(StepKind.Bind, "/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/pscontainers/abc"),
+            new Step(StepKind.Bind, "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/systemd/pscontainers/abc"),
             new Step(StepKind.Readonly, "/sys/fs/cgroup"),
         ], steps);
     }

@@ -5,8 +5,9 @@ namespace Containers.Core.Runtime.Plan;
 /// cgroup2 mount (inside the container's cgroup namespace it shows the container's own cgroup as its root). cgroup v1 or
 /// hybrid: a tmpfs at the destination with, for each hierarchy the container was placed in, a read-only bind of the
 /// container's own directory under the hierarchy's name (<c>memory</c>, <c>cpu,cpuacct</c> plus a link per co-mounted
-/// controller, <c>unified</c>), then the tmpfs made read-only. A hierarchy the container has no cgroup in is left out,
-/// so the host's tree is never shown. Shared by Core (tests) and Init (which executes the steps in the child).
+/// controller, <c>systemd</c>), then the tmpfs made read-only (runc leaves it writable). A hierarchy the container has no
+/// cgroup in is left out, so the host's tree is never shown; so is a hybrid host's cgroup2 (runc and crun show none).
+/// Shared by Core (tests) and Init (which executes the steps in the child).
 /// </summary>
 public static class CgroupMountLayout
 {
@@ -57,7 +58,7 @@ public static class CgroupMountLayout
 
         var steps = new List<Step> { new(StepKind.Tmpfs, dest) };
         var dirs = containerDirs.Select(d => d.TrimEnd('/')).ToList();
-        foreach (var h in hierarchies)
+        foreach (var h in hierarchies.Where(h => !h.Unified))
         {
             string root = h.MountPoint.TrimEnd('/') + "/";
             // The deepest match: the container's own directory, not a parent that happens to be a mount point too.
