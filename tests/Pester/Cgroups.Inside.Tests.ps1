@@ -101,36 +101,13 @@ Describe 'Cgroups inside the container' -Skip:(-not ($isRoot -and $v1)) {
     }
 
     It 'shows a rootless container (no cgroup of its own on v1, no delegation) an empty read-only /sys/fs/cgroup, not the host''s tree' {
-        $user = 'pscg' + (Get-Random -Maximum 999999)
-        $userHome = Join-Path ([System.IO.Path]::GetTempPath()) "$user-home"
-        & useradd --create-home --home-dir $userHome --shell /bin/sh --user-group $user
-        if ($LASTEXITCODE) { throw "useradd $user failed" }
-        try {
-            Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $userHome
-            @"
-`$ErrorActionPreference = 'Stop'
-foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force "`$HOME/pscontainers/`$d" | Out-Null }
-`$env:PSCONTAINERS_DATA_DIR = "`$HOME/pscontainers/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/pscontainers/state"
-`$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/pscontainers/config"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/pscontainers/logs"
-Import-Module '$(Get-TestModulePathForUsers)'
-Import-Module "`$HOME/BusyboxImage.psm1"
-`$null = Import-BusyboxImage
-Invoke-ContainerImage -Image busybox -Remove -Command sh, -c, 'cat /proc/self/cgroup; echo entries=`$(ls -A /sys/fs/cgroup | busybox wc -l); touch /sys/fs/cgroup/x 2>&1; exit 0'
-"@ | Set-Content "$userHome/test.ps1"
-            & chown -R "${user}:${user}" $userHome
-            $out = @(& setpriv --reuid $user --regid $user --clear-groups --reset-env -- /usr/bin/env "HOME=$userHome" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$userHome" `
-                    /usr/bin/dotnet (Get-TestPwshForUsers) -NoProfile -NonInteractive -File "$userHome/test.ps1" 2>&1 | ForEach-Object { "$_".Trim() })
-            $out | Should -Contain 'entries=0' -Because "$out"
-            "$out" | Should -Match 'Read-only file system'
-            @($out -match '^\d+:').Count | Should -BeGreaterThan 3
-            foreach ($line in $out -match '^\d+:') { $line | Should -Match ':/$' }
-        }
-        finally {
-            $deadline = (Get-Date).AddSeconds(30)
-            while ((& pgrep -u $user) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
-            & userdel --remove $user 2>$null
-            Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
-        }
+        $out = @(Invoke-AsTestUser -Script @'
+Invoke-ContainerImage -Image busybox -Remove -Command sh, -c, 'cat /proc/self/cgroup; echo entries=$(ls -A /sys/fs/cgroup | busybox wc -l); touch /sys/fs/cgroup/x 2>&1; exit 0'
+'@)
+        $out | Should -Contain 'entries=0' -Because "$out"
+        "$out" | Should -Match 'Read-only file system'
+        @($out -match '^\d+:').Count | Should -BeGreaterThan 3
+        foreach ($line in $out -match '^\d+:') { $line | Should -Match ':/$' }
     }
 
     It 'lets .NET inside the container read the limits (GC memory, processor count)' {
