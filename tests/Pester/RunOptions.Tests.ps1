@@ -103,6 +103,21 @@ Describe 'Run options' -Skip:(-not $isRoot) {
             $warned | Should -BeNullOrEmpty
             Remove-Container $c.Name
         }
+        It 'sends the image''s StopSignal when none is given, and -StopSignal replaces it' {
+            $base = New-Container busybox -Command true
+            $image = $base | New-ContainerImage -Name localhost/stopsignal:1 -Change 'STOPSIGNAL SIGUSR2'
+            Remove-Container $base.Name
+            try {
+                $script = 'trap "echo got-usr2; exit 4" USR2; trap "echo got-int; exit 5" INT; trap "" TERM; echo ready; while :; do sleep 0.1; done'
+                $fromImage = New-Container $image.Id -Command sh, -c, $script | Start-Container -PassThru
+                $given = New-Container $image.Id -StopSignal INT -Command sh, -c, $script | Start-Container -PassThru
+                Wait-Log $fromImage.Name 'ready'; Wait-Log $given.Name 'ready'
+                (Stop-Container $fromImage.Name -Timeout 30 -PassThru).ExitCode | Should -Be 4
+                (Stop-Container $given.Name -Timeout 30 -PassThru).ExitCode | Should -Be 5
+                Remove-Container $fromImage.Name, $given.Name
+            }
+            finally { Remove-ContainerImage -Name localhost/stopsignal:1 -Force -Confirm:$false -ErrorAction SilentlyContinue }
+        }
         It 'warns when the stop signal did not stop the container and SIGKILL followed' {
             # sleep as PID 1 leaves SIGTERM at its default action, which the kernel does not deliver to a namespace's init.
             $c = New-Container busybox -Command sleep, 600 | Start-Container -PassThru
