@@ -75,7 +75,7 @@ internal static unsafe class ContainerChild
                 || mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(p), null) != 0)
                 Fail(s, ChildStep.ReadonlyPath, i);
         }
-        MakeWorkdir(s);
+        InRoot.MakeWorkdir(s);
         if (s.RootReadonly && mount(null, s.Slash, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(s.Slash), null) != 0)
             Fail(s, ChildStep.RootReadonly, 0);
         if (s.Hostname != null && sethostname(s.Hostname, s.HostnameLength) != 0) Fail(s, ChildStep.Hostname, 0);
@@ -83,27 +83,6 @@ internal static unsafe class ContainerChild
         if (s.ConsoleSocket >= 0) OpenTerminal(s, true);
 
         BecomeProcess(s);
-    }
-
-    /// <summary>
-    /// Creates a missing working directory (and missing parents) inside the new root, owned by the process's user, as
-    /// podman does; an existing one is left as it is. Failures are left to chdir, which reports them.
-    /// </summary>
-    private static void MakeWorkdir(ChildSpec s)
-    {
-        byte* p = s.Cwd;
-        for (int i = 1; ; i++)
-        {
-            byte c = p[i];
-            if (c != '/' && c != 0) continue;
-            if (p[i - 1] != '/')
-            {
-                p[i] = 0;
-                if (mkdir(p, 0x1ed) == 0) chown(p, s.Uid, s.Gid);
-                p[i] = c;
-            }
-            if (c == 0) break;
-        }
     }
 
     /// <summary>
