@@ -71,12 +71,6 @@ Describe 'Isolation: descriptors, terminal, seccomp' -Skip:(-not $isRoot) {
             Invoke-UnderScript "sh -c '""$pwsh"" -NoProfile -NonInteractive -File ""$file""; IFS= read -r line; echo ""after=[`$line]""'" -Replies $Answers
         }
 
-        function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 30) {
-            $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-            while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
-            return $false
-        }
-
         function script:Invoke-Probe([string[]] $Arguments, [hashtable] $Options = @{}) {
             Invoke-ContainerImage @probe @Options -Remove -Command (@('/probe/isolation-probe') + $Arguments)
         }
@@ -176,38 +170,16 @@ New-Container -Image busybox -Command sh, -c, 'trap "echo got-sigint; exit 9" IN
 
     It 'refuses the same in a rootless container, where the kernel alone lets clone nest a user namespace' {
         # An unprivileged user of the host with its own store; the probe beside its script (the checkout may be closed to it).
-        $user = 'psiso' + (Get-Random -Maximum 999999)
-        $userHome = Join-Path ([System.IO.Path]::GetTempPath()) "$user-home"
-        & useradd --create-home --home-dir $userHome --shell /bin/sh --user-group $user
-        if ($LASTEXITCODE) { throw "useradd $user failed" }
-        try {
-            New-Item -ItemType Directory "$userHome/probe" | Out-Null
-            Copy-Item (Join-Path $root 'probe/isolation-probe') "$userHome/probe/"
-            Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $userHome
-            @"
-`$ErrorActionPreference = 'Stop'
-foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force "`$HOME/pscontainers/`$d" | Out-Null }
-`$env:PSCONTAINERS_DATA_DIR = "`$HOME/pscontainers/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/pscontainers/state"
-`$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/pscontainers/config"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/pscontainers/logs"
-Import-Module '$(Get-TestModulePathForUsers)'
-Import-Module "`$HOME/BusyboxImage.psm1"
-`$null = Import-BusyboxImage
-Invoke-ContainerImage -Image busybox -Remove -Volume "`$HOME/probe:/probe:ro" -Command sh, -c, 'cat /proc/self/uid_map; /probe/isolation-probe namespaces'
-"@ | Set-Content "$userHome/test.ps1"
-            & chown -R "${user}:${user}" $userHome
-            $out = @(& setpriv --reuid $user --regid $user --clear-groups --reset-env -- /usr/bin/env "HOME=$userHome" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$userHome" `
-                    /usr/bin/dotnet (Get-TestPwshForUsers) -NoProfile -NonInteractive -File "$userHome/test.ps1" 2>&1 | ForEach-Object { "$_".Trim() })
-            # Inside a user namespace: root there is not root of the host.
-            $out -match "^0\s+$((& id -u $user))\s+1$" | Should -Not -BeNullOrEmpty -Because "$out"
-            $out | Should -Contain 'clone-newuser=EPERM'
-            $out | Should -Contain 'clone3=ENOSYS'
-            $out | Should -Contain 'unshare-newuser=EPERM'
-        }
-        finally {
-            $null = Wait-Until { -not (& pgrep -u $user) }
-            & userdel --remove $user 2>$null
-            Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
-        }
+        $out = @(Invoke-AsTestUser -Files (Join-Path $root 'probe') -Script @'
+"hostuid=$(& id -u)"
+Invoke-ContainerImage -Image busybox -Remove -Volume "$HOME/probe:/probe:ro" -Command sh, -c, 'cat /proc/self/uid_map; /probe/isolation-probe namespaces'
+'@)
+        $uid = ($out -match '^hostuid=') -replace '^hostuid='
+        # Inside a user namespace: root there is not root of the host.
+        $out -match "^0\s+$uid\s+1$" | Should -Not -BeNullOrEmpty -Because "$out"
+        $out | Should -Contain 'clone-newuser=EPERM'
+        $out | Should -Contain 'clone3=ENOSYS'
+        $out | Should -Contain 'unshare-newuser=EPERM'
     }
 
     It 'refuses io_uring, the keyring, bpf, perf_event_open and userfaultfd' {

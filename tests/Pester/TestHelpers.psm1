@@ -109,6 +109,38 @@ function Invoke-InTerminal {
     Invoke-UnderScript "stty rows 40 cols 160; '$(Get-TestPwsh)' -NoProfile $run" -Replies $Replies -TimeoutSeconds $TimeoutSeconds -AnswerCursorQueries
 }
 
+function Invoke-AsTestUser {
+    # Runs PowerShell code as a throw-away unprivileged user of the host (created here, removed after), with a store of
+    # its own under its home, the module and the busybox image imported; $Files are copied into its home first.
+    # Returns the output lines, trimmed.
+    param([Parameter(Mandatory)] [string] $Script, [string[]] $Files = @())
+    $user = 'pstest' + (Get-Random -Maximum 999999)
+    $userHome = Join-Path ([System.IO.Path]::GetTempPath()) "$user-home"
+    & useradd --create-home --home-dir $userHome --shell /bin/sh --user-group $user
+    if ($LASTEXITCODE) { throw "useradd $user failed" }
+    try {
+        foreach ($f in @($Files) + (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1')) { Copy-Item $f $userHome -Recurse }
+        @"
+`$ErrorActionPreference = 'Stop'
+foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force "`$HOME/pscontainers/`$d" | Out-Null }
+`$env:PSCONTAINERS_DATA_DIR = "`$HOME/pscontainers/data"; `$env:PSCONTAINERS_STATE_DIR = "`$HOME/pscontainers/state"
+`$env:PSCONTAINERS_CONFIG_DIR = "`$HOME/pscontainers/config"; `$env:PSCONTAINERS_LOG_DIR = "`$HOME/pscontainers/logs"
+Import-Module '$(Get-TestModulePathForUsers)'
+Import-Module "`$HOME/BusyboxImage.psm1"
+`$null = Import-BusyboxImage
+"@ + "`n" + $Script | Set-Content "$userHome/test.ps1"
+        & chown -R "${user}:${user}" $userHome
+        & setpriv --reuid $user --regid $user --clear-groups --reset-env -- /usr/bin/env "HOME=$userHome" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$userHome" `
+            /usr/bin/dotnet (Get-TestPwshForUsers) -NoProfile -NonInteractive -File "$userHome/test.ps1" 2>&1 | ForEach-Object { "$_".Trim() }
+    }
+    finally {
+        $deadline = (Get-Date).AddSeconds(30)
+        while ((& pgrep -u $user) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        & userdel --remove $user 2>$null
+        Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
 function Invoke-BundleUnderCrun {
     # Runs a container's bundle with crun run: the same config.json, the layers copied into a plain rootfs, a cgroup path
     # of its own. Returns crun's output lines; $LASTEXITCODE is crun's exit code.
@@ -136,4 +168,4 @@ function Invoke-BundleUnderCrun {
     $out
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun
+Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser

@@ -7,7 +7,7 @@ using Serilog;
 namespace Containers.Core.Cgroups;
 
 /// <summary>
-/// cgroup v1: one directory per controller hierarchy (memory, cpu, cpuacct, pids, freezer, blkio,
+/// cgroup v1: one directory per controller hierarchy (memory, cpu, cpuacct, cpuset, pids, freezer, blkio,
 /// devices), each holding <c>pscontainers/&lt;id&gt;</c>. Hierarchies that are not mounted are skipped.
 /// On a hybrid host (a cgroup2 mount beside the v1 hierarchies) the container also joins
 /// <c>pscontainers/&lt;id&gt;</c> of the cgroup2 tree, which carries the BPF device program: the same
@@ -15,8 +15,9 @@ namespace Containers.Core.Cgroups;
 /// </summary>
 public sealed class CgroupV1Manager : ICgroupManager
 {
-    /// <summary>The controllers a container's cgroup is created in, when mounted.</summary>
-    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio", "devices"];
+    /// <summary>The controllers a container's cgroup is created in, when mounted (and systemd's named hierarchy, as runc
+    /// joins it: a container sees a cgroup of its own there too).</summary>
+    public static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices", "name=systemd"];
 
     private static readonly ILogger Log = ModuleLog.For<CgroupV1Manager>();
     private readonly IReadOnlyDictionary<string, string> _mounts;
@@ -55,6 +56,7 @@ public sealed class CgroupV1Manager : ICgroupManager
                 _fs.CreateDirectory(dir);
                 created.Add(dir);
             }
+            InheritCpuset(containerId);
             Apply(containerId, resources);
             ApplyDevices(containerId, devices);
             _unified?.Create(containerId, new LinuxResources { Devices = [.. devices] });
@@ -69,6 +71,24 @@ public sealed class CgroupV1Manager : ICgroupManager
         }
         Log.Debug("Created v1 cgroup {Parent}/{Id} in {Count} hierarchies", _parent, containerId, created.Count);
         return ProcsFiles(containerId);
+    }
+
+    /// <summary>
+    /// A new v1 cpuset cgroup starts with empty cpus and mems, and no process can join it: copy them down from the parent
+    /// (as runc does). The container needs a cpuset of its own so that what it sees under /sys/fs/cgroup/cpuset is its own.
+    /// </summary>
+    private void InheritCpuset(string id)
+    {
+        if (Dir("cpuset", id) is not { } dir) return;
+        string parent = Path.GetDirectoryName(dir)!;
+        foreach (string d in (string[])[parent, dir])
+            foreach (string file in (string[])["cpuset.cpus", "cpuset.mems"])
+            {
+                string path = Path.Combine(d, file);
+                if (_fs.FileExists(path) && string.IsNullOrWhiteSpace(_fs.TryRead(path))
+                    && _fs.TryRead(Path.Combine(Path.GetDirectoryName(d)!, file))?.Trim() is { Length: > 0 } inherited)
+                    _fs.Write(path, inherited);
+            }
     }
 
     private void Apply(string id, LinuxResources? r)

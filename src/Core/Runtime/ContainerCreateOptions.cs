@@ -41,4 +41,6 @@ public sealed class ContainerCreateOptions
     public bool NoHosts { get; set; }
     public IReadOnlyList<string> Dns { get; set; } = [];
     public IReadOnlyList<string> AddHost { get; set; } = [];
+    /// <summary>-ShmSize, -Ulimit, -StopSignal, -Init, -ReadOnlyTmpfs, -GroupAdd, -Sysctl.</summary>
+    public RunOptions.ContainerRunOptions Run { get; set; } = new();
 }

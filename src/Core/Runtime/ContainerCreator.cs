@@ -30,6 +30,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
+        var run = o.Run.Resolve(o.Network, image.LayerDirectories, $"image {o.Image}", BundleBuilder.OpenFilesHardLimit());
+        mounts.AddRange(run.TmpfsMounts(o.ReadOnlyRootfs, mounts));
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
         foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
 
@@ -74,7 +76,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             ReadOnlyRootfs = o.ReadOnlyRootfs,
             Tty = o.Tty,
             Interactive = o.Interactive,
-            StopSignal = Signals.Parse(image.Config?.StopSignal) ?? Native.Processes.SIGTERM,
+            StopSignal = run.StopSignal ?? Signals.Parse(image.Config?.StopSignal) ?? Native.Processes.SIGTERM,
             LayerDirectories = [.. image.LayerDirectories],
         };
         if (!record.WorkingDir.StartsWith('/'))
@@ -101,6 +103,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
             o.Security.Apply(spec, caps);
+            run.Apply(spec);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
             // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.
@@ -205,6 +208,9 @@ public static class Signals
         ["CONT"] = 18, ["STOP"] = 19, ["TSTP"] = 20, ["TTIN"] = 21, ["TTOU"] = 22, ["URG"] = 23, ["XCPU"] = 24, ["XFSZ"] = 25,
         ["VTALRM"] = 26, ["PROF"] = 27, ["WINCH"] = 28, ["IO"] = 29, ["PWR"] = 30, ["SYS"] = 31,
     };
+
+    /// <summary>SIGTERM for 15; the number for a signal without a name (real-time signals).</summary>
+    public static string Name(int signal) => ByName.FirstOrDefault(kv => kv.Value == signal).Key is { } n ? "SIG" + n : signal.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Parses <c>SIGTERM</c>, <c>TERM</c> or <c>15</c>; null for null/empty; throws InvalidSignal otherwise.</summary>
     public static int? Parse(string? text)

@@ -22,6 +22,9 @@ internal sealed class ContainerStopper(ContainerStore store, ICgroupManager cgro
             if (c.State == ContainerState.Paused) cgroups.Thaw(r.Id);
             c = await resolver.WaitForExitAsync(r, timeout, ct).ConfigureAwait(false);
             if (c.State == ContainerState.Exited) { Log.Information("Stopped container {Name}", r.Name); return c; }
+            // As podman says it: the process ignored (or did not handle in time) its stop signal.
+            Log.Warning("Container {Name} did not stop within {Timeout} s of signal {Signal} ({SignalName}): sending SIGKILL", r.Name,
+                timeout.TotalSeconds, r.StopSignal, Signals.Name(r.StopSignal));
         }
         Log.Debug("Killing {Name} (pid {Pid})", r.Name, pid);
         Processes.Kill(pid, Processes.SIGKILL);

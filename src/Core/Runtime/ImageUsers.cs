@@ -43,6 +43,16 @@ public static class ImageUsers
         return names;
     }
 
+    /// <summary>A group name of the image's /etc/group, or a number (-GroupAdd).</summary>
+    public static uint ResolveGroup(string group, IReadOnlyList<string> layersBottomToTop, string owner)
+    {
+        if (uint.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out uint gid)) return gid;
+        string[]? entry = ReadLayers(layersBottomToTop, "etc/group", owner).FirstOrDefault(g => g.Length >= 3 && g[0] == group);
+        if (entry is not null && uint.TryParse(entry[2], NumberStyles.None, CultureInfo.InvariantCulture, out gid)) return gid;
+        throw new ContainersException("GroupNotFound", ErrorKind.NotFound,
+            $"The group '{group}' is not in /etc/group of {owner}.", group, "Give a group the image defines, or a numeric gid.");
+    }
+
     private static ResolvedUser Resolve(string? spec, Func<string, List<string[]>> readTable, string owner)
     {
         if (string.IsNullOrEmpty(spec)) spec = "0";

@@ -17,6 +17,10 @@ internal sealed unsafe class ChildSpec
     /// <summary>A new network namespace: bring its loopback up (as crun and runc do).</summary>
     public bool LoopbackUp;
     public bool SetgroupsAllowed = true;
+    /// <summary>Make the cgroup namespace after the parent has placed the child in its cgroups (so they are its root).</summary>
+    public bool UnshareCgroup;
+    /// <summary>-Init: the child stays as PID 1 (<see cref="Reaper"/>) and the command runs as its child.</summary>
+    public bool InitReaper;
     public int LastCap;
 
     public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
@@ -67,6 +71,12 @@ internal unsafe struct MountOp
     /// <summary>Failure is not fatal (cgroup mounts on hosts where our cgroup namespace cannot mount one).</summary>
     public bool Optional;
     public byte* HostSys;
+    /// <summary>Not a mount: a symbolic link LinkName -> LinkTarget made in the directory Dest (cgroup v1 co-mounted controllers).</summary>
+    public byte* LinkName, LinkTarget;
+    /// <summary>Not a mount: the mount on Dest remounted with Flags (the cgroup tmpfs made read-only once filled).</summary>
+    public bool Remount;
+    /// <summary>The index of the config.json mount this operation comes from (for error messages).</summary>
+    public int SpecIndex;
 }
 
 internal unsafe struct DeviceOp
@@ -112,4 +122,8 @@ internal enum ChildStep
     Session,
     /// <summary>After chdir, the working directory is not reachable from the container's root.</summary>
     CwdOutsideRoot,
+    /// <summary>unshare(CLONE_NEWCGROUP) after the parent placed the child in its cgroups.</summary>
+    CgroupNamespace,
+    /// <summary>-Init: blocking the signals (index 0) or forking the command (1).</summary>
+    Init,
 }

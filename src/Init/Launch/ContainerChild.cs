@@ -33,6 +33,9 @@ internal static unsafe class ContainerChild
             setresgid(0, 0, 0);
             setresuid(0, 0, 0);
         }
+        // Now that the parent has placed us in the container's cgroups, they become the root of our cgroup namespace
+        // (/proc/self/cgroup shows "/"); a namespace made at clone would have kept the caller's cgroups as its root.
+        if (s.UnshareCgroup && Unshare(CLONE_NEWCGROUP) != 0) Fail(s, ChildStep.CgroupNamespace, 0);
         umask(0);
         if (s.LoopbackUp) LoopbackUp(s);
 
@@ -51,6 +54,9 @@ internal static unsafe class ContainerChild
             Fail(s, ChildStep.PivotRoot, 0);
         if (s.RootPropagation != 0 && mount(null, s.Slash, null, s.RootPropagation, null) != 0) Fail(s, ChildStep.Propagation, 1);
 
+        // Sysctls first: /proc/sys is one of the read-only paths (runc's order too).
+        for (int i = 0; i < s.Sysctls.Length; i++)
+            if (!WriteAll(s.Sysctls[i].Path, s.Sysctls[i].Value, s.Sysctls[i].Length)) Fail(s, ChildStep.Sysctl, i);
         byte* st = stackalloc byte[144];
         for (int i = 0; i < s.MaskedPaths.Length; i++)
         {
@@ -69,11 +75,11 @@ internal static unsafe class ContainerChild
                 || mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(p), null) != 0)
                 Fail(s, ChildStep.ReadonlyPath, i);
         }
-        for (int i = 0; i < s.Sysctls.Length; i++)
-            if (!WriteAll(s.Sysctls[i].Path, s.Sysctls[i].Value, s.Sysctls[i].Length)) Fail(s, ChildStep.Sysctl, i);
+        InRoot.MakeWorkdir(s);
         if (s.RootReadonly && mount(null, s.Slash, null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags(s.Slash), null) != 0)
             Fail(s, ChildStep.RootReadonly, 0);
         if (s.Hostname != null && sethostname(s.Hostname, s.HostnameLength) != 0) Fail(s, ChildStep.Hostname, 0);
+        if (s.InitReaper) Reaper.Run(s);
         if (s.ConsoleSocket >= 0) OpenTerminal(s, true);
 
         BecomeProcess(s);
@@ -296,9 +302,22 @@ internal static unsafe class ContainerChild
         return err;
     }
 
-    private static void DoMount(ChildSpec s, int i, int root)
+    private static void DoMount(ChildSpec s, int op, int root)
     {
-        ref MountOp m = ref s.Mounts[i];
+        ref MountOp m = ref s.Mounts[op];
+        int i = m.SpecIndex; // errors name the config.json mount (a cgroup mount expands into several operations)
+        if (m.LinkTarget != null || m.Remount)
+        {
+            int dir = Openat2(root, m.Dest, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+            if (dir < 0) Fail(s, ChildStep.MountTarget, i);
+            byte* at = stackalloc byte[32];
+            InRoot.FdPath(at, dir);
+            if (m.LinkTarget != null ? Symlinkat(m.LinkTarget, dir, m.LinkName) != 0 && Errno != EEXIST
+                : mount(null, at, null, MS_BIND | MS_REMOUNT | m.Flags | LockedFlags(at), null) != 0)
+                Fail(s, ChildStep.Mount, i);
+            close(dir);
+            return;
+        }
         // The destination is opened inside the root (a symlink of the image resolves as if the root were /, so it cannot
         // lead out) and the mount lands on that very inode through /proc/self/fd/N: nothing can swap a path component
         // for a symlink between the check and the mount (CVE-2021-30465), as runc and crun do.

@@ -96,4 +96,25 @@ internal static unsafe class InRoot
         for (int d = digits - 1, v = fd; d >= 0; d--, v /= 10) buf[n + d] = (byte)('0' + v % 10);
         buf[n + digits] = 0;
     }
+
+    /// <summary>
+    /// After pivot_root: creates a missing working directory (and missing parents), owned by the process's user, as podman
+    /// does; an existing one is left as it is. Failures are left to chdir, which reports them.
+    /// </summary>
+    public static void MakeWorkdir(ChildSpec s)
+    {
+        byte* p = s.Cwd;
+        for (int i = 1; ; i++)
+        {
+            byte c = p[i];
+            if (c != '/' && c != 0) continue;
+            if (p[i - 1] != '/')
+            {
+                p[i] = 0;
+                if (mkdir(p, 0x1ed) == 0) chown(p, s.Uid, s.Gid);
+                p[i] = c;
+            }
+            if (c == 0) break;
+        }
+    }
 }

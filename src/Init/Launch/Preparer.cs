@@ -87,7 +87,7 @@ internal static unsafe class Preparer
             s.KeyUserXattr = NativeString.Of("userxattr");
         }
 
-        PrepareMounts(s, spec, rootfs, userNamespace);
+        PrepareMounts(s, spec, rootfs, userNamespace, plan.CgroupProcsFiles);
         s.MaskedPaths = Pointers(spec.Linux?.MaskedPaths ?? []);
         s.ReadonlyPaths = Pointers(spec.Linux?.ReadonlyPaths ?? []);
         s.RootReadonly = spec.Root?.Readonly ?? false;
@@ -102,6 +102,7 @@ internal static unsafe class Preparer
             s.HostnameLength = Encoding.UTF8.GetByteCount(host);
         }
         PrepareProcess(s, p, spec.Linux?.Seccomp);
+        s.InitReaper = spec.Annotations?.GetValueOrDefault(RuntimeDefaults.InitAnnotation) == "true";
         return s;
     }
 
@@ -167,15 +168,22 @@ internal static unsafe class Preparer
         s.Envp = NativeString.Array(env);
     }
 
-    private static void PrepareMounts(ChildSpec s, RuntimeSpec spec, string rootfs, bool userNamespace)
+    private static void PrepareMounts(ChildSpec s, RuntimeSpec spec, string rootfs, bool userNamespace, IReadOnlyList<string> cgroupProcsFiles)
     {
         var mounts = new List<MountOp>();
         bool devTmpfs = false;
+        int index = -1;
         foreach (var m in spec.Mounts ?? [])
         {
             if (!m.Destination.StartsWith('/')) throw new PlanException("BadMount", $"mount destination '{m.Destination}' is not absolute");
             if (m.Destination.Split('/').Contains("..")) throw new PlanException("BadMount", $"mount destination '{m.Destination}' contains '..'");
             var o = MountOptions.Parse(m);
+            index++;
+            if (m.Type == "cgroup" && CgroupMounts.Expand(m.Destination, o, cgroupProcsFiles) is { } cgroupOps)
+            {
+                mounts.AddRange(cgroupOps.Select(op => op with { SpecIndex = index }));
+                continue;
+            }
             string dest = m.Destination.Trim('/');
             bool fileTarget = false;
             if (o.Bind)
@@ -200,6 +208,7 @@ internal static unsafe class Preparer
                 SysfsFallback = m.Type == "sysfs" && userNamespace,
                 HostSys = NativeString.Of("/sys"),
                 Optional = m.Type == "cgroup",
+                SpecIndex = index,
             });
         }
         s.Mounts = mounts.ToArray();

@@ -160,6 +160,9 @@ internal static unsafe class Runner
                 child.PtsPtmx = NativeString.Of("/dev/pts/ptmx");
             }
             child.LoopbackUp = (flags & CLONE_NEWNET) != 0;
+            // The cgroup namespace is made by the child once it is in its cgroups (as runc does), not at clone.
+            child.UnshareCgroup = (flags & CLONE_NEWCGROUP) != 0;
+            flags &= ~CLONE_NEWCGROUP;
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
             var oomBefore = OomKills();
 
@@ -374,6 +377,8 @@ internal static unsafe class Runner
                 ChildStep.Session => ($"setsid: {err}", "SessionFailed", 1),
                 ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
                 ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
+                ChildStep.CgroupNamespace => ($"making the cgroup namespace: {err}", "CgroupNamespaceFailed", 1),
+                ChildStep.Init => ($"starting the command under the container's init ({(index == 0 ? "blocking signals" : "fork")}): {err}", "InitFailed", 1),
                 _ => ($"container setup step {step}: {err}", "StartFailed", 1),
             };
         }

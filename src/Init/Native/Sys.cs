@@ -37,7 +37,7 @@ internal static unsafe partial class Sys
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
         SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_getcwd = 79,
-        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119;
+        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119, SYS_unshare = 272, SYS_symlinkat = 266;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -71,6 +71,10 @@ internal static unsafe partial class Sys
     public static int Openat(int dirfd, byte* name, int flags, int mode) => (int)syscall(SYS_openat, dirfd, (long)name, flags, mode, 0, 0);
     public static int Mkdirat(int dirfd, byte* name, int mode) => (int)syscall(SYS_mkdirat, dirfd, (long)name, mode, 0, 0, 0);
     public static int Readlinkat(int dirfd, byte* name, byte* buf, int size) => (int)syscall(SYS_readlinkat, dirfd, (long)name, (long)buf, size, 0, 0);
+    /// <summary>A raw system call with up to four arguments (no libc wrapper, no lock: safe in the cloned child).</summary>
+    public static long Syscall(long number, long a1, long a2, long a3, long a4) => syscall(number, a1, a2, a3, a4, 0, 0);
+    public static int Unshare(ulong flags) => (int)syscall(SYS_unshare, (long)flags, 0, 0, 0, 0, 0);
+    public static int Symlinkat(byte* target, int dirfd, byte* linkPath) => (int)syscall(SYS_symlinkat, (long)target, dirfd, (long)linkPath, 0, 0, 0);
     public static int PidfdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
     public static int CloseRange(uint first, uint last, uint flags) => (int)syscall(SYS_close_range, first, last, flags, 0, 0, 0);
     /// <summary>The kernel's getcwd: the length written (with the NUL), or -1. A directory the process's root cannot reach

@@ -6,6 +6,7 @@ using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;
+using Containers.Core.Runtime.RunOptions;
 using Containers.Core.Runtime.Security;
 
 namespace Containers.Cmdlets.Commands.Container;
@@ -113,6 +114,43 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public SwitchParameter Interactive { get; set; }
 
+    // Run options real images need (podman's --shm-size, --ulimit, --env-file, --stop-signal, --init, --read-only-tmpfs,
+    // --group-add, --sysctl); Core checks them (Core.Runtime.RunOptions).
+
+    /// <summary>Size of /dev/shm (64MB by default).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ShmSize { get; set; }
+
+    /// <summary>Resource limits as <c>name=soft[:hard]</c> (nofile=1024:4096).</summary>
+    [Parameter]
+    public string[]? Ulimit { get; set; }
+
+    /// <summary>Files of KEY=VALUE lines (Docker's env-file format), read in order before -Environment.</summary>
+    [Parameter]
+    public string[]? EnvFile { get; set; }
+
+    /// <summary>The signal Stop-Container sends first (replaces the image's StopSignal).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StopSignal { get; set; }
+
+    /// <summary>Runs a minimal init as PID 1 that forwards signals to the command and reaps zombies.</summary>
+    [Parameter]
+    public SwitchParameter Init { get; set; }
+
+    /// <summary>With -ReadOnly, mounts tmpfs on /tmp, /var/tmp and /run (on by default; -ReadOnlyTmpfs:$false turns it off).</summary>
+    [Parameter]
+    public SwitchParameter ReadOnlyTmpfs { get; set; } = true;
+
+    /// <summary>Supplementary groups of the container's process (names of the image's /etc/group, or numbers).</summary>
+    [Parameter]
+    public string[]? GroupAdd { get; set; }
+
+    /// <summary>Namespaced kernel settings as <c>name=value</c> (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*).</summary>
+    [Parameter]
+    public string[]? Sysctl { get; set; }
+
     /// <summary>When to pull the image first (podman's --pull): Missing (default), Always, Never or Newer.</summary>
     [Parameter]
     public PullPolicy Pull { get; set; } = PullPolicy.Missing;
@@ -158,7 +196,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             Name = Name,
             Command = Command is { Length: > 0 } ? Command : null,
             Entrypoint = Entrypoint,
-            Env = ToEnvironment(Environment),
+            Env = Env(),
             WorkingDir = WorkingDirectory,
             User = User,
             Hostname = Hostname,
@@ -181,7 +219,25 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
+            Run = new ContainerRunOptions
+            {
+                ShmSizeBytes = ShmSize is null ? null : MemorySize.Parse(ShmSize),
+                Ulimits = Ulimit ?? [],
+                StopSignal = StopSignal,
+                Init = Init,
+                ReadOnlyTmpfs = ReadOnlyTmpfs,
+                GroupAdd = GroupAdd ?? [],
+                Sysctls = Sysctl ?? [],
+            },
         };
+    }
+
+    /// <summary>-EnvFile's variables (the files in order), then -Environment over them, as podman does.</summary>
+    private Dictionary<string, string?> Env()
+    {
+        var env = EnvFiles.Read((EnvFile ?? []).Select(GetUnresolvedProviderPathFromPSPath), System.Environment.GetEnvironmentVariable);
+        foreach (var (key, value) in ToEnvironment(Environment)) env[key] = value;
+        return env;
     }
 
     private ContainerSecurity Security()

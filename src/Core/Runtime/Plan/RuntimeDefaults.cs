@@ -13,6 +13,10 @@ public static class RuntimeDefaults
         "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
     ];
 
+    /// <summary>Annotation ("true") that makes Init stay as the container's PID 1, a minimal init that forwards signals to the
+    /// command and reaps zombies (-Init). Other runtimes ignore it.</summary>
+    public const string InitAnnotation = "io.pscontainers.init";
+
     /// <summary>The default PATH when the image sets none.</summary>
     public const string Path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -30,7 +34,7 @@ public static class RuntimeDefaults
     public static List<string> ReadonlyPaths() =>
         ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-    /// <summary>The standard mounts: /proc, /dev (tmpfs), /dev/pts, /dev/shm, /dev/mqueue, /sys (read-only).</summary>
+    /// <summary>The standard mounts: /proc, /dev (tmpfs), /dev/pts, /dev/shm, /dev/mqueue, /sys and /sys/fs/cgroup (read-only).</summary>
     /// <param name="rootless">In a user namespace /sys cannot be mounted when the netns is the host's; this keeps the same list (Init falls back to a recursive bind of the host /sys).</param>
     public static List<RuntimeMount> Mounts(bool rootless = false) =>
     [
@@ -42,6 +46,8 @@ public static class RuntimeDefaults
         new() { Destination = "/dev/shm", Type = "tmpfs", Source = "shm", Options = ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
         new() { Destination = "/dev/mqueue", Type = "mqueue", Source = "mqueue", Options = ["nosuid", "noexec", "nodev"] },
         new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = ["nosuid", "noexec", "nodev", "ro"] },
+        // The container's own cgroups, read-only (podman's entry; runc and Init expand it per hierarchy on cgroup v1).
+        new() { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup", Options = ["nosuid", "noexec", "nodev", "relatime", "ro"] },
     ];
 
     /// <summary>The default filter resolved for a container with these capabilities (podman's default set when null).</summary>

@@ -1,0 +1,46 @@
+using Containers.Core.Runtime.Plan;
+using Containers.Init.Native;
+using static Containers.Core.Runtime.Plan.CgroupMountLayout;
+
+namespace Containers.Init.Launch;
+
+/// <summary>
+/// Turns a runtime-spec <c>cgroup</c> mount into the child's mount operations on a cgroup v1 (or hybrid) host, from
+/// this process's /proc/self/mountinfo and the container's cgroup directories (<see cref="CgroupMountLayout"/>).
+/// </summary>
+internal static unsafe class CgroupMounts
+{
+    /// <summary>The operations, or null on a cgroup2-only host (one cgroup2 mount, made like any other file system).</summary>
+    public static List<MountOp>? Expand(string destination, MountOptions options, IReadOnlyList<string> cgroupProcsFiles)
+    {
+        List<Hierarchy> hierarchies;
+        try { hierarchies = Hierarchies(File.ReadLines("/proc/self/mountinfo")); }
+        catch (IOException) { return null; }
+        var dirs = cgroupProcsFiles.Select(p => Path.GetDirectoryName(p) ?? "").Where(d => d.Length > 0);
+        var steps = Steps(destination, hierarchies, dirs, (options.Flags & MountOptions.MS_RDONLY) != 0);
+        if (steps is [{ Kind: StepKind.Cgroup2 }]) return null;
+
+        // The tmpfs stays writable until the controllers and links are in place; the last step makes it read-only.
+        ulong flags = options.Flags & (MountOptions.MS_NOSUID | MountOptions.MS_NODEV | MountOptions.MS_NOEXEC | MountOptions.MS_RDONLY);
+        var ops = new List<MountOp>();
+        foreach (var step in steps)
+        {
+            string rel = step.Destination.Trim('/');
+            ops.Add(step.Kind switch
+            {
+                StepKind.Tmpfs => new MountOp
+                {
+                    Source = NativeString.Of("tmpfs"), FsType = NativeString.Of("tmpfs"), Data = NativeString.Of("mode=755"),
+                    Dest = NativeString.Of(rel), Flags = flags & ~MountOptions.MS_RDONLY,
+                },
+                StepKind.Bind => new MountOp { Source = NativeString.Of(step.Source), Dest = NativeString.Of(rel), Bind = true, Flags = flags },
+                StepKind.Link => new MountOp
+                {
+                    Dest = NativeString.Of(Path.GetDirectoryName(rel)), LinkName = NativeString.Of(Path.GetFileName(rel)), LinkTarget = NativeString.Of(step.Source),
+                },
+                _ => new MountOp { Dest = NativeString.Of(rel), Remount = true, Flags = flags },
+            });
+        }
+        return ops;
+    }
+}
