@@ -16,7 +16,7 @@ public sealed record PushResult(string Destination, string Digest, int BlobsUplo
 /// manifest, then the index under the tag) when every platform is in the store; with a platform given,
 /// only that platform's manifest goes up.
 /// </summary>
-public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
+internal sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePusher>();
 

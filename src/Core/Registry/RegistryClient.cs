@@ -11,7 +11,7 @@ using Serilog;
 namespace Containers.Core.Registry;
 
 /// <summary>Tunables of the registry client; tests shorten the delays.</summary>
-public sealed record RegistryClientOptions
+internal sealed record RegistryClientOptions
 {
     /// <summary>Attempts for a request answered 429/5xx or cut off before its headers.</summary>
     public int MaxAttempts { get; init; } = 4;
@@ -43,7 +43,7 @@ public sealed record RegistryClientOptions
 /// tokens per scope), retries 429/5xx with backoff and Retry-After, follows redirects itself so a
 /// credential never leaves its host, and verifies every manifest and blob against its digest and size.
 /// </summary>
-public sealed partial class RegistryClient
+internal sealed partial class RegistryClient
 {
     private static readonly ConcurrentDictionary<string, HttpClient> Clients = new();
     private static readonly ConcurrentDictionary<string, string> Schemes = new();
