@@ -310,13 +310,13 @@ internal sealed partial class RegistryClient
         _log.Debug("Got a token from {Realm} for {Scope}", realm.Authority, scope);
     }
 
-    private TimeSpan Backoff(int attempt)
+    internal TimeSpan Backoff(int attempt)
     {
         double ms = Options.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1) * (0.8 + Random.Shared.NextDouble() * 0.4);
         return TimeSpan.FromMilliseconds(Math.Min(ms, Options.MaxDelay.TotalMilliseconds));
     }
 
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    internal TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var ra = response.Headers.RetryAfter;
         TimeSpan? d = ra?.Delta ?? (ra?.Date is { } date ? date - DateTimeOffset.UtcNow : null);

@@ -233,6 +233,11 @@ public sealed class FaultProxy : IDisposable
             return;
         }
         var rule = blobSide ? null : Match(req);
+        if (rule is not null && rule.Action == "close")
+        {
+            client.Client.Close(0);
+            return;
+        }
         if (rule is not null && rule.Action == "status")
         {
             var h = new Dictionary<string, string> { ["Content-Type"] = "application/json" };

@@ -36,6 +36,8 @@ public sealed class ScriptedServer : IDisposable
     public ConcurrentQueue<string> Requests { get; } = new();
     /// <summary>Every Authorization header received, as sent.</summary>
     public ConcurrentQueue<string> Authorization { get; } = new();
+    /// <summary>Every request ("METHOD target") with the Authorization header it carried (null: none).</summary>
+    public ConcurrentQueue<KeyValuePair<string, string?>> Exchanges { get; } = new();
 
     /// <param name="selfSignedTls">Speak TLS with a fresh self-signed certificate that no CA vouches for.</param>
     public ScriptedServer(bool selfSignedTls = false)
@@ -79,6 +81,7 @@ public sealed class ScriptedServer : IDisposable
                 Requests.Enqueue(req.Method + " " + req.Target);
                 bool authed = req.Headers.TryGetValue("authorization", out var a);
                 if (authed) Authorization.Enqueue(a!);
+                Exchanges.Enqueue(new(req.Method + " " + req.Target, authed ? a : null));
                 Route? route;
                 lock (Routes)
                     route = Routes.FirstOrDefault(r => req.Target.StartsWith(r.PathPrefix, StringComparison.Ordinal)
