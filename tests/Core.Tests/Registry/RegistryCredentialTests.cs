@@ -64,12 +64,10 @@ public sealed class RegistryCredentialTests : IDisposable
     [Fact]
     public async Task ARedirectTargetThatAsksForAuthenticationIsRefusedAndGetsNothing()
     {
-        var challenge = _registry.Server.Add("/v2/", 401, withAuthorization: false);
-        challenge.Headers["WWW-Authenticate"] = "Basic realm=\"registry\"";
+        _registry.RequireBasic();
         var redirect = _registry.Server.Add($"/v2/{Repository}/blobs/", 307, withAuthorization: true);
         redirect.Headers["Location"] = $"http://localhost:{_cdn.Port}/cdn/blob";
-        var cdnChallenge = _cdn.Add("/cdn/", 401);
-        cdnChallenge.Headers["WWW-Authenticate"] = "Basic realm=\"cdn\"";
+        ScriptedRegistry.ChallengeBasic(_cdn, "/cdn/");
 
         var client = ScriptedRegistry.Client(_registry.Host, BoundTo(_registry.Host));
         var e = await Assert.ThrowsAsync<ContainersException>(() => ScriptedRegistry.ReadBlobAsync(client, Repository, _registry.BlobDescriptor));
@@ -83,9 +81,7 @@ public sealed class RegistryCredentialTests : IDisposable
     [Fact]
     public async Task ACredentialGivenForAnotherRegistryIsNotOffered()
     {
-        var challenge = _registry.Server.Add("/v2/", 401, withAuthorization: false);
-        challenge.Headers["WWW-Authenticate"] = "Basic realm=\"registry\"";
-        _registry.Serve(Repository);
+        _registry.RequireBasic().Serve(Repository);
         string elsewhere = "127.0.0.1:" + (_registry.Server.Port == 1 ? 2 : _registry.Server.Port - 1);
 
         var client = ScriptedRegistry.Client(_registry.Host, BoundTo(elsewhere));

@@ -42,6 +42,17 @@ internal sealed class ScriptedRegistry : IDisposable
         return this;
     }
 
+    /// <summary>Requests without an Authorization header are answered 401 with a Basic challenge.</summary>
+    public ScriptedRegistry RequireBasic()
+    {
+        ChallengeBasic(Server, "/v2/", withAuthorization: false);
+        return this;
+    }
+
+    /// <summary>A route answering 401 with a Basic challenge.</summary>
+    public static void ChallengeBasic(ScriptedServer server, string pathPrefix, bool? withAuthorization = null) =>
+        server.Add(pathPrefix, 401, withAuthorization: withAuthorization).Headers["WWW-Authenticate"] = "Basic realm=\"scripted\"";
+
     /// <summary>Answers the manifest (tag 1) and the blob of <paramref name="repository"/>.</summary>
     public ScriptedRegistry Serve(string repository)
     {
