@@ -99,7 +99,7 @@ public sealed class ArchitectureTests
         Assert.All(PublicOnPurpose.Keys, n => Assert.Contains(n, exported)); // no stale entry
     }
 
-    /// <summary>What a cmdlet writes or binds, and the types of its properties, are public: PowerShell shows no member of an internal type.</summary>
+    /// <summary>What a cmdlet writes or binds or a format file names, and the types of its properties, are public: PowerShell shows no member of an internal type.</summary>
     [Fact]
     public void WhatCmdletsWriteOrBindIsPublic()
     {
@@ -112,7 +112,8 @@ public sealed class ArchitectureTests
 
     /// <summary>
     /// The Core types the cmdlets' assembly (read without loading it: it needs PowerShell) names in [OutputType]
-    /// or as [Parameter] property types, with the types of their public properties, transitively.
+    /// or as [Parameter] property types, those the format files name, and those of PublicOnPurpose, with the
+    /// types of their public properties, transitively.
     /// </summary>
     private static HashSet<string> ReadCmdletSurface()
     {
@@ -131,7 +132,7 @@ public sealed class ArchitectureTests
                 if (p.GetCustomAttributesData().Any(a => a.AttributeType.FullName == "System.Management.Automation.ParameterAttribute"))
                     queue.Enqueue(p.PropertyType);
         }
-        foreach (string name in PublicOnPurpose.Keys) queue.Enqueue(CoreAssembly.GetType(name) ?? typeof(object));
+        foreach (string name in PublicOnPurpose.Keys.Concat(FormatFileTypes())) queue.Enqueue(CoreAssembly.GetType(name) ?? typeof(object));
 
         var surface = new HashSet<string>(StringComparer.Ordinal);
         while (queue.TryDequeue(out var next))
@@ -142,6 +143,17 @@ public sealed class ArchitectureTests
                 if (t.BaseType is { } b) queue.Enqueue(b);
             }
         return surface;
+    }
+
+    /// <summary>The Core types the module's format and type files name (views, and static calls in their script blocks).</summary>
+    private static IEnumerable<string> FormatFileTypes()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Module", "Containers.format.ps1xml"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        return Directory.GetFiles(Path.Combine(dir.FullName, "Module"), "*.ps1xml")
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), @"Containers\.Core(\.\w+)+").Select(m => m.Value))
+            .Distinct(StringComparer.Ordinal);
     }
 
     // ------------------------------------------------------------------ reading the assembly

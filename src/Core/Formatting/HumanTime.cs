@@ -1,7 +1,7 @@
 namespace Containers.Core.Formatting;
 
 /// <summary>Ages in the words podman uses ("1 second", "5 minutes", "2 years"), for tables and statuses.</summary>
-internal static class HumanTime
+public static class HumanTime
 {
     /// <summary>How long ago <paramref name="time"/> was, e.g. <c>5 minutes ago</c> or <c>just now</c> (short
     /// enough for a table column); empty when unknown.</summary>
