@@ -1,10 +1,12 @@
 using System.Reflection;
 using System.Reflection.Emit;
+using System.Runtime.InteropServices;
 
 namespace Containers.Core.Tests;
 
 /// <summary>
-/// The dependency rules of Core's areas (one namespace per folder under Containers.Core), read from the
+/// What of Core is public (only what the cmdlets write to the pipeline or bind as parameters, read from the
+/// cmdlets' assembly), and the dependency rules of Core's areas (one namespace per folder under Containers.Core), read from the
 /// compiled assembly: signatures, base types, fields and every type, method and field that method
 /// bodies touch (compiler-generated closures and state machines count for the type they belong to).
 /// </summary>
@@ -67,6 +69,91 @@ public sealed class ArchitectureTests
         var names = typeof(Errors.ContainersException).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
         Assert.DoesNotContain("System.Management.Automation", names);
         Assert.DoesNotContain("Containers", names);
+    }
+
+    // ------------------------------------------------------------------ the public surface
+
+    /// <summary>Public Core types that no cmdlet writes or binds, each with the reason it stays public.</summary>
+    private static readonly Dictionary<string, string> PublicOnPurpose = new()
+    {
+        ["Containers.Core.Errors.ContainersException"] = "the Exception of every ErrorRecord the cmdlets write; scripts read its ErrorId and Kind",
+        ["Containers.Core.Policy.SignaturePolicy"] = Sigstore,
+        ["Containers.Core.Policy.SigstoreSignature"] = Sigstore,
+        ["Containers.Core.Policy.SigningKey"] = Sigstore,
+        ["Containers.Core.Policy.SigstoreSigner"] = Sigstore,
+        ["Containers.Core.Trust.SigstoreAttachments"] = Sigstore,
+        ["Containers.Core.Trust.SigstoreAttachments+Layer"] = Sigstore,
+    };
+
+    private const string Sigstore = "Policy.Tests.ps1 'Sigstore signatures in a real registry' signs and verifies with openssl as the independent party";
+
+    /// <summary>Every public type of Core is reachable from what a cmdlet writes or binds (or is on PublicOnPurpose).</summary>
+    [Fact]
+    public void CoreIsPublicOnlyWhereCmdletsWriteOrBindIt()
+    {
+        var surface = CmdletSurface.Value;
+        var exported = CoreAssembly.GetExportedTypes().Select(t => t.FullName!).ToHashSet();
+        var needless = exported.Where(n => !surface.Contains(n) && !PublicOnPurpose.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(needless.Count == 0, "public, but no cmdlet writes or binds it (make it internal, or add it to PublicOnPurpose with the reason): "
+            + string.Join(", ", needless));
+        Assert.All(PublicOnPurpose.Keys, n => Assert.Contains(n, exported)); // no stale entry
+    }
+
+    /// <summary>What a cmdlet writes or binds or a format file names, and the types of its properties, are public: PowerShell shows no member of an internal type.</summary>
+    [Fact]
+    public void WhatCmdletsWriteOrBindIsPublic()
+    {
+        var hidden = CmdletSurface.Value.Where(n => CoreAssembly.GetType(n) is { IsVisible: false }).Order(StringComparer.Ordinal).ToList();
+        Assert.True(hidden.Count == 0, "written or bound by a cmdlet but not public: " + string.Join(", ", hidden));
+    }
+
+    private static readonly Assembly CoreAssembly = typeof(Errors.ContainersException).Assembly;
+    private static readonly Lazy<HashSet<string>> CmdletSurface = new(ReadCmdletSurface);
+
+    /// <summary>
+    /// The Core types the cmdlets' assembly (read without loading it: it needs PowerShell) names in [OutputType]
+    /// or as [Parameter] property types, those the format files name, and those of PublicOnPurpose, with the
+    /// types of their public properties, transitively.
+    /// </summary>
+    private static HashSet<string> ReadCmdletSurface()
+    {
+        string dir = AppContext.BaseDirectory;
+        var paths = Directory.GetFiles(RuntimeEnvironment.GetRuntimeDirectory(), "*.dll").Concat(Directory.GetFiles(dir, "*.dll"));
+        using var context = new MetadataLoadContext(new PathAssemblyResolver(paths));
+        var cmdlets = context.LoadFromAssemblyPath(Path.Combine(dir, "Containers.dll"));
+        var queue = new Queue<Type>();
+        foreach (var type in cmdlets.GetTypes().Where(t => t.IsPublic && !t.IsAbstract))
+        {
+            foreach (var a in type.GetCustomAttributesData().Where(a => a.AttributeType.FullName == "System.Management.Automation.OutputTypeAttribute"))
+                foreach (var arg in a.ConstructorArguments)
+                    if (arg.Value is IEnumerable<CustomAttributeTypedArgument> items)
+                        foreach (var t in items.Select(i => i.Value).OfType<Type>()) queue.Enqueue(t);
+            foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+                if (p.GetCustomAttributesData().Any(a => a.AttributeType.FullName == "System.Management.Automation.ParameterAttribute"))
+                    queue.Enqueue(p.PropertyType);
+        }
+        foreach (string name in PublicOnPurpose.Keys.Concat(FormatFileTypes())) queue.Enqueue(CoreAssembly.GetType(name) ?? typeof(object));
+
+        var surface = new HashSet<string>(StringComparer.Ordinal);
+        while (queue.TryDequeue(out var next))
+            foreach (var t in Expand(next))
+            {
+                if (t.Assembly.GetName().Name != CoreAssembly.GetName().Name || t.FullName is null || !surface.Add(t.FullName)) continue;
+                foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance)) queue.Enqueue(p.PropertyType);
+                if (t.BaseType is { } b) queue.Enqueue(b);
+            }
+        return surface;
+    }
+
+    /// <summary>The Core types the module's format and type files name (views, and static calls in their script blocks).</summary>
+    private static IEnumerable<string> FormatFileTypes()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Module", "Containers.format.ps1xml"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        return Directory.GetFiles(Path.Combine(dir.FullName, "Module"), "*.ps1xml")
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), @"Containers\.Core(\.\w+)+").Select(m => m.Value))
+            .Distinct(StringComparer.Ordinal);
     }
 
     // ------------------------------------------------------------------ reading the assembly

@@ -267,13 +267,6 @@ Describe 'Logins' {
         Disconnect-ContainerRegistry -Registry "$($token.Host)/team"
     }
 
-    It 'a credential is found only for its own host, never for another (a mirror)' {
-        $store = [Containers.Core.Policy.CredentialStore]::FromEnvironment([Containers.Core.Configuration.ContainerPaths]::FromEnvironment())
-        $store.Find($basic.Host, 'team/app').UserName | Should -Be 'tester'
-        $store.Find($mirror.Host, 'team/app') | Should -BeNullOrEmpty
-        $store.Find('127.0.0.1', 'team/app') | Should -BeNullOrEmpty
-    }
-
     It 'logs out, after which skopeo is refused' {
         Disconnect-ContainerRegistry -Registry $basic.Host
         Get-ContainerRegistryLogin -Registry $basic.Host -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -15,7 +15,7 @@ namespace Containers.Cmdlets.Infrastructure;
 /// it hands out every Core service a cmdlet needs, wired the same way for all of them. No static is set anywhere:
 /// a different configuration is a different context.
 /// </summary>
-public sealed class CmdletContext(ContainerPaths paths)
+internal sealed class CmdletContext(ContainerPaths paths)
 {
     private ContainerRuntime? _runtime;
 

@@ -16,10 +16,10 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
     public const string IdSet = "Id";
     public const string InputObjectSet = "InputObject";
 
-    protected ContainerRuntime Runtime => Services.Runtime;
+    private protected ContainerRuntime Runtime => Services.Runtime;
 
     /// <summary>Resolves names (wildcards allowed when <paramref name="wildcards"/>), ids (or prefixes) and objects; writes ContainerNotFound for literals that match nothing.</summary>
-    protected List<ContainerRecord> Resolve(string[]? names, string[]? ids, Container[]? objects, bool wildcards = true)
+    private protected List<ContainerRecord> Resolve(string[]? names, string[]? ids, Container[]? objects, bool wildcards = true)
     {
         var result = new List<ContainerRecord>();
         void Add(ContainerRecord r) { if (!result.Any(x => x.Id == r.Id)) result.Add(r); }
@@ -60,7 +60,7 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
         $"No container has the name or id '{what}'.", what, "List containers with Get-Container."));
 
     /// <summary><c>web (3f2a9c1d)</c>.</summary>
-    protected static string Target(ContainerRecord r) => $"{r.Name} ({r.Id[..8]})";
+    private protected static string Target(ContainerRecord r) => $"{r.Name} ({r.Id[..8]})";
 
     /// <summary>An -Environment hashtable as variables (a null value unsets the name).</summary>
     protected static Dictionary<string, string?> ToEnvironment(Hashtable? table)

@@ -24,7 +24,7 @@ public abstract class NamedContainerCmdlet : ContainerCmdletBase
     public Container[]? InputObject { get; set; }
 
     /// <summary>The containers this call names; literals that match nothing are written as errors.</summary>
-    protected virtual List<ContainerRecord> ResolveTargets() => Resolve(Name, Id, InputObject, wildcards: false);
+    private protected virtual List<ContainerRecord> ResolveTargets() => Resolve(Name, Id, InputObject, wildcards: false);
 }
 
 /// <summary>As <see cref="NamedContainerCmdlet"/>, but -Name takes wildcards (Stop-Container web-*).</summary>
@@ -45,5 +45,5 @@ public abstract class MatchedContainerCmdlet : ContainerCmdletBase
     public Container[]? InputObject { get; set; }
 
     /// <summary>The containers this call matches; literals that match nothing are written as errors.</summary>
-    protected List<ContainerRecord> ResolveTargets() => Resolve(Name, Id, InputObject);
+    private protected List<ContainerRecord> ResolveTargets() => Resolve(Name, Id, InputObject);
 }

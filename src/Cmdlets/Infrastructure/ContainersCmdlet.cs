@@ -18,7 +18,7 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
     private CmdletContext? _services;
 
     /// <summary>This call's services (paths, stores, runtime, registries, credentials, policy), built on first use.</summary>
-    protected CmdletContext Services => _services ??= CmdletContext.FromEnvironment();
+    private protected CmdletContext Services => _services ??= CmdletContext.FromEnvironment();
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken Cancellation => _stopping.Token;

@@ -9,7 +9,7 @@ namespace Containers.Core.Build;
 /// image, the instruction (variables expanded) and the content of its inputs. The index is one JSON file;
 /// an entry whose image is gone (or a file damaged by a kill) is a miss, never an error.
 /// </summary>
-public sealed class BuildCache(string directory)
+internal sealed class BuildCache(string directory)
 {
     private string IndexPath => Path.Combine(directory, "cache.json");
 

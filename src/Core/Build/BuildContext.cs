@@ -9,7 +9,7 @@ namespace Containers.Core.Build;
 /// with <c>*</c>, <c>?</c>, <c>**</c> and <c>!</c> exceptions, the last matching rule deciding, a directory's
 /// exclusion covering what is in it.
 /// </summary>
-public sealed class BuildContext
+internal sealed class BuildContext
 {
     private readonly List<(Regex Pattern, bool Exclude)> _rules = [];
 

@@ -1,7 +1,7 @@
 namespace Containers.Core.Build;
 
 /// <summary>What New-ContainerImage -Path builds.</summary>
-public sealed record BuildOptions
+internal sealed record BuildOptions
 {
     public required string Containerfile { get; init; }
     public required string Context { get; init; }
@@ -23,4 +23,4 @@ public sealed record BuildOptions
 }
 
 /// <summary>One step's progress: "STEP 3/9: RUN make", and whether it came from the cache.</summary>
-public sealed record BuildProgress(int Step, int Steps, string Instruction, bool Cached);
+internal sealed record BuildProgress(int Step, int Steps, string Instruction, bool Cached);

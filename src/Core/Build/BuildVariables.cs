@@ -1,7 +1,7 @@
 namespace Containers.Core.Build;
 
 /// <summary>Variable substitution in instruction arguments: <c>$NAME</c>, <c>${NAME}</c>, <c>${NAME:-default}</c>, <c>${NAME:+alt}</c>, <c>\$</c> for a literal.</summary>
-public static class BuildVariables
+internal static class BuildVariables
 {
     public static string Expand(string text, Func<string, string?> lookup)
     {

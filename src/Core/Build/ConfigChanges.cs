@@ -8,7 +8,7 @@ namespace Containers.Core.Build;
 /// WORKDIR, USER, VOLUME, STOPSIGNAL) to an image's execution config: what <c>-Change</c> takes, and
 /// what the builder does for those instructions.
 /// </summary>
-public static class ConfigChanges
+internal static class ConfigChanges
 {
     public static readonly IReadOnlyList<string> Instructions = ["CMD", "ENTRYPOINT", "ENV", "LABEL", "EXPOSE", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL"];
 

@@ -8,7 +8,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Build;
 
 /// <summary>What New-ContainerImage -Container makes.</summary>
-public sealed record CommitOptions
+internal sealed record CommitOptions
 {
     /// <summary>Names for the new image (none: a dangling image).</summary>
     public IReadOnlyList<string> Names { get; init; } = [];
@@ -26,7 +26,7 @@ public sealed record CommitOptions
 /// layers, its image's config (with the changes applied) the new config. A build step is the same
 /// commit of a RUN container.
 /// </summary>
-public static class ContainerCommitter
+internal static class ContainerCommitter
 {
     private static readonly Serilog.ILogger Log = ModuleLog.Logger.ForContext(typeof(ContainerCommitter));
 

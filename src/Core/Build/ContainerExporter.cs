@@ -10,7 +10,7 @@ namespace Containers.Core.Build;
 /// shows them) as one plain tar, as <c>podman export</c>. Whiteouts hide what they delete and are not
 /// written. The tar appears at the path only when complete.
 /// </summary>
-public static class ContainerExporter
+internal static class ContainerExporter
 {
     private static readonly Serilog.ILogger Log = ModuleLog.Logger.ForContext(typeof(ContainerExporter));
 

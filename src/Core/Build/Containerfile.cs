@@ -3,7 +3,7 @@ using Containers.Core.Errors;
 namespace Containers.Core.Build;
 
 /// <summary>One instruction of a Containerfile: keyword, --flags, the rest of the line, and where it was.</summary>
-public sealed record Instruction(string Keyword, IReadOnlyDictionary<string, string> Flags, string Arguments, string File, int Line)
+internal sealed record Instruction(string Keyword, IReadOnlyDictionary<string, string> Flags, string Arguments, string File, int Line)
 {
     /// <summary>"Containerfile:12" for messages.</summary>
     public string Where => $"{File}:{Line}";
@@ -17,14 +17,14 @@ public sealed record Instruction(string Keyword, IReadOnlyDictionary<string, str
 }
 
 /// <summary>A build stage: its FROM line (base, name) and the instructions after it.</summary>
-public sealed record BuildStage(int Index, string Base, string? Name, Instruction From, IReadOnlyList<Instruction> Instructions);
+internal sealed record BuildStage(int Index, string Base, string? Name, Instruction From, IReadOnlyList<Instruction> Instructions);
 
 /// <summary>
 /// A parsed Containerfile (Dockerfile syntax): the parser directive <c># escape=</c>, comments, line
 /// continuations, ARGs before the first FROM, stages, and heredocs (<c>RUN &lt;&lt;EOF</c>, <c>COPY &lt;&lt;EOF /dest</c>)
 /// whose bodies follow the instruction's line.
 /// </summary>
-public sealed class Containerfile
+internal sealed class Containerfile
 {
     private static readonly HashSet<string> Known =
     [

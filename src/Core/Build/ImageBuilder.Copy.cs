@@ -5,7 +5,7 @@ using Containers.Core.Native;
 
 namespace Containers.Core.Build;
 
-public sealed partial class ImageBuilder
+internal sealed partial class ImageBuilder
 {
     private async Task CopyStepAsync(StageState s, Instruction ins, Func<string, string> expand, CancellationToken ct)
     {

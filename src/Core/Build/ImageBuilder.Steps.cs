@@ -7,7 +7,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Build;
 
-public sealed partial class ImageBuilder
+internal sealed partial class ImageBuilder
 {
     /// <summary>What a stage has built so far.</summary>
     private sealed class StageState

@@ -13,7 +13,7 @@ namespace Containers.Core.Build;
 /// COPY and ADD write their layer directly. The result gets the names when the last step is done; a
 /// failed step leaves the images of the steps before it (the cache) and nothing else.
 /// </summary>
-public sealed partial class ImageBuilder(ContainerRuntime runtime, ImageStore store, BuildOptions options,
+internal sealed partial class ImageBuilder(ContainerRuntime runtime, ImageStore store, BuildOptions options,
     IProgress<BuildProgress>? progress = null, Action<string>? output = null)
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<ImageBuilder>();

@@ -5,7 +5,7 @@ using Containers.Core.Errors;
 namespace Containers.Core.Build;
 
 /// <summary>How the arguments of a Containerfile instruction are read (shared by -Change and the Containerfile parser).</summary>
-public static class InstructionArguments
+internal static class InstructionArguments
 {
     /// <summary>The exec (JSON array of strings) form, or null when the text is not one.</summary>
     public static List<string>? JsonArray(string text)

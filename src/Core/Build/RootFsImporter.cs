@@ -9,7 +9,7 @@ namespace Containers.Core.Build;
 /// Makes an image of one layer from a root file system tar (Export-Container's, or any rootfs tarball),
 /// as <c>podman import</c>: the config is empty but for the host platform and the -Change instructions.
 /// </summary>
-public static class RootFsImporter
+internal static class RootFsImporter
 {
     private static readonly Serilog.ILogger Log = ModuleLog.Logger.ForContext(typeof(RootFsImporter));
 

@@ -1,7 +1,7 @@
 namespace Containers.Core.Cgroups;
 
 /// <summary>Picks the cgroup manager for this host from /proc/self/mountinfo.</summary>
-public static class CgroupDetector
+internal static class CgroupDetector
 {
     /// <summary>
     /// v1 (or hybrid: any v1 controller hierarchy is mounted) → <see cref="CgroupV1Manager"/>, as runc treats

@@ -6,7 +6,7 @@ namespace Containers.Core.Cgroups;
 /// The file operations the cgroup managers do, as a seam: the real cgroupfs, or (in tests) a plain
 /// directory tree shaped like one, where directories holding files can only be removed recursively.
 /// </summary>
-public class CgroupFileSystem
+internal class CgroupFileSystem
 {
     public static CgroupFileSystem Real { get; } = new();
 

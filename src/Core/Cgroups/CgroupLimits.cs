@@ -5,7 +5,7 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Cgroups;
 
 /// <summary>Turns the user's -Memory/-Cpus/-CpuQuota/-PidsLimit into checked cgroup resources.</summary>
-public static class CgroupLimits
+internal static class CgroupLimits
 {
     /// <summary>The CFS period used when only -Cpus is given (100 ms, as docker and podman).</summary>
     public const ulong DefaultPeriod = 100_000;

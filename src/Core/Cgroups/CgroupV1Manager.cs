@@ -13,7 +13,7 @@ namespace Containers.Core.Cgroups;
 /// <c>pscontainers/&lt;id&gt;</c> of the cgroup2 tree, which carries the BPF device program: the same
 /// device rules enforced twice, so neither a missing v1 devices hierarchy nor a relaxed one opens devices.
 /// </summary>
-public sealed class CgroupV1Manager : ICgroupManager
+internal sealed class CgroupV1Manager : ICgroupManager
 {
     /// <summary>The controllers a container's cgroup is created in, when mounted (and systemd's named hierarchy, as runc
     /// joins it: a container sees a cgroup of its own there too).</summary>

@@ -11,7 +11,7 @@ namespace Containers.Core.Cgroups;
 /// with the memory, cpu, pids and io controllers enabled down to it through cgroup.subtree_control,
 /// and a BPF device program (<see cref="DeviceFilterProgram"/>) attached: v2 has no devices files.
 /// </summary>
-public sealed class CgroupV2Manager : ICgroupManager
+internal sealed class CgroupV2Manager : ICgroupManager
 {
     private static readonly ILogger Log = ModuleLog.For<CgroupV2Manager>();
     private static readonly string[] Wanted = ["cpu", "memory", "pids", "io"];

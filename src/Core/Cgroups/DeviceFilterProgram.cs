@@ -9,7 +9,7 @@ namespace Containers.Core.Cgroups;
 /// 0 to deny (EPERM). Layout: load the four fields into r2..r5, one block per exception that jumps to
 /// the next block on any mismatch and otherwise returns the exception's verdict, then the default.
 /// </summary>
-public static class DeviceFilterProgram
+internal static class DeviceFilterProgram
 {
     /// <summary>BPF_DEVCG_DEV_BLOCK and BPF_DEVCG_DEV_CHAR.</summary>
     public const int TypeBlock = 1, TypeChar = 2;

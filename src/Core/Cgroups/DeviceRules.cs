@@ -10,7 +10,7 @@ namespace Containers.Core.Cgroups;
 /// of any node) after a deny-all, and the v1 cgroup semantics of a rule list, which the v2 program
 /// (<see cref="DeviceFilterProgram"/>) reproduces.
 /// </summary>
-public static class DeviceRules
+internal static class DeviceRules
 {
     /// <summary>Access bits as the kernel's BPF device context encodes them.</summary>
     public const int Mknod = 1, Read = 2, Write = 4, All = 7;
@@ -80,7 +80,7 @@ public static class DeviceRules
 /// and exceptions (kernel's devices controller: an "a" rule resets both; a rule against the default
 /// adds an exception, a rule with it removes access from the same exception).
 /// </summary>
-public sealed class DeviceRuleSet
+internal sealed class DeviceRuleSet
 {
     /// <summary>One exception: type 'c' or 'b', major/minor (null = any) and access bits.</summary>
     public sealed record Entry(char Type, long? Major, long? Minor, int Access);

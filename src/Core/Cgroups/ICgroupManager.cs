@@ -8,7 +8,7 @@ namespace Containers.Core.Cgroups;
 /// (one directory per controller hierarchy), <see cref="CgroupV2Manager"/> (the unified tree) and
 /// <see cref="NoCgroupManager"/> (rootless on v1: no limits).
 /// </summary>
-public interface ICgroupManager
+internal interface ICgroupManager
 {
     /// <summary>"v1", "v2" or "none".</summary>
     string Version { get; }
@@ -48,7 +48,7 @@ public interface ICgroupManager
 }
 
 /// <summary>Counters read from a container's cgroup; null where the controller is missing.</summary>
-public sealed record CgroupStats
+internal sealed record CgroupStats
 {
     /// <summary>Total CPU time consumed, in nanoseconds.</summary>
     public ulong? CpuUsageNanoseconds { get; init; }

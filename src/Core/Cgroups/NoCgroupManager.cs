@@ -3,7 +3,7 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Cgroups;
 
 /// <summary>No cgroup at all: rootless on a cgroup v1 host, where an ordinary user may not create cgroups.</summary>
-public sealed class NoCgroupManager(string reason) : ICgroupManager
+internal sealed class NoCgroupManager(string reason) : ICgroupManager
 {
     /// <summary>Why containers run without a cgroup (shown as a warning).</summary>
     public string Reason { get; } = reason;

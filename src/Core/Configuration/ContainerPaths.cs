@@ -5,7 +5,7 @@ namespace Containers.Core.Configuration;
 /// configuration files. Every root can be redirected by environment variable so tests and scripts
 /// run in throw-away directories; nothing here ever points at podman's own storage.
 /// </summary>
-public sealed record ContainerPaths
+internal sealed record ContainerPaths
 {
     public const string DataDirVariable = "PSCONTAINERS_DATA_DIR";
     public const string StateDirVariable = "PSCONTAINERS_STATE_DIR";

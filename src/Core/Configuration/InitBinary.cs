@@ -1,7 +1,7 @@
 namespace Containers.Core.Configuration;
 
 /// <summary>Finds the NativeAOT init/monitor executable that ships beside the module's assemblies.</summary>
-public static class InitBinary
+internal static class InitBinary
 {
     public const string FileName = "pscontainers-init";
     public const string OverrideVariable = "PSCONTAINERS_INIT";

@@ -1,7 +1,7 @@
 namespace Containers.Core.Diagnostics;
 
 /// <summary>Reads which cgroup hierarchies are mounted and with which controllers, from mountinfo.</summary>
-public static class CgroupLayout
+internal static class CgroupLayout
 {
     /// <returns>("v1" when any v1 hierarchy is mounted, as in the hybrid layout; "v2" otherwise) and the controllers.</returns>
     public static (string Version, IReadOnlyList<string> Controllers) Read(string mountInfoPath)

@@ -1,7 +1,7 @@
 namespace Containers.Core.Diagnostics;
 
 /// <summary>Reads a user's ranges from /etc/subuid or /etc/subgid ("name-or-id:start:count" lines).</summary>
-public static class SubordinateIds
+internal static class SubordinateIds
 {
     public static IReadOnlyList<IdRange> Read(string file, string userName, uint uid)
     {

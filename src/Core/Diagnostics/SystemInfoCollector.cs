@@ -9,7 +9,7 @@ using Serilog;
 namespace Containers.Core.Diagnostics;
 
 /// <summary>Gathers <see cref="SystemInfo"/>: reads the kernel's own files and asks the init binary to probe features.</summary>
-public sealed class SystemInfoCollector
+internal sealed class SystemInfoCollector
 {
     private static readonly ILogger Log = ModuleLog.For<SystemInfoCollector>();
     private readonly ContainerPaths _paths;

@@ -7,7 +7,7 @@ namespace Containers.Core.FileSystem;
 /// The one file lock: an flock(2) on a lock file, shared across processes (two pwsh sessions) and released on
 /// dispose or exit. Waiting polls with LOCK_NB, so a cancelled cmdlet never hangs on another process's lock.
 /// </summary>
-public sealed class FileLock : IDisposable
+internal sealed class FileLock : IDisposable
 {
     private readonly SafeFileHandle _handle;
 

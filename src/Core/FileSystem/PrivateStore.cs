@@ -13,7 +13,7 @@ namespace Containers.Core.FileSystem;
 /// own mode (0644), not by the host path to them.
 /// </para>
 /// </summary>
-public static class PrivateStore
+internal static class PrivateStore
 {
     public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

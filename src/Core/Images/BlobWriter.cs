@@ -8,7 +8,7 @@ namespace Containers.Core.Images;
 /// A blob being written: bytes go to a private staging file and are hashed on the way; CommitAsync
 /// verifies digest and size and renames the file into blobs/. Until then the blob is invisible.
 /// </summary>
-public sealed class BlobWriter : Stream
+internal sealed class BlobWriter : Stream
 {
     private readonly ImageStore _store;
     private readonly Staging _staging;

@@ -27,14 +27,14 @@ public sealed class ContainerImage
     public string ShortId => Id.Length > 12 ? Id[..12] : Id;
 
     /// <summary>The row of the image's first name.</summary>
-    public static ContainerImage From(StoredImage image) => From(image, image.Names.Count > 0 ? image.Names[0] : null);
+    internal static ContainerImage From(StoredImage image) => From(image, image.Names.Count > 0 ? image.Names[0] : null);
 
     /// <summary>One row per name (in the image's order); one &lt;none&gt; row for a dangling image.</summary>
-    public static IEnumerable<ContainerImage> Rows(StoredImage image) =>
+    internal static IEnumerable<ContainerImage> Rows(StoredImage image) =>
         image.Names.Count == 0 ? [From(image, null)] : image.Names.Select(n => From(image, n));
 
     /// <summary>The row for <paramref name="name"/> (null: the &lt;none&gt; row).</summary>
-    public static ContainerImage From(StoredImage image, string? name)
+    internal static ContainerImage From(StoredImage image, string? name)
     {
         var (repository, tag) = name is not null ? ImageStore.SplitName(name) : ("<none>", "<none>");
         return new ContainerImage

@@ -76,7 +76,7 @@ internal sealed class HashingStream(Stream inner, string algorithm, long limit, 
 }
 
 /// <summary>Opens the decompressing stream for a layer's compression.</summary>
-public static class LayerDecompression
+internal static class LayerDecompression
 {
     public static Stream Open(Stream compressed, LayerCompression compression) => compression switch
     {

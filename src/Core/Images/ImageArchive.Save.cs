@@ -5,7 +5,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Images;
 
-public static partial class ImageArchive
+internal static partial class ImageArchive
 {
     /// <summary>The format a path suggests: a .tar file is an oci-archive, anything else an OCI layout directory.</summary>
     public static ImageArchiveFormat FormatFromPath(string path) =>

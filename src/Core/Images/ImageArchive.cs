@@ -19,7 +19,7 @@ public enum ImageArchiveFormat
 }
 
 /// <summary>Imports images from OCI layouts, oci-archives and docker-archives into the store, and saves them back.</summary>
-public static partial class ImageArchive
+internal static partial class ImageArchive
 {
     private static readonly ILogger Log = ModuleLog.For<ImageStore>();
 

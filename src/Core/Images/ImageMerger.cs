@@ -11,7 +11,7 @@ namespace Containers.Core.Images;
 /// so they still hide what lies under the range. History is kept; the entries of folded layers are
 /// marked empty_layer, and one entry records the merge.
 /// </summary>
-public static class ImageMerger
+internal static class ImageMerger
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<ImageStore>();
 

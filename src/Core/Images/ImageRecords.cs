@@ -4,7 +4,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Images;
 
 /// <summary>Who uses an image (containers created from it); the runtime implements it.</summary>
-public interface IImageUsers
+internal interface IImageUsers
 {
     /// <summary>Ids or names of the containers created from the image with this id (64 hex digits).</summary>
     IEnumerable<string> ContainersUsing(string imageId);
@@ -17,14 +17,14 @@ public interface IImageUsers
 }
 
 /// <summary>Nobody uses any image (the default until the runtime supplies its own).</summary>
-public sealed class NoImageUsers : IImageUsers
+internal sealed class NoImageUsers : IImageUsers
 {
     public static readonly NoImageUsers Instance = new();
     public IEnumerable<string> ContainersUsing(string imageId) => [];
 }
 
 /// <summary>One layer of a stored image, as recorded.</summary>
-public sealed record LayerRecord
+internal sealed record LayerRecord
 {
     /// <summary>Digest of the uncompressed tar (the key of the unpacked layer).</summary>
     public string DiffId { get; init; } = "";
@@ -38,7 +38,7 @@ public sealed record LayerRecord
 }
 
 /// <summary>An image as the store records it in images.json.</summary>
-public sealed record ImageRecord
+internal sealed record ImageRecord
 {
     /// <summary>The config digest's hex (64 digits), as podman shows image ids.</summary>
     public string Id { get; init; } = "";
@@ -59,14 +59,14 @@ public sealed record ImageRecord
 }
 
 /// <summary>The whole images.json: replaced atomically on every change.</summary>
-public sealed record ImageDatabase
+internal sealed record ImageDatabase
 {
     public int Version { get; init; } = 1;
     public List<ImageRecord> Images { get; init; } = [];
 }
 
 /// <summary>layer.json beside an unpacked layer.</summary>
-public sealed record LayerMetadata
+internal sealed record LayerMetadata
 {
     public string DiffId { get; init; } = "";
     public long Size { get; init; }
@@ -85,7 +85,7 @@ internal sealed partial class StoreJsonContext : JsonSerializerContext;
 public sealed record StoredLayer(Digest DiffId, Digest Digest, string MediaType, long CompressedSize, long Size, string Directory);
 
 /// <summary>An image in the local store, with its configuration.</summary>
-public sealed record StoredImage
+internal sealed record StoredImage
 {
     /// <summary>The image id: the hex of the config digest (64 digits).</summary>
     public required string Id { get; init; }
@@ -130,7 +130,7 @@ public sealed record StoredImage
 }
 
 /// <summary>What a caller hands the store to record an image whose blobs and layers are already in it.</summary>
-public sealed record ImageCommit
+internal sealed record ImageCommit
 {
     /// <summary>The manifest bytes exactly as received (their digest is the image's digest).</summary>
     public required byte[] Manifest { get; init; }
@@ -150,7 +150,7 @@ public sealed record ImageCommit
 }
 
 /// <summary>Progress of one layer during an ingest.</summary>
-public sealed record LayerProgress(int Index, int Count, Digest Digest, long BytesDone, long BytesTotal, bool Skipped = false);
+internal sealed record LayerProgress(int Index, int Count, Digest Digest, long BytesDone, long BytesTotal, bool Skipped = false);
 
 /// <summary>What removing an image did.</summary>
-public sealed record ImageRemoval(StoredImage Image, string? UntaggedName, bool Deleted);
+internal sealed record ImageRemoval(StoredImage Image, string? UntaggedName, bool Deleted);

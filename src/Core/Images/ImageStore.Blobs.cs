@@ -9,7 +9,7 @@ namespace Containers.Core.Images;
 /// store, else a copy whose missing blobs were recompressed and whose new manifest names them. Disposing
 /// removes the blobs and manifest written for it.
 /// </summary>
-public sealed class SendableImage(StoredImage image, ImageStore store, IReadOnlyList<Digest> written) : IDisposable
+internal sealed class SendableImage(StoredImage image, ImageStore store, IReadOnlyList<Digest> written) : IDisposable
 {
     public StoredImage Image { get; } = image;
     /// <summary>Whether blobs had to be rebuilt for the send (the manifest digest differs unless they came out byte for byte the same).</summary>
@@ -22,7 +22,7 @@ public sealed class SendableImage(StoredImage image, ImageStore store, IReadOnly
 }
 
 /// <summary>Layer blobs kept only when asked: the unpacked layer and its tar-split stand for the blob.</summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     private string TarSplitPath(Digest diffId) => Path.Combine(LayersDir, diffId.Encoded, TarSplitRecorder.FileName);
 

@@ -5,7 +5,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Images;
 
 /// <summary>Images made here rather than pulled: new layers from tar entries, new images from stored layers.</summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     /// <summary>
     /// Stores a layer whose tar <paramref name="write"/> produces, ingested as any pulled layer (verified,

@@ -3,7 +3,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Images;
 
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     /// <summary>The registry a local name without one gets, as podman names local images.</summary>
     public const string LocalRegistry = "localhost";

@@ -7,7 +7,7 @@ namespace Containers.Core.Images;
 /// offline: one opaque document per signed manifest digest under signatures/&lt;algorithm&gt;/&lt;hex&gt;
 /// (the policy area defines its content). It goes when the last image with that digest is removed.
 /// </summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     public string SignaturesDir => Path.Combine(Root, "signatures");
 

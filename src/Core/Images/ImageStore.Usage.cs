@@ -3,7 +3,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Images;
 
 /// <summary>What the store holds on disk, for storage usage and pruning.</summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     /// <summary>The files and directories an image occupies: its unpacked layer directories and its blobs (layers, config, manifests).</summary>
     public IReadOnlyList<string> ImagePaths(StoredImage image) =>

@@ -5,7 +5,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Images;
 
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     /// <summary>
     /// Ingests one layer from its blob stream in a single pass: the bytes are written to a staging blob

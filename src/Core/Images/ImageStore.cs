@@ -9,7 +9,7 @@ using Serilog;
 namespace Containers.Core.Images;
 
 /// <summary>How the store behaves.</summary>
-public sealed record ImageStoreOptions
+internal sealed record ImageStoreOptions
 {
     /// <summary>Largest uncompressed layer accepted (decompression bombs stop here). Default 64 GiB.</summary>
     public long MaxLayerBytes { get; init; } = 64L << 30;
@@ -67,7 +67,7 @@ public sealed record ImageStoreOptions
 /// that serialises writers of images.json and garbage collection across processes. Blobs and layers
 /// appear by rename only after they were verified, so a reader never sees partial content and needs no lock.
 /// </summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     private static readonly ILogger Log = ModuleLog.For<ImageStore>();
 

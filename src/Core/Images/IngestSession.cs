@@ -6,7 +6,7 @@ namespace Containers.Core.Images;
 /// instead of a lock file and a directory (made and removed) per layer. Crash safety is the same as per-layer staging: the session's lock is held while
 /// the pull runs, and a later Open removes the whole directory of a session whose owner is gone.
 /// </summary>
-public sealed class IngestSession : IDisposable
+internal sealed class IngestSession : IDisposable
 {
     private readonly Staging _staging;
     private int _next;

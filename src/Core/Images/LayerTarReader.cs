@@ -4,7 +4,7 @@ using System.Text;
 namespace Containers.Core.Images;
 
 /// <summary>The kind of a layer tar entry (the ustar type flags a layer may carry).</summary>
-public enum LayerEntryType
+internal enum LayerEntryType
 {
     RegularFile,
     HardLink,
@@ -21,7 +21,7 @@ public enum LayerEntryType
 /// One entry of a layer tar with its extended attributes as raw bytes. PAX <c>SCHILY.xattr.*</c> values
 /// are binary (file capabilities, ACLs): they are kept exactly as the archive holds them, never decoded as text.
 /// </summary>
-public sealed class LayerTarEntry
+internal sealed class LayerTarEntry
 {
     public required string Name { get; init; }
     public string LinkName { get; init; } = "";
@@ -47,7 +47,7 @@ public sealed class LayerTarEntry
 /// reads the stream once and keeps PAX records as bytes. It parses structure only; the unpacker decides
 /// what an entry may do. Malformed structure throws <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class LayerTarReader : IDisposable
+internal sealed class LayerTarReader : IDisposable
 {
     /// <summary>
     /// Most metadata one entry may carry, PAX headers, GNU long names and long link names together

@@ -4,7 +4,7 @@ using System.Text;
 namespace Containers.Core.Images;
 
 /// <summary>The tar entry types a layer carries.</summary>
-public enum LayerTarType : byte
+internal enum LayerTarType : byte
 {
     File = (byte)'0',
     HardLink = (byte)'1',
@@ -16,7 +16,7 @@ public enum LayerTarType : byte
 }
 
 /// <summary>One entry to write: the header fields of a layer tar entry (data, if any, is passed separately).</summary>
-public sealed record LayerTarHeader
+internal sealed record LayerTarHeader
 {
     public required string Name { get; init; }
     public LayerTarType Type { get; init; } = LayerTarType.File;
@@ -37,7 +37,7 @@ public sealed record LayerTarHeader
 /// xattrs (file capabilities are not text, so System.Formats.Tar's string records cannot carry them),
 /// long names and large ids through PAX records only when the ustar fields cannot hold them.
 /// </summary>
-public sealed class LayerTarWriter(Stream output) : IDisposable
+internal sealed class LayerTarWriter(Stream output) : IDisposable
 {
     private const int Block = 512;
     private const long MaxOctal7 = 0x1FFFFF, MaxOctal11 = 0x1FFFFFFFF;

@@ -8,7 +8,7 @@ using static Containers.Core.Native.FileSystemCalls;
 namespace Containers.Core.Images;
 
 /// <summary>How a layer is unpacked.</summary>
-public sealed record LayerUnpackOptions
+internal sealed record LayerUnpackOptions
 {
     /// <summary>
     /// Rootless: ownership is not applied, device nodes are skipped with a warning and opaque
@@ -23,7 +23,7 @@ public sealed record LayerUnpackOptions
 /// path is resolved beneath the layer root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so
 /// no entry, link or whiteout can reach outside it, not even through a symlink the same tar made.
 /// </summary>
-public sealed class LayerUnpacker : IDisposable
+internal sealed class LayerUnpacker : IDisposable
 {
     public const string WhiteoutPrefix = ".wh.";
     public const string OpaqueMarker = ".wh..wh..opq";

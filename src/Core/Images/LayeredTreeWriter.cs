@@ -5,7 +5,7 @@ using static Containers.Core.Native.FileSystemCalls;
 namespace Containers.Core.Images;
 
 /// <summary>What <see cref="LayeredTreeWriter"/> writes.</summary>
-public enum LayeredTreeMode
+internal enum LayeredTreeMode
 {
     /// <summary>A layer in OCI form: overlay whiteouts become <c>.wh.name</c> files and opaque directories get <c>.wh..wh..opq</c>.</summary>
     Layer,
@@ -22,7 +22,7 @@ public enum LayeredTreeMode
 /// set to "y". Overlay's own xattrs are never written. Entries come in name order, so the same tree
 /// always gives the same tar.
 /// </summary>
-public sealed class LayeredTreeWriter
+internal sealed class LayeredTreeWriter
 {
     private readonly List<string> _dirs;
     private readonly LayeredTreeMode _mode;

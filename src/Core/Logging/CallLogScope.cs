@@ -8,7 +8,7 @@ namespace Containers.Core.Logging;
 /// Collects the log events raised while one cmdlet call runs, on whatever thread Core works, so the
 /// cmdlet can write them to its Verbose/Debug streams from the pipeline thread.
 /// </summary>
-public sealed class CallLogScope : IDisposable
+internal sealed class CallLogScope : IDisposable
 {
     private static readonly AsyncLocal<CallLogScope?> Current = new();
     private readonly CallLogScope? _previous;

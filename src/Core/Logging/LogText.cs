@@ -5,7 +5,7 @@ using Serilog.Formatting.Display;
 namespace Containers.Core.Logging;
 
 /// <summary>A log event as one compact line for PowerShell's Verbose/Debug/Warning streams.</summary>
-public static partial class LogText
+internal static partial class LogText
 {
     // :l renders string properties as they are: the default wraps them in quotes ("busybox").
     private static readonly MessageTemplateTextFormatter Formatter = new("{Message:l}");

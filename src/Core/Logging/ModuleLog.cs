@@ -8,7 +8,7 @@ namespace Containers.Core.Logging;
 /// Serilog, configured once per process: a rolling file under the log directory and a sink that
 /// hands each event to the cmdlet that caused it (see <see cref="CallLogScope"/>). Never the console.
 /// </summary>
-public static class ModuleLog
+internal static class ModuleLog
 {
     public const string LevelVariable = "PSCONTAINERS_LOG_LEVEL";
     private static readonly FileLogSink File = new();

@@ -4,7 +4,7 @@ using System.Text;
 namespace Containers.Core.Native;
 
 /// <summary>bpf(2) for cgroup device programs: load one and attach it to a cgroup2 directory.</summary>
-public static unsafe partial class Bpf
+internal static unsafe partial class Bpf
 {
     private const int BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8;
     private const uint BPF_PROG_TYPE_CGROUP_DEVICE = 15, BPF_CGROUP_DEVICE = 6, BPF_F_ALLOW_MULTI = 2;

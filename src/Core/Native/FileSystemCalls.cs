@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Containers.Core.Native;
 
 /// <summary>A failed system call: the call, the path it concerned and errno.</summary>
-public sealed class NativeCallException(string call, string? path, int errno)
+internal sealed class NativeCallException(string call, string? path, int errno)
     : IOException($"{call}({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno)
 {
     public string Call { get; } = call;
@@ -18,7 +18,7 @@ public sealed class NativeCallException(string call, string? path, int errno)
 /// beneath a directory the caller holds open. Tmds.LibC where it has the call, libc directly for
 /// the few it lacks (xattrs, flock, syncfs, renameat).
 /// </summary>
-public static unsafe partial class FileSystemCalls
+internal static unsafe partial class FileSystemCalls
 {
     public const int EEXIST_ = 17, ENOENT_ = 2, ELOOP_ = 40, EXDEV_ = 18, ENOTDIR_ = 20, EPERM_ = 1, ENOTEMPTY_ = 39,
         EWOULDBLOCK_ = 11, EISDIR_ = 21, EINTR_ = 4, ENOTSUP_ = 95, EACCES_ = 13, EINVAL_ = 22;
@@ -303,7 +303,7 @@ public static unsafe partial class FileSystemCalls
 }
 
 /// <summary>What lstat says about a name (<see cref="Rdev"/>: the device number of a device node).</summary>
-public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long Size, ulong Inode, ulong Device, long Links, ulong Rdev = 0)
+internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long Size, ulong Inode, ulong Device, long Links, ulong Rdev = 0)
 {
     public uint Type => Mode & 0xF000;
     public bool IsDirectory => Type == 0x4000;

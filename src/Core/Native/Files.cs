@@ -3,7 +3,7 @@ using Tmds.Linux;
 namespace Containers.Core.Native;
 
 /// <summary>File mode changes without .NET's platform guards.</summary>
-public static class Files
+internal static class Files
 {
     /// <summary>chmod(2); false when refused (not ours) or gone.</summary>
     public static unsafe bool Chmod(string path, uint mode)

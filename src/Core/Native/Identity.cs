@@ -3,7 +3,7 @@ using Tmds.Linux;
 namespace Containers.Core.Native;
 
 /// <summary>Who the current process is, as the kernel sees it.</summary>
-public static class Identity
+internal static class Identity
 {
     public static uint EffectiveUserId => LibC.geteuid();
     public static uint EffectiveGroupId => LibC.getegid();

@@ -4,7 +4,7 @@ using System.Text;
 namespace Containers.Core.Native;
 
 /// <summary>Everything lstat says about a name that a layer tar records (FileStatus lacks rdev and mtime).</summary>
-public readonly record struct LinkStatus(uint Mode, uint Uid, uint Gid, long Size, ulong Rdev, ulong Inode, ulong Device, long Links,
+internal readonly record struct LinkStatus(uint Mode, uint Uid, uint Gid, long Size, ulong Rdev, ulong Inode, ulong Device, long Links,
     long MtimeSeconds, long MtimeNanoseconds)
 {
     public uint Type => Mode & FileSystemCalls.S_IFMT;
@@ -17,7 +17,7 @@ public readonly record struct LinkStatus(uint Mode, uint Uid, uint Gid, long Siz
 }
 
 /// <summary>lstat(2) and readlink(2) by path, for walking a tree to write it as a tar.</summary>
-public static unsafe partial class LinkStat
+internal static unsafe partial class LinkStat
 {
     [StructLayout(LayoutKind.Sequential)]
     private struct Stat

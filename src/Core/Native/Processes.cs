@@ -4,7 +4,7 @@ using Tmds.Linux;
 namespace Containers.Core.Native;
 
 /// <summary>Signals and process facts from /proc.</summary>
-public static unsafe partial class Processes
+internal static unsafe partial class Processes
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;

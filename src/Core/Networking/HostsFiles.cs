@@ -8,7 +8,7 @@ namespace Containers.Core.Networking;
 /// Writes a container's /etc/hosts, /etc/hostname and /etc/resolv.conf, once, at create, into the
 /// container's own directory (never the image's files, never rewritten later).
 /// </summary>
-public static class HostsFiles
+internal static class HostsFiles
 {
     /// <summary>Parses <c>name:ip</c> entries of -AddHost.</summary>
     public static (string Name, IPAddress Address) ParseAddHost(string entry)

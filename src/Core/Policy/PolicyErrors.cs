@@ -4,7 +4,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Policy;
 
 /// <summary>The typed failures of the administrator's files (registries.conf, policy.json, auth.json, keys), one stable id each.</summary>
-public static class PolicyErrors
+internal static class PolicyErrors
 {
     /// <summary>Ids that callers test for.</summary>
     public static class Ids

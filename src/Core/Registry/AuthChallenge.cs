@@ -1,7 +1,7 @@
 namespace Containers.Core.Registry;
 
 /// <summary>One challenge of a WWW-Authenticate header (RFC 7235): a scheme and its parameters.</summary>
-public sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, string> Parameters)
+internal sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, string> Parameters)
 {
     public string? Realm => Parameters.GetValueOrDefault("realm");
     public string? Service => Parameters.GetValueOrDefault("service");
@@ -72,7 +72,7 @@ public sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, st
 }
 
 /// <summary>RFC 8288 Link header parsing, for _catalog and tags/list pagination.</summary>
-public static class LinkHeader
+internal static class LinkHeader
 {
     /// <summary>The target of the link with rel="next", or null.</summary>
     public static string? Next(IEnumerable<string>? values)
@@ -112,7 +112,7 @@ public static class LinkHeader
 }
 
 /// <summary>Bearer tokens cached per (host, service, scope) until shortly before they expire.</summary>
-public sealed class TokenCache(Func<DateTimeOffset>? clock = null)
+internal sealed class TokenCache(Func<DateTimeOffset>? clock = null)
 {
     private readonly Func<DateTimeOffset> _clock = clock ?? (() => DateTimeOffset.UtcNow);
     private readonly Dictionary<string, (string Token, DateTimeOffset Expires)> _tokens = new(StringComparer.Ordinal);

@@ -7,11 +7,11 @@ using Serilog;
 namespace Containers.Core.Registry;
 
 /// <summary>Progress of a pull, reported per layer and overall.</summary>
-public sealed record PullProgress(string Reference, int Layer, int LayerCount, string Digest, long LayerDone, long LayerTotal,
+internal sealed record PullProgress(string Reference, int Layer, int LayerCount, string Digest, long LayerDone, long LayerTotal,
     long Done, long Total, string Status);
 
 /// <summary>What to pull and how.</summary>
-public sealed record PullRequest
+internal sealed record PullRequest
 {
     public required string Reference { get; init; }
     /// <summary>os/arch[/variant]; null for this host.</summary>
@@ -31,7 +31,7 @@ public sealed record PullRequest
 /// </summary>
 /// <remarks>The trust policy is required, as containers/image requires a policy context: no pull happens without
 /// one deciding (an accept-anything policy is a choice someone makes explicitly, in policy.json or in a test).</remarks>
-public sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, IImageTrustPolicy trust,
+internal sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, IImageTrustPolicy trust,
     RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePuller>();

@@ -17,7 +17,7 @@ public sealed record PushResult(string Destination, string Digest, int BlobsUplo
 /// were not kept (rebuilt, and the index rewritten to name the new manifests); with a platform given, only that
 /// platform's manifest goes up.
 /// </summary>
-public sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
+internal sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
 {
     private readonly ILogger _log = ModuleLog.For<ImagePusher>();
 

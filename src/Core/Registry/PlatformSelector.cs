@@ -4,7 +4,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Registry;
 
 /// <summary>Parses "os/arch[/variant]" (or "arch") and picks the matching manifest of an index.</summary>
-public static class PlatformSelector
+internal static class PlatformSelector
 {
     /// <summary>This host's platform in OCI terms (linux/amd64, linux/arm64/v8, ...).</summary>
     public static Platform Host { get; } = new()

@@ -5,12 +5,12 @@ using Containers.Core.Spec;
 namespace Containers.Core.Registry;
 
 /// <summary>A manifest or index as fetched: its exact bytes, media type and verified digest.</summary>
-public sealed record RemoteManifest(byte[] Bytes, string MediaType, Digest Digest)
+internal sealed record RemoteManifest(byte[] Bytes, string MediaType, Digest Digest)
 {
     public bool IsIndex => MediaTypes.IsIndex(MediaType);
 }
 
-public sealed partial class RegistryClient
+internal sealed partial class RegistryClient
 {
     private const int MaxListBytes = 16 << 20;
 

@@ -4,7 +4,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Registry;
 
-public sealed partial class RegistryClient
+internal sealed partial class RegistryClient
 {
     /// <summary>HEAD a blob: whether the repository already has it.</summary>
     public async Task<bool> BlobExistsAsync(string repository, Digest digest, CancellationToken ct)

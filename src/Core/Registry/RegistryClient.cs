@@ -11,7 +11,7 @@ using Serilog;
 namespace Containers.Core.Registry;
 
 /// <summary>Tunables of the registry client; tests shorten the delays.</summary>
-public sealed record RegistryClientOptions
+internal sealed record RegistryClientOptions
 {
     /// <summary>Attempts for a request answered 429/5xx or cut off before its headers.</summary>
     public int MaxAttempts { get; init; } = 4;
@@ -43,7 +43,7 @@ public sealed record RegistryClientOptions
 /// tokens per scope), retries 429/5xx with backoff and Retry-After, follows redirects itself so a
 /// credential never leaves its host, and verifies every manifest and blob against its digest and size.
 /// </summary>
-public sealed partial class RegistryClient
+internal sealed partial class RegistryClient
 {
     private static readonly ConcurrentDictionary<string, HttpClient> Clients = new();
     private static readonly ConcurrentDictionary<string, string> Schemes = new();
@@ -310,13 +310,13 @@ public sealed partial class RegistryClient
         _log.Debug("Got a token from {Realm} for {Scope}", realm.Authority, scope);
     }
 
-    private TimeSpan Backoff(int attempt)
+    internal TimeSpan Backoff(int attempt)
     {
         double ms = Options.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1) * (0.8 + Random.Shared.NextDouble() * 0.4);
         return TimeSpan.FromMilliseconds(Math.Min(ms, Options.MaxDelay.TotalMilliseconds));
     }
 
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    internal TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var ra = response.Headers.RetryAfter;
         TimeSpan? d = ra?.Delta ?? (ra?.Date is { } date ? date - DateTimeOffset.UtcNow : null);

@@ -7,7 +7,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Registry;
 
 /// <summary>The registry client's typed failures, one stable error id each.</summary>
-public static class RegistryErrors
+internal static class RegistryErrors
 {
     /// <summary>Ids that callers test for.</summary>
     public static class Ids

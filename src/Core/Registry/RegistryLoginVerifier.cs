@@ -11,7 +11,7 @@ namespace Containers.Core.Registry;
 /// or the Bearer challenge's token endpoint under the same rules as a pull (<see cref="TokenService"/>).
 /// Only the named host (and, for Bearer, its realm) ever sees the credentials; redirects are not followed.
 /// </summary>
-public static class RegistryLoginVerifier
+internal static class RegistryLoginVerifier
 {
     private static readonly Serilog.ILogger Log = ModuleLog.Logger.ForContext(typeof(RegistryLoginVerifier));
 

@@ -7,13 +7,13 @@ namespace Containers.Core.Registry;
 /// <param name="Repository">The repository on that host (a mirror may use another prefix).</param>
 /// <param name="Insecure">Plain HTTP (or unverified TLS) is allowed for this host.</param>
 /// <param name="IsMirror">True for a mirror, false for the primary location.</param>
-public sealed record PullSource(string Host, string Repository, bool Insecure, bool IsMirror = false);
+internal sealed record PullSource(string Host, string Repository, bool Insecure, bool IsMirror = false);
 
 /// <summary>
 /// What the registry client needs from the registry configuration (containers-registries.conf).
 /// Core/Trust's PolicyRegistryResolver implements it over Core/Policy's RegistriesConfiguration.
 /// </summary>
-public interface IRegistryResolver
+internal interface IRegistryResolver
 {
     /// <summary>The fully qualified candidates for a reference, in the order to try: a fully qualified
     /// reference gives itself, a short name goes through aliases then the search registries (there is
@@ -32,7 +32,7 @@ public interface IRegistryResolver
 }
 
 /// <summary>A user name and secret for one registry host (and optionally one namespace below it).</summary>
-public sealed record RegistryCredential(string Username, string Password)
+internal sealed record RegistryCredential(string Username, string Password)
 {
     /// <summary>An identity token (OAuth2 refresh token) instead of a password, as auth.json may hold.</summary>
     public string? IdentityToken { get; init; }
@@ -40,21 +40,21 @@ public sealed record RegistryCredential(string Username, string Password)
 }
 
 /// <summary>Gives the credential bound to a registry host and repository (containers-auth.json lookup).</summary>
-public interface ICredentialSource
+internal interface ICredentialSource
 {
     /// <summary>The credential for host[:port] and repository, the most specific match; null for anonymous.</summary>
     RegistryCredential? GetCredential(string host, string repository);
 }
 
 /// <summary>No credentials anywhere.</summary>
-public sealed class NoCredentials : ICredentialSource
+internal sealed class NoCredentials : ICredentialSource
 {
     public static readonly NoCredentials Instance = new();
     public RegistryCredential? GetCredential(string host, string repository) => null;
 }
 
 /// <summary>One explicit credential (e.g. from -Credential) bound to one host, falling back to another source.</summary>
-public sealed class BoundCredential(string boundHost, RegistryCredential credential, ICredentialSource fallback) : ICredentialSource
+internal sealed class BoundCredential(string boundHost, RegistryCredential credential, ICredentialSource fallback) : ICredentialSource
 {
     public RegistryCredential? GetCredential(string host, string repository) =>
         string.Equals(host, boundHost, StringComparison.OrdinalIgnoreCase) ? credential : fallback.GetCredential(host, repository);
@@ -65,7 +65,7 @@ public sealed class BoundCredential(string boundHost, RegistryCredential credent
 /// user named, at this manifest digest, be pulled? Core/Trust answers it from containers-policy.json
 /// (fetching sigstore signatures from the registry when the policy wants them).
 /// </summary>
-public interface IImageTrustPolicy
+internal interface IImageTrustPolicy
 {
     /// <summary>
     /// Returns when the image is trusted, with the signatures it verified serialised for the store to keep

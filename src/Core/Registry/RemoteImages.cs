@@ -39,7 +39,7 @@ public sealed record RemoteRepository(string Registry, string Repository, IReadO
 }
 
 /// <summary>Search and remote inspection (Find-ContainerImage).</summary>
-public sealed class RemoteImages(IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
+internal sealed class RemoteImages(IRegistryResolver resolver, ICredentialSource credentials, RegistryClientOptions? options = null)
 {
     private RegistryClient Client(string host) => new(host, resolver.IsInsecure(host), credentials, options);
 

@@ -5,7 +5,7 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>Turns a container record into the OCI runtime-spec config.json of its bundle.</summary>
-public static class BundleBuilder
+internal static class BundleBuilder
 {
     public const string AnnotationPrefix = "io.pscontainers.";
 

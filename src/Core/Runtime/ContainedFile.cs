@@ -10,7 +10,7 @@ namespace Containers.Core.Runtime;
 /// only a regular file is opened for reading (a FIFO would hang the caller, a device could be endless) and at most
 /// <see cref="MaxBytes"/> are read.
 /// </summary>
-public static class ContainedFile
+internal static class ContainedFile
 {
     public const int MaxBytes = 1 << 20;
 

@@ -13,7 +13,7 @@ public enum ContainerState
 }
 
 /// <summary>The state predicates, in one place.</summary>
-public static class ContainerStates
+internal static class ContainerStates
 {
     /// <summary>Running or paused: the container has a live process and a monitor.</summary>
     public static bool IsActive(this ContainerState state) => state is ContainerState.Running or ContainerState.Paused;

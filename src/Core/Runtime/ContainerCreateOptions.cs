@@ -1,7 +1,7 @@
 namespace Containers.Core.Runtime;
 
 /// <summary>Everything New-Container can be told. Null means "the image's default" or "unlimited".</summary>
-public sealed class ContainerCreateOptions
+internal sealed class ContainerCreateOptions
 {
     public string Image { get; set; } = "";
     public string? Name { get; set; }

@@ -199,7 +199,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 }
 
 /// <summary>Signal names and numbers (x86_64).</summary>
-public static class Signals
+internal static class Signals
 {
     private static readonly Dictionary<string, int> ByName = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -225,7 +225,7 @@ public static class Signals
 }
 
 /// <summary>The user namespace mappings for a rootless container: subordinate ranges through newuidmap, else the single own id.</summary>
-public class IdMapSource
+internal class IdMapSource
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<IdMapSource>();
     public string SubUidFile { get; init; } = "/etc/subuid";

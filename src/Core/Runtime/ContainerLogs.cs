@@ -12,7 +12,7 @@ public sealed record ContainerLogEntry(DateTimeOffset Timestamp, LogStream Strea
 }
 
 /// <summary>Reads a CRI-format container log, joining partial records into whole lines.</summary>
-public sealed class ContainerLogReader
+internal sealed class ContainerLogReader
 {
     private readonly string _path;
     private long _offset;

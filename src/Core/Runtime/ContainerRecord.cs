@@ -6,7 +6,7 @@ namespace Containers.Core.Runtime;
 /// What New-Container decided, persisted as <c>container.json</c> in the container's directory. Written
 /// once at create (atomically); the live state is Init's state file beside it.
 /// </summary>
-public sealed class ContainerRecord
+internal sealed class ContainerRecord
 {
     public int Version { get; set; } = 1;
     /// <summary>64 lowercase hex digits.</summary>

@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime;
 /// Turns a record and Init's state file into the live <see cref="Container"/>: detects stale state (reboot, a vanished or
 /// reused pid, a killed monitor) and waits for an exit on the monitor's pidfd. No daemon: every call reads afresh.
 /// </summary>
-public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
+internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
 {
     public Container Inspect(ContainerRecord r)
     {

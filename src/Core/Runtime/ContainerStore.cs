@@ -11,7 +11,7 @@ namespace Containers.Core.Runtime;
 /// dirs and the generated /etc files). A store-wide lock file guards name uniqueness; each container
 /// has its own lock for start/stop/remove, so concurrent sessions do not step on each other.
 /// </summary>
-public sealed class ContainerStore
+internal sealed class ContainerStore
 {
     public const string RecordFile = "container.json";
     public const string LogFile = "ctr.log";

@@ -24,7 +24,7 @@ public sealed class ContainerDevice
 }
 
 /// <summary>Parses <c>-Device</c> values and turns them into the OCI config's <c>linux.devices</c> and <c>linux.resources.devices</c> entries.</summary>
-public static class DeviceGrants
+internal static class DeviceGrants
 {
     /// <summary>
     /// <c>/dev/host[:/dev/container][:access]</c>, as docker and podman take it. The host path must be a

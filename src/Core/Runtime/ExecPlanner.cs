@@ -5,7 +5,7 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>What Invoke-ContainerCommand runs inside a running container.</summary>
-public sealed class ExecOptions
+internal sealed class ExecOptions
 {
     public IReadOnlyList<string> Command { get; set; } = [];
     /// <summary>Added to (or replacing in) the container's environment.</summary>
@@ -25,7 +25,7 @@ public sealed class ExecOptions
 /// environment, rlimits, no_new_privs, capabilities) and the caller's options. A pure function: no file is read, the
 /// user is resolved through the given function, and the container's process is left unchanged.
 /// </summary>
-public static class ExecPlanner
+internal static class ExecPlanner
 {
     /// <summary>Throws NoCommand or InvalidWorkingDirectory for bad options; <paramref name="resolveUser"/> is only called for <see cref="ExecOptions.User"/>.</summary>
     public static RuntimeProcess Plan(RuntimeProcess? container, ExecOptions options, Func<string, ResolvedUser> resolveUser, string target)

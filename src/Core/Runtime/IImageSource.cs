@@ -4,10 +4,10 @@ namespace Containers.Core.Runtime;
 
 /// <summary>An image as the runtime needs it: identity, execution defaults and unpacked layers.</summary>
 /// <param name="LayerDirectories">Absolute unpacked layer directories, bottom → top.</param>
-public sealed record RuntimeImage(string Id, string Name, ContainerConfig? Config, IReadOnlyList<string> LayerDirectories);
+internal sealed record RuntimeImage(string Id, string Name, ContainerConfig? Config, IReadOnlyList<string> LayerDirectories);
 
 /// <summary>Resolves a name, id or digest to an image in the local store (throws ImageNotFound).</summary>
-public interface IImageSource
+internal interface IImageSource
 {
     RuntimeImage Resolve(string reference);
 }
@@ -16,7 +16,7 @@ public interface IImageSource
 /// Opens the underlying source on first use: the container cmdlets that never resolve an image (Start, Stop, Wait,
 /// Remove ...) then never open the image store (directories checked, temp dir swept, options read) on every call.
 /// </summary>
-public sealed class DeferredImageSource(Func<IImageSource> open) : IImageSource
+internal sealed class DeferredImageSource(Func<IImageSource> open) : IImageSource
 {
     private IImageSource? _source;
 

@@ -5,14 +5,14 @@ using Containers.Core.Errors;
 namespace Containers.Core.Runtime;
 
 /// <summary>A user resolved against the image: numeric ids, supplementary groups and home.</summary>
-public sealed record ResolvedUser(uint Uid, uint Gid, IReadOnlyList<uint> AdditionalGids, string Home);
+internal sealed record ResolvedUser(uint Uid, uint Gid, IReadOnlyList<uint> AdditionalGids, string Home);
 
 /// <summary>
 /// Resolves <c>user</c>, <c>uid</c>, <c>user:group</c>, <c>uid:gid</c> against /etc/passwd and /etc/group of an image's
 /// layers (top layer wins) or of a running container's root. The files are read through <see cref="ContainedFile"/>:
 /// never outside the root, never a FIFO or a device, never more than 1 MiB.
 /// </summary>
-public static class ImageUsers
+internal static class ImageUsers
 {
     /// <param name="owner">Who the layers belong to, for messages ("image busybox:latest").</param>
     public static ResolvedUser Resolve(string? spec, IReadOnlyList<string> layersBottomToTop, string owner = "the image") =>

@@ -10,7 +10,7 @@ namespace Containers.Core.Runtime;
 /// Init parses), and this class alone reads the run handshake, kills a monitor that failed it, and describes where a
 /// stuck monitor is blocked.
 /// </summary>
-public sealed class InitLauncher(string initPath)
+internal sealed class InitLauncher(string initPath)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<InitLauncher>();
 

@@ -4,7 +4,7 @@ using Containers.Core.Errors;
 namespace Containers.Core.Runtime;
 
 /// <summary>Parses memory sizes as podman and PowerShell users write them: <c>67108864</c>, <c>64m</c>, <c>64MB</c>, <c>1.5g</c>, <c>512KiB</c>.</summary>
-public static class MemorySize
+internal static class MemorySize
 {
     public static long Parse(string text)
     {

@@ -1,7 +1,7 @@
 namespace Containers.Core.Runtime;
 
 /// <summary>Generated container names (<c>adjective_noun</c>) and generated ids.</summary>
-public static class NameGenerator
+internal static class NameGenerator
 {
     private static readonly string[] Adjectives =
     [

@@ -3,7 +3,7 @@ using Containers.Core.Images;
 namespace Containers.Core.Runtime;
 
 /// <summary>Resolves images for the runtime from the local <see cref="ImageStore"/>.</summary>
-public sealed class StoreImageSource(ImageStore store) : IImageSource
+internal sealed class StoreImageSource(ImageStore store) : IImageSource
 {
     public RuntimeImage Resolve(string reference)
     {
@@ -14,7 +14,7 @@ public sealed class StoreImageSource(ImageStore store) : IImageSource
 }
 
 /// <summary>Tells the image store which containers use an image (so Remove-ContainerImage refuses to pull the rug).</summary>
-public sealed class ContainerImageUsers(ContainerStore containers) : IImageUsers
+internal sealed class ContainerImageUsers(ContainerStore containers) : IImageUsers
 {
     public IEnumerable<string> ContainersUsing(string imageId) => containers.ContainersUsingImage(imageId).Select(c => c.Name);
 

@@ -7,7 +7,7 @@ namespace Containers.Core.Spec;
 /// streams from a registry, while the store writes it, while an archive is read. One id and one message
 /// shape for each, so a script can rely on them whichever path found the mismatch.
 /// </summary>
-public static class ContentErrors
+internal static class ContentErrors
 {
     public const string SizeMismatchId = "SizeMismatch";
     public const string DigestMismatchId = "DigestMismatch";

@@ -34,7 +34,7 @@ public sealed record Platform
 }
 
 /// <summary>Well-known annotation keys.</summary>
-public static class AnnotationKeys
+internal static class AnnotationKeys
 {
     public const string RefName = "org.opencontainers.image.ref.name";
     public const string Created = "org.opencontainers.image.created";

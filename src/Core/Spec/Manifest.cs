@@ -17,7 +17,7 @@ public sealed record Manifest
 }
 
 /// <summary>An OCI image index or a Docker manifest list.</summary>
-public sealed record ImageIndex
+internal sealed record ImageIndex
 {
     [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
     [JsonPropertyName("mediaType")] public string? MediaType { get; init; }
@@ -28,13 +28,13 @@ public sealed record ImageIndex
 }
 
 /// <summary>The "oci-layout" file at the root of an OCI image layout.</summary>
-public sealed record OciLayoutFile
+internal sealed record OciLayoutFile
 {
     [JsonPropertyName("imageLayoutVersion")] public string ImageLayoutVersion { get; init; } = "1.0.0";
 }
 
 /// <summary>One entry of a docker-archive's manifest.json (the `docker save` format).</summary>
-public sealed record DockerArchiveEntry
+internal sealed record DockerArchiveEntry
 {
     [JsonPropertyName("Config")] public string Config { get; init; } = "";
     [JsonPropertyName("RepoTags")] public IReadOnlyList<string>? RepoTags { get; init; }

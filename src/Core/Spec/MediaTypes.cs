@@ -1,7 +1,7 @@
 namespace Containers.Core.Spec;
 
 /// <summary>The OCI and Docker schema2 media types the module reads and writes.</summary>
-public static class MediaTypes
+internal static class MediaTypes
 {
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";
     public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
@@ -34,7 +34,7 @@ public static class MediaTypes
     public static readonly string[] ManifestAccept = [OciIndex, OciManifest, DockerManifestList, DockerManifest];
 }
 
-public enum LayerCompression
+internal enum LayerCompression
 {
     None,
     Gzip,

@@ -5,7 +5,7 @@ namespace Containers.Core.Spec;
 /// file, an auth file or a cmdlet names is brought to one form here, lowercase, before anything
 /// matches on it: blocked, insecure, mirrors, policy scopes and credentials then agree on one spelling.
 /// </summary>
-public static class RegistryHost
+internal static class RegistryHost
 {
     /// <summary>host[:port] in lowercase (ports are digits; IPv6 literals are hex).</summary>
     public static string Normalize(string host) => host.ToLowerInvariant();

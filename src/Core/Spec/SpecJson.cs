@@ -17,10 +17,10 @@ namespace Containers.Core.Spec;
 [JsonSerializable(typeof(OciLayoutFile))]
 [JsonSerializable(typeof(List<DockerArchiveEntry>))]
 [JsonSerializable(typeof(ManifestProbe))]
-public sealed partial class SpecJsonContext : JsonSerializerContext;
+internal sealed partial class SpecJsonContext : JsonSerializerContext;
 
 /// <summary>Just the fields that tell a manifest from an index.</summary>
-public sealed record ManifestProbe
+internal sealed record ManifestProbe
 {
     [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; }
     [JsonPropertyName("mediaType")] public string? MediaType { get; init; }
@@ -30,7 +30,7 @@ public sealed record ManifestProbe
 }
 
 /// <summary>Parses and writes the OCI image documents with size limits and typed errors.</summary>
-public static class SpecJson
+internal static class SpecJson
 {
     /// <summary>Manifests and indexes larger than this are refused (what the containers tools allow).</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;

@@ -15,7 +15,7 @@ public sealed record StorageItem(string Type, string Name, string Id, DateTimeOf
 }
 
 /// <summary>What to prune: stopped containers (finished before Until), unused images (all, or only dangling ones), the build cache, orphans.</summary>
-public sealed record PruneOptions(bool All, DateTimeOffset? Until);
+internal sealed record PruneOptions(bool All, DateTimeOffset? Until);
 
 /// <summary>
 /// Sizes are apparent bytes of every file and directory (as <c>du -sb --apparent-size</c>, a hard link once)
@@ -23,7 +23,7 @@ public sealed record PruneOptions(bool All, DateTimeOffset? Until);
 /// <see cref="PlanAsync"/> with -All frees: stopped containers, images no remaining container uses, the build
 /// cache and orphaned layers and blobs.
 /// </summary>
-public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, BuildCache cache)
+internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, BuildCache cache)
 {
     /// <summary>Everything Clear-ContainerStorage would remove with these options, each with the bytes it frees, in removal order.</summary>
     public async Task<List<StorageItem>> PlanAsync(PruneOptions options, CancellationToken ct = default)

@@ -16,7 +16,7 @@ namespace Containers.Core.Trust;
 /// image's digests (unless offline). A signature binds a manifest digest, so signatures fetched now
 /// prove the same thing about the local image as those fetched at pull.
 /// </summary>
-public sealed class LocalTrust(RegistriesConfiguration registries, ICredentialSource credentials, SignaturePolicy policy, ImageStore store)
+internal sealed class LocalTrust(RegistriesConfiguration registries, ICredentialSource credentials, SignaturePolicy policy, ImageStore store)
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<LocalTrust>();
 

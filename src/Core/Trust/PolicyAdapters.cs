@@ -10,7 +10,7 @@ using RegistryCredential = Containers.Core.Registry.RegistryCredential;
 namespace Containers.Core.Trust;
 
 /// <summary>The registry client's view of Core/Policy's registries.conf (aliases, search registries, blocked, insecure, mirrors).</summary>
-public sealed class PolicyRegistryResolver(RegistriesConfiguration configuration) : IRegistryResolver
+internal sealed class PolicyRegistryResolver(RegistriesConfiguration configuration) : IRegistryResolver
 {
     public static PolicyRegistryResolver Load(ContainerPaths paths) => new(RegistriesConfiguration.Load(paths));
 
@@ -27,7 +27,7 @@ public sealed class PolicyRegistryResolver(RegistriesConfiguration configuration
 }
 
 /// <summary>The registry client's view of Core/Policy's auth.json lookup; answers are cached for the object's lifetime.</summary>
-public sealed class PolicyCredentialSource(CredentialStore store) : ICredentialSource
+internal sealed class PolicyCredentialSource(CredentialStore store) : ICredentialSource
 {
     private readonly ConcurrentDictionary<(string, string), RegistryCredential?> _cache = new();
 

@@ -6,7 +6,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Trust;
 
 /// <summary>The puller's trust decision from containers-policy.json: signatures are fetched only when a requirement needs them.</summary>
-public sealed class PolicyImageTrust(SignaturePolicy policy) : IImageTrustPolicy
+internal sealed class PolicyImageTrust(SignaturePolicy policy) : IImageTrustPolicy
 {
     public static PolicyImageTrust Load(ContainerPaths paths) => new(SignaturePolicy.Load(paths));
 

@@ -13,7 +13,7 @@ namespace Containers.Core.Trust;
 /// Honours registries.conf (blocked registries refused before any connection; mirrors for reads)
 /// and sends credentials only to the host they are keyed to.
 /// </summary>
-public sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialSource credentials, SignaturePolicy policy)
+internal sealed class RemoteTrust(RegistriesConfiguration registries, ICredentialSource credentials, SignaturePolicy policy)
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<RemoteTrust>();
 

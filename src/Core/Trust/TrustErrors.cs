@@ -3,7 +3,7 @@ using Containers.Core.Errors;
 namespace Containers.Core.Trust;
 
 /// <summary>The typed failures of trust evaluation (signature attachments, images to test), one stable id each.</summary>
-public static class TrustErrors
+internal static class TrustErrors
 {
     public static ContainersException AttachmentInvalid(string message, Exception? inner = null) =>
         new("SignatureAttachmentInvalid", ErrorKind.InvalidData, message, null, null, inner);

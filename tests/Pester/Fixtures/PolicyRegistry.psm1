@@ -6,6 +6,7 @@
 # bcrypt of tester:t3st-pass (htpasswd -B); docker-registry reads only bcrypt entries.
 $script:Htpasswd = 'tester:$2y$10$c5EH3E8eSxlTorrxe6UETOQQDHavD6d94vVtRoNk6QB5rvlTSn9iO'
 $script:Http = [System.Net.Http.HttpClient]::new()
+Import-Module (Join-Path $PSScriptRoot 'FixtureTypes.psm1')
 
 function Get-FreePort {
     $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
@@ -118,9 +119,7 @@ function Publish-SigstoreSignatures([string] $RegistryHost, [string] $Repository
 
 function Start-TokenRegistry([string] $Dir) {
     # A registry that answers with a Bearer challenge, and the registry branch's token issuer (in process).
-    if (-not ('PSContainersFixture.TokenIssuer' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs'), (Join-Path $PSScriptRoot 'HostileServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
-    }
+    Initialize-FixtureTypes
     $tls = Join-Path $Dir 'token-tls'
     [PSContainersFixture.FixtureCerts]::Write($tls)
     $issuer = [PSContainersFixture.TokenIssuer]::new((Get-Content "$tls/token.crt" -Raw), (Get-Content "$tls/token.key" -Raw),

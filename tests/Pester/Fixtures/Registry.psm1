@@ -13,11 +13,7 @@ $script:Password = 't3st-pass'
 # bcrypt of tester:t3st-pass (htpasswd -B); docker-registry reads only bcrypt entries.
 $script:Htpasswd = 'tester:$2y$10$c5EH3E8eSxlTorrxe6UETOQQDHavD6d94vVtRoNk6QB5rvlTSn9iO'
 
-function Initialize-FixtureTypes {
-    if (-not ('PSContainersFixture.FaultProxy' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'FixtureServers.cs'), (Join-Path $PSScriptRoot 'HostileServers.cs') -ReferencedAssemblies System.Net.Primitives, System.Net.Sockets, System.Net.Http, System.Security.Cryptography, System.Text.Json, System.Collections.Concurrent, System.Linq, System.Collections, System.Memory, System.Runtime, System.Threading, System.Net.Security, System.Private.Uri, System.Console, netstandard
-    }
-}
+Import-Module (Join-Path $PSScriptRoot 'FixtureTypes.psm1')
 
 function Get-FreePort {
     $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)

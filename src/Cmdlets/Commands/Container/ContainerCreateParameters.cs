@@ -185,7 +185,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
         finally { progress.Complete(WriteProgress); }
     }
 
-    protected ContainerCreateOptions BuildOptions()
+    private protected ContainerCreateOptions BuildOptions()
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Label ?? [])
@@ -251,7 +251,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     }
 
     /// <summary>Builds the options or writes the typed error; null on failure.</summary>
-    protected ContainerCreateOptions? TryBuildOptions()
+    private protected ContainerCreateOptions? TryBuildOptions()
     {
         try { return BuildOptions(); }
         catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); return null; }

@@ -21,11 +21,11 @@ public abstract class RegistriesFileCmdlet : ContainersCmdlet
     public string? Path { get; set; }
 
     /// <summary>Opens the file the parameters name; throws ContainersException.</summary>
-    protected RegistriesFile OpenFile(ContainerPaths paths) =>
+    private protected RegistriesFile OpenFile(ContainerPaths paths) =>
         RegistryPolicyEditor.Open(paths, Scope, DropIn, Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path));
 
     /// <summary>Writes the file, and warns when the containers tools would not read it.</summary>
-    protected void SaveFile(ContainerPaths paths, RegistriesFile file)
+    private protected void SaveFile(ContainerPaths paths, RegistriesFile file)
     {
         Run(_ => { file.Save(); return Task.CompletedTask; });
         if (RegistryPolicyEditor.NotInForce(paths, file.Path) is { } why) WriteWarning(why);

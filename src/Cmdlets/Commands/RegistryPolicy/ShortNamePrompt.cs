@@ -11,7 +11,7 @@ namespace Containers.Cmdlets.Commands.RegistryPolicy;
 /// mode with several search registries), as podman prompts on a TTY. Scripts never prompt: Core
 /// then throws ShortNameAmbiguous in enforcing mode, or gives all candidates in order otherwise.
 /// </summary>
-public static class ShortNamePrompt
+internal static class ShortNamePrompt
 {
     /// <summary>True when a person can answer a prompt: an interactive host with a console that is not redirected.</summary>
     public static bool CanPrompt(PSCmdlet cmdlet) =>

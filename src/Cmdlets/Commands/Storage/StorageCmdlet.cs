@@ -7,6 +7,6 @@ namespace Containers.Cmdlets.Commands.Storage;
 /// <summary>Base of the storage cmdlets: the analyzer over this user's runtime, image store and build cache.</summary>
 public abstract class StorageCmdlet : ContainerCmdletBase
 {
-    protected StorageAnalyzer OpenAnalyzer() =>
+    private protected StorageAnalyzer OpenAnalyzer() =>
         new(Runtime, Services.OpenImageStore(), new BuildCache(BuildCache.DirectoryFor(Services.Paths)));
 }

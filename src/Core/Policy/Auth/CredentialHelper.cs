@@ -13,7 +13,7 @@ namespace Containers.Core.Policy;
 /// "credentials not found" means no login, anything else failing is an error. It is the admin's
 /// configured program; it is asked only for the one host the credential will be sent to.
 /// </summary>
-public static class CredentialHelper
+internal static class CredentialHelper
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<RegistryCredential>();
 

@@ -8,7 +8,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Policy;
 
 /// <summary>A user name and secret for exactly one registry host (and namespace, when keyed so).</summary>
-public sealed record RegistryCredential
+internal sealed record RegistryCredential
 {
     /// <summary>The auth-file key that matched: host, or host/namespace[/repo].</summary>
     public required string Key { get; init; }
@@ -34,7 +34,7 @@ public sealed record RegistryLogin(string Registry, string UserName, string Sour
 /// is only ever returned for the host it is keyed to. Logins are written to the auth file in force
 /// with mode 0600.
 /// </summary>
-public sealed class CredentialStore
+internal sealed class CredentialStore
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<CredentialStore>();
 

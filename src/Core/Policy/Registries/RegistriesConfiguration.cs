@@ -12,7 +12,7 @@ namespace Containers.Core.Policy;
 /// same prefix, unqualified-search-registries and short-name-mode are replaced when a later file sets
 /// them, aliases merge key by key. Every pull, push, search and inspect asks this object first.
 /// </summary>
-public sealed class RegistriesConfiguration
+internal sealed class RegistriesConfiguration
 {
     private static readonly Serilog.ILogger Log = ModuleLog.For<RegistriesConfiguration>();
 

@@ -3,7 +3,7 @@ using Tomlyn.Syntax;
 namespace Containers.Core.Policy;
 
 /// <summary>The edits of a registries.conf file: each changes only the syntax nodes it names, keeping comments and unknown keys.</summary>
-public sealed partial class RegistriesFile
+internal sealed partial class RegistriesFile
 {
     /// <summary>Sets unqualified-search-registries (null removes the key).</summary>
     public void SetSearchRegistries(IReadOnlyList<string>? registries)

@@ -9,7 +9,7 @@ namespace Containers.Core.Policy;
 /// blank line and key this module does not know. Reads give the file's own settings; edits change
 /// only the nodes they name; <see cref="Save"/> writes atomically.
 /// </summary>
-public sealed partial class RegistriesFile
+internal sealed partial class RegistriesFile
 {
     private readonly DocumentSyntax _doc;
 
@@ -234,7 +234,7 @@ public sealed partial class RegistriesFile
 }
 
 /// <summary>The settings one file gives, before merging.</summary>
-public sealed class RegistriesFileSettings
+internal sealed class RegistriesFileSettings
 {
     public string Path { get; init; } = "";
     /// <summary>Null when the file does not have the key (an empty list means "no search registries").</summary>
@@ -246,7 +246,7 @@ public sealed class RegistriesFileSettings
 }
 
 /// <summary>A [[registry]] table as one file gives it.</summary>
-public sealed class RegistryEntry
+internal sealed class RegistryEntry
 {
     public required string Prefix { get; init; }
     public string? Location { get; init; }

@@ -16,7 +16,7 @@ public sealed record RegistryPolicy
     public required IReadOnlyList<RegistryRule> Registries { get; init; }
     public required IReadOnlyDictionary<string, string> Aliases { get; init; }
 
-    public static RegistryPolicy From(RegistriesConfiguration c) => new()
+    internal static RegistryPolicy From(RegistriesConfiguration c) => new()
     {
         Files = c.Files, ShortNameMode = c.ShortNameMode, ShortNameModeOrigin = c.ShortNameModeOrigin,
         SearchRegistries = c.SearchRegistries, SearchRegistriesOrigin = c.SearchRegistriesOrigin,
@@ -38,7 +38,7 @@ public sealed record RegistryResolution
 }
 
 /// <summary>Opens the registries.conf of a scope for editing and saves it; the cmdlets describe and confirm the change between.</summary>
-public static class RegistryPolicyEditor
+internal static class RegistryPolicyEditor
 {
     /// <summary>The file a scope edits; default is the user's file when rootless and one is in force, else the system file.</summary>
     public static string PathFor(ContainerPaths paths, PolicyScope? scope)

@@ -44,7 +44,7 @@ public sealed record PullSource
 public enum ShortNameOrigin { NotShortName, Alias, SearchRegistries }
 
 /// <summary>The candidates a short name resolves to, in the order to try.</summary>
-public sealed record ShortNameResolution
+internal sealed record ShortNameResolution
 {
     public required Spec.ImageReference Input { get; init; }
     public required IReadOnlyList<Spec.ImageReference> Candidates { get; init; }

@@ -8,7 +8,7 @@ namespace Containers.Core.Policy;
 /// accepted) at pull time, with where they came from, so Test-ContainerImage can re-check them offline.
 /// {"version":1,"source":"host/repository","signatures":[{"payload":"&lt;base64&gt;","signature":"&lt;base64&gt;"}]}
 /// </summary>
-public static class LocalSignatures
+internal static class LocalSignatures
 {
     public static byte[] Serialize(string source, IReadOnlyList<SigstoreSignature> signatures)
     {

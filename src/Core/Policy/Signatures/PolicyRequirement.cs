@@ -5,7 +5,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Policy;
 
 /// <summary>One requirement of containers-policy.json(5).</summary>
-public abstract record PolicyRequirement
+internal abstract record PolicyRequirement
 {
     public abstract string Type { get; }
 
@@ -58,14 +58,14 @@ public abstract record PolicyRequirement
     }
 }
 
-public sealed record InsecureAcceptAnythingRequirement : PolicyRequirement
+internal sealed record InsecureAcceptAnythingRequirement : PolicyRequirement
 {
     public override string Type => "insecureAcceptAnything";
     public override RequirementResult Evaluate(ImageReference reference, Digest manifestDigest, IReadOnlyList<SigstoreSignature> signatures) =>
         new(Type, true, "the policy accepts any image here");
 }
 
-public sealed record RejectRequirement : PolicyRequirement
+internal sealed record RejectRequirement : PolicyRequirement
 {
     public override string Type => "reject";
     public override RequirementResult Evaluate(ImageReference reference, Digest manifestDigest, IReadOnlyList<SigstoreSignature> signatures) =>
@@ -73,14 +73,14 @@ public sealed record RejectRequirement : PolicyRequirement
 }
 
 /// <summary>GPG "simple signing"; not supported, and never passes.</summary>
-public sealed record SignedByRequirement : PolicyRequirement
+internal sealed record SignedByRequirement : PolicyRequirement
 {
     public override string Type => "signedBy";
     public override RequirementResult Evaluate(ImageReference reference, Digest manifestDigest, IReadOnlyList<SigstoreSignature> signatures) =>
         new(Type, false, "GPG simple-signing signatures (signedBy) are not supported by this module; use sigstoreSigned");
 }
 
-public sealed record SigstoreSignedRequirement : PolicyRequirement
+internal sealed record SigstoreSignedRequirement : PolicyRequirement
 {
     public override string Type => "sigstoreSigned";
     public SigstorePublicKey? Key { get; init; }

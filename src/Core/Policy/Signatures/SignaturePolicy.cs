@@ -27,15 +27,15 @@ public sealed class SignaturePolicy
 
     /// <summary>The file the policy came from (or the name given to Parse).</summary>
     public string? Source { get; }
-    public IReadOnlyList<PolicyRequirement> Default { get; }
-    public IReadOnlyDictionary<string, IReadOnlyList<PolicyRequirement>> DockerScopes { get; }
+    internal IReadOnlyList<PolicyRequirement> Default { get; }
+    internal IReadOnlyDictionary<string, IReadOnlyList<PolicyRequirement>> DockerScopes { get; }
 
     /// <summary>
     /// Reads the policy in force for these paths. As skopeo and podman do, a host without any
     /// policy.json trusts nothing: PolicyJsonNotFound names every place searched and how to create one.
     /// A present but malformed file throws PolicyJsonInvalid with file and line.
     /// </summary>
-    public static SignaturePolicy Load(ContainerPaths paths) =>
+    internal static SignaturePolicy Load(ContainerPaths paths) =>
         Load(paths.PolicyJson, paths.PolicyJsonSearched.Count > 0 ? paths.PolicyJsonSearched : [paths.PolicyJson]);
 
     /// <summary>Reads one policy file; a missing file throws PolicyJsonNotFound.</summary>
@@ -144,7 +144,7 @@ public sealed class SignaturePolicy
     }
 
     /// <summary>The scope that decides for this reference ("" for the transport default, null for the global default) and its requirements.</summary>
-    public (string? Scope, IReadOnlyList<PolicyRequirement> Requirements) RequirementsFor(ImageReference reference)
+    internal (string? Scope, IReadOnlyList<PolicyRequirement> Requirements) RequirementsFor(ImageReference reference)
     {
         foreach (string scope in ScopesFor(reference))
             if (DockerScopes.TryGetValue(scope, out var reqs)) return (scope, reqs);

@@ -4,7 +4,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Policy;
 
 /// <summary>How the docker-reference a signature names must relate to the image being checked (containers-policy.json(5) signedIdentity).</summary>
-public sealed record SignedIdentity(string Type, string? DockerReference = null, string? DockerRepository = null, string? Prefix = null, string? SignedPrefix = null)
+internal sealed record SignedIdentity(string Type, string? DockerReference = null, string? DockerRepository = null, string? Prefix = null, string? SignedPrefix = null)
 {
     public static readonly SignedIdentity Default = new("matchRepoDigestOrExact");
 

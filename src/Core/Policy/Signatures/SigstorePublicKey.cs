@@ -6,7 +6,7 @@ using Org.BouncyCastle.Security;
 namespace Containers.Core.Policy;
 
 /// <summary>A sigstore public key (PEM SubjectPublicKeyInfo): ECDSA (P-256/384/521), Ed25519 or RSA.</summary>
-public sealed class SigstorePublicKey
+internal sealed class SigstorePublicKey
 {
     private readonly byte[] _spki;
 

@@ -7,7 +7,7 @@ namespace Containers.Core.Policy;
 public sealed record SigstoreSignature(byte[] Payload, string Signature);
 
 /// <summary>Checks one sigstore signature: the cryptographic signature, the payload's form, the manifest digest and the signed identity.</summary>
-public static class SigstoreVerifier
+internal static class SigstoreVerifier
 {
     public const string PayloadType = "cosign container image signature";
 

@@ -17,7 +17,7 @@ public enum SignedIdentityType { MatchRepoDigestOrExact, MatchRepository, MatchE
 /// and podman reject fields they do not know). A file is validated by the module's own strict reader
 /// before it replaces the old one.
 /// </summary>
-public sealed class TrustPolicyEditor
+internal sealed class TrustPolicyEditor
 {
     private readonly JsonObject _root;
 

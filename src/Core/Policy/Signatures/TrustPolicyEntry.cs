@@ -29,7 +29,7 @@ public sealed record TrustPolicyEntry
     public string? Path { get; init; }
 
     /// <summary>The entries of a policy: the default first, then the docker scopes in ordinal order.</summary>
-    public static IReadOnlyList<TrustPolicyEntry> From(SignaturePolicy policy)
+    internal static IReadOnlyList<TrustPolicyEntry> From(SignaturePolicy policy)
     {
         var entries = new List<TrustPolicyEntry>();
         foreach (var r in policy.Default) entries.Add(Make("", "default", null, r, policy.Source));

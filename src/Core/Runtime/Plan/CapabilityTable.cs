@@ -1,7 +1,7 @@
 namespace Containers.Core.Runtime.Plan;
 
 /// <summary>Linux capability numbers by their runtime-spec names (<c>CAP_CHOWN</c> ...).</summary>
-public static class CapabilityTable
+internal static class CapabilityTable
 {
     private static readonly string[] ByNumber =
     [

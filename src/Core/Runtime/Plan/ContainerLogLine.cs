@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Plan;
 /// line continues in the next record of the same stream (long lines, or output without a trailing newline
 /// at exit: then the last chunk is written as P).
 /// </summary>
-public readonly record struct ContainerLogLine(DateTimeOffset Timestamp, LogStream Stream, bool Partial, string Text)
+internal readonly record struct ContainerLogLine(DateTimeOffset Timestamp, LogStream Stream, bool Partial, string Text)
 {
     /// <summary>The record as written to the log, without the trailing newline.</summary>
     public override string ToString() =>

@@ -10,7 +10,7 @@ namespace Containers.Core.Runtime.Plan;
 /// If the monitor is killed, the file keeps the running state and the pid; Core then checks
 /// /proc/&lt;pid&gt; and <see cref="PidStartTime"/> to tell whether the container still runs.
 /// </summary>
-public sealed class ContainerRuntimeState
+internal sealed class ContainerRuntimeState
 {
     /// <summary>Format version of this document.</summary>
     public int Version { get; set; } = 1;
@@ -42,7 +42,7 @@ public sealed class ContainerRuntimeState
 
 /// <summary>Lifecycle status as recorded by Init.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ContainerStatus>))]
-public enum ContainerStatus
+internal enum ContainerStatus
 {
     [JsonStringEnumMemberName("created")] Created,
     [JsonStringEnumMemberName("running")] Running,

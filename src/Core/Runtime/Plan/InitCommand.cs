@@ -7,7 +7,7 @@ namespace Containers.Core.Runtime.Plan;
 /// Init reads them with <see cref="Parse"/>, so the two cannot drift apart. <see cref="Parse"/> returns null for a
 /// command line that is not one of these (Init's usage error, exit code 2).
 /// </summary>
-public abstract record InitCommand
+internal abstract record InitCommand
 {
     public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
 
@@ -49,25 +49,25 @@ public abstract record InitCommand
 }
 
 /// <summary><c>--version</c>: prints the version.</summary>
-public sealed record InitVersion : InitCommand
+internal sealed record InitVersion : InitCommand
 {
     public override string[] ToArgs() => ["--version"];
 }
 
 /// <summary><c>probe</c>: prints a <see cref="FeatureProbe"/>.</summary>
-public sealed record InitProbe : InitCommand
+internal sealed record InitProbe : InitCommand
 {
     public override string[] ToArgs() => ["probe"];
 }
 
 /// <summary><c>run --plan &lt;plan.json&gt;</c>: starts the container of a <see cref="LaunchPlan"/> and stays as its monitor.</summary>
-public sealed record InitRun(string PlanPath) : InitCommand
+internal sealed record InitRun(string PlanPath) : InitCommand
 {
     public override string[] ToArgs() => ["run", "--plan", PlanPath];
 }
 
 /// <summary><c>exec --state-dir &lt;dir&gt; --process &lt;process.json&gt;</c>: runs a process inside a running container.</summary>
-public sealed record InitExec(string StateDir, string ProcessFile) : InitCommand
+internal sealed record InitExec(string StateDir, string ProcessFile) : InitCommand
 {
     public override string[] ToArgs() => ["exec", "--state-dir", StateDir, "--process", ProcessFile];
 }
@@ -76,7 +76,7 @@ public sealed record InitExec(string StateDir, string ProcessFile) : InitCommand
 /// <c>remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap P --newgidmap P] &lt;dir&gt;</c>: deletes a tree
 /// in a new user namespace with those maps (helpers write ranges).
 /// </summary>
-public sealed record InitRemoveTree(List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids, string? NewUidMap, string? NewGidMap, string Dir) : InitCommand
+internal sealed record InitRemoveTree(List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids, string? NewUidMap, string? NewGidMap, string Dir) : InitCommand
 {
     public override string[] ToArgs()
     {
@@ -110,7 +110,7 @@ public sealed record InitRemoveTree(List<LinuxIdMapping> Uids, List<LinuxIdMappi
 }
 
 /// <summary><c>remove-inside &lt;dir&gt;</c>: the second half of <see cref="InitRemoveTree"/>, run as root of the new user namespace.</summary>
-public sealed record InitRemoveInside(string Dir) : InitCommand
+internal sealed record InitRemoveInside(string Dir) : InitCommand
 {
     public override string[] ToArgs() => ["remove-inside", Dir];
 }

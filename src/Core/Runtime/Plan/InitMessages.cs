@@ -6,7 +6,7 @@ namespace Containers.Core.Runtime.Plan;
 /// Init then closes its stdout, so the caller reads one line and then end-of-file; the exit code of
 /// the Init process is not the handshake (in Log mode Init keeps running as the monitor).
 /// </summary>
-public sealed class LaunchResult
+internal sealed class LaunchResult
 {
     /// <summary>Host pid of the container's init; 0 when the start failed.</summary>
     public int Pid { get; set; }
@@ -22,7 +22,7 @@ public sealed class LaunchResult
 }
 
 /// <summary>What <c>pscontainers-init probe</c> prints: measured kernel features.</summary>
-public sealed class FeatureProbe
+internal sealed class FeatureProbe
 {
     /// <summary>A child could be cloned into new user and mount namespaces with a single-id map.</summary>
     public bool UserNamespaces { get; set; }

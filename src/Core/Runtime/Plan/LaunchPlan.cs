@@ -5,7 +5,7 @@ namespace Containers.Core.Runtime.Plan;
 /// (<see cref="PlanJsonContext"/>) and runs <c>pscontainers-init run --plan &lt;file&gt;</c>.
 /// Init makes no policy decision: everything here is already checked and absolute.
 /// </summary>
-public sealed class LaunchPlan
+internal sealed class LaunchPlan
 {
     /// <summary>Format version of this document; Init refuses versions it does not know.</summary>
     public int Version { get; set; } = 1;
@@ -33,7 +33,7 @@ public sealed class LaunchPlan
 }
 
 /// <summary>The read-only layers and the writable upper of an overlay rootfs.</summary>
-public sealed class RootfsLayers
+internal sealed class RootfsLayers
 {
     /// <summary>Lower (read-only) layer directories, bottom → top (the image's layer order).</summary>
     public List<string> LowerDirs { get; set; } = [];
@@ -45,7 +45,7 @@ public sealed class RootfsLayers
 
 /// <summary>How the container's stdin/stdout/stderr are connected.</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<StdioMode>))]
-public enum StdioMode
+internal enum StdioMode
 {
     /// <summary>stdin is /dev/null; stdout and stderr are piped to the monitor, which writes them to LogPath. The monitor detaches.</summary>
     [System.Text.Json.Serialization.JsonStringEnumMemberName("log")] Log,

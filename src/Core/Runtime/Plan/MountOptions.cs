@@ -4,7 +4,7 @@ namespace Containers.Core.Runtime.Plan;
 /// A runtime-spec mount's <c>options</c> split into mount(2) flags, propagation flags and the data
 /// string, as mount(8) understands them. Unknown words go to the data string (tmpfs <c>mode=</c>, <c>size=</c> ...).
 /// </summary>
-public sealed class MountOptions
+internal sealed class MountOptions
 {
     public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_SYNCHRONOUS = 16, MS_REMOUNT = 32,
         MS_MANDLOCK = 64, MS_DIRSYNC = 128, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024, MS_NODIRATIME = 2048, MS_BIND = 4096,

@@ -19,6 +19,6 @@ namespace Containers.Core.Runtime.Plan;
 [JsonSerializable(typeof(ContainerRuntimeState))]
 [JsonSerializable(typeof(LaunchResult))]
 [JsonSerializable(typeof(FeatureProbe))]
-public sealed partial class PlanJsonContext : JsonSerializerContext
+internal sealed partial class PlanJsonContext : JsonSerializerContext
 {
 }

@@ -4,7 +4,7 @@ namespace Containers.Core.Runtime.Plan;
 /// The defaults a container gets unless Core is asked otherwise: the same as podman/crun so that a
 /// process sees the same things under either runtime. Each call returns fresh lists (callers edit them).
 /// </summary>
-public static class RuntimeDefaults
+internal static class RuntimeDefaults
 {
     /// <summary>podman's default capability set (bounding = effective = permitted; inheritable and ambient empty for a non-root user).</summary>
     public static List<string> Capabilities() =>

@@ -8,7 +8,7 @@ namespace Containers.Core.Runtime.Plan;
 // See https://github.com/opencontainers/runtime-spec/blob/main/config.md.
 
 /// <summary>The root object of an OCI bundle's <c>config.json</c>.</summary>
-public sealed class RuntimeSpec
+internal sealed class RuntimeSpec
 {
     /// <summary>The runtime-spec version this document follows.</summary>
     public string OciVersion { get; set; } = "1.0.2";
@@ -27,7 +27,7 @@ public sealed class RuntimeSpec
 }
 
 /// <summary>A process to run: the container's init, or one started by exec.</summary>
-public sealed class RuntimeProcess
+internal sealed class RuntimeProcess
 {
     /// <summary>Whether a pseudo-terminal is attached (stdout and stderr are then one stream).</summary>
     public bool Terminal { get; set; }
@@ -50,7 +50,7 @@ public sealed class RuntimeProcess
 }
 
 /// <summary>Numeric user and groups of a process.</summary>
-public sealed class RuntimeUser
+internal sealed class RuntimeUser
 {
     public uint Uid { get; set; }
     public uint Gid { get; set; }
@@ -61,7 +61,7 @@ public sealed class RuntimeUser
 }
 
 /// <summary>The five capability sets, by name.</summary>
-public sealed class LinuxCapabilities
+internal sealed class LinuxCapabilities
 {
     public List<string>? Bounding { get; set; }
     public List<string>? Effective { get; set; }
@@ -79,7 +79,7 @@ public sealed class LinuxCapabilities
 }
 
 /// <summary>One rlimit; <see cref="Type"/> is <c>RLIMIT_NOFILE</c> and the like.</summary>
-public sealed class PosixRlimit
+internal sealed class PosixRlimit
 {
     public string Type { get; set; } = "";
     public ulong Hard { get; set; }
@@ -87,7 +87,7 @@ public sealed class PosixRlimit
 }
 
 /// <summary>The container's root filesystem.</summary>
-public sealed class RuntimeRoot
+internal sealed class RuntimeRoot
 {
     /// <summary>Path of the rootfs (relative to the bundle directory, or absolute).</summary>
     public string Path { get; set; } = "rootfs";
@@ -96,7 +96,7 @@ public sealed class RuntimeRoot
 }
 
 /// <summary>One mount, performed inside the container's mount namespace.</summary>
-public sealed class RuntimeMount
+internal sealed class RuntimeMount
 {
     /// <summary>Absolute path inside the container.</summary>
     public string Destination { get; set; } = "";
@@ -109,7 +109,7 @@ public sealed class RuntimeMount
 }
 
 /// <summary>Linux-specific configuration.</summary>
-public sealed class RuntimeLinux
+internal sealed class RuntimeLinux
 {
     /// <summary>Namespaces to create (no path) or join (path).</summary>
     public List<LinuxNamespace>? Namespaces { get; set; }
@@ -136,7 +136,7 @@ public sealed class RuntimeLinux
 }
 
 /// <summary>A namespace: <c>pid</c>, <c>network</c>, <c>mount</c>, <c>ipc</c>, <c>uts</c>, <c>user</c>, <c>cgroup</c>.</summary>
-public sealed class LinuxNamespace
+internal sealed class LinuxNamespace
 {
     public string Type { get; set; } = "";
     /// <summary>A namespace file to join instead of creating a new namespace.</summary>
@@ -144,7 +144,7 @@ public sealed class LinuxNamespace
 }
 
 /// <summary>One id mapping line (container id, host id, count).</summary>
-public sealed class LinuxIdMapping
+internal sealed class LinuxIdMapping
 {
     [JsonPropertyName("containerID")] public uint ContainerId { get; set; }
     [JsonPropertyName("hostID")] public uint HostId { get; set; }
@@ -152,7 +152,7 @@ public sealed class LinuxIdMapping
 }
 
 /// <summary>Cgroup resource limits.</summary>
-public sealed class LinuxResources
+internal sealed class LinuxResources
 {
     public LinuxMemory? Memory { get; set; }
     public LinuxCpu? Cpu { get; set; }
@@ -161,7 +161,7 @@ public sealed class LinuxResources
     public List<LinuxDeviceCgroup>? Devices { get; set; }
 }
 
-public sealed class LinuxMemory
+internal sealed class LinuxMemory
 {
     /// <summary>Memory limit in bytes.</summary>
     public long? Limit { get; set; }
@@ -172,7 +172,7 @@ public sealed class LinuxMemory
     public bool? DisableOOMKiller { get; set; }
 }
 
-public sealed class LinuxCpu
+internal sealed class LinuxCpu
 {
     public ulong? Shares { get; set; }
     /// <summary>CPU time in microseconds per <see cref="Period"/>.</summary>
@@ -182,13 +182,13 @@ public sealed class LinuxCpu
     public string? Mems { get; set; }
 }
 
-public sealed class LinuxPids
+internal sealed class LinuxPids
 {
     public long Limit { get; set; }
 }
 
 /// <summary>A device cgroup rule.</summary>
-public sealed class LinuxDeviceCgroup
+internal sealed class LinuxDeviceCgroup
 {
     public bool Allow { get; set; }
     /// <summary><c>a</c>, <c>c</c> or <c>b</c>.</summary>
@@ -200,7 +200,7 @@ public sealed class LinuxDeviceCgroup
 }
 
 /// <summary>A device node to create inside the container.</summary>
-public sealed class LinuxDevice
+internal sealed class LinuxDevice
 {
     public string Path { get; set; } = "";
     /// <summary><c>c</c>, <c>b</c>, <c>u</c> or <c>p</c>.</summary>
@@ -213,7 +213,7 @@ public sealed class LinuxDevice
 }
 
 /// <summary>A seccomp filter: a default action and rules by syscall name.</summary>
-public sealed class LinuxSeccomp
+internal sealed class LinuxSeccomp
 {
     /// <summary><c>SCMP_ACT_ALLOW</c>, <c>SCMP_ACT_ERRNO</c>, <c>SCMP_ACT_KILL</c> ...</summary>
     public string DefaultAction { get; set; } = "SCMP_ACT_ALLOW";
@@ -225,7 +225,7 @@ public sealed class LinuxSeccomp
 }
 
 /// <summary>An action for a set of syscalls, optionally only when arguments match.</summary>
-public sealed class LinuxSyscall
+internal sealed class LinuxSyscall
 {
     public List<string> Names { get; set; } = [];
     public string Action { get; set; } = "SCMP_ACT_ERRNO";
@@ -236,7 +236,7 @@ public sealed class LinuxSyscall
 }
 
 /// <summary>An argument comparison: <c>SCMP_CMP_EQ</c>, <c>SCMP_CMP_NE</c>, <c>SCMP_CMP_MASKED_EQ</c> (value is the mask, valueTwo the result) ...</summary>
-public sealed class LinuxSeccompArg
+internal sealed class LinuxSeccompArg
 {
     public uint Index { get; set; }
     public ulong Value { get; set; }

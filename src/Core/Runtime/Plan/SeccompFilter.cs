@@ -7,7 +7,7 @@ namespace Containers.Core.Runtime.Plan;
 /// (i386 via int 0x80, x32) get ENOSYS: we only carry x86_64 numbers. Names this architecture does
 /// not have are skipped, as libseccomp does. Argument comparisons: EQ, NE, LT, LE, GT, GE, MASKED_EQ (64-bit, unsigned).
 /// </summary>
-public static class SeccompFilter
+internal static class SeccompFilter
 {
     /// <summary>One <c>struct sock_filter</c>.</summary>
     public readonly record struct Instruction(ushort Code, byte JumpTrue, byte JumpFalse, uint K);

@@ -5,7 +5,7 @@ namespace Containers.Core.Runtime.Plan;
 /// depend on the container's capabilities (<c>includes</c>/<c>excludes</c> <c>caps</c>). <see cref="Resolve(IEnumerable{string})"/> keeps
 /// the rules that apply to one container and gives the runtime-spec section its bundle carries.
 /// </summary>
-public sealed class SeccompProfile
+internal sealed class SeccompProfile
 {
     public string DefaultAction { get; set; } = "SCMP_ACT_ALLOW";
     public uint? DefaultErrnoRet { get; set; }
@@ -43,7 +43,7 @@ public sealed class SeccompProfile
 }
 
 /// <summary>A rule of a <see cref="SeccompProfile"/>: a <see cref="LinuxSyscall"/> with conditions on the container.</summary>
-public sealed class SeccompProfileRule
+internal sealed class SeccompProfileRule
 {
     public List<string> Names { get; set; } = [];
     /// <summary>Older profiles name one call per rule; the loader adds it to <see cref="Names"/>.</summary>
@@ -64,7 +64,7 @@ public sealed class SeccompProfileRule
 }
 
 /// <summary>What a profile rule depends on: capabilities and architectures (Docker's minKernel is not used here).</summary>
-public sealed class SeccompRuleCondition
+internal sealed class SeccompRuleCondition
 {
     public List<string>? Caps { get; set; }
     /// <summary>Docker's names (<c>amd64</c>, <c>x32</c>, <c>arm64</c> ...); the filter only carries x86_64 numbers.</summary>

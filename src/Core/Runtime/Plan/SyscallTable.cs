@@ -5,7 +5,7 @@
 namespace Containers.Core.Runtime.Plan;
 
 /// <summary>x86_64 syscall numbers by name, for building seccomp filters (generated from the kernel's asm/unistd_64.h).</summary>
-public static class SyscallTable
+internal static class SyscallTable
 {
     /// <summary>AUDIT_ARCH_X86_64, the value of seccomp_data.arch on this architecture.</summary>
     public const uint AuditArchX86_64 = 0xC000003E;

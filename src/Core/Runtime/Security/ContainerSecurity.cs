@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Security;
 /// What <c>-SecurityOpt</c> and <c>-Privileged</c> ask of a container (podman's <c>--security-opt</c>, <c>--privileged</c>):
 /// its seccomp profile (the default one, a Docker/podman JSON file, or none) and no_new_privs.
 /// </summary>
-public sealed class ContainerSecurity
+internal sealed class ContainerSecurity
 {
     public static readonly string[] Keys = ["seccomp", "no-new-privileges"];
 
@@ -78,7 +78,7 @@ public sealed class ContainerSecurity
 }
 
 /// <summary>Reads a seccomp profile in Docker's and podman's JSON format.</summary>
-public static class SeccompProfileFile
+internal static class SeccompProfileFile
 {
     public static SeccompProfile Load(string path)
     {
