@@ -7,7 +7,7 @@ namespace Containers.Core.Build;
 /// (ending with a newline; leading tabs gone for <c>&lt;&lt;-</c>), and whether build variables expand in it
 /// (not when the delimiter was quoted, as in a shell).
 /// </summary>
-public sealed record Heredoc(string Name, string Content, bool Expand)
+internal sealed record Heredoc(string Name, string Content, bool Expand)
 {
     /// <summary>The token that names it on the instruction's line.</summary>
     public required string Token { get; init; }

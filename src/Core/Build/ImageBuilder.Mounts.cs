@@ -5,7 +5,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Build;
 
-public sealed partial class ImageBuilder
+internal sealed partial class ImageBuilder
 {
     /// <summary>What a RUN step's <c>--mount</c> flags become for its container, and what they leave to clean up.</summary>
     private sealed class StepMounts : IDisposable

@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Plan;
 /// cgroup in is left out, so the host's tree is never shown; so is a hybrid host's cgroup2 (runc and crun show none).
 /// Shared by Core (tests) and Init (which executes the steps in the child).
 /// </summary>
-public static class CgroupMountLayout
+internal static class CgroupMountLayout
 {
     public enum StepKind
     {

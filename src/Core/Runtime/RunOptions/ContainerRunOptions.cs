@@ -7,7 +7,7 @@ namespace Containers.Core.Runtime.RunOptions;
 /// The run options real images need beyond limits and mounts (podman's <c>--shm-size</c>, <c>--ulimit</c>, <c>--stop-signal</c>,
 /// <c>--init</c>, <c>--read-only-tmpfs</c>, <c>--group-add</c>, <c>--sysctl</c>), as given; <see cref="Resolve"/> checks them.
 /// </summary>
-public sealed class ContainerRunOptions
+internal sealed class ContainerRunOptions
 {
     /// <summary>Size of /dev/shm in bytes (null: 64 MiB, the default).</summary>
     public long? ShmSizeBytes { get; set; }

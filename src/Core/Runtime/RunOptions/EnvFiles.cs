@@ -7,7 +7,7 @@ namespace Containers.Core.Runtime.RunOptions;
 /// expansion); a line with only <c>KEY</c> takes the caller's value of KEY (left out when the caller has none); blank
 /// lines and lines starting with <c>#</c> are skipped. Later files win over earlier ones.
 /// </summary>
-public static class EnvFiles
+internal static class EnvFiles
 {
     /// <param name="paths">Absolute paths, in order.</param>
     /// <param name="callerEnvironment">The caller's value of a name (null when unset).</param>
