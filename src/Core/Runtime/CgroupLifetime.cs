@@ -29,13 +29,15 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
         if (!(cgroupIds?.Value.Contains(id) ?? cgroups.Exists(id))) { Clean[id] = state; return; }
         using var held = store.TryLockContainer(id);
         if (held is null) return;
+        bool removed = true;
         foreach (string procs in cgroups.ProcsFiles(id))
         {
             string dir = Path.GetDirectoryName(procs)!;
             try { Directory.Delete(dir, recursive: false); }
             catch (DirectoryNotFoundException) { }
-            catch (IOException e) { Log.Debug("Leftover cgroup {Dir} of exited container {Id} stays: {Reason}", dir, id, e.Message); }
+            catch (IOException e) { removed = false; Log.Debug("Leftover cgroup {Dir} of exited container {Id} stays: {Reason}", dir, id, e.Message); }
         }
+        if (removed) Clean[id] = state;
         Log.Debug("Removed the leftover cgroups of exited container {Id}", id);
     }
 
