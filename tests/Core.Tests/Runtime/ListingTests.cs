@@ -1,5 +1,4 @@
 using Containers.Core.Cgroups;
-using Containers.Core.Configuration;
 using Containers.Core.Runtime;
 using Containers.Core.Runtime.Plan;
 
@@ -27,15 +26,7 @@ public sealed class ListingTests : IDisposable
 
     public ListingTests()
     {
-        var paths = ContainerPaths.FromEnvironment(v => v switch
-        {
-            ContainerPaths.DataDirVariable => Path.Combine(_root, "data"),
-            ContainerPaths.StateDirVariable => Path.Combine(_root, "state"),
-            ContainerPaths.LogDirVariable => Path.Combine(_root, "logs"),
-            ContainerPaths.ConfigDirVariable => Path.Combine(_root, "config"),
-            "HOME" => _root,
-            _ => null,
-        }, 0);
+        var paths = TestPaths.Under(_root);
         var mounts = Hierarchies.ToDictionary(h => h, h => Path.Combine(_root, "cgroup", h));
         _runtime = new ContainerRuntime(paths, null, new CgroupV1Manager(mounts, _tree), "/nonexistent/init");
     }
