@@ -133,7 +133,7 @@ try {
     $median = @{}; foreach ($row in $table) { $median[$row.Contender] = $row.MedianMs }
     $module = $median['module (New | Start -Wait | Remove)']
     $ratios = [System.Collections.Generic.List[object]]::new()
-    $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run'; Value = [math]::Round($module / $median['crun run'], 2); Target = '<= 1.5' })
+    $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run'; Value = [math]::Round($module / $median['crun run'], 2); Target = '<= 1.0' })
     $ratios.Add([pscustomobject]@{ Ratio = 'module / runc run'; Value = [math]::Round($module / $median['runc run'], 2); Target = '' })
     $cpuOf = @{}; foreach ($row in $table) { $cpuOf[$row.Contender] = $row.CpuMs }
     $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run, CPU time'; Value = [math]::Round($cpuOf['module (New | Start -Wait | Remove)'] / $cpuOf['crun run'], 2); Target = '(load-independent view)' })
@@ -171,13 +171,26 @@ try {
     }
     Start-Sleep -Seconds 3
     $memory = [System.Collections.Generic.List[object]]::new()
-    $m = Get-Memory $idle.MonitorPid
-    $memory.Add([pscustomobject]@{ Process = 'pscontainers-init (idle monitor)'; VmRssKiB = $m.VmRssKiB; PssKiB = $m.PssKiB; PrivateKiB = $m.PrivateKiB; Target = 'VmRSS <= 3072' })
+    foreach ($m in $idle, $idle2) {
+        $r = Get-Memory $m.MonitorPid
+        $memory.Add([pscustomobject]@{ Process = "pscontainers-init (idle monitor $($m.MonitorPid))"; VmRssKiB = $r.VmRssKiB; PssKiB = $r.PssKiB; PrivateKiB = $r.PrivateKiB })
+    }
+    $conmons = @()
     if ($podmanImage) {
-        $conmonPid = [int](& podman inspect --format '{{.State.ConmonPid}}' $cids[0])
-        $m = Get-Memory $conmonPid
-        $memory.Add([pscustomobject]@{ Process = 'conmon (podman, idle)'; VmRssKiB = $m.VmRssKiB; PssKiB = $m.PssKiB; PrivateKiB = $m.PrivateKiB; Target = '' })
+        foreach ($cid in $cids) {
+            $conmonPid = [int](& podman inspect --format '{{.State.ConmonPid}}' $cid)
+            $r = Get-Memory $conmonPid
+            $conmons += $r
+            $memory.Add([pscustomobject]@{ Process = "conmon (podman, idle $conmonPid)"; VmRssKiB = $r.VmRssKiB; PssKiB = $r.PssKiB; PrivateKiB = $r.PrivateKiB })
+        }
         & podman rm -f -t 0 @cids | Out-Null
+        # Issue 14: every monitor at most conmon's VmRSS and at most twice its Private: the worst monitor against the
+        # mean of the conmons.
+        $ours = @($memory | Where-Object Process -like 'pscontainers-init*')
+        $conmonRss = ($conmons.VmRssKiB | Measure-Object -Average).Average
+        $conmonPrivate = ($conmons.PrivateKiB | Measure-Object -Average).Average
+        $ratios.Add([pscustomobject]@{ Ratio = 'idle monitor / conmon, VmRSS (worst)'; Value = [math]::Round(($ours.VmRssKiB | Measure-Object -Maximum).Maximum / $conmonRss, 2); Target = '<= 1.0' })
+        $ratios.Add([pscustomobject]@{ Ratio = 'idle monitor / conmon, Private (worst)'; Value = [math]::Round(($ours.PrivateKiB | Measure-Object -Maximum).Maximum / $conmonPrivate, 2); Target = '<= 2.0' })
     }
     Remove-Container $idle.Name, $idle2.Name -Force -Confirm:$false
 

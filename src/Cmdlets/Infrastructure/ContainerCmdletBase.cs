@@ -22,7 +22,8 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
     private protected List<ContainerRecord> Resolve(string[]? names, string[]? ids, Container[]? objects, bool wildcards = true)
     {
         var result = new List<ContainerRecord>();
-        void Add(ContainerRecord r) { if (!result.Any(x => x.Id == r.Id)) result.Add(r); }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Add(ContainerRecord r) { if (seen.Add(r.Id)) result.Add(r); }
         List<ContainerRecord>? all = null;
         List<ContainerRecord> All() => all ??= Runtime.Store.List();
         foreach (var c in objects ?? [])

@@ -121,6 +121,15 @@ internal sealed class CgroupV1Manager : ICgroupManager
 
     public bool Exists(string containerId) => Dirs(containerId).Any(_fs.DirectoryExists) || _unified?.Exists(containerId) == true;
 
+    public IReadOnlySet<string> ListContainerIds()
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string root in Controllers.Select(c => _mounts.GetValueOrDefault(c)).OfType<string>().Distinct(StringComparer.Ordinal))
+            foreach (string dir in _fs.SubDirectories(Path.Combine(root, _parent))) ids.Add(Path.GetFileName(dir));
+        if (_unified is not null) ids.UnionWith(_unified.ListContainerIds());
+        return ids;
+    }
+
     public IReadOnlyList<string> ProcsFiles(string containerId) =>
         [.. Dirs(containerId).Select(d => Path.Combine(d, "cgroup.procs")), .. _unified?.ProcsFiles(containerId) ?? []];
 

@@ -114,6 +114,9 @@ internal sealed class CgroupV2Manager : ICgroupManager
 
     public bool Exists(string containerId) => _fs.DirectoryExists(Dir(containerId));
 
+    public IReadOnlySet<string> ListContainerIds() =>
+        _fs.SubDirectories(Path.Combine(_root, _parent)).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+
     public IReadOnlyList<string> ProcsFiles(string containerId) => [Path.Combine(Dir(containerId), "cgroup.procs")];
 
     public IReadOnlyList<int> ListPids(string containerId) =>

@@ -22,6 +22,12 @@ internal interface ICgroupManager
     /// <summary>Whether the container's cgroup exists.</summary>
     bool Exists(string containerId);
 
+    /// <summary>
+    /// The ids of the containers that have a cgroup in any hierarchy, each hierarchy's parent directory listed once:
+    /// a listing of 10,000 containers asks this once instead of <see cref="Exists"/> per container and hierarchy.
+    /// </summary>
+    IReadOnlySet<string> ListContainerIds();
+
     /// <summary>The files Init writes the pid into (same as <see cref="Create"/> returned).</summary>
     IReadOnlyList<string> ProcsFiles(string containerId);
 

@@ -11,6 +11,7 @@ internal sealed class NoCgroupManager(string reason) : ICgroupManager
     public bool Enabled => false;
     public IReadOnlyList<string> Create(string containerId, LinuxResources? resources) => [];
     public bool Exists(string containerId) => false;
+    public IReadOnlySet<string> ListContainerIds() => new HashSet<string>();
     public IReadOnlyList<string> ProcsFiles(string containerId) => [];
     public IReadOnlyList<int> ListPids(string containerId) => [];
     public CgroupStats ReadStats(string containerId) => new();

@@ -18,23 +18,26 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContainerRuntimeState> Clean = new();
 
     /// <summary>Removes the empty cgroup directories an exited container's dead monitor left. Never kills anything; skipped
-    /// while the container's lock is held (a start may be creating fresh ones).</summary>
-    public void ReleaseLeftovers(string id, ContainerRuntimeState state)
+    /// while the container's lock is held (a start may be creating fresh ones). <paramref name="cgroupIds"/>, when given,
+    /// is a listing's one look at every hierarchy (<see cref="ICgroupManager.ListContainerIds"/>), asked only when needed.</summary>
+    public void ReleaseLeftovers(string id, ContainerRuntimeState state, Lazy<IReadOnlySet<string>>? cgroupIds = null)
     {
         // The store hands out the same parsed Stopped state while its file is unchanged: once that state was found to
         // leave nothing behind, listing the container again needs no look at every cgroup hierarchy.
         if (!cgroups.Enabled || Clean.TryGetValue(id, out var done) && ReferenceEquals(done, state)) return;
         if (MonitorRunning(state)) return;
-        if (!cgroups.Exists(id)) { Clean[id] = state; return; }
+        if (!(cgroupIds?.Value.Contains(id) ?? cgroups.Exists(id))) { Clean[id] = state; return; }
         using var held = store.TryLockContainer(id);
         if (held is null) return;
+        bool removed = true;
         foreach (string procs in cgroups.ProcsFiles(id))
         {
             string dir = Path.GetDirectoryName(procs)!;
             try { Directory.Delete(dir, recursive: false); }
             catch (DirectoryNotFoundException) { }
-            catch (IOException e) { Log.Debug("Leftover cgroup {Dir} of exited container {Id} stays: {Reason}", dir, id, e.Message); }
+            catch (IOException e) { removed = false; Log.Debug("Leftover cgroup {Dir} of exited container {Id} stays: {Reason}", dir, id, e.Message); }
         }
+        if (removed) Clean[id] = state;
         Log.Debug("Removed the leftover cgroups of exited container {Id}", id);
     }
 

@@ -59,9 +59,11 @@ internal sealed class ContainerRuntime
     {
         var records = Store.List();
         var list = new Container[records.Count];
+        // Exited containers not yet seen without leftover cgroups are checked against one listing of each hierarchy.
+        var cgroupIds = new Lazy<IReadOnlySet<string>>(Cgroups.ListContainerIds, LazyThreadSafetyMode.ExecutionAndPublication);
         // Each container's state is read and resolved on its own (state.json, /proc for running ones).
-        if (records.Count < 32) for (int i = 0; i < records.Count; i++) list[i] = Inspect(records[i]);
-        else Parallel.For(0, records.Count, i => list[i] = Inspect(records[i]));
+        if (records.Count < 32) for (int i = 0; i < records.Count; i++) list[i] = _resolver.Inspect(records[i], cgroupIds);
+        else Parallel.For(0, records.Count, i => list[i] = _resolver.Inspect(records[i], cgroupIds));
         return list.OrderByDescending(c => c.Created).ToList();
     }
 

@@ -11,11 +11,13 @@ namespace Containers.Core.Runtime;
 /// </summary>
 internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
 {
-    public Container Inspect(ContainerRecord r)
+    /// <param name="r">The container's record.</param>
+    /// <param name="cgroupIds">A listing's one look at the cgroup hierarchies (see <see cref="ICgroupManager.ListContainerIds"/>).</param>
+    public Container Inspect(ContainerRecord r, Lazy<IReadOnlySet<string>>? cgroupIds = null)
     {
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
-        if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s);
+        if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s, cgroupIds);
         return new Container
         {
             Id = r.Id,

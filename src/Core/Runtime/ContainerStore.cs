@@ -127,20 +127,24 @@ internal sealed class ContainerStore
     /// tells whether the parsed copy is still the file's content, which spares Get-Container re-parsing a thousand
     /// records. The cached objects are shared: callers do not modify records they read (Inspect hands out read-only views).
     /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Ctime, long Size, ContainerRecord Record)> Cache = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Inode, long Ctime, long Size, ContainerRecord Record)> Cache = new();
 
     public ContainerRecord? TryRead(string id)
     {
         string path = RecordPath(id);
         try
         {
-            if (!Native.FileStat.TryGet(path, out long ctime, out long size)) { Cache.TryRemove(path, out _); return null; }
-            if (Cache.TryGetValue(path, out var hit) && hit.Ctime == ctime && hit.Size == size) return hit.Record;
-            var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), RecordJsonContext.Default.ContainerRecord);
+            // A cached record costs one stat; a new one is opened without one (open fails when it is gone).
+            if (Cache.TryGetValue(path, out var hit))
+            {
+                if (!Native.FileStat.TryGet(path, out long inode, out _, out long ctime, out long size)) { Cache.TryRemove(path, out _); return null; }
+                if (hit.Inode == inode && hit.Ctime == ctime && hit.Size == size) return hit.Record;
+            }
+            if (!Native.FileStat.TryReadAll(path, out var bytes, out long readInode, out long readCtime, out long readSize)) { Cache.TryRemove(path, out _); return null; }
+            var record = JsonSerializer.Deserialize(bytes, RecordJsonContext.Default.ContainerRecord);
             if (record is null) return null;
-            // Stat again: a file replaced while we read it is not cached under the old time.
-            if (Native.FileStat.TryGet(path, out long after, out long afterSize) && after == ctime && afterSize == size)
-                Cache[path] = (ctime, size, record);
+            // Keyed by what fstat said of the file that was read: a later write or a replacement changes the key.
+            Cache[path] = (readInode, readCtime, readSize, record);
             return record;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
@@ -168,13 +172,16 @@ internal sealed class ContainerStore
         string path = StatePath(id);
         try
         {
-            if (!Native.FileStat.TryGet(path, out long inode, out _, out long ctime, out long size)) { States.TryRemove(path, out _); return null; }
-            if (States.TryGetValue(path, out var hit) && hit.Inode == inode && hit.Ctime == ctime && hit.Size == size) return hit.State;
-            var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), PlanJsonContext.Default.ContainerRuntimeState);
-            if (state is { Status: ContainerStatus.Stopped } && !Native.FileStat.IsRacy(ctime)
-                && Native.FileStat.TryGet(path, out long after, out _, out long afterCtime, out long afterSize)
-                && after == inode && afterCtime == ctime && afterSize == size)
-                States[path] = (inode, ctime, size, state);
+            if (States.TryGetValue(path, out var hit))
+            {
+                if (!Native.FileStat.TryGet(path, out long inode, out _, out long ctime, out long size)) { States.TryRemove(path, out _); return null; }
+                if (hit.Inode == inode && hit.Ctime == ctime && hit.Size == size) return hit.State;
+            }
+            if (!Native.FileStat.TryReadAll(path, out var bytes, out long readInode, out long readCtime, out long readSize)) { States.TryRemove(path, out _); return null; }
+            var state = JsonSerializer.Deserialize(bytes, PlanJsonContext.Default.ContainerRuntimeState);
+            if (state is { Status: ContainerStatus.Stopped } && !Native.FileStat.IsRacy(readCtime))
+                States[path] = (readInode, readCtime, readSize, state);
+            else States.TryRemove(path, out _);
             return state;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }

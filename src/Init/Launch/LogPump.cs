@@ -11,9 +11,11 @@ namespace Containers.Init.Launch;
 internal sealed unsafe class LogPump(FileStream log)
 {
     public const int MaxRecord = 16 * 1024;
-    private readonly byte[] _pending0 = new byte[MaxRecord];
-    private readonly byte[] _pending1 = new byte[MaxRecord];
-    private readonly byte[] _buffer = new byte[65536];
+    // Not zeroed: only the bytes read are ever used, and an idle monitor whose container writes little never touches
+    // (so never holds) most of these 96 KiB.
+    private readonly byte[] _pending0 = GC.AllocateUninitializedArray<byte>(MaxRecord);
+    private readonly byte[] _pending1 = GC.AllocateUninitializedArray<byte>(MaxRecord);
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536);
     private int _len0, _len1;
 
     /// <summary>The stdout fd is a pseudo-terminal's master: a line ends in CR LF there (onlcr); the CR is not logged.

@@ -31,13 +31,17 @@ internal static unsafe class Runner
         CloseInheritedFds();
         LaunchPlan plan;
         RuntimeSpec spec;
+        // A context of its own for the plan and the bundle: the metadata of their types (the runtime spec has over a
+        // hundred properties) is garbage once they are parsed, instead of held by PlanJsonContext.Default while the
+        // monitor idles.
+        var json = new PlanJsonContext(new JsonSerializerOptions(PlanJsonContext.Default.Options));
         try
         {
-            plan = JsonSerializer.Deserialize(File.ReadAllBytes(planPath), PlanJsonContext.Default.LaunchPlan)
+            plan = JsonSerializer.Deserialize(File.ReadAllBytes(planPath), json.LaunchPlan)
                 ?? throw new Preparer.PlanException("BadPlan", "the plan is empty");
             if (plan.Version != 1) throw new Preparer.PlanException("BadPlan", $"plan version {plan.Version} is not supported");
             if (plan.StateDir.Length == 0 || plan.BundleDir.Length == 0) throw new Preparer.PlanException("BadPlan", "the plan needs bundleDir and stateDir");
-            spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(plan.BundleDir, "config.json")), PlanJsonContext.Default.RuntimeSpec)
+            spec = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(plan.BundleDir, "config.json")), json.RuntimeSpec)
                 ?? throw new Preparer.PlanException("BadBundle", "config.json is empty");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or Preparer.PlanException)

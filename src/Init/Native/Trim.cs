@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static Containers.Init.Native.Sys;
 
 namespace Containers.Init.Native;
@@ -12,25 +13,42 @@ namespace Containers.Init.Native;
 /// </summary>
 internal static unsafe class Trim
 {
-    private const int MADV_DONTNEED = 4;
+    private const int MADV_RANDOM = 1, MADV_DONTNEED = 4;
 
-    /// <summary>Returns the number of KiB dropped from the resident set (0 when /proc/self/smaps is unreadable).</summary>
+    /// <summary>Returns the number of KiB dropped from the resident set (0 when /proc/self/maps is unreadable).</summary>
     public static long DropCleanFilePages()
     {
+        // The finalizer thread's work after the collection (the array pools' trim callback) and malloc's free memory
+        // first: both run code whose pages would otherwise fault back right after they are dropped.
+        GC.WaitForPendingFinalizers();
+        _ = malloc_trim(0);
         string maps;
         try { maps = File.ReadAllText("/proc/self/maps"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
         int pagemap = open(NativeString.Of("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC, 0);
         if (pagemap < 0) return 0;
-        long dropped = 0;
+        // Every page touched after a page is dropped faults back, with the 64 KiB around it (the kernel's fault-around):
+        // dropping while still parsing /proc/self/maps brought back about 1 MiB of program text. So the runs are found
+        // first and dropped last, in one loop that touches a few pages; MADV_RANDOM on the mappings asks the kernel to
+        // bring back only the page that is touched.
+        var runs = new List<(ulong Start, ulong Pages)>(256);
         try
         {
             foreach (var line in maps.AsSpan().EnumerateLines())
-                if (PrivateFileMapping(line, out ulong start, out ulong end)) dropped += DropFilePages(pagemap, start, end);
+                if (PrivateFileMapping(line, out ulong start, out ulong end))
+                {
+                    _ = madvise((void*)start, (nuint)(end - start), MADV_RANDOM);
+                    FindFilePages(pagemap, start, end, runs);
+                }
         }
         finally { close(pagemap); }
+        long dropped = 0;
+        foreach (var (start, pages) in CollectionsMarshal.AsSpan(runs))
+            if (madvise((void*)start, (nuint)(pages * 4096), MADV_DONTNEED) == 0) dropped += (long)pages;
         return dropped * 4;
     }
+
+    [DllImport("libc")] private static extern int malloc_trim(nuint pad);
 
     /// <summary>"start-end perms offset dev inode path": a private mapping of a file (inode not 0).</summary>
     private static bool PrivateFileMapping(ReadOnlySpan<char> line, out ulong start, out ulong end)
@@ -48,15 +66,14 @@ internal static unsafe class Trim
     }
 
     /// <summary>
-    /// Drops the resident pages of [start, end) that still hold the file's bytes (pagemap: present, file page), in
-    /// runs. A copied-on-write page (relocations, written data) is anonymous and stays: dropping it would revert it to
-    /// the file's bytes. Returns the number of pages dropped.
+    /// Adds to <paramref name="runs"/> the resident pages of [start, end) that still hold the file's bytes (pagemap:
+    /// present, file page). A copied-on-write page (relocations, written data) is anonymous and stays: dropping it would
+    /// revert it to the file's bytes.
     /// </summary>
-    private static long DropFilePages(int pagemap, ulong start, ulong end)
+    private static void FindFilePages(int pagemap, ulong start, ulong end, List<(ulong Start, ulong Pages)> runs)
     {
         const int Batch = 512;
         ulong* entries = stackalloc ulong[Batch];
-        long dropped = 0;
         ulong runStart = 0, runPages = 0;
         for (ulong page = start; page < end; page += Batch * 4096UL)
         {
@@ -74,18 +91,11 @@ internal static unsafe class Trim
                     runPages++;
                     continue;
                 }
-                dropped += Flush(runStart, ref runPages);
+                if (runPages > 0) runs.Add((runStart, runPages));
+                runPages = 0;
             }
         }
-        return dropped + Flush(runStart, ref runPages);
-    }
-
-    private static long Flush(ulong start, ref ulong pages)
-    {
-        if (pages == 0) return 0;
-        long n = madvise((void*)start, (nuint)(pages * 4096), MADV_DONTNEED) == 0 ? (long)pages : 0;
-        pages = 0;
-        return n;
+        if (runPages > 0) runs.Add((runStart, runPages));
     }
 
     private ref struct SpanFields(ReadOnlySpan<char> text)
