@@ -11,11 +11,16 @@ namespace Containers.Core.Runtime;
 /// </summary>
 public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
 {
+    /// <summary>CNI networking: an exited container still attached (its monitor killed, or it ended on its own) is detached on sight.</summary>
+    internal ContainerNetworking? Networking { get; init; }
+
     public Container Inspect(ContainerRecord r)
     {
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s);
+        if (state != ContainerState.Running && state != ContainerState.Paused) Networking?.ReleaseLeftovers(r);
+        var attachments = r.NetworkSettings is null || Networking is null ? null : Networking.ReadState(r.Id)?.Attachments;
         return new Container
         {
             Id = r.Id,
@@ -40,6 +45,8 @@ public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager 
             Mounts = r.Mounts.AsReadOnly(),
             Labels = r.Labels.AsReadOnly(),
             Network = r.Network,
+            Ports = (attachments?.SelectMany(a => a.Ports) ?? r.NetworkSettings?.Publish ?? []).Select(p => Core.Networking.PortMapping.Parse(p).ToString()).ToList(),
+            IPAddresses = attachments?.SelectMany(a => a.Addresses).ToList() ?? [],
             Hostname = r.Hostname,
             User = r.User,
         };
