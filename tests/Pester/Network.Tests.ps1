@@ -120,6 +120,18 @@ Describe 'CNI networks' -Skip:(-not $isRoot) {
         Get-Over "http://127.0.0.1:$port/hostname" | Should -Be $c.Hostname
     }
 
+    It 'publishes the image''s EXPOSE ports on random host ports with -PublishAll' {
+        $n = New-TestNetwork
+        $base = New-Container -Image localhost/busybox -Name "base$suffix" -Command true
+        $null = Get-Container $base.Name | New-ContainerImage -Name "localhost/exposed$suffix" -Change 'EXPOSE 80/tcp'
+        $c = New-Container -Image "localhost/exposed$suffix" -Name "all$suffix" -Network $n.Name -PublishAll -Command busybox, httpd, -f, -p, 80, -h, /etc
+        Start-Container $c.Name
+        $c = Get-Container $c.Name
+        $c.Ports.Count | Should -Be 1
+        $c.Ports[0] | Should -Match '^0\.0\.0\.0:(\d+)->80/tcp$'
+        Get-Over "http://127.0.0.1:$($c.Ports[0] -replace '^0\.0\.0\.0:(\d+)->.*', '$1')/hostname" | Should -Be $c.Hostname
+    }
+
     It 'puts one container on two networks, reachable from each' {
         $n1 = New-TestNetwork 0; $n2 = New-TestNetwork 1
         $both = Start-Web "both$suffix" $n1.Name, $n2.Name
@@ -162,6 +174,13 @@ Describe 'CNI networks' -Skip:(-not $isRoot) {
         $during | Should -Not -BeNullOrEmpty -Because 'the check must see what a running container has'
         Remove-Container $c.Name -Force
         Get-Leaks $n $c.Id | Should -BeNullOrEmpty
+    }
+
+    It 'attaches a foreground run (Invoke-ContainerImage) and detaches it when it ends' {
+        $n = New-TestNetwork
+        $out = Invoke-ContainerImage -Image localhost/busybox -Name "fg$suffix" -Network $n.Name -Command busybox, ip, -4, -o, addr, show, eth0
+        "$out" | Should -Match "inet 10\.$o2\.$o3\.\d+/24"
+        Get-Leaks $n (Get-Container "fg$suffix").Id | Should -BeNullOrEmpty
     }
 
     It 'cleans up after its monitor was SIGKILLed, on the next look, and starts again' {
