@@ -85,8 +85,9 @@ try {
 }
 finally {
     Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
-    if ($podman) { Remove-TestPodman $podman }
+    # Before podman's reset, which deletes the network files of its config dir (ours) and leaves host-local's dirs.
     Get-ContainerNetwork -ErrorAction SilentlyContinue | Remove-ContainerNetwork -Force -Confirm:$false -ErrorAction SilentlyContinue
+    if ($podman) { Remove-TestPodman $podman }
     Remove-TestRoot $root
     Remove-Item env:PSCONTAINERS_CNI_CONFIG_DIR -ErrorAction SilentlyContinue
 }

@@ -327,11 +327,14 @@ Describe 'podman on the same CNI network' -Skip:(-not $isRoot -or -not (Get-Comm
     }
     AfterAll {
         Get-Container | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
-        Remove-TestPodman $podman
+        & podman rm -a -f -t 0 2>$null | Out-Null
+        # Before podman's reset, which deletes the network files of its config dir (ours) and leaves host-local's dirs.
         Get-ContainerNetwork -ErrorAction SilentlyContinue | Remove-ContainerNetwork -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-TestPodman $podman
     }
 
     It 'reaches a podman container on a network made here, and podman reaches ours' {
+        # Also proves podman reads the list New-ContainerNetwork writes (network ls, run --network).
         $n = New-TestNetwork -Name "pm$suffix"
         (Invoke-Podman network ls --format '{{.Name}}') | Should -Contain "pm$suffix"
         $ours = Start-Web "ours$suffix" $n.Name
