@@ -65,6 +65,9 @@ internal sealed class SystemInfoCollector
             InitPath = initPath,
             InitVersion = File.Exists(initPath) ? (await RunAsync(initPath, new InitVersion().ToArgs(), ct).ConfigureAwait(false))?.Trim() : null,
             LogFile = ModuleLog.LogFile,
+            CniConfigDir = _paths.CniConfigDir,
+            CniPluginDirs = _paths.CniPluginDirs,
+            CniPlugins = new Networking.Cni.CniPluginRunner(_paths.CniPluginDirs).Available(),
         };
     }
 

@@ -9,7 +9,7 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>Validates New-Container's options against the image and writes the container's record and bundle.</summary>
-internal sealed class ContainerCreator(ContainerStore store, ContainerPaths paths, IdMapSource idMaps)
+internal sealed class ContainerCreator(ContainerStore store, ContainerPaths paths, IdMapSource idMaps, ContainerNetworking networking)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerCreator>();
 
@@ -17,9 +17,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 
     public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct)
     {
-        if (!NetworkModes.Contains(o.Network))
-            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
-                $"'{o.Network}' is not a network mode; use none, host or private.", o.Network);
+        string network = NetworkMode(o.Network);
+        var networkSettings = networking.Plan(o, network, [.. image.Config?.ExposedPorts?.Keys ?? []]);
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
@@ -34,6 +33,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         mounts.AddRange(run.TmpfsMounts(o.ReadOnlyRootfs, mounts));
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
         foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
+        if (network.StartsWith("container:", StringComparison.Ordinal) && store.Find(network[10..]) is null)
+            throw new ContainersException("ContainerNotFound", ErrorKind.NotFound, $"-Network {network}: there is no container '{network[10..]}'.", network[10..]);
 
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
         var existing = store.List();
@@ -71,7 +72,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 Devices = devices.Count > 0 ? devices : null,
                 AllDevices = o.Security.Privileged,
             },
-            Network = o.Network,
+            Network = network,
+            NetworkSettings = networkSettings,
             Rootless = paths.Rootless,
             ReadOnlyRootfs = o.ReadOnlyRootfs,
             Tty = o.Tty,
@@ -92,16 +94,17 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             if (!o.NoHosts)
             {
                 string hosts = Path.Combine(dir, "hosts");
-                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, o.Network, o.AddHost));
+                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, network, o.AddHost));
                 record.GeneratedFiles.Add(hosts);
             }
             string hostnameFile = Path.Combine(dir, "hostname");
             File.WriteAllText(hostnameFile, hostname + "\n");
             record.GeneratedFiles.Add(hostnameFile);
             string resolv = Path.Combine(dir, "resolv.conf");
-            File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
+            File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, network));
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
+            if (networkSettings is not null) BundleBuilder.JoinNetworkNamespace(spec, networking.NetnsPath(id));
             o.Security.Apply(spec, caps);
             run.Apply(spec);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
@@ -118,6 +121,24 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         }
         Log.Information("Created container {Name} ({Id}) from {Image}", name, id[..12], o.Image);
         return record;
+    }
+
+    /// <summary>
+    /// none, host, private, container:NAME, or CNI network names. Nothing given: containers.conf's default_network for
+    /// root when it is configured, else private (see docs/Networking.md for why the default stays private).
+    /// </summary>
+    private string NetworkMode(string? given)
+    {
+        string? mode = NonEmpty(given?.Trim()) ?? (paths.Rootless ? null : ContainersConf.Read(paths.ContainersConfFiles).DefaultNetwork);
+        mode ??= "private";
+        if (mode.StartsWith("container:", StringComparison.Ordinal) && mode.Length > 10) return mode;
+        if (mode.Split(',').Any(n => NetworkModes.Contains(n.Trim())) && !NetworkModes.Contains(mode))
+            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
+                $"'{mode}': none, host and private cannot be combined with other networks.", mode);
+        if (!NetworkModes.Contains(mode) && mode.Split(',').Any(n => !NetworkStore.NameRule(n.Trim())))
+            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
+                $"'{mode}' is not a network mode; use none, host, private, container:NAME or network names.", mode);
+        return mode;
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime;
 /// Start: writes the container's <see cref="LaunchPlan"/> (its cgroup made, its layers, its stdio mode) and has
 /// <see cref="InitLauncher"/> run it. The caller holds the container's lock.
 /// </summary>
-internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher)
+internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher, ContainerNetworking networking)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStarter>();
 
@@ -58,7 +58,13 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
         ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
 
-        if (attach) return await RunAttachedAsync(r, ct).ConfigureAwait(false);
+        await JoinNetworkAsync(r, ct).ConfigureAwait(false);
+        if (attach)
+        {
+            // The container has ended when an attached run returns; this start holds the lock, so detach here.
+            try { return await RunAttachedAsync(r, ct).ConfigureAwait(false); }
+            finally { if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false); }
+        }
         LaunchResult result;
         try
         {
@@ -69,17 +75,42 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             // The monitor was killed (timeout, Ctrl+C) or never reported: whatever state it wrote is not a container's.
             cgroups.Remove(r.Id);
             try { File.Delete(store.StatePath(r.Id)); } catch (IOException) { }
+            if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         if (result.Error is not null)
         {
             cgroups.Remove(r.Id);
+            if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false);
             string id = result.ErrorId ?? "ContainerStartFailed";
             var kind = id == "CommandNotFound" ? ErrorKind.NotFound : ErrorKind.ResourceUnavailable;
             throw new ContainersException(id, kind, $"Container {r.Name} failed to start: {result.Error}", r.Name);
         }
         Log.Information("Started container {Name} ({Id}), pid {Pid}", r.Name, r.Id[..12], result.Pid);
         return resolver.Inspect(r);
+    }
+
+    /// <summary>CNI networks: the namespace made and configured now. container:NAME: config.json points at that container's namespace.</summary>
+    private async Task JoinNetworkAsync(ContainerRecord r, CancellationToken ct)
+    {
+        if (r.NetworkSettings is not null)
+        {
+            try { await networking.AttachAsync(r, ct).ConfigureAwait(false); }
+            catch { cgroups.Remove(r.Id); throw; }
+            return;
+        }
+        if (!r.Network.StartsWith("container:", StringComparison.Ordinal)) return;
+        string other = r.Network[10..];
+        var peer = store.Find(other) is { } o ? resolver.Inspect(o) : null;
+        if (peer is not { State: ContainerState.Running or ContainerState.Paused })
+        {
+            cgroups.Remove(r.Id);
+            throw new ContainersException("NetworkContainerNotRunning", ErrorKind.InvalidState,
+                $"Container {r.Name} shares the network of '{other}', which is not running.", other, $"Start-Container {other} first.");
+        }
+        var spec = store.ReadSpec(r.Id)!;
+        BundleBuilder.JoinNetworkNamespace(spec, $"/proc/{peer.Pid}/ns/net");
+        ContainerStore.AtomicWrite(store.SpecPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
     }
 
     /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>

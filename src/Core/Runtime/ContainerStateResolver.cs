@@ -11,6 +11,9 @@ namespace Containers.Core.Runtime;
 /// </summary>
 internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
 {
+    /// <summary>CNI networking: an exited container still attached (its monitor killed, or it ended on its own) is detached on sight.</summary>
+    internal ContainerNetworking? Networking { get; init; }
+
     /// <param name="r">The container's record.</param>
     /// <param name="cgroupIds">A listing's one look at the cgroup hierarchies (see <see cref="ICgroupManager.ListContainerIds"/>).</param>
     public Container Inspect(ContainerRecord r, Lazy<IReadOnlySet<string>>? cgroupIds = null)
@@ -18,6 +21,8 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s, cgroupIds);
+        if (!state.IsActive()) Networking?.ReleaseLeftovers(r);
+        var attachments = r.NetworkSettings is null || Networking is null ? null : Networking.ReadState(r.Id)?.Attachments;
         return new Container
         {
             Id = r.Id,
@@ -42,6 +47,8 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             Mounts = r.Mounts.AsReadOnly(),
             Labels = r.Labels.AsReadOnly(),
             Network = r.Network,
+            Ports = (attachments?.SelectMany(a => a.Ports) ?? r.NetworkSettings?.Publish ?? []).Select(p => Core.Networking.PortMapping.Parse(p).ToString()).ToList(),
+            IPAddresses = attachments?.SelectMany(a => a.Addresses).ToList() ?? [],
             Hostname = r.Hostname,
             User = r.User,
         };

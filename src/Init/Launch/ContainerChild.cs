@@ -37,6 +37,7 @@ internal static unsafe class ContainerChild
         // (/proc/self/cgroup shows "/"); a namespace made at clone would have kept the caller's cgroups as its root.
         if (s.UnshareCgroup && Unshare(CLONE_NEWCGROUP) != 0) Fail(s, ChildStep.CgroupNamespace, 0);
         umask(0);
+        if (s.NetNsFd >= 0 && Setns(s.NetNsFd, (int)CLONE_NEWNET) != 0) Fail(s, ChildStep.NetworkNamespace, 0);
         if (s.LoopbackUp) LoopbackUp(s);
 
         if (mount(null, s.Slash, null, MS_REC | MS_PRIVATE, null) != 0) Fail(s, ChildStep.Propagation, 0);

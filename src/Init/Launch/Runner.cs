@@ -118,6 +118,11 @@ internal static unsafe class Runner
             {
                 flags = Preparer.CloneFlags(spec, out userNs);
                 child = Preparer.Prepare(plan, spec, userNs);
+                if (Preparer.NetworkNamespacePath(spec) is { } netns)
+                {
+                    child.NetNsFd = open(NativeString.Of(netns), O_RDONLY | O_CLOEXEC, 0);
+                    if (child.NetNsFd < 0) throw new Preparer.PlanException("NetworkNamespaceMissing", $"opening the network namespace {netns}: {StrError(Errno)}");
+                }
                 if (!_inherit)
                 {
                     if (plan.LogPath is not { Length: > 0 } logPath) throw new Preparer.PlanException("BadPlan", "stdio mode log needs logPath");
@@ -163,7 +168,7 @@ internal static unsafe class Runner
                 child.Ptmx = NativeString.Of("/dev/ptmx");
                 child.PtsPtmx = NativeString.Of("/dev/pts/ptmx");
             }
-            child.LoopbackUp = (flags & CLONE_NEWNET) != 0;
+            child.LoopbackUp = (flags & CLONE_NEWNET) != 0 || child.NetNsFd >= 0;
             // The cgroup namespace is made by the child once it is in its cgroups (as runc does), not at clone.
             child.UnshareCgroup = (flags & CLONE_NEWCGROUP) != 0;
             flags &= ~CLONE_NEWCGROUP;
@@ -355,6 +360,7 @@ internal static unsafe class Runner
                 ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
                 ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.NetworkNamespace => ($"joining the network namespace: {err}", "NetworkFailed", 1),
                 ChildStep.Loopback => ($"bringing up lo in the container's network namespace: {err}", "NetworkFailed", 1),
                 ChildStep.Terminal => ($"setting up the pseudo-terminal ({TerminalStep(index)}): {err}", "TerminalFailed", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
