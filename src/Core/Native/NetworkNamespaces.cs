@@ -7,7 +7,7 @@ namespace Containers.Core.Native;
 /// Persistent network namespaces: an nsfs bind mount on a file, as <c>ip netns add</c> and podman make them, so CNI can
 /// configure the namespace before the container exists and clean it up after its processes are gone.
 /// </summary>
-public static partial class NetworkNamespaces
+internal static partial class NetworkNamespaces
 {
     private const int MNT_DETACH = 2, EINVAL = 22, ENOENT = 2;
 

@@ -1,7 +1,7 @@
 namespace Containers.Core.Networking;
 
 /// <summary>What New-ContainerNetwork can be told; null means "choose" (a free 10.89.x.0/24 subnet, its .1 gateway).</summary>
-public sealed class NetworkCreateOptions
+internal sealed class NetworkCreateOptions
 {
     public string Name { get; set; } = "";
     /// <summary><c>bridge</c>, <c>macvlan</c> or <c>ipvlan</c>.</summary>

@@ -15,7 +15,7 @@ namespace Containers.Core.Networking;
 /// <param name="ContainerPort">The first port inside the container.</param>
 /// <param name="Protocol"><c>tcp</c>, <c>udp</c> or <c>sctp</c>, lower case.</param>
 /// <param name="Range">How many consecutive ports, at least 1.</param>
-public sealed record PortMapping(IPAddress? HostIP, int HostPort, int ContainerPort, string Protocol = "tcp", int Range = 1)
+internal sealed record PortMapping(IPAddress? HostIP, int HostPort, int ContainerPort, string Protocol = "tcp", int Range = 1)
 {
     private const string ErrorId = "InvalidPortMapping";
     private static readonly string[] Protocols = ["tcp", "udp", "sctp"];

@@ -29,7 +29,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
-        var run = o.Run.Resolve(o.Network, image.LayerDirectories, $"image {o.Image}", BundleBuilder.OpenFilesHardLimit());
+        var run = o.Run.Resolve(network, image.LayerDirectories, $"image {o.Image}", BundleBuilder.OpenFilesHardLimit());
         mounts.AddRange(run.TmpfsMounts(o.ReadOnlyRootfs, mounts));
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
         foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);

@@ -1,7 +1,7 @@
 namespace Containers.Core.Runtime;
 
 /// <summary>A container's CNI networking as New-Container decided it (null on the record for none, host, private and container:).</summary>
-public sealed class ContainerNetworkSettings
+internal sealed class ContainerNetworkSettings
 {
     /// <summary>The CNI networks, in order: the first gets eth0, the next eth1 ...</summary>
     public List<string> Networks { get; set; } = [];

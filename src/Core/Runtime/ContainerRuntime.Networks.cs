@@ -5,7 +5,7 @@ using Containers.Core.Networking.Cni;
 namespace Containers.Core.Runtime;
 
 /// <summary>The CNI network verbs (New/Get/Remove/Connect/Disconnect-ContainerNetwork) over <see cref="ContainerNetworking"/>.</summary>
-public sealed partial class ContainerRuntime
+internal sealed partial class ContainerRuntime
 {
     public ContainerNetwork CreateNetwork(NetworkCreateOptions options)
     {
