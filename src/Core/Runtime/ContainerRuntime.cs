@@ -38,6 +38,9 @@ public sealed class ContainerRuntime
     public ContainerStore Store { get; }
     public ICgroupManager Cgroups { get; }
     public InitLauncher Launcher { get; }
+    internal ContainerPaths Paths => _paths;
+    /// <summary>The user's id maps (rootless), for work done in a user namespace outside any container.</summary>
+    internal IdMapSource IdMaps => _idMaps;
 
     /// <summary>How long Start waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get => Launcher.HandshakeTimeout; set => Launcher.HandshakeTimeout = value; }

@@ -15,7 +15,11 @@ public sealed record StorageItem(string Type, string Name, string Id, DateTimeOf
 }
 
 /// <summary>What to prune: stopped containers (finished before Until), unused images (all, or only dangling ones), the build cache, orphans.</summary>
-public sealed record PruneOptions(bool All, DateTimeOffset? Until);
+public sealed record PruneOptions(bool All, DateTimeOffset? Until)
+{
+    /// <summary>Also the named volumes no container uses (podman system prune --volumes); never by default: they hold data.</summary>
+    public bool Volumes { get; init; }
+}
 
 /// <summary>
 /// Sizes are apparent bytes of every file and directory (as <c>du -sb --apparent-size</c>, a hard link once)
@@ -51,6 +55,11 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
         }
         foreach (string orphan in store.UnreferencedPaths())
             items.Add(new StorageItem("Orphans", (Directory.Exists(orphan) ? "layer " : "blob ") + Path.GetFileName(orphan)[..12], orphan, null, Size([orphan]), Size([orphan])));
+        // Volumes go last: those only the removed containers used are unused by then.
+        var removedNames = removedContainers.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        if (options.Volumes)
+            foreach (var (volume, size) in new ContainerVolumes(runtime).WithSizes(Size).Where(v => v.Volume.InUseBy.All(removedNames.Contains)))
+                items.Add(new StorageItem("Volumes", volume.Name, volume.Name, volume.CreatedAt.ToUniversalTime(), size, size));
         return items;
     }
 
@@ -72,6 +81,7 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
         }
         bool IsCache(StoredImage i) => i.IsDangling && cacheIds.Contains(i.Id);
         var orphans = store.UnreferencedPaths();
+        var volumes = new ContainerVolumes(runtime).WithSizes(Size);
         return
         [
             Images("Images", images.Where(i => !IsCache(i))),
@@ -79,6 +89,9 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
             new StorageUsage("Containers", containers.Count, containers.Count(c => c.State.IsActive()),
                 Size(containers.Select(c => runtime.Store.Dir(c.Id))), 0, plan.Where(p => p.Type == "Containers").Sum(p => p.Reclaimable)),
             new StorageUsage("Orphans", orphans.Count, 0, Size(orphans), 0, plan.Where(p => p.Type == "Orphans").Sum(p => p.Reclaimable)),
+            // Reclaimable here is what -Volumes frees (the unused volumes), not part of -All.
+            new StorageUsage("Volumes", volumes.Count, volumes.Count(v => v.Volume.InUseBy.Count > 0), volumes.Sum(v => v.Size), 0,
+                volumes.Where(v => v.Volume.InUseBy.Count == 0).Sum(v => v.Size)),
         ];
     }
 
@@ -92,6 +105,9 @@ public sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store, 
                 break;
             case "Images" or "BuildCache":
                 if (await store.FindAsync(item.Id, ct).ConfigureAwait(false) is not null) await store.RemoveAsync(item.Id, force: true, ct).ConfigureAwait(false);
+                break;
+            case "Volumes":
+                await new ContainerVolumes(runtime).RemoveAsync(item.Name, force: false, ct).ConfigureAwait(false);
                 break;
             case "Orphans":
                 break; // all at once, under the store's lock: FinishAsync
