@@ -159,7 +159,7 @@ public sealed class ContainerRuntime
         try
         {
             Log.Debug("Exec in {Name}: {Command}", r.Name, string.Join(' ', options.Command));
-            return await Launcher.ExecAsync(Store.Dir(r.Id), processFile, options.Inherit, options.Tty, c.Name, stdout, stderr, ct).ConfigureAwait(false);
+            return await Launcher.ExecAsync(Store.Dir(r.Id), processFile, options.Inherit, options.Tty, c.Name, stdout, stderr, options.Stdin, ct).ConfigureAwait(false);
         }
         finally
         {
