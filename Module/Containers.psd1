@@ -41,6 +41,7 @@
         'New-ContainerVolume'
         'Get-ContainerVolume'
         'Remove-ContainerVolume'
+        'Copy-ContainerItem'
         'Install-ContainerImage'
         'Find-ContainerImage'
         'Publish-ContainerImage'
