@@ -42,6 +42,7 @@
         'Get-ContainerVolume'
         'Remove-ContainerVolume'
         'Copy-ContainerItem'
+        'Remove-ContainerItem'
         'Install-ContainerImage'
         'Find-ContainerImage'
         'Publish-ContainerImage'

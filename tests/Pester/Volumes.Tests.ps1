@@ -197,3 +197,54 @@ Describe 'Volumes in the storage cmdlets' -Skip:(-not $isRoot) {
         Remove-Container holder
     }
 }
+
+Describe 'Rootless: volumes and data cleanup (an unprivileged user created by the test)' -Skip:(-not $isRoot) {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/TestUsers.psm1') -Force
+        $script:u = New-FixtureUser
+        $script:subuid = [uint32]((Get-Content /etc/subuid | Where-Object { $_ -like "$($u.Name):*" } | Select-Object -First 1).Split(':')[1])
+        $script:asUser = @{ ModulePath = (Get-TestModulePathForUsers); PwshDll = (Get-TestPwshForUsers) }
+    }
+    AfterAll { Remove-FixtureUser $u }
+
+    It 'copies up as the user''s own files, and removes a volume and a bind-mounted tree full of subordinate ids' {
+        $r = Invoke-AsFixtureUser $u @'
+$bind = "$HOME/bound"
+New-Item -ItemType Directory $bind | Out-Null
+# Root inside gives a tree to uid 1000, and a process running as uid 1000 writes a private directory, in both mounts.
+$null = Invoke-ContainerImage busybox -Remove -Volume "${bind}:/b", 'vol:/v' -Command sh, -c, 'for d in /b /v; do mkdir -p $d/sub && echo x > $d/sub/f && chown -R 1000:1000 $d/sub && chmod 1777 $d; done'
+$null = Invoke-ContainerImage busybox -Remove -User 1000:1000 -Volume "${bind}:/b", 'vol:/v' -Command sh, -c, 'mkdir /b/own /v/own && echo x > /b/own/f && chmod 700 /b/own /v/own'
+$volume = (Get-ContainerVolume vol).Mountpoint
+$owners = @("$bind/sub", "$bind/own", "$volume/sub") | ForEach-Object { & stat -c %u $_ }
+# Proof that this user cannot delete them itself (the test would pass for nothing otherwise).
+$denied = try { Remove-Item $bind -Recurse -Force -ErrorAction Stop; 'deleted' } catch { 'denied' }
+Remove-ContainerItem $bind -Confirm:$false
+Remove-ContainerVolume vol
+# A copy-up made by the user: the image's /etc as root inside (the user outside).
+$null = Invoke-ContainerImage busybox -Remove -Volume 'etc:/etc' -Command true
+$etcOwner = & stat -c %u "$((Get-ContainerVolume etc).Mountpoint)/passwd"
+Remove-ContainerVolume etc
+[pscustomobject]@{ Owners = $owners; Denied = $denied; BindLeft = (Test-Path $bind); VolumesLeft = @(Get-ChildItem "$HOME/pscontainers/data/volumes" -Exclude '.locks').Count; EtcOwner = $etcOwner } | ConvertTo-Json -Compress
+'@ @asUser
+        $r.Owners | Should -Be @("$($subuid + 999)", "$($subuid + 999)", "$($subuid + 999)")
+        $r.Denied | Should -Be 'denied'
+        $r.BindLeft | Should -BeFalse
+        $r.VolumesLeft | Should -Be 0
+        $r.EtcOwner | Should -Be "$($u.Uid)"
+    }
+}
+
+Describe 'Remove-ContainerItem (root)' -Skip:(-not $isRoot) {
+    It 'removes a tree, refuses a missing path and the root, and keeps it with -WhatIf' {
+        $dir = Join-Path $root 'tree'
+        New-Item -ItemType Directory "$dir/a/b" -Force | Out-Null
+        & ln -s /etc "$dir/a/etc-link"
+        Remove-ContainerItem $dir -WhatIf
+        Test-Path $dir | Should -BeTrue
+        Get-Item $dir | Remove-ContainerItem -Confirm:$false
+        Test-Path $dir | Should -BeFalse
+        Test-Path /etc/passwd | Should -BeTrue -Because 'a link inside is removed, not followed'
+        { Remove-ContainerItem (Join-Path $root 'missing') -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ItemNotFound,*'
+        { Remove-ContainerItem / -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidItemPath,*'
+    }
+}
