@@ -119,6 +119,23 @@ Describe '-Volume name:/path' -Skip:(-not $isRoot) {
         Remove-Container cu1, cu2
     }
 
+    It 'copies up what podman copies up from the same image (owners, modes, types, links)' {
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
+        $podman = Initialize-TestPodman -Root $root
+        try {
+            $image = Import-PodmanImage -Podman $podman -Image localhost/copyup:2
+            Invoke-Podman run --rm -v pvol:/srv/app $image true | Out-Null
+            $theirs = (Invoke-Podman volume inspect pvol --format '{{.Mountpoint}}' | Select-Object -Last 1).Trim()
+            New-Container localhost/copyup:2 -Name cmp -Volume ours:/srv/app -Command true | Out-Null
+            $ours = (Get-ContainerVolume ours).Mountpoint
+            $list = { param($d) & find $d -printf '%P %u:%g %m %y %n %l\n' | Sort-Object }
+            @(& $list $ours) | Should -Be @(& $list $theirs)
+            @(& $list $ours).Count | Should -BeGreaterThan 5
+            Remove-Container cmp
+        }
+        finally { Remove-TestPodman $podman }
+    }
+
     It 'copies nothing with nocopy, and nothing for a path the image does not have or has as a symlink' {
         New-Container localhost/copyup:2 -Name nc -Volume 'nocp:/srv/app:nocopy', 'nopath:/not/there', 'linkdest:/srv/app/link' -Command true | Out-Null
         foreach ($v in 'nocp', 'nopath', 'linkdest') { @(Get-ChildItem -Force (Get-ContainerVolume $v).Mountpoint).Count | Should -Be 0 -Because $v }
