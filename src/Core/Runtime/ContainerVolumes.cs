@@ -66,6 +66,6 @@ public sealed class ContainerVolumes(ContainerRuntime runtime)
     private static IEnumerable<ContainerRecord> UserRecords(string name, List<ContainerRecord> records) =>
         records.Where(r => r.Mounts.Any(m => m.Type == VolumeSpec.VolumeType && m.Volume == name)).OrderBy(r => r.Name, StringComparer.Ordinal);
 
-    private static ContainersException NotFound(string name) =>
+    internal static ContainersException NotFound(string name) =>
         new("VolumeNotFound", ErrorKind.NotFound, $"No volume is named '{name}'.", name, "List volumes with Get-ContainerVolume.");
 }

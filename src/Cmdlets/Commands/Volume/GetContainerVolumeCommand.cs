@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
-using Containers.Core.Errors;
 using Containers.Core.Runtime;
 using Containers.Core.Volumes;
 
@@ -31,8 +30,7 @@ public sealed class GetContainerVolumeCommand : ContainerCmdletBase
             var pattern = new WildcardPattern(n, WildcardOptions.IgnoreCase);
             var matches = all.Where(v => pattern.IsMatch(v.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
-                WriteError(ErrorRecordFactory.From(new ContainersException("VolumeNotFound", ErrorKind.NotFound,
-                    $"No volume is named '{n}'.", n, "List volumes with Get-ContainerVolume.")));
+                WriteError(ErrorRecordFactory.From(ContainerVolumes.NotFound(n)));
             WriteObject(matches, enumerateCollection: true);
         }
     }
