@@ -594,27 +594,10 @@ Describe 'Rootless (an unprivileged user created by the test)' -Skip:(-not $isRo
             [pscustomobject]@{ Name = $name; Home = $home_; Uid = [uint32](& id -u $name) }
         }
 
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/TestUsers.psm1') -Force
         function script:Invoke-AsUser($User, [string] $Script) {
             # Runs a script in a fresh pwsh as the user, with the module and a store in the user's home; returns its JSON output.
-            $file = Join-Path $User.Home 'test.ps1'
-            @"
-`$ErrorActionPreference = 'Stop'
-`$root = Join-Path `$HOME 'pscontainers'
-foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force (Join-Path `$root `$d) | Out-Null }
-`$env:PSCONTAINERS_DATA_DIR = "`$root/data"; `$env:PSCONTAINERS_STATE_DIR = "`$root/state"
-`$env:PSCONTAINERS_CONFIG_DIR = "`$root/config"; `$env:PSCONTAINERS_LOG_DIR = "`$root/logs"
-Import-Module '$(Get-TestModulePathForUsers)'
-Import-Module (Join-Path `$HOME 'BusyboxImage.psm1')
-`$null = Import-BusyboxImage
-$Script
-"@ | Set-Content $file
-            # The fixture goes beside the script: the checkout may be in a folder the user cannot enter.
-            Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $User.Home
-            & chown -R "$($User.Name):$($User.Name)" $User.Home
-            $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env "HOME=$($User.Home)" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$($User.Home)" `
-                /usr/bin/dotnet $pwshDll -NoProfile -NonInteractive -File $file 2>&1
-            if ($LASTEXITCODE) { throw "the script failed as $($User.Name): $out" }
-            ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
+            Invoke-AsFixtureUser $User $Script -ModulePath (Get-TestModulePathForUsers) -PwshDll $pwshDll
         }
     }
     AfterAll {

@@ -52,7 +52,11 @@ internal sealed class BuildCache(string directory)
     }
 
     /// <summary>Forgets every entry (the images themselves are removed by the pruner).</summary>
-    public void Clear() => File.Delete(IndexPath);
+    public void Clear()
+    {
+        // File.Delete throws when the folder is missing: a store that never built has no cache folder.
+        if (File.Exists(IndexPath)) File.Delete(IndexPath);
+    }
 
     private Dictionary<string, string> Load()
     {

@@ -5,6 +5,7 @@ using Containers.Core.Diagnostics;
 using Containers.Core.Errors;
 using Containers.Core.Networking;
 using Containers.Core.Runtime.Plan;
+using Containers.Core.Volumes;
 
 namespace Containers.Core.Runtime;
 
@@ -12,6 +13,7 @@ namespace Containers.Core.Runtime;
 internal sealed class ContainerCreator(ContainerStore store, ContainerPaths paths, IdMapSource idMaps, ContainerNetworking networking)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerCreator>();
+    private readonly VolumeStore volumes = new(paths);
 
     public static readonly string[] NetworkModes = ["none", "host", "private"];
 
@@ -41,6 +43,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         if (o.Name is not null && existing.Any(r => r.Name == o.Name))
             throw new ContainersException("ContainerNameInUse", ErrorKind.AlreadyExists,
                 $"The name '{o.Name}' is already used by another container.", o.Name, "Choose another -Name or remove the other container.");
+        var createdVolumes = new List<string>();
         string id;
         do id = NameGenerator.NewId(); while (existing.Any(r => r.Id == id));
         string name = o.Name ?? NameGenerator.NewName(n => existing.Any(r => r.Name == n));
@@ -87,6 +90,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         string dir = store.Dir(id);
         try
         {
+            await PrepareVolumesAsync(mounts, image, createdVolumes, ct).ConfigureAwait(false);
             store.CreateDir(id);
             Directory.CreateDirectory(store.UpperDir(id));
             Directory.CreateDirectory(store.WorkDir(id));
@@ -117,6 +121,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         catch
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            foreach (string v in createdVolumes)
+                try { volumes.Delete(v); } catch (IOException) { }
             throw;
         }
         Log.Information("Created container {Name} ({Id}) from {Image}", name, id[..12], o.Image);
@@ -139,6 +145,24 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
                 $"'{mode}' is not a network mode; use none, host, private, container:NAME or network names.", mode);
         return mode;
+    }
+
+    /// <summary>
+    /// Makes the named volumes that do not exist yet (remembered, so a failed create removes them again) and copies the
+    /// image's content into each new one. Runs under the container store's lock, which Remove-ContainerVolume takes too.
+    /// </summary>
+    private async Task PrepareVolumesAsync(List<ContainerMount> mounts, RuntimeImage image, List<string> createdVolumes, CancellationToken ct)
+    {
+        foreach (var m in mounts.Where(m => m.Type == VolumeSpec.VolumeType))
+        {
+            string name = m.Volume!;
+            volumes.GetOrCreate(name, out bool created);
+            if (created) createdVolumes.Add(name);
+            m.Source = volumes.DataPath(name);
+            if (m.Options != VolumeSpec.NoCopy)
+                await volumes.CopyUpAsync(name, image.LayerDirectories, m.Destination, paths.Rootless, ct).ConfigureAwait(false);
+            m.Options = null;
+        }
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
@@ -185,18 +209,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
     private static List<ContainerMount> Mounts(ContainerCreateOptions o)
     {
         var mounts = new List<ContainerMount>();
-        foreach (string v in o.Volumes)
-        {
-            string[] parts = v.Split(':');
-            if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || !parts[1].StartsWith('/') || (parts.Length == 3 && parts[2] is not ("ro" or "rw")))
-                throw new ContainersException("InvalidVolume", ErrorKind.InvalidArgument,
-                    $"'{v}' is not a bind mount of the form /host/path:/container/path[:ro].", v);
-            string source = Path.GetFullPath(parts[0]);
-            if (!File.Exists(source) && !Directory.Exists(source))
-                throw new ContainersException("BindSourceNotFound", ErrorKind.NotFound,
-                    $"The bind mount source '{source}' does not exist.", source, "Create it first, or fix the path.");
-            mounts.Add(new ContainerMount { Type = "bind", Source = source, Destination = parts[1], ReadOnly = parts.Length == 3 && parts[2] == "ro" });
-        }
+        foreach (string v in o.Volumes) mounts.Add(VolumeSpec.Parse(v));
         foreach (string t in o.Tmpfs)
         {
             int colon = t.IndexOf(':');

@@ -47,7 +47,7 @@ internal sealed class ContainerRecord
 /// <summary>A user mount of a container.</summary>
 public sealed class ContainerMount
 {
-    /// <summary><c>bind</c>, <c>tmpfs</c> or <c>secret</c>.</summary>
+    /// <summary><c>bind</c>, <c>volume</c> (a bind of the named volume's data), <c>tmpfs</c> or <c>secret</c>.</summary>
     public string Type { get; set; } = "bind";
     /// <summary>Host path (bind, secret); null for tmpfs.</summary>
     public string? Source { get; set; }
@@ -55,9 +55,11 @@ public sealed class ContainerMount
     public bool ReadOnly { get; set; }
     /// <summary>tmpfs options (size=64m ...).</summary>
     public string? Options { get; set; }
+    /// <summary>The named volume (type volume); its data directory is <see cref="Source"/>.</summary>
+    public string? Volume { get; set; }
 
     public override string ToString() =>
-        (Source is null ? Type : Source) + ":" + Destination + (ReadOnly ? ":ro" : "");
+        (Volume ?? Source ?? Type) + ":" + Destination + (ReadOnly ? ":ro" : "");
 }
 
 /// <summary>Resource limits of a container, as asked (null = unlimited).</summary>

@@ -40,6 +40,9 @@ internal sealed partial class ContainerRuntime
     public ICgroupManager Cgroups { get; }
     public InitLauncher Launcher { get; }
     internal ContainerNetworking Networking { get; }
+    internal ContainerPaths Paths => _paths;
+    /// <summary>The user's id maps (rootless), for work done in a user namespace outside any container.</summary>
+    internal IdMapSource IdMaps => _idMaps;
 
     /// <summary>How long Start waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get => Launcher.HandshakeTimeout; set => Launcher.HandshakeTimeout = value; }
@@ -160,7 +163,7 @@ internal sealed partial class ContainerRuntime
         try
         {
             Log.Debug("Exec in {Name}: {Command}", r.Name, string.Join(' ', options.Command));
-            return await Launcher.ExecAsync(Store.Dir(r.Id), processFile, options.Inherit, options.Tty, c.Name, stdout, stderr, ct).ConfigureAwait(false);
+            return await Launcher.ExecAsync(Store.Dir(r.Id), processFile, options.Inherit, options.Tty, c.Name, stdout, stderr, options.Stdin, ct).ConfigureAwait(false);
         }
         finally
         {

@@ -107,13 +107,15 @@ internal sealed class InitLauncher(string initPath)
     /// is dropped); with <paramref name="inherit"/> the process shares this session's stdio. Returns the exit code.
     /// </summary>
     public async Task<int> ExecAsync(string stateDir, string processFile, bool inherit, bool tty, string name,
-        Action<string>? stdout, Action<string>? stderr, CancellationToken ct)
+        Action<string>? stdout, Action<string>? stderr, byte[]? stdin, CancellationToken ct)
     {
         using var process = Start(new InitExec(stateDir, processFile), redirect: !inherit, name, "the exec helper");
         Log.Debug("Exec in {Name} (helper pid {Pid})", name, process.Id);
+        Task feeding = Task.CompletedTask;
         if (!inherit)
         {
-            process.StandardInput.Close();
+            if (stdin is null) process.StandardInput.Close();
+            else feeding = FeedAsync(process, stdin, ct);
             // A terminal ends its lines with CR LF and has one stream (stderr arrives with stdout).
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout?.Invoke(tty ? e.Data.TrimEnd('\r') : e.Data); };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr?.Invoke(e.Data); };
@@ -132,7 +134,24 @@ internal sealed class InitLauncher(string initPath)
             throw;
         }
         process.WaitForExit(); // drains the redirected streams
+        await feeding.ConfigureAwait(false);
         return process.ExitCode;
+    }
+
+    /// <summary>Writes the caller's input to the exec helper's stdin (the process's), then closes it; a process that exits
+    /// without reading all of it (head -1) is no error, as with a native command in a pipeline.</summary>
+    private static async Task FeedAsync(Process process, byte[] stdin, CancellationToken ct)
+    {
+        try
+        {
+            await process.StandardInput.BaseStream.WriteAsync(stdin, ct).ConfigureAwait(false);
+            await process.StandardInput.BaseStream.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException e) { Log.Debug("The process stopped reading its input: {Reason}", e.Message); }
+        finally
+        {
+            try { process.StandardInput.Close(); } catch (IOException) { }
+        }
     }
 
     /// <summary>

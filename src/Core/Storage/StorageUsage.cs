@@ -15,7 +15,11 @@ public sealed record StorageItem(string Type, string Name, string Id, DateTimeOf
 }
 
 /// <summary>What to prune: stopped containers (finished before Until), unused images (all, or only dangling ones), the build cache, orphans.</summary>
-internal sealed record PruneOptions(bool All, DateTimeOffset? Until);
+internal sealed record PruneOptions(bool All, DateTimeOffset? Until)
+{
+    /// <summary>Also the named volumes no container uses (podman system prune --volumes); never by default: they hold data.</summary>
+    public bool Volumes { get; init; }
+}
 
 /// <summary>
 /// Sizes are apparent bytes of every file and directory (as <c>du -sb --apparent-size</c>, a hard link once)
@@ -53,6 +57,11 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
             items.Add(new StorageItem("BuildCache", "cache mount " + Path.GetFileName(mount)[..12], mount, Directory.GetLastWriteTimeUtc(mount), Size([mount]), Size([mount])));
         foreach (string orphan in store.UnreferencedPaths())
             items.Add(new StorageItem("Orphans", (Directory.Exists(orphan) ? "layer " : "blob ") + Path.GetFileName(orphan)[..12], orphan, null, Size([orphan]), Size([orphan])));
+        // Volumes go last: those only the removed containers used are unused by then.
+        var removedNames = removedContainers.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        if (options.Volumes)
+            foreach (var (volume, size) in new ContainerVolumes(runtime).WithSizes(Size).Where(v => v.Volume.InUseBy.All(removedNames.Contains)))
+                items.Add(new StorageItem("Volumes", volume.Name, volume.Name, volume.CreatedAt.ToUniversalTime(), size, size));
         return items;
     }
 
@@ -76,6 +85,7 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
         var orphans = store.UnreferencedPaths();
         var cached = Images("BuildCache", images.Where(IsCache));
         var mounts = cache.MountDirectories; // RUN --mount=type=cache directories, all reclaimable
+        var volumes = new ContainerVolumes(runtime).WithSizes(Size);
         return
         [
             Images("Images", images.Where(i => !IsCache(i))),
@@ -83,6 +93,9 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
             new StorageUsage("Containers", containers.Count, containers.Count(c => c.State.IsActive()),
                 Size(containers.Select(c => runtime.Store.Dir(c.Id))), 0, plan.Where(p => p.Type == "Containers").Sum(p => p.Reclaimable)),
             new StorageUsage("Orphans", orphans.Count, 0, Size(orphans), 0, plan.Where(p => p.Type == "Orphans").Sum(p => p.Reclaimable)),
+            // Reclaimable here is what -Volumes frees (the unused volumes), not part of -All.
+            new StorageUsage("Volumes", volumes.Count, volumes.Count(v => v.Volume.InUseBy.Count > 0), volumes.Sum(v => v.Size), 0,
+                volumes.Where(v => v.Volume.InUseBy.Count == 0).Sum(v => v.Size)),
         ];
     }
 
@@ -99,6 +112,9 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
                 break;
             case "Images" or "BuildCache":
                 if (await store.FindAsync(item.Id, ct).ConfigureAwait(false) is not null) await store.RemoveAsync(item.Id, force: true, ct).ConfigureAwait(false);
+                break;
+            case "Volumes":
+                await new ContainerVolumes(runtime).RemoveAsync(item.Name, force: false, ct).ConfigureAwait(false);
                 break;
             case "Orphans":
                 break; // all at once, under the store's lock: FinishAsync

@@ -5,7 +5,7 @@ namespace Containers.Cmdlets.Commands.Storage;
 
 /// <summary>
 /// Frees disk: stopped containers (finished before -Until), dangling images (all unused ones with -All),
-/// the build cache, and orphaned layers and blobs. -WhatIf lists what would go with the bytes it frees.
+/// the build cache, and orphaned layers and blobs; unused volumes with -Volumes. -WhatIf lists what would go with the bytes it frees.
 /// </summary>
 [Cmdlet(VerbsCommon.Clear, "ContainerStorage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(StorageItem))]
@@ -19,11 +19,15 @@ public sealed class ClearContainerStorageCommand : StorageCmdlet
     [Parameter]
     public DateTime? Until { get; set; }
 
+    /// <summary>Also removes the named volumes no remaining container uses (their data is lost).</summary>
+    [Parameter]
+    public SwitchParameter Volumes { get; set; }
+
     protected override void EndProcessing()
     {
         var analyzer = OpenAnalyzer();
         List<StorageItem>? plan = null;
-        if (!TryRun(async ct => plan = await analyzer.PlanAsync(new PruneOptions(All, Until is { } u ? new DateTimeOffset(u.ToUniversalTime()) : null), ct).ConfigureAwait(false)))
+        if (!TryRun(async ct => plan = await analyzer.PlanAsync(new PruneOptions(All, Until is { } u ? new DateTimeOffset(u.ToUniversalTime()) : null) { Volumes = Volumes }, ct).ConfigureAwait(false)))
             return;
         bool orphans = false, any = false;
         foreach (var item in plan!)
