@@ -15,7 +15,7 @@ namespace Containers.Core.Runtime;
 /// confined beneath the resolved directory (<see cref="LayerUnpacker"/>: no symlink, no other mount). A stopped
 /// container is read from its layers and upper directory (<see cref="LayeredExtract"/>), where nothing runs to race.
 /// </summary>
-public sealed class ContainerCopier(ContainerRuntime runtime)
+internal sealed class ContainerCopier(ContainerRuntime runtime)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerCopier>();
 

@@ -8,7 +8,7 @@ namespace Containers.Core.Runtime;
 /// files a rootless container wrote as subordinate ids. Removal holds the container store's lock, which create holds
 /// while it makes and copies up volumes, so a volume is never removed under a container being created with it.
 /// </summary>
-public sealed class ContainerVolumes(ContainerRuntime runtime)
+internal sealed class ContainerVolumes(ContainerRuntime runtime)
 {
     private readonly VolumeStore _store = new(runtime.Paths);
 

@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime;
 /// user namespace with the user's own maps (<c>podman unshare rm -rf</c>): it can only touch files of ids mapped to
 /// this user, never another user's.
 /// </summary>
-public sealed class HostTreeRemover(ContainerRuntime runtime)
+internal sealed class HostTreeRemover(ContainerRuntime runtime)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<HostTreeRemover>();
 

@@ -8,7 +8,7 @@ namespace Containers.Core.Runtime;
 /// named volume (made on first use). Anything else (a relative path such as <c>./data</c>, a name with other characters)
 /// is refused before anything is written: it would otherwise bind a folder of the caller's current directory by accident.
 /// </summary>
-public static class VolumeSpec
+internal static class VolumeSpec
 {
     public const string VolumeType = "volume";
     /// <summary>Set on a parsed volume mount (options are not carried further) when the image's content must not be copied in.</summary>
