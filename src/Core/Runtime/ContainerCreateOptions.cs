@@ -1,6 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Containers.Core.Runtime;
 
-/// <summary>Everything New-Container can be told. Null means "the image's default" or "unlimited".</summary>
+/// <summary>
+/// Everything New-Container can be told. Null means "the image's default" or "unlimited". Kept in the container's
+/// record as its definition (<see cref="ContainerRecord.Definition"/>), which Set-Container compares and
+/// Update-Container recreates from.
+/// </summary>
 public sealed class ContainerCreateOptions
 {
     public string Image { get; set; } = "";
@@ -32,8 +38,12 @@ public sealed class ContainerCreateOptions
     public IReadOnlyList<string> Devices { get; set; } = [];
     public IReadOnlyList<string> CapAdd { get; set; } = [];
     public IReadOnlyList<string> CapDrop { get; set; } = [];
-    /// <summary>Seccomp profile, no_new_privs, privileged (<c>-SecurityOpt</c>, <c>-Privileged</c>).</summary>
-    public Security.ContainerSecurity Security { get; set; } = new();
+    /// <summary>Seccomp profile, no_new_privs, privileged (<c>-SecurityOpt</c>, <c>-Privileged</c>): parsed from
+    /// <see cref="SecurityOpt"/> and <see cref="Privileged"/>, which the definition keeps instead.</summary>
+    [JsonIgnore] public Security.ContainerSecurity Security { get; set; } = new();
+    /// <summary><c>-SecurityOpt</c> as given, profile paths made absolute.</summary>
+    public IReadOnlyList<string> SecurityOpt { get; set; } = [];
+    public bool Privileged { get; set; }
     public bool Tty { get; set; }
     public bool Interactive { get; set; }
     /// <summary><c>none</c>, <c>host</c> or <c>private</c> (own netns with loopback only).</summary>

@@ -76,6 +76,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             Interactive = o.Interactive,
             StopSignal = Signals.Parse(image.Config?.StopSignal) ?? Native.Processes.SIGTERM,
             LayerDirectories = [.. image.LayerDirectories],
+            Definition = o,
         };
         if (!record.WorkingDir.StartsWith('/'))
             throw new ContainersException("InvalidWorkingDirectory", ErrorKind.InvalidArgument, $"The working directory '{record.WorkingDir}' is not absolute.", record.WorkingDir);

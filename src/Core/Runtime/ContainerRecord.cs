@@ -39,6 +39,8 @@ public sealed class ContainerRecord
     public List<string> LayerDirectories { get; set; } = [];
     /// <summary>Host files bind-mounted at /etc/hosts, /etc/hostname and /etc/resolv.conf (none when -NoHosts for hosts).</summary>
     public List<string> GeneratedFiles { get; set; } = [];
+    /// <summary>The options it was created with (null for containers made before they were kept).</summary>
+    public ContainerCreateOptions? Definition { get; set; }
 }
 
 /// <summary>A user mount of a container.</summary>

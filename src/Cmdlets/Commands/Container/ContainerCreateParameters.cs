@@ -177,12 +177,19 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             CapAdd = CapAdd ?? [],
             CapDrop = CapDrop ?? [],
             Security = Security(),
+            SecurityOpt = ResolvedSecurityOpt(),
+            Privileged = Privileged,
             Network = Network,
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
         };
     }
+
+    /// <summary>-SecurityOpt with a profile's path made absolute, as the container's definition keeps it.</summary>
+    private List<string> ResolvedSecurityOpt() => (SecurityOpt ?? []).Select(o =>
+        o.StartsWith("seccomp=", StringComparison.OrdinalIgnoreCase) && o[8..].Trim() is { Length: > 0 } v && v != "unconfined"
+            ? "seccomp=" + GetUnresolvedProviderPathFromPSPath(v) : o).ToList();
 
     private ContainerSecurity Security()
     {
