@@ -26,7 +26,7 @@ internal static class ContainerDefinitions
         return copy;
     }
 
-    /// <summary>The properties whose values differ; every property of <paramref name="desired"/> when there is no current definition.</summary>
+    /// <summary>The properties whose values differ; every property <paramref name="desired"/> sets when there is no current definition.</summary>
     public static List<ContainerPropertyChange> Compare(ContainerCreateOptions? current, ContainerCreateOptions desired)
     {
         var before = current is null ? [] : ToJson(current);
@@ -36,6 +36,7 @@ internal static class ContainerDefinitions
         {
             if (key == NameProperty) continue;
             string? b = Text(before[key]), a = Text(after[key]);
+            if (current is null && a is null or "[]" or "false") continue;
             if (b != a) changes.Add(new ContainerPropertyChange(char.ToUpperInvariant(key[0]) + key[1..], b, a));
         }
         return changes;
@@ -47,11 +48,11 @@ internal static class ContainerDefinitions
     private static JsonObject ToJson(ContainerCreateOptions o) =>
         JsonSerializer.SerializeToNode(o, DefinitionJsonContext.Default.ContainerCreateOptions)!.AsObject();
 
-    /// <summary>Canonical text of a value: empty lists and maps are "not set", and maps are sorted by key (a hashtable
-    /// enumerates in a different order in every process).</summary>
+    /// <summary>Canonical text of a value: an empty map is "not set", and maps are sorted by key (a hashtable enumerates in a
+    /// different order in every process). An empty list stays "[]": an empty -Entrypoint is not the image's.</summary>
     private static string? Text(JsonNode? node) => node switch
     {
-        null or JsonArray { Count: 0 } or JsonObject { Count: 0 } => null,
+        null or JsonObject { Count: 0 } => null,
         JsonObject map => "{" + string.Join(", ", map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + Text(p.Value))) + "}",
         JsonArray list => list.ToJsonString(),
         JsonValue v when v.TryGetValue(out string? s) => s,
