@@ -51,4 +51,15 @@ public sealed class ContainerCreateOptions
     public bool NoHosts { get; set; }
     public IReadOnlyList<string> Dns { get; set; } = [];
     public IReadOnlyList<string> AddHost { get; set; } = [];
+    public Plan.ContainerRestartPolicy RestartPolicy { get; set; }
+    /// <summary>OnFailure only (as podman): at most this many restarts; null or 0: no limit.</summary>
+    public int? MaxRestarts { get; set; }
+    /// <summary>Replaces the image's HEALTHCHECK: one string runs through /bin/sh -c (CMD-SHELL), several are an argv (CMD);
+    /// <c>none</c> disables the image's.</summary>
+    public IReadOnlyList<string>? HealthCommand { get; set; }
+    public TimeSpan? HealthInterval { get; set; }
+    public TimeSpan? HealthTimeout { get; set; }
+    public int? HealthRetries { get; set; }
+    public TimeSpan? HealthStartPeriod { get; set; }
+    public Plan.ContainerHealthAction HealthOnFailure { get; set; }
 }

@@ -32,6 +32,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var mounts = Mounts(o);
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
         foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
+        int maxRestarts = ServiceOptions.MaxRestarts(o);
+        var healthcheck = ServiceOptions.Healthcheck(o, image.Config?.Healthcheck);
 
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
         var existing = store.List();
@@ -76,6 +78,9 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             Interactive = o.Interactive,
             StopSignal = Signals.Parse(image.Config?.StopSignal) ?? Native.Processes.SIGTERM,
             LayerDirectories = [.. image.LayerDirectories],
+            RestartPolicy = o.RestartPolicy,
+            MaxRestarts = maxRestarts,
+            Healthcheck = healthcheck,
             Definition = o,
         };
         if (!record.WorkingDir.StartsWith('/'))
@@ -115,6 +120,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw;
         }
         Log.Information("Created container {Name} ({Id}) from {Image}", name, id[..12], o.Image);
+        Events.EventLog.Container(paths.DataDir, "create", id, name, o.Image);
         return record;
     }
 

@@ -50,6 +50,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
                 $"Container {r.Name} was removed but its directory {store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
         }
         Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
+        store.Event("remove", r);
     }
 
     /// <summary>The uid and gid maps of a container that maps subordinate ranges (more than the user's own id); null otherwise.</summary>

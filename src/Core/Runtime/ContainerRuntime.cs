@@ -160,6 +160,7 @@ public sealed class ContainerRuntime
         try
         {
             Log.Debug("Exec in {Name}: {Command}", r.Name, string.Join(' ', options.Command));
+            Store.Event("exec", r, attributes: new() { ["command"] = string.Join(' ', options.Command) });
             return await Launcher.ExecAsync(Store.Dir(r.Id), processFile, options.Inherit, options.Tty, c.Name, stdout, stderr, ct).ConfigureAwait(false);
         }
         finally

@@ -21,12 +21,13 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
     public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct)
     {
         var c = resolver.Inspect(r);
-        if (c.State.IsActive())
+        if (c.State.IsActive() || c.State == ContainerState.Restarting)
             throw new ContainersException("ContainerAlreadyRunning", ErrorKind.InvalidState, $"Container {c} is already running.", c.Name);
         launcher.EnsureExists();
 
         CgroupLifetime.AwaitPreviousMonitor(store.ReadState(r.Id));
         File.Delete(store.StatePath(r.Id));
+        ContainerServices.ResetForStart(store, r.Id);
         IReadOnlyList<string> procs = [];
         if (cgroups.Enabled)
         {
@@ -50,6 +51,7 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             CgroupProcsFiles = [.. procs],
             Stdio = attach ? StdioMode.Inherit : StdioMode.Log,
         };
+        ContainerServices.AddToPlan(plan, r, store);
         if (r.Rootless && store.ReadSpec(r.Id)?.Linux?.UidMappings?.Count > 1)
         {
             plan.NewUidMap = InitLauncher.FindIdMapTool("newuidmap");
@@ -79,12 +81,14 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             throw new ContainersException(id, kind, $"Container {r.Name} failed to start: {result.Error}", r.Name);
         }
         Log.Information("Started container {Name} ({Id}), pid {Pid}", r.Name, r.Id[..12], result.Pid);
+        store.Event("start", r);
         return resolver.Inspect(r);
     }
 
     /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>
     private async Task<Container> RunAttachedAsync(ContainerRecord r, CancellationToken ct)
     {
+        store.Event("start", r);
         await launcher.RunAttachedAsync(store.PlanPath(r.Id), r.Name).ConfigureAwait(false);
         var c = await resolver.WaitForExitAsync(r, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
         if (c.State == ContainerState.Exited && c.ExitCode is 126 or 127 && c.Error is not null)

@@ -6,6 +6,7 @@ using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;
+using Containers.Core.Runtime.Plan;
 using Containers.Core.Runtime.Security;
 
 namespace Containers.Cmdlets.Commands.Container;
@@ -113,6 +114,36 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public SwitchParameter Interactive { get; set; }
 
+    /// <summary>When the container's monitor starts the command again after it exits (podman's --restart).</summary>
+    [Parameter]
+    public ContainerRestartPolicy RestartPolicy { get; set; }
+
+    /// <summary>-RestartPolicy OnFailure: at most this many restarts (podman's on-failure:N).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? MaxRestarts { get; set; }
+
+    /// <summary>The health check: one string runs through /bin/sh -c, several are an argv; none disables the image's HEALTHCHECK.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? HealthCommand { get; set; }
+
+    [Parameter]
+    public TimeSpan? HealthInterval { get; set; }
+
+    [Parameter]
+    public TimeSpan? HealthTimeout { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? HealthRetries { get; set; }
+
+    [Parameter]
+    public TimeSpan? HealthStartPeriod { get; set; }
+
+    [Parameter]
+    public ContainerHealthAction HealthOnFailure { get; set; }
+
     /// <summary>When to pull the image first (podman's --pull): Missing (default), Always, Never or Newer.</summary>
     [Parameter]
     public PullPolicy Pull { get; set; } = PullPolicy.Missing;
@@ -183,6 +214,14 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
+            RestartPolicy = RestartPolicy,
+            MaxRestarts = MaxRestarts,
+            HealthCommand = HealthCommand,
+            HealthInterval = HealthInterval,
+            HealthTimeout = HealthTimeout,
+            HealthRetries = HealthRetries,
+            HealthStartPeriod = HealthStartPeriod,
+            HealthOnFailure = HealthOnFailure,
         };
     }
 
