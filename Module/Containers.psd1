@@ -57,6 +57,9 @@
         'Remove-ContainerTrustPolicy'
         'Set-Container'
         'Update-Container'
+        'Export-ContainerSystemdUnit'
+        'Install-ContainerBootService'
+        'Uninstall-ContainerBootService'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

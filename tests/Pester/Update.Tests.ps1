@@ -90,6 +90,23 @@ Describe 'Update-Container' {
         @(Get-Container up-fail*).Count | Should -Be 1
     }
 
+    It 'puts the previous container back when the new image does not become healthy' {
+        Push-Variant 'update/health:1' @('--config.env', 'VERSION=1')
+        $old = New-Container "$A/update/health:1" -Name up-health -Command sleep, 300 -HealthCommand 'test "$VERSION" != bad' `
+            -HealthInterval 00:00:01 -HealthRetries 2 -ProgressAction SilentlyContinue | Start-Container -PassThru
+        Push-Variant 'update/health:1' @('--config.env', 'VERSION=bad')
+        { Update-Container up-health -ProgressAction SilentlyContinue -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ContainerRolledBack,Containers.Cmdlets.Commands.Service.UpdateContainerCommand'
+        $c = Get-Container up-health
+        $c.State | Should -Be 'Running'
+        $c.ImageId | Should -Be $old.ImageId
+        Invoke-ContainerCommand up-health -Command sh, -c, 'echo $VERSION' | Should -Be '1'
+        # The healthy new image goes through.
+        Push-Variant 'update/health:1' @('--config.env', 'VERSION=2')
+        (Update-Container up-health -ProgressAction SilentlyContinue -ErrorAction Stop).Action | Should -Be 'Recreated'
+        (Get-Container up-health).Health.Status | Should -Be 'Healthy'
+    }
+
     It 'writes the registry''s error for an image it cannot reach, and leaves the container alone' {
         Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
         $null = Import-BusyboxImage

@@ -85,7 +85,7 @@ public sealed class UpdateContainerCommand : ContainerCmdletBase
             if (!TryRun(async ct =>
                 {
                     await ImagePull.PullAsync(Services, definition.Image, null, Credential, 0, progress, ct).ConfigureAwait(false);
-                    result = await new ContainerReplacer(Runtime).ReplaceAsync(r, definition, [change], null, ct).ConfigureAwait(false);
+                    result = await new ContainerReplacer(Runtime).ReplaceAsync(r, definition, [change], (c, t) => HealthWait.UntilHealthyAsync(Runtime, c, t), ct).ConfigureAwait(false);
                 })) return;
         }
         finally { progress.Complete(WriteProgress); }
