@@ -145,6 +145,8 @@ Describe 'Export-ContainerSystemdUnit' {
         $null = New-Container -Image busybox -Name unit-quadlet -RestartPolicy Always -Memory 64MB -Environment @{ MODE = 'prod' } -Volume "${share}:/srv:ro" -Label @{ tier = 'web' } -Command sleep, 300
         $file = Export-ContainerSystemdUnit unit-quadlet -Format Quadlet -Path $units -PassThru
         $file.Name | Should -Be 'unit-quadlet.container'
+        # It carries the container's environment: readable by its owner only, as the record is.
+        (Get-Item $file).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
         $q = Get-Content $file -Raw
         Get-UnitValue $q 'Image' | Should -Be 'busybox'
         Get-UnitValue $q 'ContainerName' | Should -Be 'unit-quadlet'

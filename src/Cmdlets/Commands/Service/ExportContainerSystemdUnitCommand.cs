@@ -47,7 +47,8 @@ public sealed class ExportContainerSystemdUnitCommand : NamedContainerCmdlet
             try
             {
                 Directory.CreateDirectory(dir);
-                AtomicFile.WriteAllText(file, text, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+                // 0600: a Quadlet file carries the container's environment, which may hold secrets (as the record, 0600, does).
+                AtomicFile.WriteAllText(file, text, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
