@@ -37,9 +37,19 @@ internal sealed class ContainerReplacer(ContainerRuntime runtime)
         {
             // Not cancellable from here on: a half-done rollback would leave no container at all.
             Log.Warning("The new {Name} failed ({Error}); putting back the previous container (image {ImageId})", old.Name, e.Message, old.ImageId);
-            if (created is not null) await runtime.RemoveAsync(created.Id, force: true, CancellationToken.None).ConfigureAwait(false);
-            var back = await runtime.CreateAsync(ContainerDefinitions.Copy(old.Definition, old.Name), old.ImageId, CancellationToken.None).ConfigureAwait(false);
-            if (wasActive) await runtime.StartAsync(back.Id, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                if (created is not null) await runtime.RemoveAsync(created.Id, force: true, CancellationToken.None).ConfigureAwait(false);
+                var back = await runtime.CreateAsync(ContainerDefinitions.Copy(old.Definition, old.Name), old.ImageId, CancellationToken.None).ConfigureAwait(false);
+                if (wasActive) await runtime.StartAsync(back.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ContainersException back)
+            {
+                // The previous image was removed meanwhile (Clear-ContainerStorage), or its definition no longer holds.
+                throw new ContainersException("ContainerNotRestored", back.Kind,
+                    $"Container {old.Name} could not be replaced ({e.Message}), nor put back as it was ({back.Message}).", old.Name,
+                    "Fix the cause and create it again with Set-Container.");
+            }
             throw new ContainersException("ContainerRolledBack", e.Kind,
                 $"Container {old.Name} was put back as it was (image {ContainerDefinitions.ShortImageId(old.ImageId)}): its replacement failed: {e.Message}", old.Name,
                 "Fix the cause; the previous container runs unchanged meanwhile.");
