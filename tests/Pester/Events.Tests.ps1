@@ -7,15 +7,6 @@ BeforeAll {
     $null = Import-BusyboxImage
     $script:journal = Join-Path $env:PSCONTAINERS_DATA_DIR 'events/events.jsonl'
 
-    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
-        return $false
-    }
-    function script:Test-Alive([int] $ProcessId) {
-        $stat = Get-Content "/proc/$ProcessId/stat" -ErrorAction SilentlyContinue
-        return [bool]$stat -and ($stat -split '\) ')[1][0] -ne 'Z'
-    }
 }
 
 AfterAll {
@@ -78,9 +69,9 @@ Describe 'A monitor killed with SIGKILL' {
         $monitor = $c.MonitorPid
         $monitor | Should -BeGreaterThan 0
         kill -KILL $monitor
-        Wait-Until { -not (Test-Alive $monitor) } | Should -BeTrue
+        Wait-TestCondition { -not (Test-ProcessAlive $monitor) } | Should -BeTrue
         kill -KILL $c.Pid
-        Wait-Until { -not (Test-Alive $c.Pid) } | Should -BeTrue
+        Wait-TestCondition { -not (Test-ProcessAlive $c.Pid) } | Should -BeTrue
         @(Get-ContainerEvent -Container orphan -Action die).Count | Should -Be 0 -Because 'nobody has looked yet'
         (Get-Container orphan).State | Should -Be Exited
         (Get-Container orphan).State | Should -Be Exited
@@ -101,7 +92,7 @@ Describe 'Get-ContainerEvent -Follow' {
         }
         try {
             # The first comes from the history: once the job has written it, the follower is tailing the journal.
-            Wait-Until { @($job.ChildJobs[0].Output).Count -ge 1 -or $job.State -ne 'Running' } | Should -BeTrue
+            Wait-TestCondition { @($job.ChildJobs[0].Output).Count -ge 1 -or $job.State -ne 'Running' } | Should -BeTrue
             @($job.ChildJobs[0].Output) | Should -Be @('follow-1')
             New-Container -Image localhost/busybox -Name follow-2 -Command true | Out-Null
             $null = Wait-Job $job -Timeout 60

@@ -8,11 +8,6 @@ BeforeAll {
     $null = Import-BusyboxImage
     $script:fast = @{ HealthInterval = [TimeSpan]::FromMilliseconds(200); HealthTimeout = [TimeSpan]::FromSeconds(20) }
 
-    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
-        return $false
-    }
 }
 
 AfterAll {
@@ -23,7 +18,7 @@ AfterAll {
 Describe 'The monitor''s checks' {
     It 'turns a container whose check fails unhealthy after the retries, and says so in the status' {
         New-Container -Image localhost/busybox -Name sick -HealthCommand 'echo checking; exit 4' -HealthRetries 2 @fast -Command sleep, 300 | Start-Container
-        Wait-Until { (Get-Container sick).Health.Status -eq 'Unhealthy' } | Should -BeTrue
+        Wait-TestCondition { (Get-Container sick).Health.Status -eq 'Unhealthy' } | Should -BeTrue
         $c = Get-Container sick
         $c.Health.FailingStreak | Should -BeGreaterOrEqual 2
         $c.Health.LastCheck.ExitCode | Should -Be 4
@@ -35,7 +30,7 @@ Describe 'The monitor''s checks' {
 
     It 'turns a container whose check passes healthy, inside its own filesystem' {
         New-Container -Image localhost/busybox -Name well -HealthCommand cat, /etc/hostname @fast -Command sleep, 300 | Start-Container
-        Wait-Until { (Get-Container well).Health.Status -eq 'Healthy' } | Should -BeTrue
+        Wait-TestCondition { (Get-Container well).Health.Status -eq 'Healthy' } | Should -BeTrue
         (Get-Container well).Status | Should -Match '^Up .* \(healthy\)$'
         (Get-Container well).Health.FailingStreak | Should -Be 0
     }
@@ -43,7 +38,7 @@ Describe 'The monitor''s checks' {
     It 'counts no failure inside the start period' {
         New-Container -Image localhost/busybox -Name warming -HealthCommand 'exit 1' -HealthRetries 1 -HealthStartPeriod ([TimeSpan]::FromHours(1)) @fast -Command sleep, 300 |
             Start-Container
-        Wait-Until { @((Get-Container warming).Health.Log).Count -ge 3 } | Should -BeTrue
+        Wait-TestCondition { @((Get-Container warming).Health.Log).Count -ge 3 } | Should -BeTrue
         $h = (Get-Container warming).Health
         $h.Status | Should -Be Starting
         $h.FailingStreak | Should -Be 0
@@ -51,7 +46,7 @@ Describe 'The monitor''s checks' {
 
     It 'kills an unhealthy container with -HealthOnFailure Kill' {
         New-Container -Image localhost/busybox -Name killme -HealthCommand 'exit 1' -HealthRetries 1 -HealthOnFailure Kill @fast -Command sleep, 300 | Start-Container
-        Wait-Until { (Get-Container killme).State -eq 'Exited' } | Should -BeTrue
+        Wait-TestCondition { (Get-Container killme).State -eq 'Exited' } | Should -BeTrue
         (Get-Container killme).ExitCode | Should -Be 137
         $kill = Get-ContainerEvent -Container killme -Action kill
         $kill.Attributes['reason'] | Should -Be 'unhealthy'
@@ -60,7 +55,7 @@ Describe 'The monitor''s checks' {
 
     It 'starts an unhealthy container again with -HealthOnFailure Restart, whatever its restart policy' {
         New-Container -Image localhost/busybox -Name again -HealthCommand 'exit 1' -HealthRetries 1 -HealthOnFailure Restart @fast -Command sleep, 300 | Start-Container
-        Wait-Until { (Get-Container again).RestartCount -ge 1 } | Should -BeTrue
+        Wait-TestCondition { (Get-Container again).RestartCount -ge 1 } | Should -BeTrue
         (Get-Container again).RestartPolicy | Should -Be No
         Stop-Container again -Force
         (Get-Container again).State | Should -Be Exited

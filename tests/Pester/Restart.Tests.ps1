@@ -7,21 +7,11 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
     $null = Import-BusyboxImage
 
-    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
-        return $false
-    }
     function script:Get-Actions([string] $Name) {
         @(Get-ContainerEvent -Container $Name -Action die, restart, start, stop | ForEach-Object Action)
     }
     function script:Get-MonitorPid([string] $Id) {
         (Get-Content (Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$Id/state.json") -Raw | ConvertFrom-Json).monitorPid
-    }
-    # A monitor is done once its process is gone (a zombie waiting for the host's init to reap it counts as gone).
-    function script:Test-Alive([int] $ProcessId) {
-        $stat = Get-Content "/proc/$ProcessId/stat" -ErrorAction SilentlyContinue
-        return [bool]$stat -and ($stat -split '\) ')[1][0] -ne 'Z'
     }
 }
 
@@ -35,7 +25,7 @@ Describe 'OnFailure' {
         $c = New-Container -Image localhost/busybox -Name crash3 -RestartPolicy OnFailure -MaxRestarts 3 -Command sh, -c, 'echo run; exit 3'
         $c.RestartPolicy | Should -Be OnFailure
         Start-Container crash3
-        Wait-Until { $x = Get-Container crash3; $x.State -eq 'Exited' -and $x.RestartCount -eq 3 } | Should -BeTrue
+        Wait-TestCondition { $x = Get-Container crash3; $x.State -eq 'Exited' -and $x.RestartCount -eq 3 } | Should -BeTrue
         $x = Get-Container crash3
         $x.ExitCode | Should -Be 3
         # Four runs: the first and three restarts, each recorded by the monitor in order.
@@ -48,14 +38,14 @@ Describe 'OnFailure' {
     It 'does not restart a command that exits 0' {
         New-Container -Image localhost/busybox -Name clean0 -RestartPolicy OnFailure -Command sh, -c, 'exit 0' | Start-Container
         # Exited (not Restarting) is final: the monitor decided before it wrote the state.
-        Wait-Until { (Get-Container clean0).State -eq 'Exited' } | Should -BeTrue
+        Wait-TestCondition { (Get-Container clean0).State -eq 'Exited' } | Should -BeTrue
         (Get-Container clean0).RestartCount | Should -Be 0
         Get-Actions clean0 | Should -Be @('start', 'die')
     }
 
     It 'matches podman: on-failure with 2 retries runs the command three times and counts 2' {
         New-Container -Image localhost/busybox -Name like-podman -RestartPolicy OnFailure -MaxRestarts 2 -Command sh, -c, 'echo run; exit 3' | Start-Container
-        Wait-Until { $x = Get-Container like-podman; $x.State -eq 'Exited' -and $x.RestartCount -eq 2 } | Should -BeTrue
+        Wait-TestCondition { $x = Get-Container like-podman; $x.State -eq 'Exited' -and $x.RestartCount -eq 2 } | Should -BeTrue
         $ours = @((Get-Container like-podman).RestartCount, (Get-Container like-podman).ExitCode, @(Get-ContainerLog like-podman | Where-Object Text -eq 'run').Count)
 
         Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
@@ -63,7 +53,7 @@ Describe 'OnFailure' {
         try {
             $image = Import-PodmanImage -Podman $podman -Image localhost/busybox
             Invoke-Podman run -d --name like-us --restart on-failure:2 $image sh -c 'echo run; exit 3' | Out-Null
-            Wait-Until { (Invoke-Podman inspect --format '{{.State.Status}} {{.RestartCount}}' like-us) -eq 'exited 2' } | Should -BeTrue
+            Wait-TestCondition { (Invoke-Podman inspect --format '{{.State.Status}} {{.RestartCount}}' like-us) -eq 'exited 2' } | Should -BeTrue
             $theirs = @([int](Invoke-Podman inspect --format '{{.RestartCount}}' like-us), [int](Invoke-Podman inspect --format '{{.State.ExitCode}}' like-us),
                 @(Invoke-Podman logs like-us | Where-Object { $_ -eq 'run' }).Count)
         }
@@ -82,7 +72,7 @@ Describe 'OnFailure' {
 Describe 'No' {
     It 'never restarts, whatever the exit code' {
         New-Container -Image localhost/busybox -Name never -Command sh, -c, 'exit 1' | Start-Container
-        Wait-Until { (Get-Container never).State -eq 'Exited' } | Should -BeTrue
+        Wait-TestCondition { (Get-Container never).State -eq 'Exited' } | Should -BeTrue
         (Get-Container never).RestartCount | Should -Be 0
         Get-Actions never | Should -Be @('start', 'die')
     }
@@ -92,10 +82,10 @@ Describe 'Always' {
     It 'restarts a command that exits 0, and Stop-Container ends the loop for good' {
         $c = New-Container -Image localhost/busybox -Name always -RestartPolicy Always -Command sh, -c, 'echo run; sleep 0.2'
         Start-Container always
-        Wait-Until { (Get-Container always).RestartCount -ge 2 } | Should -BeTrue
+        Wait-TestCondition { (Get-Container always).RestartCount -ge 2 } | Should -BeTrue
         $monitor = Get-MonitorPid $c.Id
         Stop-Container always
-        Wait-Until { -not (Test-Alive $monitor) } | Should -BeTrue
+        Wait-TestCondition { -not (Test-ProcessAlive $monitor) } | Should -BeTrue
         $x = Get-Container always
         $x.State | Should -Be Exited
         $actions = Get-Actions always
@@ -112,10 +102,10 @@ Describe 'Always' {
         foreach ($i in 1..3) {
             $c = New-Container -Image localhost/busybox -Name "race$i" -RestartPolicy Always -Command sh, -c, 'exit 1'
             Start-Container "race$i"
-            Wait-Until { (Get-Container "race$i").RestartCount -ge $i } | Should -BeTrue
+            Wait-TestCondition { (Get-Container "race$i").RestartCount -ge $i } | Should -BeTrue
             $monitor = Get-MonitorPid $c.Id
             Stop-Container "race$i"
-            Wait-Until { -not (Test-Alive $monitor) } | Should -BeTrue
+            Wait-TestCondition { -not (Test-ProcessAlive $monitor) } | Should -BeTrue
             (Get-Container "race$i").State | Should -Be Exited
             $actions = Get-Actions "race$i"
             $actions[-1] | Should -Be 'stop'
