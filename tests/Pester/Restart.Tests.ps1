@@ -113,4 +113,18 @@ Describe 'Always' {
             (Get-Container "race$i").RestartCount | Should -Be ([int]$last)
         }
     }
+
+    It 'removes a container in its restart loop only with -Force, and ends the loop' {
+        $c = New-Container -Image localhost/busybox -Name loop-rm -RestartPolicy Always -Command sh, -c, 'exit 1'
+        Start-Container loop-rm
+        Wait-TestCondition { (Get-Container loop-rm).RestartCount -ge 4 } | Should -BeTrue
+        $monitor = Get-MonitorPid $c.Id
+        # From the 4th restart on the delay is at least 800 ms: the container is mostly Restarting now.
+        Wait-TestCondition { (Get-Container loop-rm).State -eq 'Restarting' } | Should -BeTrue
+        { Remove-Container loop-rm -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerRunning*'
+        Remove-Container loop-rm -Force -Confirm:$false
+        Wait-TestCondition { -not (Test-ProcessAlive $monitor) } | Should -BeTrue
+        Get-Container loop-rm -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        (Get-ContainerEvent -Container loop-rm | Select-Object -Last 1).Action | Should -Be 'remove'
+    }
 }
