@@ -45,9 +45,7 @@ BeforeAll {
         $c = Get-Container -Id $Container.Id
         Stop-Process -Id $c.MonitorPid -Force
         Stop-Process -Id $c.Pid -Force
-        $deadline = [DateTime]::UtcNow.AddSeconds(30)
-        while ((Get-Container -Id $c.Id).State -eq 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-        (Get-Container -Id $c.Id).State | Should -Not -Be 'Running'
+        Wait-TestCondition { (Get-Container -Id $c.Id).State -ne 'Running' } | Should -BeTrue
     }
 }
 

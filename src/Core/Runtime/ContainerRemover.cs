@@ -19,7 +19,8 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
         using (var lk = await store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
         {
             var c = resolver.Inspect(r);
-            if (c.State.IsActive())
+            // Restarting: its monitor waits to start it again; the stop request ends that before the directory goes.
+            if (c.State.IsActive() || c.State == ContainerState.Restarting)
             {
                 if (!force)
                     throw new ContainersException("ContainerRunning", ErrorKind.InvalidState, $"Container {c} is running.", c.Name,

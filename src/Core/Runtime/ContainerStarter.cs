@@ -81,14 +81,12 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             throw new ContainersException(id, kind, $"Container {r.Name} failed to start: {result.Error}", r.Name);
         }
         Log.Information("Started container {Name} ({Id}), pid {Pid}", r.Name, r.Id[..12], result.Pid);
-        store.Event("start", r);
         return resolver.Inspect(r);
     }
 
     /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>
     private async Task<Container> RunAttachedAsync(ContainerRecord r, CancellationToken ct)
     {
-        store.Event("start", r);
         await launcher.RunAttachedAsync(store.PlanPath(r.Id), r.Name).ConfigureAwait(false);
         var c = await resolver.WaitForExitAsync(r, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
         if (c.State == ContainerState.Exited && c.ExitCode is 126 or 127 && c.Error is not null)

@@ -18,7 +18,9 @@ internal sealed class ContainerReplacer(ContainerRuntime runtime)
     public async Task<ContainerChange> ReplaceAsync(ContainerRecord old, ContainerCreateOptions desired, IReadOnlyList<ContainerPropertyChange> changes,
         Func<Container, CancellationToken, Task>? verify, CancellationToken ct)
     {
-        bool wasActive = runtime.Inspect(old).State.IsActive();
+        var state = runtime.Inspect(old).State;
+        bool wasActive = state.IsActive() || state == ContainerState.Restarting;
+        // A container in its restart delay counts as running: the stop ends the monitor's loop before it is removed.
         if (wasActive) await runtime.StopAsync(old.Id, StopTimeout, ct).ConfigureAwait(false);
         await runtime.RemoveAsync(old.Id, force: false, ct).ConfigureAwait(false);
         Container? created = null;

@@ -275,8 +275,8 @@ internal static unsafe class Runner
             _state.FinishedAt = DateTimeOffset.UtcNow;
             _state.OomKilled = OomKills() > oomBefore;
             _state.RestartPending = supervisor.ShouldRestart(_state);
+            supervisor.Exited(_state); // before the state: whoever sees the exit finds its die in the journal
             StateFile.Write(plan.StateDir, _state);
-            supervisor.Exited(_state);
             if (_state.RestartPending)
             {
                 supervisor.Restart(_state); // returns only when a stop came during the delay

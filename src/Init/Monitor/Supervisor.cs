@@ -26,12 +26,14 @@ internal sealed unsafe class Supervisor(LaunchPlan plan, int restarts, int strea
 
     public bool StopRequested => File.Exists(Path.Combine(plan.StateDir, LaunchPlan.StopFileName));
 
-    /// <summary>Right after a launch was recorded as running: a stop that came while it started kills it at once (the stop
-    /// wins over the restart; Stop-Container created its request before it read the state).</summary>
+    /// <summary>Right after a launch was recorded as running: the start or restart event; a stop that came while it started
+    /// kills it at once (the stop wins over the restart; Stop-Container created its request before it read the state).</summary>
     public void AfterLaunch(int pid)
     {
+        // start (or restart) comes from here, not from Start-Container: before the handshake, so before any die of the run.
+        if (restarts == 0) Event("start", null, null);
+        else Event("restart", null, new() { ["restartCount"] = restarts.ToString(CultureInfo.InvariantCulture) });
         if (StopRequested) kill(pid, SIGKILL);
-        else if (restarts > 0) Event("restart", null, new() { ["restartCount"] = restarts.ToString(CultureInfo.InvariantCulture) });
     }
 
     /// <summary>Whether the run that just ended is started again (decided before its stopped state is written).</summary>

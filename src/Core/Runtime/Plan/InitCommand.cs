@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Plan;
 /// </summary>
 public abstract record InitCommand
 {
-    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
+    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> [--restarts N --streak K] | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
 
     public abstract string[] ToArgs();
 
