@@ -34,15 +34,7 @@ public sealed class ContainerRuntimeTests : IDisposable
             Env = ["PATH=/bin", "LANG=C"], Entrypoint = ["/entry"], Cmd = ["default-arg"], WorkingDir = "/srv", StopSignal = "SIGQUIT",
         };
         var image = new RuntimeImage(new string('a', 64), "localhost/test:latest", config, [layer]);
-        _paths = ContainerPaths.FromEnvironment(v => v switch
-        {
-            ContainerPaths.DataDirVariable => Path.Combine(_root, "data"),
-            ContainerPaths.StateDirVariable => Path.Combine(_root, "state"),
-            ContainerPaths.LogDirVariable => Path.Combine(_root, "logs"),
-            ContainerPaths.ConfigDirVariable => Path.Combine(_root, "config"),
-            "HOME" => _root,
-            _ => null,
-        }, 0);
+        _paths = TestPaths.Under(_root);
         _runtime = new ContainerRuntime(_paths, new FakeImages(image), new NoCgroupManager("tests"), "/nonexistent/init");
     }
 

@@ -1,5 +1,4 @@
 using Containers.Core.Cgroups;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Runtime;
 using Containers.Core.Services;
@@ -29,15 +28,7 @@ public sealed class ContainerReplacerTests : IDisposable
         Directory.CreateDirectory(Path.Combine(layer, "etc"));
         File.WriteAllText(Path.Combine(layer, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         _images = new Images(new RuntimeImage(new string('a', 64), "localhost/test:latest", new ContainerConfig { Cmd = ["/bin/sh"] }, [layer]));
-        var paths = ContainerPaths.FromEnvironment(v => v switch
-        {
-            ContainerPaths.DataDirVariable => Path.Combine(_root, "data"),
-            ContainerPaths.StateDirVariable => Path.Combine(_root, "state"),
-            ContainerPaths.LogDirVariable => Path.Combine(_root, "logs"),
-            ContainerPaths.ConfigDirVariable => Path.Combine(_root, "config"),
-            "HOME" => _root,
-            _ => null,
-        }, 0);
+        var paths = TestPaths.Under(_root);
         _runtime = new ContainerRuntime(paths, _images, new NoCgroupManager("tests"), "/nonexistent/init");
     }
 
