@@ -40,6 +40,10 @@ if (Test-Path $stage) { Remove-Item $stage -Recurse -Force }
 $target = Join-Path $stage $ModuleInstallDir.TrimStart('/')
 New-Item -ItemType Directory -Path $target, (Join-Path $stage 'DEBIAN') -Force | Out-Null
 Copy-Item (Join-Path $ModulePath '*') $target -Recurse
+# The boot service (not enabled by the package: `systemctl enable pscontainers-restart` or Install-ContainerBootService).
+$units = Join-Path $stage 'lib/systemd/system'
+New-Item -ItemType Directory -Path $units -Force | Out-Null
+Copy-Item (Join-Path $PSScriptRoot 'systemd/pscontainers-restart.service') $units
 & chmod -R u=rwX,go=rX $stage
 & chmod 0755 (Join-Path $target 'pscontainers-init')
 $size = [int][math]::Ceiling(((Get-ChildItem $target -Recurse -File | Measure-Object Length -Sum).Sum) / 1KB)

@@ -27,7 +27,7 @@ public static class Program
             case InitProbe:
                 return Probe.Run();
             case InitRun run:
-                return Runner.Run(run.PlanPath);
+                return Runner.Run(run);
             case InitExec exec:
                 return Exec.Run(exec.StateDir, exec.ProcessFile);
             case InitRemoveTree remove:

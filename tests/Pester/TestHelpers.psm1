@@ -168,4 +168,18 @@ function Invoke-BundleUnderCrun {
     $out
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
+function Wait-TestCondition {
+    # Polls a condition until it holds (true) or the time is up (false): tests wait for states, never assert times.
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [int] $Seconds = 60)
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
+    return $false
+}
+
+function Test-ProcessAlive([int] $ProcessId) {
+    # A process whose parent is gone is reparented to the host's init, which reaps late here: a zombie is not alive.
+    $stat = Get-Content "/proc/$ProcessId/stat" -ErrorAction SilentlyContinue
+    return [bool]$stat -and ($stat -split '\) ')[1][0] -ne 'Z'
+}
+
+Export-ModuleMember -Function Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser

@@ -283,6 +283,7 @@ internal sealed partial class ImageStore
             return (r, true);
         }, cancellationToken);
         Log.Information("Tagged image {Id} as {Name}", rec.Id[..12], name);
+        Events.EventLog.Image(DataDir, "tag", rec.Id, name);
         return Task.FromResult(ToStoredImage(rec));
     }
 
@@ -297,6 +298,7 @@ internal sealed partial class ImageStore
             return (r, true);
         }, cancellationToken);
         Log.Information("Untagged {Name} from image {Id}", name, rec.Id[..12]);
+        Events.EventLog.Image(DataDir, "untag", rec.Id, name);
         return Task.FromResult(ToStoredImage(rec));
     }
 
@@ -332,6 +334,7 @@ internal sealed partial class ImageStore
             return (new ImageRemoval(before, null, true), false);
         }, cancellationToken);
         Log.Information(result.Deleted ? "Removed image {Id}" : "Untagged image {Id}", result.Image.ShortId);
+        Events.EventLog.Image(DataDir, result.Deleted ? "remove" : "untag", result.Image.Id, result.UntaggedName ?? (result.Image.Names.Count > 0 ? result.Image.Names[0] : null));
         return Task.FromResult(result);
     }
 

@@ -79,6 +79,8 @@ internal sealed partial class ImageStore
 
     public string Root { get; }
     public ImageStoreOptions Options { get; }
+    /// <summary>The data directory the store lives in (its event journal is there).</summary>
+    public string DataDir => Path.GetDirectoryName(Root)!;
     public string BlobsDir => Path.Combine(Root, "blobs");
     public string LayersDir => Path.Combine(Root, "layers");
     public string TmpDir => Path.Combine(Root, "tmp");

@@ -131,6 +131,7 @@ internal sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, 
         }, ct)
             .ConfigureAwait(false);
         _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
+        Events.EventLog.Image(store.DataDir, "pull", image.Id, names.FirstOrDefault() ?? target.ToString());
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
         // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.
         if (verifiedSignatures is not null) store.WriteSignatures(top.Digest, verifiedSignatures);

@@ -86,6 +86,7 @@ internal sealed class ImagePusher(ImageStore store, IRegistryResolver resolver, 
         }
         _log.Information("Pushed {Image} to {Destination} ({Manifests} manifest(s), {Uploaded} uploaded, {Present} present, {Mounted} mounted)",
             image.ToString(), target, manifests.Count, uploaded, present, mounted);
+        Events.EventLog.Image(store.DataDir, "push", image.Id, target.ToString());
         return new PushResult(target, pushed.ToString(), uploaded, present, mounted, bytes, index is null ? null : manifests.Select(m => m.Platform).ToList());
     }
 

@@ -10,6 +10,8 @@ public enum ContainerState
     Running,
     Paused,
     Exited,
+    /// <summary>Exited, and its monitor starts it again after the restart policy's backoff delay.</summary>
+    Restarting,
 }
 
 /// <summary>The state predicates, in one place.</summary>
@@ -56,6 +58,14 @@ public sealed class Container
     public IReadOnlyList<string> IPAddresses { get; init; } = [];
     public string Hostname { get; init; } = "";
     public string? User { get; init; }
+    /// <summary>When the monitor starts the command again after it exits.</summary>
+    public Plan.ContainerRestartPolicy RestartPolicy { get; init; }
+    /// <summary>How many times the monitor restarted it since Start-Container.</summary>
+    public int RestartCount { get; init; }
+    /// <summary>The health check (null: none).</summary>
+    public ContainerHealthcheck? Healthcheck { get; init; }
+    /// <summary>Its health while it runs with a health check (null otherwise).</summary>
+    public ContainerHealth? Health { get; init; }
 
     /// <summary>The command line as one string, quoted where needed.</summary>
     public string CommandLine => string.Join(' ', Command.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? "\"" + a + "\"" : a));
@@ -63,7 +73,8 @@ public sealed class Container
     /// <summary><c>Up 5 minutes</c>, <c>Exited (0) 3 seconds ago</c>, <c>Created</c>, like podman ps.</summary>
     public string Status => State switch
     {
-        ContainerState.Running => "Up " + Since(StartedAt),
+        ContainerState.Running => "Up " + Since(StartedAt) + (Health is { } h ? $" ({h})" : ""),
+        ContainerState.Restarting => $"Restarting ({(ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?")}) {HumanTime.Ago(FinishedAt)}",
         ContainerState.Paused => "Up " + Since(StartedAt) + " (Paused)",
         ContainerState.Exited => $"Exited ({(ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?")}) {HumanTime.Ago(FinishedAt)}",
         _ => "Created",

@@ -1,6 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Containers.Core.Runtime;
 
-/// <summary>Everything New-Container can be told. Null means "the image's default" or "unlimited".</summary>
+/// <summary>
+/// Everything New-Container can be told. Null means "the image's default" or "unlimited". Kept in the container's
+/// record as its definition (<see cref="ContainerRecord.Definition"/>), which Set-Container compares and
+/// Update-Container recreates from.
+/// </summary>
 internal sealed class ContainerCreateOptions
 {
     public string Image { get; set; } = "";
@@ -32,8 +38,12 @@ internal sealed class ContainerCreateOptions
     public IReadOnlyList<string> Devices { get; set; } = [];
     public IReadOnlyList<string> CapAdd { get; set; } = [];
     public IReadOnlyList<string> CapDrop { get; set; } = [];
-    /// <summary>Seccomp profile, no_new_privs, privileged (<c>-SecurityOpt</c>, <c>-Privileged</c>).</summary>
-    public Security.ContainerSecurity Security { get; set; } = new();
+    /// <summary>Seccomp profile, no_new_privs, privileged (<c>-SecurityOpt</c>, <c>-Privileged</c>): parsed from
+    /// <see cref="SecurityOpt"/> and <see cref="Privileged"/>, which the definition keeps instead.</summary>
+    [JsonIgnore] public Security.ContainerSecurity Security { get; set; } = new();
+    /// <summary><c>-SecurityOpt</c> as given, profile paths made absolute.</summary>
+    public IReadOnlyList<string> SecurityOpt { get; set; } = [];
+    public bool Privileged { get; set; }
     public bool Tty { get; set; }
     public bool Interactive { get; set; }
     /// <summary><c>none</c>, <c>host</c>, <c>private</c> (own netns with loopback only), <c>container:NAME</c>, or CNI
@@ -51,4 +61,15 @@ internal sealed class ContainerCreateOptions
     public IReadOnlyList<string> AddHost { get; set; } = [];
     /// <summary>-ShmSize, -Ulimit, -StopSignal, -Init, -ReadOnlyTmpfs, -GroupAdd, -Sysctl.</summary>
     public RunOptions.ContainerRunOptions Run { get; set; } = new();
+    public Plan.ContainerRestartPolicy RestartPolicy { get; set; }
+    /// <summary>OnFailure only (as podman): at most this many restarts; null or 0: no limit.</summary>
+    public int? MaxRestarts { get; set; }
+    /// <summary>Replaces the image's HEALTHCHECK: one string runs through /bin/sh -c (CMD-SHELL), several are an argv (CMD);
+    /// <c>none</c> disables the image's.</summary>
+    public IReadOnlyList<string>? HealthCommand { get; set; }
+    public TimeSpan? HealthInterval { get; set; }
+    public TimeSpan? HealthTimeout { get; set; }
+    public int? HealthRetries { get; set; }
+    public TimeSpan? HealthStartPeriod { get; set; }
+    public Plan.ContainerHealthAction HealthOnFailure { get; set; }
 }

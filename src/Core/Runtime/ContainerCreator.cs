@@ -37,6 +37,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
         if (network.StartsWith("container:", StringComparison.Ordinal) && store.Find(network[10..]) is null)
             throw new ContainersException("ContainerNotFound", ErrorKind.NotFound, $"-Network {network}: there is no container '{network[10..]}'.", network[10..]);
+        int maxRestarts = ServiceOptions.MaxRestarts(o);
+        var healthcheck = ServiceOptions.Healthcheck(o, image.Config?.Healthcheck);
 
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
         var existing = store.List();
@@ -83,6 +85,10 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             Interactive = o.Interactive,
             StopSignal = run.StopSignal ?? Signals.Parse(image.Config?.StopSignal) ?? Native.Processes.SIGTERM,
             LayerDirectories = [.. image.LayerDirectories],
+            RestartPolicy = o.RestartPolicy,
+            MaxRestarts = maxRestarts,
+            Healthcheck = healthcheck,
+            Definition = o,
         };
         if (!record.WorkingDir.StartsWith('/'))
             throw new ContainersException("InvalidWorkingDirectory", ErrorKind.InvalidArgument, $"The working directory '{record.WorkingDir}' is not absolute.", record.WorkingDir);
@@ -126,6 +132,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw;
         }
         Log.Information("Created container {Name} ({Id}) from {Image}", name, id[..12], o.Image);
+        Events.EventLog.Container(paths.DataDir, "create", id, name, o.Image);
         return record;
     }
 

@@ -42,6 +42,13 @@ internal sealed class ContainerRecord
     public List<string> LayerDirectories { get; set; } = [];
     /// <summary>Host files bind-mounted at /etc/hosts, /etc/hostname and /etc/resolv.conf (none when -NoHosts for hosts).</summary>
     public List<string> GeneratedFiles { get; set; } = [];
+    public Plan.ContainerRestartPolicy RestartPolicy { get; set; }
+    /// <summary>OnFailure: at most this many restarts (0: no limit).</summary>
+    public int MaxRestarts { get; set; }
+    /// <summary>The health check (the image's HEALTHCHECK unless New-Container gave one); null: none.</summary>
+    public ContainerHealthcheck? Healthcheck { get; set; }
+    /// <summary>The options it was created with (null for containers made before they were kept).</summary>
+    public ContainerCreateOptions? Definition { get; set; }
 }
 
 /// <summary>A user mount of a container.</summary>

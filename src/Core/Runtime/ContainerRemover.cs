@@ -19,7 +19,8 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
         using (var lk = await store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
         {
             var c = resolver.Inspect(r);
-            if (c.State.IsActive())
+            // Restarting: its monitor waits to start it again; the stop request ends that before the directory goes.
+            if (c.State.IsActive() || c.State == ContainerState.Restarting)
             {
                 if (!force)
                     throw new ContainersException("ContainerRunning", ErrorKind.InvalidState, $"Container {c} is running.", c.Name,
@@ -51,6 +52,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
                 $"Container {r.Name} was removed but its directory {store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
         }
         Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
+        store.Event("remove", r);
     }
 
     /// <summary>The uid and gid maps of a container that maps subordinate ranges (more than the user's own id); null otherwise.</summary>

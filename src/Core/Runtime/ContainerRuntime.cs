@@ -49,10 +49,14 @@ internal sealed partial class ContainerRuntime
 
     // ---- create -------------------------------------------------------------------------------
 
-    public async Task<Container> CreateAsync(ContainerCreateOptions options, CancellationToken ct)
+    public Task<Container> CreateAsync(ContainerCreateOptions options, CancellationToken ct) => CreateAsync(options, options.Image, ct);
+
+    /// <summary>Creates from the image <paramref name="imageReference"/> names (an id, for a rollback) while the record
+    /// keeps <see cref="ContainerCreateOptions.Image"/> as its image name.</summary>
+    internal async Task<Container> CreateAsync(ContainerCreateOptions options, string imageReference, CancellationToken ct)
     {
         if (_images is null) throw new InvalidOperationException("No image source was given to the runtime.");
-        var image = _images.Resolve(options.Image);
+        var image = _images.Resolve(imageReference);
         var record = await new ContainerCreator(Store, _paths, _idMaps, Networking).CreateAsync(options, image, ct).ConfigureAwait(false);
         return Inspect(record);
     }
@@ -163,6 +167,7 @@ internal sealed partial class ContainerRuntime
         try
         {
             Log.Debug("Exec in {Name}: {Command}", r.Name, string.Join(' ', options.Command));
+            Store.Event("exec", r, attributes: new() { ["command"] = string.Join(' ', options.Command) });
             return await Launcher.ExecAsync(Store.Dir(r.Id), processFile, options.Inherit, options.Tty, c.Name, stdout, stderr, options.Stdin, ct).ConfigureAwait(false);
         }
         finally

@@ -21,12 +21,13 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
     public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct)
     {
         var c = resolver.Inspect(r);
-        if (c.State.IsActive())
+        if (c.State.IsActive() || c.State == ContainerState.Restarting)
             throw new ContainersException("ContainerAlreadyRunning", ErrorKind.InvalidState, $"Container {c} is already running.", c.Name);
         launcher.EnsureExists();
 
         CgroupLifetime.AwaitPreviousMonitor(store.ReadState(r.Id));
         File.Delete(store.StatePath(r.Id));
+        ContainerServices.ResetForStart(store, r.Id);
         IReadOnlyList<string> procs = [];
         if (cgroups.Enabled)
         {
@@ -50,6 +51,7 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             CgroupProcsFiles = [.. procs],
             Stdio = attach ? StdioMode.Inherit : StdioMode.Log,
         };
+        ContainerServices.AddToPlan(plan, r, store);
         if (r.Rootless && store.ReadSpec(r.Id)?.Linux?.UidMappings?.Count > 1)
         {
             plan.NewUidMap = InitLauncher.FindIdMapTool("newuidmap");

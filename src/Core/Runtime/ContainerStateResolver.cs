@@ -32,13 +32,13 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             State = state,
             Pid = state.IsActive() ? s?.Pid ?? 0 : 0,
             MonitorPid = state.IsActive() ? s?.MonitorPid ?? 0 : 0,
-            ExitCode = state == ContainerState.Exited ? s?.ExitCode : null,
-            Signal = state == ContainerState.Exited ? s?.Signal : null,
+            ExitCode = state is ContainerState.Exited or ContainerState.Restarting ? s?.ExitCode : null,
+            Signal = state is ContainerState.Exited or ContainerState.Restarting ? s?.Signal : null,
             OomKilled = s?.OomKilled ?? false,
             Error = error ?? s?.Error,
             Created = r.Created.LocalDateTime,
             StartedAt = s?.StartedAt?.LocalDateTime,
-            FinishedAt = state == ContainerState.Exited ? s?.FinishedAt?.LocalDateTime : null,
+            FinishedAt = state is ContainerState.Exited or ContainerState.Restarting ? s?.FinishedAt?.LocalDateTime : null,
             // Read-only views: the record may be the store's cached copy.
             Command = r.Command.AsReadOnly(),
             Rootless = r.Rootless,
@@ -51,6 +51,10 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             IPAddresses = attachments?.SelectMany(a => a.Addresses).ToList() ?? [],
             Hostname = r.Hostname,
             User = r.User,
+            RestartPolicy = r.RestartPolicy,
+            RestartCount = s?.RestartCount ?? 0,
+            Healthcheck = r.Healthcheck,
+            Health = ContainerServices.Health(store, r, state),
         };
     }
 
@@ -61,7 +65,7 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
         switch (s.Status)
         {
             case ContainerStatus.Stopped:
-                return (ContainerState.Exited, null);
+                return (s.RestartPending && SameBoot(s) && ContainerServices.MonitorAlive(s) ? ContainerState.Restarting : ContainerState.Exited, null);
             case ContainerStatus.Created:
                 return Processes.Exists(s.MonitorPid) && SameBoot(s) ? (ContainerState.Created, null) : (ContainerState.Exited, "The monitor ended before the container started.");
         }
@@ -80,6 +84,7 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             else if (ended == true) break;
         }
         if (store.ReadState(r.Id) is { Status: ContainerStatus.Stopped } last) { s = last; return (ContainerState.Exited, null); }
+        ContainerServices.RecordLostExit(store, r);
         return (ContainerState.Exited, "The container's monitor ended without recording its exit.");
     }
 

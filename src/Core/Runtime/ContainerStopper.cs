@@ -20,7 +20,11 @@ internal sealed class ContainerStopper(ContainerStore store, ICgroupManager cgro
 
     private async Task<Container> StopProcessAsync(ContainerRecord r, TimeSpan timeout, CancellationToken ct)
     {
+        // First, so the stop wins over a restart in progress: the monitor starts nothing after it sees this (it looks again
+        // after every launch, so a command it started just now is killed at once).
+        ContainerServices.RequestStop(store, r.Id);
         var c = resolver.Inspect(r);
+        if (c.State == ContainerState.Restarting) return await AfterMonitorAsync(r, ct).ConfigureAwait(false);
         if (!c.State.IsActive()) return c;
         int pid = c.Pid;
         if (timeout > TimeSpan.Zero)
@@ -29,12 +33,14 @@ internal sealed class ContainerStopper(ContainerStore store, ICgroupManager cgro
             Processes.Kill(pid, r.StopSignal);
             if (c.State == ContainerState.Paused) cgroups.Thaw(r.Id);
             c = await resolver.WaitForExitAsync(r, timeout, ct).ConfigureAwait(false);
-            if (c.State == ContainerState.Exited) { Log.Information("Stopped container {Name}", r.Name); return c; }
+            if (c.State == ContainerState.Restarting) return await AfterMonitorAsync(r, ct).ConfigureAwait(false);
+            if (c.State == ContainerState.Exited) return Stopped(r, c);
             // As podman says it: the process ignored (or did not handle in time) its stop signal.
             Log.Warning("Container {Name} did not stop within {Timeout} s of signal {Signal} ({SignalName}): sending SIGKILL", r.Name,
                 timeout.TotalSeconds, r.StopSignal, Signals.Name(r.StopSignal));
         }
         Log.Debug("Killing {Name} (pid {Pid})", r.Name, pid);
+        store.Event("kill", r, attributes: new() { ["signal"] = "SIGKILL" });
         Processes.Kill(pid, Processes.SIGKILL);
         if (cgroups.Enabled) foreach (int p in cgroups.ListPids(r.Id)) Processes.Kill(p, Processes.SIGKILL);
         if (c.State == ContainerState.Paused || cgroups.IsFrozen(r.Id)) cgroups.Thaw(r.Id);
@@ -51,7 +57,25 @@ internal sealed class ContainerStopper(ContainerStore store, ICgroupManager cgro
             store.WriteState(stale);
             c = resolver.Inspect(r);
         }
+        if (c.State == ContainerState.Restarting) return await AfterMonitorAsync(r, ct).ConfigureAwait(false);
+        return Stopped(r, c);
+    }
+
+    private Container Stopped(ContainerRecord r, Container c)
+    {
         Log.Information("Stopped container {Name}", r.Name);
+        store.Event("stop", r);
         return c;
+    }
+
+    /// <summary>The monitor was waiting out a restart delay when the stop came: it sees the request and ends.</summary>
+    private async Task<Container> AfterMonitorAsync(ContainerRecord r, CancellationToken ct)
+    {
+        if (store.ReadState(r.Id) is { MonitorPid: > 0 } s)
+            await Task.Run(() => Processes.WaitForExit(s.MonitorPid, 10_000), ct).ConfigureAwait(false);
+        var c = resolver.Inspect(r);
+        if (c.State == ContainerState.Restarting)
+            throw new ContainersException("StopFailed", ErrorKind.Timeout, $"The monitor of container {c} did not end its restart loop.", r.Name);
+        return Stopped(r, c);
     }
 }

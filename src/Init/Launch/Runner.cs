@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Containers.Core.Runtime.Plan;
+using Containers.Init.Monitor;
 using Containers.Init.Native;
 using static Containers.Init.Native.Sys;
 
@@ -26,8 +27,9 @@ internal static unsafe class Runner
 {
     private const int StartFailed = 125;
 
-    public static int Run(string planPath)
+    public static int Run(InitRun run)
     {
+        string planPath = run.PlanPath;
         CloseInheritedFds();
         LaunchPlan plan;
         RuntimeSpec spec;
@@ -50,7 +52,7 @@ internal static unsafe class Runner
             Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = e.Message, ErrorId = (e as Preparer.PlanException)?.ErrorId ?? "BadPlan", ExitCode = StartFailed });
             return StartFailed;
         }
-        return new Monitor(plan, spec).Start();
+        return new Monitor(plan, spec, new Supervisor(plan, run.Restarts, run.Streak) { PlanPath = planPath }).Start();
     }
 
     /// <summary>Writes the handshake line straight to fd 1: Console would keep a dup of the pipe open in the monitor
@@ -94,7 +96,7 @@ internal static unsafe class Runner
         }
     }
 
-    internal sealed class Monitor(LaunchPlan plan, RuntimeSpec spec)
+    internal sealed class Monitor(LaunchPlan plan, RuntimeSpec spec, Supervisor supervisor)
     {
         private readonly bool _inherit = plan.Stdio == StdioMode.Inherit;
         /// <summary>process.terminal: the container gets a pseudo-terminal of its own devpts whose master the monitor holds:
@@ -105,7 +107,7 @@ internal static unsafe class Runner
         private readonly ContainerRuntimeState _state = new()
         {
             ContainerId = plan.ContainerId, MonitorPid = Environment.ProcessId, Status = ContainerStatus.Created,
-            BundleDir = plan.BundleDir, CgroupProcsFiles = plan.CgroupProcsFiles,
+            BundleDir = plan.BundleDir, CgroupProcsFiles = plan.CgroupProcsFiles, RestartCount = supervisor.Restarts,
         };
 
         public int Start()
@@ -250,6 +252,8 @@ internal static unsafe class Runner
             _state.PidStartTime = StateFile.StartTime(pid);
             _state.StartedAt = DateTimeOffset.UtcNow;
             StateFile.Write(plan.StateDir, _state);
+            supervisor.AfterLaunch(pid);
+            if (plan.Health is { } health) new HealthMonitor(plan, health, supervisor, pid, _state.PidStartTime, _state.StartedAt.Value).Start();
             int pidfd = PidfdOpen(pid);
             if (!_inherit)
             {
@@ -282,7 +286,15 @@ internal static unsafe class Runner
             _state.Signal = signal;
             _state.FinishedAt = DateTimeOffset.UtcNow;
             _state.OomKilled = OomKills() > oomBefore;
+            _state.RestartPending = supervisor.ShouldRestart(_state);
+            supervisor.Exited(_state); // before the state: whoever sees the exit finds its die in the journal
             StateFile.Write(plan.StateDir, _state);
+            if (_state.RestartPending)
+            {
+                supervisor.Restart(_state); // returns only when a stop came during the delay
+                _state.RestartPending = false;
+                StateFile.Write(plan.StateDir, _state);
+            }
             CgroupRelease.Run(plan.CgroupProcsFiles);
             return _inherit ? exit : 0;
         }
@@ -295,6 +307,7 @@ internal static unsafe class Runner
             _state.ExitCode = code;
             _state.FinishedAt = DateTimeOffset.UtcNow;
             try { StateFile.Write(plan.StateDir, _state); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (supervisor.Restarts > 0) supervisor.Event("die", code, new() { ["error"] = message });
             if (log is not null)
             {
                 // The reason also lands in the container's log, as its runtime's stderr would.

@@ -12,6 +12,20 @@ internal static unsafe class Spawn
     [DllImport("libc")] private static extern int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int oflag, int mode);
     [DllImport("libc")] private static extern int posix_spawn_file_actions_destroy(void* fa);
 
+    /// <summary>Starts a program with stdin on /dev/null and stdout and stderr on <paramref name="outFd"/>; its pid, or -1.</summary>
+    public static int Start(IReadOnlyList<string> argv, int outFd)
+    {
+        byte* fa = stackalloc byte[256];
+        posix_spawn_file_actions_init(fa);
+        posix_spawn_file_actions_addopen(fa, 0, NativeString.Of("/dev/null"), O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(fa, outFd, 1);
+        posix_spawn_file_actions_adddup2(fa, outFd, 2);
+        int pid;
+        int rc = posix_spawn(&pid, NativeString.Of(argv[0]), fa, null, NativeString.Array(argv), NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]));
+        posix_spawn_file_actions_destroy(fa);
+        return rc == 0 ? pid : -1;
+    }
+
     /// <summary>Exit code of the program (127 when it could not be started); its stderr in <paramref name="stderr"/>.</summary>
     public static int Run(IReadOnlyList<string> argv, out string? stderr)
     {

@@ -7,6 +7,7 @@ using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;
 using Containers.Core.Runtime.RunOptions;
+using Containers.Core.Runtime.Plan;
 using Containers.Core.Runtime.Security;
 
 namespace Containers.Cmdlets.Commands.Container;
@@ -171,6 +172,36 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public string[]? Sysctl { get; set; }
 
+    /// <summary>When the container's monitor starts the command again after it exits (podman's --restart).</summary>
+    [Parameter]
+    public ContainerRestartPolicy RestartPolicy { get; set; }
+
+    /// <summary>-RestartPolicy OnFailure: at most this many restarts (podman's on-failure:N).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? MaxRestarts { get; set; }
+
+    /// <summary>The health check: one string runs through /bin/sh -c, several are an argv; none disables the image's HEALTHCHECK.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? HealthCommand { get; set; }
+
+    [Parameter]
+    public TimeSpan? HealthInterval { get; set; }
+
+    [Parameter]
+    public TimeSpan? HealthTimeout { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? HealthRetries { get; set; }
+
+    [Parameter]
+    public TimeSpan? HealthStartPeriod { get; set; }
+
+    [Parameter]
+    public ContainerHealthAction HealthOnFailure { get; set; }
+
     /// <summary>When to pull the image first (podman's --pull): Missing (default), Always, Never or Newer.</summary>
     [Parameter]
     public PullPolicy Pull { get; set; } = PullPolicy.Missing;
@@ -254,6 +285,16 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
                 GroupAdd = GroupAdd ?? [],
                 Sysctls = Sysctl ?? [],
             },
+            SecurityOpt = ResolvedSecurityOpt(),
+            Privileged = Privileged,
+            RestartPolicy = RestartPolicy,
+            MaxRestarts = MaxRestarts,
+            HealthCommand = HealthCommand,
+            HealthInterval = HealthInterval,
+            HealthTimeout = HealthTimeout,
+            HealthRetries = HealthRetries,
+            HealthStartPeriod = HealthStartPeriod,
+            HealthOnFailure = HealthOnFailure,
         };
     }
 
@@ -264,6 +305,11 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
         foreach (var (key, value) in ToEnvironment(Environment)) env[key] = value;
         return env;
     }
+
+    /// <summary>-SecurityOpt with a profile's path made absolute, as the container's definition keeps it.</summary>
+    private List<string> ResolvedSecurityOpt() => (SecurityOpt ?? []).Select(o =>
+        o.StartsWith("seccomp=", StringComparison.OrdinalIgnoreCase) && o[8..].Trim() is { Length: > 0 } v && v != "unconfined"
+            ? "seccomp=" + GetUnresolvedProviderPathFromPSPath(v) : o).ToList();
 
     private ContainerSecurity Security()
     {

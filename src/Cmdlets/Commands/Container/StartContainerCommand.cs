@@ -9,6 +9,13 @@ namespace Containers.Cmdlets.Commands.Container;
 [OutputType(typeof(Core.Runtime.Container))]
 public sealed class StartContainerCommand : NamedContainerCmdlet
 {
+    public const string BootSet = "Boot";
+
+    /// <summary>Starts every container that comes back after a reboot (what pscontainers-restart.service runs): restart
+    /// policy Always, or UnlessStopped when Stop-Container did not stop it.</summary>
+    [Parameter(ParameterSetName = BootSet, Mandatory = true)]
+    public SwitchParameter Boot { get; set; }
+
     /// <summary>Waits for the container to exit and outputs it (with its exit code).</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -19,6 +26,8 @@ public sealed class StartContainerCommand : NamedContainerCmdlet
     /// <summary>Runs the container in this console: it shares stdin, stdout, stderr and the terminal, and the cmdlet returns when it exits.</summary>
     [Parameter]
     public SwitchParameter Attach { get; set; }
+
+    protected override List<ContainerRecord> ResolveTargets() => Boot ? Core.Services.BootStart.Select(Runtime.Store) : base.ResolveTargets();
 
     protected override void ProcessRecord()
     {

@@ -38,6 +38,10 @@ internal sealed class ContainerRuntimeState
     public string? BundleDir { get; set; }
     /// <summary>The cgroup.procs files the container's pid was written to (exec puts its process there too).</summary>
     public List<string>? CgroupProcsFiles { get; set; }
+    /// <summary>How many times the monitor started the command again since Start-Container (restart policy, health action).</summary>
+    public int RestartCount { get; set; }
+    /// <summary>Stopped, and the monitor waits out the backoff delay before it starts the command again.</summary>
+    public bool RestartPending { get; set; }
 }
 
 /// <summary>Lifecycle status as recorded by Init.</summary>

@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Plan;
 /// </summary>
 internal abstract record InitCommand
 {
-    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
+    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> [--restarts N --streak K] | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
 
     public abstract string[] ToArgs();
 
@@ -18,6 +18,8 @@ internal abstract record InitCommand
         ["--version"] => new InitVersion(),
         ["probe"] => new InitProbe(),
         ["run", "--plan", var plan] => new InitRun(plan),
+        ["run", "--plan", var plan, "--restarts", var n, "--streak", var k] when int.TryParse(n, CultureInfo.InvariantCulture, out int restarts)
+            && int.TryParse(k, CultureInfo.InvariantCulture, out int streak) && restarts >= 0 && streak >= 0 => new InitRun(plan) { Restarts = restarts, Streak = streak },
         ["exec", "--state-dir", var stateDir, "--process", var process] => new InitExec(stateDir, process),
         ["remove-tree", ..] => InitRemoveTree.ParseOptions(args),
         ["remove-inside", var dir] => new InitRemoveInside(dir),
@@ -63,7 +65,13 @@ internal sealed record InitProbe : InitCommand
 /// <summary><c>run --plan &lt;plan.json&gt;</c>: starts the container of a <see cref="LaunchPlan"/> and stays as its monitor.</summary>
 internal sealed record InitRun(string PlanPath) : InitCommand
 {
-    public override string[] ToArgs() => ["run", "--plan", PlanPath];
+    /// <summary>The monitor runs itself again (execve, same pid) to restart the container: how many restarts so far, and
+    /// how many short runs in a row (the backoff). Only the monitor passes them.</summary>
+    public int Restarts { get; init; }
+    public int Streak { get; init; }
+
+    public override string[] ToArgs() => Restarts == 0 && Streak == 0 ? ["run", "--plan", PlanPath]
+        : ["run", "--plan", PlanPath, "--restarts", Restarts.ToString(CultureInfo.InvariantCulture), "--streak", Streak.ToString(CultureInfo.InvariantCulture)];
 }
 
 /// <summary><c>exec --state-dir &lt;dir&gt; --process &lt;process.json&gt;</c>: runs a process inside a running container.</summary>

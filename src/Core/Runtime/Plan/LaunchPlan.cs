@@ -28,8 +28,20 @@ internal sealed class LaunchPlan
     /// <summary>Where the container's stdio goes.</summary>
     public StdioMode Stdio { get; set; } = StdioMode.Log;
 
+    /// <summary>The container's name and image, for the events the monitor writes.</summary>
+    public string? ContainerName { get; set; }
+    public string? Image { get; set; }
+    /// <summary>The event journal the monitor appends die, oom, restart and health_status to (null: none).</summary>
+    public string? EventsPath { get; set; }
+    /// <summary>The restart policy (null: never restarted).</summary>
+    public RestartPlan? Restart { get; set; }
+    /// <summary>The health check the monitor runs (null: none).</summary>
+    public HealthPlan? Health { get; set; }
+
     /// <summary>Name of the state file Init maintains in <see cref="StateDir"/>.</summary>
     public const string StateFileName = "state.json";
+    /// <summary>Created in <see cref="StateDir"/> by Stop-Container before it signals: the monitor restarts nothing after it.</summary>
+    public const string StopFileName = "stop-requested";
 }
 
 /// <summary>The read-only layers and the writable upper of an overlay rootfs.</summary>

@@ -19,6 +19,7 @@ namespace Containers.Core.Runtime.Plan;
 [JsonSerializable(typeof(ContainerRuntimeState))]
 [JsonSerializable(typeof(LaunchResult))]
 [JsonSerializable(typeof(FeatureProbe))]
+[JsonSerializable(typeof(HealthState))]
 internal sealed partial class PlanJsonContext : JsonSerializerContext
 {
 }
