@@ -35,7 +35,7 @@ internal sealed class HealthCheckRunner(ContainerRuntime runtime)
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             timeout.CancelAfter(h.Timeout);
-            try { code = await runtime.Launcher.ExecAsync(store.Dir(r.Id), processFile, inherit: false, tty: false, r.Name, Add, Add, timeout.Token).ConfigureAwait(false); }
+            try { code = await runtime.Launcher.ExecAsync(store.Dir(r.Id), processFile, inherit: false, tty: false, r.Name, Add, Add, null, timeout.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 code = -1;

@@ -27,7 +27,7 @@ public sealed class StartContainerCommand : NamedContainerCmdlet
     [Parameter]
     public SwitchParameter Attach { get; set; }
 
-    protected override List<ContainerRecord> ResolveTargets() => Boot ? Core.Services.BootStart.Select(Runtime.Store) : base.ResolveTargets();
+    private protected override List<ContainerRecord> ResolveTargets() => Boot ? Core.Services.BootStart.Select(Runtime.Store) : base.ResolveTargets();
 
     protected override void ProcessRecord()
     {
