@@ -65,6 +65,9 @@ internal static class ContainerServices
         catch (DirectoryNotFoundException) { }
     }
 
+    /// <summary>Stop-Container stopped it (and no start came since): what the boot service needs for UnlessStopped.</summary>
+    public static bool StopRequested(ContainerStore store, string id) => File.Exists(Path.Combine(store.Dir(id), LaunchPlan.StopFileName));
+
     public static ContainerHealth? Health(ContainerStore store, ContainerRecord r, ContainerState state) =>
         r.Healthcheck is not null && state.IsActive()
             ? ContainerHealth.From(r.Name, HealthRules.Read(store.Dir(r.Id)) ?? new HealthState())
