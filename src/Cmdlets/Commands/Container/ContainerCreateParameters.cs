@@ -6,8 +6,8 @@ using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Runtime;
-using Containers.Core.Runtime.RunOptions;
 using Containers.Core.Runtime.Plan;
+using Containers.Core.Runtime.RunOptions;
 using Containers.Core.Runtime.Security;
 
 namespace Containers.Cmdlets.Commands.Container;
