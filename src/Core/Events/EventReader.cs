@@ -4,7 +4,7 @@ using Containers.Core.Native;
 namespace Containers.Core.Events;
 
 /// <summary>What Get-ContainerEvent asks for; null means "any".</summary>
-public sealed class EventQuery
+internal sealed class EventQuery
 {
     public DateTimeOffset? Since { get; init; }
     public DateTimeOffset? Until { get; init; }

@@ -117,7 +117,7 @@ internal static partial class ImageArchive
                 continue;
             }
             int index = i;
-            var layerProgress = progress is null ? null : new Progress<long>(n => progress.Report(new LayerProgress(index, layers.Count, digest, n, desc.Size)));
+            var layerProgress = progress is null ? null : new Diagnostics.SyncProgress<long>(n => progress.Report(new LayerProgress(index, layers.Count, digest, n, desc.Size)));
             progress?.Report(new LayerProgress(i, layers.Count, digest, 0, desc.Size));
             await using var blob = source.Open(image.LayerPaths[i]);
             await store.IngestLayerAsync(blob, desc, diffId, layerProgress, cancellationToken: ct).ConfigureAwait(false);

@@ -48,7 +48,7 @@ internal sealed class ContainerCreateOptions
     public bool Interactive { get; set; }
     /// <summary><c>none</c>, <c>host</c>, <c>private</c> (own netns with loopback only), <c>container:NAME</c>, or CNI
     /// network names (comma-separated); null: containers.conf's default_network (root), else <c>private</c>.</summary>
-    public string? Network { get; set; } = "private";
+    public string? Network { get; set; }
     /// <summary>-IPAddress, -MacAddress, -NetworkAlias (CNI networks only).</summary>
     public string? IPAddress { get; set; }
     public string? MacAddress { get; set; }

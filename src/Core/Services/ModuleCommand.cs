@@ -6,7 +6,7 @@ namespace Containers.Core.Services;
 /// How a systemd unit runs a cmdlet of this module: <c>pwsh -NoProfile -NonInteractive -Command "Import-Module '…'; …"</c>,
 /// with the <c>PSCONTAINERS_*</c> overrides of the session that wrote it, so the unit acts on the same store.
 /// </summary>
-public sealed record ModuleCommand(string Pwsh, string ModuleManifest, IReadOnlyDictionary<string, string> Environment)
+internal sealed record ModuleCommand(string Pwsh, string ModuleManifest, IReadOnlyDictionary<string, string> Environment)
 {
     /// <summary>The overrides a unit carries (the paths of the store, state, configuration and logs).</summary>
     public static readonly string[] Variables = ["PSCONTAINERS_DATA_DIR", "PSCONTAINERS_STATE_DIR", "PSCONTAINERS_CONFIG_DIR", "PSCONTAINERS_LOG_DIR"];

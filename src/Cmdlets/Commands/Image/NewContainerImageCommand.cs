@@ -2,6 +2,7 @@ using System.Management.Automation;
 using Containers.Cmdlets.Completion;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Build;
+using Containers.Core.Diagnostics;
 using Containers.Core.Images;
 
 namespace Containers.Cmdlets.Commands.Image;
@@ -122,7 +123,7 @@ public sealed class NewContainerImageCommand : ContainerCmdletBase
             CacheDirectory = BuildCache.DirectoryFor(Services.Paths), Network = Network, Secrets = secrets, Platform = Platform,
         };
         const int activity = 4720;
-        var progress = new Progress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),
+        var progress = new SyncProgress<BuildProgress>(p => Post(() => WriteProgress(new ProgressRecord(activity, "Building " + System.IO.Path.GetFileName(file),
             $"STEP {p.Step}/{p.Steps}: {p.Instruction}{(p.Cached ? " (cached)" : "")}")
         { PercentComplete = 100 * p.Step / Math.Max(1, p.Steps) })));
         StoredImage? image = null;

@@ -12,7 +12,7 @@ namespace Containers.Core.Events.Journal;
 /// <see cref="MaxBytes"/> it is renamed to <see cref="RotatedPath"/> (replacing the older generation), so the journal
 /// holds at most twice that. Compiled into Init too: nothing of Core but this folder.
 /// </summary>
-public sealed class EventJournal(string path, long maxBytes = EventJournal.DefaultMaxBytes)
+internal sealed class EventJournal(string path, long maxBytes = EventJournal.DefaultMaxBytes)
 {
     /// <summary>podman's default events_logfile_max_size is 1 MB too.</summary>
     public const long DefaultMaxBytes = 1_000_000;

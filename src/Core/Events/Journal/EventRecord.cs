@@ -6,7 +6,7 @@ namespace Containers.Core.Events.Journal;
 /// One line of the event journal (<c>events/events.jsonl</c> under the data directory), as cmdlets and monitors write it.
 /// Compiled into Init too (NativeAOT): plain properties, source-generated JSON, nothing else of Core.
 /// </summary>
-public sealed class EventRecord
+internal sealed class EventRecord
 {
     public DateTimeOffset Time { get; set; }
     /// <summary><c>container</c>, <c>image</c>, <c>network</c>, <c>volume</c>, <c>policy</c> (see <see cref="EventTypes"/>).</summary>
@@ -26,7 +26,7 @@ public sealed class EventRecord
 }
 
 /// <summary>The values of <see cref="EventRecord.Type"/>.</summary>
-public static class EventTypes
+internal static class EventTypes
 {
     public const string Container = "container", Image = "image", Network = "network", Volume = "volume", Policy = "policy";
 }
@@ -34,6 +34,6 @@ public static class EventTypes
 /// <summary>One compact line per record (the journal is line-oriented): no indentation, nulls left out.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EventRecord))]
-public sealed partial class EventJsonContext : JsonSerializerContext
+internal sealed partial class EventJsonContext : JsonSerializerContext
 {
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Containers.Core.Runtime.Plan;
 
 /// <summary>A blocking flock(2) on a lock file, usable from Init (NativeAOT) and Core alike; the lock goes with the fd.</summary>
-public static partial class LockedFile
+internal static partial class LockedFile
 {
     private const int LOCK_EX = 2, O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000, EINTR = 4;
 

@@ -38,7 +38,7 @@ public enum ContainerHealthStatus
 }
 
 /// <summary>The restart policy in a <see cref="LaunchPlan"/>.</summary>
-public sealed class RestartPlan
+internal sealed class RestartPlan
 {
     public ContainerRestartPolicy Policy { get; set; }
     /// <summary>OnFailure: at most this many restarts (0: no limit).</summary>
@@ -46,7 +46,7 @@ public sealed class RestartPlan
 }
 
 /// <summary>The health check in a <see cref="LaunchPlan"/>: Core wrote the check's process (a runtime-spec process, as exec runs).</summary>
-public sealed class HealthPlan
+internal sealed class HealthPlan
 {
     /// <summary>The check's <see cref="RuntimeProcess"/> JSON, for <c>pscontainers-init exec</c>.</summary>
     public string ProcessFile { get; set; } = "";
@@ -59,7 +59,7 @@ public sealed class HealthPlan
 
 /// <summary><c>health.json</c> in the container's directory: written by the monitor and by Test-ContainerHealth, under
 /// <c>health.lock</c> (<see cref="HealthRules.Record"/>).</summary>
-public sealed class HealthState
+internal sealed class HealthState
 {
     public ContainerHealthStatus Status { get; set; }
     public int FailingStreak { get; set; }
@@ -68,7 +68,7 @@ public sealed class HealthState
 }
 
 /// <summary>One run of the health check.</summary>
-public sealed class HealthCheckRecord
+internal sealed class HealthCheckRecord
 {
     public DateTimeOffset Start { get; set; }
     public DateTimeOffset End { get; set; }

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Containers.Core.Runtime.Plan;
 
 /// <summary>The restart decisions of the monitor, as pure functions (the monitor and the tests use the same ones).</summary>
-public static class RestartRules
+internal static class RestartRules
 {
     /// <summary>The first delay; it doubles with each exit that follows a short run (Docker's and podman's backoff).</summary>
     public static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
@@ -34,7 +34,7 @@ public static class RestartRules
 }
 
 /// <summary>How a check's result changes the health (podman's and Docker's rules), and the file that keeps it.</summary>
-public static class HealthRules
+internal static class HealthRules
 {
     public const int KeptResults = 5;
     public const int MaxOutput = 4096;
