@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Logging;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 using Serilog;
 
@@ -34,7 +35,7 @@ public sealed class SystemInfoCollector
         var (package, packageVersion) = await QueryPackageAsync(ct).ConfigureAwait(false);
         string initPath = InitBinary.Path;
 
-        return new SystemInfo
+        var info = new SystemInfo
         {
             ModuleVersion = ModuleVersion,
             PackageName = package,
@@ -65,6 +66,29 @@ public sealed class SystemInfoCollector
             InitPath = initPath,
             InitVersion = File.Exists(initPath) ? (await RunAsync(initPath, new InitVersion().ToArgs(), ct).ConfigureAwait(false))?.Trim() : null,
             LogFile = ModuleLog.LogFile,
+        };
+        return WithRootlessNetworking(info);
+    }
+
+    /// <summary>pasta and slirp4netns as a rootless container would find them (containers.conf's helper_binaries_dir first).</summary>
+    private static SystemInfo WithRootlessNetworking(SystemInfo info)
+    {
+        RootlessNetworkConfig config;
+        try { config = RootlessNetworkConfig.Load(); }
+        catch (Errors.ContainersException e)
+        {
+            Log.Warning("containers.conf: {Error}", e.Message);
+            config = new RootlessNetworkConfig(null, [], []);
+        }
+        string? pasta = RootlessNetworkTools.Find(RootlessNetworkMode.Pasta, config.HelperBinariesDirs);
+        string? slirp = RootlessNetworkTools.Find(RootlessNetworkMode.Slirp4netns, config.HelperBinariesDirs);
+        return info with
+        {
+            PastaPath = pasta,
+            PastaVersion = pasta is null ? null : RootlessNetworkTools.Version(pasta),
+            Slirp4netnsPath = slirp,
+            Slirp4netnsVersion = slirp is null ? null : RootlessNetworkTools.Version(slirp),
+            DefaultRootlessNetwork = config.DefaultNetworkCommand ?? (pasta is not null ? RootlessNetworkMode.Pasta : slirp is not null ? RootlessNetworkMode.Slirp4netns : "private"),
         };
     }
 

@@ -36,8 +36,9 @@ public sealed class ContainerCreateOptions
     public Security.ContainerSecurity Security { get; set; } = new();
     public bool Tty { get; set; }
     public bool Interactive { get; set; }
-    /// <summary><c>none</c>, <c>host</c> or <c>private</c> (own netns with loopback only).</summary>
-    public string Network { get; set; } = "private";
+    /// <summary><c>none</c>, <c>host</c>, <c>private</c> (own netns with loopback only), or for rootless containers <c>pasta[:options]</c> or
+    /// <c>slirp4netns[:options]</c>; null takes the default (rootless: containers.conf's default_rootless_network_cmd, else pasta or slirp4netns when installed).</summary>
+    public string? Network { get; set; }
     public bool NoHosts { get; set; }
     public IReadOnlyList<string> Dns { get; set; } = [];
     public IReadOnlyList<string> AddHost { get; set; } = [];

@@ -4,6 +4,7 @@ using Containers.Core.Configuration;
 using Containers.Core.Diagnostics;
 using Containers.Core.Errors;
 using Containers.Core.Networking;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -17,9 +18,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 
     public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct)
     {
-        if (!NetworkModes.Contains(o.Network))
-            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
-                $"'{o.Network}' is not a network mode; use none, host or private.", o.Network);
+        string network = ResolveNetwork(o.Network);
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
@@ -69,7 +68,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 Devices = devices.Count > 0 ? devices : null,
                 AllDevices = o.Security.Privileged,
             },
-            Network = o.Network,
+            Network = network,
             Rootless = paths.Rootless,
             ReadOnlyRootfs = o.ReadOnlyRootfs,
             Tty = o.Tty,
@@ -90,14 +89,14 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             if (!o.NoHosts)
             {
                 string hosts = Path.Combine(dir, "hosts");
-                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, o.Network, o.AddHost));
+                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, network, o.AddHost));
                 record.GeneratedFiles.Add(hosts);
             }
             string hostnameFile = Path.Combine(dir, "hostname");
             File.WriteAllText(hostnameFile, hostname + "\n");
             record.GeneratedFiles.Add(hostnameFile);
             string resolv = Path.Combine(dir, "resolv.conf");
-            File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, o.Network));
+            File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, network));
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
             o.Security.Apply(spec, caps);
@@ -115,6 +114,27 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         }
         Log.Information("Created container {Name} ({Id}) from {Image}", name, id[..12], o.Image);
         return record;
+    }
+
+    /// <summary>
+    /// The container's network: the one asked for, else (rootless) containers.conf's default_rootless_network_cmd or the
+    /// installed helper (<see cref="RootlessNetworkPlanner.DefaultNetwork"/>), else <c>private</c>. pasta and slirp4netns are
+    /// checked here (installed, options), so a bad mode fails before anything is written.
+    /// </summary>
+    private string ResolveNetwork(string? requested)
+    {
+        if (requested is not null && !RootlessNetworkMode.IsRootlessMode(requested) && !NetworkModes.Contains(requested))
+            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
+                $"'{requested}' is not a network mode; use none, host, private{(paths.Rootless ? ", pasta or slirp4netns" : "")}.", requested);
+        if (requested is not null && !RootlessNetworkMode.IsRootlessMode(requested)) return requested;
+        if (requested is not null && !paths.Rootless)
+            throw new ContainersException("NetworkModeNeedsRootless", ErrorKind.InvalidArgument,
+                $"-Network {requested} is user-mode networking for rootless containers; root containers use none, host or private.", requested);
+        if (!paths.Rootless) return "private";
+        var planner = new RootlessNetworkPlanner(RootlessNetworkConfig.Load());
+        string network = requested ?? planner.DefaultNetwork();
+        if (RootlessNetworkMode.IsRootlessMode(network)) planner.Validate(network, []);
+        return network;
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -80,7 +80,7 @@ public sealed class ContainerRuntime
     {
         var r = Store.Get(nameOrId);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
-        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher).StartAsync(r, attach, ct).ConfigureAwait(false);
+        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, _paths.StateDir).StartAsync(r, attach, ct).ConfigureAwait(false);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Containers.Core.Cgroups;
 using Containers.Core.Errors;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -9,7 +10,7 @@ namespace Containers.Core.Runtime;
 /// Start: writes the container's <see cref="LaunchPlan"/> (its cgroup made, its layers, its stdio mode) and has
 /// <see cref="InitLauncher"/> run it. The caller holds the container's lock.
 /// </summary>
-internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher)
+internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher, string? stateDir = null)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStarter>();
 
@@ -54,6 +55,13 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         {
             plan.NewUidMap = InitLauncher.FindIdMapTool("newuidmap");
             plan.NewGidMap = InitLauncher.FindIdMapTool("newgidmap");
+        }
+        if (r.Rootless && RootlessNetworkMode.IsRootlessMode(r.Network))
+        {
+            // The API socket lives in the runtime directory: a unix socket path holds 107 bytes, the store's paths are long.
+            string socket = Path.Combine(stateDir ?? store.Root, "net", r.Id[..12] + ".sock");
+            Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
+            plan.NetworkHelper = new RootlessNetworkPlanner(RootlessNetworkConfig.Load()).Plan(r.Network, [], store.Dir(r.Id), socket).Plan;
         }
         // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
         ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Containers.Core.Cgroups;
 using Containers.Core.Native;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -16,6 +17,7 @@ public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager 
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s);
+        if (state == ContainerState.Exited && s is { NetworkHelperPid: > 0 }) NetworkHelperLifetime.ReleaseLeftover(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket);
         return new Container
         {
             Id = r.Id,

@@ -3,7 +3,7 @@ using static Containers.Init.Native.Sys;
 
 namespace Containers.Init.Native;
 
-/// <summary>Runs a helper program (newuidmap/newgidmap) with posix_spawn and waits for it by pid.</summary>
+/// <summary>Runs a helper program (newuidmap/newgidmap, pasta, slirp4netns) with posix_spawn.</summary>
 internal static unsafe class Spawn
 {
     [DllImport("libc")] private static extern int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
@@ -42,5 +42,29 @@ internal static unsafe class Spawn
             if (Errno != EINTR) return 127;
         stderr = text.ToString();
         return DecodeWaitStatus(status).ExitCode;
+    }
+
+    /// <summary>
+    /// Starts a long-running program without waiting: stdin on /dev/null, stdout and stderr appended to
+    /// <paramref name="logFile"/>, and <paramref name="extraFd"/> (when not -1) as its fd 3. Returns its pid, or -1 with
+    /// the reason in <paramref name="error"/>.
+    /// </summary>
+    public static int Start(IReadOnlyList<string> argv, string logFile, int extraFd, out string? error)
+    {
+        error = null;
+        byte* fa = stackalloc byte[256];
+        posix_spawn_file_actions_init(fa);
+        posix_spawn_file_actions_addopen(fa, 0, NativeString.Of("/dev/null"), O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(fa, 1, NativeString.Of(logFile), O_WRONLY | O_CREAT | O_TRUNC, 0x180 /* 0600 */);
+        posix_spawn_file_actions_adddup2(fa, 1, 2);
+        if (extraFd >= 0) posix_spawn_file_actions_adddup2(fa, extraFd, 3);
+        byte** args = NativeString.Array(argv);
+        byte** env = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+        int pid;
+        int rc = posix_spawn(&pid, args[0], fa, null, args, env);
+        posix_spawn_file_actions_destroy(fa);
+        if (rc == 0) return pid;
+        error = $"{argv[0]}: {StrError(rc)}";
+        return -1;
     }
 }

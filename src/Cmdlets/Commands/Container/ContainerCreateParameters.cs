@@ -93,8 +93,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     public SwitchParameter Privileged { get; set; }
 
     [Parameter]
-    [ValidateSet("none", "host", "private")]
-    public string Network { get; set; } = "private";
+    public string? Network { get; set; }
 
     [Parameter]
     public SwitchParameter NoHosts { get; set; }

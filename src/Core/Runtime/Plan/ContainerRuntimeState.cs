@@ -38,6 +38,10 @@ public sealed class ContainerRuntimeState
     public string? BundleDir { get; set; }
     /// <summary>The cgroup.procs files the container's pid was written to (exec puts its process there too).</summary>
     public List<string>? CgroupProcsFiles { get; set; }
+    /// <summary>Host pid of the rootless network helper (pasta, slirp4netns) serving the container; 0 when there is none.</summary>
+    public int NetworkHelperPid { get; set; }
+    /// <summary>Start time of <see cref="NetworkHelperPid"/> (field 22 of /proc/pid/stat), so a reused pid is never signalled.</summary>
+    public ulong NetworkHelperStartTime { get; set; }
 }
 
 /// <summary>Lifecycle status as recorded by Init.</summary>

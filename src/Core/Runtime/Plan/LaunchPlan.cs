@@ -27,6 +27,8 @@ public sealed class LaunchPlan
     public string? NewGidMap { get; set; }
     /// <summary>Where the container's stdio goes.</summary>
     public StdioMode Stdio { get; set; } = StdioMode.Log;
+    /// <summary>Rootless networking: the pasta or slirp4netns process Init starts for the container's network namespace; null for none.</summary>
+    public NetworkHelperPlan? NetworkHelper { get; set; }
 
     /// <summary>Name of the state file Init maintains in <see cref="StateDir"/>.</summary>
     public const string StateFileName = "state.json";

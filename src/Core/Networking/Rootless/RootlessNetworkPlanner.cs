@@ -1,0 +1,115 @@
+using System.Globalization;
+using Containers.Core.Errors;
+using Containers.Core.Runtime.Plan;
+
+namespace Containers.Core.Networking.Rootless;
+
+/// <summary>
+/// Turns a rootless container's network mode and published ports into the <see cref="NetworkHelperPlan"/> Init runs:
+/// pasta's or slirp4netns' full command line, host ports checked free (random ones picked), slirp4netns' forwards.
+/// </summary>
+internal sealed class RootlessNetworkPlanner(RootlessNetworkConfig config)
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<RootlessNetworkPlanner>();
+
+    /// <summary>
+    /// The network of a rootless container created without -Network: containers.conf's default_rootless_network_cmd, else
+    /// pasta when installed, else slirp4netns, else <c>private</c> (loopback only, with a warning naming the package).
+    /// </summary>
+    public string DefaultNetwork()
+    {
+        if (config.DefaultNetworkCommand is { } configured) return configured;
+        foreach (string helper in new[] { RootlessNetworkMode.Pasta, RootlessNetworkMode.Slirp4netns })
+            if (RootlessNetworkTools.Find(helper, config.HelperBinariesDirs) is not null) return helper;
+        Log.Warning("Neither pasta nor slirp4netns is installed: the container gets a network namespace with loopback only. Install the Debian package passt for outbound networking.");
+        return "private";
+    }
+
+    /// <summary>Checks the mode and its helper at create time (NetworkHelperNotFound names the package).</summary>
+    public void Validate(string network, IReadOnlyList<PortMapping> ports)
+    {
+        var mode = RootlessNetworkMode.Parse(network);
+        RootlessNetworkTools.Require(mode.Helper, config.HelperBinariesDirs);
+        foreach (var m in ports)
+        {
+            if (m.Protocol == "sctp")
+                throw new ContainersException("PublishProtocolNotSupported", ErrorKind.InvalidArgument, $"{mode.Helper} cannot forward sctp ({m}).", m.ToString(), "Publish tcp or udp ports.");
+            if (mode.Helper == RootlessNetworkMode.Slirp4netns && m.HostIP?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                throw new ContainersException("PublishProtocolNotSupported", ErrorKind.InvalidArgument, $"slirp4netns forwards IPv4 host addresses only ({m}).", m.ToString(), "Publish on an IPv4 address, or use -Network pasta.");
+        }
+    }
+
+    /// <summary>
+    /// The plan for one start, with every host port resolved (random ones picked now) and checked free. Files: pasta's pid
+    /// file and slirp4netns' log in <paramref name="containerDir"/>, slirp4netns' API socket at <paramref name="apiSocket"/>.
+    /// </summary>
+    public (NetworkHelperPlan Plan, List<PortMapping> Published) Plan(string network, IReadOnlyList<PortMapping> ports, string containerDir, string apiSocket)
+    {
+        var mode = RootlessNetworkMode.Parse(network);
+        Validate(network, ports);
+        var published = new List<PortMapping>();
+        foreach (var m in ports)
+        {
+            var resolved = m.HostPort != 0 ? m : m with { HostPort = HostPorts.PickFree(m) };
+            foreach (var (host, _) in resolved.Ports()) HostPorts.EnsureFree(resolved, host);
+            published.Add(resolved);
+        }
+        var plan = new NetworkHelperPlan { Kind = mode.Helper, Path = RootlessNetworkTools.Require(mode.Helper, config.HelperBinariesDirs) };
+        if (mode.Helper == RootlessNetworkMode.Pasta) Pasta(plan, mode, published, containerDir);
+        else Slirp(plan, mode, published, containerDir, apiSocket);
+        return (plan, published);
+    }
+
+    private static void Pasta(NetworkHelperPlan plan, RootlessNetworkMode mode, List<PortMapping> published, string containerDir)
+    {
+        plan.PidFile = Path.Combine(containerDir, "pasta.pid");
+        // Only the published ports, both ways: pasta's default ("auto") would forward every port the container or the
+        // host listens on.
+        var args = new List<string> { "--config-net", "--quiet", "--pid", plan.PidFile, "-T", "none", "-U", "none" };
+        foreach (string proto in new[] { "tcp", "udp" })
+        {
+            var specs = published.Where(m => m.Protocol == proto).Select(PastaSpec).ToList();
+            if (specs.Count == 0) specs.Add("none");
+            foreach (string spec in specs) args.AddRange([proto == "tcp" ? "-t" : "-u", spec]);
+        }
+        if (!mode.AllowHostLoopback) args.Add("--no-map-gw");
+        args.AddRange(mode.PastaOptions.Where(o => o != "--map-gw"));
+        args.Add(NetworkHelperPlan.PidPlaceholder);
+        plan.Args = args;
+    }
+
+    /// <summary>pasta's <c>[address/]host[-last]:container[-last]</c>.</summary>
+    internal static string PastaSpec(PortMapping m)
+    {
+        string Span(int first) => m.Range == 1 ? first.ToString(CultureInfo.InvariantCulture) : $"{first}-{first + m.Range - 1}";
+        return $"{(m.HostIP is { } ip ? ip + "/" : "")}{Span(m.HostPort)}:{Span(m.ContainerPort)}";
+    }
+
+    private static void Slirp(NetworkHelperPlan plan, RootlessNetworkMode mode, List<PortMapping> published, string containerDir, string apiSocket)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(apiSocket) > 107)
+            throw new ContainersException("StatePathTooLong", ErrorKind.InvalidArgument, $"slirp4netns' API socket path {apiSocket} is longer than a unix socket allows (107 bytes).",
+                apiSocket, "Point PSCONTAINERS_STATE_DIR (or XDG_RUNTIME_DIR) at a shorter directory.");
+        plan.LogFile = Path.Combine(containerDir, "slirp4netns.log");
+        plan.ApiSocket = apiSocket;
+        var args = new List<string> { "--configure", $"--mtu={mode.Mtu.ToString(CultureInfo.InvariantCulture)}", "--ready-fd=3", $"--api-socket={apiSocket}" };
+        if (!mode.AllowHostLoopback) args.Add("--disable-host-loopback");
+        if (mode.EnableIpv6) args.Add("--enable-ipv6");
+        if (mode.Cidr is { } cidr) args.Add($"--cidr={cidr}");
+        // The sandbox keeps only /etc and /run of the host; it refuses a resolv.conf that links elsewhere.
+        if (SandboxPossible()) args.AddRange(["--enable-sandbox", "--enable-seccomp"]);
+        args.AddRange([NetworkHelperPlan.PidPlaceholder, "tap0"]);
+        plan.Args = args;
+        foreach (var m in published)
+            foreach (var (host, container) in m.Ports())
+                plan.Forwards.Add(new HostForward { Protocol = m.Protocol, HostAddress = m.HostIP?.ToString() ?? "0.0.0.0", HostPort = host, ContainerPort = container });
+    }
+
+    private static bool SandboxPossible()
+    {
+        var info = new FileInfo("/etc/resolv.conf");
+        if (info.LinkTarget is not { } target) return true;
+        string full = Path.GetFullPath(target, "/etc");
+        return full.StartsWith("/etc/", StringComparison.Ordinal) || full.StartsWith("/run/", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Containers.Core.Errors;
+
+namespace Containers.Core.Networking.Rootless;
+
+/// <summary>Finds pasta and slirp4netns (containers.conf's helper_binaries_dir first, then the usual bin folders) and tells their versions.</summary>
+internal static class RootlessNetworkTools
+{
+    private static readonly string[] StandardDirs = ["/usr/libexec/podman", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin"];
+
+    /// <summary>The Debian package that ships each helper.</summary>
+    public static string Package(string helper) => helper == RootlessNetworkMode.Pasta ? "passt" : "slirp4netns";
+
+    /// <summary>The helper's path, or null when it is not installed.</summary>
+    public static string? Find(string helper, IReadOnlyList<string> helperDirs)
+    {
+        foreach (string dir in helperDirs.Concat(StandardDirs))
+        {
+            string path = Path.Combine(dir, helper);
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    /// <summary>The helper's path; throws NetworkHelperNotFound naming the package when it is missing.</summary>
+    public static string Require(string helper, IReadOnlyList<string> helperDirs) =>
+        Find(helper, helperDirs) ?? throw new ContainersException("NetworkHelperNotFound", ErrorKind.ResourceUnavailable,
+            $"{helper} is not installed; rootless networking with -Network {helper} needs it.", helper,
+            $"Install the Debian package {Package(helper)} (apt-get install {Package(helper)}), or choose -Network {(helper == RootlessNetworkMode.Pasta ? RootlessNetworkMode.Slirp4netns : RootlessNetworkMode.Pasta)} or private.");
+
+    /// <summary>"1.2.0" from <c>--version</c>; for a build that says "unknown version" (Debian's pasta), the package's version.</summary>
+    public static string? Version(string path)
+    {
+        string? first = Run(path, "--version")?.Split('\n')[0].Trim();
+        if (first is null) return null;
+        string version = first.Split(' ')[^1];
+        if (!first.Contains("unknown", StringComparison.OrdinalIgnoreCase)) return version;
+        string? owner = Run("/usr/bin/dpkg-query", "-S", path)?.Split(':', 2)[0].Trim();
+        return owner is { Length: > 0 } ? Run("/usr/bin/dpkg-query", "-W", "-f=${Version}", owner)?.Trim() : null;
+    }
+
+    private static string? Run(string file, params string[] args)
+    {
+        if (!File.Exists(file)) return null;
+        try
+        {
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            if (!p.WaitForExit(5000)) { p.Kill(); return null; }
+            _ = stderr.Result;
+            return p.ExitCode == 0 ? output : null;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
+        {
+            return null;
+        }
+    }
+}
