@@ -13,6 +13,9 @@ public sealed record ContainerPaths
     public const string LogDirVariable = "PSCONTAINERS_LOG_DIR";
     public const string RegistriesConfVariable = "CONTAINERS_REGISTRIES_CONF";
     public const string AuthFileVariable = "REGISTRY_AUTH_FILE";
+    public const string CniConfigDirVariable = "PSCONTAINERS_CNI_CONFIG_DIR";
+    public const string CniPluginDirVariable = "PSCONTAINERS_CNI_PLUGIN_DIR";
+    public const string ContainersConfVariable = "CONTAINERS_CONF";
 
     /// <summary>Image store and container records.</summary>
     public required string DataDir { get; init; }
@@ -38,6 +41,14 @@ public sealed record ContainerPaths
     public required string DockerConfigFile { get; init; }
     /// <summary>True when the process runs without root privileges.</summary>
     public required bool Rootless { get; init; }
+    /// <summary>CNI network configuration lists (podman 4's too): /etc/cni/net.d or PSCONTAINERS_CNI_CONFIG_DIR.</summary>
+    public string CniConfigDir { get; init; } = "/etc/cni/net.d";
+    /// <summary>Where CNI plugins are looked for, in order: PSCONTAINERS_CNI_PLUGIN_DIR (colon-separated), then the standard places.</summary>
+    public IReadOnlyList<string> CniPluginDirs { get; init; } = DefaultCniPluginDirs;
+    /// <summary>containers.conf files read in order, later keys winning (system, then the user's; or the one override).</summary>
+    public IReadOnlyList<string> ContainersConfFiles { get; init; } = [];
+
+    private static readonly string[] DefaultCniPluginDirs = ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"];
 
     public string ImagesDir => Path.Combine(DataDir, "images");
     public string ContainersDir => Path.Combine(DataDir, "containers");
@@ -93,8 +104,18 @@ public sealed record ContainerPaths
 
         string dockerConfig = Path.Combine(NonEmpty(env("DOCKER_CONFIG")) ?? Path.Combine(home, ".docker"), "config.json");
 
+        // containers.conf: CONTAINERS_CONF replaces every file (as podman does); PSCONTAINERS_CONFIG_DIR replaces the
+        // system and user locations with its own containers.conf, like registries.conf above.
+        string[] containersConf = NonEmpty(env(ContainersConfVariable)) is { } confOverride ? [confOverride]
+            : configDir is not null ? [Path.Combine(configDir, "containers.conf")]
+            : ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf", Path.Combine(userContainers, "containers.conf")];
+        string[] pluginDirs = [.. (NonEmpty(env(CniPluginDirVariable))?.Split(':', StringSplitOptions.RemoveEmptyEntries) ?? []), .. DefaultCniPluginDirs];
+
         return new ContainerPaths
         {
+            CniConfigDir = NonEmpty(env(CniConfigDirVariable)) ?? "/etc/cni/net.d",
+            CniPluginDirs = pluginDirs,
+            ContainersConfFiles = containersConf,
             DataDir = data,
             StateDir = state,
             LogDir = logs,

@@ -67,28 +67,25 @@ public sealed class SystemInfoCollector
             InitVersion = File.Exists(initPath) ? (await RunAsync(initPath, new InitVersion().ToArgs(), ct).ConfigureAwait(false))?.Trim() : null,
             LogFile = ModuleLog.LogFile,
         };
-        return WithRootlessNetworking(info);
+        return WithRootlessNetworking(info, _paths);
     }
 
     /// <summary>pasta and slirp4netns as a rootless container would find them (containers.conf's helper_binaries_dir first).</summary>
-    private static SystemInfo WithRootlessNetworking(SystemInfo info)
+    private static SystemInfo WithRootlessNetworking(SystemInfo info, ContainerPaths paths)
     {
-        RootlessNetworkConfig config;
-        try { config = RootlessNetworkConfig.Load(); }
-        catch (Errors.ContainersException e)
-        {
-            Log.Warning("containers.conf: {Error}", e.Message);
-            config = new RootlessNetworkConfig(null, [], []);
-        }
-        string? pasta = RootlessNetworkTools.Find(RootlessNetworkMode.Pasta, config.HelperBinariesDirs);
-        string? slirp = RootlessNetworkTools.Find(RootlessNetworkMode.Slirp4netns, config.HelperBinariesDirs);
+        var config = Networking.ContainersConf.Read(paths.ContainersConfFiles);
+        string? defaultNetwork;
+        try { defaultNetwork = new RootlessNetworkPlanner(config).DefaultNetwork(); }
+        catch (Errors.ContainersException e) { defaultNetwork = e.Message; }
+        string? pasta = RootlessNetworkTools.Find(RootlessNetworkMode.Pasta, config.HelperBinariesDirs ?? []);
+        string? slirp = RootlessNetworkTools.Find(RootlessNetworkMode.Slirp4netns, config.HelperBinariesDirs ?? []);
         return info with
         {
             PastaPath = pasta,
             PastaVersion = pasta is null ? null : RootlessNetworkTools.Version(pasta),
             Slirp4netnsPath = slirp,
             Slirp4netnsVersion = slirp is null ? null : RootlessNetworkTools.Version(slirp),
-            DefaultRootlessNetwork = config.DefaultNetworkCommand ?? (pasta is not null ? RootlessNetworkMode.Pasta : slirp is not null ? RootlessNetworkMode.Slirp4netns : "private"),
+            DefaultRootlessNetwork = defaultNetwork,
         };
     }
 

@@ -31,6 +31,13 @@ public sealed record PortMapping(IPAddress? HostIP, int HostPort, int ContainerP
         return $"{ip}:{Span(HostPort)}->{Span(ContainerPort)}/{Protocol}";
     }
 
+    /// <summary>The spec form <see cref="Parse"/> reads back (<c>127.0.0.1:8080-8081:80-81/tcp</c>), for storing.</summary>
+    public string ToSpec()
+    {
+        string ip = HostIP is null ? "" : (HostIP.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{HostIP}]" : HostIP.ToString()) + ":";
+        return HostPort == 0 && ip.Length == 0 ? $"{Span(ContainerPort)}/{Protocol}" : $"{ip}{(HostPort == 0 ? "" : Span(HostPort))}:{Span(ContainerPort)}/{Protocol}";
+    }
+
     private string Span(int first) => Range == 1 || first == 0 ? first.ToString(CultureInfo.InvariantCulture) : $"{first}-{first + Range - 1}";
 
     /// <summary>

@@ -89,6 +89,13 @@ public static class BundleBuilder
         };
     }
 
+    /// <summary>The container joins an existing network namespace (made by CNI setup, or another container's) instead of a new one.</summary>
+    public static void JoinNetworkNamespace(RuntimeSpec spec, string path)
+    {
+        var ns = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "network");
+        if (ns is not null) ns.Path = path;
+    }
+
     /// <summary>The default set with additions and removals (<c>ALL</c> allowed in either); names with or without the CAP_ prefix.</summary>
     public static List<string> Capabilities(IReadOnlyList<string> add, IReadOnlyList<string> drop)
     {

@@ -50,6 +50,10 @@ public sealed class Container
     public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public string Network { get; init; } = "";
+    /// <summary>Published ports as podman ps shows them (<c>0.0.0.0:8080-&gt;80/tcp</c>); random host ports are 0 until started.</summary>
+    public IReadOnlyList<string> Ports { get; init; } = [];
+    /// <summary>Addresses on its CNI networks while attached.</summary>
+    public IReadOnlyList<string> IPAddresses { get; init; } = [];
     public string Hostname { get; init; } = "";
     public string? User { get; init; }
 

@@ -36,9 +36,16 @@ public sealed class ContainerCreateOptions
     public Security.ContainerSecurity Security { get; set; } = new();
     public bool Tty { get; set; }
     public bool Interactive { get; set; }
-    /// <summary><c>none</c>, <c>host</c>, <c>private</c> (own netns with loopback only), or for rootless containers <c>pasta[:options]</c> or
-    /// <c>slirp4netns[:options]</c>; null takes the default (rootless: containers.conf's default_rootless_network_cmd, else pasta or slirp4netns when installed).</summary>
-    public string? Network { get; set; }
+    /// <summary><c>none</c>, <c>host</c>, <c>private</c> (own netns with loopback only), <c>container:NAME</c>, or CNI
+    /// network names (comma-separated); null: containers.conf's default_network (root), else <c>private</c>.</summary>
+    public string? Network { get; set; } = "private";
+    /// <summary>-IPAddress, -MacAddress, -NetworkAlias (CNI networks only).</summary>
+    public string? IPAddress { get; set; }
+    public string? MacAddress { get; set; }
+    public IReadOnlyList<string> NetworkAliases { get; set; } = [];
+    /// <summary>-Publish specs (<see cref="Networking.PortMapping"/>); -PublishAll adds the image's EXPOSE ports.</summary>
+    public IReadOnlyList<string> Publish { get; set; } = [];
+    public bool PublishAll { get; set; }
     public bool NoHosts { get; set; }
     public IReadOnlyList<string> Dns { get; set; } = [];
     public IReadOnlyList<string> AddHost { get; set; } = [];

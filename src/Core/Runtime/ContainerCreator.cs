@@ -10,7 +10,7 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>Validates New-Container's options against the image and writes the container's record and bundle.</summary>
-internal sealed class ContainerCreator(ContainerStore store, ContainerPaths paths, IdMapSource idMaps)
+internal sealed class ContainerCreator(ContainerStore store, ContainerPaths paths, IdMapSource idMaps, ContainerNetworking networking)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerCreator>();
 
@@ -18,7 +18,9 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 
     public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct)
     {
-        string network = ResolveNetwork(o.Network);
+        string network = NetworkMode(o.Network);
+        IReadOnlyList<string> exposed = [.. image.Config?.ExposedPorts?.Keys ?? []];
+        var networkSettings = networking.Plan(o, network, exposed);
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
@@ -31,6 +33,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var mounts = Mounts(o);
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
         foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
+        if (network.StartsWith("container:", StringComparison.Ordinal) && store.Find(network[10..]) is null)
+            throw new ContainersException("ContainerNotFound", ErrorKind.NotFound, $"-Network {network}: there is no container '{network[10..]}'.", network[10..]);
 
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
         var existing = store.List();
@@ -69,6 +73,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
                 AllDevices = o.Security.Privileged,
             },
             Network = network,
+            NetworkSettings = networkSettings,
+            RootlessPublish = RootlessNetworkMode.IsRootlessMode(network) && ContainerNetworking.PublishSpecs(o, exposed) is { Count: > 0 } published ? published : null,
             Rootless = paths.Rootless,
             ReadOnlyRootfs = o.ReadOnlyRootfs,
             Tty = o.Tty,
@@ -99,6 +105,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, network));
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
+            if (networkSettings is not null) BundleBuilder.JoinNetworkNamespace(spec, networking.NetnsPath(id));
             o.Security.Apply(spec, caps);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
@@ -117,24 +124,34 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
     }
 
     /// <summary>
-    /// The container's network: the one asked for, else (rootless) containers.conf's default_rootless_network_cmd or the
-    /// installed helper (<see cref="RootlessNetworkPlanner.DefaultNetwork"/>), else <c>private</c>. pasta and slirp4netns are
-    /// checked here (installed, options), so a bad mode fails before anything is written.
+    /// none, host, private, container:NAME, or CNI network names. Nothing given: containers.conf's default_network for
+    /// root when it is configured, else private (see docs/Networking.md for why the default stays private). Rootless:
+    /// pasta or slirp4netns (with options) too, and nothing given means containers.conf's default_rootless_network_cmd,
+    /// else the installed helper (<see cref="RootlessNetworkPlanner.DefaultNetwork"/>), checked before anything is written.
     /// </summary>
-    private string ResolveNetwork(string? requested)
+    private string NetworkMode(string? given)
     {
-        if (requested is not null && !RootlessNetworkMode.IsRootlessMode(requested) && !NetworkModes.Contains(requested))
-            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
-                $"'{requested}' is not a network mode; use none, host, private{(paths.Rootless ? ", pasta or slirp4netns" : "")}.", requested);
-        if (requested is not null && !RootlessNetworkMode.IsRootlessMode(requested)) return requested;
-        if (requested is not null && !paths.Rootless)
+        var conf = ContainersConf.Read(paths.ContainersConfFiles);
+        string? mode = NonEmpty(given?.Trim()) ?? (paths.Rootless ? null : conf.DefaultNetwork);
+        if (paths.Rootless && (mode is null || RootlessNetworkMode.IsRootlessMode(mode)))
+        {
+            var planner = new RootlessNetworkPlanner(conf);
+            mode ??= planner.DefaultNetwork();
+            if (RootlessNetworkMode.IsRootlessMode(mode)) planner.Validate(mode, []);
+            return mode;
+        }
+        if (mode is not null && RootlessNetworkMode.IsRootlessMode(mode))
             throw new ContainersException("NetworkModeNeedsRootless", ErrorKind.InvalidArgument,
-                $"-Network {requested} is user-mode networking for rootless containers; root containers use none, host or private.", requested);
-        if (!paths.Rootless) return "private";
-        var planner = new RootlessNetworkPlanner(RootlessNetworkConfig.Load());
-        string network = requested ?? planner.DefaultNetwork();
-        if (RootlessNetworkMode.IsRootlessMode(network)) planner.Validate(network, []);
-        return network;
+                $"-Network {mode} is user-mode networking for rootless containers; root containers use CNI networks, none, host or private.", mode);
+        mode ??= "private";
+        if (mode.StartsWith("container:", StringComparison.Ordinal) && mode.Length > 10) return mode;
+        if (mode.Split(',').Any(n => NetworkModes.Contains(n.Trim())) && !NetworkModes.Contains(mode))
+            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
+                $"'{mode}': none, host and private cannot be combined with other networks.", mode);
+        if (!NetworkModes.Contains(mode) && mode.Split(',').Any(n => !NetworkStore.NameRule(n.Trim())))
+            throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,
+                $"'{mode}' is not a network mode; use none, host, private, container:NAME or network names.", mode);
+        return mode;
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -28,7 +28,12 @@ public sealed class ContainerRecord
     public Dictionary<string, string> Labels { get; set; } = [];
     public List<ContainerMount> Mounts { get; set; } = [];
     public ContainerResources Resources { get; set; } = new();
+    /// <summary><c>none</c>, <c>host</c>, <c>private</c>, <c>container:NAME</c>, or the CNI networks' names joined by commas.</summary>
     public string Network { get; set; } = "private";
+    /// <summary>CNI networking (null unless the container joins CNI networks).</summary>
+    public ContainerNetworkSettings? NetworkSettings { get; set; }
+    /// <summary>-Publish specs of a rootless container on pasta or slirp4netns (the helper forwards them; null otherwise).</summary>
+    public List<string>? RootlessPublish { get; set; }
     public bool Rootless { get; set; }
     public bool ReadOnlyRootfs { get; set; }
     public bool Tty { get; set; }

@@ -26,6 +26,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
                         "Stop it first, or use -Force.");
                 await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false);
             }
+            else if (r.NetworkSettings is not null) await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false); // CNI DEL of a leftover attachment
             cgroups.Remove(r.Id);
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;

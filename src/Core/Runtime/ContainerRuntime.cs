@@ -31,13 +31,15 @@ public sealed class ContainerRuntime
         Cgroups = cgroups ?? CgroupDetector.Detect(rootless: paths.Rootless);
         Launcher = new InitLauncher(initPath ?? InitBinary.Path);
         _idMaps = idMaps ?? new IdMapSource();
-        _resolver = new ContainerStateResolver(Store, Cgroups);
-        _stopper = new ContainerStopper(Store, Cgroups, _resolver);
+        Networking = new ContainerNetworking(Store, paths);
+        _resolver = new ContainerStateResolver(Store, Cgroups) { Networking = Networking };
+        _stopper = new ContainerStopper(Store, Cgroups, _resolver, Networking);
     }
 
     public ContainerStore Store { get; }
     public ICgroupManager Cgroups { get; }
     public InitLauncher Launcher { get; }
+    internal ContainerNetworking Networking { get; }
 
     /// <summary>How long Start waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get => Launcher.HandshakeTimeout; set => Launcher.HandshakeTimeout = value; }
@@ -48,7 +50,7 @@ public sealed class ContainerRuntime
     {
         if (_images is null) throw new InvalidOperationException("No image source was given to the runtime.");
         var image = _images.Resolve(options.Image);
-        var record = await new ContainerCreator(Store, _paths, _idMaps).CreateAsync(options, image, ct).ConfigureAwait(false);
+        var record = await new ContainerCreator(Store, _paths, _idMaps, Networking).CreateAsync(options, image, ct).ConfigureAwait(false);
         return Inspect(record);
     }
 
@@ -80,7 +82,7 @@ public sealed class ContainerRuntime
     {
         var r = Store.Get(nameOrId);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
-        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, _paths.StateDir).StartAsync(r, attach, ct).ConfigureAwait(false);
+        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct).ConfigureAwait(false);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------

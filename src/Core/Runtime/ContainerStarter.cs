@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Containers.Core.Cgroups;
+using Containers.Core.Configuration;
 using Containers.Core.Errors;
+using Containers.Core.Networking;
 using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 
@@ -10,7 +12,7 @@ namespace Containers.Core.Runtime;
 /// Start: writes the container's <see cref="LaunchPlan"/> (its cgroup made, its layers, its stdio mode) and has
 /// <see cref="InitLauncher"/> run it. The caller holds the container's lock.
 /// </summary>
-internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher, string? stateDir = null)
+internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher, ContainerNetworking networking, ContainerPaths? paths = null)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStarter>();
 
@@ -59,13 +61,16 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         if (r.Rootless && RootlessNetworkMode.IsRootlessMode(r.Network))
         {
             // The API socket lives in the runtime directory: a unix socket path holds 107 bytes, the store's paths are long.
-            string socket = Path.Combine(stateDir ?? store.Root, "net", r.Id[..12] + ".sock");
+            string socket = Path.Combine(paths?.StateDir ?? store.Root, "net", r.Id[..12] + ".sock");
             Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
-            plan.NetworkHelper = new RootlessNetworkPlanner(RootlessNetworkConfig.Load()).Plan(r.Network, [], store.Dir(r.Id), socket).Plan;
+            var conf = ContainersConf.Read(paths?.ContainersConfFiles ?? []);
+            (plan.NetworkHelper, var published) = new RootlessNetworkPlanner(conf).Plan(r.Network, PortMapping.ParseAll(r.RootlessPublish ?? []), store.Dir(r.Id), socket);
+            plan.NetworkHelper.Published = [.. published.Select(p => p.ToSpec())];
         }
         // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
         ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
 
+        await JoinNetworkAsync(r, ct).ConfigureAwait(false);
         if (attach) return await RunAttachedAsync(r, ct).ConfigureAwait(false);
         LaunchResult result;
         try
@@ -77,17 +82,42 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             // The monitor was killed (timeout, Ctrl+C) or never reported: whatever state it wrote is not a container's.
             cgroups.Remove(r.Id);
             try { File.Delete(store.StatePath(r.Id)); } catch (IOException) { }
+            if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         if (result.Error is not null)
         {
             cgroups.Remove(r.Id);
+            if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false);
             string id = result.ErrorId ?? "ContainerStartFailed";
             var kind = id == "CommandNotFound" ? ErrorKind.NotFound : ErrorKind.ResourceUnavailable;
             throw new ContainersException(id, kind, $"Container {r.Name} failed to start: {result.Error}", r.Name);
         }
         Log.Information("Started container {Name} ({Id}), pid {Pid}", r.Name, r.Id[..12], result.Pid);
         return resolver.Inspect(r);
+    }
+
+    /// <summary>CNI networks: the namespace made and configured now. container:NAME: config.json points at that container's namespace.</summary>
+    private async Task JoinNetworkAsync(ContainerRecord r, CancellationToken ct)
+    {
+        if (r.NetworkSettings is not null)
+        {
+            try { await networking.AttachAsync(r, ct).ConfigureAwait(false); }
+            catch { cgroups.Remove(r.Id); throw; }
+            return;
+        }
+        if (!r.Network.StartsWith("container:", StringComparison.Ordinal)) return;
+        string other = r.Network[10..];
+        var peer = store.Find(other) is { } o ? resolver.Inspect(o) : null;
+        if (peer is not { State: ContainerState.Running or ContainerState.Paused })
+        {
+            cgroups.Remove(r.Id);
+            throw new ContainersException("NetworkContainerNotRunning", ErrorKind.InvalidState,
+                $"Container {r.Name} shares the network of '{other}', which is not running.", other, $"Start-Container {other} first.");
+        }
+        var spec = store.ReadSpec(r.Id)!;
+        BundleBuilder.JoinNetworkNamespace(spec, $"/proc/{peer.Pid}/ns/net");
+        ContainerStore.AtomicWrite(store.SpecPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
     }
 
     /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>

@@ -12,12 +12,17 @@ namespace Containers.Core.Runtime;
 /// </summary>
 public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager cgroups)
 {
+    /// <summary>CNI networking: an exited container still attached (its monitor killed, or it ended on its own) is detached on sight.</summary>
+    internal ContainerNetworking? Networking { get; init; }
+
     public Container Inspect(ContainerRecord r)
     {
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s);
         if (state == ContainerState.Exited && s is { NetworkHelperPid: > 0 }) NetworkHelperLifetime.ReleaseLeftover(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket);
+        if (state != ContainerState.Running && state != ContainerState.Paused) Networking?.ReleaseLeftovers(r);
+        var attachments = r.NetworkSettings is null || Networking is null ? null : Networking.ReadState(r.Id)?.Attachments;
         return new Container
         {
             Id = r.Id,
@@ -42,10 +47,17 @@ public sealed class ContainerStateResolver(ContainerStore store, ICgroupManager 
             Mounts = r.Mounts.AsReadOnly(),
             Labels = r.Labels.AsReadOnly(),
             Network = r.Network,
+            Ports = (attachments?.SelectMany(a => a.Ports) ?? r.NetworkSettings?.Publish ?? RootlessPorts(r, state)).Select(p => Core.Networking.PortMapping.Parse(p).ToString()).ToList(),
+            IPAddresses = attachments?.SelectMany(a => a.Addresses).ToList() ?? [],
             Hostname = r.Hostname,
             User = r.User,
         };
     }
+
+    /// <summary>pasta/slirp4netns: the ports of the running helper (random host ports resolved), else the -Publish specs.</summary>
+    private List<string> RootlessPorts(ContainerRecord r, ContainerState state) =>
+        r.RootlessPublish is not { Count: > 0 } specs ? []
+        : state.IsActive() && store.ReadPlan(r.Id)?.NetworkHelper is { } helper ? helper.Published : specs;
 
     /// <summary>Turns Init's recorded state into the live state, detecting stale records (reboot, vanished pid, killed monitor).</summary>
     private (ContainerState, string?) Resolve(ContainerRecord r, ref ContainerRuntimeState? s)

@@ -6,11 +6,19 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>Stop: the stop signal, then SIGKILL to the process and its cgroup after the timeout. The caller holds the container's lock.</summary>
-internal sealed class ContainerStopper(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver)
+internal sealed class ContainerStopper(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, ContainerNetworking networking)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStopper>();
 
     public async Task<Container> StopAsync(ContainerRecord r, TimeSpan timeout, CancellationToken ct)
+    {
+        var c = await StopProcessAsync(r, timeout, ct).ConfigureAwait(false);
+        // CNI DEL once the processes are gone (also for a container that had exited on its own).
+        if (r.NetworkSettings is not null) await networking.DetachAsync(r, ct).ConfigureAwait(false);
+        return c;
+    }
+
+    private async Task<Container> StopProcessAsync(ContainerRecord r, TimeSpan timeout, CancellationToken ct)
     {
         var c = resolver.Inspect(r);
         if (!c.State.IsActive()) return c;

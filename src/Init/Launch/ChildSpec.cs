@@ -16,6 +16,8 @@ internal sealed unsafe class ChildSpec
     public bool UserNamespace;
     /// <summary>A new network namespace: bring its loopback up (as crun and runc do).</summary>
     public bool LoopbackUp;
+    /// <summary>An existing network namespace (opened by the parent, close-on-exec) the child joins first; -1: none.</summary>
+    public int NetNsFd = -1;
     public bool SetgroupsAllowed = true;
     public int LastCap;
 
@@ -104,6 +106,8 @@ internal enum ChildStep
     Cgroup, Setns, Started,
     /// <summary>Bringing up lo in the new network namespace.</summary>
     Loopback,
+    /// <summary>Joining the network namespace named in config.json (linux.namespaces[network].path).</summary>
+    NetworkNamespace,
     /// <summary>Opening the pseudo-terminal (index: 0 open ptmx, 1 unlock, 2 open the slave, 3 send the master, 4 setsid, 5 controlling tty, 6 dup).</summary>
     Terminal,
     /// <summary>Closing the descriptors above 2 before exec (close_range, Linux 5.9+).</summary>

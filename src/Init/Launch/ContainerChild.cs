@@ -34,6 +34,7 @@ internal static unsafe class ContainerChild
             setresuid(0, 0, 0);
         }
         umask(0);
+        if (s.NetNsFd >= 0 && Setns(s.NetNsFd, (int)CLONE_NEWNET) != 0) Fail(s, ChildStep.NetworkNamespace, 0);
         if (s.LoopbackUp) LoopbackUp(s);
 
         if (mount(null, s.Slash, null, MS_REC | MS_PRIVATE, null) != 0) Fail(s, ChildStep.Propagation, 0);

@@ -21,6 +21,8 @@ internal static unsafe class Preparer
         userNamespace = false;
         foreach (var ns in spec.Linux?.Namespaces ?? [])
         {
+            // A network namespace made beforehand (CNI configured it) is joined by the child; no other kind can be.
+            if (ns.Type == "network" && ns.Path is { Length: > 0 }) continue;
             if (ns.Path is { Length: > 0 }) throw new PlanException("NamespacePathUnsupported", $"joining an existing {ns.Type} namespace ({ns.Path}) is not supported");
             flags |= ns.Type switch
             {
@@ -38,6 +40,10 @@ internal static unsafe class Preparer
         if ((flags & CLONE_NEWNS) == 0) throw new PlanException("MountNamespaceRequired", "the bundle must ask for a mount namespace");
         return flags;
     }
+
+    /// <summary>The network namespace file to join (a bind-mounted nsfs file or /proc/PID/ns/net), or null.</summary>
+    public static string? NetworkNamespacePath(RuntimeSpec spec) =>
+        spec.Linux?.Namespaces?.FirstOrDefault(ns => ns.Type == "network" && ns.Path is { Length: > 0 })?.Path;
 
     public static ChildSpec Prepare(LaunchPlan plan, RuntimeSpec spec, bool userNamespace)
     {

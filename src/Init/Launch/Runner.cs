@@ -114,6 +114,11 @@ internal static unsafe class Runner
             {
                 flags = Preparer.CloneFlags(spec, out userNs);
                 child = Preparer.Prepare(plan, spec, userNs);
+                if (Preparer.NetworkNamespacePath(spec) is { } netns)
+                {
+                    child.NetNsFd = open(NativeString.Of(netns), O_RDONLY | O_CLOEXEC, 0);
+                    if (child.NetNsFd < 0) throw new Preparer.PlanException("NetworkNamespaceMissing", $"opening the network namespace {netns}: {StrError(Errno)}");
+                }
                 if (!_inherit)
                 {
                     if (plan.LogPath is not { Length: > 0 } logPath) throw new Preparer.PlanException("BadPlan", "stdio mode log needs logPath");
@@ -159,7 +164,7 @@ internal static unsafe class Runner
                 child.Ptmx = NativeString.Of("/dev/ptmx");
                 child.PtsPtmx = NativeString.Of("/dev/pts/ptmx");
             }
-            child.LoopbackUp = (flags & CLONE_NEWNET) != 0;
+            child.LoopbackUp = (flags & CLONE_NEWNET) != 0 || child.NetNsFd >= 0;
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
             var oomBefore = OomKills();
 
@@ -370,6 +375,7 @@ internal static unsafe class Runner
                 ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
                 ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
                 ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
+                ChildStep.NetworkNamespace => ($"joining the network namespace: {err}", "NetworkFailed", 1),
                 ChildStep.Loopback => ($"bringing up lo in the container's network namespace: {err}", "NetworkFailed", 1),
                 ChildStep.Terminal => ($"setting up the pseudo-terminal ({TerminalStep(index)}): {err}", "TerminalFailed", 1),
                 ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),

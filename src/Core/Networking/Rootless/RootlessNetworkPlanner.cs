@@ -8,9 +8,11 @@ namespace Containers.Core.Networking.Rootless;
 /// Turns a rootless container's network mode and published ports into the <see cref="NetworkHelperPlan"/> Init runs:
 /// pasta's or slirp4netns' full command line, host ports checked free (random ones picked), slirp4netns' forwards.
 /// </summary>
-internal sealed class RootlessNetworkPlanner(RootlessNetworkConfig config)
+internal sealed class RootlessNetworkPlanner(ContainersConf config)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<RootlessNetworkPlanner>();
+
+    private IReadOnlyList<string> HelperDirs => config.HelperBinariesDirs ?? [];
 
     /// <summary>
     /// The network of a rootless container created without -Network: containers.conf's default_rootless_network_cmd, else
@@ -18,9 +20,12 @@ internal sealed class RootlessNetworkPlanner(RootlessNetworkConfig config)
     /// </summary>
     public string DefaultNetwork()
     {
-        if (config.DefaultNetworkCommand is { } configured) return configured;
+        if (config.DefaultRootlessNetworkCmd is { } configured)
+            return configured is RootlessNetworkMode.Pasta or RootlessNetworkMode.Slirp4netns ? configured
+                : throw new ContainersException("ContainersConfInvalid", ErrorKind.InvalidData,
+                    $"containers.conf sets default_rootless_network_cmd = \"{configured}\", which is neither pasta nor slirp4netns.", configured, "Set it to \"pasta\" or \"slirp4netns\".");
         foreach (string helper in new[] { RootlessNetworkMode.Pasta, RootlessNetworkMode.Slirp4netns })
-            if (RootlessNetworkTools.Find(helper, config.HelperBinariesDirs) is not null) return helper;
+            if (RootlessNetworkTools.Find(helper, HelperDirs) is not null) return helper;
         Log.Warning("Neither pasta nor slirp4netns is installed: the container gets a network namespace with loopback only. Install the Debian package passt for outbound networking.");
         return "private";
     }
@@ -29,7 +34,7 @@ internal sealed class RootlessNetworkPlanner(RootlessNetworkConfig config)
     public void Validate(string network, IReadOnlyList<PortMapping> ports)
     {
         var mode = RootlessNetworkMode.Parse(network);
-        RootlessNetworkTools.Require(mode.Helper, config.HelperBinariesDirs);
+        RootlessNetworkTools.Require(mode.Helper, HelperDirs);
         foreach (var m in ports)
         {
             if (m.Protocol == "sctp")
@@ -50,11 +55,17 @@ internal sealed class RootlessNetworkPlanner(RootlessNetworkConfig config)
         var published = new List<PortMapping>();
         foreach (var m in ports)
         {
-            var resolved = m.HostPort != 0 ? m : m with { HostPort = HostPorts.PickFree(m) };
-            foreach (var (host, _) in resolved.Ports()) HostPorts.EnsureFree(resolved, host);
-            published.Add(resolved);
+            if (m.HostPort == 0)
+            {
+                // Random ports one by one: a range of random host ports need not be consecutive.
+                foreach (var (_, container) in m.Ports())
+                    published.Add(m with { HostPort = HostPorts.Random(m.Protocol, m.HostIP), ContainerPort = container, Range = 1 });
+                continue;
+            }
+            foreach (var (host, _) in m.Ports()) HostPorts.EnsureFree(host, m.Protocol, m.HostIP);
+            published.Add(m);
         }
-        var plan = new NetworkHelperPlan { Kind = mode.Helper, Path = RootlessNetworkTools.Require(mode.Helper, config.HelperBinariesDirs) };
+        var plan = new NetworkHelperPlan { Kind = mode.Helper, Path = RootlessNetworkTools.Require(mode.Helper, HelperDirs) };
         if (mode.Helper == RootlessNetworkMode.Pasta) Pasta(plan, mode, published, containerDir);
         else Slirp(plan, mode, published, containerDir, apiSocket);
         return (plan, published);

@@ -6,15 +6,16 @@ namespace Containers.Core.Networking.Rootless;
 /// <summary>Finds pasta and slirp4netns (containers.conf's helper_binaries_dir first, then the usual bin folders) and tells their versions.</summary>
 internal static class RootlessNetworkTools
 {
-    private static readonly string[] StandardDirs = ["/usr/libexec/podman", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin"];
+    private static readonly string[] StandardDirs = ["/usr/local/bin", "/usr/bin", "/bin"];
 
     /// <summary>The Debian package that ships each helper.</summary>
     public static string Package(string helper) => helper == RootlessNetworkMode.Pasta ? "passt" : "slirp4netns";
 
-    /// <summary>The helper's path, or null when it is not installed.</summary>
+    /// <summary>The helper's path, or null when it is not installed: helper_binaries_dir first, then PATH (as podman looks).</summary>
     public static string? Find(string helper, IReadOnlyList<string> helperDirs)
     {
-        foreach (string dir in helperDirs.Concat(StandardDirs))
+        string[] searchPath = Environment.GetEnvironmentVariable("PATH")?.Split(':', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        foreach (string dir in helperDirs.Concat(searchPath.Length > 0 ? searchPath : StandardDirs))
         {
             string path = Path.Combine(dir, helper);
             if (File.Exists(path)) return path;

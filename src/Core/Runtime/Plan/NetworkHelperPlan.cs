@@ -23,6 +23,8 @@ public sealed class NetworkHelperPlan
     public string? ApiSocket { get; set; }
     /// <summary>slirp4netns: the host-to-container forwards requested through <see cref="ApiSocket"/> (pasta has them in its arguments).</summary>
     public List<HostForward> Forwards { get; set; } = [];
+    /// <summary>The published ports of this run (random host ports resolved) as -Publish specs, for Container.Ports; Init ignores them.</summary>
+    public List<string> Published { get; set; } = [];
 
     /// <summary>The argument Init replaces by the container's pid.</summary>
     public const string PidPlaceholder = "{pid}";

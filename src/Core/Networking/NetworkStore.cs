@@ -1,0 +1,198 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Containers.Core.Configuration;
+using Containers.Core.Errors;
+using Containers.Core.Networking.Cni;
+
+namespace Containers.Core.Networking;
+
+/// <summary>
+/// The CNI networks of the configuration directory (shared with podman 4): list, find by name, write a new
+/// configuration list podman 4.3 would write (bridge + host-local + portmap + firewall + tuning), delete one.
+/// </summary>
+internal sealed class NetworkStore(ContainerPaths paths)
+{
+    private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<NetworkStore>();
+    private static readonly string[] Extensions = [".conflist", ".conf", ".json"];
+    public static readonly string[] Drivers = ["bridge", "macvlan", "ipvlan"];
+
+    public string ConfigDir { get; } = paths.CniConfigDir;
+    public CniPluginRunner Plugins { get; } = new(paths.CniPluginDirs);
+
+    /// <summary>Every network that loads, in file-name order (libcni's); files that do not load come back as errors.</summary>
+    public (List<CniNetwork> Networks, List<ContainersException> Invalid) Load()
+    {
+        var networks = new List<CniNetwork>();
+        var invalid = new List<ContainersException>();
+        if (!Directory.Exists(ConfigDir)) return (networks, invalid);
+        foreach (string file in Directory.EnumerateFiles(ConfigDir).Where(f => Extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                var n = CniNetwork.Load(file);
+                if (networks.Any(x => x.Name == n.Name)) Log.Debug("Network {Name} of {File} is already defined by an earlier file; ignored", n.Name, file);
+                else networks.Add(n);
+            }
+            catch (ContainersException e) { invalid.Add(e); }
+            catch (IOException e) { Log.Warning("Cannot read {File}: {Reason}", file, e.Message); }
+        }
+        return (networks, invalid);
+    }
+
+    public List<CniNetwork> List() => Load().Networks;
+
+    public CniNetwork? TryFind(string name) => List().FirstOrDefault(n => n.Name == name);
+
+    /// <summary>The network, or <c>NetworkNotFound</c>; a malformed file of that name is reported as itself (file and line).</summary>
+    public CniNetwork Find(string name)
+    {
+        var (networks, invalid) = Load();
+        if (networks.FirstOrDefault(n => n.Name == name) is { } found) return found;
+        if (invalid.FirstOrDefault(e => e.Target is string f && Path.GetFileNameWithoutExtension(f) == name) is { } bad) throw bad;
+        throw new ContainersException("NetworkNotFound", ErrorKind.NotFound, $"There is no network named '{name}' in {ConfigDir}.", name,
+            "Get-ContainerNetwork lists the networks; New-ContainerNetwork makes one.");
+    }
+
+    /// <summary>Writes a new configuration list; refuses a taken name, an overlapping subnet or a gateway outside it.</summary>
+    public CniNetwork Create(NetworkCreateOptions o)
+    {
+        if (!NameRule(o.Name))
+            throw new ContainersException("InvalidNetworkName", ErrorKind.InvalidArgument,
+                $"'{o.Name}' is not a valid network name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
+        if (!Drivers.Contains(o.Driver))
+            throw new ContainersException("InvalidNetworkDriver", ErrorKind.InvalidArgument, $"'{o.Driver}' is not a driver; use bridge, macvlan or ipvlan.", o.Driver);
+        Directory.CreateDirectory(ConfigDir);
+        using var lk = FileLock.Acquire(Path.Combine(ConfigDir, "cni.lock"));
+        var existing = List();
+        if (existing.Any(n => n.Name == o.Name) || Extensions.Any(e => File.Exists(Path.Combine(ConfigDir, o.Name + e))))
+            throw new ContainersException("NetworkExists", ErrorKind.AlreadyExists, $"A network named '{o.Name}' already exists in {ConfigDir}.", o.Name,
+                "Choose another -Name, or remove the network first.");
+        var taken = existing.SelectMany(n => n.Subnets.Select(s => (Net: n, Subnet: s))).ToList();
+        IPNetwork subnet = o.Subnet is null ? FreeSubnet(taken.Select(t => t.Subnet)) : ParseSubnet(o.Subnet);
+        if (taken.FirstOrDefault(t => Overlaps(t.Subnet, subnet)) is { Net: not null } clash)
+            throw new ContainersException("SubnetOverlap", ErrorKind.InvalidArgument,
+                $"The subnet {subnet} overlaps {clash.Subnet} of network '{clash.Net.Name}' ({clash.Net.File}).", o.Subnet ?? subnet.ToString(),
+                "Choose a subnet no other network uses.");
+        var range = new JsonObject { ["subnet"] = subnet.ToString() };
+        IPAddress? gateway = o.Gateway is null ? null : ParseAddressIn(o.Gateway, subnet, "Gateway");
+        if (gateway is not null || !o.Internal) range["gateway"] = (gateway ?? FirstHost(subnet)).ToString();
+        if (o.IPRange is not null)
+        {
+            var ipRange = ParseSubnet(o.IPRange);
+            if (!subnet.Contains(ipRange.BaseAddress) || ipRange.PrefixLength < subnet.PrefixLength)
+                throw new ContainersException("InvalidIPRange", ErrorKind.InvalidArgument, $"The range {ipRange} is not inside the subnet {subnet}.", o.IPRange);
+            range["rangeStart"] = FirstHost(ipRange).ToString();
+            range["rangeEnd"] = LastHost(ipRange).ToString();
+        }
+        var ipam = new JsonObject { ["type"] = "host-local" };
+        if (!o.Internal) ipam["routes"] = new JsonArray(new JsonObject { ["dst"] = subnet.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "::/0" : "0.0.0.0/0" });
+        ipam["ranges"] = new JsonArray(new JsonArray(range));
+
+        var plugins = new JsonArray();
+        if (o.Driver == "bridge")
+        {
+            plugins.Add(new JsonObject
+            {
+                ["type"] = "bridge", ["bridge"] = FreeBridgeName(existing), ["isGateway"] = !o.Internal, ["ipMasq"] = !o.Internal,
+                ["hairpinMode"] = true, ["ipam"] = ipam,
+            });
+            plugins.Add(new JsonObject { ["type"] = "portmap", ["capabilities"] = new JsonObject { ["portMappings"] = true } });
+            plugins.Add(new JsonObject { ["type"] = "firewall", ["backend"] = "" });
+        }
+        else
+        {
+            // The master defaults to the interface of the host's default route (macvlan and ipvlan plugins).
+            plugins.Add(new JsonObject { ["type"] = o.Driver, ["ipam"] = ipam });
+        }
+        plugins.Add(new JsonObject { ["type"] = "tuning" });
+        var list = new JsonObject { ["cniVersion"] = "0.4.0", ["name"] = o.Name, ["plugins"] = plugins };
+        if (o.Labels.Count > 0)
+            list["args"] = new JsonObject { ["podman_labels"] = new JsonObject(o.Labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) };
+
+        string file = Path.Combine(ConfigDir, o.Name + ".conflist");
+        string text = list.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        AtomicFile.Write(file, Encoding.UTF8.GetBytes(text), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Log.Information("Created network {Name} ({Subnet}) in {File}", o.Name, subnet, file);
+        return CniNetwork.Load(file);
+    }
+
+    /// <summary>Deletes the network's file (the caller checked it is unused).</summary>
+    public static void Delete(CniNetwork n)
+    {
+        if (n.File is null) return;
+        File.Delete(n.File);
+        Log.Information("Removed network {Name} ({File})", n.Name, n.File);
+    }
+
+    public static bool NameRule(string name) =>
+        name.Length is > 0 and <= 200 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+
+    public static bool Overlaps(IPNetwork a, IPNetwork b) =>
+        a.BaseAddress.AddressFamily == b.BaseAddress.AddressFamily && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress));
+
+    private static IPNetwork ParseSubnet(string text)
+    {
+        if (!IPNetwork.TryParse(text, out var n))
+        {
+            // 10.1.2.3/24 is read as its network (podman does the same).
+            int slash = text.IndexOf('/');
+            if (slash < 0 || !IPAddress.TryParse(text[..slash], out var ip) || !int.TryParse(text[(slash + 1)..], out int len) || len < 0 || len > (ip.GetAddressBytes().Length * 8))
+                throw new ContainersException("InvalidSubnet", ErrorKind.InvalidArgument, $"'{text}' is not a subnet in CIDR notation.", text, "Write it as 10.89.5.0/24.");
+            byte[] bytes = ip.GetAddressBytes();
+            for (int i = 0; i < bytes.Length; i++)
+                bytes[i] &= (byte)(i * 8 >= len ? 0 : i * 8 + 8 <= len ? 0xFF : 0xFF << (8 - (len - i * 8)));
+            n = new IPNetwork(new IPAddress(bytes), len);
+        }
+        if (n.PrefixLength > (n.BaseAddress.GetAddressBytes().Length * 8) - 2)
+            throw new ContainersException("InvalidSubnet", ErrorKind.InvalidArgument, $"The subnet {n} is too small for a gateway and a container.", text);
+        return n;
+    }
+
+    private static IPAddress ParseAddressIn(string text, IPNetwork subnet, string what) =>
+        IPAddress.TryParse(text, out var ip) && subnet.Contains(ip) ? ip
+            : throw new ContainersException("Invalid" + what, ErrorKind.InvalidArgument, $"'{text}' is not an address inside the subnet {subnet}.", text);
+
+    private static IPAddress FirstHost(IPNetwork n) => Offset(n.BaseAddress, 1);
+
+    private static IPAddress LastHost(IPNetwork n)
+    {
+        byte[] b = n.BaseAddress.GetAddressBytes();
+        for (int bit = n.PrefixLength; bit < b.Length * 8; bit++) b[bit / 8] |= (byte)(0x80 >> (bit % 8));
+        return Offset(new IPAddress(b), -1);
+    }
+
+    private static IPAddress Offset(IPAddress ip, int delta)
+    {
+        byte[] b = ip.GetAddressBytes();
+        var n = new System.Numerics.BigInteger(b, isUnsigned: true, isBigEndian: true) + delta;
+        byte[] r = n.ToByteArray(isUnsigned: true, isBigEndian: true);
+        byte[] full = new byte[b.Length];
+        r.AsSpan(Math.Max(0, r.Length - b.Length)).CopyTo(full.AsSpan(Math.Max(0, b.Length - r.Length)));
+        return new IPAddress(full);
+    }
+
+    /// <summary>The first free 10.89.N.0/24, as podman chooses (it then skips subnets of host routes; the caller can give -Subnet).</summary>
+    private static IPNetwork FreeSubnet(IEnumerable<IPNetwork> taken)
+    {
+        var list = taken.ToList();
+        for (int i = 0; i < 256; i++)
+        {
+            var candidate = new IPNetwork(new IPAddress([10, 89, (byte)i, 0]), 24);
+            if (!list.Any(t => Overlaps(t, candidate))) return candidate;
+        }
+        throw new ContainersException("NoFreeSubnet", ErrorKind.ResourceUnavailable, "Every subnet of 10.89.0.0/16 is taken.", null, "Give -Subnet.");
+    }
+
+    /// <summary>cni-podmanN with the lowest N that no network file and no host interface uses (podman's naming, so both tools agree).</summary>
+    private static string FreeBridgeName(List<CniNetwork> existing)
+    {
+        var used = existing.Select(n => n.BridgeName).OfType<string>().ToHashSet();
+        for (int i = 1; ; i++)
+        {
+            string name = "cni-podman" + i;
+            if (!used.Contains(name) && !Directory.Exists("/sys/class/net/" + name)) return name;
+        }
+    }
+}
