@@ -8,11 +8,16 @@
     Description          = 'Daemonless Linux containers from PowerShell: pull, verify, store, run and inspect OCI containers in-process, root and rootless.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml', 'Runtime.format.ps1xml', 'Registry.format.ps1xml', 'Policy.format.ps1xml', 'Storage.format.ps1xml')
+    FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml', 'Runtime.format.ps1xml', 'Registry.format.ps1xml', 'Policy.format.ps1xml', 'Storage.format.ps1xml', 'Network.format.ps1xml')
     TypesToProcess       = @('Containers.types.ps1xml')
     # Every exported cmdlet is listed here by name; a test compares this list with the binary.
     CmdletsToExport      = @(
         'Get-ContainerSystemInfo'
+        'New-ContainerNetwork'
+        'Get-ContainerNetwork'
+        'Remove-ContainerNetwork'
+        'Connect-ContainerNetwork'
+        'Disconnect-ContainerNetwork'
         'Get-Container'
         'New-Container'
         'Start-Container'

@@ -35,6 +35,12 @@ public sealed record SystemInfo
     public required string InitPath { get; init; }
     public string? InitVersion { get; init; }
     public string? LogFile { get; init; }
+    /// <summary>Where CNI network configuration lists are read (PSCONTAINERS_CNI_CONFIG_DIR or /etc/cni/net.d).</summary>
+    public string CniConfigDir { get; init; } = "";
+    /// <summary>Where CNI plugins are looked for, in order.</summary>
+    public IReadOnlyList<string> CniPluginDirs { get; init; } = [];
+    /// <summary>The CNI plugins found there (bridge, host-local, portmap ...; Debian: containernetworking-plugins).</summary>
+    public IReadOnlyList<string> CniPlugins { get; init; } = [];
     /// <summary>Rootless networking: pasta (Debian package passt) and slirp4netns, where found (null when missing), their
     /// versions, and the network a rootless container gets by default.</summary>
     public string? PastaPath { get; init; }

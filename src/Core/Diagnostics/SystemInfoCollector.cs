@@ -66,6 +66,9 @@ public sealed class SystemInfoCollector
             InitPath = initPath,
             InitVersion = File.Exists(initPath) ? (await RunAsync(initPath, new InitVersion().ToArgs(), ct).ConfigureAwait(false))?.Trim() : null,
             LogFile = ModuleLog.LogFile,
+            CniConfigDir = _paths.CniConfigDir,
+            CniPluginDirs = _paths.CniPluginDirs,
+            CniPlugins = new Networking.Cni.CniPluginRunner(_paths.CniPluginDirs).Available(),
         };
         return WithRootlessNetworking(info, _paths);
     }

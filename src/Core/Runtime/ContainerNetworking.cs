@@ -95,6 +95,56 @@ internal sealed class ContainerNetworking(ContainerStore store, ContainerPaths p
         PeerHosts.Refresh(this, store, r.Id);
     }
 
+    /// <summary>Connect-ContainerNetwork: ADD one more network to a running container (next free ethN) and keep it in its record.</summary>
+    public async Task ConnectAsync(ContainerRecord r, string network, IReadOnlyList<string> aliases, CancellationToken ct)
+    {
+        var state = ReadState(r.Id);
+        if (r.NetworkSettings is null || state is null)
+            throw new ContainersException("ContainerNotOnCniNetwork", ErrorKind.InvalidState,
+                $"Container {r.Name} is not running on a CNI network (its network is '{r.Network}').", r.Name,
+                "Start it, or create it with -Network and a network name.");
+        if (state.Attachments.Any(a => a.Network == network))
+            throw new ContainersException("AlreadyConnected", ErrorKind.AlreadyExists, $"Container {r.Name} is already on network '{network}'.", network);
+        var n = Networks.Find(network);
+        Networks.Plugins.EnsurePlugins(n);
+        int index = 0;
+        while (state.Attachments.Any(a => a.IfName == "eth" + index)) index++;
+        var a = new CniAttachment { Network = n.Name, IfName = "eth" + index, Config = n.Json, Args = "IgnoreUnknown=1", Aliases = [r.Name, r.Id[..12], .. r.NetworkSettings.Aliases, .. aliases] };
+        await new CniExecutor(Networks.Plugins).AddAsync(a, r.Id, state.Netns, ct).ConfigureAwait(false);
+        state.Attachments.Add(a);
+        Save(r.Id, state);
+        r.NetworkSettings.Networks.Add(n.Name);
+        r.Network = string.Join(',', r.NetworkSettings.Networks);
+        store.Write(r);
+        PeerHosts.Refresh(this, store, r.Id);
+        Log.Information("Connected {Name} to {Network} as {IfName}", r.Name, n.Name, a.IfName);
+    }
+
+    /// <summary>Disconnect-ContainerNetwork: DEL one network of a container (running or not) and drop it from its record.</summary>
+    public async Task DisconnectAsync(ContainerRecord r, string network, CancellationToken ct)
+    {
+        if (r.NetworkSettings?.Networks.Contains(network) != true)
+            throw new ContainersException("NotConnected", ErrorKind.NotFound, $"Container {r.Name} is not on network '{network}'.", network);
+        if (r.NetworkSettings.Networks.Count == 1)
+            throw new ContainersException("LastNetwork", ErrorKind.InvalidState, $"'{network}' is the only network of container {r.Name}.", network,
+                "Connect it to another network first, or remove the container.");
+        if (ReadState(r.Id) is { } state && state.Attachments.FirstOrDefault(a => a.Network == network) is { } a)
+        {
+            await new CniExecutor(Networks.Plugins).DelAsync(a, r.Id, state.Netns, ct).ConfigureAwait(false);
+            state.Attachments.Remove(a);
+            Save(r.Id, state);
+        }
+        r.NetworkSettings.Networks.Remove(network);
+        r.Network = string.Join(',', r.NetworkSettings.Networks);
+        store.Write(r);
+        PeerHosts.Refresh(this, store, r.Id);
+        Log.Information("Disconnected {Name} from {Network}", r.Name, network);
+    }
+
+    /// <summary>The names of this module's containers whose record names the network.</summary>
+    public List<string> ContainersOn(string network, List<ContainerRecord>? all = null) =>
+        (all ?? store.List()).Where(r => r.NetworkSettings?.Networks.Contains(network) == true).Select(r => r.Name).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>DEL on every network, the namespace removed, the state file deleted; peers forget the container's names.</summary>
     public async Task DetachAsync(ContainerRecord r, CancellationToken ct)
     {

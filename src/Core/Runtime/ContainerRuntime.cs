@@ -14,7 +14,7 @@ namespace Containers.Core.Runtime;
 /// <c>pscontainers-init</c> process is started by <see cref="InitLauncher"/>. No daemon: every call reads the records and
 /// Init's state files afresh, so any session sees containers that another (possibly finished) session started.
 /// </summary>
-public sealed class ContainerRuntime
+public sealed partial class ContainerRuntime
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerRuntime>();
     private readonly ContainerPaths _paths;

@@ -92,8 +92,29 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public SwitchParameter Privileged { get; set; }
 
+    /// <summary>none, host, private, container:NAME, or CNI network names; rootless: pasta[:options] or slirp4netns[:options] too. Not given: containers.conf's default_network (root) or default_rootless_network_cmd (rootless), else private (root) or the installed helper (rootless).</summary>
     [Parameter]
-    public string? Network { get; set; }
+    [ArgumentCompleter(typeof(Completion.NetworkNameCompleter))]
+    public string[]? Network { get; set; }
+
+    /// <summary>Address on the first CNI network (host-local IPAM).</summary>
+    [Parameter]
+    public string? IPAddress { get; set; }
+
+    [Parameter]
+    public string? MacAddress { get; set; }
+
+    /// <summary>More names peers on the container's CNI networks may use for it.</summary>
+    [Parameter]
+    public string[]? NetworkAlias { get; set; }
+
+    /// <summary>Host ports to publish: [hostIP:][hostPort:]containerPort[/tcp|udp|sctp], ranges allowed.</summary>
+    [Parameter]
+    public string[]? Publish { get; set; }
+
+    /// <summary>Publishes every port the image EXPOSEs on a random host port.</summary>
+    [Parameter]
+    public SwitchParameter PublishAll { get; set; }
 
     [Parameter]
     public SwitchParameter NoHosts { get; set; }
@@ -176,7 +197,12 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             CapAdd = CapAdd ?? [],
             CapDrop = CapDrop ?? [],
             Security = Security(),
-            Network = Network,
+            Network = Network is null ? null : string.Join(',', Network),
+            IPAddress = IPAddress,
+            MacAddress = MacAddress,
+            NetworkAliases = NetworkAlias ?? [],
+            Publish = Publish ?? [],
+            PublishAll = PublishAll,
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
