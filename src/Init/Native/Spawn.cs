@@ -11,6 +11,26 @@ internal static unsafe class Spawn
     [DllImport("libc")] private static extern int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
     [DllImport("libc")] private static extern int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int oflag, int mode);
     [DllImport("libc")] private static extern int posix_spawn_file_actions_destroy(void* fa);
+    [DllImport("libc")] private static extern int posix_spawnattr_init(void* attr);
+    [DllImport("libc")] private static extern int posix_spawnattr_setflags(void* attr, short flags);
+    [DllImport("libc")] private static extern int posix_spawnattr_setsigdefault(void* attr, void* sigset);
+    [DllImport("libc")] private static extern int posix_spawnattr_setsigmask(void* attr, void* sigset);
+    [DllImport("libc")] private static extern int posix_spawnattr_destroy(void* attr);
+
+    /// <summary>
+    /// The helper starts with every signal unblocked and SIGPIPE at its default: the runtime ignores SIGPIPE and an ignored
+    /// signal stays ignored across exec (pasta of Debian 12 refuses to start when it finds SIGPIPE already ignored).
+    /// </summary>
+    private static void CleanSignals(byte* attr)
+    {
+        posix_spawnattr_init(attr);
+        ulong* set = stackalloc ulong[16]; // sigset_t: 1024 bits
+        for (int i = 0; i < 16; i++) set[i] = 0;
+        posix_spawnattr_setsigmask(attr, set);
+        set[0] = 1UL << (13 - 1); // SIGPIPE
+        posix_spawnattr_setsigdefault(attr, set);
+        posix_spawnattr_setflags(attr, 0x04 | 0x08); // POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+    }
 
     /// <summary>Exit code of the program (127 when it could not be started); its stderr in <paramref name="stderr"/>.</summary>
     public static int Run(IReadOnlyList<string> argv, out string? stderr)
@@ -26,9 +46,12 @@ internal static unsafe class Spawn
         posix_spawn_file_actions_adddup2(fa, p[1], 2);
         byte** args = NativeString.Array(argv);
         byte** env = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+        byte* attr = stackalloc byte[512];
+        CleanSignals(attr);
         int pid;
-        int rc = posix_spawn(&pid, args[0], fa, null, args, env);
+        int rc = posix_spawn(&pid, args[0], fa, attr, args, env);
         posix_spawn_file_actions_destroy(fa);
+        posix_spawnattr_destroy(attr);
         close(p[1]);
         if (rc != 0) { close(p[0]); stderr = $"{argv[0]}: {StrError(rc)}"; return 127; }
         var text = new System.Text.StringBuilder();
@@ -60,9 +83,12 @@ internal static unsafe class Spawn
         if (extraFd >= 0) posix_spawn_file_actions_adddup2(fa, extraFd, 3);
         byte** args = NativeString.Array(argv);
         byte** env = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
+        byte* attr = stackalloc byte[512];
+        CleanSignals(attr);
         int pid;
-        int rc = posix_spawn(&pid, args[0], fa, null, args, env);
+        int rc = posix_spawn(&pid, args[0], fa, attr, args, env);
         posix_spawn_file_actions_destroy(fa);
+        posix_spawnattr_destroy(attr);
         if (rc == 0) return pid;
         error = $"{argv[0]}: {StrError(rc)}";
         return -1;
