@@ -193,7 +193,7 @@ Remove-Container $($r.Name)
     It 'refuses bad input with typed errors and leaves nothing running' {
         $busy = Get-FreePort
         $r = Invoke-AsUser @"
-function Id([scriptblock] `$s) { try { & `$s; 'none' } catch { `$_.FullyQualifiedErrorId.Split(',')[0] + '|' + `$_.Exception.Message } }
+function Id([scriptblock] `$s) { try { & `$s; 'none' } catch { `$_.FullyQualifiedErrorId.Split(',')[0] + '|' + `$_.Exception.Message + '|' + `$_.ErrorDetails.RecommendedAction } }
 `$first = New-Container -Image busybox -Network pasta -Publish "127.0.0.1:${busy}:80" -Command sleep,300 | Start-Container -PassThru
 `$second = New-Container -Image busybox -Network pasta -Publish "127.0.0.1:${busy}:80" -Command sleep,300
 `$inUse = Id { Start-Container `$second.Name -ErrorAction Stop }
@@ -205,9 +205,9 @@ function Id([scriptblock] `$s) { try { & `$s; 'none' } catch { `$_.FullyQualifie
 `$missing = Id { New-Container -Image busybox -Network slirp4netns -Command true -ErrorAction Stop }
 `$env:PATH = '/usr/bin:/bin'
 Remove-Container `$first.Name, `$second.Name -Force -Confirm:`$false
-[pscustomobject]@{ InUse = `$inUse; SecondState = `$secondState; None = `$none; Option = `$option; Reserved = `$reserved; Missing = `$missing; Left = @(Get-Container).Count } | ConvertTo-Json -Compress
+[pscustomobject]@{ First = `$first.Name; InUse = `$inUse; SecondState = `$secondState; None = `$none; Option = `$option; Reserved = `$reserved; Missing = `$missing; Left = @(Get-Container).Count } | ConvertTo-Json -Compress
 "@
-        $r.InUse | Should -BeLike "HostPortInUse|*$busy/tcp*passt*"
+        $r.InUse | Should -BeLike "HostPortInUse|*$busy/tcp*by container $($r.First)*"
         $r.SecondState | Should -Be 'Created'
         $r.None | Should -BeLike 'PublishNeedsNetwork|*'
         $r.Option | Should -BeLike 'InvalidNetworkOption|*'
@@ -219,7 +219,7 @@ Remove-Container `$first.Name, `$second.Name -Force -Confirm:`$false
 
     It 'honours containers.conf default_rootless_network_cmd and shows both helpers in Get-ContainerSystemInfo' {
         $r = Invoke-AsUser @"
-Set-Content "`$root/config/containers.conf" "[network]``ndefault_rootless_network_cmd = `"slirp4netns`""
+Set-Content "`$root/config/containers.conf" "[network]``ndefault_rootless_network_cmd = 'slirp4netns'"
 `$c = New-Container -Image busybox -Command true
 `$i = Get-ContainerSystemInfo
 Remove-Container `$c.Name

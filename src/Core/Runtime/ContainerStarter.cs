@@ -60,12 +60,8 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         }
         if (r.Rootless && RootlessNetworkMode.IsRootlessMode(r.Network))
         {
-            // The API socket lives in the runtime directory: a unix socket path holds 107 bytes, the store's paths are long.
-            string socket = Path.Combine(paths?.StateDir ?? store.Root, "net", r.Id[..12] + ".sock");
-            Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
-            var conf = ContainersConf.Read(paths?.ContainersConfFiles ?? []);
-            (plan.NetworkHelper, var published) = new RootlessNetworkPlanner(conf).Plan(r.Network, PortMapping.ParseAll(r.RootlessPublish ?? []), store.Dir(r.Id), socket);
-            plan.NetworkHelper.Published = [.. published.Select(p => p.ToSpec())];
+            try { plan.NetworkHelper = PlanRootlessNetwork(r); }
+            catch { cgroups.Remove(r.Id); throw; }
         }
         // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
         ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
@@ -118,6 +114,31 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         var spec = store.ReadSpec(r.Id)!;
         BundleBuilder.JoinNetworkNamespace(spec, $"/proc/{peer.Pid}/ns/net");
         ContainerStore.AtomicWrite(store.SpecPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
+    }
+
+    /// <summary>pasta or slirp4netns for this run: its command line, the published ports resolved and checked free.</summary>
+    private NetworkHelperPlan PlanRootlessNetwork(ContainerRecord r)
+    {
+        // The API socket lives in the runtime directory: a unix socket path holds 107 bytes, the store's paths are long.
+        string socket = Path.Combine(paths?.StateDir ?? store.Root, "net", r.Id[..12] + ".sock");
+        Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
+        var conf = ContainersConf.Read(paths?.ContainersConfFiles ?? []);
+        var (helper, published) = new RootlessNetworkPlanner(conf).Plan(r.Network, PortMapping.ParseAll(r.RootlessPublish ?? []), store.Dir(r.Id), socket, RootlessPortsTaken(r));
+        helper.Published = [.. published.Select(p => p.ToSpec())];
+        return helper;
+    }
+
+    /// <summary>The host ports the helpers of the other running rootless containers publish, by container name.</summary>
+    private Dictionary<(int, string), string> RootlessPortsTaken(ContainerRecord r)
+    {
+        var taken = new Dictionary<(int, string), string>();
+        if (r.RootlessPublish is not { Count: > 0 }) return taken;
+        foreach (var other in store.List().Where(o => o.Id != r.Id && o.RootlessPublish is { Count: > 0 }))
+            if (resolver.Inspect(other).State.IsActive())
+                foreach (var spec in store.ReadPlan(other.Id)?.NetworkHelper?.Published ?? [])
+                    if (PortMapping.Parse(spec) is var m)
+                        foreach (var (host, _) in m.Ports()) taken[(host, m.Protocol)] = "container " + other.Name;
+        return taken;
     }
 
     /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>

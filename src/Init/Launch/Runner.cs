@@ -298,6 +298,7 @@ internal static unsafe class Runner
         {
             if (helper <= 0) return;
             NetworkHelper.Stop(helper, child: plan.NetworkHelper?.Kind == "slirp4netns");
+            if (plan.NetworkHelper?.ApiSocket is { } socket) try { File.Delete(socket); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             _state.NetworkHelperPid = 0;
             _state.NetworkHelperStartTime = 0;
         }

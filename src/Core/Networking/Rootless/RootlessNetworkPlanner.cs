@@ -48,7 +48,10 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config)
     /// The plan for one start, with every host port resolved (random ones picked now) and checked free. Files: pasta's pid
     /// file and slirp4netns' log in <paramref name="containerDir"/>, slirp4netns' API socket at <paramref name="apiSocket"/>.
     /// </summary>
-    public (NetworkHelperPlan Plan, List<PortMapping> Published) Plan(string network, IReadOnlyList<PortMapping> ports, string containerDir, string apiSocket)
+    /// <param name="taken">Host ports (port, protocol) the helpers of this user's other running containers hold, with the
+    /// holder's name: a helper's own descriptors cannot be read through /proc (pasta is not dumpable).</param>
+    public (NetworkHelperPlan Plan, List<PortMapping> Published) Plan(string network, IReadOnlyList<PortMapping> ports, string containerDir, string apiSocket,
+        IReadOnlyDictionary<(int, string), string> taken)
     {
         var mode = RootlessNetworkMode.Parse(network);
         Validate(network, ports);
@@ -62,7 +65,11 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config)
                     published.Add(m with { HostPort = HostPorts.Random(m.Protocol, m.HostIP), ContainerPort = container, Range = 1 });
                 continue;
             }
-            foreach (var (host, _) in m.Ports()) HostPorts.EnsureFree(host, m.Protocol, m.HostIP);
+            foreach (var (host, _) in m.Ports())
+            {
+                if (taken.TryGetValue((host, m.Protocol), out string? holder)) throw HostPorts.InUse(host, m.Protocol, holder);
+                HostPorts.EnsureFree(host, m.Protocol, m.HostIP);
+            }
             published.Add(m);
         }
         var plan = new NetworkHelperPlan { Kind = mode.Helper, Path = RootlessNetworkTools.Require(mode.Helper, HelperDirs) };

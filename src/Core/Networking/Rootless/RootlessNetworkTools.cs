@@ -29,13 +29,14 @@ internal static class RootlessNetworkTools
             $"{helper} is not installed; rootless networking with -Network {helper} needs it.", helper,
             $"Install the Debian package {Package(helper)} (apt-get install {Package(helper)}), or choose -Network {(helper == RootlessNetworkMode.Pasta ? RootlessNetworkMode.Slirp4netns : RootlessNetworkMode.Pasta)} or private.");
 
-    /// <summary>"1.2.0" from <c>--version</c>; for a build that says "unknown version" (Debian's pasta), the package's version.</summary>
+    /// <summary>
+    /// "1.2.0" from <c>--version</c>; else the owning package's version: Debian's pasta says "unknown version", and it
+    /// refuses to run at all under .NET's Process (SIGPIPE stays ignored across exec, which that build takes for a failure).
+    /// </summary>
     public static string? Version(string path)
     {
         string? first = Run(path, "--version")?.Split('\n')[0].Trim();
-        if (first is null) return null;
-        string version = first.Split(' ')[^1];
-        if (!first.Contains("unknown", StringComparison.OrdinalIgnoreCase)) return version;
+        if (first is { Length: > 0 } && !first.Contains("unknown", StringComparison.OrdinalIgnoreCase)) return first.Split(' ')[^1];
         string? owner = Run("/usr/bin/dpkg-query", "-S", path)?.Split(':', 2)[0].Trim();
         return owner is { Length: > 0 } ? Run("/usr/bin/dpkg-query", "-W", "-f=${Version}", owner)?.Trim() : null;
     }
