@@ -118,13 +118,30 @@ internal sealed class NetworkStore(ContainerPaths paths)
         return CniNetwork.Load(file);
     }
 
-    /// <summary>Deletes the network's file (the caller checked it is unused).</summary>
-    public static void Delete(CniNetwork n)
+    /// <summary>
+    /// Deletes the network's file (the caller checked it is unused), then what the plugins leave behind once nothing
+    /// is attached, as podman does: the bridge device (else a later network on the same subnet routes into the
+    /// stale bridge) and host-local's state directory when it holds no lease.
+    /// </summary>
+    public void Delete(CniNetwork n)
     {
         if (n.File is null) return;
         File.Delete(n.File);
         Log.Information("Removed network {Name} ({File})", n.Name, n.File);
+        if (n.BridgeName is { } bridge && !List().Any(o => o.BridgeName == bridge) && Directory.Exists("/sys/class/net/" + bridge)
+            && !Directory.EnumerateFileSystemEntries($"/sys/class/net/{bridge}/brif").Any())
+        {
+            using var ip = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", ["link", "delete", bridge]) { RedirectStandardError = true });
+            ip?.WaitForExit();
+            Log.Debug("Deleted bridge {Bridge}: exit {Exit}", bridge, ip?.ExitCode);
+        }
+        string ipam = Path.Combine(HostLocalDir, n.Name);
+        if (Directory.Exists(ipam) && !Directory.EnumerateFiles(ipam).Select(Path.GetFileName).Any(f => IPAddress.TryParse(f, out _)))
+            Directory.Delete(ipam, recursive: true);
     }
+
+    /// <summary>host-local's default dataDir: one directory per network, a file per leased address.</summary>
+    public const string HostLocalDir = "/var/lib/cni/networks";
 
     public static bool NameRule(string name) =>
         name.Length is > 0 and <= 200 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');

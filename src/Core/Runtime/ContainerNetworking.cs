@@ -137,7 +137,7 @@ internal sealed class ContainerNetworking(ContainerStore store, ContainerPaths p
         r.NetworkSettings.Networks.Remove(network);
         r.Network = string.Join(',', r.NetworkSettings.Networks);
         store.Write(r);
-        PeerHosts.Refresh(this, store, r.Id);
+        PeerHosts.Refresh(this, store, r.Id, network);
         Log.Information("Disconnected {Name} from {Network}", r.Name, network);
     }
 

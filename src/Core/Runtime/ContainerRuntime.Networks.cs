@@ -33,7 +33,7 @@ public sealed partial class ContainerRuntime
                 $"Network '{n.Name}' is used by {string.Join(", ", users)}.", n.Name, "Remove those containers first, or use -Force to stop them and remove the network.");
         foreach (string user in users)
             await StopAsync(user, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
-        NetworkStore.Delete(n);
+        Networking.Networks.Delete(n);
     }
 
     public async Task<Container> ConnectNetworkAsync(string nameOrId, string network, IReadOnlyList<string> aliases, CancellationToken ct)

@@ -67,7 +67,12 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
 
         await JoinNetworkAsync(r, ct).ConfigureAwait(false);
-        if (attach) return await RunAttachedAsync(r, ct).ConfigureAwait(false);
+        if (attach)
+        {
+            // The container has ended when an attached run returns; this start holds the lock, so detach here.
+            try { return await RunAttachedAsync(r, ct).ConfigureAwait(false); }
+            finally { if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false); }
+        }
         LaunchResult result;
         try
         {

@@ -13,12 +13,13 @@ internal static class PeerHosts
 {
     public const string Marker = "# pscontainers: names on the container's networks (rewritten as peers come and go)";
 
-    /// <summary>Rewrites the block of every attached container that shares a network with <paramref name="changedId"/> (and its own).</summary>
-    public static void Refresh(ContainerNetworking networking, ContainerStore store, string changedId)
+    /// <summary>Rewrites the block of every attached container that shares a network with <paramref name="changedId"/> (and its own);
+    /// <paramref name="leftNetwork"/> is one it just left, whose members must forget it too.</summary>
+    public static void Refresh(ContainerNetworking networking, ContainerStore store, string changedId, string? leftNetwork = null)
     {
         var attached = store.List().Where(r => r.NetworkSettings is not null)
             .Select(r => (Record: r, State: networking.ReadState(r.Id))).Where(x => x.State is not null).ToList();
-        var changed = store.TryRead(changedId)?.NetworkSettings?.Networks ?? [];
+        var changed = (store.TryRead(changedId)?.NetworkSettings?.Networks ?? []).Append(leftNetwork).OfType<string>().ToList();
         foreach (var (record, state) in attached)
         {
             if (record.Id != changedId && !record.NetworkSettings!.Networks.Intersect(changed).Any()) continue;

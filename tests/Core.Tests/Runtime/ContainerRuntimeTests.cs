@@ -181,7 +181,7 @@ public sealed class ContainerRuntimeTests : IDisposable
                 case "ImageNotFound": o.Image = "missing"; break;
                 case "InvalidMemoryLimit": o.MemoryBytes = 100; break;
                 case "UnknownCapability": o.CapAdd = ["CAP_FLY"]; break;
-                case "InvalidNetworkMode": o.Network = "bridge"; break;
+                case "InvalidNetworkMode": o.Network = "host,none"; break; // "bridge" is a CNI network name now
                 case "InvalidAddHost": o.AddHost = ["nocolon"]; break;
             }
         }));

@@ -1,0 +1,93 @@
+<#
+.SYNOPSIS
+    Network benchmark, side by side in one run: create + start + wait + remove of busybox /bin/true on a CNI bridge
+    network made by the module, against the same with -Network private, and against
+    `podman run --rm --network <same network>` (podman 4.3, CNI backend, same image).
+.DESCRIPTION
+    All three are timed by Measure-Command from this warm session (podman as a child process), interleaved in
+    -Rounds rounds so a loaded host is fair to each. The table gives median, mean, min and max; the ratios are of
+    medians. Targets of issue 12: bridge / private <= 2 and podman / bridge >= 3.
+.EXAMPLE
+    dotnet pwsh bench/Network.Bench.ps1 -Runs 30
+.NOTES
+    Root only. The network lives in the bench's own CNI directory on a random 10.x subnet and is removed at the end;
+    podman is configured only by files in the bench's temp dir (tests/Pester/Fixtures/Podman.psm1).
+#>
+param(
+    [int] $Runs = 20,
+    [int] $Rounds = 4,
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
+    [switch] $SkipPodman,
+    [switch] $PassThru
+)
+$ErrorActionPreference = 'Stop'
+if ((id -u) -ne '0') { throw 'run as root' }
+$ModulePath = (Resolve-Path $ModulePath).Path
+Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
+$root = New-TestRoot -Name netbench
+$env:PSCONTAINERS_CNI_CONFIG_DIR = Join-Path $root 'cni'
+$podman = $null
+$network = 'bench' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+try {
+    Import-Module $ModulePath
+    Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
+    $null = Import-BusyboxImage
+    $null = New-ContainerNetwork -Name $network -Subnet "10.$(Get-Random -Minimum 200 -Maximum 250).$(Get-Random -Maximum 250).0/24"
+    $perRound = [math]::Max(1, [int][math]::Ceiling($Runs / $Rounds))
+    $samples = [ordered]@{ 'module -Network bridge' = [System.Collections.Generic.List[double]]::new(); 'module -Network private' = [System.Collections.Generic.List[double]]::new() }
+
+    $podmanImage = $null
+    if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
+        Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Podman.psm1')
+        $podman = Initialize-TestPodman -Root $root
+        Add-Content $env:CONTAINERS_CONF "`n[network]`nnetwork_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]`n"
+        $podmanImage = Import-PodmanImage -Podman $podman -Image busybox
+        $samples['podman run --rm --network (same)'] = [System.Collections.Generic.List[double]]::new()
+    }
+
+    function Measure-Module([string] $Net) {
+        (Measure-Command { New-Container -Image busybox -Network $Net -Command /bin/true | Start-Container -Wait | Remove-Container }).TotalMilliseconds
+    }
+    # Warm-up: JIT, the image's first use, podman's first run on the network.
+    $null = Measure-Module $network; $null = Measure-Module private
+    if ($podmanImage) { & podman run --rm --network $network $podmanImage /bin/true }
+    foreach ($round in 1..$Rounds) {
+        foreach ($i in 1..$perRound) { $samples['module -Network bridge'].Add((Measure-Module $network)) }
+        foreach ($i in 1..$perRound) { $samples['module -Network private'].Add((Measure-Module private)) }
+        if ($podmanImage) {
+            foreach ($i in 1..$perRound) {
+                $ms = (Measure-Command { & podman run --rm --network $network $podmanImage /bin/true }).TotalMilliseconds
+                if ($LASTEXITCODE -ne 0) { throw "podman run failed ($LASTEXITCODE)" }
+                $samples['podman run --rm --network (same)'].Add($ms)
+            }
+        }
+    }
+
+    function Get-Median([double[]] $Values) {
+        $s = $Values | Sort-Object; $n = $s.Count
+        if ($n % 2) { $s[[int][math]::Floor($n / 2)] } else { ($s[$n / 2 - 1] + $s[$n / 2]) / 2 }
+    }
+    $table = foreach ($name in $samples.Keys) {
+        $v = $samples[$name]
+        [pscustomobject]@{
+            Contender = $name; Runs = $v.Count; MedianMs = [math]::Round((Get-Median $v), 1)
+            MeanMs = [math]::Round(($v | Measure-Object -Average).Average, 1)
+            MinMs = [math]::Round(($v | Measure-Object -Minimum).Minimum, 1); MaxMs = [math]::Round(($v | Measure-Object -Maximum).Maximum, 1)
+        }
+    }
+    $table | Format-Table -AutoSize | Out-Host
+    $bridge = ($table | Where-Object Contender -EQ 'module -Network bridge').MedianMs
+    $private = ($table | Where-Object Contender -EQ 'module -Network private').MedianMs
+    $ratios = [ordered]@{ 'bridge / private (target <= 2)' = [math]::Round($bridge / $private, 2) }
+    if ($podmanImage) { $ratios['podman / bridge (target >= 3)'] = [math]::Round(($table | Where-Object Contender -Like 'podman*').MedianMs / $bridge, 2) }
+    [pscustomobject]$ratios | Format-List | Out-Host
+    if ($PassThru) { [pscustomobject]@{ Table = $table; Ratios = $ratios } }
+}
+finally {
+    Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
+    # Before podman's reset, which deletes the network files of its config dir (ours) and leaves host-local's dirs.
+    Get-ContainerNetwork -ErrorAction SilentlyContinue | Remove-ContainerNetwork -Force -Confirm:$false -ErrorAction SilentlyContinue
+    if ($podman) { Remove-TestPodman $podman }
+    Remove-TestRoot $root
+    Remove-Item env:PSCONTAINERS_CNI_CONFIG_DIR -ErrorAction SilentlyContinue
+}
