@@ -8,7 +8,8 @@ namespace Containers.Core.Networking.Rootless;
 /// Turns a rootless container's network mode and published ports into the <see cref="NetworkHelperPlan"/> Init runs:
 /// pasta's or slirp4netns' full command line, host ports checked free (random ones picked), slirp4netns' forwards.
 /// </summary>
-internal sealed class RootlessNetworkPlanner(ContainersConf config)
+/// <param name="searchPath">The PATH helpers are looked for in after helper_binaries_dir (null: this process's; a seam for tests).</param>
+internal sealed class RootlessNetworkPlanner(ContainersConf config, string? searchPath = null)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<RootlessNetworkPlanner>();
 
@@ -25,7 +26,7 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config)
                 : throw new ContainersException("ContainersConfInvalid", ErrorKind.InvalidData,
                     $"containers.conf sets default_rootless_network_cmd = \"{configured}\", which is neither pasta nor slirp4netns.", configured, "Set it to \"pasta\" or \"slirp4netns\".");
         foreach (string helper in new[] { RootlessNetworkMode.Pasta, RootlessNetworkMode.Slirp4netns })
-            if (RootlessNetworkTools.Find(helper, HelperDirs) is not null) return helper;
+            if (RootlessNetworkTools.Find(helper, HelperDirs, searchPath) is not null) return helper;
         Log.Warning("Neither pasta nor slirp4netns is installed: the container gets a network namespace with loopback only. Install the Debian package passt for outbound networking.");
         return "private";
     }
@@ -34,7 +35,7 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config)
     public void Validate(string network, IReadOnlyList<PortMapping> ports)
     {
         var mode = RootlessNetworkMode.Parse(network);
-        RootlessNetworkTools.Require(mode.Helper, HelperDirs);
+        RootlessNetworkTools.Require(mode.Helper, HelperDirs, searchPath);
         foreach (var m in ports)
         {
             if (m.Protocol == "sctp")
@@ -72,7 +73,7 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config)
             }
             published.Add(m);
         }
-        var plan = new NetworkHelperPlan { Kind = mode.Helper, Path = RootlessNetworkTools.Require(mode.Helper, HelperDirs) };
+        var plan = new NetworkHelperPlan { Kind = mode.Helper, Path = RootlessNetworkTools.Require(mode.Helper, HelperDirs, searchPath) };
         if (mode.Helper == RootlessNetworkMode.Pasta) Pasta(plan, mode, published, containerDir);
         else Slirp(plan, mode, published, containerDir, apiSocket);
         return (plan, published);

@@ -12,20 +12,21 @@ internal static class RootlessNetworkTools
     public static string Package(string helper) => helper == RootlessNetworkMode.Pasta ? "passt" : "slirp4netns";
 
     /// <summary>The helper's path, or null when it is not installed: helper_binaries_dir first, then PATH (as podman looks).</summary>
-    public static string? Find(string helper, IReadOnlyList<string> helperDirs)
+    /// <param name="path">The PATH to search (null: this process's).</param>
+    public static string? Find(string helper, IReadOnlyList<string> helperDirs, string? path = null)
     {
-        string[] searchPath = Environment.GetEnvironmentVariable("PATH")?.Split(':', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        string[] searchPath = (path ?? Environment.GetEnvironmentVariable("PATH"))?.Split(':', StringSplitOptions.RemoveEmptyEntries) ?? [];
         foreach (string dir in helperDirs.Concat(searchPath.Length > 0 ? searchPath : StandardDirs))
         {
-            string path = Path.Combine(dir, helper);
-            if (File.Exists(path)) return path;
+            string candidate = Path.Combine(dir, helper);
+            if (File.Exists(candidate)) return candidate;
         }
         return null;
     }
 
     /// <summary>The helper's path; throws NetworkHelperNotFound naming the package when it is missing.</summary>
-    public static string Require(string helper, IReadOnlyList<string> helperDirs) =>
-        Find(helper, helperDirs) ?? throw new ContainersException("NetworkHelperNotFound", ErrorKind.ResourceUnavailable,
+    public static string Require(string helper, IReadOnlyList<string> helperDirs, string? path = null) =>
+        Find(helper, helperDirs, path) ?? throw new ContainersException("NetworkHelperNotFound", ErrorKind.ResourceUnavailable,
             $"{helper} is not installed; rootless networking with -Network {helper} needs it.", helper,
             $"Install the Debian package {Package(helper)} (apt-get install {Package(helper)}), or choose -Network {(helper == RootlessNetworkMode.Pasta ? RootlessNetworkMode.Slirp4netns : RootlessNetworkMode.Pasta)} or private.");
 
