@@ -52,23 +52,26 @@ function Download([int] `$port) {
 }
 `$start = [ordered]@{}; `$mbps = [ordered]@{}; `$notes = @()
 `$nets = 'pasta', 'slirp4netns', 'private'
-`$podman = `$null
+`$podman = `$null; `$podmanNets = @()
 if (-not `$$([bool]$SkipPodman) -and (Get-Command podman -ErrorAction SilentlyContinue)) {
     try {
         Import-Module (Join-Path `$HOME 'Podman.psm1')
         `$podman = Initialize-TestPodman -Root `$root
         `$podmanImage = Import-PodmanImage -Podman `$podman -Image busybox
-        & podman run --rm --network pasta `$podmanImage /bin/true 2>&1 | Out-Null
-        if (`$LASTEXITCODE) { throw "podman run --network pasta exited `$LASTEXITCODE" }
+        foreach (`$n in 'pasta', 'slirp4netns') {
+            # podman 4.3 (Debian 12) has no pasta network mode; 4.4 added it.
+            `$err = & podman run --rm --network `$n `$podmanImage /bin/true 2>&1
+            if (`$LASTEXITCODE) { `$notes += "podman --network `$n did not run here: `$(`$err -join ' ')" } else { `$podmanNets += `$n }
+        }
     } catch { `$notes += "podman rootless did not run here: `$_"; `$podman = `$null }
 }
-foreach (`$n in `$nets) { `$start["module `$n"] = [System.Collections.Generic.List[double]]::new(); if (`$podman -and `$n -ne 'private') { `$start["podman `$n"] = [System.Collections.Generic.List[double]]::new() } }
+foreach (`$n in `$nets) { `$start["module `$n"] = [System.Collections.Generic.List[double]]::new(); if (`$n -in `$podmanNets) { `$start["podman `$n"] = [System.Collections.Generic.List[double]]::new() } }
 foreach (`$n in `$nets) { `$null = New-Container -Image busybox -Network `$n -Command /bin/true | Start-Container -Wait | Remove-Container } # warm-up
 foreach (`$r in 1..$Rounds) {
     foreach (`$n in `$nets) {
         foreach (`$i in 1..[math]::Max(1, [int][math]::Ceiling($Runs / $Rounds))) {
             `$start["module `$n"].Add((Measure-Command { New-Container -Image busybox -Network `$n -Command /bin/true | Start-Container -Wait | Remove-Container }).TotalMilliseconds)
-            if (`$podman -and `$n -ne 'private') { `$start["podman `$n"].Add((Measure-Command { & podman run --rm --network `$n `$podmanImage /bin/true }).TotalMilliseconds) }
+            if (`$n -in `$podmanNets) { `$start["podman `$n"].Add((Measure-Command { & podman run --rm --network `$n `$podmanImage /bin/true }).TotalMilliseconds) }
         }
     }
 }
@@ -76,7 +79,7 @@ foreach (`$n in 'pasta', 'slirp4netns') {
     `$port = FreePort
     `$c = New-Container -Image busybox -Network `$n -Publish "127.0.0.1:`${port}:8080" -Tmpfs /www -Command sh,-c,`$serve | Start-Container -PassThru
     try { `$mbps["module `$n"] = Download `$port } finally { Remove-Container `$c.Name -Force -Confirm:`$false }
-    if (`$podman) {
+    if (`$n -in `$podmanNets) {
         `$port = FreePort
         `$id = & podman run -d --network `$n -p "127.0.0.1:`${port}:8080" --tmpfs /www `$podmanImage sh -c `$serve
         try { `$mbps["podman `$n"] = Download `$port } finally { & podman rm -f -t 0 `$id 2>&1 | Out-Null }
@@ -101,11 +104,10 @@ if (`$podman) { Remove-TestPodman `$podman }
     'ratios:'
     '  start pasta / private        {0:N2}' -f ($s.'module pasta' / $s.'module private')
     '  start slirp4netns / private  {0:N2}' -f ($s.'module slirp4netns' / $s.'module private')
-    if ($s.'podman pasta') {
-        '  podman / module start, pasta        {0:N2}' -f ($s.'podman pasta' / $s.'module pasta')
-        '  podman / module start, slirp4netns  {0:N2}' -f ($s.'podman slirp4netns' / $s.'module slirp4netns')
-        '  module / podman throughput, pasta        {0:N2}' -f ($m.'module pasta' / $m.'podman pasta')
-        '  module / podman throughput, slirp4netns  {0:N2}' -f ($m.'module slirp4netns' / $m.'podman slirp4netns')
+    foreach ($n in 'pasta', 'slirp4netns') {
+        if (-not $s."podman $n") { continue }
+        '  podman / module start, {0,-12} {1:N2}' -f $n, ($s."podman $n" / $s."module $n")
+        '  module / podman throughput, {0,-12} {1:N2}' -f $n, ($m."module $n" / $m."podman $n")
     }
     $r.Notes
 }
