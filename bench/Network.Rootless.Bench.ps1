@@ -112,6 +112,8 @@ if (`$podman) { Remove-TestPodman `$podman }
     $r.Notes
 }
 finally {
+    # podman rootless leaves its pause process (it holds the user namespace) behind: it is the bench user's own.
+    foreach ($p in @(& pgrep -u $user -x podman)) { & kill $p 2>$null }
     $deadline = [DateTime]::UtcNow.AddSeconds(30)
     while ((& pgrep -u $user) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
     & userdel --remove $user 2>$null

@@ -81,6 +81,8 @@ $Script
     AfterAll {
         if ($server) { Stop-Process -Id $server.Id -Force -ErrorAction SilentlyContinue }
         if ($user) {
+            # A test that failed half-way left its containers: the module removes them (and their helpers) as the user.
+            try { $null = Invoke-AsUser 'Get-Container | Remove-Container -Force -Confirm:$false; "{}"' } catch { Write-Warning "$_" }
             $null = Wait-Until { -not (& pgrep -u $user) } 30
             & userdel --remove $user 2>$null
             Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
