@@ -27,19 +27,18 @@ internal sealed class CniPluginRunner(IReadOnlyList<string> pluginDirs)
     public void EnsurePlugins(CniNetwork network)
     {
         foreach (string type in network.PluginTypes)
-            if (Find(type) is null)
-                throw new ContainersException("CniPluginNotFound", ErrorKind.NotFound,
-                    $"The CNI plugin '{type}' of network '{network.Name}' is not in {string.Join(", ", PluginDirs)}.", type,
-                    "Install the Debian package containernetworking-plugins (apt-get install containernetworking-plugins), or set PSCONTAINERS_CNI_PLUGIN_DIR to the directory that has it.");
+            if (Find(type) is null) throw NotFound(type, network.Name);
     }
+
+    private ContainersException NotFound(string type, string network) =>
+        new("CniPluginNotFound", ErrorKind.NotFound, $"The CNI plugin '{type}' of network '{network}' is not in {string.Join(", ", PluginDirs)}.", type,
+            "Install the Debian package containernetworking-plugins (apt-get install containernetworking-plugins), or set PSCONTAINERS_CNI_PLUGIN_DIR to the directory that has it.");
 
     /// <summary>Runs the plugin; returns its stdout as JSON (null when it printed nothing, as DEL does). A failure is <c>CniPluginFailed</c>.</summary>
     public async Task<JsonObject?> RunAsync(string command, JsonObject config, string containerId, string netns, string ifName, string? args, string network, CancellationToken ct)
     {
         string type = (string?)config["type"] ?? "";
-        string binary = Find(type) ?? throw new ContainersException("CniPluginNotFound", ErrorKind.NotFound,
-            $"The CNI plugin '{type}' of network '{network}' is not in {string.Join(", ", PluginDirs)}.", type,
-            "Install the Debian package containernetworking-plugins, or set PSCONTAINERS_CNI_PLUGIN_DIR.");
+        string binary = Find(type) ?? throw NotFound(type, network);
         var psi = new ProcessStartInfo(binary)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
