@@ -44,14 +44,7 @@ internal static unsafe class Spawn
         posix_spawn_file_actions_addopen(fa, 0, devnull, O_RDONLY, 0);
         posix_spawn_file_actions_addopen(fa, 1, devnull, O_WRONLY, 0);
         posix_spawn_file_actions_adddup2(fa, p[1], 2);
-        byte** args = NativeString.Array(argv);
-        byte** env = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
-        byte* attr = stackalloc byte[512];
-        CleanSignals(attr);
-        int pid;
-        int rc = posix_spawn(&pid, args[0], fa, attr, args, env);
-        posix_spawn_file_actions_destroy(fa);
-        posix_spawnattr_destroy(attr);
+        int rc = SpawnWith(argv, fa, out int pid);
         close(p[1]);
         if (rc != 0) { close(p[0]); stderr = $"{argv[0]}: {StrError(rc)}"; return 127; }
         var text = new System.Text.StringBuilder();
@@ -68,8 +61,8 @@ internal static unsafe class Spawn
     }
 
     /// <summary>
-    /// Starts a long-running program without waiting: stdin on /dev/null, stdout and stderr appended to
-    /// <paramref name="logFile"/>, and <paramref name="extraFd"/> (when not -1) as its fd 3. Returns its pid, or -1 with
+    /// Starts a long-running program without waiting: stdin on /dev/null, stdout and stderr written to
+    /// <paramref name="logFile"/> (truncated), and <paramref name="extraFd"/> (when not -1) as its fd 3. Returns its pid, or -1 with
     /// the reason in <paramref name="error"/>.
     /// </summary>
     public static int Start(IReadOnlyList<string> argv, string logFile, int extraFd, out string? error)
@@ -81,16 +74,24 @@ internal static unsafe class Spawn
         posix_spawn_file_actions_addopen(fa, 1, NativeString.Of(logFile), O_WRONLY | O_CREAT | O_TRUNC, 0x180 /* 0600 */);
         posix_spawn_file_actions_adddup2(fa, 1, 2);
         if (extraFd >= 0) posix_spawn_file_actions_adddup2(fa, extraFd, 3);
+        int rc = SpawnWith(argv, fa, out int pid);
+        if (rc == 0) return pid;
+        error = $"{argv[0]}: {StrError(rc)}";
+        return -1;
+    }
+
+    /// <summary>posix_spawn with a minimal PATH and clean signals; consumes the file actions. Returns posix_spawn's error (0 when started).</summary>
+    private static int SpawnWith(IReadOnlyList<string> argv, byte* fa, out int pid)
+    {
         byte** args = NativeString.Array(argv);
         byte** env = NativeString.Array(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]);
         byte* attr = stackalloc byte[512];
         CleanSignals(attr);
-        int pid;
-        int rc = posix_spawn(&pid, args[0], fa, attr, args, env);
+        int spawned;
+        int rc = posix_spawn(&spawned, args[0], fa, attr, args, env);
         posix_spawn_file_actions_destroy(fa);
         posix_spawnattr_destroy(attr);
-        if (rc == 0) return pid;
-        error = $"{argv[0]}: {StrError(rc)}";
-        return -1;
+        pid = spawned;
+        return rc;
     }
 }
