@@ -25,6 +25,11 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config, string? sear
             return configured is RootlessNetworkMode.Pasta or RootlessNetworkMode.Slirp4netns ? configured
                 : throw new ContainersException("ContainersConfInvalid", ErrorKind.InvalidData,
                     $"containers.conf sets default_rootless_network_cmd = \"{configured}\", which is neither pasta nor slirp4netns.", configured, "Set it to \"pasta\" or \"slirp4netns\".");
+        if (RootlessNetworkTools.TunProblem() is { } tun)
+        {
+            Log.Warning("The container gets a network namespace with loopback only: {Reason}", tun);
+            return "private";
+        }
         foreach (string helper in new[] { RootlessNetworkMode.Pasta, RootlessNetworkMode.Slirp4netns })
             if (RootlessNetworkTools.Find(helper, HelperDirs, searchPath) is not null) return helper;
         Log.Warning("Neither pasta nor slirp4netns is installed: the container gets a network namespace with loopback only. Install the Debian package passt for outbound networking.");
@@ -36,6 +41,9 @@ internal sealed class RootlessNetworkPlanner(ContainersConf config, string? sear
     {
         var mode = RootlessNetworkMode.Parse(network);
         RootlessNetworkTools.Require(mode.Helper, HelperDirs, searchPath);
+        if (RootlessNetworkTools.TunProblem() is { } tun)
+            throw new ContainersException("TunDeviceUnavailable", ErrorKind.PermissionDenied, $"-Network {mode.Helper} needs a tap device: {tun}", "/dev/net/tun",
+                "Make /dev/net/tun usable by every user (chmod 0666 /dev/net/tun, as udev sets it on Debian), or choose -Network private.");
         foreach (var m in ports)
         {
             if (m.Protocol == "sctp")

@@ -30,6 +30,21 @@ internal static class RootlessNetworkTools
             $"{helper} is not installed; rootless networking with -Network {helper} needs it.", helper,
             $"Install the Debian package {Package(helper)} (apt-get install {Package(helper)}), or choose -Network {(helper == RootlessNetworkMode.Pasta ? RootlessNetworkMode.Slirp4netns : RootlessNetworkMode.Pasta)} or private.");
 
+    /// <summary>Why this user cannot open /dev/net/tun (pasta and slirp4netns make their tap device through it); null when it can.</summary>
+    public static string? TunProblem(string device = "/dev/net/tun")
+    {
+        try
+        {
+            // Opening the node makes no device (that is TUNSETIFF); it is the same permission check the helper meets.
+            using var tun = new FileStream(device, FileMode.Open, FileAccess.ReadWrite);
+            return null;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return $"{device} cannot be opened by this user ({e.Message})";
+        }
+    }
+
     /// <summary>
     /// "1.2.0" from <c>--version</c>; else the owning package's version: Debian's pasta says "unknown version", and it
     /// refuses to run at all under .NET's Process (SIGPIPE stays ignored across exec, which that build takes for a failure).
