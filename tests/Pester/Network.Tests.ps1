@@ -108,7 +108,7 @@ Describe 'CNI networks' -Skip:(-not $isRoot) {
         Get-Over "http://127.0.0.1:$p1/hostname" | Should -Be $c.Hostname
         Get-Over "http://127.0.0.1:$p2/hostname" | Should -Be $c.Hostname
         $c.Ports | Should -Be @("127.0.0.1:$p1->80/tcp", "0.0.0.0:$p2->80/tcp")
-        (Get-Container $c.Name | Format-Table -View Ports | Out-String -Width 80) | Should -Match ([regex]::Escape("127.0.0.1:$p1->80/tcp, 0.0.0.0:$p2->80/tcp"))
+        (Get-Container $c.Name | Format-Table -View Ports | Out-String -Width 200) | Should -Match ([regex]::Escape("127.0.0.1:$p1->80/tcp, 0.0.0.0:$p2->80/tcp"))
     }
 
     It 'gives a random host port for a bare container port' {
