@@ -9,7 +9,8 @@ function Get-TestModulePathForUsers {
     # The built module copied where a throw-away test user can read it: the checkout may sit in a
     # folder only root can enter (mktemp -d makes 0700 folders). One copy per build, reused.
     $source = Split-Path (Get-TestModulePath)
-    $stamp = (Get-Item (Join-Path $source 'Containers.dll')).LastWriteTimeUtc.Ticks
+    # Keyed by the newest file: a build may change only Core or only the monitor (pscontainers-init).
+    $stamp = (Get-ChildItem $source -File -Recurse | Measure-Object -Maximum { $_.LastWriteTimeUtc.Ticks }).Maximum
     $key = [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes("$source|$stamp"))).Substring(0, 12).ToLowerInvariant()
     $copy = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-module-$key/Containers"
     Copy-Once $source $copy

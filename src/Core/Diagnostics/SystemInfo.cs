@@ -41,6 +41,13 @@ public sealed record SystemInfo
     public IReadOnlyList<string> CniPluginDirs { get; init; } = [];
     /// <summary>The CNI plugins found there (bridge, host-local, portmap ...; Debian: containernetworking-plugins).</summary>
     public IReadOnlyList<string> CniPlugins { get; init; } = [];
+    /// <summary>Rootless networking: pasta (Debian package passt) and slirp4netns, where found (null when missing), their
+    /// versions, and the network a rootless container gets by default.</summary>
+    public string? PastaPath { get; init; }
+    public string? PastaVersion { get; init; }
+    public string? Slirp4netnsPath { get; init; }
+    public string? Slirp4netnsVersion { get; init; }
+    public string? DefaultRootlessNetwork { get; init; }
 }
 
 /// <summary>A subordinate id range from /etc/subuid or /etc/subgid.</summary>

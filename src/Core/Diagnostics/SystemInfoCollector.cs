@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Containers.Core.Configuration;
 using Containers.Core.Logging;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 using Serilog;
 
@@ -34,7 +35,7 @@ internal sealed class SystemInfoCollector
         var (package, packageVersion) = await QueryPackageAsync(ct).ConfigureAwait(false);
         string initPath = InitBinary.Path;
 
-        return new SystemInfo
+        var info = new SystemInfo
         {
             ModuleVersion = ModuleVersion,
             PackageName = package,
@@ -68,6 +69,26 @@ internal sealed class SystemInfoCollector
             CniConfigDir = _paths.CniConfigDir,
             CniPluginDirs = _paths.CniPluginDirs,
             CniPlugins = new Networking.Cni.CniPluginRunner(_paths.CniPluginDirs).Available(),
+        };
+        return WithRootlessNetworking(info, _paths);
+    }
+
+    /// <summary>pasta and slirp4netns as a rootless container would find them (containers.conf's helper_binaries_dir first).</summary>
+    private static SystemInfo WithRootlessNetworking(SystemInfo info, ContainerPaths paths)
+    {
+        var config = Networking.ContainersConf.Read(paths.ContainersConfFiles);
+        string? defaultNetwork;
+        try { defaultNetwork = new RootlessNetworkPlanner(config).DefaultNetwork(); }
+        catch (Errors.ContainersException e) { defaultNetwork = e.Message; }
+        string? pasta = RootlessNetworkTools.Find(RootlessNetworkMode.Pasta, config.HelperBinariesDirs ?? []);
+        string? slirp = RootlessNetworkTools.Find(RootlessNetworkMode.Slirp4netns, config.HelperBinariesDirs ?? []);
+        return info with
+        {
+            PastaPath = pasta,
+            PastaVersion = pasta is null ? null : RootlessNetworkTools.Version(pasta),
+            Slirp4netnsPath = slirp,
+            Slirp4netnsVersion = slirp is null ? null : RootlessNetworkTools.Version(slirp),
+            DefaultRootlessNetwork = defaultNetwork,
         };
     }
 

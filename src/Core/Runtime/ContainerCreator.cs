@@ -4,6 +4,7 @@ using Containers.Core.Configuration;
 using Containers.Core.Diagnostics;
 using Containers.Core.Errors;
 using Containers.Core.Networking;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 using Containers.Core.Volumes;
 
@@ -20,7 +21,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
     public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct)
     {
         string network = NetworkMode(o.Network);
-        var networkSettings = networking.Plan(o, network, [.. image.Config?.ExposedPorts?.Keys ?? []]);
+        IReadOnlyList<string> exposed = [.. image.Config?.ExposedPorts?.Keys ?? []];
+        var networkSettings = networking.Plan(o, network, exposed);
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
             throw new ContainersException("InvalidContainerName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid container name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
@@ -79,6 +81,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             },
             Network = network,
             NetworkSettings = networkSettings,
+            RootlessPublish = RootlessNetworkMode.IsRootlessMode(network) && ContainerNetworking.PublishSpecs(o, exposed) is { Count: > 0 } published ? published : null,
             Rootless = paths.Rootless,
             ReadOnlyRootfs = o.ReadOnlyRootfs,
             Tty = o.Tty,
@@ -138,11 +141,24 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 
     /// <summary>
     /// none, host, private, container:NAME, or CNI network names. Nothing given: containers.conf's default_network for
-    /// root when it is configured, else private (see docs/Networking.md for why the default stays private).
+    /// root when it is configured, else private (see docs/Networking.md for why the default stays private). Rootless:
+    /// pasta or slirp4netns (with options) too, and nothing given means containers.conf's default_rootless_network_cmd,
+    /// else the installed helper (<see cref="RootlessNetworkPlanner.DefaultNetwork"/>), checked before anything is written.
     /// </summary>
     private string NetworkMode(string? given)
     {
-        string? mode = NonEmpty(given?.Trim()) ?? (paths.Rootless ? null : ContainersConf.Read(paths.ContainersConfFiles).DefaultNetwork);
+        var conf = ContainersConf.Read(paths.ContainersConfFiles);
+        string? mode = NonEmpty(given?.Trim()) ?? (paths.Rootless ? null : conf.DefaultNetwork);
+        if (paths.Rootless && (mode is null || RootlessNetworkMode.IsRootlessMode(mode)))
+        {
+            var planner = new RootlessNetworkPlanner(conf);
+            mode ??= planner.DefaultNetwork();
+            if (RootlessNetworkMode.IsRootlessMode(mode)) planner.Validate(mode, []);
+            return mode;
+        }
+        if (mode is not null && RootlessNetworkMode.IsRootlessMode(mode))
+            throw new ContainersException("NetworkModeNeedsRootless", ErrorKind.InvalidArgument,
+                $"-Network {mode} is user-mode networking for rootless containers; root containers use CNI networks, none, host or private.", mode);
         mode ??= "private";
         if (mode.StartsWith("container:", StringComparison.Ordinal) && mode.Length > 10) return mode;
         if (mode.Split(',').Any(n => NetworkModes.Contains(n.Trim())) && !NetworkModes.Contains(mode))

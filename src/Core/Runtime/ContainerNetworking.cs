@@ -216,19 +216,27 @@ internal sealed class ContainerNetworking(ContainerStore store, ContainerPaths p
         return result;
     }
 
-    /// <summary>The CNI settings for New-Container (null for none, host, private, container:), validated before anything is written.</summary>
-    public ContainerNetworkSettings? Plan(ContainerCreateOptions o, string mode, IReadOnlyList<string> exposed)
+    /// <summary>-Publish's specs, and with -PublishAll the image's EXPOSE ports (random host ports); all parsed, so a bad one fails here.</summary>
+    public static List<string> PublishSpecs(ContainerCreateOptions o, IReadOnlyList<string> exposed)
     {
-        bool cni = mode is not ("none" or "host" or "private") && !mode.StartsWith("container:", StringComparison.Ordinal);
         var publish = o.Publish.ToList();
         if (o.PublishAll) publish.AddRange(exposed.Select(e => e.Split('/') is [var port, var proto] ? port + "/" + proto : e));
         PortMapping.ParseAll(publish);
+        return publish;
+    }
+
+    /// <summary>The CNI settings for New-Container (null for none, host, private, container:), validated before anything is written.</summary>
+    public ContainerNetworkSettings? Plan(ContainerCreateOptions o, string mode, IReadOnlyList<string> exposed)
+    {
+        bool rootlessMode = Networking.Rootless.RootlessNetworkMode.IsRootlessMode(mode);
+        bool cni = mode is not ("none" or "host" or "private") && !mode.StartsWith("container:", StringComparison.Ordinal) && !rootlessMode;
+        var publish = PublishSpecs(o, exposed);
         if (!cni)
         {
-            if (publish.Count > 0 && !paths.Rootless)
+            if (publish.Count > 0 && !rootlessMode)
                 throw new ContainersException("PublishNeedsNetwork", ErrorKind.InvalidArgument,
-                    $"-Publish needs a CNI network; the container's network is '{mode}', where nothing can be published.", mode,
-                    "Give -Network with a network name (Get-ContainerNetwork), or leave -Publish out.");
+                    $"-Publish needs {(paths.Rootless ? "-Network pasta or slirp4netns" : "a CNI network")}; the container's network is '{mode}', where nothing can be published.", mode,
+                    paths.Rootless ? "Leave -Network out (rootless containers get pasta or slirp4netns), or leave -Publish out." : "Give -Network with a network name (Get-ContainerNetwork), or leave -Publish out.");
             if (o.IPAddress is not null || o.MacAddress is not null || o.NetworkAliases.Count > 0)
                 throw new ContainersException("NetworkOptionNeedsNetwork", ErrorKind.InvalidArgument,
                     $"-IPAddress, -MacAddress and -NetworkAlias need a CNI network; the container's network is '{mode}'.", mode);

@@ -32,6 +32,8 @@ internal sealed class ContainerRecord
     public string Network { get; set; } = "private";
     /// <summary>CNI networking (null unless the container joins CNI networks).</summary>
     public ContainerNetworkSettings? NetworkSettings { get; set; }
+    /// <summary>-Publish specs of a rootless container on pasta or slirp4netns (the helper forwards them; null otherwise).</summary>
+    public List<string>? RootlessPublish { get; set; }
     public bool Rootless { get; set; }
     public bool ReadOnlyRootfs { get; set; }
     public bool Tty { get; set; }

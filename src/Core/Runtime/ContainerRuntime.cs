@@ -91,7 +91,7 @@ internal sealed partial class ContainerRuntime
     {
         var r = Store.Get(nameOrId);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
-        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking).StartAsync(r, attach, ct).ConfigureAwait(false);
+        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct).ConfigureAwait(false);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Containers.Core.Cgroups;
+using Containers.Core.Configuration;
 using Containers.Core.Errors;
+using Containers.Core.Networking;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -9,7 +12,7 @@ namespace Containers.Core.Runtime;
 /// Start: writes the container's <see cref="LaunchPlan"/> (its cgroup made, its layers, its stdio mode) and has
 /// <see cref="InitLauncher"/> run it. The caller holds the container's lock.
 /// </summary>
-internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher, ContainerNetworking networking)
+internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, InitLauncher launcher, ContainerNetworking networking, ContainerPaths? paths = null)
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStarter>();
 
@@ -56,6 +59,11 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         {
             plan.NewUidMap = InitLauncher.FindIdMapTool("newuidmap");
             plan.NewGidMap = InitLauncher.FindIdMapTool("newgidmap");
+        }
+        if (r.Rootless && RootlessNetworkMode.IsRootlessMode(r.Network))
+        {
+            try { plan.NetworkHelper = PlanRootlessNetwork(r); }
+            catch { cgroups.Remove(r.Id); throw; }
         }
         // Not fsynced: the plan is rewritten by every start and read at once by the monitor we spawn.
         ContainerStore.AtomicWrite(store.PlanPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.LaunchPlan), durable: false);
@@ -113,6 +121,31 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         var spec = store.ReadSpec(r.Id)!;
         BundleBuilder.JoinNetworkNamespace(spec, $"/proc/{peer.Pid}/ns/net");
         ContainerStore.AtomicWrite(store.SpecPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
+    }
+
+    /// <summary>pasta or slirp4netns for this run: its command line, the published ports resolved and checked free.</summary>
+    private NetworkHelperPlan PlanRootlessNetwork(ContainerRecord r)
+    {
+        // The API socket lives in the runtime directory: a unix socket path holds 107 bytes, the store's paths are long.
+        string socket = Path.Combine(paths?.StateDir ?? store.Root, "net", r.Id[..12] + ".sock");
+        Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
+        var conf = ContainersConf.Read(paths?.ContainersConfFiles ?? []);
+        var (helper, published) = new RootlessNetworkPlanner(conf).Plan(r.Network, PortMapping.ParseAll(r.RootlessPublish ?? []), store.Dir(r.Id), socket, RootlessPortsTaken(r));
+        helper.Published = [.. published.Select(p => p.ToSpec())];
+        return helper;
+    }
+
+    /// <summary>The host ports the helpers of the other running rootless containers publish, by container name.</summary>
+    private Dictionary<(int, string), string> RootlessPortsTaken(ContainerRecord r)
+    {
+        var taken = new Dictionary<(int, string), string>();
+        if (r.RootlessPublish is not { Count: > 0 }) return taken;
+        foreach (var other in store.List().Where(o => o.Id != r.Id && o.RootlessPublish is { Count: > 0 }))
+            if (resolver.Inspect(other).State.IsActive())
+                foreach (var spec in store.ReadPlan(other.Id)?.NetworkHelper?.Published ?? [])
+                    if (PortMapping.Parse(spec) is var m)
+                        foreach (var (host, _) in m.Ports()) taken[(host, m.Protocol)] = "container " + other.Name;
+        return taken;
     }
 
     /// <summary>Inherit mode: Init runs in the foreground on our stdio and exits with the container's exit code.</summary>

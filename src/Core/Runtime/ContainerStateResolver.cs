@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Containers.Core.Cgroups;
 using Containers.Core.Native;
+using Containers.Core.Networking.Rootless;
 using Containers.Core.Runtime.Plan;
 
 namespace Containers.Core.Runtime;
@@ -21,6 +22,7 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
         var s = store.ReadState(r.Id);
         var (state, error) = Resolve(r, ref s);
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s, cgroupIds);
+        if (state == ContainerState.Exited && s is { NetworkHelperPid: > 0 }) NetworkHelperLifetime.ReleaseLeftover(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket);
         if (!state.IsActive()) Networking?.ReleaseLeftovers(r);
         var attachments = r.NetworkSettings is null || Networking is null ? null : Networking.ReadState(r.Id)?.Attachments;
         return new Container
@@ -47,7 +49,7 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             Mounts = r.Mounts.AsReadOnly(),
             Labels = r.Labels.AsReadOnly(),
             Network = r.Network,
-            Ports = (attachments?.SelectMany(a => a.Ports) ?? r.NetworkSettings?.Publish ?? []).Select(p => Core.Networking.PortMapping.Parse(p).ToString()).ToList(),
+            Ports = (attachments?.SelectMany(a => a.Ports) ?? r.NetworkSettings?.Publish ?? RootlessPorts(r, state)).Select(p => Core.Networking.PortMapping.Parse(p).ToString()).ToList(),
             IPAddresses = attachments?.SelectMany(a => a.Addresses).ToList() ?? [],
             Hostname = r.Hostname,
             User = r.User,
@@ -57,6 +59,11 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             Health = ContainerServices.Health(store, r, state),
         };
     }
+
+    /// <summary>pasta/slirp4netns: the ports of the running helper (random host ports resolved), else the -Publish specs.</summary>
+    private List<string> RootlessPorts(ContainerRecord r, ContainerState state) =>
+        r.RootlessPublish is not { Count: > 0 } specs ? []
+        : state.IsActive() && store.ReadPlan(r.Id)?.NetworkHelper is { } helper ? helper.Published : specs;
 
     /// <summary>Turns Init's recorded state into the live state, detecting stale records (reboot, vanished pid, killed monitor).</summary>
     private (ContainerState, string?) Resolve(ContainerRecord r, ref ContainerRuntimeState? s)

@@ -194,6 +194,13 @@ internal sealed class ContainerStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }
 
+    /// <summary>The launch plan of the last start; null when it is missing or unreadable.</summary>
+    public LaunchPlan? ReadPlan(string id)
+    {
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(PlanPath(id)), PlanJsonContext.Default.LaunchPlan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
     /// <summary>
     /// Parsed Stopped states by path, with the file's inode, change time and size: a Stopped state is final until the next
     /// start, which replaces the file (rename: a new inode), so listing 10,000 exited containers costs a stat each, not a

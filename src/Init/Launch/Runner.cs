@@ -217,6 +217,17 @@ internal static unsafe class Runner
                         break;
                     }
 
+            // Rootless networking: the helper joins the namespaces by pid, so the id maps must be written; the container
+            // waits on the sync pipe until its network is configured.
+            int helper = 0;
+            if (setupError is null && plan.NetworkHelper is { } net)
+            {
+                setupError = NetworkHelper.Start(net, pid, out helper);
+                setupId = "NetworkSetupFailed";
+                _state.NetworkHelperPid = helper;
+                _state.NetworkHelperStartTime = helper > 0 ? StateFile.StartTime(helper) : 0;
+            }
+
             byte go = setupError is null ? (byte)1 : (byte)0;
             write(sync[1], &go, 1);
             close(sync[1]);
@@ -241,6 +252,7 @@ internal static unsafe class Runner
                 int status;
                 kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && Errno == EINTR) { }
+                StopNetworkHelper(helper);
                 if (setupError is not null) return Failed(setupError, setupId!, StartFailed, log);
                 var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2]);
                 return Failed(message, id, code, log);
@@ -281,6 +293,7 @@ internal static unsafe class Runner
             int ws;
             while (waitpid(pid, &ws, 0) < 0 && Errno == EINTR) { }
             var (exit, signal) = DecodeWaitStatus(ws);
+            StopNetworkHelper(helper);
             _state.Status = ContainerStatus.Stopped;
             _state.ExitCode = exit;
             _state.Signal = signal;
@@ -297,6 +310,16 @@ internal static unsafe class Runner
             }
             CgroupRelease.Run(plan.CgroupProcsFiles);
             return _inherit ? exit : 0;
+        }
+
+        /// <summary>The container has exited (or never started): its network helper goes with it.</summary>
+        private void StopNetworkHelper(int helper)
+        {
+            if (helper <= 0) return;
+            NetworkHelper.Stop(helper, child: plan.NetworkHelper?.Kind == "slirp4netns");
+            if (plan.NetworkHelper?.ApiSocket is { } socket) try { File.Delete(socket); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            _state.NetworkHelperPid = 0;
+            _state.NetworkHelperStartTime = 0;
         }
 
         private int Failed(string message, string errorId, int exitCode, FileStream? log = null)

@@ -174,6 +174,8 @@ internal static unsafe partial class Sys
     [DllImport(Libc), SuppressGCTransition] public static extern int sigprocmask(int how, byte* set, byte* old);
     [DllImport(Libc), SuppressGCTransition] public static extern nint signal(int sig, nint handler);
     [DllImport(Libc), SuppressGCTransition] public static extern int socket(int domain, int type, int protocol);
+    [DllImport(Libc)] public static extern int connect(int fd, byte* addr, int addrlen);
+    [DllImport(Libc), SuppressGCTransition] public static extern int shutdown(int fd, int how);
     [DllImport(Libc)] public static extern int madvise(void* addr, nuint length, int advice);
     [DllImport(Libc)] public static extern nint pread(int fd, void* buf, nint count, long offset);
     [DllImport(Libc), SuppressGCTransition] public static extern int socketpair(int domain, int type, int protocol, int* sv);

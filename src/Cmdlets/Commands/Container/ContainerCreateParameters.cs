@@ -94,7 +94,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public SwitchParameter Privileged { get; set; }
 
-    /// <summary>none, host, private, container:NAME, or CNI network names; not given: containers.conf's default_network, else private.</summary>
+    /// <summary>none, host, private, container:NAME, or CNI network names; rootless: pasta[:options] or slirp4netns[:options] too. Not given: containers.conf's default_network (root) or default_rootless_network_cmd (rootless), else private (root) or the installed helper (rootless).</summary>
     [Parameter]
     [ArgumentCompleter(typeof(Completion.NetworkNameCompleter))]
     public string[]? Network { get; set; }

@@ -42,6 +42,10 @@ internal sealed class ContainerRuntimeState
     public int RestartCount { get; set; }
     /// <summary>Stopped, and the monitor waits out the backoff delay before it starts the command again.</summary>
     public bool RestartPending { get; set; }
+    /// <summary>Host pid of the rootless network helper (pasta, slirp4netns) serving the container; 0 when there is none.</summary>
+    public int NetworkHelperPid { get; set; }
+    /// <summary>Start time of <see cref="NetworkHelperPid"/> (field 22 of /proc/pid/stat), so a reused pid is never signalled.</summary>
+    public ulong NetworkHelperStartTime { get; set; }
 }
 
 /// <summary>Lifecycle status as recorded by Init.</summary>

@@ -27,6 +27,8 @@ internal sealed class LaunchPlan
     public string? NewGidMap { get; set; }
     /// <summary>Where the container's stdio goes.</summary>
     public StdioMode Stdio { get; set; } = StdioMode.Log;
+    /// <summary>Rootless networking: the pasta or slirp4netns process Init starts for the container's network namespace; null for none.</summary>
+    public NetworkHelperPlan? NetworkHelper { get; set; }
 
     /// <summary>The container's name and image, for the events the monitor writes.</summary>
     public string? ContainerName { get; set; }
