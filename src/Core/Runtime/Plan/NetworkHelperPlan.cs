@@ -6,7 +6,7 @@ namespace Containers.Core.Runtime.Plan;
 /// resolved everything: the binary, every argument, the port forwards; Init only runs it (see src/Init/README.md,
 /// "Rootless networking").
 /// </summary>
-public sealed class NetworkHelperPlan
+internal sealed class NetworkHelperPlan
 {
     /// <summary><c>pasta</c> (forks into the background once the namespace is configured) or <c>slirp4netns</c>
     /// (stays in the foreground as Init's child and reports readiness on a pipe).</summary>
@@ -31,7 +31,7 @@ public sealed class NetworkHelperPlan
 }
 
 /// <summary>One host port forwarded to a port of the container (slirp4netns <c>add_hostfwd</c>).</summary>
-public sealed class HostForward
+internal sealed class HostForward
 {
     /// <summary><c>tcp</c> or <c>udp</c>.</summary>
     public string Protocol { get; set; } = "tcp";
