@@ -56,16 +56,6 @@ $Script
         function script:Get-State([string] $Id) {
             Get-Content (Join-Path $userHome "pscontainers/data/containers/$Id/state.json") -Raw | ConvertFrom-Json
         }
-        function script:Test-Alive([int] $ProcessId) {
-            # A helper or container reparented to the host's init is reaped late: a zombie is not alive.
-            $stat = Get-Content "/proc/$ProcessId/stat" -ErrorAction SilentlyContinue
-            return [bool]$stat -and ($stat -split '\) ')[1][0] -ne 'Z'
-        }
-        function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 15) {
-            $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-            while ([DateTime]::UtcNow -lt $deadline) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
-            return $false
-        }
         function script:Get-Fetch([string] $Address) {
             # sh that prints the canary's line fetched from $Address:$hostPort, or "refused" (busybox-static's wget crashes here;
             # nc does not end when the server closes through pasta, so timeout ends it once the answer is in).
@@ -74,7 +64,7 @@ $Script
         function script:Get-Url([string] $Url) {
             # curl from the host, retried while the container's server comes up.
             $body = $null
-            $null = Wait-Until { $script:body = & curl -s --max-time 2 $Url; $LASTEXITCODE -eq 0 -and $script:body } 15
+            $null = Wait-TestCondition { $script:body = & curl -s --max-time 2 $Url; $LASTEXITCODE -eq 0 -and $script:body } 15
             return $script:body
         }
     }
@@ -83,7 +73,7 @@ $Script
         if ($user) {
             # A test that failed half-way left its containers: the module removes them (and their helpers) as the user.
             try { $null = Invoke-AsUser 'Get-Container | Remove-Container -Force -Confirm:$false; "{}"' } catch { Write-Warning "$_" }
-            $null = Wait-Until { -not (& pgrep -u $user) } 30
+            $null = Wait-TestCondition { -not (& pgrep -u $user) } 30
             & userdel --remove $user 2>$null
             Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
         }
@@ -117,7 +107,7 @@ Get-Container | Remove-Container -Force -Confirm:`$false
 [pscustomobject]@{ Log = `$log } | ConvertTo-Json -Compress
 "@
         $out.Log | Should -Contain $canary
-        Wait-Until { -not (Test-Alive $helper) } 10 | Should -BeTrue -Because 'the monitor stops pasta when the container ends'
+        Wait-TestCondition { -not (Test-ProcessAlive $helper) } 10 | Should -BeTrue -Because 'the monitor stops pasta when the container ends'
         & curl -s --max-time 2 "http://127.0.0.1:$published/" | Out-Null
         $LASTEXITCODE | Should -Not -Be 0 -Because 'nothing listens on the published port any more'
     }
@@ -160,7 +150,7 @@ Remove-Container $($r.Name)
 "@
         $out.Log | Should -Contain $canary
         $out.Sockets | Should -Be 0
-        Wait-Until { -not (Test-Alive $helper) } 10 | Should -BeTrue
+        Wait-TestCondition { -not (Test-ProcessAlive $helper) } 10 | Should -BeTrue
     }
 
     It 'ends the helper of a container whose monitor was SIGKILLed once the container is gone (<Network>)' -TestCases @(
@@ -174,12 +164,12 @@ Remove-Container $($r.Name)
 "@
         $state = Get-State $r.Id
         $helper = $state.networkHelperPid
-        Test-Alive $helper | Should -BeTrue
+        Test-ProcessAlive $helper | Should -BeTrue
         & kill -KILL $state.monitorPid
         Start-Sleep -Milliseconds 300
-        Test-Alive $helper | Should -BeTrue -Because 'the container still runs and keeps its network'
+        Test-ProcessAlive $helper | Should -BeTrue -Because 'the container still runs and keeps its network'
         & kill -KILL $state.pid
-        $null = Wait-Until { -not (Test-Alive $state.pid) } 10
+        $null = Wait-TestCondition { -not (Test-ProcessAlive $state.pid) } 10
         $out = Invoke-AsUser @"
 `$c = Get-Container $($r.Name)
 `$s = `$c.State.ToString()
@@ -187,7 +177,7 @@ Remove-Container $($r.Name)
 [pscustomobject]@{ State = `$s } | ConvertTo-Json -Compress
 "@
         $out.State | Should -Be 'Exited'
-        Wait-Until { -not (Test-Alive $helper) } 10 | Should -BeTrue -Because 'Get-Container ended the helper the killed monitor left'
+        Wait-TestCondition { -not (Test-ProcessAlive $helper) } 10 | Should -BeTrue -Because 'Get-Container ended the helper the killed monitor left'
         & curl -s --max-time 2 "http://127.0.0.1:$published/" | Out-Null
         $LASTEXITCODE | Should -Be 7 -Because 'the published port is closed (connection refused)'
     }
@@ -217,7 +207,7 @@ Remove-Container `$first.Name, `$second.Name -Force -Confirm:`$false
         $r.Missing | Should -BeLike 'NetworkHelperNotFound|*slirp4netns*apt-get install slirp4netns*'
         $r.Left | Should -Be 0
         # The first container's monitor ends its pasta as the container exits: Remove-Container does not wait for that.
-        Wait-Until { -not @(& pgrep -u $user -f 'pasta|slirp4netns') } 10 | Should -BeTrue -Because 'no helper outlives its container'
+        Wait-TestCondition { -not @(& pgrep -u $user -f 'pasta|slirp4netns') } 10 | Should -BeTrue -Because 'no helper outlives its container'
     }
 
     It 'honours containers.conf default_rootless_network_cmd and shows both helpers in Get-ContainerSystemInfo' {
