@@ -23,6 +23,10 @@ events_logger = "file"
 events_logfile_path = "$dir/events.log"
 runtime = "runc"
 tmp_dir = "$dir/tmp"
+
+# The module under test reads CONTAINERS_CONF too: without -Network its containers get loopback only, as in New-TestRoot.
+[network]
+default_network = "private"
 "@
     Set-Content "$dir/storage.conf" "[storage]`ndriver = `"overlay`"`ngraphroot = `"$dir/root`"`nrunroot = `"$dir/run`"`n"
     Set-Content "$dir/registries.conf" "unqualified-search-registries = []`n"
