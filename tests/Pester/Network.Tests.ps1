@@ -116,6 +116,18 @@ Describe 'CNI networks' -Skip:(-not $isRoot) {
         (Get-Container $c.Name | Format-Table -View Ports | Out-String -Width 200) | Should -Match ([regex]::Escape("127.0.0.1:$p1->80/tcp, 0.0.0.0:$p2->80/tcp"))
     }
 
+    It 'shows published ports in the default Get-Container table from 120 columns, as podman ps does' {
+        $n = New-TestNetwork
+        $p = Get-FreePort
+        $c = Start-Web "tbl$suffix" $n.Name @{ Publish = "${p}:80" }
+        $lines = @(Get-Container $c.Name | Out-String -Width 120 -Stream | Where-Object { $_ })
+        $lines[0] | Should -Match '^ContainerId\s+Name\s+Image\s+Status\s+Command\s+Ports$'
+        $lines[2] | Should -Match ("^$($c.ShortId)\s+tbl$suffix\s.*\s" + [regex]::Escape("0.0.0.0:$p->80/tcp") + '$')
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 120 }
+        # A narrower console drops the column rather than wrapping the row.
+        @(Get-Container $c.Name | Out-String -Width 80 -Stream | Where-Object { $_ })[0] | Should -Match 'Command$'
+    }
+
     It 'gives a random host port for a bare container port' {
         $n = New-TestNetwork
         $c = Start-Web "rnd$suffix" $n.Name @{ Publish = '80' }
