@@ -38,7 +38,8 @@ internal static partial class NetworkNamespaces
         {
             if (unshare(CLONE_NEWNET) != 0) error = "unshare: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
             else if (mount("/proc/thread-self/ns/net", path, null, MS_BIND, 0) != 0) error = "mount: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
-        }, 256 * 1024) { IsBackground = true, Name = "netns" };
+        }, 256 * 1024)
+        { IsBackground = true, Name = "netns" };
         thread.Start();
         thread.Join();
         if (error is null) return;
