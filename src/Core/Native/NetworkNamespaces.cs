@@ -43,7 +43,6 @@ internal static partial class NetworkNamespaces
         thread.Start();
         thread.Join();
         if (error is null) return;
-        Logging.ModuleLog.Logger.ForContext("SourceContext", typeof(NetworkNamespaces).FullName).Debug("Network namespace {Path} by a thread failed ({Reason}); using unshare(1)", path, error);
         var psi = new ProcessStartInfo("unshare", ["--net=" + path, "true"]) { RedirectStandardError = true, UseShellExecute = false };
         using var p = Process.Start(psi)!;
         string err = p.StandardError.ReadToEnd();
@@ -51,7 +50,7 @@ internal static partial class NetworkNamespaces
         if (p.ExitCode != 0)
         {
             File.Delete(path);
-            throw new IOException($"unshare --net={path} failed: {err.Trim()}");
+            throw new IOException($"unshare --net={path} failed: {err.Trim()} (and in this process, {error})");
         }
     }
 

@@ -67,7 +67,8 @@ internal sealed class NetworkStore(ContainerPaths paths)
         if (name != (conf.DefaultNetwork ?? DefaultNetwork.Name)) return Find(name);
         Directory.CreateDirectory(ConfigDir);
         using var lk = LockDirectory();
-        if (TryFind(name) is { } made) return made;
+        try { return Find(name); } // another first use made it meanwhile; a malformed file of that name is reported as itself
+        catch (ContainersException e) when (e.ErrorId == "NetworkNotFound") { }
         Log.Information("Making the default network {Name} on first use", name);
         return CreateLocked(new NetworkCreateOptions { Name = name, Subnet = conf.DefaultSubnet }, DefaultNetwork.Subnets(), DefaultNetwork.BridgePrefix);
     }

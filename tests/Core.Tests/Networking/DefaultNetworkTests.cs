@@ -99,6 +99,18 @@ public sealed class DefaultNetworkTests : IDisposable
     }
 
     [Fact]
+    public void AMalformedFileOfTheDefaultNetworkIsReportedNotReplaced()
+    {
+        Directory.CreateDirectory(CniDir);
+        string file = Path.Combine(CniDir, "pscontainers.conflist");
+        File.WriteAllText(file, "{ \"name\": \"pscontainers\",\n  \"plugins\": [ oops ] }");
+        var e = Assert.Throws<ContainersException>(() => Store().Resolve(DefaultNetwork.Name));
+        Assert.Equal("CniConfigInvalid", e.ErrorId);
+        Assert.Contains(file, e.Message, StringComparison.Ordinal);
+        Assert.Contains("oops", File.ReadAllText(file), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ADefaultSubnetThatOverlapsOrNoFreeSubnetIsATypedErrorAndWritesNothing()
     {
         Directory.CreateDirectory(CniDir);
