@@ -47,7 +47,7 @@ try {
     if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
         Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Podman.psm1')
         $podman = Initialize-TestPodman -Root $root
-        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^\[network\]$', "[network]`nnetwork_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
+        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^network_config_dir = .*$', "network_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
         $podmanImage = Import-PodmanImage -Podman $podman -Image busybox
         $samples['podman run --rm --network (same)'] = [System.Collections.Generic.List[double]]::new()
     }

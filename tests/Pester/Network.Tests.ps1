@@ -399,7 +399,7 @@ Describe 'podman on the same CNI network' -Skip:(-not $isRoot -or -not (Get-Comm
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
         $script:podman = Initialize-TestPodman -Root $root
-        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^\[network\]$', "[network]`nnetwork_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
+        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^network_config_dir = .*$', "network_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
         $script:podmanImage = Import-PodmanImage -Podman $podman -Image localhost/busybox
     }
     AfterAll {
