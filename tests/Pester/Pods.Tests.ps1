@@ -241,3 +241,56 @@ Describe 'A pod''s published port on a CNI bridge' -Skip:(-not $isRoot) {
         & curl -s -m 2 "http://127.0.0.1:${port}/hostname" | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Pods compared with podman''s' -Skip:(-not $isRoot -or -not (Get-Command podman -ErrorAction SilentlyContinue)) {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
+        $script:podman = Initialize-TestPodman -Root $root
+        # podman's own pause image needs catatonit, which is not here: its infra runs sleep from our busybox instead.
+        $script:podmanImage = Import-PodmanImage -Podman $podman -Image localhost/busybox
+        function script:Get-Shared([int] $Member, [int] $Infra) {
+            # Not cgroup: podman on cgroup v1 leaves every container in the host's cgroup namespace, pods or not.
+            @('ipc', 'mnt', 'net', 'pid', 'uts') | Where-Object { (Get-Ns $Member $_) -eq (Get-Ns $Infra $_) }
+        }
+        function script:Get-PodmanPid([string] $Name) { [int](Invoke-Podman inspect -f '{{.State.Pid}}' $Name | Select-Object -Last 1).Trim() }
+        function script:Get-PodmanStatus([string] $Pod) { (Invoke-Podman pod ps --filter "name=^$Pod$" --format '{{.Status}}' | Select-Object -Last 1).Trim() }
+    }
+    AfterAll {
+        & podman pod rm -f -a 2>$null | Out-Null
+        Remove-TestPodman $podman
+        Get-ContainerPod | Remove-ContainerPod -Force -Confirm:$false -ErrorAction Continue
+    }
+
+    It 'shares the same namespaces, names the hostname alike, nests the cgroups alike and reports the same status at each step' {
+        $theirs = "pm$suffix"; $ours = "ours$suffix"
+        Invoke-Podman pod create --infra-image $podmanImage --infra-command 'sleep 1000' $theirs | Out-Null
+        $pod = New-ContainerPod -Name $ours
+        foreach ($m in 'a', 'b') {
+            Invoke-Podman create --pod $theirs --name "$theirs-$m" $podmanImage sleep 1000 | Out-Null
+            $null = New-Member $ours "$ours-$m"
+        }
+        (Get-ContainerPod $ours).Status | Should -Be (Get-PodmanStatus $theirs)
+        Invoke-Podman pod start $theirs | Out-Null
+        Start-ContainerPod $ours
+        (Get-ContainerPod $ours).Status | Should -Be (Get-PodmanStatus $theirs)
+        (Get-ContainerPod $ours).NumberOfContainers | Should -Be ([int](Invoke-Podman pod ps --filter "name=^$theirs$" --format '{{.NumberOfContainers}}' | Select-Object -Last 1).Trim())
+
+        $theirInfra = Get-PodmanPid (Invoke-Podman pod inspect -f '{{.InfraContainerID}}' $theirs | Select-Object -Last 1).Trim()
+        $ourInfra = (Get-Container -Id $pod.InfraId).Pid
+        Get-Shared (Get-Container "$ours-a").Pid $ourInfra | Should -Be @(Get-Shared (Get-PodmanPid "$theirs-a") $theirInfra)
+        (Invoke-Podman exec "$theirs-a" hostname | Select-Object -Last 1) | Should -Be $theirs
+        Invoke-ContainerCommand -Name "$ours-a" -Command hostname | Should -Be $ours
+        # Both put the infra's and the members' cgroups side by side under one pod cgroup.
+        foreach ($p in @($theirInfra, (Get-PodmanPid "$theirs-a")), @($ourInfra, (Get-Container "$ours-a").Pid)) {
+            $dirs = $p | ForEach-Object { ((Get-Content "/proc/$_/cgroup") -match ':memory:')[0] -replace '^\d+:memory:', '' }
+            Split-Path $dirs[0] -Parent | Should -Be (Split-Path $dirs[1] -Parent)
+        }
+
+        Invoke-Podman stop -t 1 "$theirs-b" | Out-Null
+        Stop-Container "$ours-b" -Timeout 1
+        (Get-ContainerPod $ours).Status | Should -Be (Get-PodmanStatus $theirs)
+        Invoke-Podman pod stop -t 1 $theirs | Out-Null
+        Stop-ContainerPod $ours -Timeout 1
+        (Get-ContainerPod $ours).Status | Should -Be (Get-PodmanStatus $theirs)
+    }
+}
