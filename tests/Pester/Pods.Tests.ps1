@@ -162,6 +162,11 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         Remove-Container a -Confirm:$false
         (Get-ContainerPod $pod.Name).Containers | Should -Be @('b')
         (Get-ContainerPod $pod.Name).NumberOfContainers | Should -Be 2
+        # Pruning takes the pod's stopped containers but leaves its infra to Remove-ContainerPod, as podman's prune does.
+        Clear-ContainerStorage -Confirm:$false -ErrorAction Stop
+        (Get-ContainerPod $pod.Name).Containers | Should -BeNullOrEmpty
+        Get-Container -Id $pod.InfraId | Should -Not -BeNullOrEmpty
+        Start-ContainerPod $pod.Name -PassThru | ForEach-Object Status | Should -Be Running
     }
 
     It 'refuses bad input with typed errors and makes nothing' {
