@@ -20,6 +20,11 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
 
     public async Task<ContainerPod> CreateAsync(PodCreateOptions o, CancellationToken ct)
     {
+        // Each rootless container has a user namespace of its own, which may not join the namespaces another one owns.
+        if (runtime.Paths.Rootless)
+            throw new ContainersException("PodRootlessUnsupported", ErrorKind.NotSupported,
+                "Pods need root here: a rootless container's user namespace cannot join the IPC and UTS namespaces of another container's.",
+                o.Name, "Run the pod's containers as root, or share a network between rootless containers with -Network container:NAME.");
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
             throw new ContainersException("InvalidPodName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid pod name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
