@@ -79,6 +79,24 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         Invoke-ContainerCommand -Name b -Command hostname | Should -Be shared-host
     }
 
+    It 'confines the infra''s pause process as any container''s process: capabilities, seccomp, no_new_privs, no monitor descriptors' {
+        # It is a copy of the root monitor that never execs: checked from the host that it kept nothing of the monitor's.
+        $pod = New-ContainerPod -Name "pause$suffix"
+        $null = New-Container -Name "plain$suffix" -Image localhost/busybox -Command sleep, 300
+        Start-ContainerPod $pod.Name
+        Start-Container "plain$suffix"
+        $infra = Get-Container -Id $pod.InfraId
+        function Get-Status([int] $ProcessId, [string] $Field) { ((Get-Content "/proc/$ProcessId/status") -match "^${Field}:")[0] -replace "^${Field}:\s*", '' }
+        foreach ($field in 'CapEff', 'CapPrm', 'CapBnd', 'CapInh', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Uid', 'Gid') {
+            Get-Status $infra.Pid $field | Should -Be (Get-Status (Get-Container "plain$suffix").Pid $field) -Because "$field is a container's"
+        }
+        Get-Status $infra.Pid Seccomp | Should -Be '2'
+        Get-Status $infra.Pid NoNewPrivs | Should -Be '1'
+        (Get-ChildItem "/proc/$($infra.Pid)/fd").Name | Sort-Object | Should -Be @('0', '1', '2')
+        (Get-Item "/proc/$($infra.Pid)/root").Target | Should -Be '/' -Because 'it lives in its own root (pivot_root), as any container'
+        Get-Ns $infra.Pid mnt | Should -Not -Be (Get-Ns $PID mnt)
+    }
+
     It 'shares only what -Share names' {
         $pod = New-ContainerPod -Name "net$suffix" -Share net
         $pod.Share | Should -Be @('net')
