@@ -1,5 +1,4 @@
 using Containers.Core.Cgroups;
-using Containers.Core.Configuration;
 using Containers.Core.Errors;
 using Containers.Core.Pods;
 using Containers.Core.Runtime;
@@ -95,19 +94,9 @@ public sealed class PodCreateRefusalTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private ContainerPaths Paths(uint euid) => ContainerPaths.FromEnvironment(v => v switch
-    {
-        ContainerPaths.DataDirVariable => Path.Combine(_root, "data"),
-        ContainerPaths.StateDirVariable => Path.Combine(_root, "state"),
-        ContainerPaths.LogDirVariable => Path.Combine(_root, "logs"),
-        ContainerPaths.ConfigDirVariable => Path.Combine(_root, "config"),
-        "HOME" => _root,
-        _ => null,
-    }, euid);
-
     private PodRuntime Pods(uint euid)
     {
-        var paths = Paths(euid);
+        var paths = TestPaths.Under(_root, euid);
         return new PodRuntime(new ContainerRuntime(paths, cgroups: new NoCgroupManager("test")), new PodStore(paths));
     }
 
