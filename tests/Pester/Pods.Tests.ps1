@@ -154,6 +154,7 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         (Get-ContainerPod $pod.Name).Status | Should -Be Running
         Get-Container -Pod $pod.Name | ForEach-Object State | Should -Be @('Running', 'Running', 'Running')
         Start-ContainerPod $pod.Name -PassThru | ForEach-Object Status | Should -Be Running -Because 'starting a running pod is not an error'
+        (Get-ContainerEvent -Type Pod | Where-Object Id -eq $pod.Id).Action | Should -Be @('create', 'start', 'stop', 'start', 'start')
     }
 
     It 'refuses to remove a running pod without -Force and leaves it whole' {
