@@ -200,6 +200,9 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         { New-Member $pod.Name x -More @{ User = 'nosuchuser' } } | Should -Throw -ErrorId 'UserNotFound,Containers.Cmdlets.Commands.Container.NewContainerCommand'
         { Start-ContainerPod nosuchpod -ErrorAction Stop } | Should -Throw -ErrorId 'PodNotFound,Containers.Cmdlets.Commands.Pod.StartContainerPodCommand'
         { New-ContainerPod -Name 'bad name' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPodName,Containers.Cmdlets.Commands.Pod.NewContainerPodCommand'
+        # The infra's network is checked as New-Container checks it; a refused one leaves no pod and no infra.
+        { New-ContainerPod -Name "badnet$suffix" -Network 'no such!' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNetworkMode,Containers.Cmdlets.Commands.Pod.NewContainerPodCommand'
+        { New-ContainerPod -Name "badnet$suffix" -Publish '8080:80' -ErrorAction Stop } | Should -Throw -ErrorId 'PublishNeedsNetwork,Containers.Cmdlets.Commands.Pod.NewContainerPodCommand'
         @(Get-Container).Count | Should -Be $before
         @(Get-ContainerPod).Count | Should -Be 1
         (Get-ContainerPod $pod.Name).NumberOfContainers | Should -Be 1
