@@ -3,13 +3,13 @@ using Containers.Core.Configuration;
 namespace Containers.Core.Tests;
 
 /// <summary>
-/// Module paths (data, state, logs, configuration, CNI networks, HOME) all under one throw-away root, as root (uid 0). Its
+/// Module paths (data, state, logs, configuration, CNI networks, HOME) all under one throw-away root, as root (uid 0) unless another euid is given. Its
 /// containers.conf gives containers without a network loopback only, as the Pester suite's test roots do (the default
 /// bridge network is proved in Network.Tests.ps1).
 /// </summary>
 internal static class TestPaths
 {
-    public static ContainerPaths Under(string root)
+    public static ContainerPaths Under(string root, uint euid = 0)
     {
         Directory.CreateDirectory(Path.Combine(root, "config"));
         string conf = Path.Combine(root, "config", "containers.conf");
@@ -23,6 +23,6 @@ internal static class TestPaths
             ContainerPaths.CniConfigDirVariable => Path.Combine(root, "cni"),
             "HOME" => root,
             _ => null,
-        }, 0);
+        }, euid);
     }
 }
