@@ -9,8 +9,12 @@
     session. To keep a loaded host fair to every contender, the measurements are interleaved: -Rounds rounds, each
     running every contender for Runs/Rounds iterations; the table pools all samples (median, mean, min, max).
     CpuMs is the mean CPU time (user + system, children included) per run: hyperfine's for the peers, this process's
-    and its reaped children's (the monitors) for the module; on a busy host it is steadier than wall time.
-    Targets of issue 4, as ratios of medians in the same run: module / crun <= 1.5 and podman / module >= 5.
+    and its reaped children's (the monitors) for the module, also shown split in two; on a busy host it is steadier
+    than wall time.
+    Warm means warm: a new pwsh keeps compiling the module's and PowerShell's hot code at tier 1 on a background
+    thread for its first ~150 runs (about half a core on this host), so the module is measured after -WarmUp runs.
+    The session's first runs (right after Import-Module and two runs) are shown as a contender of their own.
+    Targets of issue 14, as ratios of medians in the same run: module / crun <= 1.0 and podman / module >= 5.
 .EXAMPLE
     dotnet pwsh bench/Runtime.Bench.ps1 -Runs 30
 .NOTES
@@ -26,6 +30,8 @@ param(
     [int] $Runs = 30,
     [int] $Rounds = 3,
     [int] $Containers = 10000,
+    # Runs before the measured rounds, so tiered compilation has settled (see the description).
+    [int] $WarmUp = 150,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
     [switch] $SkipPodman,
     # Also write the results as an object (for scripts); the tables are always printed.
@@ -70,10 +76,13 @@ try {
         $samples[$Name].AddRange($Ms)
         $cpu[$Name] = @(($cpu[$Name][0] + $CpuMs), ($cpu[$Name][1] + $Ms.Count))
     }
-    # CPU time of this process and of its reaped children (the monitors), in ms: /proc/self/stat utime stime cutime cstime.
-    function Get-CpuMs {
+    # CPU time of this process and of its reaped children (the monitors), in ms: /proc/self/stat utime stime cutime cstime;
+    # -Children: the reaped children's alone.
+    function Get-CpuMs([switch] $Children) {
         $f = (Get-Content /proc/self/stat -Raw).Split(') ')[1].Split(' ')
-        (([long]$f[11] + [long]$f[12] + [long]$f[13] + [long]$f[14]) * 1000.0) / 100 # USER_HZ = 100
+        $ticks = [long]$f[13] + [long]$f[14]
+        if (-not $Children) { $ticks += [long]$f[11] + [long]$f[12] }
+        ($ticks * 1000.0) / 100 # USER_HZ = 100
     }
     function Invoke-Hyperfine([string] $Name, [string] $Command, [switch] $Masked, [int] $Count, [int] $Warmup = 2) {
         $json = Join-Path $root "hf-$([guid]::NewGuid().ToString('N').Substring(0, 6)).json"
@@ -87,10 +96,14 @@ try {
         $r = (Get-Content $json -Raw | ConvertFrom-Json).results[0]
         Add-Samples $Name ($r.times | ForEach-Object { $_ * 1000 }) (($r.user + $r.system) * 1000 * $r.times.Count)
     }
-    function Measure-Module([int] $Count) {
-        $before = Get-CpuMs
+    $moduleCpu = @{} # contender -> [pwsh CPU ms, monitors' CPU ms, runs]
+    function Measure-Module([int] $Count, [string] $Name = 'module (New | Start -Wait | Remove)') {
+        $before = Get-CpuMs; $beforeChildren = Get-CpuMs -Children
         $ms = foreach ($i in 1..$Count) { (Measure-Command { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container }).TotalMilliseconds }
-        Add-Samples 'module (New | Start -Wait | Remove)' $ms ((Get-CpuMs) - $before)
+        $all = (Get-CpuMs) - $before; $children = (Get-CpuMs -Children) - $beforeChildren
+        Add-Samples $Name $ms $all
+        $m = $moduleCpu[$Name] ?? @(0.0, 0.0, 0)
+        $moduleCpu[$Name] = @(($m[0] + $all - $children), ($m[1] + $children), ($m[2] + $Count))
     }
 
     # podman, configured by files of its own in the bench's temp dir (the tests' fixture module).
@@ -100,6 +113,12 @@ try {
         $podman = Initialize-TestPodman -Root $root
         $podmanImage = Import-PodmanImage -Podman $podman -Image busybox
     }
+
+    # The session's first runs, then the warm-up (not measured).
+    New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
+    New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
+    Measure-Module $perRound "module, the session's first $perRound runs"
+    foreach ($i in 1..$WarmUp) { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container }
 
     foreach ($round in 1..$Rounds) {
         Invoke-Hyperfine 'crun run' "crun run --bundle $bundle bench-crun-`$`$" -Masked -Count $perRound
@@ -135,6 +154,8 @@ try {
     $ratios = [System.Collections.Generic.List[object]]::new()
     $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run'; Value = [math]::Round($module / $median['crun run'], 2); Target = '<= 1.0' })
     $ratios.Add([pscustomobject]@{ Ratio = 'module / runc run'; Value = [math]::Round($module / $median['runc run'], 2); Target = '' })
+    $first = "module, the session's first $perRound runs"
+    $ratios.Add([pscustomobject]@{ Ratio = "$first / crun run"; Value = [math]::Round($median[$first] / $median['crun run'], 2); Target = '(not warm: tier-1 JIT still running)' })
     $cpuOf = @{}; foreach ($row in $table) { $cpuOf[$row.Contender] = $row.CpuMs }
     $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run, CPU time'; Value = [math]::Round($cpuOf['module (New | Start -Wait | Remove)'] / $cpuOf['crun run'], 2); Target = '(load-independent view)' })
     foreach ($p in 'podman run --rm (runc)', 'podman run --rm (crun)') {
@@ -196,6 +217,11 @@ try {
 
     Write-Host "`n== create + start + wait + remove of busybox /bin/true ($Rounds interleaved rounds; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
     $table | Format-Table -AutoSize | Out-String | Write-Host
+    foreach ($name in $moduleCpu.Keys) {
+        $m = $moduleCpu[$name]
+        Write-Host ("   {0}: CPU per run {1:N1} ms in pwsh, {2:N1} ms in the monitor and the container" -f $name, ($m[0] / $m[2]), ($m[1] / $m[2]))
+    }
+    Write-Host "   (module measured after $WarmUp warm-up runs in this session)"
     $ratios | Format-Table -AutoSize | Out-String | Write-Host
     Write-Host "== Get-Container with $count containers (warm, median of 5): $([math]::Round($listMs, 1)) ms (target < 100)"
     Write-Host "`n== idle memory (after 3 s idle; Private = what one more container adds, 2 idle monitors each)"
@@ -208,6 +234,7 @@ try {
         GetContainerCount = $count
         GetContainerMs    = [math]::Round($listMs, 1)
         Memory            = $memory
+        ModuleCpu         = $moduleCpu
         }
     }
 }

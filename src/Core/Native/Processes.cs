@@ -61,6 +61,20 @@ internal static unsafe partial class Processes
     [LibraryImport("libc", SetLastError = true)] private static partial int poll(PollFd* fds, nuint nfds, int timeout);
     [LibraryImport("libc", SetLastError = true)] private static partial int close(int fd);
 
+    /// <summary>Blocks until <paramref name="fd"/> has data or end-of-file, or <paramref name="timeoutMs"/> passes; false on
+    /// timeout (or an interrupted wait: the caller looks again).</summary>
+    public static bool WaitReadable(SafeHandle fd, int timeoutMs)
+    {
+        bool added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+            var p = new PollFd { Fd = (int)fd.DangerousGetHandle(), Events = POLLIN };
+            return poll(&p, 1, timeoutMs) > 0;
+        }
+        finally { if (added) fd.DangerousRelease(); }
+    }
+
     /// <summary>
     /// Blocks until the process ends or <paramref name="timeoutMs"/> passes, through a pidfd (no polling of /proc).
     /// True when it ended (or had already ended); false on timeout; null when no pidfd could be opened (old kernel,

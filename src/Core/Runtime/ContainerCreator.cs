@@ -134,12 +134,14 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             o.Security.Apply(spec, caps);
             run.Apply(spec);
             PodSpec(spec, o, sharedUts);
-            // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
-            // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
-            // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.
+            // Nothing here is fsynced: the record, written last, makes the container exist. A power loss within seconds
+            // of New-Container can forget the container (no record, or an empty one, which listings skip) or, at worst,
+            // leave a listed container whose start fails with a bundle error (remove it and create it again); crun and
+            // runc keep no durable record at all. The record's fsync (and its directory's) cost 6 to 10 ms of every
+            // create + start + wait + remove on this host's ext4.
             ContainerStore.AtomicWrite(store.SpecPath(id),
                 JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
-            store.Write(record);
+            store.Write(record, durable: false);
         }
         catch
         {

@@ -78,7 +78,8 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            result = await launcher.LaunchAsync(store.PlanPath(r.Id), r.Name, ct).ConfigureAwait(false);
+            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C).
+            result = await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {

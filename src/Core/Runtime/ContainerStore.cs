@@ -161,10 +161,12 @@ internal sealed class ContainerStore
         bool IsGone(string path) => Path.GetDirectoryName(Path.GetDirectoryName(path)) == Root && !liveIds.Contains(Path.GetFileName(Path.GetDirectoryName(path))!);
     }
 
-    public void Write(ContainerRecord record)
+    /// <summary>Writes the record (atomically: a reader sees the old or the new one, and an empty or torn record left by a
+    /// power loss is skipped by <see cref="TryRead"/>). <paramref name="durable"/> also fsyncs it and its directory.</summary>
+    public void Write(ContainerRecord record, bool durable = true)
     {
         CreateDir(record.Id);
-        AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord));
+        AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord), durable);
     }
 
     public ContainerRuntimeState? ReadState(string id)

@@ -16,7 +16,7 @@ internal sealed class InitLauncher(string initPath)
 
     public string InitPath { get; } = initPath;
 
-    /// <summary>How long <see cref="LaunchAsync"/> waits for Init's handshake.</summary>
+    /// <summary>How long <see cref="Launch"/> waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Throws InitNotFound when the binary is missing.</summary>
@@ -57,35 +57,35 @@ internal sealed class InitLauncher(string initPath)
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Runs <c>pscontainers-init run --plan</c> and reads its one-line handshake.</summary>
-    public async Task<LaunchResult> LaunchAsync(string planPath, string name, CancellationToken ct)
+    /// <summary>
+    /// Runs <c>pscontainers-init run --plan</c> and reads its one-line handshake. Read on this thread, with poll: the
+    /// handshake comes within milliseconds, and asynchronous pipe reads (an epoll registration and a thread-pool hop per
+    /// line, plus a reader kept on stderr) cost more than the wait. stderr is read only when the start failed.
+    /// </summary>
+    public LaunchResult Launch(string planPath, string name, CancellationToken ct)
     {
         using var process = Start(new InitRun(planPath), redirect: true, name, "the container monitor");
         process.StandardInput.Close();
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) if (stderr.Length < 8192) stderr.AppendLine(e.Data); };
-        process.BeginErrorReadLine();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(HandshakeTimeout);
-        string? line;
-        try
-        {
-            line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
+        var stdout = (System.IO.Pipes.PipeStream)process.StandardOutput.BaseStream;
+        var deadline = Stopwatch.StartNew();
+        // Slices keep Ctrl+C and the timeout responsive while the monitor sets the container up.
+        while (!Native.Processes.WaitReadable(stdout.SafePipeHandle, 50))
         {
             if (ct.IsCancellationRequested)
             {
                 // Ctrl+C before the handshake: the start is abandoned, so is the monitor (and its child, by pid).
                 KillMonitor(process);
-                throw;
+                ct.ThrowIfCancellationRequested();
             }
+            if (deadline.Elapsed < HandshakeTimeout) continue;
             // Say where the monitor and its child are blocked before they are killed: state, wchan and current
             // system call of every thread of both.
             Log.Warning("The monitor of {Name} gave no handshake within {Seconds} s: {Where}", name, HandshakeTimeout.TotalSeconds, DescribeTree(process.Id));
             KillMonitor(process);
             throw new ContainersException("InitTimeout", ErrorKind.Timeout, $"The monitor of {name} did not report within {HandshakeTimeout.TotalSeconds} s.", name);
         }
+        // The monitor writes the line at once; ready means the line (or end-of-file) is there.
+        string? line = process.StandardOutput.ReadLine();
         LaunchResult? result = null;
         if (!string.IsNullOrWhiteSpace(line))
             try { result = JsonSerializer.Deserialize(line, PlanJsonContext.Default.LaunchResult); }
@@ -94,12 +94,29 @@ internal sealed class InitLauncher(string initPath)
         {
             // No handshake: the monitor is failing. It must not stay behind (a monitor that closed its stdout but lives on).
             if (!process.WaitForExit(2000)) KillMonitor(process);
-            string err;
-            lock (stderr) err = stderr.ToString().Trim();
+            string err = ReadFailure(process);
             throw new ContainersException("InitFailed", ErrorKind.ResourceUnavailable,
                 $"The monitor of {name} failed before it could start the container: {(err.Length > 0 ? err : line ?? "no output")}", name);
         }
         return result;
+    }
+
+    /// <summary>What a failed monitor wrote on stderr (at most 8 KiB), read until end-of-file or for at most a second: a
+    /// process it started could still hold the pipe.</summary>
+    private static string ReadFailure(Process process)
+    {
+        var stderr = (System.IO.Pipes.PipeStream)process.StandardError.BaseStream;
+        var text = new MemoryStream();
+        var buffer = new byte[4096];
+        var waited = Stopwatch.StartNew();
+        while (text.Length < 8192 && waited.ElapsedMilliseconds < 1000
+            && Native.Processes.WaitReadable(stderr.SafePipeHandle, (int)Math.Max(1, 1000 - waited.ElapsedMilliseconds)))
+        {
+            int n = stderr.Read(buffer);
+            if (n <= 0) break;
+            text.Write(buffer, 0, n);
+        }
+        return System.Text.Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length).Trim();
     }
 
     /// <summary>

@@ -25,6 +25,11 @@ internal sealed unsafe class ChildSpec
     public bool SetgroupsAllowed = true;
     /// <summary>Make the cgroup namespace after the parent has placed the child in its cgroups (so they are its root).</summary>
     public bool UnshareCgroup;
+    /// <summary>Where the child waits for the parent (id maps written, pid placed in its cgroups): -1 first of all (a user
+    /// namespace: nothing works before its id maps), else before <see cref="Mounts"/>[JoinAt] (the first cgroup mount;
+    /// <c>Mounts.Length</c>: after the last). The mounts before it are made while the parent writes cgroup.procs, whose
+    /// first write on a v1 host waits out an RCU grace period (5-15 ms here).</summary>
+    public int JoinAt = -1;
     /// <summary>-Init: the child stays as PID 1 (<see cref="Reaper"/>) and the command runs as its child.</summary>
     public bool InitReaper;
     public int LastCap;

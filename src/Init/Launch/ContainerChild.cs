@@ -22,20 +22,7 @@ internal static unsafe class ContainerChild
         if (s.StderrFd >= 0 && dup2(s.StderrFd, 2) < 0) Fail(s, ChildStep.Stdio, 2);
         CloseRange(3, uint.MaxValue, CLOSE_RANGE_CLOEXEC);
 
-        // Wait for the parent: id maps written and the pid placed in its cgroups.
-        byte go = 0;
-        nint r;
-        while ((r = ReadNoGc(s.SyncFd, &go, 1)) < 0 && Errno == EINTR) { }
-        if (r != 1 || go != 1) _exit(1); // the parent gave up (it reports why)
-        if (s.UserNamespace)
-        {
-            // Become root of the new namespace when 0 is mapped, so created files belong to it.
-            setresgid(0, 0, 0);
-            setresuid(0, 0, 0);
-        }
-        // Now that the parent has placed us in the container's cgroups, they become the root of our cgroup namespace
-        // (/proc/self/cgroup shows "/"); a namespace made at clone would have kept the caller's cgroups as its root.
-        if (s.UnshareCgroup && Unshare(CLONE_NEWCGROUP) != 0) Fail(s, ChildStep.CgroupNamespace, 0);
+        if (s.JoinAt < 0) AwaitParent(s);
         umask(0);
         if (s.NetNsFd >= 0 && Setns(s.NetNsFd, (int)CLONE_NEWNET) != 0) Fail(s, ChildStep.NetworkNamespace, 0);
         if (s.IpcNsFd >= 0 && Setns(s.IpcNsFd, (int)CLONE_NEWIPC) != 0) Fail(s, ChildStep.PodNamespace, 0);
@@ -47,7 +34,12 @@ internal static unsafe class ContainerChild
         // Every mount destination is resolved beneath this fd (the mounted rootfs), never by a host path.
         int root = open(s.Rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         if (root < 0) Fail(s, ChildStep.Rootfs, 2);
-        for (int i = 0; i < s.Mounts.Length; i++) DoMount(s, i, root);
+        for (int i = 0; i < s.Mounts.Length; i++)
+        {
+            if (i == s.JoinAt) AwaitParent(s);
+            DoMount(s, i, root);
+        }
+        if (s.JoinAt == s.Mounts.Length) AwaitParent(s);
         close(root);
         for (int i = 0; i < s.Devices.Length; i++) MakeDevice(s, i);
         for (int i = 0; i < s.Links.Length; i++) symlink(s.Links[i].Target, s.Links[i].LinkPath);
@@ -86,6 +78,28 @@ internal static unsafe class ContainerChild
         if (s.ConsoleSocket >= 0) OpenTerminal(s, true);
 
         BecomeProcess(s);
+    }
+
+    /// <summary>
+    /// Waits for the parent: id maps written and the pid placed in its cgroups. Nothing the container's command could use
+    /// (devices, identity, exec) comes before this; only mounts that do not depend on the cgroups (see
+    /// <see cref="ChildSpec.JoinAt"/>).
+    /// </summary>
+    private static void AwaitParent(ChildSpec s)
+    {
+        byte go = 0;
+        nint r;
+        while ((r = ReadNoGc(s.SyncFd, &go, 1)) < 0 && Errno == EINTR) { }
+        if (r != 1 || go != 1) _exit(1); // the parent gave up (it reports why)
+        if (s.UserNamespace)
+        {
+            // Become root of the new namespace when 0 is mapped, so created files belong to it.
+            setresgid(0, 0, 0);
+            setresuid(0, 0, 0);
+        }
+        // Now that the parent has placed us in the container's cgroups, they become the root of our cgroup namespace
+        // (/proc/self/cgroup shows "/"); a namespace made at clone would have kept the caller's cgroups as its root.
+        if (s.UnshareCgroup && Unshare(CLONE_NEWCGROUP) != 0) Fail(s, ChildStep.CgroupNamespace, 0);
     }
 
     /// <summary>

@@ -183,13 +183,14 @@ internal static unsafe class Preparer
     {
         var mounts = new List<MountOp>();
         bool devTmpfs = false;
-        int index = -1;
+        int index = -1, firstCgroup = -1;
         foreach (var m in spec.Mounts ?? [])
         {
             if (!m.Destination.StartsWith('/')) throw new PlanException("BadMount", $"mount destination '{m.Destination}' is not absolute");
             if (m.Destination.Split('/').Contains("..")) throw new PlanException("BadMount", $"mount destination '{m.Destination}' contains '..'");
             var o = MountOptions.Parse(m);
             index++;
+            if (m.Type == "cgroup" && firstCgroup < 0) firstCgroup = mounts.Count;
             if (m.Type == "cgroup" && CgroupMounts.Expand(m.Destination, o, cgroupProcsFiles) is { } cgroupOps)
             {
                 mounts.AddRange(cgroupOps.Select(op => op with { SpecIndex = index }));
@@ -223,6 +224,9 @@ internal static unsafe class Preparer
             });
         }
         s.Mounts = mounts.ToArray();
+        // In a user namespace the child waits for its id maps before anything; else it mounts what does not depend on its
+        // cgroups while the parent places it in them.
+        s.JoinAt = userNamespace ? -1 : firstCgroup >= 0 ? firstCgroup : s.Mounts.Length;
 
         var devices = new List<DeviceOp>();
         var links = new List<LinkOp>();

@@ -255,7 +255,9 @@ internal static unsafe class Runner
                 kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && Errno == EINTR) { }
                 StopNetworkHelper(helper);
-                if (setupError is not null) return Failed(setupError, setupId!, StartFailed, log);
+                // A child that mounts while we join its cgroups may have failed first: its report is the cause (the
+                // join then failed because it was gone).
+                if (setupError is not null && got != 12) return Failed(setupError, setupId!, StartFailed, log);
                 var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2]);
                 return Failed(message, id, code, log);
             }
