@@ -378,7 +378,11 @@ internal sealed partial class ImageStore
         SyncStore();
         foreach (var d in diffIds)
         {
-            string marker = Path.Combine(LayersDir, d.Encoded, DurableMarker);
+            string dir = Path.Combine(LayersDir, d.Encoded);
+            // An xattr, not a file: on ext4 without a journal and with many recent deletions (a shared build host) each
+            // new inode cost 0.2-0.7 ms in the allocator, serially here under the store lock (200 layers: 40-140 ms).
+            if (FileSystemCalls.TrySetXattr(dir, DurableXattr, "1"u8)) continue;
+            string marker = Path.Combine(dir, DurableMarker);
             try { StoreIo.WriteNew(marker, []); }
             catch (IOException) when (File.Exists(marker)) { } // already durable: same meaning
         }

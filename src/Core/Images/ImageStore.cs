@@ -218,14 +218,22 @@ internal sealed partial class ImageStore
     /// <summary>The unpacked directory of a layer (its overlay lowerdir).</summary>
     public string LayerDirectory(Digest diffId) => Path.Combine(LayersDir, diffId.Encoded, "diff");
 
-    /// <summary>The file that marks an unpacked layer as flushed to disk (written by CommitImageAsync).</summary>
+    /// <summary>The xattr on a layer's directory that marks it as flushed to disk (set by CommitImageAsync).</summary>
+    internal const string DurableXattr = "user.pscontainers.durable";
+
+    /// <summary>The file that marks a layer durable where its filesystem takes no user xattrs (and in stores written
+    /// before the xattr): a new inode per layer, which costs far more than an xattr on a busy filesystem.</summary>
     internal const string DurableMarker = "durable";
 
     /// <summary>
     /// Whether a layer with this diff id (uncompressed digest) is unpacked in the store and on disk for
     /// good. A layer ingested but not yet part of a committed image is not (its ingest may be repeated).
     /// </summary>
-    public bool HasLayer(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, DurableMarker));
+    public bool HasLayer(Digest diffId)
+    {
+        string dir = Path.Combine(LayersDir, diffId.Encoded);
+        return FileSystemCalls.HasXattr(dir, DurableXattr) || File.Exists(Path.Combine(dir, DurableMarker));
+    }
 
     /// <summary>Whether an unpacked copy of the layer is in place (durable or not yet).</summary>
     internal bool LayerPresent(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));

@@ -1,0 +1,67 @@
+using Containers.Core.Images;
+using Containers.Core.Native;
+using Containers.Core.Spec;
+
+namespace Containers.Core.Tests.Images;
+
+/// <summary>How a committed layer is marked durable: an xattr on its directory, no new inode per layer.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class LayerDurabilityTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    private ImageStore NewStore() => ImageStore.OpenAt(_tmp.Sub("store"), new ImageStoreOptions
+    {
+        Durable = false, Users = NoImageUsers.Instance, Unpack = new LayerUnpackOptions { Rootless = !Identity.IsRoot },
+    });
+
+    [UserXattrFact]
+    public async Task ACommittedLayerIsMarkedByAnXattrOnItsDirectoryAndAnOlderStoresMarkerFileStillCounts()
+    {
+        var store = NewStore();
+        byte[] tar = new TarBuilder().Dir("bin").File("bin/sh", "#!fake\n", 0x1ED).Build();
+        byte[] blob = TarBuilder.Gzip(tar);
+        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = Digest.Sha256(blob).ToString(), Size = blob.Length };
+        var diff = Digest.Sha256(tar);
+        byte[] config = SpecJson.Serialize(new ImageConfig
+        {
+            Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [diff.ToString()] },
+        }, SpecJsonContext.Default.ImageConfig);
+        byte[] manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [layer],
+        }, SpecJsonContext.Default.Manifest);
+
+        await store.IngestLayerAsync(new MemoryStream(blob), layer, diff);
+        string dir = Path.Combine(store.LayersDir, diff.Encoded);
+        Assert.DoesNotContain(ImageStore.DurableXattr, FileSystemCalls.ListXattrs(dir));
+        Assert.False(store.HasLayer(diff));
+
+        await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["d"] });
+        Assert.True(store.HasLayer(diff));
+        Assert.Contains(ImageStore.DurableXattr, FileSystemCalls.ListXattrs(dir));
+        Assert.Equal(["diff", "layer.json", TarSplitRecorder.FileName], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        // A layer a store of an earlier version made durable has the marker file and no xattr.
+        var old = Digest.Sha256("older"u8);
+        string oldDir = Path.Combine(store.LayersDir, old.Encoded);
+        Directory.CreateDirectory(Path.Combine(oldDir, "diff"));
+        Assert.False(store.HasLayer(old));
+        File.WriteAllBytes(Path.Combine(oldDir, ImageStore.DurableMarker), []);
+        Assert.True(store.HasLayer(old));
+    }
+}
+
+/// <summary>A test that needs user xattrs in the temp directory: skipped where its filesystem takes none.</summary>
+public sealed class UserXattrFactAttribute : FactAttribute
+{
+    public UserXattrFactAttribute()
+    {
+        using var probe = new TempDir();
+        if (!FileSystemCalls.TrySetXattr(probe.Path, "user.pscontainers.probe", "1"u8)) Skip = "the temp filesystem takes no user xattrs";
+    }
+}
