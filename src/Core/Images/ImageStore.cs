@@ -62,7 +62,8 @@ internal sealed record ImageStoreOptions
 /// <summary>
 /// The local image store under <see cref="ContainerPaths.ImagesDir"/>:
 /// <c>blobs/sha256/&lt;hex&gt;</c> content-addressed blobs; <c>layers/&lt;diff-id hex&gt;/diff</c> unpacked layers
-/// (shared by every image that has the layer) with <c>layer.json</c>; <c>images.json</c> the image records,
+/// (shared by every image that has the layer) with its metadata (<see cref="LayerXattr"/> on the layer's directory, or
+/// <c>layer.json</c> beside <c>diff</c> where the filesystem takes no user xattrs) and its tar-split; <c>images.json</c> the image records,
 /// replaced atomically; <c>tmp/</c> private staging for ingests in progress; <c>store.lock</c> the flock
 /// that serialises writers of images.json and garbage collection across processes. Blobs and layers
 /// appear by rename only after they were verified, so a reader never sees partial content and needs no lock.
@@ -235,8 +236,39 @@ internal sealed partial class ImageStore
         return FileSystemCalls.HasXattr(dir, DurableXattr) || File.Exists(Path.Combine(dir, DurableMarker));
     }
 
+    /// <summary>The xattr on a layer's directory that holds its <see cref="LayerMetadata"/> (JSON).</summary>
+    internal const string LayerXattr = "user.pscontainers.layer";
+
+    /// <summary>The layer's metadata where its filesystem takes no user xattrs (and in stores written before the xattr).</summary>
+    internal const string LayerMetadataFile = "layer.json";
+
     /// <summary>Whether an unpacked copy of the layer is in place (durable or not yet).</summary>
-    internal bool LayerPresent(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));
+    internal bool LayerPresent(Digest diffId)
+    {
+        string dir = Path.Combine(LayersDir, diffId.Encoded);
+        return FileSystemCalls.HasXattr(dir, LayerXattr) || File.Exists(Path.Combine(dir, LayerMetadataFile));
+    }
+
+    /// <summary>Writes a staged layer's metadata: an xattr of its directory (no new inode), else layer.json.</summary>
+    private static void WriteLayerMetadata(string layerDir, LayerMetadata meta)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata);
+        if (!FileSystemCalls.TrySetXattr(layerDir, LayerXattr, json)) StoreIo.WriteNew(Path.Combine(layerDir, LayerMetadataFile), json);
+    }
+
+    /// <summary>A layer's metadata from its xattr or layer.json; null when neither is readable.</summary>
+    private LayerMetadata? ReadLayerMetadata(Digest diffId)
+    {
+        string dir = Path.Combine(LayersDir, diffId.Encoded);
+        try
+        {
+            byte[] json = FileSystemCalls.GetXattr(dir, LayerXattr, MaxLayerMetadataBytes) ?? StoreIo.ReadSmall(Path.Combine(dir, LayerMetadataFile));
+            return JsonSerializer.Deserialize(json, StoreJsonContext.Default.LayerMetadata);
+        }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    private const int MaxLayerMetadataBytes = 4096;
 
     // ---- records ----------------------------------------------------------------------------
 

@@ -206,9 +206,10 @@ internal static unsafe partial class FileSystemCalls
     public static bool HasXattr(string path, string name) => lgetxattr(path, name, null, 0) >= 0;
 
     /// <summary>Reads an xattr of a path without following a final symlink; null when absent.</summary>
-    public static byte[]? GetXattr(string path, string name)
+    /// <param name="max">The largest value expected (a larger one fails with ERANGE).</param>
+    public static byte[]? GetXattr(string path, string name, int max = 65536)
     {
-        var buf = new byte[65536];
+        var buf = new byte[max];
         nint n;
         fixed (byte* b = buf) n = lgetxattr(path, name, b, (nuint)buf.Length);
         if (n < 0)

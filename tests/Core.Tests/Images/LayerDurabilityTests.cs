@@ -4,7 +4,7 @@ using Containers.Core.Spec;
 
 namespace Containers.Core.Tests.Images;
 
-/// <summary>How a committed layer is marked durable: an xattr on its directory, no new inode per layer.</summary>
+/// <summary>How a layer's metadata and durability are kept: xattrs on its directory, no new inode for either.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LayerDurabilityTests : IDisposable
 {
@@ -38,18 +38,23 @@ public sealed class LayerDurabilityTests : IDisposable
 
         await store.IngestLayerAsync(new MemoryStream(blob), layer, diff);
         string dir = Path.Combine(store.LayersDir, diff.Encoded);
-        Assert.DoesNotContain(ImageStore.DurableXattr, FileSystemCalls.ListXattrs(dir));
+        Assert.Equal([ImageStore.LayerXattr], FileSystemCalls.ListXattrs(dir));
         Assert.False(store.HasLayer(diff));
 
-        await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["d"] });
+        var image = await store.CommitImageAsync(new ImageCommit { Manifest = manifest, Config = config, Names = ["d"] });
         Assert.True(store.HasLayer(diff));
-        Assert.Contains(ImageStore.DurableXattr, FileSystemCalls.ListXattrs(dir));
-        Assert.Equal(["diff", "layer.json", TarSplitRecorder.FileName], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal([ImageStore.DurableXattr, ImageStore.LayerXattr], FileSystemCalls.ListXattrs(dir).Order(StringComparer.Ordinal));
+        Assert.Equal(["diff", TarSplitRecorder.FileName], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // The record's size comes from the metadata xattr: the uncompressed tar's length.
+        Assert.Equal(tar.Length, image.Size);
 
-        // A layer a store of an earlier version made durable has the marker file and no xattr.
+        // A layer a store of an earlier version unpacked and made durable has layer.json and the marker file, no xattrs.
         var old = Digest.Sha256("older"u8);
         string oldDir = Path.Combine(store.LayersDir, old.Encoded);
         Directory.CreateDirectory(Path.Combine(oldDir, "diff"));
+        Assert.False(store.LayerPresent(old));
+        File.WriteAllText(Path.Combine(oldDir, ImageStore.LayerMetadataFile), "{}");
+        Assert.True(store.LayerPresent(old));
         Assert.False(store.HasLayer(old));
         File.WriteAllBytes(Path.Combine(oldDir, ImageStore.DurableMarker), []);
         Assert.True(store.HasLayer(old));
