@@ -1,16 +1,21 @@
 <#
 .SYNOPSIS
-    First call in a new session: each measure runs in a fresh pwsh process, -Runs times; prints best and median wall
-    time and the child's CPU time (user + sys, from /usr/bin/time), with the load.
+    First call in a new session: each measure runs in a fresh pwsh process, -Runs rounds with the measures interleaved
+    (one of each per round, so a change of load on a shared host hits all alike); prints best and median wall time and
+    the child's CPU time (user + sys, from /usr/bin/time), with the load.
 .DESCRIPTION
     Measures (each a fresh process, in a throw-away data root that holds the busybox fixture image):
     - Import-Module + the first Get-Container;
     - Import-Module + the first Import-ContainerImage of the busybox fixture OCI layout (into an empty store each
-      run; a local layout stands in for Install-ContainerImage so no registry is needed);
+      run);
+    - Import-Module + the first Install-ContainerImage of the six-layer 64 MiB image from the loopback registry
+      fixture into an empty store, beside its peer in the same rounds: skopeo copy + umoci unpack of the same image
+      (each a new process too), the issue's "cold" ratio (target <= 0.5x);
     - Import-Module + the first Invoke-ContainerImage busybox -Command true.
     After each, it also lists whether BouncyCastle was loaded (it should only be for signatures).
-    CpuMs is the whole child's user + sys (pwsh start-up included); CallCpuMs the CPU time of this process from just
-    before Import-Module to after the call (the module's share; a container monitor's own CPU is not in it).
+    CpuMs is the whole child's user + sys (pwsh start-up included); CallMs and CallCpuMs the wall and CPU time of the
+    child from just before Import-Module to after the call (the module's share; a container monitor's own CPU is not
+    in it). The peer's CallMs is its whole wall time: skopeo and umoci have no session to start.
     Baseline: an empty pwsh (-Command exit) in the same run.
 .EXAMPLE
     dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7
@@ -23,37 +28,69 @@ $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
+Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1')
 $root = New-TestRoot -Name firstcall
 try {
+    $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
+    $ref = "$($fx.Anonymous.Host)/layers:latest"
     $layout = Get-BusyboxLayout
     # The fixture image in the store the Get-Container and Invoke measures use.
     & (Get-TestPwsh) -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Import-ContainerImage -Path '$layout' -Name localhost/busybox:latest | Out-Null"
     $pwsh = Get-TestPwsh
     $bc = "; [AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -like 'BouncyCastle*' | Write-Output"
+    $install = "Install-ContainerImage '$ref' -ProgressAction SilentlyContinue | Out-Null"
+    $fresh = "`$env:PSCONTAINERS_DATA_DIR = '$root/run-' + [guid]::NewGuid().ToString('N')"
     $cases = [ordered]@{
         'pwsh -Command exit (no module)'           = 'exit'
         'Import-Module + Get-Container'            = "Import-Module '$ModulePath'; Get-Container | Out-Null$bc"
-        'Import-Module + Import-ContainerImage'    = "`$env:PSCONTAINERS_DATA_DIR = '$root/import-' + [guid]::NewGuid().ToString('N'); Import-Module '$ModulePath'; Import-ContainerImage -Path '$layout' -Name localhost/busybox:latest | Out-Null$bc; Remove-Item -Recurse -Force `$env:PSCONTAINERS_DATA_DIR"
+        'Import-Module + Import-ContainerImage'    = "$fresh; Import-Module '$ModulePath'; Import-ContainerImage -Path '$layout' -Name localhost/busybox:latest | Out-Null$bc"
+        'Import-Module + Install-ContainerImage'   = "$fresh; Import-Module '$ModulePath'; $install$bc"
+        'skopeo copy + umoci unpack (same image)'  = $null
         'Import-Module + Invoke-ContainerImage'    = "Import-Module '$ModulePath'; Invoke-ContainerImage busybox -Command true -Remove | Out-Null$bc"
     }
-    $rows = foreach ($name in $cases.Keys) {
-        $samples = @(foreach ($i in 1..$Runs) {
-            $script = "`$p = [Diagnostics.Process]::GetCurrentProcess(); `$c0 = `$p.TotalProcessorTime; $($cases[$name]); `$p.Refresh(); 'CALLCPU ' + (`$p.TotalProcessorTime - `$c0).TotalMilliseconds"
-            $out = @(& /usr/bin/time -f 'TIME %e %U %S' $pwsh -NoProfile -NonInteractive -Command $script 2>&1)
+    # The peer in a shell of its own; the test session's auth file is not its business. Each run a fresh directory
+    # (removed with the root at the end, like the stores of the runs above).
+    $peer = "d=$root/peer-`$RANDOM`$RANDOM && mkdir `$d && env -u REGISTRY_AUTH_FILE -u CONTAINERS_REGISTRIES_CONF skopeo copy --quiet --src-tls-verify=false docker://$ref oci:`$d/oci:latest && umoci unpack --image `$d/oci:latest `$d/bundle >/dev/null"
+    $samples = @{}
+    foreach ($name in $cases.Keys) { $samples[$name] = [System.Collections.Generic.List[object]]::new() }
+    foreach ($i in 1..$Runs) {
+        foreach ($name in $cases.Keys) {
+            if ($null -eq $cases[$name]) {
+                $out = @(& /usr/bin/time -f 'TIME %e %U %S' bash -c $peer 2>&1)
+                if ($LASTEXITCODE -ne 0) { throw "the peer failed ($LASTEXITCODE): $($out | Out-String)" }
+            }
+            else {
+                $script = "`$p = [Diagnostics.Process]::GetCurrentProcess(); `$c0 = `$p.TotalProcessorTime; `$w0 = [Diagnostics.Stopwatch]::StartNew(); $($cases[$name]); `$p.Refresh(); 'CALLCPU ' + (`$p.TotalProcessorTime - `$c0).TotalMilliseconds + ' ' + `$w0.Elapsed.TotalMilliseconds"
+                $out = @(& /usr/bin/time -f 'TIME %e %U %S' $pwsh -NoProfile -NonInteractive -Command $script 2>&1)
+            }
             $f = "$($out | Where-Object { "$_" -like 'TIME *' } | Select-Object -Last 1)".Split(' ')
-            $call = [double]"$($out | Where-Object { "$_" -like 'CALLCPU *' } | Select-Object -Last 1)".Split(' ')[1]
-            [pscustomobject]@{ Wall = [double]$f[1] * 1000; Cpu = ([double]$f[2] + [double]$f[3]) * 1000; Call = $call; Bc = [bool]($out -like 'BouncyCastle*') }
-        })
-        $wall = @($samples.Wall | Sort-Object); $cpu = @($samples.Cpu | Sort-Object); $call = @($samples.Call | Sort-Object)
+            $call = "$($out | Where-Object { "$_" -like 'CALLCPU *' } | Select-Object -Last 1)"
+            $samples[$name].Add([pscustomobject]@{
+                Wall = [double]$f[1] * 1000; Cpu = ([double]$f[2] + [double]$f[3]) * 1000
+                Call = if ($call) { [double]$call.Split(' ')[1] } else { [double]::NaN }; Bc = [bool]($out -like 'BouncyCastle*')
+                # The peer is whole processes; ours is what the session spends from Import-Module on (pwsh's own start-up left out).
+                CallWall = if ($call) { [double]$call.Split(' ')[2] } elseif ($null -eq $cases[$name]) { [double]$f[1] * 1000 } else { [double]::NaN }
+            })
+        }
+    }
+    $rows = foreach ($name in $cases.Keys) {
+        $s = $samples[$name]
+        $wall = @($s.Wall | Sort-Object); $cpu = @($s.Cpu | Sort-Object); $call = @($s.Call | Sort-Object); $callWall = @($s.CallWall | Sort-Object)
         [pscustomobject]@{
             Measure = $name; BestMs = $wall[0]; MedianMs = $wall[[int]($Runs / 2)]
+            CallMs = [math]::Round($callWall[0]); MedianCallMs = [math]::Round($callWall[[int]($Runs / 2)])
             BestCpuMs = $cpu[0]; MedianCpuMs = $cpu[[int]($Runs / 2)]
-            CallCpuMs = [math]::Round($call[0]); MedianCallCpuMs = [math]::Round($call[[int]($Runs / 2)]); BouncyCastle = ($samples.Bc -contains $true)
+            CallCpuMs = [math]::Round($call[0]); MedianCallCpuMs = [math]::Round($call[[int]($Runs / 2)]); BouncyCastle = ($s.Bc -contains $true)
         }
     }
     Write-Host "`n== first call in a fresh pwsh ($Runs runs each; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $ours = $rows | Where-Object Measure -EQ 'Import-Module + Install-ContainerImage'
+    $both = $rows | Where-Object Measure -Like 'skopeo*'
+    Write-Host ("cold first pull, Import-Module + Install-ContainerImage / (skopeo copy + umoci unpack): median {0:0.00}x, best {1:0.00}x (target <= 0.5x);" -f ($ours.MedianCallMs / $both.MedianCallMs), ($ours.CallMs / $both.CallMs))
+    Write-Host ("  with pwsh's own start-up: median {0:0.00}x, best {1:0.00}x" -f ($ours.MedianMs / $both.MedianMs), ($ours.BestMs / $both.BestMs))
 }
 finally {
+    Stop-TestRegistry
     Remove-TestRoot $root
 }

@@ -62,7 +62,8 @@ internal sealed record ImageStoreOptions
 /// <summary>
 /// The local image store under <see cref="ContainerPaths.ImagesDir"/>:
 /// <c>blobs/sha256/&lt;hex&gt;</c> content-addressed blobs; <c>layers/&lt;diff-id hex&gt;/diff</c> unpacked layers
-/// (shared by every image that has the layer) with <c>layer.json</c>; <c>images.json</c> the image records,
+/// (shared by every image that has the layer) with its metadata (<see cref="LayerXattr"/> on the layer's directory, or
+/// <c>layer.json</c> beside <c>diff</c> where the filesystem takes no user xattrs) and its tar-split; <c>images.json</c> the image records,
 /// replaced atomically; <c>tmp/</c> private staging for ingests in progress; <c>store.lock</c> the flock
 /// that serialises writers of images.json and garbage collection across processes. Blobs and layers
 /// appear by rename only after they were verified, so a reader never sees partial content and needs no lock.
@@ -218,17 +219,56 @@ internal sealed partial class ImageStore
     /// <summary>The unpacked directory of a layer (its overlay lowerdir).</summary>
     public string LayerDirectory(Digest diffId) => Path.Combine(LayersDir, diffId.Encoded, "diff");
 
-    /// <summary>The file that marks an unpacked layer as flushed to disk (written by CommitImageAsync).</summary>
+    /// <summary>The xattr on a layer's directory that marks it as flushed to disk (set by CommitImageAsync).</summary>
+    internal const string DurableXattr = "user.pscontainers.durable";
+
+    /// <summary>The file that marks a layer durable where its filesystem takes no user xattrs (and in stores written
+    /// before the xattr): a new inode per layer, which costs far more than an xattr on a busy filesystem.</summary>
     internal const string DurableMarker = "durable";
 
     /// <summary>
     /// Whether a layer with this diff id (uncompressed digest) is unpacked in the store and on disk for
     /// good. A layer ingested but not yet part of a committed image is not (its ingest may be repeated).
     /// </summary>
-    public bool HasLayer(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, DurableMarker));
+    public bool HasLayer(Digest diffId)
+    {
+        string dir = Path.Combine(LayersDir, diffId.Encoded);
+        return FileSystemCalls.HasXattr(dir, DurableXattr) || File.Exists(Path.Combine(dir, DurableMarker));
+    }
+
+    /// <summary>The xattr on a layer's directory that holds its <see cref="LayerMetadata"/> (JSON).</summary>
+    internal const string LayerXattr = "user.pscontainers.layer";
+
+    /// <summary>The layer's metadata where its filesystem takes no user xattrs (and in stores written before the xattr).</summary>
+    internal const string LayerMetadataFile = "layer.json";
 
     /// <summary>Whether an unpacked copy of the layer is in place (durable or not yet).</summary>
-    internal bool LayerPresent(Digest diffId) => File.Exists(Path.Combine(LayersDir, diffId.Encoded, "layer.json"));
+    internal bool LayerPresent(Digest diffId)
+    {
+        string dir = Path.Combine(LayersDir, diffId.Encoded);
+        return FileSystemCalls.HasXattr(dir, LayerXattr) || File.Exists(Path.Combine(dir, LayerMetadataFile));
+    }
+
+    /// <summary>Writes a staged layer's metadata: an xattr of its directory (no new inode), else layer.json.</summary>
+    private static void WriteLayerMetadata(string layerDir, LayerMetadata meta)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata);
+        if (!FileSystemCalls.TrySetXattr(layerDir, LayerXattr, json)) StoreIo.WriteNew(Path.Combine(layerDir, LayerMetadataFile), json);
+    }
+
+    /// <summary>A layer's metadata from its xattr or layer.json; null when neither is readable.</summary>
+    private LayerMetadata? ReadLayerMetadata(Digest diffId)
+    {
+        string dir = Path.Combine(LayersDir, diffId.Encoded);
+        try
+        {
+            byte[] json = FileSystemCalls.GetXattr(dir, LayerXattr, MaxLayerMetadataBytes) ?? StoreIo.ReadSmall(Path.Combine(dir, LayerMetadataFile));
+            return JsonSerializer.Deserialize(json, StoreJsonContext.Default.LayerMetadata);
+        }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    private const int MaxLayerMetadataBytes = 4096;
 
     // ---- records ----------------------------------------------------------------------------
 

@@ -28,6 +28,21 @@ internal static unsafe partial class FileStat
         return true;
     }
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int fstatat(int dirFd, string path, byte* buf, int flags);
+
+    /// <summary><see cref="TryGet(string, out long, out long, out long, out long)"/> of a path relative to an open directory:
+    /// the kernel walks only the relative part (a listing stats thousands of files under one directory).</summary>
+    public static bool TryGetAt(int dirFd, string relative, out long inode, out long ctimeNs, out long size)
+    {
+        byte* buf = stackalloc byte[StatSize];
+        if (fstatat(dirFd, relative, buf, 0) != 0) { inode = ctimeNs = size = 0; return false; }
+        inode = *(long*)(buf + InodeOffset);
+        size = *(long*)(buf + SizeOffset);
+        ctimeNs = Nanoseconds(buf + CtimeSecOffset);
+        return true;
+    }
+
     private static long Nanoseconds(byte* timespec) => *(long*)timespec * 1_000_000_000 + *(long*)(timespec + 8);
 
     /// <summary>

@@ -189,10 +189,27 @@ internal static unsafe partial class FileSystemCalls
                 throw new NativeCallException("fsetxattr", name, Marshal.GetLastPInvokeError());
     }
 
-    /// <summary>Reads an xattr of a path without following a final symlink; null when absent.</summary>
-    public static byte[]? GetXattr(string path, string name)
+    /// <summary>Sets an xattr on a path without following a final symlink; false when its filesystem takes no such xattr
+    /// (ENOTSUP, or EPERM for a user.* name where user xattrs are not allowed).</summary>
+    public static bool TrySetXattr(string path, string name, ReadOnlySpan<byte> value)
     {
-        var buf = new byte[65536];
+        fixed (byte* v = value)
+        {
+            if (lsetxattr(path, name, v, (nuint)value.Length, 0) == 0) return true;
+            int e = Marshal.GetLastPInvokeError();
+            if (e is ENOTSUP_ or EPERM_) return false;
+            throw new NativeCallException("lsetxattr", path, e);
+        }
+    }
+
+    /// <summary>Whether a path has an xattr: one lgetxattr that asks only for its size (no buffer).</summary>
+    public static bool HasXattr(string path, string name) => lgetxattr(path, name, null, 0) >= 0;
+
+    /// <summary>Reads an xattr of a path without following a final symlink; null when absent.</summary>
+    /// <param name="max">The largest value expected (a larger one fails with ERANGE).</param>
+    public static byte[]? GetXattr(string path, string name, int max = 65536)
+    {
+        var buf = new byte[max];
         nint n;
         fixed (byte* b = buf) n = lgetxattr(path, name, b, (nuint)buf.Length);
         if (n < 0)
@@ -285,6 +302,9 @@ internal static unsafe partial class FileSystemCalls
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int fsetxattr(int fd, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int lsetxattr(string path, string name, byte* value, nuint size, int flags);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint lgetxattr(string path, string name, byte* value, nuint size);

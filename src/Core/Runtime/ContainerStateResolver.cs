@@ -17,9 +17,10 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
 
     /// <param name="r">The container's record.</param>
     /// <param name="cgroupIds">A listing's one look at the cgroup hierarchies (see <see cref="ICgroupManager.ListContainerIds"/>).</param>
-    public Container Inspect(ContainerRecord r, Lazy<IReadOnlySet<string>>? cgroupIds = null)
+    /// <param name="storeFd">A listing's descriptor of the store directory (see <see cref="ContainerStore.ReadState"/>), or -1.</param>
+    public Container Inspect(ContainerRecord r, Lazy<IReadOnlySet<string>>? cgroupIds = null, int storeFd = -1)
     {
-        var s = store.ReadState(r.Id);
+        var s = store.ReadState(r.Id, storeFd);
         var (state, error) = Resolve(r, ref s);
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s, cgroupIds);
         if (state == ContainerState.Exited && s is { NetworkHelperPid: > 0 }) NetworkHelperLifetime.ReleaseLeftover(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket);

@@ -169,14 +169,21 @@ internal sealed class ContainerStore
         AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord), durable);
     }
 
-    public ContainerRuntimeState? ReadState(string id)
+    /// <param name="id">The container.</param>
+    /// <param name="rootFd">An open descriptor of <see cref="Root"/> (<see cref="OpenRoot"/>), or -1: a listing stats every
+    /// container's state file relative to it, so the kernel walks two path components instead of the whole path.</param>
+    public ContainerRuntimeState? ReadState(string id, int rootFd = -1)
     {
         string path = StatePath(id);
         try
         {
             if (States.TryGetValue(path, out var hit))
             {
-                if (!Native.FileStat.TryGet(path, out long inode, out _, out long ctime, out long size)) { States.TryRemove(path, out _); return null; }
+                long inode, ctime, size;
+                bool found = rootFd >= 0
+                    ? Native.FileStat.TryGetAt(rootFd, id + "/" + LaunchPlan.StateFileName, out inode, out ctime, out size)
+                    : Native.FileStat.TryGet(path, out inode, out _, out ctime, out size);
+                if (!found) { States.TryRemove(path, out _); return null; }
                 if (hit.Inode == inode && hit.Ctime == ctime && hit.Size == size) return hit.State;
             }
             if (!Native.FileStat.TryReadAll(path, out var bytes, out long readInode, out long readCtime, out long readSize)) { States.TryRemove(path, out _); return null; }
@@ -187,6 +194,17 @@ internal sealed class ContainerStore
             return state;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    /// <summary>A read-only descriptor of the store's directory for <see cref="ReadState(string, int)"/>; null when it is missing.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? OpenRoot()
+    {
+        try
+        {
+            int fd = Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, Root, Native.FileSystemCalls.O_RDONLY | Native.FileSystemCalls.O_DIRECTORY);
+            return new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        }
+        catch (IOException) { return null; }
     }
 
     /// <summary>The one reader of a container's bundle config; null when it is missing or unreadable.</summary>
