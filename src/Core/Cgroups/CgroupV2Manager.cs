@@ -36,14 +36,14 @@ internal sealed class CgroupV2Manager : ICgroupManager
 
     public IReadOnlyList<string> Create(string containerId, LinuxResources? resources)
     {
-        string parent = Path.Combine(_root, _parent);
         string dir = Dir(containerId);
         try
         {
-            _fs.CreateDirectory(parent);
-            EnableControllers(_root);
-            EnableControllers(parent);
-            _fs.CreateDirectory(dir);
+            _fs.CreateUnderParent(dir, p =>
+            {
+                EnableControllers(_root);
+                EnableControllers(p);
+            });
             Apply(dir, resources);
             AttachDevices(dir, resources);
         }
@@ -204,5 +204,11 @@ internal sealed class CgroupV2Manager : ICgroupManager
             }
         }
         Log.Debug("Removed v2 cgroup {Dir}", dir);
+    }
+
+    public void RemoveParentIfEmpty()
+    {
+        string parent = Path.Combine(_root, _parent);
+        if (_fs.TryRemoveEmpty(parent)) Log.Debug("Removed the empty cgroup {Dir}", parent);
     }
 }

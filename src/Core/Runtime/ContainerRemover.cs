@@ -29,6 +29,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             }
             else if (r.NetworkSettings is not null) await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false); // CNI DEL of a leftover attachment
             cgroups.Remove(r.Id);
+            cgroups.RemoveParentIfEmpty();
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;
             // The record goes first so a half-removed directory is never listed.
