@@ -36,6 +36,15 @@ BeforeAll {
     # A canary in the host's /etc that a copy through the links would reach.
     $script:canary = "/etc/pscontainers-copy-canary-$PID"
     function script:Get-Owner([string] $Path) { & stat -c '%u:%g %a' $Path }
+    # A host tree to copy in: a file of another owner with its own mode, a link, an empty folder.
+    function script:New-Site([string] $Name) {
+        $src = Join-Path $root $Name
+        New-Item -ItemType Directory "$src/static" | Out-Null
+        Set-Content "$src/index.html" 'hello'
+        & chown 33:34 "$src/index.html"; & chmod 640 "$src/index.html"
+        & ln -s index.html "$src/home"
+        return $src
+    }
 }
 
 AfterAll {
@@ -85,11 +94,7 @@ Describe 'Copy-ContainerItem out of a container' -Skip:(-not $isRoot) {
 
 Describe 'Copy-ContainerItem into a container' -Skip:(-not $isRoot) {
     It 'copies a host tree into a running container with modes, owners and links' {
-        $src = Join-Path $root 'site'
-        New-Item -ItemType Directory "$src/static" | Out-Null
-        Set-Content "$src/index.html" 'hello'
-        & chown 33:34 "$src/index.html"; & chmod 640 "$src/index.html"
-        & ln -s index.html "$src/home"
+        $src = New-Site 'site'
         Copy-ContainerItem $src web:/srv/ -Recurse
         Invoke-ContainerCommand web -Command stat, -c, '%u:%g %a', /srv/site/index.html | Should -Be '33:34 640'
         Invoke-ContainerCommand web -Command readlink, /srv/site/home | Should -Be 'index.html'
@@ -109,11 +114,7 @@ Describe 'Copy-ContainerItem into a container' -Skip:(-not $isRoot) {
 
 Describe 'Copy-ContainerItem into a stopped container' -Skip:(-not $isRoot) {
     It 'copies a host tree into a container never started, with modes, owners and links, seen when it starts' {
-        $src = Join-Path $root 'site2'
-        New-Item -ItemType Directory "$src/static" | Out-Null
-        Set-Content "$src/index.html" 'hello'
-        & chown 33:34 "$src/index.html"; & chmod 640 "$src/index.html"
-        & ln -s index.html "$src/home"
+        $src = New-Site 'site2'
         $c = New-Container localhost/copytest:1 -Command sh, -c, 'stat -c "%u:%g %a" /srv/site2/index.html /etc/nginx/conf.d; readlink /srv/site2/home; cat /srv/site2/index.html /etc/nginx/conf.d/site.conf'
         Copy-ContainerItem $src "$($c.Name):/srv/" -Recurse
         Copy-ContainerItem "$root/site2/index.html" "$($c.Name):/etc/nginx/conf.d/index.html"
