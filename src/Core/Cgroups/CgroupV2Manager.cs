@@ -36,13 +36,15 @@ internal sealed class CgroupV2Manager : ICgroupManager
 
     public IReadOnlyList<string> Create(string containerId, LinuxResources? resources)
     {
+        string parent = Path.Combine(_root, _parent);
         string dir = Dir(containerId);
         try
         {
             _fs.CreateUnderParent(dir, p =>
             {
                 EnableControllers(_root);
-                EnableControllers(p);
+                // Every level down to the container's: a pod's containers sit one level deeper (pscontainers/pod-<id>/<id>).
+                for (string d = p; d.Length >= parent.Length; d = Path.GetDirectoryName(d)!) EnableControllers(d);
             });
             Apply(dir, resources);
             AttachDevices(dir, resources);
