@@ -1,6 +1,6 @@
 # Copy-ContainerItem: files between the host and a container, running or stopped, with modes, owners and links kept,
-# and a hostile container whose paths are symlinks out of its root (absolute /etc, relative ../../..): the copy must
-# resolve them inside the container, checked from the host.
+# and a hostile container whose paths are symlinks out of its root (absolute /etc, relative ../../.., in its image and
+# made by itself in its upper directory): the copy must resolve them inside the container, checked from the host.
 BeforeDiscovery { $script:isRoot = (id -u) -eq '0' }
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -11,7 +11,7 @@ BeforeAll {
     $rootfs = Join-Path $root 'rootfs'
     New-Item -ItemType Directory -Force "$rootfs/bin", "$rootfs/etc/nginx/conf.d", "$rootfs/srv", "$rootfs/tmp" | Out-Null
     Copy-Item (Get-Command busybox).Source "$rootfs/bin/busybox"
-    foreach ($a in 'sh', 'cat', 'ls', 'stat', 'echo', 'readlink', 'sleep', 'true', 'rm', 'mkdir') { & ln -s busybox "$rootfs/bin/$a" }
+    foreach ($a in 'sh', 'cat', 'ls', 'stat', 'echo', 'readlink', 'sleep', 'true', 'rm', 'mkdir', 'ln') { & ln -s busybox "$rootfs/bin/$a" }
     Set-Content "$rootfs/etc/marker" 'container-etc'
     Set-Content "$rootfs/etc/nginx/nginx.conf" 'worker_processes 1;'
     Set-Content "$rootfs/etc/nginx/conf.d/site.conf" 'server {}'
@@ -25,12 +25,26 @@ BeforeAll {
     $null = Import-ContainerImage -RootFsTarball $tar -Name localhost/copytest:1
     $script:web = New-Container localhost/copytest:1 -Name web -Command sleep, 600 | Start-Container -PassThru
     # Stopped, with a file it wrote and one it deleted (in its upper directory).
-    $script:stopped = New-Container localhost/copytest:1 -Name done -Command sh, -c, 'echo new > /etc/nginx/added; rm /etc/nginx/nginx.conf' | Start-Container -Wait -PassThru
+    # It also makes its own links out, in its upper directory.
+    $script:stopped = New-Container localhost/copytest:1 -Name done -Command sh, -c, 'echo new > /etc/nginx/added; rm /etc/nginx/nginx.conf; ln -s / /srv/upabs; ln -s ../../../../etc /srv/uprel' | Start-Container -Wait -PassThru
+    # One that deleted a directory of its image (a whiteout in its upper directory), one never started, one with a bind mount.
+    $null = New-Container localhost/copytest:1 -Name wiped -Command rm, -r, /etc/nginx/conf.d | Start-Container -Wait
+    New-Item -ItemType Directory (Join-Path $root 'bound') | Out-Null
+    $null = New-Container localhost/copytest:1 -Name mounted -Volume "$(Join-Path $root 'bound'):/data" -Command true
     $script:out = Join-Path $root 'out'
     New-Item -ItemType Directory $out | Out-Null
     # A canary in the host's /etc that a copy through the links would reach.
     $script:canary = "/etc/pscontainers-copy-canary-$PID"
     function script:Get-Owner([string] $Path) { & stat -c '%u:%g %a' $Path }
+    # A host tree to copy in: a file of another owner with its own mode, a link, an empty folder.
+    function script:New-Site([string] $Name) {
+        $src = Join-Path $root $Name
+        New-Item -ItemType Directory "$src/static" | Out-Null
+        Set-Content "$src/index.html" 'hello'
+        & chown 33:34 "$src/index.html"; & chmod 640 "$src/index.html"
+        & ln -s index.html "$src/home"
+        return $src
+    }
 }
 
 AfterAll {
@@ -80,11 +94,7 @@ Describe 'Copy-ContainerItem out of a container' -Skip:(-not $isRoot) {
 
 Describe 'Copy-ContainerItem into a container' -Skip:(-not $isRoot) {
     It 'copies a host tree into a running container with modes, owners and links' {
-        $src = Join-Path $root 'site'
-        New-Item -ItemType Directory "$src/static" | Out-Null
-        Set-Content "$src/index.html" 'hello'
-        & chown 33:34 "$src/index.html"; & chmod 640 "$src/index.html"
-        & ln -s index.html "$src/home"
+        $src = New-Site 'site'
         Copy-ContainerItem $src web:/srv/ -Recurse
         Invoke-ContainerCommand web -Command stat, -c, '%u:%g %a', /srv/site/index.html | Should -Be '33:34 640'
         Invoke-ContainerCommand web -Command readlink, /srv/site/home | Should -Be 'index.html'
@@ -102,6 +112,37 @@ Describe 'Copy-ContainerItem into a container' -Skip:(-not $isRoot) {
     }
 }
 
+Describe 'Copy-ContainerItem into a stopped container' -Skip:(-not $isRoot) {
+    It 'copies a host tree into a container never started, with modes, owners and links, seen when it starts' {
+        $src = New-Site 'site2'
+        $c = New-Container localhost/copytest:1 -Command sh, -c, 'stat -c "%u:%g %a" /srv/site2/index.html /etc/nginx/conf.d; readlink /srv/site2/home; cat /srv/site2/index.html /etc/nginx/conf.d/site.conf'
+        Copy-ContainerItem $src "$($c.Name):/srv/" -Recurse
+        Copy-ContainerItem "$root/site2/index.html" "$($c.Name):/etc/nginx/conf.d/index.html"
+        @((Start-Container $c.Name -Wait | Get-ContainerLog).Text) | Should -Be @('33:34 640', '0:0 710', 'index.html', 'hello', 'server {}') -Because 'the copied-up conf.d keeps its mode and its image content'
+    }
+
+    It 'writes through a hostile symlink (<link>) into the container''s /etc, never the host''s' -ForEach @(
+        @{ Link = 'srv/abs' }, @{ Link = 'srv/rel' }, @{ Link = 'srv/upabs/etc' }, @{ Link = 'srv/uprel' }
+    ) {
+        $leaf = Split-Path $canary -Leaf
+        $file = Join-Path $root 'pscontainers-copy-canary'
+        Set-Content $file "planted via $Link"
+        Copy-ContainerItem $file "done:/$Link/$leaf"
+        Test-Path $canary | Should -BeFalse -Because 'the host''s /etc must not be written'
+        Copy-ContainerItem "done:/etc/$leaf" (Join-Path $out "planted-$($Link -replace '/', '-')")
+        Get-Content (Join-Path $out "planted-$($Link -replace '/', '-')") | Should -Be "planted via $Link"
+    }
+
+    It 'copies a directory over one the container deleted without bringing the image''s content back' {
+        $src = Join-Path $root 'conf.d'
+        New-Item -ItemType Directory $src | Out-Null
+        Set-Content "$src/new.conf" 'server { listen 81; }'
+        Copy-ContainerItem $src wiped:/etc/nginx/ -Recurse
+        Copy-ContainerItem wiped:/etc/nginx/conf.d (Join-Path $out 'wiped') -Recurse
+        @(Get-ChildItem -Force -Name (Join-Path $out 'wiped')) | Should -Be @('new.conf')
+    }
+}
+
 Describe 'Copy-ContainerItem refuses bad input before anything changes' -Skip:(-not $isRoot) {
     It 'refuses <id> (<from> -> <to>)' -ForEach @(
         @{ Id = 'InvalidContainerPath'; From = 'web:etc/nginx'; To = 'OUT/x' }
@@ -111,7 +152,8 @@ Describe 'Copy-ContainerItem refuses bad input before anything changes' -Skip:(-
         @{ Id = 'CopyNeedsOneContainer'; From = 'web:/etc'; To = 'done:/tmp' }
         @{ Id = 'ContainerPathNotFound'; From = 'web:/no/such'; To = 'OUT/x' }
         @{ Id = 'ContainerPathNotFound'; From = 'done:/no/such'; To = 'OUT/x' }
-        @{ Id = 'ContainerNotRunning'; From = 'HOST'; To = 'done:/tmp/' }
+        @{ Id = 'ContainerPathNotFound'; From = 'HOST'; To = 'done:/no/such/x' }
+        @{ Id = 'CopyTargetIsMounted'; From = 'HOST'; To = 'mounted:/data/x' }
         @{ Id = 'CopyDestinationNotFound'; From = 'web:/etc/marker'; To = 'OUT/missing/x' }
         @{ Id = 'ContainerNotFound'; From = 'ghost:/etc'; To = 'OUT/x' }
     ) {

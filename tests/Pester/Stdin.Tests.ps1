@@ -58,6 +58,26 @@ Describe 'Invoke-ContainerCommand with piped input' -Skip:(-not $isRoot) {
         $err | Should -BeNullOrEmpty
     }
 
+    It 'starts the process with the first piece and feeds each as it arrives, not all at the end' {
+        # The second line is only sent once the process has shown, in its file system, that it read the first: a command
+        # that ran only after the last piece would never write it, and the wait would give up.
+        $seen = Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($c.Id)/upper/tmp/seen"
+        $out = & {
+            'first'
+            $null = Wait-TestCondition { Test-Path $seen } -Seconds 20
+            "second $(Test-Path $seen)"
+        } | Invoke-ContainerCommand feed -Command sh, -c, 'read a; echo "$a" > /tmp/seen; read b; echo "$a / $b"'
+        $out | Should -Be 'first / second True'
+    }
+
+    It 'ends with the error of a container that cannot run the command, however much input follows' {
+        $idle = New-Container busybox -Command sleep, 600
+        $err = $null
+        1..5000 | ForEach-Object { "$_" } | Invoke-ContainerCommand $idle.Name -Command cat -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.FullyQualifiedErrorId | Should -BeLike 'ContainerNotRunning,*'
+        Remove-Container $idle.Name
+    }
+
     It 'refuses piped input with -Interactive' {
         { 'x' | Invoke-ContainerCommand feed -Interactive -Command cat -ErrorAction Stop } | Should -Throw -ErrorId 'StdinWithInteractive,*'
     }

@@ -136,6 +136,25 @@ Describe '-Volume name:/path' -Skip:(-not $isRoot) {
         finally { Remove-TestPodman $podman }
     }
 
+    It 'gives a new volume the owner podman gives it: the container''s user where the image has nothing, the image''s owner where it has the directory' {
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
+        $podman = Initialize-TestPodman -Root $root
+        try {
+            $image = Import-PodmanImage -Podman $podman -Image localhost/copyup:2
+            Invoke-Podman run --rm -u 1234:5678 -v pown:/not/there -v papp:/srv/app $image true | Out-Null
+            $theirs = foreach ($v in 'pown', 'papp') { Get-Owner (Invoke-Podman volume inspect $v --format '{{.Mountpoint}}' | Select-Object -Last 1).Trim() }
+            New-Container localhost/copyup:2 -Name owned -User 1234:5678 -Volume own:/not/there, ownapp:/srv/app -Command true | Out-Null
+            $ours = foreach ($v in 'own', 'ownapp') { Get-Owner (Get-ContainerVolume $v).Mountpoint }
+            $ours | Should -Be @('1234:5678 755', '33:33 750')
+            $ours | Should -Be $theirs
+            # Only a new volume: one that exists keeps its owner when the next container mounts it.
+            New-Container localhost/copyup:2 -Name owned2 -User 42:42 -Volume own:/elsewhere -Command true | Out-Null
+            Get-Owner (Get-ContainerVolume own).Mountpoint | Should -Be '1234:5678 755'
+            Remove-Container owned, owned2
+        }
+        finally { Remove-TestPodman $podman }
+    }
+
     It 'copies nothing with nocopy, and nothing for a path the image does not have or has as a symlink' {
         New-Container localhost/copyup:2 -Name nc -Volume 'nocp:/srv/app:nocopy', 'nopath:/not/there', 'linkdest:/srv/app/link' -Command true | Out-Null
         foreach ($v in 'nocp', 'nopath', 'linkdest') { @(Get-ChildItem -Force (Get-ContainerVolume $v).Mountpoint).Count | Should -Be 0 -Because $v }

@@ -41,6 +41,12 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
     /// <summary>Queues a write (object, progress, warning) from a worker thread to the pipeline thread.</summary>
     protected void Post(Action write) => _pending.Add(write);
 
+    /// <summary>Writes what work running between pipeline calls (a process fed piece by piece) queued so far.</summary>
+    protected void WritePending()
+    {
+        while (_pending.TryTake(out var write)) write();
+    }
+
     /// <summary>Runs async Core work and pumps its writes and log events until it ends; rethrows its failure.</summary>
     protected T Run<T>(Func<CancellationToken, Task<T>> work)
     {

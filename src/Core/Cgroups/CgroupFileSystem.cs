@@ -14,6 +14,47 @@ internal class CgroupFileSystem
     public virtual bool FileExists(string path) => File.Exists(path);
     public virtual void CreateDirectory(string path) => Directory.CreateDirectory(path);
 
+    /// <summary>mkdir(2) of one cgroup, its parent not made: DirectoryNotFoundException when the parent is gone.</summary>
+    public virtual void MakeDirectory(string path)
+    {
+        try { Native.FileSystemCalls.MkdirAt(Native.FileSystemCalls.AT_FDCWD, path, 0x1ED /* 0755 */); }
+        catch (Native.NativeCallException e) when (e.Errno == Native.FileSystemCalls.EEXIST_) { }
+        catch (Native.NativeCallException e) when (e.Errno == Native.FileSystemCalls.ENOENT_) { throw new DirectoryNotFoundException(e.Message, e); }
+    }
+
+    /// <summary>
+    /// Makes a container's cgroup <paramref name="dir"/> under the shared parent, which another process may rmdir at any
+    /// time while it is empty (<see cref="ICgroupManager.RemoveParentIfEmpty"/>): when it went between our mkdir of the
+    /// parent and of the child, both are made again, <paramref name="prepareParent"/> (enabling controllers) run on each.
+    /// </summary>
+    public void CreateUnderParent(string dir, Action<string>? prepareParent = null)
+    {
+        string parent = Path.GetDirectoryName(dir)!;
+        for (int attempt = 0; ; attempt++)
+        {
+            CreateDirectory(parent);
+            try
+            {
+                prepareParent?.Invoke(parent);
+                MakeDirectory(dir);
+                return;
+            }
+            catch (IOException e) when (attempt < 20 && e is DirectoryNotFoundException or FileNotFoundException && !DirectoryExists(parent)) { }
+        }
+    }
+
+    /// <summary>rmdir of the shared parent unless a container's cgroup is still in it (EBUSY) or it is gone; never throws.</summary>
+    public bool TryRemoveEmpty(string path)
+    {
+        try
+        {
+            RemoveDirectory(path);
+            return true;
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>rmdir(2) of a cgroup (cgroupfs removes its control files with it).</summary>
     public virtual void RemoveDirectory(string path) => Directory.Delete(path, recursive: false);
 

@@ -53,7 +53,7 @@ internal sealed class CgroupV1Manager : ICgroupManager
         {
             foreach (string dir in Dirs(containerId))
             {
-                _fs.CreateDirectory(dir);
+                _fs.CreateUnderParent(dir);
                 created.Add(dir);
             }
             InheritCpuset(containerId);
@@ -235,5 +235,12 @@ internal sealed class CgroupV1Manager : ICgroupManager
         }
         _unified?.Remove(containerId);
         Log.Debug("Removed v1 cgroup {Parent}/{Id}", _parent, containerId);
+    }
+
+    public void RemoveParentIfEmpty()
+    {
+        foreach (string root in Controllers.Select(c => _mounts.GetValueOrDefault(c)).OfType<string>().Distinct(StringComparer.Ordinal))
+            if (_fs.TryRemoveEmpty(Path.Combine(root, _parent))) Log.Debug("Removed the empty cgroup {Dir}", Path.Combine(root, _parent));
+        _unified?.RemoveParentIfEmpty();
     }
 }

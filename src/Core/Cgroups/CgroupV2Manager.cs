@@ -40,11 +40,12 @@ internal sealed class CgroupV2Manager : ICgroupManager
         string dir = Dir(containerId);
         try
         {
-            _fs.CreateDirectory(parent);
-            EnableControllers(_root);
-            // Every level down to the container's: a pod's containers sit one level deeper (pscontainers/pod-<id>/<id>).
-            for (string d = Path.GetDirectoryName(dir)!; d.Length >= parent.Length; d = Path.GetDirectoryName(d)!) EnableControllers(d);
-            _fs.CreateDirectory(dir);
+            _fs.CreateUnderParent(dir, p =>
+            {
+                EnableControllers(_root);
+                // Every level down to the container's: a pod's containers sit one level deeper (pscontainers/pod-<id>/<id>).
+                for (string d = p; d.Length >= parent.Length; d = Path.GetDirectoryName(d)!) EnableControllers(d);
+            });
             Apply(dir, resources);
             AttachDevices(dir, resources);
         }
@@ -205,5 +206,11 @@ internal sealed class CgroupV2Manager : ICgroupManager
             }
         }
         Log.Debug("Removed v2 cgroup {Dir}", dir);
+    }
+
+    public void RemoveParentIfEmpty()
+    {
+        string parent = Path.Combine(_root, _parent);
+        if (_fs.TryRemoveEmpty(parent)) Log.Debug("Removed the empty cgroup {Dir}", parent);
     }
 }

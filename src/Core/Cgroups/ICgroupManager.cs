@@ -51,6 +51,13 @@ internal interface ICgroupManager
 
     /// <summary>Kills whatever is left in the cgroup (SIGKILL), then removes it. No-op when it does not exist.</summary>
     void Remove(string containerId);
+
+    /// <summary>
+    /// Removes the shared parent (<c>pscontainers</c>) in each hierarchy when no container's cgroup is left in it. No
+    /// lock: an rmdir that a live child refuses (EBUSY) leaves it, and <see cref="Create"/> makes it again when another
+    /// process removed it between its own mkdir of the parent and of the child. Never fails.
+    /// </summary>
+    void RemoveParentIfEmpty();
 }
 
 /// <summary>Counters read from a container's cgroup; null where the controller is missing.</summary>

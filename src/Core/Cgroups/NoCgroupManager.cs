@@ -20,6 +20,7 @@ internal sealed class NoCgroupManager(string reason) : ICgroupManager
     public bool IsFrozen(string containerId) => false;
     public long OomKillCount(string containerId) => 0;
     public void Remove(string containerId) { }
+    public void RemoveParentIfEmpty() { }
 
     private Errors.ContainersException Unsupported(string id) =>
         new("FreezerUnavailable", Errors.ErrorKind.NotSupported, $"Container {id} has no cgroup: {Reason}", id);

@@ -399,12 +399,12 @@ internal sealed class LayerUnpacker : IDisposable
             UnlinkAt(pfd, name, directory: false);
             return;
         }
-        // The parent chain was resolved without symlinks, and Directory.Delete unlinks symlinks rather than following them.
-        string full = Path.Combine(_root, Join(parentPath, name));
         string prefix = Join(parentPath, name) + "/";
         // The cached parent is pfd's own path or elsewhere; drop it only when it lies inside what goes away.
         if (_cachedParent is not null && (_cachedParent + "/").StartsWith(prefix, StringComparison.Ordinal)) DropCache();
-        Directory.Delete(full, recursive: true);
+        // By descriptor from pfd, never by path: the tree may be a running container's (Copy-ContainerItem), whose
+        // process can swap a directory on the way for a symlink out of its root between our lookups.
+        FileSystem.DirectoryTree.DeleteAt(pfd, name);
         _directories.RemoveAll(d => d.Path == Join(parentPath, name) || d.Path.StartsWith(prefix, StringComparison.Ordinal));
     }
 

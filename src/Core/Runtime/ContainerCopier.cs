@@ -58,23 +58,32 @@ internal sealed class ContainerCopier(ContainerRuntime runtime)
         return written;
     }
 
-    /// <summary>Copies a host file or directory into a running container; returns the container path written.</summary>
+    /// <summary>Copies a host file or directory into a container, running or not; returns the container path written.</summary>
     public async Task<string> CopyInAsync(string hostSource, string container, string containerPath, bool recurse, CancellationToken ct)
     {
-        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException();
         var record = runtime.Store.Get(container);
         var parts = CheckContainerPath(containerPath, container);
         string source = Path.GetFullPath(hostSource);
         if (LinkStat.Get(source) is null)
             throw new ContainersException("CopySourceNotFound", ErrorKind.NotFound, $"The path {source} does not exist.", hostSource);
-        using var root = OpenRunningRoot(record, "Start it first: files are copied into a running container only.");
+        string sourceName = Path.GetFileName(source.TrimEnd('/'));
+        // Held while a stopped container's upper directory is written, so Start-Container (which takes it too) waits.
+        using (await runtime.Store.LockContainerAsync(record.Id, ct).ConfigureAwait(false))
+        {
+            if (!runtime.Inspect(record).State.IsActive())
+            {
+                await Task.Run(() => CopyIntoStopped(record, source, sourceName, containerPath, parts, recurse, ct), ct).ConfigureAwait(false);
+                return containerPath;
+            }
+        }
+        using var root = OpenRunningRoot(record, "It stopped while the copy began; copy again.");
         // An existing directory receives the source under its own name; otherwise the last component is the new name.
         int parentFd;
         string name;
         try
         {
             parentFd = OpenBeneath((int)root.DangerousGetHandle(), "/" + string.Join('/', parts), O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-            name = Path.GetFileName(source.TrimEnd('/'));
+            name = sourceName;
         }
         catch (NativeCallException e) when (e.Errno is ENOENT_ or ENOTDIR_ && parts.Count > 0)
         {
@@ -82,20 +91,67 @@ internal sealed class ContainerCopier(ContainerRuntime runtime)
             name = parts[^1];
         }
         using var parent = new SafeFileHandle(parentFd, ownsHandle: true);
-        using var tarFile = new FileStream(Path.Combine(Path.GetTempPath(), ".pscontainers-copy-" + Guid.NewGuid().ToString("N")[..12] + ".tar"),
-            new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Options = FileOptions.DeleteOnClose, UnixCreateMode = PrivateStore.FileMode });
-        await Task.Run(() =>
-        {
-            using (var host = new SafeFileHandle(OpenAt(AT_FDCWD, source, O_PATH), ownsHandle: true))
-            using (var tar = new LayerTarWriter(tarFile))
-                new ContainedTreeWriter(tar, recurse, ct).Write((int)host.DangerousGetHandle(), name);
-            tarFile.Position = 0;
-            // Confined beneath the resolved directory: RESOLVE_BENEATH, no symlink, no other mount on the way.
-            using var unpacker = new LayerUnpacker("/proc/self/fd/" + parent.DangerousGetHandle(), new LayerUnpackOptions { Rootless = runtime.Paths.Rootless });
-            unpacker.Unpack(tarFile, ct);
-        }, ct).ConfigureAwait(false);
+        await Task.Run(() => WriteInto(parent, source, name, recurse, upper: false, ct), ct).ConfigureAwait(false);
         Log.Information("Copied {Source} into container {Name} at {Path}", source, record.Name, containerPath);
         return containerPath;
+    }
+
+    /// <summary>
+    /// A container that is not running: the path is resolved in the merged view of its upper directory over its layers
+    /// (<see cref="ContainedLayers"/>: its symlinks inside its root), the directories on the way are copied up into the
+    /// upper directory as overlayfs would, and the source is written there, confined beneath them.
+    /// </summary>
+    private void CopyIntoStopped(ContainerRecord record, string source, string sourceName, string containerPath, List<string> parts, bool recurse, CancellationToken ct)
+    {
+        string upperDir = runtime.Store.UpperDir(record.Id);
+        Directory.CreateDirectory(upperDir);
+        // A volume, bind or tmpfs mounted there at start would hide what was written beneath its mount point.
+        CheckNotMounted(record, "/" + string.Join('/', parts), containerPath);
+        var layers = new ContainedLayers([upperDir, .. record.LayerDirectories.AsEnumerable().Reverse()]);
+        var (dir, name) = layers.ResolveDirectory(parts) is { } d ? (d, sourceName)
+            : parts.Count > 0 && layers.ResolveDirectory(parts[..^1]) is { } p ? (p, parts[^1])
+            : throw NotFound(record, containerPath);
+        string written = "/" + string.Join('/', [.. dir.Parts, name]);
+        CheckNotMounted(record, written, containerPath);
+        using var upper = new SafeFileHandle(OpenAt(AT_FDCWD, upperDir, O_RDONLY | O_DIRECTORY), ownsHandle: true);
+        using var parent = new SafeFileHandle(ContainedLayers.CopyUp((int)upper.DangerousGetHandle(), dir, runtime.Paths.Rootless), ownsHandle: true);
+        WriteInto(parent, source, name, recurse, upper: true, ct);
+        Log.Information("Copied {Source} into the stopped container {Name} at {Path}", source, record.Name, written);
+    }
+
+    private static void CheckNotMounted(ContainerRecord record, string path, string containerPath)
+    {
+        foreach (var mount in record.Mounts)
+        {
+            string m = "/" + string.Join('/', LayeredExtract.Clean([], mount.Destination));
+            if (path != m && !path.StartsWith(m == "/" ? m : m + "/", StringComparison.Ordinal)) continue;
+            throw new ContainersException("CopyTargetIsMounted", ErrorKind.InvalidState,
+                $"{path} of container {record.Name} lies under its {mount.Type} mount at {mount.Destination}, which is mounted only while it runs.",
+                $"{record.Name}:{containerPath}", mount.Source is null ? "Start the container first." : $"Copy into {mount.Source} on the host, or start the container first.");
+        }
+    }
+
+    /// <summary>
+    /// Writes the host tree at <paramref name="source"/> as <paramref name="name"/> in the directory open at
+    /// <paramref name="parent"/>, confined beneath it (RESOLVE_BENEATH: no symlink, no other mount on the way). In an
+    /// <paramref name="upper"/> directory, a directory written where the upper had a non-directory (a whiteout, a file)
+    /// is marked opaque, as overlayfs marks one made over a whiteout, so what the lower layers have there stays hidden.
+    /// </summary>
+    private void WriteInto(SafeFileHandle parent, string source, string name, bool recurse, bool upper, CancellationToken ct)
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException();
+        using var tarFile = new FileStream(Path.Combine(Path.GetTempPath(), ".pscontainers-copy-" + Guid.NewGuid().ToString("N")[..12] + ".tar"),
+            new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Options = FileOptions.DeleteOnClose, UnixCreateMode = PrivateStore.FileMode });
+        using (var host = new SafeFileHandle(OpenAt(AT_FDCWD, source, O_PATH), ownsHandle: true))
+        using (var tar = new LayerTarWriter(tarFile))
+            new ContainedTreeWriter(tar, recurse, ct).Write((int)host.DangerousGetHandle(), name);
+        int parentFd = (int)parent.DangerousGetHandle();
+        tarFile.Position = 0;
+        var opaque = upper ? ContainedLayers.HiddenDirectories(parentFd, tarFile) : [];
+        tarFile.Position = 0;
+        using (var unpacker = new LayerUnpacker("/proc/self/fd/" + parentFd, new LayerUnpackOptions { Rootless = runtime.Paths.Rootless }))
+            unpacker.Unpack(tarFile, ct);
+        foreach (string dir in opaque) ContainedLayers.MarkOpaque(parentFd, dir, runtime.Paths.Rootless);
     }
 
     private void WriteContainerTree(ContainerRecord record, string containerPath, List<string> parts, string name, bool recurse, LayerTarWriter tar, string staging, CancellationToken ct)

@@ -112,7 +112,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         string dir = store.Dir(id);
         try
         {
-            await PrepareVolumesAsync(mounts, image, createdVolumes, ct).ConfigureAwait(false);
+            await PrepareVolumesAsync(mounts, image, (user.Uid, user.Gid), createdVolumes, ct).ConfigureAwait(false);
             store.CreateDir(id);
             Directory.CreateDirectory(store.UpperDir(id));
             Directory.CreateDirectory(store.WorkDir(id));
@@ -191,7 +191,9 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
     /// Makes the named volumes that do not exist yet (remembered, so a failed create removes them again) and copies the
     /// image's content into each new one. Runs under the container store's lock, which Remove-ContainerVolume takes too.
     /// </summary>
-    private async Task PrepareVolumesAsync(List<ContainerMount> mounts, RuntimeImage image, List<string> createdVolumes, CancellationToken ct)
+    /// <param name="user">The container's user: an empty new volume becomes theirs (root only: rootless, the volume is
+    /// already root's inside, and this user cannot give it to a subordinate id).</param>
+    private async Task PrepareVolumesAsync(List<ContainerMount> mounts, RuntimeImage image, (uint Uid, uint Gid) user, List<string> createdVolumes, CancellationToken ct)
     {
         foreach (var m in mounts.Where(m => m.Type == VolumeSpec.VolumeType))
         {
@@ -200,7 +202,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             if (created) createdVolumes.Add(name);
             m.Source = volumes.DataPath(name);
             if (m.Options != VolumeSpec.NoCopy)
-                await volumes.CopyUpAsync(name, image.LayerDirectories, m.Destination, paths.Rootless, ct).ConfigureAwait(false);
+                await volumes.CopyUpAsync(name, image.LayerDirectories, m.Destination, paths.Rootless, paths.Rootless ? null : user, ct).ConfigureAwait(false);
             m.Options = null;
         }
     }

@@ -18,8 +18,12 @@ internal sealed class ExecOptions
     /// <summary>Gives the process a pseudo-terminal of the container (its stdin, stdout and stderr; TERM=xterm unless set).
     /// Init relays it to this session's stdio (raw mode when that is a terminal); its output has one stream.</summary>
     public bool Tty { get; set; }
-    /// <summary>Bytes written to the process's stdin, which is then closed (end of file); null for an empty stdin.</summary>
-    public byte[]? Stdin { get; set; }
+    /// <summary>
+    /// Pieces written to the process's stdin as they arrive, which is closed (end of file) when the writer completes the
+    /// channel; null for an empty stdin. A process that stops reading is no error: the rest is read and dropped, so the
+    /// writer never waits on it.
+    /// </summary>
+    public System.Threading.Channels.ChannelReader<byte[]>? Stdin { get; set; }
 }
 
 /// <summary>

@@ -124,7 +124,7 @@ internal sealed class InitLauncher(string initPath)
     /// is dropped); with <paramref name="inherit"/> the process shares this session's stdio. Returns the exit code.
     /// </summary>
     public async Task<int> ExecAsync(string stateDir, string processFile, bool inherit, bool tty, string name,
-        Action<string>? stdout, Action<string>? stderr, byte[]? stdin, CancellationToken ct)
+        Action<string>? stdout, Action<string>? stderr, System.Threading.Channels.ChannelReader<byte[]>? stdin, CancellationToken ct)
     {
         using var process = Start(new InitExec(stateDir, processFile), redirect: !inherit, name, "the exec helper");
         Log.Debug("Exec in {Name} (helper pid {Pid})", name, process.Id);
@@ -155,16 +155,29 @@ internal sealed class InitLauncher(string initPath)
         return process.ExitCode;
     }
 
-    /// <summary>Writes the caller's input to the exec helper's stdin (the process's), then closes it; a process that exits
-    /// without reading all of it (head -1) is no error, as with a native command in a pipeline.</summary>
-    private static async Task FeedAsync(Process process, byte[] stdin, CancellationToken ct)
+    /// <summary>Writes the caller's input to the exec helper's stdin (the process's) as it arrives, pieces already waiting
+    /// gathered into one write, then closes it; a process that exits without reading all of it (head -1) is no error, as
+    /// with a native command in a pipeline: the rest is read and dropped.</summary>
+    private static async Task FeedAsync(Process process, System.Threading.Channels.ChannelReader<byte[]> stdin, CancellationToken ct)
     {
+        const int batch = 1 << 16;
+        var stream = process.StandardInput.BaseStream;
+        var buffer = new MemoryStream();
         try
         {
-            await process.StandardInput.BaseStream.WriteAsync(stdin, ct).ConfigureAwait(false);
-            await process.StandardInput.BaseStream.FlushAsync(ct).ConfigureAwait(false);
+            while (await stdin.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (buffer.Length < batch && stdin.TryRead(out byte[]? piece)) buffer.Write(piece);
+                await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct).ConfigureAwait(false);
+                await stream.FlushAsync(ct).ConfigureAwait(false);
+                buffer.SetLength(0);
+            }
         }
-        catch (IOException e) { Log.Debug("The process stopped reading its input: {Reason}", e.Message); }
+        catch (IOException e)
+        {
+            Log.Debug("The process stopped reading its input: {Reason}", e.Message);
+            while (await stdin.WaitToReadAsync(ct).ConfigureAwait(false)) while (stdin.TryRead(out _)) { }
+        }
         finally
         {
             try { process.StandardInput.Close(); } catch (IOException) { }

@@ -47,6 +47,7 @@ internal sealed class PodCgroups(ICgroupManager inner, ContainerStore store) : I
     public bool IsFrozen(string containerId) => inner.IsFrozen(Key(containerId));
     public long OomKillCount(string containerId) => inner.OomKillCount(Key(containerId));
     public void Remove(string containerId) => inner.Remove(Key(containerId));
+    public void RemoveParentIfEmpty() => inner.RemoveParentIfEmpty();
 
     /// <summary>Removes a pod's cgroup parent (its containers' cgroups are gone by then).</summary>
     public void RemoveParent(string podId) => inner.Remove(PodMembership.CgroupParent(podId));

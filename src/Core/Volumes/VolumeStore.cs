@@ -120,7 +120,8 @@ internal sealed class VolumeStore(ContainerPaths paths)
     /// the volume is still empty (podman's copy-up); under the volume's own file lock, so two containers created at once
     /// with a new volume copy once. Later mounts find the flag cleared and copy nothing.
     /// </summary>
-    public async Task CopyUpAsync(string name, IReadOnlyList<string> layerDirectoriesBottomFirst, string destination, bool rootless, CancellationToken ct)
+    public async Task CopyUpAsync(string name, IReadOnlyList<string> layerDirectoriesBottomFirst, string destination, bool rootless,
+        (uint Uid, uint Gid)? owner, CancellationToken ct)
     {
         using var volumeLock = await FileLock.AcquireAsync(LockPath(name), ct).ConfigureAwait(false);
         var record = Read(name);
@@ -131,7 +132,7 @@ internal sealed class VolumeStore(ContainerPaths paths)
             string staging = Path.Combine(Dir(name), ".copyup-" + Guid.NewGuid().ToString("N")[..12]);
             try
             {
-                await Task.Run(() => VolumeCopyUp.Copy(layerDirectoriesBottomFirst, destination, staging, data, rootless, ct), ct).ConfigureAwait(false);
+                await Task.Run(() => VolumeCopyUp.Copy(layerDirectoriesBottomFirst, destination, staging, data, rootless, owner, ct), ct).ConfigureAwait(false);
             }
             finally
             {

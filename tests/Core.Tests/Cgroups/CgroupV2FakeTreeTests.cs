@@ -25,7 +25,22 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
                 File.WriteAllText(Path.Combine(path, name), value);
         }
 
-        public override void RemoveDirectory(string path) => Directory.Delete(path, recursive: true);
+        public override void RemoveDirectory(string path)
+        {
+            // rmdir of a cgroup that still has a child cgroup is EBUSY.
+            if (Directory.EnumerateDirectories(path).Any()) throw new IOException("Device or resource busy: " + path);
+            Directory.Delete(path, recursive: true);
+        }
+
+        /// <summary>Runs before a container's cgroup is made: another process's removal of the shared parent, for instance.</summary>
+        public Action<string>? BeforeMakeDirectory { get; set; }
+
+        public override void MakeDirectory(string path)
+        {
+            BeforeMakeDirectory?.Invoke(path);
+            if (!Directory.Exists(Path.GetDirectoryName(path))) throw new DirectoryNotFoundException(path);
+            CreateDirectory(path);
+        }
 
         /// <summary>Device programs the manager attached, by directory (the kernel side is DeviceFilterRealTests').</summary>
         public Dictionary<string, ulong[]> Programs { get; } = [];
@@ -58,6 +73,38 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private const string Id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    [Fact]
+    public void FakeTreeParentRemovedBeforeTheChildIsMadeIsMadeAgainWithItsControllers()
+    {
+        string parent = Path.Combine(_root, "pscontainers");
+        int removals = 0;
+        // The last container of another process goes between our mkdir of the parent and of our cgroup.
+        _fs.BeforeMakeDirectory = _ =>
+        {
+            if (removals++ == 0) Assert.True(_fs.TryRemoveEmpty(parent));
+        };
+        _manager.Create(Id, CgroupLimits.Build(64L << 20, null, null, null, null, null));
+        Assert.Equal(2, removals);
+        Assert.Equal((64L << 20).ToString(), File.ReadAllText(Path.Combine(parent, Id, "memory.max")));
+        Assert.Contains("memory", File.ReadAllText(Path.Combine(parent, "cgroup.subtree_control")).Split(' '));
+    }
+
+    [Fact]
+    public void FakeTreeParentStaysWhileAContainerIsInItAndGoesWithTheLast()
+    {
+        const string other = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+        string parent = Path.Combine(_root, "pscontainers");
+        _manager.Create(Id, null);
+        _manager.Create(other, null);
+        _manager.Remove(Id);
+        _manager.RemoveParentIfEmpty();
+        Assert.True(Directory.Exists(Path.Combine(parent, other)));
+        _manager.Remove(other);
+        _manager.RemoveParentIfEmpty();
+        Assert.False(Directory.Exists(parent));
+        _manager.RemoveParentIfEmpty(); // gone already: nothing to do, no error
+    }
 
     [Fact]
     public void FakeTreeCreateWritesLimitsInV2FilesAndEnablesControllers()

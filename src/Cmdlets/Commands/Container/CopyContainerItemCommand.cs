@@ -6,7 +6,7 @@ using Containers.Core.Runtime;
 namespace Containers.Cmdlets.Commands.Container;
 
 /// <summary>
-/// Copies files between the host and a container (running or stopped to the host; running from the host), as
+/// Copies files between the host and a container (running or stopped, both ways), as
 /// <c>podman cp</c>: <c>web:/etc/nginx</c> names a path inside container web. Modes, owners, links and xattrs are kept;
 /// the container's symlinks resolve inside its root, never on the host.
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Threading.Channels;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Runtime;
 
@@ -38,20 +39,26 @@ public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
 
     /// <summary>
     /// The process's standard input: lines (each followed by a newline) or bytes, usually from the pipeline. The command
-    /// runs once, after the last piece arrived, with all of it on its stdin.
+    /// starts with the first piece and reads each as it arrives (as a native command in a pipeline does), once per
+    /// container; it ends when the input ends.
     /// </summary>
     [Parameter(ValueFromPipeline = true)]
     [Alias("Stdin")]
     public ContainerStandardInput[]? InputData { get; set; }
 
-    private MemoryStream? _stdin;
-    private List<ContainerRecord>? _stdinTargets;
+    /// <summary>The processes fed from the pipeline: each container's input channel and its running exec.</summary>
+    private List<(ContainerRecord Target, Channel<byte[]> Input, Task<int> Exec)>? _feeds;
 
     protected override void ProcessRecord()
     {
         if (InputData is null)
         {
-            Exec(ResolveTargets(), null);
+            foreach (var r in ResolveTargets())
+            {
+                if (!ShouldProcess(Target(r), "Run " + string.Join(' ', Command))) continue;
+                int code = 0;
+                if (TryRun(async ct => code = await StartExec(r, null, ct).ConfigureAwait(false))) NativeCommandResult.Exited(this, code, Command[0], Target(r));
+            }
             return;
         }
         if (Interactive)
@@ -60,31 +67,55 @@ public sealed class InvokeContainerCommandCommand : NamedContainerCmdlet
                 "-Interactive gives the process this console's stdin; it cannot also read -InputData (or piped text).", "InputData",
                 "Leave out -Interactive to feed the piped input, or stop piping input."));
         }
-        // Input is gathered and the command runs once at the end, as a native command in a pipeline does.
-        _stdin ??= new MemoryStream();
-        foreach (var piece in InputData) _stdin.Write(piece.Bytes);
-        _stdinTargets ??= ResolveTargets();
+        _feeds ??= StartFeeds();
+        try
+        {
+            // A bounded channel: a process that reads slowly holds the pipeline back instead of the input piling up here.
+            foreach (var piece in InputData)
+                foreach (var feed in _feeds)
+                {
+                    try { feed.Input.Writer.WriteAsync(piece.Bytes, Cancellation).AsTask().GetAwaiter().GetResult(); }
+                    catch (ChannelClosedException) { } // its exec ended; EndProcessing reports how
+                }
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
+        WritePending();
     }
 
     protected override void EndProcessing()
     {
-        if (_stdin is not null && _stdinTargets is not null) Exec(_stdinTargets, _stdin.ToArray());
+        if (_feeds is null) return;
+        foreach (var feed in _feeds)
+        {
+            feed.Input.Writer.TryComplete();
+            int code = 0;
+            if (TryRun(async _ => code = await feed.Exec.ConfigureAwait(false))) NativeCommandResult.Exited(this, code, Command[0], Target(feed.Target));
+        }
     }
 
-    private void Exec(List<ContainerRecord> targets, byte[]? stdin)
+    private List<(ContainerRecord, Channel<byte[]>, Task<int>)> StartFeeds()
     {
-        var env = ToEnvironment(Environment);
-        foreach (var r in targets)
+        var feeds = new List<(ContainerRecord, Channel<byte[]>, Task<int>)>();
+        foreach (var r in ResolveTargets())
         {
             if (!ShouldProcess(Target(r), "Run " + string.Join(' ', Command))) continue;
-            var options = new ExecOptions { Command = Command, Env = env, WorkingDir = WorkingDirectory, User = User, Inherit = Interactive, Tty = Tty, Stdin = stdin };
-            int code = 0;
-            string name = r.Name;
-            if (TryRun(async ct => code = await Runtime.ExecAsync(r.Id, options,
-                    line => Post(() => WriteObject(line)),
-                    line => Post(() => NativeCommandResult.WriteStderr(this, line, name)),
-                    ct).ConfigureAwait(false)))
-                NativeCommandResult.Exited(this, code, Command[0], Target(r));
+            var input = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
+            var exec = StartExec(r, input.Reader, Cancellation);
+            // An exec that failed (or was stopped) reads no more: its channel closes, so writing to it never waits.
+            exec.ContinueWith(_ => input.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            feeds.Add((r, input, exec));
         }
+        return feeds;
+    }
+
+    private Task<int> StartExec(ContainerRecord r, ChannelReader<byte[]>? stdin, CancellationToken ct)
+    {
+        var options = new ExecOptions { Command = Command, Env = ToEnvironment(Environment), WorkingDir = WorkingDirectory, User = User, Inherit = Interactive, Tty = Tty, Stdin = stdin };
+        var runtime = Runtime;
+        string name = r.Name;
+        return Task.Run(() => runtime.ExecAsync(r.Id, options,
+            line => Post(() => WriteObject(line)),
+            line => Post(() => NativeCommandResult.WriteStderr(this, line, name)),
+            ct), ct);
     }
 }

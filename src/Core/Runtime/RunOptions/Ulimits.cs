@@ -36,10 +36,13 @@ internal static class Ulimits
             if (soft > hard)
                 throw new ContainersException("InvalidUlimit", ErrorKind.InvalidArgument,
                     $"'{item}': the soft limit {soft} is above the hard limit {hard}.", item, "Give a soft limit at most the hard one.");
-            if (type == "RLIMIT_NOFILE" && hard > openFilesHardLimit)
+            // The container inherits no more than this process may have: raising a hard limit needs CAP_SYS_RESOURCE
+            // (never held by a rootless user, nor by root on some hosts), and setrlimit would fail at every start.
+            ulong? max = type == "RLIMIT_NOFILE" ? openFilesHardLimit : HostRlimits.HardLimitWithoutPrivilege(type);
+            if (max is { } m && hard > m)
                 throw new ContainersException("UlimitTooHigh", ErrorKind.LimitExceeded,
-                    $"'{item}': the hard limit of open files cannot exceed {openFilesHardLimit} here (raising it needs CAP_SYS_RESOURCE).", item,
-                    $"Ask for at most nofile={openFilesHardLimit}.");
+                    $"'{item}': the hard limit cannot exceed {m} here (raising it needs CAP_SYS_RESOURCE).", item,
+                    $"Ask for at most {name}={m}.");
             result.RemoveAll(r => r.Type == type);
             result.Add(new PosixRlimit { Type = type, Soft = soft, Hard = hard });
         }

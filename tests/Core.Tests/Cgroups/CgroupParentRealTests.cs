@@ -1,0 +1,83 @@
+using Containers.Core.Cgroups;
+
+namespace Containers.Core.Tests.Cgroups;
+
+/// <summary>
+/// The shared parent of the containers' cgroups in this host's real v1 hierarchies (and the hybrid cgroup2 tree), under a
+/// parent private to the test so that other containers running meanwhile never keep or lose it.
+/// </summary>
+public sealed class CgroupParentRealTests : IDisposable
+{
+    private const string First = "feedface0123456789abcdef0123456789abcdef0123456789abcdef0000aaaa";
+    private const string Second = "feedface0123456789abcdef0123456789abcdef0123456789abcdef0000bbbb";
+    private readonly string _parent = "pscontainers-test-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly RacingTree _fs = new();
+    private readonly CgroupV1Manager? _manager;
+
+    /// <summary>The real cgroupfs; <see cref="BeforeMakeDirectory"/> plays another process between the two mkdirs.</summary>
+    private sealed class RacingTree : CgroupFileSystem
+    {
+        public Action<string>? BeforeMakeDirectory { get; set; }
+
+        public override void MakeDirectory(string path)
+        {
+            BeforeMakeDirectory?.Invoke(path);
+            base.MakeDirectory(path);
+        }
+    }
+
+    public CgroupParentRealTests()
+    {
+        if (Native.Identity.IsRoot && CgroupDetector.Detect() is CgroupV1Manager)
+            _manager = new CgroupV1Manager(CgroupV1RealTests.V1Mounts(), _fs, _parent, Directory.Exists("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : null);
+    }
+
+    private List<string> ParentDirs() =>
+        [.. CgroupV1RealTests.V1Mounts().Values.Append("/sys/fs/cgroup/unified").Distinct().Select(root => Path.Combine(root, _parent)).Where(Directory.Exists)];
+
+    public void Dispose()
+    {
+        if (_manager is null) return;
+        _manager.Remove(First);
+        _manager.Remove(Second);
+        foreach (string dir in ParentDirs()) Directory.Delete(dir);
+    }
+
+    [CgroupV1Fact]
+    public void RealParentStaysWhileAContainerIsInItAndGoesWithTheLast()
+    {
+        Assert.NotNull(_manager);
+        _manager.Create(First, null);
+        _manager.Create(Second, null);
+        int hierarchies = ParentDirs().Count;
+        Assert.True(hierarchies >= 2, "the parent is made in each hierarchy");
+
+        _manager.Remove(First);
+        _manager.RemoveParentIfEmpty();
+        Assert.Equal(hierarchies, ParentDirs().Count);
+        Assert.True(_manager.Exists(Second));
+
+        _manager.Remove(Second);
+        _manager.RemoveParentIfEmpty();
+        Assert.Empty(ParentDirs());
+        _manager.RemoveParentIfEmpty(); // gone already: no error
+    }
+
+    [CgroupV1Fact]
+    public void RealCreateMakesTheParentAgainWhenItGoesBetweenTheTwoMkdirs()
+    {
+        Assert.NotNull(_manager);
+        int removed = 0;
+        // Another process removes its last container, and with it the empty parent, right after our mkdir of the parent.
+        _fs.BeforeMakeDirectory = child =>
+        {
+            if (_fs.TryRemoveEmpty(Path.GetDirectoryName(child)!)) removed++;
+            _fs.BeforeMakeDirectory = null;
+        };
+        var procs = _manager.Create(First, CgroupLimits.Build(32L << 20, null, null, null, null, null));
+        Assert.Equal(1, removed);
+        Assert.True(_manager.Exists(First));
+        Assert.All(procs, f => Assert.True(File.Exists(f), f));
+        Assert.Equal(32L << 20, long.Parse(File.ReadAllText($"/sys/fs/cgroup/memory/{_parent}/{First}/memory.limit_in_bytes")));
+    }
+}
