@@ -32,7 +32,7 @@ internal static class KubeContainerWriter
             ("ports", Ports(c.Definition)),
             ("resources", Resources(c.Record.Resources)),
             ("securityContext", Security(c)),
-            ("volumeMounts", Mounts(c.Record, volumes)),
+            ("volumeMounts", Mounts(c.Record, c.Definition, volumes)),
             ("livenessProbe", Probe(c.Record.Healthcheck)),
             ("stdin", c.Record.Interactive ? Bool(true) : null),
             ("tty", c.Record.Tty ? Bool(true) : null));
@@ -127,10 +127,11 @@ internal static class KubeContainerWriter
     /// Binds and secrets as hostPath volumes named after the path (<c>srv-www-host-0</c>), named volumes as claims
     /// (<c>data-pvc</c>), tmpfs as memory emptyDirs; the volumes go into <paramref name="volumes"/> for the pod.
     /// </summary>
-    private static YamlSequenceNode? Mounts(ContainerRecord r, List<(string Name, YamlMappingNode Volume)> volumes)
+    private static YamlSequenceNode? Mounts(ContainerRecord r, ContainerCreateOptions d, List<(string Name, YamlMappingNode Volume)> volumes)
     {
         var mounts = new YamlSequenceNode();
         var named = new List<YamlMappingNode>();
+        var namedVolumes = new List<(string, YamlMappingNode)>();
         int index = 0;
         foreach (var m in r.Mounts)
         {
@@ -143,7 +144,8 @@ internal static class KubeContainerWriter
             }
             else if (m.Type == "tmpfs")
             {
-                if (r.ReadOnlyRootfs && m.Destination is "/tmp" or "/var/tmp" or "/run" && m.Options is null) continue; // -ReadOnly's own
+                // -ReadOnly's own tmpfs: played with readOnlyRootFilesystem they come back by themselves.
+                if (r.ReadOnlyRootfs && m.Destination is "/tmp" or "/var/tmp" or "/run" && !d.Tmpfs.Any(t => t.Split(':')[0] == m.Destination)) continue;
                 name = PathName(m.Destination) + "-tmpfs-" + index.ToString(CultureInfo.InvariantCulture);
                 volume = Map(("emptyDir", Map(("medium", Str("Memory")))));
                 index++;
@@ -160,9 +162,11 @@ internal static class KubeContainerWriter
             // podman lists binds first, then named volumes.
             if (m.Type == VolumeSpec.VolumeType) named.Add(mount); else mounts.Add(mount);
             volume.Add("name", Str(name));
-            if (!volumes.Any(x => x.Name == name)) volumes.Add((name, volume));
+            if (!volumes.Any(x => x.Name == name) && !namedVolumes.Any(x => x.Item1 == name))
+                (m.Type == VolumeSpec.VolumeType ? namedVolumes : volumes).Add((name, volume));
         }
         foreach (var n in named) mounts.Add(n);
+        volumes.AddRange(namedVolumes);
         return mounts.Children.Count > 0 ? mounts : null;
     }
 

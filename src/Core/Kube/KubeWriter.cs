@@ -27,7 +27,8 @@ internal sealed record KubeExportPod(string Name, IReadOnlyList<KubeExportContai
                 return Key(owner, depth + 1);
             return c.Record.Name + "-pod";
         }
-        return list.GroupBy(c => Key(c), StringComparer.Ordinal).Select(g => new KubeExportPod(g.Key, g.ToList())).ToList();
+        // In the order they were made, as podman lists a pod's containers: the first holds the network when played.
+        return list.GroupBy(c => Key(c), StringComparer.Ordinal).Select(g => new KubeExportPod(g.Key, g.OrderBy(c => c.Record.Created).ToList())).ToList();
     }
 }
 

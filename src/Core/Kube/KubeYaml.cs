@@ -79,7 +79,11 @@ internal static partial class KubeYaml
     public static YamlSequenceNode Strs(IEnumerable<string> values) => new(values.Select(v => (YamlNode)Str(v)));
 
     private static bool NeedsQuotes(string v) =>
-        v.Length == 0 || PlainNonString().IsMatch(v);
+        v.Length == 0 || PlainNonString().IsMatch(v) || Timestamp().IsMatch(v);
+
+    // YAML 1.1 timestamps (Go's yaml quotes creationTimestamp so that it stays a string).
+    [GeneratedRegex(@"^\d{4}-\d\d?-\d\d?(?:[Tt ]|$)")]
+    private static partial Regex Timestamp();
 
     // YAML 1.1 and 1.2 readings that are not strings (Go's yaml quotes the same set).
     [GeneratedRegex(@"^(?:[-+]?(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][-+]?\d+)?|0x[0-9a-fA-F]+|0o?[0-7]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")]
