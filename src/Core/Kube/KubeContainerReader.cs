@@ -62,6 +62,9 @@ internal static class KubeContainerReader
         if (Take("io.podman.annotations.privileged")) o.Privileged = true;
         if (Take("io.podman.annotations.publish-all")) o.PublishAll = true;
         Take("io.podman.annotations.autoremove"); // a played container is never removed on exit, TRUE or not
+        // podman's bookkeeping of the pod it generated from (its infra container's id): meaningless here.
+        Take("io.kubernetes.cri-o.ContainerType");
+        Take("io.kubernetes.cri-o.SandboxID");
     }
 
     private static Dictionary<string, string?> Env(KubeMap c, Dictionary<string, Dictionary<string, string>> configMaps)

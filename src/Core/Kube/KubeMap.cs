@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Containers.Core.Kube;
 
 /// <summary>A warning about the YAML: what was not played, at which path (<c>spec.containers[0].lifecycle</c>).</summary>
-public sealed record KubeWarning(string Path, string Message)
+internal sealed record KubeWarning(string Path, string Message)
 {
     public override string ToString() => $"{Path}: {Message}";
 }

@@ -17,11 +17,16 @@ internal static partial class KubeYaml
     public static List<YamlMappingNode> Parse(string text, string source)
     {
         var stream = new YamlStream();
-        try { stream.Load(new StringReader(text)); }
+        var parser = new Parser(new StringReader(text));
+        try { stream.Load(parser); }
         catch (YamlException e)
         {
-            throw new ContainersException("KubeYamlInvalid", ErrorKind.InvalidData,
-                $"{source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {Inner(e).Message}", source, "Fix the YAML at that line and column.", e);
+            throw Invalid(source, e.Start, Inner(e).Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner gives up this way on some unterminated flow collections: the last event read says where.
+            throw Invalid(source, parser.Current?.End ?? Mark.Empty, "the input ends inside an unterminated [...] or {...}", e);
         }
         var docs = new List<YamlMappingNode>();
         for (int i = 0; i < stream.Documents.Count; i++)
@@ -37,6 +42,9 @@ internal static partial class KubeYaml
         }
         return docs;
     }
+
+    private static ContainersException Invalid(string source, Mark at, string why, Exception e) =>
+        new("KubeYamlInvalid", ErrorKind.InvalidData, $"{source}:{at.Line}:{at.Column}: not valid YAML: {why}", source, "Fix the YAML at that line and column.", e);
 
     private static Exception Inner(YamlException e) => e.InnerException is YamlException inner ? Inner(inner) : e;
 
