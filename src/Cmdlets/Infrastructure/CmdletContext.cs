@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using Containers.Core.Configuration;
 using Containers.Core.Images;
+using Containers.Core.Pods;
 using Containers.Core.Policy;
 using Containers.Core.Registry;
 using Containers.Core.Runtime;
@@ -31,7 +32,13 @@ internal sealed class CmdletContext(ContainerPaths paths)
     public ContainerStore Containers => new(Paths);
 
     /// <summary>The container runtime; the image store is opened only when a container is created.</summary>
-    public ContainerRuntime Runtime => _runtime ??= new ContainerRuntime(Paths, new DeferredImageSource(() => new StoreImageSource(OpenImageStore())));
+    public ContainerRuntime Runtime => _runtime ??= new ContainerRuntime(Paths, new DeferredImageSource(() => new StoreImageSource(OpenImageStore())))
+    {
+        Pods = new PodStore(Paths),
+    };
+
+    /// <summary>Pods, over the same runtime.</summary>
+    public PodRuntime Pods => new(Runtime, new PodStore(Paths));
 
     /// <summary>registries.conf (and its drop-ins) as Core/Policy reads it.</summary>
     public RegistriesConfiguration Registries() => RegistriesConfiguration.Load(Paths);

@@ -42,7 +42,8 @@ internal sealed class CgroupV2Manager : ICgroupManager
         {
             _fs.CreateDirectory(parent);
             EnableControllers(_root);
-            EnableControllers(parent);
+            // Every level down to the container's: a pod's containers sit one level deeper (pscontainers/pod-<id>/<id>).
+            for (string d = Path.GetDirectoryName(dir)!; d.Length >= parent.Length; d = Path.GetDirectoryName(d)!) EnableControllers(d);
             _fs.CreateDirectory(dir);
             Apply(dir, resources);
             AttachDevices(dir, resources);

@@ -90,9 +90,12 @@ internal static class BundleBuilder
     }
 
     /// <summary>The container joins an existing network namespace (made by CNI setup, or another container's) instead of a new one.</summary>
-    public static void JoinNetworkNamespace(RuntimeSpec spec, string path)
+    public static void JoinNetworkNamespace(RuntimeSpec spec, string path) => JoinNamespace(spec, "network", path);
+
+    /// <summary>The container joins an existing namespace of that type (a pod's, by its infra's /proc/PID/ns file).</summary>
+    public static void JoinNamespace(RuntimeSpec spec, string type, string path)
     {
-        var ns = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "network");
+        var ns = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == type);
         if (ns is not null) ns.Path = path;
     }
 

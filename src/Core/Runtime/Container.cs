@@ -66,6 +66,10 @@ public sealed class Container
     public ContainerHealthcheck? Healthcheck { get; init; }
     /// <summary>Its health while it runs with a health check (null otherwise).</summary>
     public ContainerHealth? Health { get; init; }
+    /// <summary>The name of the pod the container belongs to (null: none).</summary>
+    public string? Pod { get; init; }
+    /// <summary>The container is its pod's infra container (it holds the pod's namespaces).</summary>
+    public bool PodInfra { get; init; }
 
     /// <summary>The command line as one string, quoted where needed.</summary>
     public string CommandLine => string.Join(' ', Command.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? "\"" + a + "\"" : a));

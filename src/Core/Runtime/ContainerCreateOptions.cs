@@ -72,4 +72,9 @@ internal sealed class ContainerCreateOptions
     public int? HealthRetries { get; set; }
     public TimeSpan? HealthStartPeriod { get; set; }
     public Plan.ContainerHealthAction HealthOnFailure { get; set; }
+    /// <summary>-Pod: the pod (name or id) whose namespaces and cgroup parent the container joins; its network, published
+    /// ports and hostname are then the pod's (<see cref="PodMembership.CheckJoining"/>).</summary>
+    public string? Pod { get; set; }
+    /// <summary>Set by New-ContainerPod only: the container is this pod's infra (it holds the namespaces and runs no command).</summary>
+    [JsonIgnore] public PodMembership? PodInfra { get; set; }
 }

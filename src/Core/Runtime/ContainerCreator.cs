@@ -18,9 +18,17 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 
     public static readonly string[] NetworkModes = ["none", "host", "private"];
 
-    public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct)
+    public Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, CancellationToken ct) => CreateAsync(o, image, null, ct);
+
+    /// <summary>With <paramref name="pod"/>, the container joins that pod (the caller holds the pod store's lock); a pod's
+    /// infra container comes with <see cref="ContainerCreateOptions.PodInfra"/> instead.</summary>
+    public async Task<ContainerRecord> CreateAsync(ContainerCreateOptions o, RuntimeImage image, PodMembership? pod, CancellationToken ct)
     {
-        string network = NetworkMode(o.Network);
+        pod?.CheckJoining(o);
+        bool sharedNet = pod?.Shares("net") == true, sharedUts = pod?.Shares("uts") == true;
+        // A container sharing a pod's network has the pod's extra hosts and DNS servers (its /etc files are made like the infra's).
+        IReadOnlyList<string> addHost = sharedNet ? pod!.AddHost : o.AddHost, dns = sharedNet ? pod!.Dns : o.Dns;
+        string network = sharedNet ? "container:" + pod!.InfraName : NetworkMode(o.Network);
         IReadOnlyList<string> exposed = [.. image.Config?.ExposedPorts?.Keys ?? []];
         var networkSettings = networking.Plan(o, network, exposed);
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
@@ -36,7 +44,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var run = o.Run.Resolve(network, image.LayerDirectories, $"image {o.Image}", BundleBuilder.OpenFilesHardLimit());
         mounts.AddRange(run.TmpfsMounts(o.ReadOnlyRootfs, mounts));
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
-        foreach (string h in o.AddHost) HostsFiles.ParseAddHost(h);
+        foreach (string h in addHost) HostsFiles.ParseAddHost(h);
         if (network.StartsWith("container:", StringComparison.Ordinal) && store.Find(network[10..]) is null)
             throw new ContainersException("ContainerNotFound", ErrorKind.NotFound, $"-Network {network}: there is no container '{network[10..]}'.", network[10..]);
         int maxRestarts = ServiceOptions.MaxRestarts(o);
@@ -51,7 +59,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         string id;
         do id = NameGenerator.NewId(); while (existing.Any(r => r.Id == id));
         string name = o.Name ?? NameGenerator.NewName(n => existing.Any(r => r.Name == n));
-        string hostname = string.IsNullOrEmpty(o.Hostname) ? id[..12] : o.Hostname;
+        string hostname = sharedUts ? pod!.Hostname : string.IsNullOrEmpty(o.Hostname) ? id[..12] : o.Hostname;
+        var member = pod ?? o.PodInfra;
 
         var record = new ContainerRecord
         {
@@ -92,6 +101,10 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             MaxRestarts = maxRestarts,
             Healthcheck = healthcheck,
             Definition = o,
+            PodId = member?.PodId,
+            PodName = member?.PodName,
+            PodInfra = o.PodInfra is not null,
+            PodShare = pod is null ? null : [.. pod.Share],
         };
         if (!record.WorkingDir.StartsWith('/'))
             throw new ContainersException("InvalidWorkingDirectory", ErrorKind.InvalidArgument, $"The working directory '{record.WorkingDir}' is not absolute.", record.WorkingDir);
@@ -107,19 +120,20 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             if (!o.NoHosts)
             {
                 string hosts = Path.Combine(dir, "hosts");
-                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, network, o.AddHost));
+                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, network, addHost));
                 record.GeneratedFiles.Add(hosts);
             }
             string hostnameFile = Path.Combine(dir, "hostname");
             File.WriteAllText(hostnameFile, hostname + "\n");
             record.GeneratedFiles.Add(hostnameFile);
             string resolv = Path.Combine(dir, "resolv.conf");
-            File.WriteAllText(resolv, HostsFiles.ResolvConf(o.Dns, network));
+            File.WriteAllText(resolv, HostsFiles.ResolvConf(dns, network));
             record.GeneratedFiles.Add(resolv);
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
             if (networkSettings is not null) BundleBuilder.JoinNetworkNamespace(spec, networking.NetnsPath(id));
             o.Security.Apply(spec, caps);
             run.Apply(spec);
+            PodSpec(spec, o, sharedUts);
             // Not fsynced, like the generated /etc files next to it: only the record (written last, durable) makes the
             // container exist. A power loss within seconds of New-Container can at worst leave a listed container whose
             // start fails with a bundle error (remove it and create it again); the fsync cost 5 to 20 ms on every create.
@@ -189,6 +203,15 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    /// <summary>A pod's infra pauses instead of running a command; a container sharing the pod's UTS namespace gets its
+    /// hostname from the pod (joined at start), so its bundle sets none.</summary>
+    private static void PodSpec(RuntimeSpec spec, ContainerCreateOptions o, bool sharedUts)
+    {
+        if (o.PodInfra is not null)
+            spec.Annotations = new Dictionary<string, string>(spec.Annotations ?? [], StringComparer.Ordinal) { [RuntimeDefaults.PodInfraAnnotation] = "true" };
+        if (sharedUts) spec.Hostname = null;
+    }
 
     private static List<string> CommandLine(ContainerCreateOptions o, RuntimeImage image)
     {

@@ -51,6 +51,13 @@ internal sealed class ContainerRecord
     public ContainerHealthcheck? Healthcheck { get; set; }
     /// <summary>The options it was created with (null for containers made before they were kept).</summary>
     public ContainerCreateOptions? Definition { get; set; }
+    /// <summary>The pod the container belongs to (its id and name; null: none). Its cgroup sits under the pod's cgroup parent.</summary>
+    public string? PodId { get; set; }
+    public string? PodName { get; set; }
+    /// <summary>The pod's infra container (it holds the pod's namespaces; only Remove-ContainerPod removes it).</summary>
+    public bool PodInfra { get; set; }
+    /// <summary>The namespaces a container of a pod shares with it (<c>ipc</c>, <c>net</c>, <c>uts</c>); null for the infra and others.</summary>
+    public List<string>? PodShare { get; set; }
 }
 
 /// <summary>A user mount of a container.</summary>

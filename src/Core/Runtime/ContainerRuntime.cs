@@ -28,7 +28,8 @@ internal sealed partial class ContainerRuntime
         _paths = paths;
         _images = images;
         Store = new ContainerStore(paths);
-        Cgroups = cgroups ?? CgroupDetector.Detect(rootless: paths.Rootless);
+        var detected = cgroups ?? CgroupDetector.Detect(rootless: paths.Rootless);
+        Cgroups = detected.Enabled ? new PodCgroups(detected, Store) : detected;
         Launcher = new InitLauncher(initPath ?? InitBinary.Path);
         _idMaps = idMaps ?? new IdMapSource();
         Networking = new ContainerNetworking(Store, paths);
@@ -44,6 +45,9 @@ internal sealed partial class ContainerRuntime
     /// <summary>The user's id maps (rootless), for work done in a user namespace outside any container.</summary>
     internal IdMapSource IdMaps => _idMaps;
 
+    /// <summary>The pods containers can join (-Pod); set by whoever composes the services (the cmdlets' context).</summary>
+    internal IPodDirectory? Pods { get; set; }
+
     /// <summary>How long Start waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get => Launcher.HandshakeTimeout; set => Launcher.HandshakeTimeout = value; }
 
@@ -57,9 +61,17 @@ internal sealed partial class ContainerRuntime
     {
         if (_images is null) throw new InvalidOperationException("No image source was given to the runtime.");
         var image = _images.Resolve(imageReference);
-        var record = await new ContainerCreator(Store, _paths, _idMaps, Networking).CreateAsync(options, image, ct).ConfigureAwait(false);
-        return Inspect(record);
+        var creator = new ContainerCreator(Store, _paths, _idMaps, Networking);
+        if (options.Pod is not { Length: > 0 } pod || options.PodInfra is not null)
+            return Inspect(await creator.CreateAsync(options, image, ct).ConfigureAwait(false));
+        var pods = Pods ?? throw new InvalidOperationException("No pod directory was given to the runtime.");
+        using var podLock = await pods.LockAsync(ct).ConfigureAwait(false);
+        return Inspect(await creator.CreateAsync(options, image, pods.Resolve(pod), ct).ConfigureAwait(false));
     }
+
+    /// <summary>Creates from an image that is not in the image store (a pod's infra: an empty layer, no command).</summary>
+    internal Task<ContainerRecord> CreateFromAsync(ContainerCreateOptions options, RuntimeImage image, CancellationToken ct) =>
+        new ContainerCreator(Store, _paths, _idMaps, Networking).CreateAsync(options, image, ct);
 
     // ---- inspect ------------------------------------------------------------------------------
 
@@ -90,6 +102,10 @@ internal sealed partial class ContainerRuntime
     public async Task<Container> StartAsync(string nameOrId, CancellationToken ct, bool attach = false)
     {
         var r = Store.Get(nameOrId);
+        // A container of a pod needs the pod's namespaces: its infra runs first (podman starts it too).
+        if (r.PodId is not null && !r.PodInfra && Store.List().FirstOrDefault(i => i.PodInfra && i.PodId == r.PodId) is { } infra
+            && !Inspect(infra).State.IsActive())
+            await StartAsync(infra.Id, ct).ConfigureAwait(false);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
         return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct).ConfigureAwait(false);
     }
@@ -139,8 +155,18 @@ internal sealed partial class ContainerRuntime
 
     // ---- remove -------------------------------------------------------------------------------
 
-    public async Task RemoveAsync(string nameOrId, bool force, CancellationToken ct) =>
-        await new ContainerRemover(Store, Cgroups, _resolver, _stopper, Launcher).RemoveAsync(Store.Get(nameOrId), force, ct).ConfigureAwait(false);
+    public async Task RemoveAsync(string nameOrId, bool force, CancellationToken ct)
+    {
+        var r = Store.Get(nameOrId);
+        if (r.PodInfra)
+            throw new ContainersException("PodInfraContainer", ErrorKind.InvalidState, $"Container {r.Name} is the infra container of pod '{r.PodName}': it goes with its pod.",
+                r.Name, $"Remove the pod with Remove-ContainerPod {r.PodName}.");
+        await RemoveRecordAsync(r, force, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a container whatever it is (Remove-ContainerPod removes its infra this way).</summary>
+    internal Task RemoveRecordAsync(ContainerRecord r, bool force, CancellationToken ct) =>
+        new ContainerRemover(Store, Cgroups, _resolver, _stopper, Launcher).RemoveAsync(r, force, ct);
 
     /// <summary>Deletes a tree in a new user namespace with the given maps (see <see cref="InitLauncher.RemoveTreeInUserNamespace"/>).</summary>
     public void RemoveTreeInUserNamespace(string dir, IReadOnlyList<LinuxIdMapping> uids, IReadOnlyList<LinuxIdMapping> gids) =>

@@ -100,26 +100,31 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         return resolver.Inspect(r);
     }
 
-    /// <summary>CNI networks: the namespace made and configured now. container:NAME: config.json points at that container's namespace.</summary>
+    /// <summary>CNI networks: the namespace made and configured now. container:NAME: config.json points at that container's
+    /// namespace. A container of a pod: config.json points at its infra's IPC and UTS namespaces too.</summary>
     private async Task JoinNetworkAsync(ContainerRecord r, CancellationToken ct)
     {
         if (r.NetworkSettings is not null)
         {
             try { await networking.AttachAsync(r, ct).ConfigureAwait(false); }
             catch { cgroups.Remove(r.Id); throw; }
-            return;
         }
-        if (!r.Network.StartsWith("container:", StringComparison.Ordinal)) return;
-        string other = r.Network[10..];
+        // A container of a pod joins the IPC and UTS namespaces its pod shares through the infra's pid.
+        var podNamespaces = (r.PodShare ?? []).Where(k => k is "ipc" or "uts").ToList();
+        bool sharesNetwork = r.Network.StartsWith("container:", StringComparison.Ordinal);
+        if (!sharesNetwork && podNamespaces.Count == 0) return;
+        string other = sharesNetwork ? r.Network[10..] : store.List().FirstOrDefault(i => i.PodInfra && i.PodId == r.PodId)?.Name ?? "";
         var peer = store.Find(other) is { } o ? resolver.Inspect(o) : null;
         if (peer is not { State: ContainerState.Running or ContainerState.Paused })
         {
             cgroups.Remove(r.Id);
+            if (r.NetworkSettings is not null) await networking.DetachAsync(r, CancellationToken.None).ConfigureAwait(false);
             throw new ContainersException("NetworkContainerNotRunning", ErrorKind.InvalidState,
-                $"Container {r.Name} shares the network of '{other}', which is not running.", other, $"Start-Container {other} first.");
+                $"Container {r.Name} shares the namespaces of '{other}', which is not running.", other, $"Start-Container {other} first.");
         }
         var spec = store.ReadSpec(r.Id)!;
-        BundleBuilder.JoinNetworkNamespace(spec, $"/proc/{peer.Pid}/ns/net");
+        if (sharesNetwork) BundleBuilder.JoinNetworkNamespace(spec, $"/proc/{peer.Pid}/ns/net");
+        foreach (string kind in podNamespaces) BundleBuilder.JoinNamespace(spec, kind, $"/proc/{peer.Pid}/ns/{kind}");
         ContainerStore.AtomicWrite(store.SpecPath(r.Id), JsonSerializer.SerializeToUtf8Bytes(spec, PlanJsonContext.Default.RuntimeSpec), durable: false);
     }
 

@@ -57,6 +57,8 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             RestartCount = s?.RestartCount ?? 0,
             Healthcheck = r.Healthcheck,
             Health = ContainerServices.Health(store, r, state),
+            Pod = r.PodName,
+            PodInfra = r.PodInfra,
         };
     }
 

@@ -34,7 +34,8 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
     {
         var items = new List<StorageItem>();
         var containers = runtime.List();
-        var removedContainers = containers.Where(c => c.State is ContainerState.Exited or ContainerState.Created
+        // A pod's infra goes with its pod (Remove-ContainerPod), as podman's prune leaves infra containers.
+        var removedContainers = containers.Where(c => c.State is ContainerState.Exited or ContainerState.Created && !c.PodInfra
             && (options.Until is null || (c.FinishedAt ?? c.Created) < options.Until)).ToList();
         foreach (var c in removedContainers)
             items.Add(new StorageItem("Containers", c.Name, c.Id, c.Created, Size([runtime.Store.Dir(c.Id)]), Size([runtime.Store.Dir(c.Id)])));

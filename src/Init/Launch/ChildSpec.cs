@@ -18,6 +18,10 @@ internal sealed unsafe class ChildSpec
     public bool LoopbackUp;
     /// <summary>An existing network namespace (opened by the parent, close-on-exec) the child joins first; -1: none.</summary>
     public int NetNsFd = -1;
+    /// <summary>A pod's IPC and UTS namespaces (its infra's, opened by the parent, close-on-exec) the child joins; -1: none.</summary>
+    public int IpcNsFd = -1, UtsNsFd = -1;
+    /// <summary>A pod's infra: after every step but the exec, the child pauses in its namespaces (<see cref="Pause"/>).</summary>
+    public bool Pause;
     public bool SetgroupsAllowed = true;
     /// <summary>Make the cgroup namespace after the parent has placed the child in its cgroups (so they are its root).</summary>
     public bool UnshareCgroup;
@@ -130,4 +134,6 @@ internal enum ChildStep
     CgroupNamespace,
     /// <summary>-Init: blocking the signals (index 0) or forking the command (1).</summary>
     Init,
+    /// <summary>Joining a pod's IPC (index 0) or UTS (1) namespace.</summary>
+    PodNamespace,
 }

@@ -38,6 +38,8 @@ internal static unsafe class ContainerChild
         if (s.UnshareCgroup && Unshare(CLONE_NEWCGROUP) != 0) Fail(s, ChildStep.CgroupNamespace, 0);
         umask(0);
         if (s.NetNsFd >= 0 && Setns(s.NetNsFd, (int)CLONE_NEWNET) != 0) Fail(s, ChildStep.NetworkNamespace, 0);
+        if (s.IpcNsFd >= 0 && Setns(s.IpcNsFd, (int)CLONE_NEWIPC) != 0) Fail(s, ChildStep.PodNamespace, 0);
+        if (s.UtsNsFd >= 0 && Setns(s.UtsNsFd, (int)CLONE_NEWUTS) != 0) Fail(s, ChildStep.PodNamespace, 1);
         if (s.LoopbackUp) LoopbackUp(s);
 
         if (mount(null, s.Slash, null, MS_REC | MS_PRIVATE, null) != 0) Fail(s, ChildStep.Propagation, 0);
@@ -186,7 +188,7 @@ internal static unsafe class ContainerChild
             if (access(c, 1 /* X_OK */) == 0) path = c;
             else if (notExecutable < 0) notExecutable = i;
         }
-        if (path == null)
+        if (path == null && !s.Pause)
         {
             if (notExecutable >= 0) Fail(s, ChildStep.NotExecutable, notExecutable, EACCES);
             Fail(s, ChildStep.CommandNotFound, 0, ENOENT);
@@ -194,6 +196,7 @@ internal static unsafe class ContainerChild
 
         if (s.NoNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(s, ChildStep.NoNewPrivileges, 0);
         if (s.NoNewPrivileges && s.SeccompProgram != null) InstallSeccomp(s);
+        if (s.Pause) Launch.Pause.Run(s);
 
         execve(path, s.Argv, s.Envp);
         int err = Errno;

@@ -21,8 +21,9 @@ internal static unsafe class Preparer
         userNamespace = false;
         foreach (var ns in spec.Linux?.Namespaces ?? [])
         {
-            // A network namespace made beforehand (CNI configured it) is joined by the child; no other kind can be.
-            if (ns.Type == "network" && ns.Path is { Length: > 0 }) continue;
+            // A network namespace made beforehand (CNI configured it) and a pod's IPC and UTS namespaces are joined by the
+            // child; no other kind can be.
+            if (ns.Type is "network" or "ipc" or "uts" && ns.Path is { Length: > 0 }) continue;
             if (ns.Path is { Length: > 0 }) throw new PlanException("NamespacePathUnsupported", $"joining an existing {ns.Type} namespace ({ns.Path}) is not supported");
             flags |= ns.Type switch
             {
@@ -42,8 +43,11 @@ internal static unsafe class Preparer
     }
 
     /// <summary>The network namespace file to join (a bind-mounted nsfs file or /proc/PID/ns/net), or null.</summary>
-    public static string? NetworkNamespacePath(RuntimeSpec spec) =>
-        spec.Linux?.Namespaces?.FirstOrDefault(ns => ns.Type == "network" && ns.Path is { Length: > 0 })?.Path;
+    public static string? NetworkNamespacePath(RuntimeSpec spec) => JoinedNamespacePath(spec, "network");
+
+    /// <summary>The namespace of that type the bundle joins (linux.namespaces[type].path), or null.</summary>
+    public static string? JoinedNamespacePath(RuntimeSpec spec, string type) =>
+        spec.Linux?.Namespaces?.FirstOrDefault(ns => ns.Type == type && ns.Path is { Length: > 0 })?.Path;
 
     public static ChildSpec Prepare(LaunchPlan plan, RuntimeSpec spec, bool userNamespace)
     {
@@ -109,6 +113,7 @@ internal static unsafe class Preparer
         }
         PrepareProcess(s, p, spec.Linux?.Seccomp);
         s.InitReaper = spec.Annotations?.GetValueOrDefault(RuntimeDefaults.InitAnnotation) == "true";
+        s.Pause = spec.Annotations?.GetValueOrDefault(RuntimeDefaults.PodInfraAnnotation) == "true";
         return s;
     }
 

@@ -125,6 +125,8 @@ internal static unsafe class Runner
                     child.NetNsFd = open(NativeString.Of(netns), O_RDONLY | O_CLOEXEC, 0);
                     if (child.NetNsFd < 0) throw new Preparer.PlanException("NetworkNamespaceMissing", $"opening the network namespace {netns}: {StrError(Errno)}");
                 }
+                child.IpcNsFd = OpenJoined(spec, "ipc");
+                child.UtsNsFd = OpenJoined(spec, "uts");
                 if (!_inherit)
                 {
                     if (plan.LogPath is not { Length: > 0 } logPath) throw new Preparer.PlanException("BadPlan", "stdio mode log needs logPath");
@@ -342,6 +344,15 @@ internal static unsafe class Runner
             return code;
         }
 
+        /// <summary>The pod namespace of that type the bundle joins, opened close-on-exec for the child; -1 when it joins none.</summary>
+        private static int OpenJoined(RuntimeSpec spec, string type)
+        {
+            if (Preparer.JoinedNamespacePath(spec, type) is not { } path) return -1;
+            int fd = open(NativeString.Of(path), O_RDONLY | O_CLOEXEC, 0);
+            if (fd < 0) throw new Preparer.PlanException("PodNamespaceMissing", $"opening the {type} namespace {path}: {StrError(Errno)}");
+            return fd;
+        }
+
         /// <summary>Point fds 0-2 at /dev/null: the caller reading the handshake sees end-of-file.</summary>
         private static void Detach()
         {
@@ -424,6 +435,7 @@ internal static unsafe class Runner
                 ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
                 ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
                 ChildStep.CgroupNamespace => ($"making the cgroup namespace: {err}", "CgroupNamespaceFailed", 1),
+                ChildStep.PodNamespace => ($"joining the pod's {(index == 0 ? "IPC" : "UTS")} namespace: {err}", "PodNamespaceFailed", 1),
                 ChildStep.Init => ($"starting the command under the container's init ({(index == 0 ? "blocking signals" : "fork")}): {err}", "InitFailed", 1),
                 _ => ($"container setup step {step}: {err}", "StartFailed", 1),
             };

@@ -10,7 +10,7 @@ namespace Containers.Core.Tests.Cgroups;
 /// </summary>
 public sealed class CgroupV2FakeTreeTests : IDisposable
 {
-    private sealed class FakeTree : CgroupFileSystem
+    internal sealed class FakeTree : CgroupFileSystem
     {
         public override void CreateDirectory(string path)
         {

@@ -118,6 +118,11 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     [Parameter]
     public SwitchParameter PublishAll { get; set; }
 
+    /// <summary>The pod to join (name or id; a pod object binds as its name): its namespaces, network, ports and hostname.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.PodNameCompleter))]
+    public string? Pod { get; set; }
+
     [Parameter]
     public SwitchParameter NoHosts { get; set; }
 
@@ -275,6 +280,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
             NoHosts = NoHosts,
             Dns = Dns ?? [],
             AddHost = AddHost ?? [],
+            Pod = string.IsNullOrEmpty(Pod) ? null : Pod,
             Run = new ContainerRunOptions
             {
                 ShmSizeBytes = ShmSize is null ? null : MemorySize.Parse(ShmSize),

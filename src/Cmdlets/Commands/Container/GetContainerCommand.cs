@@ -24,12 +24,21 @@ public sealed class GetContainerCommand : ContainerCmdletBase
     [Parameter]
     public ContainerState[]? State { get; set; }
 
+    /// <summary>Only the containers of these pods (names, wildcards allowed), the infra containers included.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(PodNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Pod { get; set; }
+
     protected override void ProcessRecord()
     {
         IEnumerable<Core.Runtime.Container> list = Name is null && Id is null
             ? Runtime.List()
             : Resolve(Name, Id, null).Select(Runtime.Inspect);
+        var pods = Pod?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
+        bool InPods(Core.Runtime.Container c) => pods is null || (c.Pod is { } name && pods.Any(p => p.IsMatch(name)));
         foreach (var c in list)
-            if (State is null || State.Contains(c.State)) WriteObject(c);
+            if ((State is null || State.Contains(c.State)) && InPods(c)) WriteObject(c);
     }
 }

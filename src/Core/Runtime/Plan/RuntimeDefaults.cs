@@ -17,6 +17,10 @@ internal static class RuntimeDefaults
     /// command and reaps zombies (-Init). Other runtimes ignore it.</summary>
     public const string InitAnnotation = "io.pscontainers.init";
 
+    /// <summary>Annotation ("true") of a pod's infra container: Init does every step but the exec and pauses in the
+    /// namespaces instead (the pod's other containers join them). Other runtimes ignore it.</summary>
+    public const string PodInfraAnnotation = "io.pscontainers.pod-infra";
+
     /// <summary>The default PATH when the image sets none.</summary>
     public const string Path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
