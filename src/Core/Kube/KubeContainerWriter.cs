@@ -19,7 +19,8 @@ internal static class KubeContainerWriter
     /// <summary>Environment the runtime sets itself: not part of what the user asked for.</summary>
     private static readonly string[] RuntimeEnv = ["container", "HOSTNAME"];
 
-    public static YamlMappingNode Write(KubeExportContainer c, string name, List<(string Name, YamlMappingNode Volume)> volumes)
+    /// <param name="publish">The -Publish specs written as its ports (a pod's go on its first container, as podman writes them).</param>
+    public static YamlMappingNode Write(KubeExportContainer c, string name, IReadOnlyList<string> publish, List<(string Name, YamlMappingNode Volume)> volumes)
     {
         var (command, args) = CommandAndArgs(c);
         return Map(
@@ -29,7 +30,7 @@ internal static class KubeContainerWriter
             ("args", args is null ? null : Strs(args)),
             ("env", Env(c)),
             ("workingDir", c.Record.WorkingDir != "/" && c.Record.WorkingDir != (c.Image?.WorkingDir ?? "") ? Str(c.Record.WorkingDir) : null),
-            ("ports", Ports(c.Definition)),
+            ("ports", Ports(publish)),
             ("resources", Resources(c.Record.Resources)),
             ("securityContext", Security(c)),
             ("volumeMounts", Mounts(c.Record, c.Definition, volumes)),
@@ -78,10 +79,10 @@ internal static class KubeContainerWriter
         return list.Children.Count > 0 ? list : null;
     }
 
-    private static YamlSequenceNode? Ports(ContainerCreateOptions d)
+    private static YamlSequenceNode? Ports(IReadOnlyList<string> publish)
     {
         var list = new YamlSequenceNode();
-        foreach (var p in d.Publish.Select(PortMapping.Parse))
+        foreach (var p in publish.Select(PortMapping.Parse))
         {
             foreach (var (host, container) in p.Ports())
             {

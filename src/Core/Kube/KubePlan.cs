@@ -54,6 +54,9 @@ internal sealed class KubePodPlan(string name, string kind)
     public List<string> Publish { get; } = [];
     /// <summary><c>host</c> for hostNetwork: true; null for the caller's network.</summary>
     public string? Network { get; set; }
+    /// <summary>hostAliases (<c>name:ip</c>) and dnsConfig nameservers.</summary>
+    public List<string> AddHost { get; } = [];
+    public List<string> Dns { get; } = [];
     public List<KubeContainerPlan> Containers { get; } = [];
 }
 

@@ -1,5 +1,6 @@
 using Containers.Core.Errors;
 using Containers.Core.Logging;
+using Containers.Core.Pods;
 using Containers.Core.Runtime;
 using Containers.Core.Volumes;
 using Serilog;
@@ -8,11 +9,11 @@ namespace Containers.Core.Kube;
 
 /// <summary>
 /// Creates and starts what a <see cref="KubePlan"/> describes, all or nothing: volumes (ConfigMap files written into
-/// theirs), then per pod its containers, the first holding the pod's network namespace and published ports, the others
-/// joining it (<c>container:NAME</c>), so they reach each other on localhost as in a pod. If anything fails, what was
-/// made before is removed again. <see cref="DownAsync"/> removes what a plan made.
+/// theirs), then each pod (its network and published ports) with its containers, which share its network, IPC and UTS
+/// namespaces as in Kubernetes. If anything fails, what was made before is removed again. <see cref="DownAsync"/> removes
+/// what a plan made.
 /// </summary>
-internal sealed class KubePlayer(ContainerRuntime runtime, VolumeStore volumes)
+internal sealed class KubePlayer(ContainerRuntime runtime, PodRuntime pods, VolumeStore volumes)
 {
     private static readonly ILogger Log = ModuleLog.For<KubePlayer>();
 
@@ -20,11 +21,11 @@ internal sealed class KubePlayer(ContainerRuntime runtime, VolumeStore volumes)
     public delegate Task<string> ImageEnsurer(string image, KubePullPolicy pull, CancellationToken ct);
 
     /// <summary>The containers created and started, in YAML order; on failure, throws after removing what it made.</summary>
-    public async Task<List<Container>> PlayAsync(KubePlan plan, string? network, ImageEnsurer ensure, CancellationToken ct)
+    public async Task<List<ContainerPod>> PlayAsync(KubePlan plan, string? network, ImageEnsurer ensure, CancellationToken ct)
     {
         var createdDirs = new List<string>();
         var createdVolumes = new List<string>();
-        var created = new List<string>();
+        var createdPods = new List<string>();
         try
         {
             foreach (string dir in plan.HostDirectories)
@@ -45,7 +46,7 @@ internal sealed class KubePlayer(ContainerRuntime runtime, VolumeStore volumes)
             }
             foreach (var pod in plan.Pods)
             {
-                // Every image first: a missing one fails the pod before any of its containers exists.
+                // Every image first: a missing one fails the pod before it exists.
                 var pulled = new List<string>();
                 foreach (var c in pod.Containers)
                 {
@@ -57,42 +58,42 @@ internal sealed class KubePlayer(ContainerRuntime runtime, VolumeStore volumes)
                             c.Options.Image, e.RecommendedAction ?? "Pull or import the image first, or fix the image name in the YAML.", e);
                     }
                 }
-                string? owner = null;
+                var created = await pods.CreateAsync(new PodCreateOptions
+                {
+                    Name = pod.Name, Hostname = pod.Hostname, Labels = pod.Labels, Network = pod.Network ?? network, Publish = pod.Publish,
+                    AddHost = pod.AddHost, Dns = pod.Dns,
+                }, ct).ConfigureAwait(false);
+                createdPods.Add(created.Id);
                 for (int i = 0; i < pod.Containers.Count; i++)
                 {
                     var o = pod.Containers[i].Options;
                     o.Image = pulled[i];
-                    o.Labels[KubeExportPod.PodLabel] = pod.Name;
-                    if (owner is null)
-                    {
-                        o.Network = pod.Network ?? network;
-                        o.Publish = pod.Publish;
-                    }
-                    else o.Network = "container:" + owner;
-                    var c = await runtime.CreateAsync(o, ct).ConfigureAwait(false);
-                    created.Add(c.Id);
-                    owner ??= c.Name;
+                    o.Pod = created.Id;
+                    await runtime.CreateAsync(o, ct).ConfigureAwait(false);
                 }
             }
-            var result = new List<Container>();
-            foreach (string id in created) result.Add(await runtime.StartAsync(id, ct).ConfigureAwait(false));
-            Log.Information("Played {Pods} pods with {Containers} containers", plan.Pods.Count, created.Count);
+            var result = new List<ContainerPod>();
+            foreach (string id in createdPods) result.Add(await pods.StartAsync(pods.Store.Read(id)!, ct).ConfigureAwait(false));
+            Log.Information("Played {Pods} pods", createdPods.Count);
             return result;
         }
         catch
         {
-            await UndoAsync(created, createdVolumes, createdDirs).ConfigureAwait(false);
+            await UndoAsync(createdPods, createdVolumes, createdDirs).ConfigureAwait(false);
             throw;
         }
     }
 
     /// <summary>Removes what failed half-way, newest first; a failure here is logged, the first failure is what the caller sees.</summary>
-    private async Task UndoAsync(List<string> containers, List<string> createdVolumes, List<string> dirs)
+    private async Task UndoAsync(List<string> createdPods, List<string> createdVolumes, List<string> dirs)
     {
-        for (int i = containers.Count - 1; i >= 0; i--)
+        for (int i = createdPods.Count - 1; i >= 0; i--)
         {
-            try { await runtime.RemoveAsync(containers[i], force: true, CancellationToken.None).ConfigureAwait(false); }
-            catch (Exception e) { Log.Warning(e, "Could not remove container {Id} after a failed play", containers[i]); }
+            try
+            {
+                if (pods.Store.Read(createdPods[i]) is { } record) await pods.RemoveAsync(record, force: true, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) { Log.Warning(e, "Could not remove pod {Id} after a failed play", createdPods[i]); }
         }
         foreach (string v in createdVolumes)
         {
@@ -107,23 +108,17 @@ internal sealed class KubePlayer(ContainerRuntime runtime, VolumeStore volumes)
     }
 
     /// <summary>
-    /// Removes the containers the plan's pods have here (stopping them), newest first, and the emptyDir volumes; claims' and
+    /// Stops and removes the plan's pods that exist here (with their containers), and the emptyDir volumes; claims' and
     /// ConfigMaps' volumes only with <paramref name="removeVolumes"/> (podman's --down keeps them). Returns what it removed.
     /// </summary>
     public async Task<List<string>> DownAsync(KubePlan plan, bool removeVolumes, CancellationToken ct)
     {
         var removed = new List<string>();
-        var records = runtime.Store.List();
         foreach (var pod in plan.Pods)
         {
-            // Sharers first: the first container holds the others' network namespace.
-            foreach (var c in Enumerable.Reverse(pod.Containers))
-            {
-                string name = c.Options.Name!;
-                if (records.FirstOrDefault(r => r.Name == name) is not { } r) continue;
-                await runtime.RemoveAsync(r.Id, force: true, ct).ConfigureAwait(false);
-                removed.Add(name);
-            }
+            if (pods.Store.Find(pod.Name) is not { } record || record.Name != pod.Name) continue;
+            await pods.RemoveAsync(record, force: true, ct).ConfigureAwait(false);
+            removed.Add(pod.Name);
         }
         foreach (var v in plan.Volumes.Where(v => removeVolumes || v.Kind == KubeVolumeKind.EmptyDir))
         {

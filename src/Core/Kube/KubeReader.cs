@@ -127,7 +127,7 @@ internal static class KubeReader
         }
         var spec = root.Map("spec") ?? throw root.Invalid("spec", "a mapping with containers");
         spec.Accept("enableServiceLinks", "automountServiceAccountToken", "terminationGracePeriodSeconds", "dnsPolicy", "schedulerName");
-        pod.Hostname = spec.Str("hostname") ?? name;
+        pod.Hostname = spec.Str("hostname");
         if (spec.Bool("hostNetwork") == true) pod.Network = "host";
         var restart = spec.Str("restartPolicy") switch
         {
@@ -138,15 +138,15 @@ internal static class KubeReader
         };
         spec.Refuse("initContainers", "init containers are not played here.");
         var dns = spec.Map("dnsConfig");
-        var nameservers = dns?.Strs("nameservers") ?? [];
+        pod.Dns.AddRange(dns?.Strs("nameservers") ?? []);
         dns?.Finish();
-        var hosts = spec.Maps("hostAliases").SelectMany(h =>
+        pod.AddHost.AddRange(spec.Maps("hostAliases").SelectMany(h =>
         {
             string ip = h.Required("ip");
             var names = h.Strs("hostnames") ?? [];
             h.Finish();
             return names.Select(n => n + ":" + ip);
-        }).ToList();
+        }));
         var volumes = ReadVolumes(spec, pod, plan, maps);
         var containers = spec.Maps("containers");
         if (containers.Count == 0)
@@ -160,9 +160,6 @@ internal static class KubeReader
             o.RestartPolicy = restart;
             // As podman: a liveness probe with a restart policy restarts the container when it turns unhealthy.
             if (o.HealthCommand is not null && restart != Runtime.Plan.ContainerRestartPolicy.No) o.HealthOnFailure = Runtime.Plan.ContainerHealthAction.Restart;
-            o.Hostname = pod.Hostname;
-            o.Dns = nameservers;
-            o.AddHost = hosts;
             foreach (var (k, v) in pod.Labels) o.Labels[k] = v;
             pod.Containers.Add(container);
         }

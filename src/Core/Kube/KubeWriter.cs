@@ -1,4 +1,5 @@
 using System.Globalization;
+using Containers.Core.Pods;
 using Containers.Core.Runtime;
 using Containers.Core.Runtime.Plan;
 using YamlDotNet.RepresentationModel;
@@ -6,29 +7,32 @@ using static Containers.Core.Kube.KubeYaml;
 
 namespace Containers.Core.Kube;
 
-/// <summary>A pod to write: its name, labels and containers (the first one carries the pod's network, hostname and restart policy).</summary>
-internal sealed record KubeExportPod(string Name, IReadOnlyList<KubeExportContainer> Containers)
+/// <summary>A pod to write: its containers (the first carries the restart policy) and, for a pod here, its record (network, ports, hostname, labels).</summary>
+internal sealed record KubeExportPod(string Name, IReadOnlyList<KubeExportContainer> Containers, PodRecord? Pod = null)
 {
-    /// <summary>The label a played container keeps its pod's name in (kubelet sets the same on a node's containers).</summary>
-    public const string PodLabel = "io.kubernetes.pod.name";
-
     /// <summary>
-    /// Groups containers into pods: those played from one pod (same <see cref="PodLabel"/>) or sharing a network namespace
-    /// (<c>-Network container:NAME</c>) go together; any other container is a pod of its own, named <c>name-pod</c> as podman names it.
+    /// Groups containers into pods: the containers of a pod here go together (<paramref name="pods"/> finds it by id), and
+    /// so do containers sharing a network namespace (<c>-Network container:NAME</c>); any other container is a pod of its
+    /// own, named <c>name-pod</c> as podman names it. Containers are kept in the order they were made, as podman lists them.
     /// </summary>
-    public static List<KubeExportPod> Group(IEnumerable<KubeExportContainer> containers)
+    public static List<KubeExportPod> Group(IEnumerable<KubeExportContainer> containers, Func<string, PodRecord?>? pods = null)
     {
         var list = containers.ToList();
         var byName = list.ToDictionary(c => c.Record.Name, StringComparer.Ordinal);
+        var records = new Dictionary<string, PodRecord>(StringComparer.Ordinal);
         string Key(KubeExportContainer c, int depth = 0)
         {
-            if (c.Record.Labels.TryGetValue(PodLabel, out string? pod)) return pod;
+            if (c.Record.PodId is { } id && pods?.Invoke(id) is { } pod)
+            {
+                records[pod.Name] = pod;
+                return pod.Name;
+            }
             if (depth < 8 && c.Record.Network.StartsWith("container:", StringComparison.Ordinal) && byName.TryGetValue(c.Record.Network[10..], out var owner))
                 return Key(owner, depth + 1);
             return c.Record.Name + "-pod";
         }
-        // In the order they were made, as podman lists a pod's containers: the first holds the network when played.
-        return list.GroupBy(c => Key(c), StringComparer.Ordinal).Select(g => new KubeExportPod(g.Key, g.OrderBy(c => c.Record.Created).ToList())).ToList();
+        return list.GroupBy(c => Key(c), StringComparer.Ordinal)
+            .Select(g => new KubeExportPod(g.Key, g.OrderBy(c => c.Record.Created).ToList(), records.GetValueOrDefault(g.Key))).ToList();
     }
 }
 
@@ -64,17 +68,18 @@ internal static class KubeWriter
         var first = pod.Containers[0];
         var volumes = new List<(string Name, YamlMappingNode Volume)>();
         var containers = new YamlSequenceNode();
+        var p = pod.Pod;
         var labels = new YamlMappingNode { { "app", Str(pod.Name.Replace("_", "", StringComparison.Ordinal)) } };
         var annotations = new YamlMappingNode();
-        string? hostname = null;
+        string? hostname = p?.Hostname;
         foreach (var c in pod.Containers)
         {
-            // A container played from a pod is named pod-name here; in the YAML it is name again.
-            string name = c.Record.Labels.ContainsKey(KubeExportPod.PodLabel) && c.Record.Name.StartsWith(pod.Name + "-", StringComparison.Ordinal)
-                ? c.Record.Name[(pod.Name.Length + 1)..] : c.Record.Name;
+            // A container played into a pod is named pod-name here (as podman names it); in the YAML it is name again.
+            string name = p is not null && c.Record.Name.StartsWith(p.Name + "-", StringComparison.Ordinal) ? c.Record.Name[(p.Name.Length + 1)..] : c.Record.Name;
             name = name.Replace("_", "", StringComparison.Ordinal);
-            containers.Add(KubeContainerWriter.Write(c, name, volumes));
-            foreach (var (k, v) in c.Record.Labels.Where(l => l.Key != KubeExportPod.PodLabel).OrderBy(l => l.Key, StringComparer.Ordinal))
+            var publish = p is null ? c.Definition.Publish : c == first ? p.Publish : [];
+            containers.Add(KubeContainerWriter.Write(c, name, publish, volumes));
+            foreach (var (k, v) in (p?.Labels ?? []).Concat(c.Record.Labels).OrderBy(l => l.Key, StringComparer.Ordinal))
                 if (!labels.Children.ContainsKey(new YamlScalarNode(k))) labels.Add(k, Str(v));
             var d = c.Definition;
             annotations.Add("io.kubernetes.cri-o.TTY/" + name, Str(c.Record.Tty ? "true" : "false"));
@@ -84,16 +89,18 @@ internal static class KubeWriter
             annotations.Add("io.podman.annotations.publish-all/" + name, Str(d.PublishAll ? "TRUE" : "FALSE"));
             if (hostname is null && !c.Record.Id.StartsWith(c.Record.Hostname, StringComparison.Ordinal)) hostname = c.Record.Hostname;
         }
-        var d0 = first.Definition;
+        var dns = p?.Dns ?? first.Definition.Dns;
+        var addHost = p?.AddHost ?? first.Definition.AddHost;
+        string network = p?.Network ?? first.Record.Network;
         var spec = Map(
             ("automountServiceAccountToken", Bool(false)),
             ("containers", containers),
             ("enableServiceLinks", Bool(false)),
             ("hostname", hostname is null ? null : Str(hostname)),
-            ("hostNetwork", first.Record.Network == "host" ? Bool(true) : null),
+            ("hostNetwork", network == "host" ? Bool(true) : null),
             ("restartPolicy", Str(Restart(first.Record.RestartPolicy))),
-            ("dnsConfig", d0.Dns.Count > 0 ? Map(("nameservers", Strs(d0.Dns))) : null),
-            ("hostAliases", d0.AddHost.Count > 0 ? HostAliases(d0.AddHost) : null),
+            ("dnsConfig", dns.Count > 0 ? Map(("nameservers", Strs(dns))) : null),
+            ("hostAliases", addHost.Count > 0 ? HostAliases(addHost) : null),
             ("volumes", volumes.Count > 0 ? new YamlSequenceNode(volumes.Select(v => (YamlNode)v.Volume)) : null));
         return Map(
             ("apiVersion", Str("v1")),

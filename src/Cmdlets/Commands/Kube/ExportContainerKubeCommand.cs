@@ -5,7 +5,7 @@ using Containers.Core.Errors;
 namespace Containers.Cmdlets.Commands.Kube;
 
 /// <summary>Writes the Kubernetes YAML of ConvertTo-ContainerKube to a file; -Force and -NoClobber as Out-File has them.</summary>
-[Cmdlet(VerbsData.Export, "ContainerKube", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Export, "ContainerKube", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(System.IO.FileInfo))]
 public sealed class ExportContainerKubeCommand : KubeExportCmdletBase
 {

@@ -3,6 +3,7 @@ using Containers.Cmdlets.Commands.Image;
 using Containers.Cmdlets.Infrastructure;
 using Containers.Core.Errors;
 using Containers.Core.Kube;
+using Containers.Core.Pods;
 using Containers.Core.Volumes;
 
 namespace Containers.Cmdlets.Commands.Kube;
@@ -13,7 +14,7 @@ namespace Containers.Cmdlets.Commands.Kube;
 /// what the call made before it.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "ContainerKube", DefaultParameterSetName = PlaySet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(Core.Runtime.Container))]
+[OutputType(typeof(ContainerPod))]
 public sealed class InvokeContainerKubeCommand : ContainerCmdletBase
 {
     public const string PlaySet = "Play";
@@ -52,10 +53,10 @@ public sealed class InvokeContainerKubeCommand : ContainerCmdletBase
         }
         catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); return; }
         foreach (var w in plan.Warnings) WriteWarning($"{System.IO.Path.GetFileName(path)}: {w}");
-        var player = new KubePlayer(Runtime, new VolumeStore(Services.Paths));
+        var player = new KubePlayer(Runtime, Services.Pods, new VolumeStore(Services.Paths));
         if (Down)
         {
-            plan.Pods.RemoveAll(p => !ShouldProcess(Target(p), "Stop and remove the containers of pod"));
+            plan.Pods.RemoveAll(p => !ShouldProcess(p.Name, "Stop and remove pod and its containers"));
             plan.Volumes.RemoveAll(v => (RemoveVolume || v.Kind == KubeVolumeKind.EmptyDir) && !ShouldProcess(v.Name, "Remove volume"));
             TryRun(ct => player.DownAsync(plan, RemoveVolume, ct));
             return;
@@ -65,13 +66,13 @@ public sealed class InvokeContainerKubeCommand : ContainerCmdletBase
         plan.Volumes.RemoveAll(v => !ShouldProcess(v.Name, v.Files.Count > 0 ? "Create volume with the ConfigMap's files" : "Create volume"));
         plan.Pods.RemoveAll(p => !ShouldProcess(Target(p), "Create and start pod"));
         if (plan.Pods.Count == 0 && plan.Volumes.Count == 0) return;
-        List<Core.Runtime.Container>? created = null;
+        List<ContainerPod>? created = null;
         string? network = Network is null ? null : string.Join(',', Network);
         if (TryRun(async ct => created = await player.PlayAsync(plan, network, EnsureImageAsync, ct).ConfigureAwait(false)))
             WriteObject(created, enumerateCollection: true);
     }
 
-    /// <summary><c>web: containers web-app (busybox), web-sidecar (busybox)</c>.</summary>
+    /// <summary><c>shop: containers shop-web (busybox), shop-sidecar (busybox)</c>.</summary>
     private static string Target(KubePodPlan p) =>
         $"{p.Name}: containers {string.Join(", ", p.Containers.Select(c => $"{c.Options.Name} ({c.Options.Image})"))}";
 
