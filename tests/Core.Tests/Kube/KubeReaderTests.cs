@@ -71,7 +71,9 @@ public sealed class KubeReaderTests
         Assert.Equal(TimeSpan.FromSeconds(3), o.HealthStartPeriod);
         Assert.Equal(ContainerHealthAction.Restart, o.HealthOnFailure);
         Assert.Equal(ContainerRestartPolicy.OnFailure, o.RestartPolicy);
-        Assert.Equal("shop", o.Hostname);
+        // The pod decides the hostname (its name when spec.hostname is absent), not its containers.
+        Assert.Null(o.Hostname);
+        Assert.Null(pod.Hostname);
         Assert.Equal("front", o.Labels["tier"]);
         // args alone keep the image's entrypoint and replace its cmd.
         var side = pod.Containers[1].Options;
