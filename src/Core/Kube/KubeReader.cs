@@ -104,6 +104,8 @@ internal static class KubeReader
         spec.Finish();
         // podman names a Deployment's pod <name>-pod-0.
         ReadPodSpec(template, name + "-pod-0", "Deployment", plan, maps);
+        template.Finish();
+        root.Finish();
     }
 
     private static void ReadPod(KubeMap root, KubePlan plan, Dictionary<string, Dictionary<string, string>> maps)

@@ -101,14 +101,17 @@ public sealed class KubeReaderTests
             spec:
               replicas: 1
               selector: {matchLabels: {app: api}}
+              paused: false
               template:
                 metadata: {labels: {app: api}}
                 spec:
                   containers:
                   - {name: c, image: busybox}
             """;
-        var pod = Assert.Single(KubeReader.Read(yaml, "d.yaml").Pods);
+        var plan = KubeReader.Read(yaml, "d.yaml");
+        var pod = Assert.Single(plan.Pods);
         Assert.Equal("api-pod-0", pod.Name);
+        Assert.Equal("spec.paused", Assert.Single(plan.Warnings).Path);
         Assert.Equal("api-pod-0-c", pod.Containers[0].Options.Name);
         var e = Assert.Throws<ContainersException>(() => KubeReader.Read(yaml.Replace("replicas: 1", "replicas: 3", StringComparison.Ordinal), "d.yaml"));
         Assert.Equal("KubeReplicasNotSupported", e.ErrorId);
