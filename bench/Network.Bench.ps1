@@ -7,6 +7,11 @@
     All three are timed by Measure-Command from this warm session (podman as a child process), interleaved in
     -Rounds rounds so a loaded host is fair to each. The table gives median, mean, min and max; the ratios are of
     medians. Targets of issue 12: bridge / private <= 2 and podman / bridge >= 3.
+
+    Then the throughput of a published port, side by side: an iperf3 server in a busybox container on the same network
+    (the host's /usr/bin/iperf3 and its libraries bind-mounted read-only), published on 127.0.0.1, and iperf3 -c on the
+    host for -Seconds, the module's container and podman's (-p) alternating for -ThroughputRounds rounds; the ratio is of
+    median Gbit/s (target of issue 12: ours within 10 % of podman's, i.e. >= 0.9).
 .EXAMPLE
     dotnet pwsh bench/Network.Bench.ps1 -Runs 30
 .NOTES
@@ -16,6 +21,8 @@
 param(
     [int] $Runs = 20,
     [int] $Rounds = 4,
+    [int] $ThroughputRounds = 3,
+    [int] $Seconds = 3,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
     [switch] $SkipPodman,
     [switch] $PassThru
@@ -40,7 +47,7 @@ try {
     if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
         Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Podman.psm1')
         $podman = Initialize-TestPodman -Root $root
-        Add-Content $env:CONTAINERS_CONF "`n[network]`nnetwork_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]`n"
+        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^network_config_dir = .*$', "network_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
         $podmanImage = Import-PodmanImage -Podman $podman -Image busybox
         $samples['podman run --rm --network (same)'] = [System.Collections.Generic.List[double]]::new()
     }
@@ -80,8 +87,45 @@ try {
     $private = ($table | Where-Object Contender -EQ 'module -Network private').MedianMs
     $ratios = [ordered]@{ 'bridge / private (target <= 2)' = [math]::Round($bridge / $private, 2) }
     if ($podmanImage) { $ratios['podman / bridge (target >= 3)'] = [math]::Round(($table | Where-Object Contender -Like 'podman*').MedianMs / $bridge, 2) }
+
+    # Published-port throughput: the server is the host's iperf3 (busybox has none), the client iperf3 on the host.
+    $iperfMounts = '/usr/bin/iperf3:/usr/bin/iperf3:ro', '/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro', '/usr/lib64:/lib64:ro'
+    function Get-FreePort {
+        $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start()
+        try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
+    }
+    function Measure-Throughput([int] $Port) {
+        # Gbit/s received by the server; retried while the server is not listening yet (podman holds the host port open
+        # itself, so an early client can connect and receive nothing).
+        for ($i = 0; $i -lt 100; $i++) {
+            $out = & iperf3 -c 127.0.0.1 -p $Port -t $Seconds -J 2>$null
+            $bits = if ($LASTEXITCODE -eq 0) { ($out | ConvertFrom-Json).end.sum_received.bits_per_second }
+            if ($bits -gt 0) { return [math]::Round($bits / 1e9, 2) }
+            Start-Sleep -Milliseconds 100
+        }
+        throw "iperf3 to 127.0.0.1:$Port failed ($LASTEXITCODE)"
+    }
+    $gbits = [ordered]@{ 'module -Publish' = [System.Collections.Generic.List[double]]::new() }
+    if ($podmanImage) { $gbits['podman -p'] = [System.Collections.Generic.List[double]]::new() }
+    foreach ($round in 1..$ThroughputRounds) {
+        $port = Get-FreePort
+        $c = New-Container -Image busybox -Network $network -Publish "127.0.0.1:${port}:5201" -Volume $iperfMounts -Command /usr/bin/iperf3, -s, -p, 5201 | Start-Container -PassThru
+        try { $gbits['module -Publish'].Add((Measure-Throughput $port)) } finally { $c | Remove-Container -Force -Confirm:$false }
+        if ($podmanImage) {
+            $port = Get-FreePort
+            $id = (& podman run -d --network $network -p "127.0.0.1:${port}:5201" @($iperfMounts | ForEach-Object { '-v', $_ }) $podmanImage /usr/bin/iperf3 -s -p 5201 | Select-Object -Last 1)
+            if ($LASTEXITCODE -ne 0) { throw "podman run failed ($LASTEXITCODE)" }
+            try { $gbits['podman -p'].Add((Measure-Throughput $port)) } finally { & podman rm -f -t 0 $id | Out-Null }
+        }
+    }
+    $throughput = foreach ($name in $gbits.Keys) {
+        $v = $gbits[$name]
+        [pscustomobject]@{ Contender = $name; Runs = $v.Count; MedianGbits = Get-Median $v; MinGbits = ($v | Measure-Object -Minimum).Minimum; MaxGbits = ($v | Measure-Object -Maximum).Maximum }
+    }
+    $throughput | Format-Table -AutoSize | Out-Host
+    if ($podmanImage) { $ratios['published port, module / podman (target >= 0.9)'] = [math]::Round($throughput[0].MedianGbits / $throughput[1].MedianGbits, 2) }
     [pscustomobject]$ratios | Format-List | Out-Host
-    if ($PassThru) { [pscustomobject]@{ Table = $table; Ratios = $ratios } }
+    if ($PassThru) { [pscustomobject]@{ Table = $table; Throughput = $throughput; Ratios = $ratios } }
 }
 finally {
     Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue

@@ -18,6 +18,11 @@ BeforeAll {
     function script:New-TestNetwork([int] $Offset = 0, [string] $Name = "t$suffix-$Offset") {
         New-ContainerNetwork -Name $Name -Subnet "10.$o2.$($o3 + $Offset).0/24" -ErrorAction Stop
     }
+    function script:Set-TestDefaultNetwork([string] $Name, [string] $Subnet) {
+        # This session's containers.conf (New-TestRoot's says private).
+        $text = "[network]`ndefault_network = `"$Name`"`n" + $(if ($Subnet) { "default_subnet = `"$Subnet`"`n" })
+        Set-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'containers.conf') $text
+    }
     function script:Get-FreePort {
         $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 0); $l.Start()
         try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
@@ -109,6 +114,18 @@ Describe 'CNI networks' -Skip:(-not $isRoot) {
         Get-Over "http://127.0.0.1:$p2/hostname" | Should -Be $c.Hostname
         $c.Ports | Should -Be @("127.0.0.1:$p1->80/tcp", "0.0.0.0:$p2->80/tcp")
         (Get-Container $c.Name | Format-Table -View Ports | Out-String -Width 200) | Should -Match ([regex]::Escape("127.0.0.1:$p1->80/tcp, 0.0.0.0:$p2->80/tcp"))
+    }
+
+    It 'shows published ports in the default Get-Container table from 120 columns, as podman ps does' {
+        $n = New-TestNetwork
+        $p = Get-FreePort
+        $c = Start-Web "tbl$suffix" $n.Name @{ Publish = "${p}:80" }
+        $lines = @(Get-Container $c.Name | Out-String -Width 120 -Stream | Where-Object { $_ })
+        $lines[0] | Should -Match '^ContainerId\s+Name\s+Image\s+Status\s+Command\s+Ports$'
+        $lines[2] | Should -Match ("^$($c.ShortId)\s+tbl$suffix\s.*\s" + [regex]::Escape("0.0.0.0:$p->80/tcp") + '$')
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 120 }
+        # A narrower console drops the column rather than wrapping the row.
+        @(Get-Container $c.Name | Out-String -Width 80 -Stream | Where-Object { $_ })[0] | Should -Match 'Command$'
     }
 
     It 'gives a random host port for a bare container port' {
@@ -291,14 +308,14 @@ Describe 'Configuration and discovery' -Skip:(-not $isRoot) {
     AfterEach {
         Get-Container | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
         Get-ContainerNetwork -ErrorAction SilentlyContinue | Remove-ContainerNetwork -Force -Confirm:$false -ErrorAction SilentlyContinue
-        Remove-Item (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'containers.conf') -ErrorAction SilentlyContinue
+        Set-TestDefaultNetwork private
     }
 
     It 'joins containers.conf''s default_network when -Network is not given' {
         $n = New-TestNetwork
         Set-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'containers.conf') "[network]`ndefault_network = `"$($n.Name)`" # ours`n"
         (New-Container -Image localhost/busybox -Command true).Network | Should -Be $n.Name
-        Remove-Item (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'containers.conf')
+        Set-TestDefaultNetwork private
         (New-Container -Image localhost/busybox -Command true).Network | Should -Be 'private'
     }
 
@@ -318,11 +335,71 @@ Describe 'Configuration and discovery' -Skip:(-not $isRoot) {
     }
 }
 
+Describe 'Default network' -Skip:(-not $isRoot) {
+    AfterEach {
+        Get-Container | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Get-ContainerNetwork -ErrorAction SilentlyContinue | Remove-ContainerNetwork -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Set-TestDefaultNetwork private
+    }
+
+    It 'makes pscontainers on first use when nothing is configured, and Get-ContainerSystemInfo shows it' {
+        Remove-Item (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'containers.conf')
+        (Get-ContainerSystemInfo).DefaultNetwork | Should -Be 'pscontainers'
+        (Get-ContainerSystemInfo).DefaultNetworkFile | Should -BeNullOrEmpty
+        Get-ContainerNetwork pscontainers -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        (New-Container -Image localhost/busybox -Command true).Network | Should -Be 'pscontainers'
+        $n = Get-ContainerNetwork pscontainers
+        $n.File | Should -Be (Join-Path $env:PSCONTAINERS_CNI_CONFIG_DIR 'pscontainers.conflist')
+        $n.Plugins | Should -Be @('bridge', 'portmap', 'firewall', 'tuning')
+        $n.Subnets | Should -Match '^10\.9\d\.0\.0/16$'
+        $n.Bridge | Should -BeLike 'pscontainers*'
+        (Get-ContainerSystemInfo).DefaultNetworkFile | Should -Be $n.File
+        (New-Container -Image localhost/busybox -Command true).Network | Should -Be 'pscontainers'
+        @(Get-ChildItem $env:PSCONTAINERS_CNI_CONFIG_DIR -Filter *.conflist).Count | Should -Be 1
+        (New-Container -Image localhost/busybox -Command true -Network private).Network | Should -Be 'private'
+    }
+
+    It 'runs containers on the configured default network, made once and reused, reachable by name, and leaves nothing after removal' {
+        Set-TestDefaultNetwork "dflt$suffix" "10.$o2.$($o3 + 5).0/24"
+        $c = foreach ($x in 'a', 'b') {
+            New-Container -Image localhost/busybox -Name "d$x$suffix" -Command busybox, httpd, -f, -p, 80, -h, /etc -ErrorAction Stop | Start-Container -PassThru -ErrorAction Stop
+        }
+        $a = Get-Container $c[0].Name; $b = Get-Container $c[1].Name
+        $n = Get-ContainerNetwork "dflt$suffix"
+        $n.Subnets | Should -Be @("10.$o2.$($o3 + 5).0/24")
+        $n.Containers | Sort-Object | Should -Be @($a.Name, $b.Name)
+        @(Get-ChildItem $env:PSCONTAINERS_CNI_CONFIG_DIR -Filter *.conflist).Count | Should -Be 1
+        $a.IPAddresses[0] | Should -BeLike "10.$o2.$($o3 + 5).*"
+        Invoke-In $b.Name wget, -qO-, "http://$($a.Name)/hostname" | Should -Be $a.Hostname
+        Get-Over "http://$($b.IPAddresses[0])/hostname" | Should -Be $b.Hostname
+        $a, $b | Remove-Container -Force -Confirm:$false
+        Get-Leaks $n @($a.Id, $b.Id) | Should -BeNullOrEmpty
+        Remove-ContainerNetwork $n.Name -Confirm:$false
+        Test-Path "/sys/class/net/$($n.Bridge)" | Should -BeFalse
+        Test-Path "/var/lib/cni/networks/$($n.Name)" | Should -BeFalse
+    }
+
+    It 'makes one network when several sessions use the default for the first time at once' {
+        Set-TestDefaultNetwork "conc$suffix" "10.$o2.$($o3 + 6).0/24"
+        $go = Join-Path $root "go$suffix"
+        $cmd = "Import-Module '$(Get-TestModulePath)'; while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 10 }; (New-Container -Image localhost/busybox -Command true -ErrorAction Stop).Network"
+        $procs = foreach ($i in 1..3) {
+            Start-Process (Get-TestPwsh) -ArgumentList '-NoProfile', '-Command', $cmd -PassThru -RedirectStandardOutput (Join-Path $root "conc$i.out") -RedirectStandardError (Join-Path $root "conc$i.err")
+        }
+        Start-Sleep -Seconds 2
+        Set-Content $go ''
+        $procs | Wait-Process -Timeout 120
+        foreach ($i in 1..3) { (Get-Content (Join-Path $root "conc$i.out")) + (Get-Content (Join-Path $root "conc$i.err")) | Should -Be "conc$suffix" }
+        @(Get-ChildItem $env:PSCONTAINERS_CNI_CONFIG_DIR -Filter *.conflist).Name | Should -Be @("conc$suffix.conflist")
+        @(Get-Container | Where-Object Network -EQ "conc$suffix").Count | Should -Be 3
+    }
+}
+
 Describe 'podman on the same CNI network' -Skip:(-not $isRoot -or -not (Get-Command podman -ErrorAction SilentlyContinue)) {
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot 'Fixtures/Podman.psm1') -Force
         $script:podman = Initialize-TestPodman -Root $root
-        Add-Content $env:CONTAINERS_CONF "`n[network]`nnetwork_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]`n"
+        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^network_config_dir = .*$', "network_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
         $script:podmanImage = Import-PodmanImage -Podman $podman -Image localhost/busybox
     }
     AfterAll {
@@ -345,5 +422,20 @@ Describe 'podman on the same CNI network' -Skip:(-not $isRoot -or -not (Get-Comm
         Invoke-In $ours.Name wget, -qO-, "http://$theirIp/hostname" | Should -Be ($podmanId.Substring(0, 12))
         (Invoke-Podman exec $podmanId busybox wget -qO- "http://$($ours.IPAddresses[0])/hostname") | Should -Be $ours.Hostname
         Invoke-Podman rm -f -t 0 $podmanId | Out-Null
+    }
+
+    It 'joins the default network the module made, by name' {
+        # Both tools read CONTAINERS_CONF: the module makes the default network on first use, podman finds it there.
+        (Get-Content $env:CONTAINERS_CONF -Raw) -replace 'default_network = "private"', "default_network = `"pmd$suffix`"`ndefault_subnet = `"10.$o2.$($o3 + 7).0/24`"" | Set-Content $env:CONTAINERS_CONF
+        try {
+            $c = New-Container -Image localhost/busybox -Name "pmd$suffix" -Command busybox, httpd, -f, -p, 80, -h, /etc -ErrorAction Stop | Start-Container -PassThru -ErrorAction Stop
+            $ours = Get-Container $c.Name
+            $ours.Network | Should -Be "pmd$suffix"
+            $out = Invoke-Podman run --rm --network "pmd$suffix" $podmanImage busybox wget -qO- "http://$($ours.IPAddresses[0])/hostname"
+            $out | Select-Object -Last 1 | Should -Be $ours.Hostname
+        }
+        finally {
+            (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?s)default_network = "pmd[^"]*"\ndefault_subnet = "[^"]*"', 'default_network = "private"' | Set-Content $env:CONTAINERS_CONF
+        }
     }
 }

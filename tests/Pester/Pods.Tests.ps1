@@ -79,6 +79,24 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         Invoke-ContainerCommand -Name b -Command hostname | Should -Be shared-host
     }
 
+    It 'confines the infra''s pause process as any container''s process: capabilities, seccomp, no_new_privs, no monitor descriptors' {
+        # It is a copy of the root monitor that never execs: checked from the host that it kept nothing of the monitor's.
+        $pod = New-ContainerPod -Name "pause$suffix"
+        $null = New-Container -Name "plain$suffix" -Image localhost/busybox -Command sleep, 300
+        Start-ContainerPod $pod.Name
+        Start-Container "plain$suffix"
+        $infra = Get-Container -Id $pod.InfraId
+        function Get-Status([int] $ProcessId, [string] $Field) { ((Get-Content "/proc/$ProcessId/status") -match "^${Field}:")[0] -replace "^${Field}:\s*", '' }
+        foreach ($field in 'CapEff', 'CapPrm', 'CapBnd', 'CapInh', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Uid', 'Gid') {
+            Get-Status $infra.Pid $field | Should -Be (Get-Status (Get-Container "plain$suffix").Pid $field) -Because "$field is a container's"
+        }
+        Get-Status $infra.Pid Seccomp | Should -Be '2'
+        Get-Status $infra.Pid NoNewPrivs | Should -Be '1'
+        (Get-ChildItem "/proc/$($infra.Pid)/fd").Name | Sort-Object | Should -Be @('0', '1', '2')
+        (Get-Item "/proc/$($infra.Pid)/root").Target | Should -Be '/' -Because 'it lives in its own root (pivot_root), as any container'
+        Get-Ns $infra.Pid mnt | Should -Not -Be (Get-Ns $PID mnt)
+    }
+
     It 'shares only what -Share names' {
         $pod = New-ContainerPod -Name "net$suffix" -Share net
         $pod.Share | Should -Be @('net')
@@ -136,6 +154,7 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         (Get-ContainerPod $pod.Name).Status | Should -Be Running
         Get-Container -Pod $pod.Name | ForEach-Object State | Should -Be @('Running', 'Running', 'Running')
         Start-ContainerPod $pod.Name -PassThru | ForEach-Object Status | Should -Be Running -Because 'starting a running pod is not an error'
+        (Get-ContainerEvent -Type Pod | Where-Object Id -eq $pod.Id).Action | Should -Be @('create', 'start', 'stop', 'start', 'start')
     }
 
     It 'refuses to remove a running pod without -Force and leaves it whole' {
@@ -162,6 +181,11 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         Remove-Container a -Confirm:$false
         (Get-ContainerPod $pod.Name).Containers | Should -Be @('b')
         (Get-ContainerPod $pod.Name).NumberOfContainers | Should -Be 2
+        # Pruning takes the pod's stopped containers but leaves its infra to Remove-ContainerPod, as podman's prune does.
+        Clear-ContainerStorage -Confirm:$false -ErrorAction Stop
+        (Get-ContainerPod $pod.Name).Containers | Should -BeNullOrEmpty
+        Get-Container -Id $pod.InfraId | Should -Not -BeNullOrEmpty
+        Start-ContainerPod $pod.Name -PassThru | ForEach-Object Status | Should -Be Running
     }
 
     It 'refuses bad input with typed errors and makes nothing' {
@@ -176,6 +200,9 @@ Describe 'Pods' -Skip:(-not $isRoot) {
         { New-Member $pod.Name x -More @{ User = 'nosuchuser' } } | Should -Throw -ErrorId 'UserNotFound,Containers.Cmdlets.Commands.Container.NewContainerCommand'
         { Start-ContainerPod nosuchpod -ErrorAction Stop } | Should -Throw -ErrorId 'PodNotFound,Containers.Cmdlets.Commands.Pod.StartContainerPodCommand'
         { New-ContainerPod -Name 'bad name' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPodName,Containers.Cmdlets.Commands.Pod.NewContainerPodCommand'
+        # The infra's network is checked as New-Container checks it; a refused one leaves no pod and no infra.
+        { New-ContainerPod -Name "badnet$suffix" -Network 'no such!' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNetworkMode,Containers.Cmdlets.Commands.Pod.NewContainerPodCommand'
+        { New-ContainerPod -Name "badnet$suffix" -Publish '8080:80' -ErrorAction Stop } | Should -Throw -ErrorId 'PublishNeedsNetwork,Containers.Cmdlets.Commands.Pod.NewContainerPodCommand'
         @(Get-Container).Count | Should -Be $before
         @(Get-ContainerPod).Count | Should -Be 1
         (Get-ContainerPod $pod.Name).NumberOfContainers | Should -Be 1

@@ -46,6 +46,9 @@ function New-TestRoot {
     $env:REGISTRY_AUTH_FILE = Join-Path $root 'config/auth.json'
     # Like skopeo and podman, the module pulls nothing without a policy.json: start with Debian's default.
     Set-Content (Join-Path $root 'config/policy.json') '{"default":[{"type":"insecureAcceptAnything"}]}'
+    # Root containers default to a bridge network made on first use; tests that do not ask for a network get loopback
+    # only (fast, nothing on the host). Network.Tests.ps1 proves the default bridge in its own CNI directory.
+    Set-Content (Join-Path $root 'config/containers.conf') "[network]`ndefault_network = `"private`""
     return $root
 }
 

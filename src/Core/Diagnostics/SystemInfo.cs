@@ -41,6 +41,10 @@ public sealed record SystemInfo
     public IReadOnlyList<string> CniPluginDirs { get; init; } = [];
     /// <summary>The CNI plugins found there (bridge, host-local, portmap ...; Debian: containernetworking-plugins).</summary>
     public IReadOnlyList<string> CniPlugins { get; init; } = [];
+    /// <summary>The network a root container joins without -Network (containers.conf's default_network, else the default
+    /// bridge network made on first use), and its file in the CNI directory (null until first use, or for none/host/private).</summary>
+    public string? DefaultNetwork { get; init; }
+    public string? DefaultNetworkFile { get; init; }
     /// <summary>Rootless networking: pasta (Debian package passt) and slirp4netns, where found (null when missing), their
     /// versions, and the network a rootless container gets by default.</summary>
     public string? PastaPath { get; init; }

@@ -70,7 +70,7 @@ internal sealed class SystemInfoCollector
             CniPluginDirs = _paths.CniPluginDirs,
             CniPlugins = new Networking.Cni.CniPluginRunner(_paths.CniPluginDirs).Available(),
         };
-        return WithRootlessNetworking(info, _paths);
+        return WithDefaultNetwork(WithRootlessNetworking(info, _paths), _paths);
     }
 
     /// <summary>pasta and slirp4netns as a rootless container would find them (containers.conf's helper_binaries_dir first).</summary>
@@ -90,6 +90,15 @@ internal sealed class SystemInfoCollector
             Slirp4netnsVersion = slirp is null ? null : RootlessNetworkTools.Version(slirp),
             DefaultRootlessNetwork = defaultNetwork,
         };
+    }
+
+    /// <summary>The root default: what New-Container without -Network resolves to, and the network's file once made.</summary>
+    private static SystemInfo WithDefaultNetwork(SystemInfo info, ContainerPaths paths)
+    {
+        if (paths.Rootless) return info;
+        var store = new Networking.NetworkStore(paths);
+        string name = Networking.DefaultNetwork.ForRoot(Networking.ContainersConf.Read(paths.ContainersConfFiles), store.Plugins, warn: false);
+        return info with { DefaultNetwork = name, DefaultNetworkFile = store.TryFind(name)?.File };
     }
 
     public static string ModuleVersion =>

@@ -11,6 +11,7 @@ public enum ContainerEventType
     Network,
     Volume,
     Policy,
+    Pod,
 }
 
 /// <summary>One event of the journal, as Get-ContainerEvent returns it.</summary>

@@ -1,6 +1,6 @@
 namespace Containers.Core.Networking;
 
-/// <summary>What New-ContainerNetwork can be told; null means "choose" (a free 10.89.x.0/24 subnet, its .1 gateway).</summary>
+/// <summary>What New-ContainerNetwork can be told; null means "choose" (a free 10.89.x.0/24 subnet that no host route covers, its .1 gateway).</summary>
 internal sealed class NetworkCreateOptions
 {
     public string Name { get; set; } = "";

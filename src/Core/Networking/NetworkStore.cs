@@ -55,22 +55,47 @@ internal sealed class NetworkStore(ContainerPaths paths)
             "Get-ContainerNetwork lists the networks; New-ContainerNetwork makes one.");
     }
 
+    /// <summary>
+    /// The network by name, for a container to join. The default network (containers.conf's <c>default_network</c>, else
+    /// <see cref="DefaultNetwork.Name"/>) is made when it does not exist yet, under the directory's lock: of two first
+    /// uses at once, one makes it and the other finds it.
+    /// </summary>
+    public CniNetwork Resolve(string name)
+    {
+        if (TryFind(name) is { } found) return found;
+        var conf = ContainersConf.Read(paths.ContainersConfFiles);
+        if (name != (conf.DefaultNetwork ?? DefaultNetwork.Name)) return Find(name);
+        Directory.CreateDirectory(ConfigDir);
+        using var lk = LockDirectory();
+        try { return Find(name); } // another first use made it meanwhile; a malformed file of that name is reported as itself
+        catch (ContainersException e) when (e.ErrorId == "NetworkNotFound") { }
+        Log.Information("Making the default network {Name} on first use", name);
+        return CreateLocked(new NetworkCreateOptions { Name = name, Subnet = conf.DefaultSubnet }, DefaultNetwork.Subnets(), DefaultNetwork.BridgePrefix);
+    }
+
     /// <summary>Writes a new configuration list; refuses a taken name, an overlapping subnet or a gateway outside it.</summary>
     public CniNetwork Create(NetworkCreateOptions o)
+    {
+        Directory.CreateDirectory(ConfigDir);
+        using var lk = LockDirectory();
+        return CreateLocked(o, PodmanSubnets(), "cni-podman");
+    }
+
+    private FileLock LockDirectory() => FileLock.Acquire(Path.Combine(ConfigDir, "cni.lock"));
+
+    private CniNetwork CreateLocked(NetworkCreateOptions o, IEnumerable<IPNetwork> candidates, string bridgePrefix)
     {
         if (!NameRule(o.Name))
             throw new ContainersException("InvalidNetworkName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid network name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
         if (!Drivers.Contains(o.Driver))
             throw new ContainersException("InvalidNetworkDriver", ErrorKind.InvalidArgument, $"'{o.Driver}' is not a driver; use bridge, macvlan or ipvlan.", o.Driver);
-        Directory.CreateDirectory(ConfigDir);
-        using var lk = FileLock.Acquire(Path.Combine(ConfigDir, "cni.lock"));
         var existing = List();
         if (existing.Any(n => n.Name == o.Name) || Extensions.Any(e => File.Exists(Path.Combine(ConfigDir, o.Name + e))))
             throw new ContainersException("NetworkExists", ErrorKind.AlreadyExists, $"A network named '{o.Name}' already exists in {ConfigDir}.", o.Name,
                 "Choose another -Name, or remove the network first.");
         var taken = existing.SelectMany(n => n.Subnets.Select(s => (Net: n, Subnet: s))).ToList();
-        IPNetwork subnet = o.Subnet is null ? FreeSubnet(taken.Select(t => t.Subnet)) : ParseSubnet(o.Subnet);
+        IPNetwork subnet = o.Subnet is null ? FreeSubnet(candidates, [.. taken.Select(t => t.Subnet), .. DefaultNetwork.HostRoutes()]) : ParseSubnet(o.Subnet);
         if (taken.FirstOrDefault(t => Overlaps(t.Subnet, subnet)) is { Net: not null } clash)
             throw new ContainersException("SubnetOverlap", ErrorKind.InvalidArgument,
                 $"The subnet {subnet} overlaps {clash.Subnet} of network '{clash.Net.Name}' ({clash.Net.File}).", o.Subnet ?? subnet.ToString(),
@@ -95,7 +120,7 @@ internal sealed class NetworkStore(ContainerPaths paths)
         {
             plugins.Add(new JsonObject
             {
-                ["type"] = "bridge", ["bridge"] = FreeBridgeName(existing), ["isGateway"] = !o.Internal, ["ipMasq"] = !o.Internal,
+                ["type"] = "bridge", ["bridge"] = FreeBridgeName(existing, bridgePrefix), ["isGateway"] = !o.Internal, ["ipMasq"] = !o.Internal,
                 ["hairpinMode"] = true, ["ipam"] = ipam,
             });
             plugins.Add(new JsonObject { ["type"] = "portmap", ["capabilities"] = new JsonObject { ["portMappings"] = true } });
@@ -190,25 +215,29 @@ internal sealed class NetworkStore(ContainerPaths paths)
         return new IPAddress(full);
     }
 
-    /// <summary>The first free 10.89.N.0/24, as podman chooses (it then skips subnets of host routes; the caller can give -Subnet).</summary>
-    private static IPNetwork FreeSubnet(IEnumerable<IPNetwork> taken)
+    /// <summary>10.89.N.0/24, as podman chooses for the networks it makes.</summary>
+    private static IEnumerable<IPNetwork> PodmanSubnets()
     {
-        var list = taken.ToList();
-        for (int i = 0; i < 256; i++)
-        {
-            var candidate = new IPNetwork(new IPAddress([10, 89, (byte)i, 0]), 24);
-            if (!list.Any(t => Overlaps(t, candidate))) return candidate;
-        }
-        throw new ContainersException("NoFreeSubnet", ErrorKind.ResourceUnavailable, "Every subnet of 10.89.0.0/16 is taken.", null, "Give -Subnet.");
+        for (int i = 0; i < 256; i++) yield return new IPNetwork(new IPAddress([10, 89, (byte)i, 0]), 24);
     }
 
-    /// <summary>cni-podmanN with the lowest N that no network file and no host interface uses (podman's naming, so both tools agree).</summary>
-    private static string FreeBridgeName(List<CniNetwork> existing)
+    /// <summary>The first candidate that overlaps no other network's subnet and no host route; the caller can give the subnet instead.</summary>
+    private static IPNetwork FreeSubnet(IEnumerable<IPNetwork> candidates, List<IPNetwork> taken)
+    {
+        var list = candidates.ToList();
+        return list.FirstOrDefault(c => !taken.Any(t => Overlaps(t, c))) is { PrefixLength: > 0 } free ? free
+            : throw new ContainersException("NoFreeSubnet", ErrorKind.ResourceUnavailable,
+                $"Every subnet from {list[0]} to {list[^1]} is taken by a network or a host route.", null,
+                "Give -Subnet, or default_subnet under [network] in containers.conf for the default network.");
+    }
+
+    /// <summary>PREFIX + the lowest N that no network file and no host interface uses (cni-podmanN is podman's naming, so both tools agree).</summary>
+    private static string FreeBridgeName(List<CniNetwork> existing, string prefix)
     {
         var used = existing.Select(n => n.BridgeName).OfType<string>().ToHashSet();
-        for (int i = 1; ; i++)
+        for (int i = prefix == "cni-podman" ? 1 : 0; ; i++)
         {
-            string name = "cni-podman" + i;
+            string name = prefix + i;
             if (!used.Contains(name) && !Directory.Exists("/sys/class/net/" + name)) return name;
         }
     }

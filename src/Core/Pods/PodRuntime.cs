@@ -20,6 +20,11 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
 
     public async Task<ContainerPod> CreateAsync(PodCreateOptions o, CancellationToken ct)
     {
+        // Each rootless container has a user namespace of its own, which may not join the namespaces another one owns.
+        if (runtime.Paths.Rootless)
+            throw new ContainersException("PodRootlessUnsupported", ErrorKind.NotSupported,
+                "Pods need root here: a rootless container's user namespace cannot join the IPC and UTS namespaces of another container's.",
+                o.Name, "Run the pod's containers as root, or share a network between rootless containers with -Network container:NAME.");
         if (o.Name is not null && !NameGenerator.IsValidName(o.Name))
             throw new ContainersException("InvalidPodName", ErrorKind.InvalidArgument,
                 $"'{o.Name}' is not a valid pod name: use letters, digits, '_', '.' and '-', starting with a letter or digit.", o.Name);
@@ -58,6 +63,7 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
             throw;
         }
         Log.Information("Created pod {Name} ({Id}), infra {Infra}", name, id[..12], record.InfraName);
+        Event("create", record);
         return ToPod(record, [runtime.Inspect(infra)]);
     }
 
@@ -108,6 +114,7 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
             try { await runtime.StartAsync(r.Id, ct).ConfigureAwait(false); }
             catch (ContainersException e) { failed ??= e; Log.Warning("Pod {Pod}: container {Name} did not start: {Error}", pod.Name, r.Name, e.Message); }
         }
+        Event("start", pod);
         if (failed is not null) throw failed;
         Log.Information("Started pod {Name}", pod.Name);
         return Inspect(pod);
@@ -121,6 +128,7 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
         if (members.FirstOrDefault(r => r.Id == pod.InfraId) is { } infra && IsRunning(infra))
             await runtime.StopAsync(infra.Id, timeout, ct).ConfigureAwait(false);
         Log.Information("Stopped pod {Name}", pod.Name);
+        Event("stop", pod);
         return Inspect(pod);
     }
 
@@ -145,7 +153,11 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
         if (runtime.Cgroups is PodCgroups cgroups) cgroups.RemoveParent(pod.Id);
         pods.Delete(pod.Id);
         Log.Information("Removed pod {Name} ({Id})", pod.Name, pod.Id[..12]);
+        Event("remove", pod);
     }
+
+    /// <summary>A pod event in the journal (podman's pod create, start, stop, remove).</summary>
+    private void Event(string action, PodRecord pod) => Events.EventLog.Write(runtime.Paths.DataDir, Events.Journal.EventTypes.Pod, action, pod.Id, pod.Name);
 
     private static ContainersException InfraMissing(PodRecord pod) => new("PodInfraMissing", ErrorKind.InvalidData,
         $"The infra container {pod.InfraName} of pod {pod} is gone.", pod.Name, $"Remove the pod with Remove-ContainerPod {pod.Name} -Force and create it again.");

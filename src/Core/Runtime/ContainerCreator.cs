@@ -155,7 +155,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
 
     /// <summary>
     /// none, host, private, container:NAME, or CNI network names. Nothing given: containers.conf's default_network for
-    /// root when it is configured, else private (see docs/Networking.md for why the default stays private). Rootless:
+    /// root when it is configured, else the default bridge network (<see cref="DefaultNetwork"/>, made on first use; private
+    /// with a warning when the bridge plugin is missing). Rootless:
     /// pasta or slirp4netns (with options) too, and nothing given means containers.conf's default_rootless_network_cmd,
     /// else the installed helper (<see cref="RootlessNetworkPlanner.DefaultNetwork"/>), checked before anything is written.
     /// </summary>
@@ -173,7 +174,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         if (mode is not null && RootlessNetworkMode.IsRootlessMode(mode))
             throw new ContainersException("NetworkModeNeedsRootless", ErrorKind.InvalidArgument,
                 $"-Network {mode} is user-mode networking for rootless containers; root containers use CNI networks, none, host or private.", mode);
-        mode ??= "private";
+        mode ??= DefaultNetwork.ForRoot(conf, networking.Networks.Plugins, warn: true);
         if (mode.StartsWith("container:", StringComparison.Ordinal) && mode.Length > 10) return mode;
         if (mode.Split(',').Any(n => NetworkModes.Contains(n.Trim())) && !NetworkModes.Contains(mode))
             throw new ContainersException("InvalidNetworkMode", ErrorKind.InvalidArgument,

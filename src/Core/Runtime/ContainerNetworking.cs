@@ -51,7 +51,7 @@ internal sealed class ContainerNetworking(ContainerStore store, ContainerPaths p
     {
         var settings = r.NetworkSettings!;
         if (ReadState(r.Id) is not null) await DetachAsync(r, ct).ConfigureAwait(false); // a previous run's leftovers
-        var networks = settings.Networks.Select(Networks.Find).ToList();
+        var networks = settings.Networks.Select(Networks.Resolve).ToList();
         foreach (var n in networks) Networks.Plugins.EnsurePlugins(n);
         var ports = ResolvePorts(r, settings);
         var state = new NetworkState { Netns = NetnsPath(r.Id) };
@@ -105,7 +105,7 @@ internal sealed class ContainerNetworking(ContainerStore store, ContainerPaths p
                 "Start it, or create it with -Network and a network name.");
         if (state.Attachments.Any(a => a.Network == network))
             throw new ContainersException("AlreadyConnected", ErrorKind.AlreadyExists, $"Container {r.Name} is already on network '{network}'.", network);
-        var n = Networks.Find(network);
+        var n = Networks.Resolve(network);
         Networks.Plugins.EnsurePlugins(n);
         int index = 0;
         while (state.Attachments.Any(a => a.IfName == "eth" + index)) index++;
@@ -246,7 +246,7 @@ internal sealed class ContainerNetworking(ContainerStore store, ContainerPaths p
             throw new ContainersException("NetworkNeedsRoot", ErrorKind.NotSupported, $"CNI networks ('{mode}') need root.", mode,
                 "Run as root, or use the default rootless networking.");
         var names = mode.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
-        foreach (string n in names) Networks.Plugins.EnsurePlugins(Networks.Find(n));
+        foreach (string n in names) Networks.Plugins.EnsurePlugins(Networks.Resolve(n));
         if (o.IPAddress is not null && !IPAddress.TryParse(o.IPAddress, out _))
             throw new ContainersException("InvalidIPAddress", ErrorKind.InvalidArgument, $"'{o.IPAddress}' is not an IP address.", o.IPAddress);
         if (o.MacAddress is not null && !System.Text.RegularExpressions.Regex.IsMatch(o.MacAddress, "^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"))

@@ -28,6 +28,8 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
                 await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false);
             }
             else if (r.NetworkSettings is not null) await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false); // CNI DEL of a leftover attachment
+            if (r.Rootless && store.ReadState(r.Id) is { NetworkHelperPid: > 0 } s)
+                Networking.Rootless.NetworkHelperLifetime.AwaitEnd(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket, TimeSpan.FromSeconds(2));
             cgroups.Remove(r.Id);
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;

@@ -103,8 +103,7 @@ internal sealed partial class ContainerRuntime
     {
         var r = Store.Get(nameOrId);
         // A container of a pod needs the pod's namespaces: its infra runs first (podman starts it too).
-        if (r.PodId is not null && !r.PodInfra && Store.List().FirstOrDefault(i => i.PodInfra && i.PodId == r.PodId) is { } infra
-            && !Inspect(infra).State.IsActive())
+        if (Store.InfraOf(r) is { } infra && !Inspect(infra).State.IsActive())
             await StartAsync(infra.Id, ct).ConfigureAwait(false);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
         return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct).ConfigureAwait(false);

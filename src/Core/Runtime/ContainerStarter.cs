@@ -113,7 +113,7 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         var podNamespaces = (r.PodShare ?? []).Where(k => k is "ipc" or "uts").ToList();
         bool sharesNetwork = r.Network.StartsWith("container:", StringComparison.Ordinal);
         if (!sharesNetwork && podNamespaces.Count == 0) return;
-        string other = sharesNetwork ? r.Network[10..] : store.List().FirstOrDefault(i => i.PodInfra && i.PodId == r.PodId)?.Name ?? "";
+        string other = sharesNetwork ? r.Network[10..] : store.InfraOf(r)?.Name ?? "";
         var peer = store.Find(other) is { } o ? resolver.Inspect(o) : null;
         if (peer is not { State: ContainerState.Running or ContainerState.Paused })
         {

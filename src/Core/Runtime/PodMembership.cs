@@ -42,6 +42,14 @@ internal sealed record PodMembership(string PodId, string PodName, string InfraN
     }
 }
 
+/// <summary>A pod's containers as the container records tell them.</summary>
+internal static class PodRecords
+{
+    /// <summary>The infra container of the pod <paramref name="r"/> belongs to; null for a container of no pod or an infra itself.</summary>
+    public static ContainerRecord? InfraOf(this ContainerStore store, ContainerRecord r) =>
+        r.PodId is null || r.PodInfra ? null : store.List().FirstOrDefault(i => i.PodInfra && i.PodId == r.PodId);
+}
+
 /// <summary>The pods a container can join (implemented by the pod store).</summary>
 internal interface IPodDirectory
 {

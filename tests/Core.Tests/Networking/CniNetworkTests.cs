@@ -83,6 +83,17 @@ public sealed class CniNetworkTests : IDisposable
         Assert.Null(list.Plugins[1]["name"]); // the stored list is not changed
     }
 
+    [Theory]
+    [InlineData("""{ "type": "tuning" }""", "{}", true)]
+    [InlineData("""{ "type": "tuning", "name": "n", "cniVersion": "0.4.0" }""", "{}", true)]
+    [InlineData("""{ "type": "tuning", "capabilities": { "mac": true } }""", "{}", true)]
+    [InlineData("""{ "type": "tuning", "capabilities": { "mac": true } }""", """{ "mac": "aa:bb:cc:dd:ee:ff" }""", false)]
+    [InlineData("""{ "type": "tuning", "sysctl": { "net.ipv4.conf.eth0.rp_filter": "0" } }""", "{}", false)]
+    [InlineData("""{ "type": "tuning", "mtu": 1400 }""", "{}", false)]
+    [InlineData("""{ "type": "firewall" }""", "{}", false)]
+    public void OnlyATuningWithNothingToTuneIsSkipped(string plugin, string runtimeConfig, bool idle) =>
+        Assert.Equal(idle, CniExecutor.IsIdleTuning(JsonNode.Parse(plugin)!.AsObject(), JsonNode.Parse(runtimeConfig)!.AsObject()));
+
     [Fact]
     public void CreateWritesAListPodmanWouldWriteAndRefusesOverlaps()
     {

@@ -1,3 +1,4 @@
+using Containers.Core.Cgroups;
 using Containers.Core.Errors;
 using Containers.Core.Pods;
 using Containers.Core.Runtime;
@@ -83,5 +84,33 @@ public sealed class PodRulesTests
         Assert.Equal("PodHostnameConflict", Assert.Throws<ContainersException>(() => Pod("net", "uts").CheckJoining(o)).ErrorId);
         Pod("net").CheckJoining(o);
         Pod("ipc", "net", "uts").CheckJoining(new ContainerCreateOptions { Image = "busybox" });
+    }
+}
+
+/// <summary>What New-ContainerPod refuses before anything is written, against a throw-away store.</summary>
+public sealed class PodCreateRefusalTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("pscontainers-podcreate-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private PodRuntime Pods(uint euid)
+    {
+        var paths = TestPaths.Under(_root, euid);
+        return new PodRuntime(new ContainerRuntime(paths, cgroups: new NoCgroupManager("test")), new PodStore(paths));
+    }
+
+    [Theory]
+    [InlineData(1000u, "PodRootlessUnsupported", null, null)]
+    [InlineData(0u, "InvalidPodName", "bad name", null)]
+    [InlineData(0u, "PodShareUnsupported", "web", "pid")]
+    [InlineData(0u, "PodNetworkNotShared", "web", "ipc")]
+    public async Task RefusesBeforeWritingAnything(uint euid, string errorId, string? name, string? share)
+    {
+        var o = new PodCreateOptions { Name = name, Share = share is null ? null : [share], Publish = share == "ipc" ? ["8080:80"] : [] };
+        var e = await Assert.ThrowsAsync<ContainersException>(() => Pods(euid).CreateAsync(o, CancellationToken.None));
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.False(Directory.Exists(Path.Combine(_root, "data", "pods")));
+        Assert.False(Directory.Exists(Path.Combine(_root, "data", "containers")) && Directory.EnumerateDirectories(Path.Combine(_root, "data", "containers")).Any());
     }
 }

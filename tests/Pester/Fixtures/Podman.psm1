@@ -9,7 +9,7 @@
 function Initialize-TestPodman {
     param([Parameter(Mandatory)] [string] $Root)
     $dir = Join-Path $Root 'podman'
-    New-Item -ItemType Directory $dir -Force | Out-Null
+    New-Item -ItemType Directory $dir, "$dir/cni" -Force | Out-Null
     $nofile = (& bash -c 'ulimit -Hn').Trim(); if ($nofile -eq 'unlimited') { $nofile = 1048576 }
     $nproc = (& bash -c 'ulimit -Hu').Trim(); if ($nproc -eq 'unlimited' -or [long]$nproc -gt 32768) { $nproc = 32768 }
     Set-Content "$dir/containers.conf" @"
@@ -23,6 +23,13 @@ events_logger = "file"
 events_logfile_path = "$dir/events.log"
 runtime = "runc"
 tmp_dir = "$dir/tmp"
+
+# The module under test reads CONTAINERS_CONF too: without -Network its containers get loopback only, as in New-TestRoot.
+# podman's networks live in this dir: with "podman" no longer its default network, its reset (Remove-TestPodman) would
+# delete the host's /etc/cni/net.d/87-podman-bridge.conflist.
+[network]
+default_network = "private"
+network_config_dir = "$dir/cni"
 "@
     Set-Content "$dir/storage.conf" "[storage]`ndriver = `"overlay`"`ngraphroot = `"$dir/root`"`nrunroot = `"$dir/run`"`n"
     Set-Content "$dir/registries.conf" "unqualified-search-registries = []`n"

@@ -28,7 +28,7 @@ internal sealed class EventRecord
 /// <summary>The values of <see cref="EventRecord.Type"/>.</summary>
 internal static class EventTypes
 {
-    public const string Container = "container", Image = "image", Network = "network", Volume = "volume", Policy = "policy";
+    public const string Container = "container", Image = "image", Network = "network", Volume = "volume", Policy = "policy", Pod = "pod";
 }
 
 /// <summary>One compact line per record (the journal is line-oriented): no indentation, nulls left out.</summary>

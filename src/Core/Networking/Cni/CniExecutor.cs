@@ -38,7 +38,7 @@ internal sealed class CniExecutor(CniPluginRunner runner)
         JsonObject? prev = null;
         try
         {
-            foreach (var plugin in Plugins(a.Config))
+            foreach (var plugin in Plugins(a))
                 prev = await runner.RunAsync("ADD", PluginConfig(a, plugin, prev), containerId, netns, a.IfName, a.Args, a.Network, ct).ConfigureAwait(false) ?? prev;
         }
         catch (ContainersException)
@@ -54,7 +54,7 @@ internal sealed class CniExecutor(CniPluginRunner runner)
     public async Task DelAsync(CniAttachment a, string containerId, string netns, CancellationToken ct)
     {
         ContainersException? first = null;
-        foreach (var plugin in Plugins(a.Config).Reverse())
+        foreach (var plugin in Plugins(a).Reverse())
         {
             try { await runner.RunAsync("DEL", PluginConfig(a, plugin, UsesPrevResultOnDel(a) ? a.Result : null), containerId, netns, a.IfName, a.Args, a.Network, ct).ConfigureAwait(false); }
             catch (ContainersException e) { first ??= e; }
@@ -66,11 +66,22 @@ internal sealed class CniExecutor(CniPluginRunner runner)
     public async Task CheckAsync(CniAttachment a, string containerId, string netns, CancellationToken ct)
     {
         if (!UsesPrevResultOnDel(a)) return;
-        foreach (var plugin in Plugins(a.Config))
+        foreach (var plugin in Plugins(a))
             await runner.RunAsync("CHECK", PluginConfig(a, plugin, a.Result), containerId, netns, a.IfName, a.Args, a.Network, ct).ConfigureAwait(false);
     }
 
-    private static IEnumerable<JsonObject> Plugins(JsonObject list) => (list["plugins"] as JsonArray ?? []).OfType<JsonObject>();
+    /// <summary>
+    /// The plugins to run, in list order, without a <c>tuning</c> that has nothing to tune: podman's lists (and ours) end
+    /// with a bare one, whose ADD and DEL are two process runs that change nothing and pass the result through.
+    /// </summary>
+    private static IEnumerable<JsonObject> Plugins(CniAttachment a) =>
+        (a.Config["plugins"] as JsonArray ?? []).OfType<JsonObject>().Where(p => !IsIdleTuning(p, a.RuntimeConfig));
+
+    /// <summary>A tuning plugin with no setting of its own (sysctl, mac, mtu, promisc ...) and no capability argument to apply.</summary>
+    internal static bool IsIdleTuning(JsonObject plugin, JsonObject runtimeConfig) =>
+        (string?)plugin["type"] == "tuning"
+        && plugin.All(kv => kv.Key is "type" or "name" or "cniVersion"
+            || (kv.Key == "capabilities" && kv.Value is JsonObject caps && !caps.Any(c => c.Value is JsonValue v && v.TryGetValue(out bool on) && on && runtimeConfig[c.Key] is not null)));
 
     /// <summary>0.1-0.3 plugins know no prevResult on DEL and no CHECK.</summary>
     private static bool UsesPrevResultOnDel(CniAttachment a) =>
