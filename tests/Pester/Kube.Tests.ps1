@@ -306,7 +306,7 @@ Describe 'podman as the peer' -Skip:(-not $isRoot -or -not $hasPodman) {
         $script:net = New-ContainerNetwork -Name "kpm$suffix" -Subnet "10.$(Get-Random -Minimum 200 -Maximum 250).$(Get-Random -Minimum 0 -Maximum 250).0/24" -ErrorAction Stop
         $script:podman = Initialize-TestPodman -Root $root
         # Podman on the same CNI directory, so both play on the same bridge.
-        Add-Content $env:CONTAINERS_CONF "`n[network]`nnetwork_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]`n"
+        (Get-Content $env:CONTAINERS_CONF -Raw) -replace '(?m)^network_config_dir = .*$', "network_backend = `"cni`"`nnetwork_config_dir = `"$env:PSCONTAINERS_CNI_CONFIG_DIR`"`ncni_plugin_dirs = [`"/usr/lib/cni`"]" | Set-Content $env:CONTAINERS_CONF
         $id = Import-PodmanImage -Podman $podman -Image localhost/busybox
         Invoke-Podman tag $id localhost/busybox:latest | Out-Null
     }
