@@ -1,0 +1,14 @@
+using System.Management.Automation;
+
+namespace Containers.Cmdlets.Commands.Kube;
+
+/// <summary>Writes Kubernetes YAML (Pods, PersistentVolumeClaims, with -Service a NodePort Service) for containers, as podman kube generate does.</summary>
+[Cmdlet(VerbsData.ConvertTo, "ContainerKube", DefaultParameterSetName = InputObjectSet)]
+[OutputType(typeof(string))]
+public sealed class ConvertToContainerKubeCommand : KubeExportCmdletBase
+{
+    protected override void EndProcessing()
+    {
+        if (BuildYaml() is { } yaml) WriteObject(yaml);
+    }
+}
