@@ -19,10 +19,6 @@ BeforeAll {
     $script:suffix = [guid]::NewGuid().ToString('N').Substring(0, 6)
     $script:shopFixture = Join-Path $PSScriptRoot 'Fixtures/kube-shop.yaml'
 
-    function script:Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 0); $l.Start()
-        try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
-    }
     function script:Get-Over([string] $Url) {
         # curl from the host; the server may need a moment to listen.
         for ($i = 0; $i -lt 50; $i++) {
@@ -31,14 +27,6 @@ BeforeAll {
             Start-Sleep -Milliseconds 100
         }
         throw "curl $Url failed ($LASTEXITCODE)"
-    }
-    function script:Get-FromInside([string] $Name, [string] $Url) {
-        for ($i = 0; $i -lt 50; $i++) {
-            $out = Invoke-ContainerCommand -Name $Name -Command busybox, wget, -qO-, $Url 2>$null
-            if ($LASTEXITCODE -eq 0) { return $out }
-            Start-Sleep -Milliseconds 100
-        }
-        throw "wget $Url in $Name failed"
     }
     function script:New-ShopYaml([int] $Port, [string] $Name = 'shop') {
         # The fixture with a free host port, and a pod and claim name of this run.

@@ -21,10 +21,6 @@ Describe 'Rootless networking (pasta, slirp4netns)' -Skip:(-not $isRoot) {
         Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $userHome
 
         # A server on the host's loopback only, with a canary the containers must fetch.
-        function script:Get-FreePort {
-            $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start()
-            try { $l.LocalEndpoint.Port } finally { $l.Stop() }
-        }
         $script:www = Join-Path $userHome 'www'
         New-Item -ItemType Directory $www | Out-Null
         $script:canary = 'canary-' + [guid]::NewGuid().ToString('N')

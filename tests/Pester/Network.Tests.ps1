@@ -23,10 +23,6 @@ BeforeAll {
         $text = "[network]`ndefault_network = `"$Name`"`n" + $(if ($Subnet) { "default_subnet = `"$Subnet`"`n" })
         Set-Content (Join-Path $env:PSCONTAINERS_CONFIG_DIR 'containers.conf') $text
     }
-    function script:Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 0); $l.Start()
-        try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
-    }
     function script:Start-Web([string] $Name, [string[]] $Network, [hashtable] $More = @{}) {
         # busybox httpd serving /etc: GET /hostname answers the container's hostname.
         $c = New-Container -Image localhost/busybox -Name $Name -Network $Network -Command busybox, httpd, -f, -p, 80, -h, /etc @More -ErrorAction Stop

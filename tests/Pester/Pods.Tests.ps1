@@ -16,19 +16,6 @@ BeforeAll {
         New-Container -Pod $Pod -Name $Name -Image localhost/busybox -Command $Command @More -ErrorAction Stop
     }
     function script:Get-Ns([int] $ProcessId, [string] $Kind) { (Get-Item "/proc/$ProcessId/ns/$Kind").Target }
-    function script:Get-FromInside([string] $Name, [string] $Url) {
-        # busybox wget inside a container; the server may need a moment after exec to listen.
-        for ($i = 0; $i -lt 50; $i++) {
-            $out = Invoke-ContainerCommand -Name $Name -Command busybox, wget, -qO-, $Url 2>$null
-            if ($LASTEXITCODE -eq 0) { return $out }
-            Start-Sleep -Milliseconds 100
-        }
-        throw "wget $Url in $Name failed"
-    }
-    function script:Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 0); $l.Start()
-        try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
-    }
     function script:Get-CgroupDir([string] $Controller, [string] $Relative) { Join-Path "/sys/fs/cgroup/$Controller/pscontainers" $Relative }
 }
 

@@ -53,7 +53,9 @@ function New-TestRoot {
 }
 
 function Remove-TestRoot([string] $Root) {
-    if ($Root -and (Test-Path $Root)) { Remove-Item $Root -Recurse -Force -ErrorAction SilentlyContinue }
+    # Directory.Delete unlinks symbolic links; Remove-Item -Force tries to make a link's target writable first and gives
+    # up on one like an image's etc/mtab -> /proc/mounts, leaving the whole root behind.
+    if ($Root -and (Test-Path $Root)) { try { [IO.Directory]::Delete($Root, $true) } catch { Write-Warning "test root $Root not removed: $_" } }
 }
 
 function Get-TestPwsh {
@@ -186,4 +188,20 @@ function Test-ProcessAlive([int] $ProcessId) {
     return [bool]$stat -and ($stat -split '\) ')[1][0] -ne 'Z'
 }
 
-Export-ModuleMember -Function Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
+function Get-FreePort {
+    # A TCP port free on every address at this moment (published ports bind 0.0.0.0).
+    $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 0); $l.Start()
+    try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
+}
+
+function Get-FromInside([string] $Name, [string] $Url) {
+    # busybox wget inside a running container; the server may need a moment after its start to listen.
+    for ($i = 0; $i -lt 50; $i++) {
+        $out = Invoke-ContainerCommand -Name $Name -Command busybox, wget, -qO-, $Url 2>$null
+        if ($LASTEXITCODE -eq 0) { return $out }
+        Start-Sleep -Milliseconds 100
+    }
+    throw "wget $Url in $Name failed"
+}
+
+Export-ModuleMember -Function Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
