@@ -75,8 +75,14 @@ internal static class KubeReader
         string name = meta.Required("name");
         VolumeName(name, meta.At("name"));
         meta.Accept("creationTimestamp", "labels");
-        // podman's volume options (driver, mount options ...) ride in annotations; the module's volumes have none.
-        meta.Warn("annotations", "volume annotations (driver, mount options) are not played; a local volume is made.");
+        // podman's volume options (driver, mount options ...) ride in annotations; the module's volumes have none. The
+        // local driver (what podman and ConvertTo-ContainerKube write for every claim) is what is made anyway.
+        var annotations = meta.StrMap("annotations");
+        annotations.Remove("volume.podman.io/driver", out string? driver);
+        if (annotations.Count > 0 || driver is not (null or "local"))
+            meta.Warn("annotations", "volume annotations (driver, mount options) are not played; a local volume is made.");
+        else
+            meta.Accept("annotations");
         meta.Finish();
         // A claim's size and access modes mean nothing to a local volume (podman ignores them too).
         root.Map("spec")?.Accept("accessModes", "resources", "storageClassName", "volumeMode");

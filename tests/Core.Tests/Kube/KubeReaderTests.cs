@@ -91,6 +91,30 @@ public sealed class KubeReaderTests
         Assert.Contains(plan.Warnings, w => w.Path == "spec.containers[0].colour");
     }
 
+    [Theory]
+    [InlineData("{volume.podman.io/driver: local}", false)]
+    [InlineData("{volume.podman.io/driver: nfs}", true)]
+    [InlineData("{volume.podman.io/driver: local, volume.podman.io/mount-options: 'o=size=1m'}", true)]
+    public void AClaimsLocalDriverAnnotationIsWhatIsMadeOtherVolumeOptionsAreWarnedAbout(string annotations, bool warned)
+    {
+        // What ConvertTo-ContainerKube and podman kube generate write for every claim plays back without a warning.
+        string yaml = $"""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: data
+              annotations: {annotations}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources:
+                requests:
+                  storage: 1Gi
+            """;
+        var plan = KubeReader.Read(yaml, "claim.yaml");
+        Assert.Equal(warned, plan.Warnings.Any(w => w.Path == "metadata.annotations"));
+        Assert.Equal(warned ? 1 : 0, plan.Warnings.Count);
+    }
+
     [Fact]
     public void DeploymentOfOneReplicaIsOnePodNamedAsPodmanNamesIt()
     {
