@@ -81,12 +81,15 @@ function New-BusyboxLayout {
 
 # A throw-away store, so the demo is repeatable and leaves the host's store alone.
 $demoRoot = Join-Path ([System.IO.Path]::GetTempPath()) 'pscontainers-demo'
-if (Test-Path $demoRoot) { Remove-Item $demoRoot -Recurse -Force }
+if (Test-Path $demoRoot) { [IO.Directory]::Delete($demoRoot, $true) }
 foreach ($d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory (Join-Path $demoRoot $d) -Force | Out-Null }
 $env:PSCONTAINERS_DATA_DIR = Join-Path $demoRoot 'data'
 $env:PSCONTAINERS_STATE_DIR = Join-Path $demoRoot 'state'
 $env:PSCONTAINERS_CONFIG_DIR = Join-Path $demoRoot 'config'
 $env:PSCONTAINERS_LOG_DIR = Join-Path $demoRoot 'logs'
+# Root containers join a default bridge network made on first use; the demo's lives in its own CNI directory (the
+# host's /etc/cni/net.d stays as it was) and is removed at the end with its bridge.
+$env:PSCONTAINERS_CNI_CONFIG_DIR = Join-Path $demoRoot 'cni'
 
 $elapsed = Measure-Command { Import-Module (Join-Path $ModulePath 'Containers.psd1') }
 Write-Section "Import-Module Containers ($([int]$elapsed.TotalMilliseconds) ms)"
@@ -128,4 +131,8 @@ Write-Section 'Invoke-ContainerImage: one step for scripts, output down the pipe
 $lines = Invoke-ContainerImage localhost/busybox:demo -Remove -Command /bin/sh, '-c', 'echo one; echo two; exit 3'
 Write-Host "lines: $($lines -join ', '); exit code: $LASTEXITCODE"
 Write-Host "containers left: $(@(Get-Container).Count)"
+
+Write-Section 'Get-ContainerNetwork: the default bridge the containers above joined, then removed'
+Get-ContainerNetwork | Show-Table
+Get-ContainerNetwork | Remove-ContainerNetwork -Confirm:$false
 Write-Host "`nDemo finished; its store was $demoRoot."
