@@ -14,11 +14,10 @@ Describe 'Rootless networking (pasta, slirp4netns)' -Skip:(-not $isRoot) {
         $script:tunMode = (& stat -c %a /dev/net/tun)
         if ($tunMode -ne '666') { & chmod 0666 /dev/net/tun }
 
-        $script:user = 'psnet' + (Get-Random -Maximum 999999)
-        $script:userHome = Join-Path ([System.IO.Path]::GetTempPath()) "$user-home"
-        & useradd --create-home --home-dir $userHome --shell /bin/sh --user-group $user
-        if ($LASTEXITCODE) { throw "useradd $user failed" }
-        Copy-Item (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') $userHome
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/TestUsers.psm1') -Force
+        $script:fixtureUser = New-FixtureUser
+        $script:user = $fixtureUser.Name
+        $script:userHome = $fixtureUser.Home
 
         # A server on the host's loopback only, with a canary the containers must fetch.
         $script:www = Join-Path $userHome 'www'
@@ -27,27 +26,9 @@ Describe 'Rootless networking (pasta, slirp4netns)' -Skip:(-not $isRoot) {
         Set-Content (Join-Path $www 'canary.txt') $canary
         $script:hostPort = Get-FreePort
         $script:server = Start-Process /bin/busybox -ArgumentList 'httpd', '-f', '-p', "127.0.0.1:$hostPort", '-h', $www -PassThru
-        & chown -R "${user}:${user}" $userHome
 
         function script:Invoke-AsUser([string] $Script, [hashtable] $Environment = @{}) {
-            # A fresh pwsh as the user, with the module and a store in the user's home; returns its last JSON line.
-            $file = Join-Path $userHome "test-$(Get-Random).ps1"
-            @"
-`$ErrorActionPreference = 'Stop'
-`$root = Join-Path `$HOME 'pscontainers'
-foreach (`$d in 'data', 'state', 'config', 'logs') { New-Item -ItemType Directory -Force (Join-Path `$root `$d) | Out-Null }
-`$env:PSCONTAINERS_DATA_DIR = "`$root/data"; `$env:PSCONTAINERS_STATE_DIR = "`$root/state"
-`$env:PSCONTAINERS_CONFIG_DIR = "`$root/config"; `$env:PSCONTAINERS_LOG_DIR = "`$root/logs"
-Import-Module '$modulePath'
-Import-Module (Join-Path `$HOME 'BusyboxImage.psm1')
-`$null = Import-BusyboxImage
-$Script
-"@ | Set-Content $file
-            & chown "${user}:${user}" $file
-            $envArgs = @("HOME=$userHome", 'PATH=/usr/bin:/bin', "DOTNET_CLI_HOME=$userHome") + @($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" })
-            $out = & setpriv --reuid $user --regid $user --clear-groups --reset-env -- /usr/bin/env @envArgs /usr/bin/dotnet $pwshDll -NoProfile -NonInteractive -File $file 2>&1
-            if ($LASTEXITCODE) { throw "the script failed as ${user}: $out" }
-            ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
+            Invoke-AsFixtureUser $fixtureUser $Script -ModulePath $modulePath -PwshDll $pwshDll -Environment $Environment
         }
         function script:Get-State([string] $Id) {
             Get-Content (Join-Path $userHome "pscontainers/data/containers/$Id/state.json") -Raw | ConvertFrom-Json
@@ -66,12 +47,10 @@ $Script
     }
     AfterAll {
         if ($server) { Stop-Process -Id $server.Id -Force -ErrorAction SilentlyContinue }
-        if ($user) {
+        if ($fixtureUser) {
             # A test that failed half-way left its containers: the module removes them (and their helpers) as the user.
             try { $null = Invoke-AsUser 'Get-Container | Remove-Container -Force -Confirm:$false; "{}"' } catch { Write-Warning "$_" }
-            $null = Wait-TestCondition { -not (& pgrep -u $user) } 30
-            & userdel --remove $user 2>$null
-            Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
+            Remove-FixtureUser $fixtureUser
         }
         if ($tunMode -and $tunMode -ne '666') { & chmod $tunMode /dev/net/tun }
     }

@@ -13,7 +13,8 @@ function New-FixtureUser {
     [pscustomobject]@{ Name = $name; Home = $home_; Uid = [uint32](& id -u $name) }
 }
 
-function Invoke-AsFixtureUser($User, [string] $Script, [string] $ModulePath, [string] $PwshDll) {
+function Invoke-AsFixtureUser($User, [string] $Script, [string] $ModulePath, [string] $PwshDll, [hashtable] $Environment = @{}) {
+    # $Environment: more variables for the user's pwsh (its environment is reset otherwise).
     $file = Join-Path $User.Home 'test.ps1'
     @"
 `$ErrorActionPreference = 'Stop'
@@ -29,7 +30,8 @@ $Script
     # The fixture goes beside the script: the checkout may be in a folder the user cannot enter.
     Copy-Item (Join-Path $PSScriptRoot 'BusyboxImage.psm1') $User.Home
     & chown -R "$($User.Name):$($User.Name)" $User.Home
-    $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env "HOME=$($User.Home)" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$($User.Home)" `
+    $envArgs = @("HOME=$($User.Home)", 'PATH=/usr/bin:/bin', "DOTNET_CLI_HOME=$($User.Home)") + @($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" })
+    $out = & setpriv --reuid $User.Name --regid $User.Name --clear-groups --reset-env -- /usr/bin/env @envArgs `
         /usr/bin/dotnet $PwshDll -NoProfile -NonInteractive -File $file 2>&1
     if ($LASTEXITCODE) { throw "the script failed as $($User.Name): $out" }
     ($out | Where-Object { $_ -like '{*' } | Select-Object -Last 1) | ConvertFrom-Json
