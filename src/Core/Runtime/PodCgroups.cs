@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Containers.Core.Cgroups;
 using Containers.Core.Runtime.Plan;
 
@@ -16,13 +17,23 @@ internal sealed class PodCgroups(ICgroupManager inner, ContainerStore store) : I
     public string Version => inner.Version;
     public bool Enabled => inner.Enabled;
 
-    private string Key(string id) => store.TryRead(id) is { PodId: { } pod } ? PodMembership.CgroupParent(pod) + "/" + id : id;
+    // A container's pod is set when it is created and never changes, so its record is read once per id, not on every
+    // cgroup call of a start, stop or listing. An id without a record (yet) is not remembered.
+    private readonly ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
+
+    private string Key(string id)
+    {
+        if (_keys.TryGetValue(id, out string? key)) return key;
+        if (store.TryRead(id) is not { } r) return id;
+        return _keys[id] = r.PodId is { } pod ? PodMembership.CgroupParent(pod) + "/" + id : id;
+    }
 
     public IReadOnlyList<string> Create(string containerId, LinuxResources? resources)
     {
-        if (store.TryRead(containerId) is { PodId: { } pod } && !inner.Exists(PodMembership.CgroupParent(pod)))
-            inner.Create(PodMembership.CgroupParent(pod), ParentResources);
-        return inner.Create(Key(containerId), resources);
+        string key = Key(containerId);
+        string parent = Path.GetDirectoryName(key) ?? "";
+        if (parent.Length > 0 && !inner.Exists(parent)) inner.Create(parent, ParentResources);
+        return inner.Create(key, resources);
     }
 
     public bool Exists(string containerId) => inner.Exists(Key(containerId));
