@@ -71,7 +71,7 @@ function Invoke-Build {
     Write-Step "Build ($Configuration)"
     $bin = Join-Path $Out "bin/$Configuration"
     # Published ReadyToRun: precompiled code spares a new session JIT-compiling the module's first call.
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Cmdlets/Containers.Cmdlets.csproj'), '-c', $Configuration, '-p:PublishReadyToRun=true', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'module'))
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Cmdlets/Containers.Cmdlets.csproj'), '-c', $Configuration, '-p:PublishReadyToRun=true', "-p:PowerShellHome=$PSHOME", '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'module'))
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Init/Containers.Init.csproj'), '-c', $Configuration, '-r', 'linux-x64', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'init'))
 
     # Assemble the module folder: only what the module needs at run time.

@@ -16,13 +16,18 @@
     CpuMs is the whole child's user + sys (pwsh start-up included); CallMs and CallCpuMs the wall and CPU time of the
     child from just before Import-Module to after the call (the module's share; a container monitor's own CPU is not
     in it). The peer's CallMs is its whole wall time: skopeo and umoci have no session to start.
-    Baseline: an empty pwsh (-Command exit) in the same run.
+    Baseline: an empty pwsh (-Command exit) in the same run. With -BaselineModulePath (another build's
+    Containers.psd1, e.g. a copy of main's out/Containers), each module measure also runs against that build in the
+    same rounds, right after ours: an interleaved before/after on a shared host.
 .EXAMPLE
     dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7
+.EXAMPLE
+    dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7 -BaselineModulePath /tmp/main-build/Containers/Containers.psd1
 #>
 param(
     [int] $Runs = 7,
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1')
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
+    [string] $BaselineModulePath
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
@@ -47,6 +52,12 @@ try {
         'Import-Module + Install-ContainerImage'   = "$fresh; Import-Module '$ModulePath'; $install$bc"
         'skopeo copy + umoci unpack (same image)'  = $null
         'Import-Module + Invoke-ContainerImage'    = "Import-Module '$ModulePath'; Invoke-ContainerImage busybox -Command true -Remove | Out-Null$bc"
+    }
+    if ($BaselineModulePath) {
+        $BaselineModulePath = (Resolve-Path $BaselineModulePath).Path
+        foreach ($name in @($cases.Keys | Where-Object { $cases[$_] -like "*'$ModulePath'*" })) {
+            $cases.Insert(@($cases.Keys).IndexOf($name) + 1, "$name (baseline)", $cases[$name].Replace("'$ModulePath'", "'$BaselineModulePath'"))
+        }
     }
     # The peer in a shell of its own; the test session's auth file is not its business. Each run a fresh directory
     # (removed with the root at the end, like the stores of the runs above).
@@ -89,6 +100,11 @@ try {
     $both = $rows | Where-Object Measure -Like 'skopeo*'
     Write-Host ("cold first pull, Import-Module + Install-ContainerImage / (skopeo copy + umoci unpack): median {0:0.00}x, best {1:0.00}x (target <= 0.5x);" -f ($ours.MedianCallMs / $both.MedianCallMs), ($ours.CallMs / $both.CallMs))
     Write-Host ("  with pwsh's own start-up: median {0:0.00}x, best {1:0.00}x" -f ($ours.MedianMs / $both.MedianMs), ($ours.BestMs / $both.BestMs))
+    foreach ($base in $rows | Where-Object Measure -Like '* (baseline)') {
+        $new = $rows | Where-Object Measure -EQ $base.Measure.Replace(' (baseline)', '')
+        Write-Host ("{0}: this build / baseline, from Import-Module on: median {1:0.00}x, best {2:0.00}x; CPU median {3:0.00}x" -f $new.Measure,
+            ($new.MedianCallMs / $base.MedianCallMs), ($new.CallMs / $base.CallMs), ($new.MedianCallCpuMs / $base.MedianCallCpuMs))
+    }
 }
 finally {
     Stop-TestRegistry

@@ -110,6 +110,11 @@ internal sealed partial class ImageStore
             PrivateStore.CreateDirectory(Path.Combine(store.BlobsDir, "sha256"));
             PrivateStore.CreateDirectory(store.LayersDir);
             PrivateStore.CreateDirectory(store.TmpDir);
+            // Every ingest unpacks into a fresh directory under tmp/ (renamed into layers/ when done): spread, each
+            // one lands in a block group of its own with free inodes to spare, instead of the group of the store's
+            // parent, where on a busy ext4 without a journal every new inode first skips the recently freed ones
+            // (the kernel's recently_deleted check): that skipping was most of the system time of a 200-layer pull.
+            DirectoryPlacement.TrySpreadSubdirectories(store.TmpDir);
             Staging.CleanAbandoned(store.TmpDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -352,8 +352,10 @@ internal sealed class LayerTarReader : IDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             if (_left == 0 || buffer.Length == 0) return 0;
-            int n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
-            if (n == 0) throw new InvalidDataException("The tar stream ends inside an entry's data.");
+            int want = (int)Math.Min(buffer.Length, _left);
+            // All that was asked for, not the 8 KiB a decompressor hands out per read: the unpacker writes each read at once.
+            int n = inner.ReadAtLeast(buffer[..want], want, throwOnEndOfStream: false);
+            if (n < want) throw new InvalidDataException("The tar stream ends inside an entry's data.");
             _left -= n;
             return n;
         }

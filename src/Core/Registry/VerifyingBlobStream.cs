@@ -43,8 +43,30 @@ internal sealed class VerifyingBlobStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    /// <summary>
+    /// A plain blocking read of the response (the store unpacks on a thread of its own): not the async read waited
+    /// on, which handed every chunk through the thread pool and left the reader spinning for it.
+    /// </summary>
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.Length == 0) return 0;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = _body.Read(buffer);
+            }
+            catch (Exception e) when (CanResume(e, CancellationToken.None))
+            {
+                ResumeAsync(CancellationToken.None).GetAwaiter().GetResult();
+                continue;
+            }
+            return Account(buffer[..n]);
+        }
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
         ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
@@ -59,27 +81,43 @@ internal sealed class VerifyingBlobStream : Stream
             {
                 n = await _body.ReadAsync(buffer, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested && _resumes < _client.Options.MaxResumes && _read < _size)
+            catch (Exception e) when (CanResume(e, ct))
             {
-                _resumes++;
-                await _body.DisposeAsync().ConfigureAwait(false);
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * _resumes), ct).ConfigureAwait(false);
-                _body = await _client.OpenBlobRangeAsync(_repository, _digest, _read, ct).ConfigureAwait(false);
-                Serilog.Log.Logger.Debug("Resumed {Target} at byte {Offset}", Target, _read);
+                await ResumeAsync(ct).ConfigureAwait(false);
                 continue;
             }
-            if (n == 0)
-            {
-                Verify();
-                return 0;
-            }
-            if (_read + n > _size) throw RegistryErrors.SizeMismatch(Target, _size, _read + n);
-            _hash?.AppendData(buffer.Span[..n]);
-            _read += n;
-            _progress?.Report(n);
-            if (_read == _size) Verify();
-            return n;
+            return Account(buffer.Span[..n]);
         }
+    }
+
+    private bool CanResume(Exception e, CancellationToken ct) =>
+        e is IOException or HttpRequestException && !ct.IsCancellationRequested && _resumes < _client.Options.MaxResumes && _read < _size;
+
+    /// <summary>Reopens the blob where the dropped connection left it (a Range request).</summary>
+    private async Task ResumeAsync(CancellationToken ct)
+    {
+        _resumes++;
+        await _body.DisposeAsync().ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromMilliseconds(100 * _resumes), ct).ConfigureAwait(false);
+        _body = await _client.OpenBlobRangeAsync(_repository, _digest, _read, ct).ConfigureAwait(false);
+        Serilog.Log.Logger.Debug("Resumed {Target} at byte {Offset}", Target, _read);
+    }
+
+    /// <summary>Counts, size-checks and hashes what a read returned; verifies at the end.</summary>
+    private int Account(ReadOnlySpan<byte> data)
+    {
+        int n = data.Length;
+        if (n == 0)
+        {
+            Verify();
+            return 0;
+        }
+        if (_read + n > _size) throw RegistryErrors.SizeMismatch(Target, _size, _read + n);
+        _hash?.AppendData(data);
+        _read += n;
+        _progress?.Report(n);
+        if (_read == _size) Verify();
+        return n;
     }
 
     private void Verify()

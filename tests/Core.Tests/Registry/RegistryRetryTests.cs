@@ -79,6 +79,18 @@ public sealed class RegistryRetryTests : IDisposable
     }
 
     [Fact]
+    public async Task ABlobReadBlockingResumesWhereTheConnectionDropped()
+    {
+        // The store unpacks a big layer with blocking reads on a thread of its own: that path resumes too.
+        _proxy.AddRule("drop", "/blobs/", count: 2);
+        await using var s = await ScriptedRegistry.Client(ProxyHost).OpenBlobAsync(Repository, _registry.BlobDescriptor, CancellationToken.None);
+        using var copy = new MemoryStream();
+        await Task.Run(() => s.CopyTo(copy));
+        Assert.Equal(_registry.Blob, copy.ToArray());
+        Assert.Equal(3, Requests("/blobs/"));
+    }
+
+    [Fact]
     public async Task ABlobCutOffEveryTimeGivesUpAfterMaxResumes()
     {
         _proxy.AddRule("drop", "/blobs/", count: 0);
