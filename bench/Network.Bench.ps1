@@ -8,6 +8,11 @@
     -Rounds rounds so a loaded host is fair to each. The table gives median, mean, min and max; the ratios are of
     medians. Targets of issue 12: bridge / private <= 2 and podman / bridge >= 3.
 
+    A fourth contender is the floor: the network's own CNI plugins, ADD through the chain then DEL in reverse, run
+    straight from this session on a network namespace the bench makes. Every bridge start pays it (Debian's plugins
+    1.1.1 run iptables about 36 times per container), so the bench prints the best ratios any runtime could reach with
+    these plugins and the module's own cost above them.
+
     Then the throughput of a published port, side by side: an iperf3 server in a busybox container on the same network
     (the host's /usr/bin/iperf3 and its libraries bind-mounted read-only), published on 127.0.0.1, and iperf3 -c on the
     host for -Seconds, the module's container and podman's (-p) alternating for -ThroughputRounds rounds; the ratio is of
@@ -34,6 +39,7 @@ Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 $root = New-TestRoot -Name netbench
 $env:PSCONTAINERS_CNI_CONFIG_DIR = Join-Path $root 'cni'
 $podman = $null
+$floorNs = $null
 $network = 'bench' + [guid]::NewGuid().ToString('N').Substring(0, 6)
 try {
     Import-Module $ModulePath
@@ -55,12 +61,45 @@ try {
     function Measure-Module([string] $Net) {
         (Measure-Command { New-Container -Image busybox -Network $Net -Command /bin/true | Start-Container -Wait | Remove-Container }).TotalMilliseconds
     }
+    # The floor: the network's own plugins (bridge + host-local, portmap, firewall, tuning), ADD then DEL in reverse,
+    # run straight from this session on a network namespace made once. No runtime can start a bridge container in less
+    # than this, so it bounds both of issue 12's ratios whatever the runtime does.
+    $conflist = Get-Content (Get-ContainerNetwork -Name $network).File -Raw | ConvertFrom-Json
+    $pluginJson = @($conflist.plugins | ForEach-Object { $_ | ConvertTo-Json -Depth 20 -Compress })
+    $floorNs = 'pscbench' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+    function Invoke-Plugin([string] $Command, [string] $Type, [string] $Plugin, [string] $PrevResult) {
+        $psi = [System.Diagnostics.ProcessStartInfo]::new("/usr/lib/cni/$Type")
+        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+        foreach ($kv in @{ CNI_COMMAND = $Command; CNI_CONTAINERID = $floorNs; CNI_NETNS = "/run/netns/$floorNs"; CNI_IFNAME = 'eth0'; CNI_PATH = '/usr/lib/cni' }.GetEnumerator()) {
+            $psi.Environment[$kv.Key] = $kv.Value
+        }
+        # Spliced as text (the plugin's JSON was serialized once) so the driver adds next to nothing to the floor.
+        $head = "{`"cniVersion`":`"$($conflist.cniVersion)`",`"name`":`"$($conflist.name)`","
+        if ($PrevResult) { $head += "`"prevResult`":$PrevResult," }
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $p.StandardInput.Write($head + $Plugin.Substring(1)); $p.StandardInput.Close()
+        $out = $p.StandardOutput.ReadToEnd(); $p.WaitForExit()
+        if ($p.ExitCode -ne 0) { throw "CNI $Command $($Plugin.type) failed: $out" }
+        if ($out) { $out } else { $PrevResult }
+    }
+    function Measure-Plugin {
+        (Measure-Command {
+            $result = $null
+            foreach ($i in 0..($pluginJson.Count - 1)) { $result = Invoke-Plugin ADD $conflist.plugins[$i].type $pluginJson[$i] $result }
+            foreach ($i in ($pluginJson.Count - 1)..0) { $null = Invoke-Plugin DEL $conflist.plugins[$i].type $pluginJson[$i] $result }
+        }).TotalMilliseconds
+    }
+    & ip netns add $floorNs
+    $samples['CNI plugins alone (ADD + DEL)'] = [System.Collections.Generic.List[double]]::new()
+
     # Warm-up: JIT, the image's first use, podman's first run on the network.
     $null = Measure-Module $network; $null = Measure-Module private
+    $null = Measure-Plugin
     if ($podmanImage) { & podman run --rm --network $network $podmanImage /bin/true }
     foreach ($round in 1..$Rounds) {
         foreach ($i in 1..$perRound) { $samples['module -Network bridge'].Add((Measure-Module $network)) }
         foreach ($i in 1..$perRound) { $samples['module -Network private'].Add((Measure-Module private)) }
+        foreach ($i in 1..$perRound) { $samples['CNI plugins alone (ADD + DEL)'].Add((Measure-Plugin)) }
         if ($podmanImage) {
             foreach ($i in 1..$perRound) {
                 $ms = (Measure-Command { & podman run --rm --network $network $podmanImage /bin/true }).TotalMilliseconds
@@ -87,13 +126,13 @@ try {
     $private = ($table | Where-Object Contender -EQ 'module -Network private').MedianMs
     $ratios = [ordered]@{ 'bridge / private (target <= 2)' = [math]::Round($bridge / $private, 2) }
     if ($podmanImage) { $ratios['podman / bridge (target >= 3)'] = [math]::Round(($table | Where-Object Contender -Like 'podman*').MedianMs / $bridge, 2) }
+    $floor = ($table | Where-Object Contender -Like 'CNI plugins alone*').MedianMs
+    $ratios['bridge / private at best: (plugins alone + private) / private'] = [math]::Round(($floor + $private) / $private, 2)
+    if ($podmanImage) { $ratios['podman / bridge at best: podman / (plugins alone + private)'] = [math]::Round(($table | Where-Object Contender -Like 'podman*').MedianMs / ($floor + $private), 2) }
+    $ratios['module cost above the plugins, ms: bridge - plugins alone - private'] = [math]::Round($bridge - $floor - $private, 1)
 
     # Published-port throughput: the server is the host's iperf3 (busybox has none), the client iperf3 on the host.
     $iperfMounts = '/usr/bin/iperf3:/usr/bin/iperf3:ro', '/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro', '/usr/lib64:/lib64:ro'
-    function Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start()
-        try { return $l.LocalEndpoint.Port } finally { $l.Stop() }
-    }
     function Measure-Throughput([int] $Port) {
         # Gbit/s received by the server; retried while the server is not listening yet (podman holds the host port open
         # itself, so an early client can connect and receive nothing).
@@ -124,13 +163,14 @@ try {
     }
     $throughput | Format-Table -AutoSize | Out-Host
     if ($podmanImage) { $ratios['published port, module / podman (target >= 0.9)'] = [math]::Round($throughput[0].MedianGbits / $throughput[1].MedianGbits, 2) }
-    [pscustomobject]$ratios | Format-List | Out-Host
+    $ratios.GetEnumerator() | ForEach-Object { [pscustomobject]@{ Ratio = $_.Key; Value = $_.Value } } | Format-Table -AutoSize | Out-Host
     if ($PassThru) { [pscustomobject]@{ Table = $table; Throughput = $throughput; Ratios = $ratios } }
 }
 finally {
     Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
     # Before podman's reset, which deletes the network files of its config dir (ours) and leaves host-local's dirs.
     Get-ContainerNetwork -ErrorAction SilentlyContinue | Remove-ContainerNetwork -Force -Confirm:$false -ErrorAction SilentlyContinue
+    if ($floorNs) { & ip netns del $floorNs 2>$null }
     if ($podman) { Remove-TestPodman $podman }
     Remove-TestRoot $root
     Remove-Item env:PSCONTAINERS_CNI_CONFIG_DIR -ErrorAction SilentlyContinue
