@@ -61,7 +61,7 @@ internal static unsafe class Runner
 
     /// <summary>Writes the handshake line straight to fd 1: Console would keep a dup of the pipe open in the monitor
     /// and the caller would never see end-of-file.</summary>
-    internal static void Handshake(LaunchResult result) => WriteLine(1, JsonSerializer.Serialize(result, OneLine.LaunchResult));
+    internal static void Handshake(LaunchResult result) => Write(1, [.. PlanWriter.LaunchResult(result), (byte)'\n']);
 
     /// <summary>
     /// Closes fds above 2 that the caller leaked to us (they lack FD_CLOEXEC; the runtime's own fds all have it),
@@ -84,9 +84,10 @@ internal static unsafe class Runner
         }
     }
 
-    internal static void WriteLine(int fd, string text)
+    internal static void WriteLine(int fd, string text) => Write(fd, System.Text.Encoding.UTF8.GetBytes(text + "\n"));
+
+    private static void Write(int fd, byte[] bytes)
     {
-        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text + "\n");
         fixed (byte* b = bytes)
         {
             nint done = 0;

@@ -102,8 +102,28 @@ public class PlanReaderTests
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheStateFileIsWrittenAsTheSerializerWritesIt()
+    {
+        foreach (var state in new[] { Fill<ContainerRuntimeState>(), new ContainerRuntimeState { ContainerId = "c", Error = "ünïcode <&> \"q\"" } })
+        {
+            var stream = new MemoryStream();
+            PlanWriter.WriteState(stream, state);
+            Assert.Equal(JsonSerializer.Serialize(state, PlanJsonContext.Default.ContainerRuntimeState), Encoding.UTF8.GetString(stream.ToArray()));
+        }
+    }
+
+    [Fact]
+    public void TheHandshakeIsWrittenAsTheOneLineContextWroteIt()
+    {
+        var oneLine = new PlanJsonContext(new JsonSerializerOptions(PlanJsonContext.Default.Options)
+        { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        foreach (var result in new[] { Fill<LaunchResult>(), new LaunchResult { Pid = 1, MonitorPid = 2 }, new LaunchResult { Error = "`x` not found in $PATH: ü <&>", ErrorId = "CommandNotFound", ExitCode = 127 } })
+            Assert.Equal(JsonSerializer.Serialize(result, oneLine.LaunchResult), Encoding.UTF8.GetString(PlanWriter.LaunchResult(result)));
+    }
+
     /// <summary>An instance whose every settable property holds a value unlike its default (lists and maps of two).</summary>
-    private static T Fill<T>() => (T)Fill(typeof(T), 1);
+    internal static T Fill<T>() => (T)Fill(typeof(T), 1);
 
     private static object Fill(Type type, int seed)
     {
