@@ -40,7 +40,7 @@ internal static partial class PlanReader
                 case "capabilities": p.Capabilities = Obj(ref r, Capabilities); break;
                 case "rlimits": p.Rlimits = List(ref r, name, Rlimit); break;
                 case "noNewPrivileges": p.NoNewPrivileges = Bool(ref r, name); break;
-                case "oomScoreAdj": p.OomScoreAdj = NullableInt(ref r, name); break;
+                case "oomScoreAdj": p.OomScoreAdj = OrNull(ref r, name, Int); break;
                 default: r.Skip(); break;
             }
         }
@@ -57,7 +57,7 @@ internal static partial class PlanReader
                 case "uid": u.Uid = UInt(ref r, name); break;
                 case "gid": u.Gid = UInt(ref r, name); break;
                 case "additionalGids": u.AdditionalGids = UInts(ref r, name); break;
-                case "umask": u.Umask = NullableUInt(ref r, name); break;
+                case "umask": u.Umask = OrNull(ref r, name, UInt); break;
                 default: r.Skip(); break;
             }
         }
@@ -209,11 +209,11 @@ internal static partial class PlanReader
         {
             switch (name)
             {
-                case "limit": m.Limit = NullableLong(ref r, name); break;
-                case "reservation": m.Reservation = NullableLong(ref r, name); break;
-                case "swap": m.Swap = NullableLong(ref r, name); break;
-                case "swappiness": m.Swappiness = NullableULong(ref r, name); break;
-                case "disableOOMKiller": m.DisableOOMKiller = NullableBool(ref r, name); break;
+                case "limit": m.Limit = OrNull(ref r, name, Long); break;
+                case "reservation": m.Reservation = OrNull(ref r, name, Long); break;
+                case "swap": m.Swap = OrNull(ref r, name, Long); break;
+                case "swappiness": m.Swappiness = OrNull(ref r, name, ULong); break;
+                case "disableOOMKiller": m.DisableOOMKiller = OrNull(ref r, name, Bool); break;
                 default: r.Skip(); break;
             }
         }
@@ -227,9 +227,9 @@ internal static partial class PlanReader
         {
             switch (name)
             {
-                case "shares": c.Shares = NullableULong(ref r, name); break;
-                case "quota": c.Quota = NullableLong(ref r, name); break;
-                case "period": c.Period = NullableULong(ref r, name); break;
+                case "shares": c.Shares = OrNull(ref r, name, ULong); break;
+                case "quota": c.Quota = OrNull(ref r, name, Long); break;
+                case "period": c.Period = OrNull(ref r, name, ULong); break;
                 case "cpus": c.Cpus = Str(ref r, name); break;
                 case "mems": c.Mems = Str(ref r, name); break;
                 default: r.Skip(); break;
@@ -258,8 +258,8 @@ internal static partial class PlanReader
             {
                 case "allow": d.Allow = Bool(ref r, name); break;
                 case "type": d.Type = Str(ref r, name); break;
-                case "major": d.Major = NullableLong(ref r, name); break;
-                case "minor": d.Minor = NullableLong(ref r, name); break;
+                case "major": d.Major = OrNull(ref r, name, Long); break;
+                case "minor": d.Minor = OrNull(ref r, name, Long); break;
                 case "access": d.Access = Str(ref r, name); break;
                 default: r.Skip(); break;
             }
@@ -278,9 +278,9 @@ internal static partial class PlanReader
                 case "type": d.Type = Str(ref r, name)!; break;
                 case "major": d.Major = Long(ref r, name); break;
                 case "minor": d.Minor = Long(ref r, name); break;
-                case "fileMode": d.FileMode = NullableUInt(ref r, name); break;
-                case "uid": d.Uid = NullableUInt(ref r, name); break;
-                case "gid": d.Gid = NullableUInt(ref r, name); break;
+                case "fileMode": d.FileMode = OrNull(ref r, name, UInt); break;
+                case "uid": d.Uid = OrNull(ref r, name, UInt); break;
+                case "gid": d.Gid = OrNull(ref r, name, UInt); break;
                 default: r.Skip(); break;
             }
         }
@@ -295,7 +295,7 @@ internal static partial class PlanReader
             switch (name)
             {
                 case "defaultAction": s.DefaultAction = Str(ref r, name)!; break;
-                case "defaultErrnoRet": s.DefaultErrnoRet = NullableUInt(ref r, name); break;
+                case "defaultErrnoRet": s.DefaultErrnoRet = OrNull(ref r, name, UInt); break;
                 case "architectures": s.Architectures = Strings(ref r, name); break;
                 case "syscalls": s.Syscalls = List(ref r, name, Syscall); break;
                 default: r.Skip(); break;
@@ -313,7 +313,7 @@ internal static partial class PlanReader
             {
                 case "names": s.Names = Strings(ref r, name)!; break;
                 case "action": s.Action = Str(ref r, name)!; break;
-                case "errnoRet": s.ErrnoRet = NullableUInt(ref r, name); break;
+                case "errnoRet": s.ErrnoRet = OrNull(ref r, name, UInt); break;
                 case "args": s.Args = List(ref r, name, SeccompArg); break;
                 default: r.Skip(); break;
             }

@@ -60,27 +60,23 @@ internal static partial class PlanReader
         _ => throw Error(ref r, name, "true or false"),
     };
 
-    private static bool? NullableBool(ref Utf8JsonReader r, string name) => r.TokenType == JsonTokenType.Null ? null : Bool(ref r, name);
+    private delegate T ReadNamed<T>(ref Utf8JsonReader r, string name);
+
+    /// <summary>A value read by <paramref name="read"/>, or null.</summary>
+    private static T? OrNull<T>(ref Utf8JsonReader r, string name, ReadNamed<T> read) where T : struct =>
+        r.TokenType == JsonTokenType.Null ? null : read(ref r, name);
 
     private static int Int(ref Utf8JsonReader r, string name) =>
         r.TokenType == JsonTokenType.Number && r.TryGetInt32(out int v) ? v : throw Error(ref r, name, "a 32-bit integer");
 
-    private static int? NullableInt(ref Utf8JsonReader r, string name) => r.TokenType == JsonTokenType.Null ? null : Int(ref r, name);
-
     private static uint UInt(ref Utf8JsonReader r, string name) =>
         r.TokenType == JsonTokenType.Number && r.TryGetUInt32(out uint v) ? v : throw Error(ref r, name, "an unsigned 32-bit integer");
-
-    private static uint? NullableUInt(ref Utf8JsonReader r, string name) => r.TokenType == JsonTokenType.Null ? null : UInt(ref r, name);
 
     private static long Long(ref Utf8JsonReader r, string name) =>
         r.TokenType == JsonTokenType.Number && r.TryGetInt64(out long v) ? v : throw Error(ref r, name, "a 64-bit integer");
 
-    private static long? NullableLong(ref Utf8JsonReader r, string name) => r.TokenType == JsonTokenType.Null ? null : Long(ref r, name);
-
     private static ulong ULong(ref Utf8JsonReader r, string name) =>
         r.TokenType == JsonTokenType.Number && r.TryGetUInt64(out ulong v) ? v : throw Error(ref r, name, "an unsigned 64-bit integer");
-
-    private static ulong? NullableULong(ref Utf8JsonReader r, string name) => r.TokenType == JsonTokenType.Null ? null : ULong(ref r, name);
 
     /// <summary>An enum written by name (JsonStringEnumConverter: the member's JSON name, or its number).</summary>
     private static T Enum<T>(ref Utf8JsonReader r, string name, Func<string, T?> parse) where T : struct, Enum
