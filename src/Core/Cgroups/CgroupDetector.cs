@@ -8,7 +8,25 @@ internal static class CgroupDetector
     /// the hybrid layout (its cgroup2 mount then only carries the device program); a pure cgroup2 mount → <see cref="CgroupV2Manager"/>. Rootless on v1 gets
     /// <see cref="NoCgroupManager"/> (an ordinary user may not create v1 cgroups).
     /// </summary>
-    public static ICgroupManager Detect(string mountInfoPath = "/proc/self/mountinfo", bool rootless = false, CgroupFileSystem? fs = null)
+    public static ICgroupManager Detect(string mountInfoPath = DefaultMountInfo, bool rootless = false, CgroupFileSystem? fs = null)
+    {
+        // This process's own table is read once: every cmdlet makes a runtime, and a host does not remount its cgroup
+        // hierarchies under a running session (a test's table is read each time).
+        var (v1, v2Root) = mountInfoPath == DefaultMountInfo ? Host.Value : Read(mountInfoPath);
+        if (v1.Count > 0)
+            return rootless
+                ? new NoCgroupManager("this host uses cgroup v1, where an unprivileged user cannot create cgroups; the container runs without resource limits")
+                : new CgroupV1Manager(v1, fs, unifiedRoot: v2Root);
+        if (v2Root is not null) return new CgroupV2Manager(v2Root, fs, rootless: rootless);
+        return new NoCgroupManager("no cgroup hierarchy is mounted");
+    }
+
+    private const string DefaultMountInfo = "/proc/self/mountinfo";
+    private static readonly Lazy<(Dictionary<string, string> V1, string? V2Root)> Host =
+        new(() => Read(DefaultMountInfo), LazyThreadSafetyMode.PublicationOnly); // a failed read is tried again
+
+    /// <summary>The v1 controllers' mount points and the first cgroup2 mount point of a mountinfo table.</summary>
+    private static (Dictionary<string, string> V1, string? V2Root) Read(string mountInfoPath)
     {
         var v1 = new Dictionary<string, string>(StringComparer.Ordinal);
         string? v2Root = null;
@@ -30,12 +48,7 @@ internal static class CgroupDetector
                 else if (tail[0] == "cgroup2") v2Root ??= mountPoint;
             }
         }
-        if (v1.Count > 0)
-            return rootless
-                ? new NoCgroupManager("this host uses cgroup v1, where an unprivileged user cannot create cgroups; the container runs without resource limits")
-                : new CgroupV1Manager(v1, fs, unifiedRoot: v2Root);
-        if (v2Root is not null) return new CgroupV2Manager(v2Root, fs, rootless: rootless);
-        return new NoCgroupManager("no cgroup hierarchy is mounted");
+        return (v1, v2Root);
     }
 
     private static string Unescape(string s) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -16,18 +17,30 @@ internal static unsafe partial class Bpf
 
     private static long SysBpf => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
 
+    /// <summary>Programs loaded by this process, by instructions and license, kept loaded for the next start with the
+    /// same rules: the verifier's pass over a program (a third of a millisecond) ran on every start. Each attachment
+    /// holds the program too, so closing these descriptors (at the latest when the session ends) detaches nothing.</summary>
+    private static readonly ConcurrentDictionary<string, int> Loaded = new(StringComparer.Ordinal);
+    private const int MaxLoaded = 16;
+
     /// <summary>
-    /// Loads the program and attaches it (BPF_F_ALLOW_MULTI, so programs of parent cgroups keep running
-    /// too) to <paramref name="cgroupDir"/>. The attachment holds the program: no descriptor stays open.
+    /// Loads the program (or reuses this process's copy of it) and attaches it (BPF_F_ALLOW_MULTI, so programs of
+    /// parent cgroups keep running too) to <paramref name="cgroupDir"/>.
     /// </summary>
     public static void AttachDeviceProgram(string cgroupDir, ReadOnlySpan<ulong> program, string license)
     {
-        int prog = Load(program, license, log: false);
-        if (prog < 0)
+        string key = license + ":" + Convert.ToHexString(MemoryMarshal.AsBytes(program));
+        bool cached = Loaded.TryGetValue(key, out int prog);
+        if (!cached)
         {
-            int loadErrno = Marshal.GetLastPInvokeError();
-            string verifier = VerifierLog(program, license);
-            throw new NativeCallException("bpf BPF_PROG_LOAD" + (verifier.Length > 0 ? " [verifier: " + verifier + "]" : ""), cgroupDir, loadErrno);
+            prog = Load(program, license, log: false);
+            if (prog < 0)
+            {
+                int loadErrno = Marshal.GetLastPInvokeError();
+                string verifier = VerifierLog(program, license);
+                throw new NativeCallException("bpf BPF_PROG_LOAD" + (verifier.Length > 0 ? " [verifier: " + verifier + "]" : ""), cgroupDir, loadErrno);
+            }
+            cached = Loaded.Count < MaxLoaded && Loaded.TryAdd(key, prog);
         }
         try
         {
@@ -45,7 +58,10 @@ internal static unsafe partial class Bpf
             }
             finally { close(dir); }
         }
-        finally { close(prog); }
+        finally
+        {
+            if (!cached) close(prog);
+        }
     }
 
     private static int Load(ReadOnlySpan<ulong> program, string license, bool log, byte* logBuf = null, uint logSize = 0)

@@ -21,7 +21,7 @@ internal static class StateFile
         using (var fs = new FileStream(temp, new FileStreamOptions
         { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         {
-            JsonSerializer.Serialize(fs, state, PlanJsonContext.Default.ContainerRuntimeState);
+            PlanWriter.WriteState(fs, state);
         }
         File.Move(temp, path, overwrite: true);
     }

@@ -31,7 +31,7 @@ internal sealed class EventJournal(string path, long maxBytes = EventJournal.Def
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException();
         if (record.Time == default) record.Time = DateTimeOffset.UtcNow;
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(record, EventJsonContext.Default.EventRecord);
+        byte[] json = EventRecordWriter.Write(record);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         int lockFd = LockedFile.Lock(LockPath);
         try
