@@ -32,16 +32,7 @@ internal sealed class ContainerNameIndex(string storeRoot)
     }
 
     /// <summary>The names linked (no link is read).</summary>
-    public HashSet<string> Names()
-    {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        try
-        {
-            foreach (string path in Directory.EnumerateFileSystemEntries(Dir)) names.Add(Path.GetFileName(path));
-        }
-        catch (DirectoryNotFoundException) { }
-        return names;
-    }
+    public HashSet<string> Names() => DirectoryNames.Read(Dir);
 
     /// <summary>Links the name to the id (store lock held); false when the name has a link already.</summary>
     public bool TryLink(string name, string id)
