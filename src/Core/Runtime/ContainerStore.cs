@@ -365,10 +365,13 @@ internal sealed class ContainerStore
                 $"The name '{name}' is already used by another container.", name, "Choose another -Name or remove the other container.");
     }
 
-    /// <summary>Deletes the record and then its name's link (store lock held): a crash in between leaves a link to no record.</summary>
+    /// <summary>Deletes the record and then its name's link (store lock held): a crash in between leaves a link to no record.
+    /// The store directory's time is moved too: a session's kept listing (valid while that time is unchanged) would show
+    /// the container until its directory is gone, which takes a while for a big one, or forever after a crash.</summary>
     public void DeleteRecord(ContainerRecord r)
     {
         File.Delete(RecordPath(r.Id));
+        Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);
         Names.Unlink(r.Name, r.Id);
     }
 

@@ -115,6 +115,24 @@ public sealed class ContainerNameIndexTests : IDisposable
     }
 
     [Fact]
+    public void AListingKeptByASessionDropsARecordDeletedBeforeItsDirectory()
+    {
+        var kept = AddRecord("kept");
+        var removed = AddRecord("removed");
+        _store.EnsureNameIndex();
+        // A store directory old enough for the session to keep its listing (FileStat.IsRacy).
+        Directory.SetLastWriteTimeUtc(_store.Root, DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal(2, _store.List().Count);
+        Assert.Equal(2, _store.List().Count);
+
+        // Remove-Container's first step; its directory goes later (or never, if it is killed now).
+        _store.DeleteRecord(removed);
+
+        Assert.Equal([kept.Id], _store.List().Select(r => r.Id));
+        Assert.True(Directory.Exists(_store.Dir(removed.Id)));
+    }
+
+    [Fact]
     public void TwoRecordsWithOneNameLinkTheOlder()
     {
         var older = AddRecord("twin", DateTimeOffset.UtcNow.AddMinutes(-5));
