@@ -133,6 +133,29 @@ public sealed class ContainerNameIndexTests : IDisposable
     }
 
     [Fact]
+    public void APodMemberFindsItsInfraByTheNameThePodsIdGivesIt()
+    {
+        string podId = NewId(), otherPod = NewId();
+        var infra = new ContainerRecord
+        {
+            Id = NewId(), Name = PodMembership.InfraNameOf(podId), Image = "infra", Created = DateTimeOffset.UtcNow, PodId = podId, PodInfra = true,
+        };
+        _store.Write(infra, durable: false);
+        var member = new ContainerRecord { Id = NewId(), Name = "member", Image = "test", Created = DateTimeOffset.UtcNow, PodId = podId };
+        _store.Write(member, durable: false);
+        // A plain container that took the name another pod's infra would have: not that pod's infra.
+        AddRecord(PodMembership.InfraNameOf(otherPod));
+        var stray = new ContainerRecord { Id = NewId(), Name = "stray", Image = "test", Created = DateTimeOffset.UtcNow, PodId = otherPod };
+        _store.Write(stray, durable: false);
+        _store.EnsureNameIndex();
+
+        Assert.Equal(infra.Id, _store.InfraOf(member)?.Id);
+        Assert.Null(_store.InfraOf(infra));
+        Assert.Null(_store.InfraOf(stray));
+        Assert.Null(_store.InfraOf(AddRecord("alone")));
+    }
+
+    [Fact]
     public void TwoRecordsWithOneNameLinkTheOlder()
     {
         var older = AddRecord("twin", DateTimeOffset.UtcNow.AddMinutes(-5));
