@@ -23,6 +23,9 @@ internal sealed class ContainerNameIndex(string storeRoot)
     /// <summary>Built (a store made before the index has none until its first create or lookup).</summary>
     public bool Exists => Directory.Exists(Dir);
 
+    /// <summary>The name's link (it may not exist).</summary>
+    public string LinkPath(string name) => Path.Combine(Dir, name);
+
     /// <summary>The id the name links to; null when it has none.</summary>
     public string? Lookup(string name)
     {
