@@ -5,7 +5,7 @@
     One busybox container is created and run to its exit in a throw-away data root; its container.json and state.json
     are copied -Containers - 1 times under fresh ids and names (bench2, bench3, ...), so nothing else is started.
     Prints, with the load: the first Get-Container of this session (records parsed), the warm Get-Container and the
-    warm Get-Container -Name (best and median of -Runs, wall and CPU time), and the same first call in a fresh pwsh
+    warm Get-Container -Name (best and median of -Runs, wall and CPU time; output discarded and kept), and the same first call in a fresh pwsh
     (wall and CPU time).
     Targets of issue 14: 10,000 containers listed under 100 ms; -Name x with 10,000 present under 5 ms.
 .EXAMPLE
@@ -29,6 +29,9 @@ try {
     Import-Module (Join-Path $PSScriptRoot 'SyntheticContainers.psm1')
     Copy-ContainerRecord -Container $c -Count $Containers
     $target = "bench$([int]($Containers / 2))"
+    # Containers are listed long after they were made: a session keeps what it read only once files are a second old
+    # (FileStat.IsRacy), so wait that out, or the warm runs right after the copy read records and states again.
+    Start-Sleep -Milliseconds 1100
 
     # Wall time and this process's CPU time (user + system, all threads: the listing reads on every core) per call. On a
     # host shared with other work the CPU time is the steadier figure.
@@ -48,6 +51,7 @@ try {
     }
     $first = (Measure-Command { $script:count = @(Get-Container).Count }).TotalMilliseconds
     $all = Measure-Best { Get-Container | Out-Null }
+    $kept = Measure-Best { $x = Get-Container }
     $one = Measure-Best { Get-Container -Name $target | Out-Null }
 
     # The first listing in a new session: import + Get-Container in a fresh pwsh, CPU time of the child from /proc.
@@ -62,7 +66,8 @@ try {
 
     Write-Host "`n== listing with $count containers (load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus; best / median of $Runs)"
     Write-Host "first Get-Container in this session:        $([math]::Round($first, 1)) ms"
-    Write-Host "Get-Container, warm:                        $($all.Best) / $($all.Median) ms, CPU $($all.CpuBest) / $($all.CpuMedian) ms (target < 100)"
+    Write-Host "Get-Container | Out-Null, warm:             $($all.Best) / $($all.Median) ms, CPU $($all.CpuBest) / $($all.CpuMedian) ms (target < 100)"
+    Write-Host "`$x = Get-Container, warm:                   $($kept.Best) / $($kept.Median) ms, CPU $($kept.CpuBest) / $($kept.CpuMedian) ms (target < 100)"
     Write-Host "Get-Container -Name $target, warm:       $($one.Best) / $($one.Median) ms, CPU $($one.CpuBest) / $($one.CpuMedian) ms (target < 5)"
     Write-Host "fresh pwsh: Import-Module + Get-Container:  best wall $coldWall ms, best CPU (user+sys) $coldCpu ms"
 }

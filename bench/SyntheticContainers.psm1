@@ -6,6 +6,9 @@ function Copy-ContainerRecord {
     #>
     param([Parameter(Mandatory)] $Container, [Parameter(Mandatory)] [int] $Count, [string] $Prefix = 'bench')
     $dir = Join-Path $env:PSCONTAINERS_DATA_DIR 'containers'
+    # The store's name index (.names/<name> -> ../<id>), as New-Container keeps it; a store without it gets it built on first use.
+    $names = Join-Path $dir '.names'
+    $linkNames = Test-Path $names
     $json = Get-Content "$dir/$($Container.Id)/container.json" -Raw
     $state = Get-Content "$dir/$($Container.Id)/state.json" -Raw
     foreach ($i in 2..$Count) {
@@ -13,6 +16,7 @@ function Copy-ContainerRecord {
         [void][IO.Directory]::CreateDirectory("$dir/$id")
         [IO.File]::WriteAllText("$dir/$id/container.json", $json.Replace($Container.Id, $id).Replace("`"$($Container.Name)`"", "`"$Prefix$i`""))
         [IO.File]::WriteAllText("$dir/$id/state.json", $state.Replace($Container.Id, $id))
+        if ($linkNames) { [void][IO.File]::CreateSymbolicLink("$names/$Prefix$i", "../$id") }
     }
 }
 

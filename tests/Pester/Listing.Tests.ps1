@@ -33,8 +33,13 @@ BeforeAll {
         $id = New-Id
         New-Item -ItemType Directory "$dir/$id" | Out-Null
         Write-Atomic "$dir/$id/state.json" $stateJson.Replace($exited.Id, $id)
-        if (-not $NoRecord) { Write-Atomic "$dir/$id/container.json" $recordJson.Replace($exited.Id, $id).Replace('"listing-exited"', "`"$Name`"") }
+        if (-not $NoRecord) { Add-Record $id $Name }
         return $id
+    }
+    # The record and its name's link in the store's name index, as New-Container leaves them.
+    function script:Add-Record([string] $Id, [string] $Name) {
+        Write-Atomic "$dir/$Id/container.json" $recordJson.Replace($exited.Id, $Id).Replace('"listing-exited"', "`"$Name`"")
+        New-Item -ItemType SymbolicLink -Path "$dir/.names/$Name" -Target "../$Id" | Out-Null
     }
     foreach ($i in 1..40) { Add-Copy "listing-copy$i" | Out-Null }
     $script:created = New-Container -Image busybox -Command true -Name listing-created
@@ -76,7 +81,7 @@ Describe 'Listing from a warm session' -Skip:(-not $isRoot) {
         Step-Back
         Get-Container -Name listing-late -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         # The record lands in the existing directory: the store directory itself does not change.
-        Write-Atomic "$dir/$id/container.json" $recordJson.Replace($exited.Id, $id).Replace('"listing-exited"', '"listing-late"')
+        Add-Record $id listing-late
         (Get-Container -Name listing-late).Id | Should -Be $id
         @(Get-Container | Where-Object Name -eq 'listing-late').Count | Should -Be 1
     }

@@ -39,22 +39,21 @@ public abstract class ContainerCmdletBase : ContainersCmdlet
                 foreach (var r in All().Where(r => p.IsMatch(r.Name)).OrderBy(r => r.Name, StringComparer.Ordinal)) Add(r);
                 continue;
             }
+            // A literal reads the one record it names (the name index, or the id), never the whole store.
+            Lookup(n, Runtime.Store.Find);
+        }
+        foreach (string id in ids ?? []) Lookup(id, i => NameGenerator.IsFullId(i) ? Runtime.Store.TryRead(i) : Runtime.Store.FindByIdPrefix(i));
+        return result;
+
+        void Lookup(string what, Func<string, ContainerRecord?> find)
+        {
             try
             {
-                if (Runtime.Store.Find(n, All()) is { } r) Add(r);
-                else WriteError(NotFound(n));
+                if (find(what) is { } r) Add(r);
+                else WriteError(NotFound(what));
             }
             catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); }
         }
-        foreach (string id in ids ?? [])
-        {
-            var matches = All().Where(r => r.Id.StartsWith(id.ToLowerInvariant(), StringComparison.Ordinal)).ToList();
-            if (matches.Count == 1) Add(matches[0]);
-            else if (matches.Count == 0) WriteError(NotFound(id));
-            else WriteError(ErrorRecordFactory.From(new ContainersException("AmbiguousContainerId", ErrorKind.InvalidArgument,
-                $"The id prefix '{id}' matches {matches.Count} containers.", id, "Give more digits of the id.")));
-        }
-        return result;
     }
 
     protected static ErrorRecord NotFound(string what) => ErrorRecordFactory.From(new ContainersException("ContainerNotFound", ErrorKind.NotFound,

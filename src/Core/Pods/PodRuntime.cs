@@ -44,7 +44,7 @@ internal sealed class PodRuntime(ContainerRuntime runtime, PodStore pods)
         string name = o.Name ?? NameGenerator.NewName(n => all.Any(p => p.Name == n));
         var record = new PodRecord
         {
-            Id = id, Name = name, Created = DateTimeOffset.UtcNow, InfraName = id[..12] + "-infra",
+            Id = id, Name = name, Created = DateTimeOffset.UtcNow, InfraName = PodMembership.InfraNameOf(id),
             Hostname = string.IsNullOrEmpty(o.Hostname) ? name : o.Hostname, Labels = new Dictionary<string, string>(o.Labels), Share = share,
             Network = o.Network, Publish = [.. o.Publish], AddHost = [.. o.AddHost], Dns = [.. o.Dns],
         };

@@ -25,6 +25,8 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
         // The store hands out the same parsed Stopped state while its file is unchanged: once that state was found to
         // leave nothing behind, listing the container again needs no look at every cgroup hierarchy.
         if (!cgroups.Enabled || Clean.TryGetValue(id, out var done) && ReferenceEquals(done, state)) return;
+        // A listing knows which containers have a cgroup at all: most exited ones need no look at their monitor.
+        if (cgroupIds is not null && !cgroupIds.Value.Contains(id)) { Clean[id] = state; return; }
         if (MonitorRunning(state)) return;
         if (!(cgroupIds?.Value.Contains(id) ?? cgroups.Exists(id))) { Clean[id] = state; return; }
         using var held = store.TryLockContainer(id);

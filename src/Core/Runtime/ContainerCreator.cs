@@ -51,14 +51,15 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var healthcheck = ServiceOptions.Healthcheck(o, image.Config?.Healthcheck);
 
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
-        var existing = store.List();
-        if (o.Name is not null && existing.Any(r => r.Name == o.Name))
+        // Names through the store's name index (no record but the one named is read); the link is made before anything else.
+        store.EnsureNameIndex();
+        if (o.Name is not null && store.NameTaken(o.Name))
             throw new ContainersException("ContainerNameInUse", ErrorKind.AlreadyExists,
                 $"The name '{o.Name}' is already used by another container.", o.Name, "Choose another -Name or remove the other container.");
         var createdVolumes = new List<string>();
         string id;
-        do id = NameGenerator.NewId(); while (existing.Any(r => r.Id == id));
-        string name = o.Name ?? NameGenerator.NewName(n => existing.Any(r => r.Name == n));
+        do id = NameGenerator.NewId(); while (Directory.Exists(store.Dir(id)));
+        string name = o.Name ?? NameGenerator.NewName(store.NameTaken);
         string hostname = sharedUts ? pod!.Hostname : string.IsNullOrEmpty(o.Hostname) ? id[..12] : o.Hostname;
         var member = pod ?? o.PodInfra;
 
@@ -110,6 +111,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             throw new ContainersException("InvalidWorkingDirectory", ErrorKind.InvalidArgument, $"The working directory '{record.WorkingDir}' is not absolute.", record.WorkingDir);
 
         string dir = store.Dir(id);
+        store.ClaimName(name, id);
         try
         {
             await PrepareVolumesAsync(mounts, image, (user.Uid, user.Gid), createdVolumes, ct).ConfigureAwait(false);
@@ -146,6 +148,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         catch
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            store.Names.Unlink(name, id);
             foreach (string v in createdVolumes)
                 try { volumes.Delete(v); } catch (IOException) { }
             throw;

@@ -35,7 +35,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;
             // The record goes first so a half-removed directory is never listed.
-            File.Delete(store.RecordPath(r.Id));
+            store.DeleteRecord(r);
         }
         string dir = store.Dir(r.Id);
         try

@@ -20,6 +20,7 @@ internal sealed class ContainerStore
     public ContainerStore(ContainerPaths paths)
     {
         Root = paths.ContainersDir;
+        Names = new ContainerNameIndex(Root);
         // A store made by an older version was world-readable: take that away on first use (one stat after that).
         try
         {
@@ -32,9 +33,16 @@ internal sealed class ContainerStore
         }
     }
 
-    public ContainerStore(string root) => Root = root;
+    public ContainerStore(string root)
+    {
+        Root = root;
+        Names = new ContainerNameIndex(Root);
+    }
 
     public string Root { get; }
+
+    /// <summary>Name to id links: a lookup by name reads one record (see <see cref="ContainerNameIndex"/>).</summary>
+    internal ContainerNameIndex Names { get; }
 
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStore>();
 
@@ -82,9 +90,18 @@ internal sealed class ContainerStore
     /// <summary>The container's lock if it is free right now, else null.</summary>
     public FileLock? TryLockContainer(string id) => FileLock.TryAcquire(Path.Combine(Dir(id), ".lock"), create: true);
 
-    /// <summary>Every readable record (a directory being created or removed is skipped).</summary>
+    /// <summary>Every readable record (a directory being created or removed is skipped). A listing that read the store's
+    /// directory afresh also checks that every name is in the name index, and repairs the index when one is not.</summary>
     public List<ContainerRecord> List()
     {
+        var list = ReadAll(out bool fresh);
+        if (fresh) CheckNameIndex(list);
+        return list;
+    }
+
+    private List<ContainerRecord> ReadAll(out bool fresh)
+    {
+        fresh = false;
         if (!Native.FileStat.TryGet(Root, out long inode, out long mtime, out _, out _)) return [];
         // Unchanged directory (same inode and entry-change time): the ids are as listed before, and a record, written
         // once before anything lists it, is still what was parsed; only ids whose record was not there yet are read.
@@ -95,12 +112,8 @@ internal sealed class ContainerStore
                 if ((seen.Records[i] ?? TryRead(seen.Ids[i])) is { } r) known.Add(r);
             return known;
         }
-        var ids = new List<string>();
-        foreach (string dir in Directory.EnumerateDirectories(Root))
-        {
-            string id = Path.GetFileName(dir);
-            if (NameGenerator.IsFullId(id)) ids.Add(id);
-        }
+        fresh = true;
+        var ids = EnumerateIds();
         // Reading and parsing a record is independent of the others: spread it over the cores (1,000 records
         // are 1,000 small reads plus JSON parses).
         var read = new ContainerRecord?[ids.Count];
@@ -248,20 +261,118 @@ internal sealed class ContainerStore
         AtomicFile.Write(path, content, PrivateStore.FileMode, durable);
 
     /// <summary>
-    /// Resolves a full id, an exact name, or a unique id prefix. Null when nothing matches; ambiguous prefixes throw.
+    /// Resolves a full id, an exact name, or a unique id prefix. Null when nothing matches; ambiguous prefixes throw. Reads
+    /// the records of the match only: names through the name index, prefixes against the directory's entries.
     /// </summary>
-    public ContainerRecord? Find(string nameOrId, List<ContainerRecord>? all = null)
+    public ContainerRecord? Find(string nameOrId)
     {
         if (NameGenerator.IsFullId(nameOrId)) return TryRead(nameOrId);
-        all ??= List();
-        if (all.FirstOrDefault(r => r.Name == nameOrId) is { } byName) return byName;
-        string lower = nameOrId.ToLowerInvariant();
+        if (FindByName(nameOrId) is { } byName) return byName;
+        return FindByIdPrefix(nameOrId);
+    }
+
+    /// <summary>The container with a unique id starting with <paramref name="prefix"/> (any case); null when none. Ambiguous prefixes throw.</summary>
+    public ContainerRecord? FindByIdPrefix(string prefix)
+    {
+        string lower = prefix.ToLowerInvariant();
         if (lower.Length == 0 || !lower.All(char.IsAsciiHexDigitLower)) return null;
-        var matches = all.Where(r => r.Id.StartsWith(lower, StringComparison.Ordinal)).ToList();
+        var matches = CurrentIds().Where(id => id.StartsWith(lower, StringComparison.Ordinal)).Select(TryRead).OfType<ContainerRecord>().ToList();
         if (matches.Count > 1)
             throw new ContainersException("AmbiguousContainerId", ErrorKind.InvalidArgument,
-                $"The id prefix '{nameOrId}' matches {matches.Count} containers.", nameOrId, "Give more digits of the id, or the name.");
+                $"The id prefix '{prefix}' matches {matches.Count} containers.", prefix, "Give more digits of the id, or the name.");
         return matches.Count == 1 ? matches[0] : null;
+    }
+
+    /// <summary>The container named <paramref name="name"/>: one link and one record read (a full listing while the store has no index).</summary>
+    public ContainerRecord? FindByName(string name)
+    {
+        if (!Names.Exists) return List().FirstOrDefault(r => r.Name == name);
+        if (Names.Lookup(name) is not { } id) return null;
+        if (NameGenerator.IsFullId(id) && TryRead(id) is { } r && r.Name == name) return r;
+        // A create or remove was interrupted between the link and the record (or one is under way right now): no container.
+        Log.Debug("The name index links {Name} to {Id}, which has no record of that name; ignoring the link", name, id);
+        RepairNameIndex();
+        return null;
+    }
+
+    /// <summary>The ids of the store's directories, from the last listing while the directory is unchanged.</summary>
+    private List<string> CurrentIds()
+    {
+        if (Native.FileStat.TryGet(Root, out long inode, out long mtime, out _, out _) && Listings.TryGetValue(Root, out var seen)
+            && seen.Inode == inode && seen.Mtime == mtime) return [.. seen.Ids];
+        return EnumerateIds();
+    }
+
+    private List<string> EnumerateIds()
+    {
+        var ids = new List<string>();
+        try
+        {
+            foreach (string dir in Directory.EnumerateDirectories(Root))
+            {
+                string id = Path.GetFileName(dir);
+                if (NameGenerator.IsFullId(id)) ids.Add(id);
+            }
+        }
+        catch (DirectoryNotFoundException) { }
+        return ids;
+    }
+
+    /// <summary>Repairs the name index when a record's name has no link (a store made by an older version, or records
+    /// written around the module). No crash of a create or remove leaves one (see <see cref="ContainerNameIndex"/>).</summary>
+    private void CheckNameIndex(List<ContainerRecord> records)
+    {
+        if (records.Count == 0) return;
+        if (Names.Exists)
+        {
+            var linked = Names.Names();
+            if (records.TrueForAll(r => linked.Contains(r.Name) || !NameGenerator.IsValidName(r.Name))) return;
+        }
+        Log.Debug("The name index of {Root} is missing or lacks names of listed containers; rebuilding it", Root);
+        RepairNameIndex();
+    }
+
+    /// <summary>Rebuilds the name index from the records if the store lock is free now (else whoever holds it is changing
+    /// the store, and a later lookup or listing repairs it).</summary>
+    private void RepairNameIndex()
+    {
+        using var storeLock = FileLock.TryAcquire(Path.Combine(Root, ".lock"), create: true);
+        if (storeLock is null) return;
+        Names.Rebuild(ReadAll(out _));
+    }
+
+    /// <summary>Builds the name index if the store has none (store lock held: before a create links a name).</summary>
+    public void EnsureNameIndex()
+    {
+        if (!Names.Exists) Names.Rebuild(ReadAll(out _));
+    }
+
+    /// <summary>Whether a container has the name (store lock held); a link to no such record is deleted on the way.</summary>
+    public bool NameTaken(string name)
+    {
+        if (Names.Lookup(name) is not { } id) return false;
+        if (NameGenerator.IsFullId(id) && TryRead(id) is { } r && r.Name == name) return true;
+        Log.Debug("Deleting the name index's link {Name} to {Id}: no record of that name (an interrupted create or remove)", name, id);
+        Names.Unlink(name, id);
+        return false;
+    }
+
+    /// <summary>Links the name to the id before the record is written (store lock held, <see cref="NameTaken"/> checked).</summary>
+    public void ClaimName(string name, string id)
+    {
+        if (!Names.TryLink(name, id))
+            throw new ContainersException("ContainerNameInUse", ErrorKind.AlreadyExists,
+                $"The name '{name}' is already used by another container.", name, "Choose another -Name or remove the other container.");
+    }
+
+    /// <summary>Deletes the record and then its name's link (store lock held): a crash in between leaves a link to no record.
+    /// The store directory's time is moved too: a session's kept listing (valid while that time is unchanged) would show
+    /// the container until its directory is gone, which takes a while for a big one, or forever after a crash.</summary>
+    public void DeleteRecord(ContainerRecord r)
+    {
+        File.Delete(RecordPath(r.Id));
+        Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);
+        Names.Unlink(r.Name, r.Id);
     }
 
     /// <summary>Like <see cref="Find"/> but throws ContainerNotFound.</summary>

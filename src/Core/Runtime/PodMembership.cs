@@ -16,6 +16,9 @@ internal sealed record PodMembership(string PodId, string PodName, string InfraN
 
     public bool Shares(string kind) => Share.Contains(kind, StringComparer.Ordinal);
 
+    /// <summary>The name of a pod's infra container, made from the pod's id: <c>&lt;12 digits of the id&gt;-infra</c>.</summary>
+    public static string InfraNameOf(string podId) => podId[..12] + "-infra";
+
     /// <summary>The pod's cgroup parent, under which its containers' cgroups go (<c>pscontainers/pod-&lt;id&gt;/&lt;container id&gt;</c>).</summary>
     public static string CgroupParent(string podId) => "pod-" + podId;
 
@@ -45,9 +48,11 @@ internal sealed record PodMembership(string PodId, string PodName, string InfraN
 /// <summary>A pod's containers as the container records tell them.</summary>
 internal static class PodRecords
 {
-    /// <summary>The infra container of the pod <paramref name="r"/> belongs to; null for a container of no pod or an infra itself.</summary>
+    /// <summary>The infra container of the pod <paramref name="r"/> belongs to; null for a container of no pod or an infra
+    /// itself. One record read: the infra's name follows from the pod's id (<see cref="PodMembership.InfraNameOf"/>).</summary>
     public static ContainerRecord? InfraOf(this ContainerStore store, ContainerRecord r) =>
-        r.PodId is null || r.PodInfra ? null : store.List().FirstOrDefault(i => i.PodInfra && i.PodId == r.PodId);
+        r.PodId is null || r.PodInfra ? null
+        : store.FindByName(PodMembership.InfraNameOf(r.PodId)) is { PodInfra: true } infra && infra.PodId == r.PodId ? infra : null;
 }
 
 /// <summary>The pods a container can join (implemented by the pod store).</summary>

@@ -38,7 +38,7 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
         var removedContainers = containers.Where(c => c.State is ContainerState.Exited or ContainerState.Created && !c.PodInfra
             && (options.Until is null || (c.FinishedAt ?? c.Created) < options.Until)).ToList();
         foreach (var c in removedContainers)
-            items.Add(new StorageItem("Containers", c.Name, c.Id, c.Created, Size([runtime.Store.Dir(c.Id)]), Size([runtime.Store.Dir(c.Id)])));
+            items.Add(new StorageItem("Containers", c.Name, c.Id, c.Created, Size(Paths(c)), Size(Paths(c))));
 
         var keptContainerImages = containers.Except(removedContainers).Select(c => c.ImageId).ToHashSet(StringComparer.Ordinal);
         var images = await store.ListAsync(ct).ConfigureAwait(false);
@@ -92,7 +92,7 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
             Images("Images", images.Where(i => !IsCache(i))),
             cached with { Total = cached.Total + mounts.Count, Size = cached.Size + Size(mounts) },
             new StorageUsage("Containers", containers.Count, containers.Count(c => c.State.IsActive()),
-                Size(containers.Select(c => runtime.Store.Dir(c.Id))), 0, plan.Where(p => p.Type == "Containers").Sum(p => p.Reclaimable)),
+                Size(containers.SelectMany(Paths)), 0, plan.Where(p => p.Type == "Containers").Sum(p => p.Reclaimable)),
             new StorageUsage("Orphans", orphans.Count, 0, Size(orphans), 0, plan.Where(p => p.Type == "Orphans").Sum(p => p.Reclaimable)),
             // Reclaimable here is what -Volumes frees (the unused volumes), not part of -All.
             new StorageUsage("Volumes", volumes.Count, volumes.Count(v => v.Volume.InUseBy.Count > 0), volumes.Sum(v => v.Size), 0,
@@ -128,6 +128,9 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
         if (orphans) await store.PruneUnreferencedAsync(ct).ConfigureAwait(false);
         if (buildCache) cache.Clear();
     }
+
+    /// <summary>What a container takes: its directory and its name's link in the store's name index.</summary>
+    private string[] Paths(Container c) => [runtime.Store.Dir(c.Id), runtime.Store.Names.LinkPath(c.Name)];
 
     /// <summary>Apparent bytes of files and directories under the paths, each inode once.</summary>
     public static long Size(IEnumerable<string> paths)
