@@ -32,14 +32,16 @@ internal class CgroupFileSystem
         string parent = Path.GetDirectoryName(dir)!;
         for (int attempt = 0; ; attempt++)
         {
-            CreateDirectory(parent);
             try
             {
+                // .NET's CreateDirectory says "already exists" when the parent went between its mkdir's EEXIST and its
+                // check that the path is a directory: the same race, retried the same way.
+                CreateDirectory(parent);
                 prepareParent?.Invoke(parent);
                 MakeDirectory(dir);
                 return;
             }
-            catch (IOException e) when (attempt < 20 && e is DirectoryNotFoundException or FileNotFoundException && !DirectoryExists(parent)) { }
+            catch (IOException) when (attempt < 20 && !DirectoryExists(parent)) { }
         }
     }
 

@@ -19,6 +19,15 @@ public sealed class CgroupParentRealTests : IDisposable
     {
         public Action<string>? BeforeMakeDirectory { get; set; }
 
+        /// <summary>Runs after a successful CreateDirectory; it may throw what .NET throws when it loses a race.</summary>
+        public Action<string>? AfterCreateDirectory { get; set; }
+
+        public override void CreateDirectory(string path)
+        {
+            base.CreateDirectory(path);
+            AfterCreateDirectory?.Invoke(path);
+        }
+
         public override void MakeDirectory(string path)
         {
             BeforeMakeDirectory?.Invoke(path);
@@ -79,5 +88,23 @@ public sealed class CgroupParentRealTests : IDisposable
         Assert.True(_manager.Exists(First));
         Assert.All(procs, f => Assert.True(File.Exists(f), f));
         Assert.Equal(32L << 20, long.Parse(File.ReadAllText($"/sys/fs/cgroup/memory/{_parent}/{First}/memory.limit_in_bytes")));
+    }
+
+    [CgroupV1Fact]
+    public void RealCreateMakesTheParentAgainWhenItGoesDuringItsOwnMkdir()
+    {
+        Assert.NotNull(_manager);
+        int removed = 0;
+        // Another process removes the empty parent between CreateDirectory's mkdir (EEXIST) and its look at the path:
+        // .NET then reports that the path "already exists" (seen on this host with two containers starting at once).
+        _fs.AfterCreateDirectory = parent =>
+        {
+            _fs.AfterCreateDirectory = null;
+            if (_fs.TryRemoveEmpty(parent)) removed++;
+            throw new IOException($"The file '{parent}' already exists.");
+        };
+        _manager.Create(First, null);
+        Assert.Equal(1, removed);
+        Assert.True(_manager.Exists(First));
     }
 }
