@@ -179,7 +179,12 @@ internal sealed class ContainerStore
     public void Write(ContainerRecord record, bool durable = true)
     {
         CreateDir(record.Id);
-        AtomicWrite(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord), durable);
+        string path = RecordPath(record.Id);
+        bool rewrite = File.Exists(path);
+        AtomicWrite(path, JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord), durable);
+        // A session's kept listing holds the parsed record while the store directory's time stands still: a rewrite
+        // (Connect-ContainerNetwork, Set-Container...) moves it, as a create or remove does.
+        if (rewrite) Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);
     }
 
     /// <param name="id">The container.</param>

@@ -133,6 +133,20 @@ public sealed class ContainerNameIndexTests : IDisposable
     }
 
     [Fact]
+    public void AListingKeptByASessionShowsARewrittenRecord()
+    {
+        var r = AddRecord("connected");
+        Directory.SetLastWriteTimeUtc(_store.Root, DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal("private", _store.List().Single().Network);
+        Assert.Equal("private", _store.List().Single().Network);
+
+        // Connect-ContainerNetwork in another session rewrites the record in place; no entry of the store changes.
+        _store.Write(new ContainerRecord { Id = r.Id, Name = r.Name, Image = r.Image, Created = r.Created, Network = "web" }, durable: false);
+
+        Assert.Equal("web", _store.List().Single().Network);
+    }
+
+    [Fact]
     public void APodMemberFindsItsInfraByTheNameThePodsIdGivesIt()
     {
         string podId = NewId(), otherPod = NewId();
