@@ -136,6 +136,7 @@ public sealed class ContainerNameIndexTests : IDisposable
     public void AListingKeptByASessionShowsARewrittenRecord()
     {
         var r = AddRecord("connected");
+        _store.EnsureNameIndex();
         Directory.SetLastWriteTimeUtc(_store.Root, DateTime.UtcNow.AddMinutes(-1));
         Assert.Equal("private", _store.List().Single().Network);
         Assert.Equal("private", _store.List().Single().Network);
