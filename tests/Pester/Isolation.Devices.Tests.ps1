@@ -154,11 +154,16 @@ try fuse-write '[ -c /dev/fuse ] && exec 3>/dev/fuse'
         $bundle = Join-Path $work 'runc-bundle'
         & umoci unpack --image "$work/layout:latest" $bundle 2>&1 | Out-Null
         $spec = Get-Content (Join-Path $containersDir "$($c.Id)/bundle/config.json") -Raw | ConvertFrom-Json -AsHashtable
-        $spec.linux.cgroupsPath = "pscontainers-runc-test/$($c.Id.Substring(0, 12))"
+        $runcParent = 'pscontainers-runc-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $spec.linux.cgroupsPath = "$runcParent/$($c.Id.Substring(0, 12))"
         $spec | ConvertTo-Json -Depth 20 | Set-Content (Join-Path $bundle 'config.json')
         $runcId = 'pscontainers-devices-' + $c.Id.Substring(0, 12)
         $theirs = @(& runc run --bundle $bundle $runcId 2>&1 | ForEach-Object { "$_" })
         & runc delete --force $runcId 2>&1 | Out-Null
+        # runc removes its container's cgroup, never the parent it made for it: rmdir that in every hierarchy.
+        foreach ($dir in Get-Item "/sys/fs/cgroup/*/$runcParent" -ErrorAction SilentlyContinue) {
+            try { [IO.Directory]::Delete($dir.FullName) } catch [IO.DirectoryNotFoundException] { }
+        }
         Remove-Container $c.Name
 
         $theirs | Should -Be $ours
