@@ -20,7 +20,11 @@ $config.Run.Path = @($files.FullName)
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.Should.ErrorAction = 'Stop'
-$result = Invoke-Pester -Configuration $config
+try { $result = Invoke-Pester -Configuration $config }
+finally {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
+    Remove-TestModuleCopy
+}
 [pscustomobject]@{
     Passed  = $result.PassedCount
     Failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount

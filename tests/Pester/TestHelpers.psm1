@@ -8,13 +8,23 @@ function Get-TestModulePath {
 function Get-TestModulePathForUsers {
     # The built module copied where a throw-away test user can read it: the checkout may sit in a
     # folder only root can enter (mktemp -d makes 0700 folders). One copy per build, reused.
+    $copy = Join-Path (Get-TestModuleCopyDir) 'Containers'
+    Copy-Once (Split-Path (Get-TestModulePath)) $copy
+    return Join-Path $copy 'Containers.psd1'
+}
+
+function Get-TestModuleCopyDir {
     $source = Split-Path (Get-TestModulePath)
     # Keyed by the newest file: a build may change only Core or only the monitor (pscontainers-init).
     $stamp = (Get-ChildItem $source -File -Recurse | Measure-Object -Maximum { $_.LastWriteTimeUtc.Ticks }).Maximum
     $key = [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes("$source|$stamp"))).Substring(0, 12).ToLowerInvariant()
-    $copy = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-module-$key/Containers"
-    Copy-Once $source $copy
-    return Join-Path $copy 'Containers.psd1'
+    Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-module-$key"
+}
+
+function Remove-TestModuleCopy {
+    # Run-Pester's last step: the copy of this build made for test users (each build made one more in /tmp before).
+    $dir = Get-TestModuleCopyDir
+    if (Test-Path $dir) { [System.IO.Directory]::Delete($dir, $true) }
 }
 
 function Copy-Once([string] $Source, [string] $Copy) {
@@ -204,4 +214,4 @@ function Get-FromInside([string] $Name, [string] $Url) {
     throw "wget $Url in $Name failed"
 }
 
-Export-ModuleMember -Function Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
+Export-ModuleMember -Function Remove-TestModuleCopy, Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
