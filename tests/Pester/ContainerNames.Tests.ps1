@@ -66,14 +66,15 @@ Describe 'Container names' -Skip:(-not $isRoot) {
     }
 
     It 'ignores, logs and deletes a link a killed remove left (record gone, link still there)' {
-        # The level a cmdlet call set applies to the log file until the next one that sets it.
+        $c = New-Container -Image busybox -Command true -Name stale-link
+        Remove-Item -LiteralPath (Join-Path $dir "$($c.Id)/container.json")
+        Get-Link stale-link | Should -Be $c.Id
         $env:PSCONTAINERS_LOG_LEVEL = 'Debug'
         try {
-            $c = New-Container -Image busybox -Command true -Name stale-link
-            Remove-Item -LiteralPath (Join-Path $dir "$($c.Id)/container.json")
-            Get-Link stale-link | Should -Be $c.Id
-
-            Get-Container -Name stale-link -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            # Get-Container applies the log level itself and shows its events on -Debug.
+            $out = Get-Container -Name stale-link -Debug -ErrorAction SilentlyContinue -ErrorVariable err 5>&1
+            @($out | Where-Object { $_ -isnot [System.Management.Automation.DebugRecord] }) | Should -BeNullOrEmpty
+            @($out | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Message -join "`n" | Should -Match "links stale-link to $($c.Id), which has no record of that name"
             $err[0].FullyQualifiedErrorId | Should -BeLike 'ContainerNotFound,*'
             Get-Link stale-link | Should -BeNullOrEmpty
             (Get-ChildItem $env:PSCONTAINERS_LOG_DIR -File | Get-Content) -join "`n" | Should -Match "links stale-link to $($c.Id), which has no record of that name"

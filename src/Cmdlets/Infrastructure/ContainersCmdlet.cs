@@ -75,6 +75,16 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Runs synchronous Core work on the pipeline thread with this call's log level and log streams (what
+    /// <see cref="Run{T}"/> does for async work): its events reach the log file and -Verbose/-Debug.</summary>
+    protected void Logged(Action work)
+    {
+        ModuleLog.Refresh();
+        using var scope = new CallLogScope(LowestLevelShown());
+        try { work(); }
+        finally { DrainLog(scope); }
+    }
+
     protected void Run(Func<CancellationToken, Task> work) =>
         Run<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; });
 

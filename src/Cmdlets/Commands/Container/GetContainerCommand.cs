@@ -31,7 +31,7 @@ public sealed class GetContainerCommand : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Pod { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         IEnumerable<Core.Runtime.Container> list = Name is null && Id is null
             ? Runtime.List()
@@ -40,5 +40,5 @@ public sealed class GetContainerCommand : ContainerCmdletBase
         bool InPods(Core.Runtime.Container c) => pods is null || (c.Pod is { } name && pods.Any(p => p.IsMatch(name)));
         foreach (var c in list)
             if ((State is null || State.Contains(c.State)) && InPods(c)) WriteObject(c);
-    }
+    });
 }
