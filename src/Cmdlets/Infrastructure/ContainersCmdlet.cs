@@ -82,7 +82,12 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
         ModuleLog.Refresh();
         using var scope = new CallLogScope(LowestLevelShown());
         try { work(); }
-        finally { DrainLog(scope); }
+        finally
+        {
+            // After a terminating error the streams may be closed: the events are in the log file anyway.
+            try { DrainLog(scope); }
+            catch (PipelineStoppedException) { }
+        }
     }
 
     protected void Run(Func<CancellationToken, Task> work) =>

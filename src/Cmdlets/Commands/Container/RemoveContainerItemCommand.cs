@@ -18,7 +18,7 @@ public sealed class RemoveContainerItemCommand : ContainerCmdletBase
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var remover = new HostTreeRemover(Runtime);
         foreach (string p in Path)
@@ -31,5 +31,5 @@ public sealed class RemoveContainerItemCommand : ContainerCmdletBase
             }
             catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); }
         }
-    }
+    });
 }

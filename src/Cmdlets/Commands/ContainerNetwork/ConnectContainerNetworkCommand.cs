@@ -11,6 +11,6 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkTargetCmdle
     [Parameter]
     public string[]? Alias { get; set; }
 
-    protected override void ProcessRecord() =>
-        Change($"Connect to network {Network}", ct => Services.Runtime.ConnectNetworkAsync(Name, Network, Alias ?? [], ct));
+    protected override void ProcessRecord() => Logged(() =>
+        Change($"Connect to network {Network}", ct => Services.Runtime.ConnectNetworkAsync(Name, Network, Alias ?? [], ct)));
 }

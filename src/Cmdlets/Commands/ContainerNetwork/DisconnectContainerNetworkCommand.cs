@@ -7,6 +7,6 @@ namespace Containers.Cmdlets.Commands.ContainerNetwork;
 [OutputType(typeof(Core.Runtime.Container))]
 public sealed class DisconnectContainerNetworkCommand : ContainerNetworkTargetCmdlet
 {
-    protected override void ProcessRecord() =>
-        Change($"Disconnect from network {Network}", ct => Services.Runtime.DisconnectNetworkAsync(Name, Network, ct));
+    protected override void ProcessRecord() => Logged(() =>
+        Change($"Disconnect from network {Network}", ct => Services.Runtime.DisconnectNetworkAsync(Name, Network, ct)));
 }

@@ -16,7 +16,7 @@ public sealed class GetContainerNetworkCommand : ContainersCmdlet
     [ArgumentCompleter(typeof(NetworkNameCompleter))]
     public string[]? Name { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var networks = Services.Runtime.ListNetworks(out var invalid);
         if (Name is null)
@@ -35,5 +35,5 @@ public sealed class GetContainerNetworkCommand : ContainersCmdlet
             WriteError(ErrorRecordFactory.From(bad ?? new ContainersException("NetworkNotFound", ErrorKind.NotFound,
                 $"There is no network named '{name}' in {Services.Paths.CniConfigDir}.", name, "Get-ContainerNetwork lists the networks.")));
         }
-    }
+    });
 }

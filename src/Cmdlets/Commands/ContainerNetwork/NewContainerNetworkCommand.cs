@@ -34,7 +34,7 @@ public sealed class NewContainerNetworkCommand : ContainersCmdlet
     [Parameter]
     public Hashtable? Label { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         if (!ShouldProcess($"{Name} in {Services.Paths.CniConfigDir}", "Create network")) return;
         var options = new NetworkCreateOptions
@@ -44,5 +44,5 @@ public sealed class NewContainerNetworkCommand : ContainersCmdlet
         };
         try { WriteObject(Services.Runtime.CreateNetwork(options)); }
         catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); }
-    }
+    });
 }

@@ -22,7 +22,7 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
     public SwitchParameter All { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var store = Services.Logins();
         if (All)
@@ -41,5 +41,5 @@ public sealed class DisconnectContainerRegistryCommand : ContainersCmdlet
             }
             catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); }
         }
-    }
+    });
 }

@@ -17,7 +17,7 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
     [ArgumentCompleter(typeof(RegistryLoginCompleter))]
     public string[]? Registry { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         IReadOnlyList<RegistryLogin> logins;
         try { logins = Services.Logins().List(); }
@@ -35,5 +35,5 @@ public sealed class GetContainerRegistryLoginCommand : ContainersCmdlet
                 WriteError(ErrorRecordFactory.From(new ContainersException("RegistryLoginNotFound", ErrorKind.NotFound, $"There is no login for '{pattern}'.", pattern)));
             WriteObject(matches, true);
         }
-    }
+    });
 }

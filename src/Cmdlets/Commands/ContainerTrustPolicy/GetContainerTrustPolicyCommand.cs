@@ -23,7 +23,7 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
 
     private IReadOnlyList<TrustPolicyEntry> _entries = [];
 
-    protected override void BeginProcessing()
+    protected override void BeginProcessing() => Logged(() =>
     {
         try
         {
@@ -32,9 +32,9 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
             _entries = TrustPolicyEntry.From(policy);
         }
         catch (ContainersException e) { ThrowTerminating(e); }
-    }
+    });
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         if (Registry is null || Registry.Length == 0)
         {
@@ -52,5 +52,5 @@ public sealed class GetContainerTrustPolicyCommand : ContainersCmdlet
             foreach (var m in matches)
                 if (shown.Add(m)) WriteObject(m);
         }
-    }
+    });
 }

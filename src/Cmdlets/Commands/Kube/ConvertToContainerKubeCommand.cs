@@ -7,8 +7,8 @@ namespace Containers.Cmdlets.Commands.Kube;
 [OutputType(typeof(string))]
 public sealed class ConvertToContainerKubeCommand : KubeExportCmdletBase
 {
-    protected override void EndProcessing()
+    protected override void EndProcessing() => Logged(() =>
     {
         if (BuildYaml() is { } yaml) WriteObject(yaml);
-    }
+    });
 }

@@ -26,7 +26,7 @@ public sealed class ExportContainerKubeCommand : KubeExportCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    protected override void EndProcessing() => Logged(() =>
     {
         string path = GetUnresolvedProviderPathFromPSPath(Path);
         var file = new System.IO.FileInfo(path);
@@ -49,5 +49,5 @@ public sealed class ExportContainerKubeCommand : KubeExportCmdletBase
         }
         System.IO.File.WriteAllText(path, yaml);
         if (PassThru) WriteObject(new System.IO.FileInfo(path));
-    }
+    });
 }

@@ -20,9 +20,9 @@ public sealed class GetContainerPodCommand : PodCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var pods = Name is null && Id is null ? Pods.List() : Resolve(Name, Id, null).Select(Pods.Inspect);
         foreach (var p in pods) WriteObject(p);
-    }
+    });
 }

@@ -29,7 +29,7 @@ public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
     [Parameter]
     public string[]? Alias { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var paths = Services.Paths;
         RegistriesFile file;
@@ -74,5 +74,5 @@ public sealed class RemoveRegistryPolicyCommand : RegistriesFileCmdlet
             }
             catch (ContainersException e) { ThrowTerminating(e); }
         }
-    }
+    });
 }

@@ -76,7 +76,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
             }
     }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         try
         {
@@ -94,7 +94,7 @@ public sealed class SetRegistryPolicyCommand : RegistriesFileCmdlet
             }
         }
         catch (ContainersException e) { ThrowTerminating(e); }
-    }
+    });
 
     private List<string> Apply(RegistriesFile file)
     {

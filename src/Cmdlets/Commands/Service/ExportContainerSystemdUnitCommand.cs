@@ -32,7 +32,7 @@ public sealed class ExportContainerSystemdUnitCommand : NamedContainerCmdlet
 
     private ModuleCommand? _command;
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         _command ??= UnitCmdletSupport.ModuleCommand(this);
         foreach (var r in ResolveTargets())
@@ -57,5 +57,5 @@ public sealed class ExportContainerSystemdUnitCommand : NamedContainerCmdlet
             }
             if (PassThru) WriteObject(new FileInfo(file));
         }
-    }
+    });
 }

@@ -20,7 +20,7 @@ public sealed class InstallContainerBootServiceCommand : ContainersCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    protected override void EndProcessing() => Logged(() =>
     {
         bool rootless = Services.Paths.Rootless;
         string dir = Path is null ? BootServiceFiles.DefaultDirectory(rootless) : GetUnresolvedProviderPathFromPSPath(Path);
@@ -36,5 +36,5 @@ public sealed class InstallContainerBootServiceCommand : ContainersCmdlet
         WriteVerbose($"Wrote {unit} and linked it into {BootServiceFiles.WantsDirectory}.");
         UnitCmdletSupport.Reload(this, rootless);
         if (PassThru) WriteObject(new FileInfo(unit));
-    }
+    });
 }

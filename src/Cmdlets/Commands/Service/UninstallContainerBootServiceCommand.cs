@@ -13,7 +13,7 @@ public sealed class UninstallContainerBootServiceCommand : ContainersCmdlet
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
-    protected override void EndProcessing()
+    protected override void EndProcessing() => Logged(() =>
     {
         bool rootless = Services.Paths.Rootless;
         string dir = Path is null ? BootServiceFiles.DefaultDirectory(rootless) : GetUnresolvedProviderPathFromPSPath(Path);
@@ -27,5 +27,5 @@ public sealed class UninstallContainerBootServiceCommand : ContainersCmdlet
             ThrowTerminatingError(ErrorRecordFactory.From(e, "BootServiceNotRemoved", ErrorCategory.WriteError, dir));
         }
         UnitCmdletSupport.Reload(this, rootless);
-    }
+    });
 }

@@ -17,7 +17,7 @@ public sealed class GetContainerVolumeCommand : ContainerCmdletBase
     [SupportsWildcards]
     public string[]? Name { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var all = new ContainerVolumes(Runtime).List();
         if (Name is null)
@@ -33,5 +33,5 @@ public sealed class GetContainerVolumeCommand : ContainerCmdletBase
                 WriteError(ErrorRecordFactory.From(ContainerVolumes.NotFound(n)));
             WriteObject(matches, enumerateCollection: true);
         }
-    }
+    });
 }

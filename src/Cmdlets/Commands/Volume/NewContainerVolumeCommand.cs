@@ -24,7 +24,7 @@ public sealed class NewContainerVolumeCommand : ContainerCmdletBase
     [ValidateSet(VolumeStore.LocalDriver)]
     public string Driver { get; set; } = VolumeStore.LocalDriver;
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => Logged(() =>
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Label ?? []) labels[e.Key.ToString() ?? ""] = e.Value?.ToString() ?? "";
@@ -38,5 +38,5 @@ public sealed class NewContainerVolumeCommand : ContainerCmdletBase
             }
             catch (ContainersException e) { WriteError(ErrorRecordFactory.From(e)); }
         }
-    }
+    });
 }
