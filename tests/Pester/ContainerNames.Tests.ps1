@@ -115,10 +115,12 @@ Describe 'Container names' -Skip:(-not $isRoot) {
     }
 
     It 'keeps listings and lookups consistent when creates and removes are killed at any point' {
-        $cmd = "Import-Module '$module'; foreach (`$i in 1..400) { `$c = New-Container -Image busybox -Command true -Name kill`$i; if (`$i % 2) { Remove-Container `$c.Name -Confirm:`$false } }"
+        # Endless: a fixed count could end before the kill on a fast machine (400 creates took under 1.5 s in CI).
+        $cmd = "Import-Module '$module'; `$i = 0; while (`$true) { `$i++; `$c = New-Container -Image busybox -Command true -Name kill`$i; if (`$i % 2) { Remove-Container `$c.Name -Confirm:`$false } }"
         foreach ($wait in 700, 1100, 1500, 1900) {
             $p = Start-Process $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $cmd -PassThru
             Start-Sleep -Milliseconds $wait
+            $p.HasExited | Should -BeFalse -Because 'the creator must be killed while it works'
             Stop-Process -Id $p.Id -Force
             $p.WaitForExit()
             Assert-Consistent
