@@ -28,7 +28,7 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
         // A listing knows which containers have a cgroup at all: most exited ones need no look at their monitor.
         if (cgroupIds is not null && !cgroupIds.Value.Contains(id)) { Clean[id] = state; return; }
         if (MonitorRunning(state)) return;
-        if (!(cgroupIds?.Value.Contains(id) ?? cgroups.Exists(id))) { Clean[id] = state; return; }
+        if (cgroupIds is null && !cgroups.Exists(id)) { Clean[id] = state; return; }
         using var held = store.TryLockContainer(id);
         if (held is null) return;
         bool removed = true;

@@ -105,7 +105,7 @@ internal sealed class ContainerStore
         if (!Native.FileStat.TryGet(Root, out long inode, out long mtime, out _, out _)) return [];
         // Unchanged directory (same inode and entry-change time): the ids are as listed before, and a record, written
         // once before anything lists it, is still what was parsed; only ids whose record was not there yet are read.
-        if (Listings.TryGetValue(Root, out var seen) && seen.Inode == inode && seen.Mtime == mtime)
+        if (KeptListing(inode, mtime) is { } seen)
         {
             var known = new List<ContainerRecord>(seen.Records.Length);
             for (int i = 0; i < seen.Records.Length; i++)
@@ -184,7 +184,7 @@ internal sealed class ContainerStore
         AtomicWrite(path, JsonSerializer.SerializeToUtf8Bytes(record, RecordJsonContext.Default.ContainerRecord), durable);
         // A session's kept listing holds the parsed record while the store directory's time stands still: a rewrite
         // (Connect-ContainerNetwork, Set-Container...) moves it, as a create or remove does.
-        if (rewrite) Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);
+        if (rewrite) MarkChanged();
     }
 
     /// <param name="id">The container.</param>
@@ -301,12 +301,13 @@ internal sealed class ContainerStore
     }
 
     /// <summary>The ids of the store's directories, from the last listing while the directory is unchanged.</summary>
-    private List<string> CurrentIds()
-    {
-        if (Native.FileStat.TryGet(Root, out long inode, out long mtime, out _, out _) && Listings.TryGetValue(Root, out var seen)
-            && seen.Inode == inode && seen.Mtime == mtime) return [.. seen.Ids];
-        return EnumerateIds();
-    }
+    private List<string> CurrentIds() =>
+        Native.FileStat.TryGet(Root, out long inode, out long mtime, out _, out _) && KeptListing(inode, mtime) is { } seen
+            ? [.. seen.Ids] : EnumerateIds();
+
+    /// <summary>This session's last listing of the store while the directory is unchanged since (same inode and time).</summary>
+    private Listing? KeptListing(long inode, long mtime) =>
+        Listings.TryGetValue(Root, out var seen) && seen.Inode == inode && seen.Mtime == mtime ? seen : null;
 
     private List<string> EnumerateIds()
     {
@@ -376,9 +377,12 @@ internal sealed class ContainerStore
     public void DeleteRecord(ContainerRecord r)
     {
         File.Delete(RecordPath(r.Id));
-        Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);
+        MarkChanged();
         Names.Unlink(r.Name, r.Id);
     }
+
+    /// <summary>Moves the store directory's time, which ends every session's kept listing (<see cref="Listings"/>).</summary>
+    private void MarkChanged() => Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);
 
     /// <summary>Like <see cref="Find"/> but throws ContainerNotFound.</summary>
     public ContainerRecord Get(string nameOrId) =>

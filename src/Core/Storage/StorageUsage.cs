@@ -38,7 +38,10 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
         var removedContainers = containers.Where(c => c.State is ContainerState.Exited or ContainerState.Created && !c.PodInfra
             && (options.Until is null || (c.FinishedAt ?? c.Created) < options.Until)).ToList();
         foreach (var c in removedContainers)
-            items.Add(new StorageItem("Containers", c.Name, c.Id, c.Created, Size(Paths(c)), Size(Paths(c))));
+        {
+            long size = Size(Paths(c));
+            items.Add(new StorageItem("Containers", c.Name, c.Id, c.Created, size, size));
+        }
 
         var keptContainerImages = containers.Except(removedContainers).Select(c => c.ImageId).ToHashSet(StringComparer.Ordinal);
         var images = await store.ListAsync(ct).ConfigureAwait(false);
