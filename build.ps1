@@ -70,8 +70,17 @@ function Invoke-Build {
     Invoke-Bootstrap
     Write-Step "Build ($Configuration)"
     $bin = Join-Path $Out "bin/$Configuration"
-    # Published ReadyToRun: precompiled code spares a new session JIT-compiling the module's first call.
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Cmdlets/Containers.Cmdlets.csproj'), '-c', $Configuration, '-p:PublishReadyToRun=true', "-p:PowerShellHome=$PSHOME", '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'module'))
+    # Published ReadyToRun: precompiled code spares a new session JIT-compiling the module's first call. The IL is
+    # built first: the startup profile (the generic code the first calls instantiate, build/startup-methods.txt) is
+    # resolved against it, and crossgen2 then compiles that code into the images too.
+    $cmdlets = Join-Path $Root 'src/Cmdlets/Containers.Cmdlets.csproj'
+    $r2r = @('-c', $Configuration, '-p:PublishReadyToRun=true', "-p:PowerShellHome=$PSHOME", '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    Invoke-Native dotnet (@('build', $cmdlets) + $r2r)
+    $profile = Join-Path $Out "obj/$Configuration/startup.mibc"
+    New-Item -ItemType Directory -Path (Split-Path $profile) -Force | Out-Null
+    Invoke-Native (Get-PwshPath) @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'build/Write-StartupProfile.ps1'), '-MethodList', (Join-Path $Root 'build/startup-methods.txt'),
+        '-AssemblyDirectory', (Join-Path $Root "src/Cmdlets/bin/$Configuration/net10.0/linux-x64"), '-OutFile', $profile)
+    Invoke-Native dotnet (@('publish', $cmdlets, '--no-build', "-p:StartupProfile=$profile", '-o', (Join-Path $bin 'module')) + $r2r)
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Init/Containers.Init.csproj'), '-c', $Configuration, '-r', 'linux-x64', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly', '-o', (Join-Path $bin 'init'))
 
     # Assemble the module folder: only what the module needs at run time.
