@@ -57,7 +57,9 @@ finally {
 # their own, nothing of ours can carry it) and not the runtime's stubs.
 $generic = $compiled | Where-Object {
     -not $empty.Contains($_) -and $_.Substring(0, $_.IndexOf('(')) -match '\[' -and
-    $_ -notmatch 'System\.Management\.Automation|Microsoft\.PowerShell|Microsoft\.ApplicationInsights|Newtonsoft|dynamicClass|IL_STUB'
+    $_ -notmatch 'System\.Management\.Automation|Microsoft\.PowerShell|Microsoft\.ApplicationInsights|Newtonsoft|dynamicClass|IL_STUB' -and
+    # the boxes of our own state machines are all in the profile anyway (Write-StartupProfile.ps1)
+    $_ -notmatch 'AsyncStateMachineBox`1\[[^:]*Containers\.'
 }
 $header = Get-Content $list -TotalCount 1
 $old = @(Get-Content $list | Select-Object -Skip 1)
