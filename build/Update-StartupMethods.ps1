@@ -6,13 +6,17 @@
     FirstCall bench measures (Get-Container, Import-ContainerImage, Install-ContainerImage from the registry fixture,
     Invoke-ContainerImage) against the built module, and an empty pwsh. Keeps the generic instantiations compiled
     from IL (not a tier-up of precompiled code) that the empty pwsh did not need and that are not PowerShell's own.
-    The new list: the old one plus the new ones (a listed method that is not needed any more costs a little image
-    size only; delete the file's lines to start afresh). Run it after a build (build.ps1 -Task Build), then build
-    again.
+    The new list: the old one plus the new ones; with -Prune, without the listed ones this build still JIT-compiled
+    (crossgen2 or the runtime does not take them: System.Net.Http's private state machines, PowerShell's expression
+    trees). Run it after a build (build.ps1 -Task Build), build again, and run it with -Prune after that build.
 .EXAMPLE
     dotnet pwsh build/Update-StartupMethods.ps1
 #>
-param([string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'))
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
+    # Also drop the listed methods this build still JIT-compiled (run it so after a build that had them in its profile).
+    [switch] $Prune
+)
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
 $list = Join-Path $PSScriptRoot 'startup-methods.txt'
@@ -65,5 +69,6 @@ $header = Get-Content $list -TotalCount 1
 $old = @(Get-Content $list | Select-Object -Skip 1)
 $new = @($generic | Where-Object { $_ -notin $old })
 $refused = @($old | Where-Object { $compiled.Contains($_) })
-@($header) + @($old + $new | Sort-Object -Unique -CaseSensitive) | Set-Content $list
-Write-Host "startup-methods.txt: $($new.Count) added, $($old.Count + $new.Count) in all; $($refused.Count) listed methods were still JIT-compiled (an instantiation crossgen2 or the runtime does not take, or one this build did not have yet)"
+$keep = if ($Prune) { @($old | Where-Object { -not $compiled.Contains($_) }) } else { $old }
+@($header) + @($keep + $new | Sort-Object -Unique -CaseSensitive) | Set-Content $list
+Write-Host "startup-methods.txt: $($new.Count) added, $($keep.Count + $new.Count) in all; $($refused.Count) listed methods were still JIT-compiled (an instantiation crossgen2 or the runtime does not take, or one this build did not have yet)$(if ($Prune) { ': dropped' })"

@@ -29,7 +29,11 @@ $runtimeDir = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDir
 foreach ($dll in Get-ChildItem $runtimeDir -Filter 'System.*.dll') {
     try { [void][Reflection.Assembly]::LoadFrom($dll.FullName) } catch { Write-Verbose "not loaded: $($dll.Name)" }
 }
-foreach ($name in 'Containers.Core', 'Containers') { [void][Reflection.Assembly]::LoadFrom((Join-Path $AssemblyDirectory "$name.dll")) }
+# The module's own and its dependencies (Serilog's generic methods too), not the reference System.Management.Automation
+# (this pwsh has the real one) nor BouncyCastle (no profiled code).
+foreach ($dll in Get-ChildItem $AssemblyDirectory -Filter '*.dll' | Where-Object Name -NotMatch '^(System\.Management\.Automation|BouncyCastle)') {
+    [void][Reflection.Assembly]::LoadFrom($dll.FullName)
+}
 $assemblies = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic }
 
 $primitives = @{
