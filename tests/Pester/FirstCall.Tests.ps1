@@ -50,4 +50,16 @@ Describe 'The first pull of a session' {
         $boxes = @($compiled | Where-Object { $_ -match 'AsyncStateMachineBox`1\[[^:]*Containers\.[^:]*\]:MoveNext\(' })
         $boxes | Should -BeNullOrEmpty -Because 'build.ps1 passes build/startup-methods.txt to crossgen2 as a profile'
     }
+
+    It 'writes its events to the log file at the log level in force (<Level>), the file logger being made at the first event' -ForEach @(
+        @{ Level = 'Information'; DebugLine = $false }
+        @{ Level = 'Debug'; DebugLine = $true }
+    ) {
+        $logs = Join-Path $script:root "logs-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $null = Invoke-FreshPull @{ PSCONTAINERS_LOG_DIR = $logs; PSCONTAINERS_LOG_LEVEL = $Level }
+        $text = (Get-ChildItem $logs -Filter 'pscontainers-*.log' | Get-Content) -join "`n"
+        $text | Should -Match "\[INF\] \(\d+\) Containers\.Core\.Registry\.ImagePuller: Pulled .*busybox:latest"
+        # a step the pull logs at Debug: only in the file when the level asks for it
+        $text -match '\[DBG\] .*is insecure; using http' | Should -Be $DebugLine
+    }
 }
