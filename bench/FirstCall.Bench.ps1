@@ -106,11 +106,14 @@ try {
             CallMs = [math]::Round($callWall[0]); MedianCallMs = [math]::Round($callWall[[int]($Runs / 2)])
             BestCpuMs = $cpu[0]; MedianCpuMs = $cpu[[int]($Runs / 2)]
             CallCpuMs = [math]::Round($call[0]); MedianCallCpuMs = [math]::Round($call[[int]($Runs / 2)]); BouncyCastle = ($s.Bc -contains $true)
-            JitMethods = $jit[$name]
         }
     }
     Write-Host "`n== first call in a fresh pwsh ($Runs runs each; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    if ($JitCount) {
+        Write-Host 'methods JIT-compiled from IL (one run each, pwsh start-up included):'
+        foreach ($name in $jit.Keys | Sort-Object { @($cases.Keys).IndexOf($_) }) { Write-Host ("  {0,-50} {1,6:n0}" -f $name, $jit[$name]) }
+    }
     $ours = $rows | Where-Object Measure -EQ 'Import-Module + Install-ContainerImage'
     $both = $rows | Where-Object Measure -Like 'skopeo*'
     Write-Host ("cold first pull, Import-Module + Install-ContainerImage / (skopeo copy + umoci unpack): median {0:0.00}x, best {1:0.00}x (target <= 0.5x);" -f ($ours.MedianCallMs / $both.MedianCallMs), ($ours.CallMs / $both.CallMs))
