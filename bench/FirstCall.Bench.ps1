@@ -12,7 +12,8 @@
       fixture into an empty store, beside its peer in the same rounds: skopeo copy + umoci unpack of the same image
       (each a new process too), the issue's "cold" ratio (target <= 0.5x);
     - Import-Module + the first Invoke-ContainerImage busybox -Command true.
-    After each, it also lists whether BouncyCastle was loaded (it should only be for signatures).
+    After each, it also lists whether BouncyCastle was loaded (it should only be for signatures). With -JitCount, how
+    many methods each measure JIT-compiled from IL (pwsh's own start-up included: see the empty pwsh's row).
     CpuMs is the whole child's user + sys (pwsh start-up included); CallMs and CallCpuMs the wall and CPU time of the
     child from just before Import-Module to after the call (the module's share; a container monitor's own CPU is not
     in it). The peer's CallMs is its whole wall time: skopeo and umoci have no session to start.
@@ -27,7 +28,9 @@
 param(
     [int] $Runs = 7,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
-    [string] $BaselineModulePath
+    [string] $BaselineModulePath,
+    # Also count the methods each measure JIT-compiles from IL (one more run of each with the runtime's JIT summary).
+    [switch] $JitCount
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
@@ -84,6 +87,17 @@ try {
             })
         }
     }
+    $jit = @{}
+    if ($JitCount) {
+        foreach ($name in @($cases.Keys | Where-Object { $null -ne $cases[$_] })) {
+            $file = Join-Path $root "jit-$([guid]::NewGuid().ToString('N')).txt"
+            $env:DOTNET_JitDisasmSummary = '1'; $env:DOTNET_JitStdOutFile = $file
+            # (the 10.0 runtime sometimes aborts at exit when it writes this file: the count is still whole)
+            try { & $pwsh -NoProfile -NonInteractive -Command $cases[$name] *> $null }
+            finally { Remove-Item env:DOTNET_JitDisasmSummary, env:DOTNET_JitStdOutFile }
+            $jit[$name] = @(Select-String -Path $file -Pattern '\[(Tier0|Instrumented Tier0|FullOpts|Tier-0 switched to FullOpts),').Count
+        }
+    }
     $rows = foreach ($name in $cases.Keys) {
         $s = $samples[$name]
         $wall = @($s.Wall | Sort-Object); $cpu = @($s.Cpu | Sort-Object); $call = @($s.Call | Sort-Object); $callWall = @($s.CallWall | Sort-Object)
@@ -96,6 +110,10 @@ try {
     }
     Write-Host "`n== first call in a fresh pwsh ($Runs runs each; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    if ($JitCount) {
+        Write-Host 'methods JIT-compiled from IL (one run each, pwsh start-up included):'
+        foreach ($name in $jit.Keys | Sort-Object { @($cases.Keys).IndexOf($_) }) { Write-Host ("  {0,-50} {1,6:n0}" -f $name, $jit[$name]) }
+    }
     $ours = $rows | Where-Object Measure -EQ 'Import-Module + Install-ContainerImage'
     $both = $rows | Where-Object Measure -Like 'skopeo*'
     Write-Host ("cold first pull, Import-Module + Install-ContainerImage / (skopeo copy + umoci unpack): median {0:0.00}x, best {1:0.00}x (target <= 0.5x);" -f ($ours.MedianCallMs / $both.MedianCallMs), ($ours.CallMs / $both.CallMs))

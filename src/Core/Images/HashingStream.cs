@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Containers.Core.Spec;
 
@@ -81,9 +82,13 @@ internal static class LayerDecompression
     public static Stream Open(Stream compressed, LayerCompression compression) => compression switch
     {
         LayerCompression.Gzip => new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
-        LayerCompression.Zstd => new ZstdSharp.DecompressionStream(compressed, leaveOpen: true),
+        LayerCompression.Zstd => OpenZstd(compressed),
         _ => new NonClosing(compressed),
     };
+
+    // Apart, so that a session that only meets gzip layers never loads ZstdSharp (a method loads the types it names).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ZstdSharp.DecompressionStream OpenZstd(Stream compressed) => new(compressed, leaveOpen: true);
 
     /// <summary>Guesses the compression from the first bytes (docker-archive layers carry no media type).</summary>
     public static LayerCompression Sniff(ReadOnlySpan<byte> head) =>

@@ -48,7 +48,11 @@ internal static class ModuleLog
         File.Target(Configuration.ContainerPaths.FromEnvironment().LogDir);
     }
 
-    /// <summary>The rolling file sink, re-opened when the log directory changes.</summary>
+    /// <summary>
+    /// The rolling file sink, re-opened when the log directory changes. Serilog's file logger is made at the first
+    /// event that reaches it, not when a cmdlet starts: a call that logs nothing (the first Get-Container of a
+    /// session) never pays for its making, its shared-file mutex and the file's opening.
+    /// </summary>
     private sealed class FileLogSink : ILogEventSink
     {
         private readonly object _gate = new();
@@ -78,11 +82,6 @@ internal static class ModuleLog
                 {
                     PrivateStore.EnsureDirectory(dir);
                     _pattern = Path.Combine(dir, "pscontainers-.log");
-                    _inner = new LoggerConfiguration()
-                        .MinimumLevel.ControlledBy(LevelSwitch)
-                        .WriteTo.File(_pattern, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true,
-                            outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}")
-                        .CreateLogger();
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -94,7 +93,24 @@ internal static class ModuleLog
 
         public void Emit(LogEvent logEvent)
         {
-            lock (_gate) _inner?.Write(logEvent);
+            lock (_gate)
+            {
+                if (_pattern is null || logEvent.Level < LevelSwitch.MinimumLevel) return;
+                try
+                {
+                    _inner ??= new LoggerConfiguration()
+                        .MinimumLevel.ControlledBy(LevelSwitch)
+                        .WriteTo.File(_pattern, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true,
+                            outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}")
+                        .CreateLogger();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _pattern = null; // as when the directory cannot be made: the cmdlet streams still get every event
+                    return;
+                }
+                _inner.Write(logEvent);
+            }
         }
     }
 }
