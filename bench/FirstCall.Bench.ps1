@@ -24,13 +24,19 @@
     dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7
 .EXAMPLE
     dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7 -BaselineModulePath /tmp/main-build/Containers/Containers.psd1
+.EXAMPLE
+    dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7 -ReadyToRunPowerShell -JitCount
 #>
 param(
     [int] $Runs = 7,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
     [string] $BaselineModulePath,
     # Also count the methods each measure JIT-compiles from IL (one more run of each with the runtime's JIT summary).
-    [switch] $JitCount
+    [switch] $JitCount,
+    # Also run pwsh's start, the first Get-Container and the first pull in a ReadyToRun copy of the pinned PowerShell
+    # (bench/ReadyToRunPowerShell.psm1): the tool ships PowerShell as IL only, PowerShell's own packages precompiled,
+    # so this tells PowerShell's cold JIT from the module's share.
+    [switch] $ReadyToRunPowerShell
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
@@ -62,6 +68,16 @@ try {
             $cases.Insert(@($cases.Keys).IndexOf($name) + 1, "$name (baseline)", $cases[$name].Replace("'$ModulePath'", "'$BaselineModulePath'"))
         }
     }
+    # The session each measure runs in: the pinned pwsh, or (with -ReadyToRunPowerShell) its precompiled copy.
+    $hosts = @{}
+    if ($ReadyToRunPowerShell) {
+        Import-Module (Join-Path $PSScriptRoot 'ReadyToRunPowerShell.psm1')
+        $r2r = New-ReadyToRunPowerShell -Root $root
+        foreach ($name in 'pwsh -Command exit (no module)', 'Import-Module + Get-Container', 'Import-Module + Install-ContainerImage') {
+            $cases["$name, ReadyToRun PowerShell"] = $cases[$name]
+            $hosts["$name, ReadyToRun PowerShell"] = @('dotnet', $r2r)
+        }
+    }
     # The peer in a shell of its own; the test session's auth file is not its business. Each run a fresh directory
     # (removed with the root at the end, like the stores of the runs above).
     $peer = "d=$root/peer-`$RANDOM`$RANDOM && mkdir `$d && env -u REGISTRY_AUTH_FILE -u CONTAINERS_REGISTRIES_CONF skopeo copy --quiet --src-tls-verify=false docker://$ref oci:`$d/oci:latest && umoci unpack --image `$d/oci:latest `$d/bundle >/dev/null"
@@ -75,7 +91,8 @@ try {
             }
             else {
                 $script = "`$p = [Diagnostics.Process]::GetCurrentProcess(); `$c0 = `$p.TotalProcessorTime; `$w0 = [Diagnostics.Stopwatch]::StartNew(); $($cases[$name]); `$p.Refresh(); 'CALLCPU ' + (`$p.TotalProcessorTime - `$c0).TotalMilliseconds + ' ' + `$w0.Elapsed.TotalMilliseconds"
-                $out = @(& /usr/bin/time -f 'TIME %e %U %S' $pwsh -NoProfile -NonInteractive -Command $script 2>&1)
+                $session = $hosts[$name] ?? @($pwsh)
+                $out = @(& /usr/bin/time -f 'TIME %e %U %S' @session -NoProfile -NonInteractive -Command $script 2>&1)
             }
             $f = "$($out | Where-Object { "$_" -like 'TIME *' } | Select-Object -Last 1)".Split(' ')
             $call = "$($out | Where-Object { "$_" -like 'CALLCPU *' } | Select-Object -Last 1)"
@@ -93,7 +110,9 @@ try {
             $file = Join-Path $root "jit-$([guid]::NewGuid().ToString('N')).txt"
             $env:DOTNET_JitDisasmSummary = '1'; $env:DOTNET_JitStdOutFile = $file
             # (the 10.0 runtime sometimes aborts at exit when it writes this file: the count is still whole)
-            try { & $pwsh -NoProfile -NonInteractive -Command $cases[$name] *> $null }
+            $session = $hosts[$name] ?? @($pwsh)
+            $rest = @($session | Select-Object -Skip 1)
+            try { & $session[0] @rest -NoProfile -NonInteractive -Command $cases[$name] *> $null }
             finally { Remove-Item env:DOTNET_JitDisasmSummary, env:DOTNET_JitStdOutFile }
             $jit[$name] = @(Select-String -Path $file -Pattern '\[(Tier0|Instrumented Tier0|FullOpts|Tier-0 switched to FullOpts),').Count
         }
@@ -118,6 +137,11 @@ try {
     $both = $rows | Where-Object Measure -Like 'skopeo*'
     Write-Host ("cold first pull, Import-Module + Install-ContainerImage / (skopeo copy + umoci unpack): median {0:0.00}x, best {1:0.00}x (target <= 0.5x);" -f ($ours.MedianCallMs / $both.MedianCallMs), ($ours.CallMs / $both.CallMs))
     Write-Host ("  with pwsh's own start-up: median {0:0.00}x, best {1:0.00}x" -f ($ours.MedianMs / $both.MedianMs), ($ours.BestMs / $both.BestMs))
+    if ($ReadyToRunPowerShell) {
+        $r2rOurs = $rows | Where-Object Measure -EQ 'Import-Module + Install-ContainerImage, ReadyToRun PowerShell'
+        Write-Host ("  the same in a ReadyToRun PowerShell: median {0:0.00}x, best {1:0.00}x; with its start-up: median {2:0.00}x, best {3:0.00}x" -f
+            ($r2rOurs.MedianCallMs / $both.MedianCallMs), ($r2rOurs.CallMs / $both.CallMs), ($r2rOurs.MedianMs / $both.MedianMs), ($r2rOurs.BestMs / $both.BestMs))
+    }
     foreach ($base in $rows | Where-Object Measure -Like '* (baseline)') {
         $new = $rows | Where-Object Measure -EQ $base.Measure.Replace(' (baseline)', '')
         Write-Host ("{0}: this build / baseline, from Import-Module on: median {1:0.00}x, best {2:0.00}x; CPU median {3:0.00}x" -f $new.Measure,
