@@ -121,10 +121,14 @@ internal static unsafe class Runner
             ulong flags;
             bool userNs;
             FileStream? log = null;
+            CgroupJoin join;
             try
             {
                 flags = Preparer.CloneFlags(spec, out userNs);
                 child = Preparer.Prepare(plan, spec, userNs);
+                join = CgroupJoin.Open(plan.CgroupProcsFiles);
+                child.CgroupTaskFds = join.TaskFds;
+                child.CgroupTaskIndexes = join.TaskIndexes;
                 if (Preparer.NetworkNamespacePath(spec) is { } netns)
                 {
                     child.NetNsFd = open(NativeString.Of(netns), O_RDONLY | O_CLOEXEC, 0);
@@ -185,7 +189,10 @@ internal static unsafe class Runner
             var oomBefore = OomKills();
 
             var noGc = NoGc.Enter();
-            int pid = Clone(flags | (ulong)SIGCHLD);
+            // Born in its cgroup2 directory when there is one; the parent joins it after a plain clone when clone3 refuses.
+            int pid = join.IntoFd >= 0 ? CloneIntoCgroup(flags, SIGCHLD, join.IntoFd) : -1;
+            string? parentJoins = pid < 0 ? join.IntoProcs : null;
+            if (pid < 0) pid = Clone(flags | (ulong)SIGCHLD);
             if (pid == 0)
             {
                 ContainerChild.Run(child);
@@ -193,6 +200,7 @@ internal static unsafe class Runner
             }
             int cloneErr = Errno;
             noGc.Dispose();
+            join.CloseAll();
             if (_inherit && pid > 0)
             {
                 // The container has a session of its own, so the caller's terminal signals us, not it: pass them on (the
@@ -215,14 +223,12 @@ internal static unsafe class Runner
                 setupError = IdMaps.Write(pid, uids, gids, plan.NewUidMap, plan.NewGidMap);
                 setupId = "IdMapFailed";
             }
-            if (setupError is null)
-                foreach (string procs in plan.CgroupProcsFiles)
-                    if (!IdMaps.TryWriteFile(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), out string? e))
-                    {
-                        setupError = "joining cgroup: " + e;
-                        setupId = "CgroupJoinFailed";
-                        break;
-                    }
+            if (setupError is null && parentJoins is not null
+                && !IdMaps.TryWriteFile(parentJoins, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), out string? joinError))
+            {
+                setupError = "joining cgroup: " + joinError;
+                setupId = "CgroupJoinFailed";
+            }
 
             // Rootless networking: the helper joins the namespaces by pid, so the id maps must be written; the container
             // waits on the sync pipe until its network is configured.
@@ -263,7 +269,7 @@ internal static unsafe class Runner
                 // A child that mounts while we join its cgroups may have failed first: its report is the cause (the
                 // join then failed because it was gone).
                 if (setupError is not null && got != 12) return Failed(setupError, setupId!, StartFailed, log);
-                var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2]);
+                var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2], plan.CgroupProcsFiles);
                 return Failed(message, id, code, log);
             }
 
@@ -403,7 +409,7 @@ internal static unsafe class Runner
             _ => "placing it on stdin, stdout and stderr",
         };
 
-        internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index)
+        internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index, IReadOnlyList<string>? cgroups = null)
         {
             string err = StrError(errno);
             var p = spec.Process!;
@@ -443,6 +449,7 @@ internal static unsafe class Runner
                 ChildStep.Session => ($"setsid: {err}", "SessionFailed", 1),
                 ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
                 ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
+                ChildStep.Cgroup => ($"joining cgroup: {(cgroups is not null && index >= 0 && index < cgroups.Count ? Path.GetDirectoryName(cgroups[index]) + "/tasks" : "#" + index)}: {err}", "CgroupJoinFailed", 1),
                 ChildStep.CgroupNamespace => ($"making the cgroup namespace: {err}", "CgroupNamespaceFailed", 1),
                 ChildStep.PodNamespace => ($"joining the pod's {(index == 0 ? "IPC" : "UTS")} namespace: {err}", "PodNamespaceFailed", 1),
                 ChildStep.Init => ($"starting the command under the container's init ({(index == 0 ? "blocking signals" : "fork")}): {err}", "InitFailed", 1),
