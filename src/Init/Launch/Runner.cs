@@ -380,19 +380,19 @@ internal static unsafe class Runner
         /// <summary>OOM kills so far in the container's memory cgroup (v2 memory.events or v1 memory.oom_control); -1 when none is known.</summary>
         private long OomKills()
         {
+            Span<byte> text = stackalloc byte[1024];
             foreach (string procs in plan.CgroupProcsFiles)
             {
                 string dir = Path.GetDirectoryName(procs) ?? "";
                 foreach (string file in new[] { "memory.events", "memory.oom_control" })
                 {
-                    string path = Path.Combine(dir, file);
-                    if (!File.Exists(path)) continue;
-                    try
+                    int n = StateFile.ReadSmall(Path.Combine(dir, file), text);
+                    if (n < 0) continue;
+                    foreach (var range in text[..n].Split((byte)'\n'))
                     {
-                        foreach (string line in File.ReadAllLines(path))
-                            if (line.StartsWith("oom_kill ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(9), out long n)) return n;
+                        var line = text[range];
+                        if (line.StartsWith("oom_kill "u8) && long.TryParse(line[9..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kills)) return kills;
                     }
-                    catch (IOException) { }
                 }
             }
             return -1;
