@@ -70,13 +70,27 @@ internal static unsafe class Runner
     /// </summary>
     internal static void CloseInheritedFds()
     {
+        // getdents64 on /proc/self/fd, not Directory.EnumerateFileSystemEntries: that one stats every entry twice and
+        // builds a string for each, on the path of every start.
+        int dir;
+        fixed (byte* path = "/proc/self/fd\0"u8) dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (dir < 0) return;
         var fds = new List<int>();
-        try
+        byte* buf = stackalloc byte[4096];
+        nint n;
+        while ((n = Getdents64(dir, buf, 4096)) > 0)
         {
-            foreach (string entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2) fds.Add(fd);
+            for (nint at = 0; at < n;)
+            {
+                ushort reclen = *(ushort*)(buf + at + 16);
+                var name = new ReadOnlySpan<byte>(buf + at + 19, reclen - 19);
+                name = name[..Math.Max(0, name.IndexOf((byte)0))];
+                if (System.Buffers.Text.Utf8Parser.TryParse(name, out int fd, out int used) && used == name.Length && fd > 2 && fd != dir)
+                    fds.Add(fd);
+                at += reclen;
+            }
         }
-        catch (IOException) { return; }
+        close(dir);
         foreach (int fd in fds)
         {
             int flags = fcntl(fd, 1 /* F_GETFD */, 0);
