@@ -468,6 +468,36 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         Test-Path $cg | Should -BeFalse
     }
 
+    It 'makes the top-level mount points the image lacks in the empty upper directory, never one a layer has as a link' {
+        # busybox-like images have no /proc, /dev or /sys: the monitor makes them as plain directories in the upper
+        # directory before the overlay is mounted (the child made each through overlayfs). A layer's /proc that is a link
+        # stays the image's: the child follows it inside the root as before.
+        $bare = Join-Path $root "bare-$(Get-Random)"
+        New-Item -ItemType Directory -Path "$bare/bin", "$bare/tmp" | Out-Null
+        Copy-Item /bin/busybox "$bare/bin/busybox"
+        & ln -s busybox "$bare/bin/sh"
+        & ln -s tmp "$bare/proc"
+        & chmod -R a+rX $bare
+        $k = New-Container -Stdio inherit -LowerDirs @($bare) -Command @('/bin/sh', '-c', 'test -d /dev && test -d /sys && test -L /proc && test -r /tmp/self/status && echo mounted')
+        $trace = Join-Path $root "mkdir-$(Get-Random).strace"
+        $run = Invoke-Bounded -FileName strace -Arguments '-f', '-qq', '-e', 'trace=mkdir,mkdirat', '-e', 'signal=none', '-o', $trace, $init, 'run', '--plan', $k.Plan
+        $run.ExitCode | Should -Be 0 -Because (($run.Stdout + $run.Stderr) -join "`n")
+        $run.Stdout | Should -Be @('mounted')
+        $upper = Join-Path $k.Dir 'upper'
+        $lines = Get-Content $trace
+        foreach ($d in 'dev', 'sys') {
+            (& stat -c '%F %a %u:%g' "$upper/$d") | Should -Be 'directory 755 0:0'
+            @($lines | Where-Object { $_ -like "*mkdir(`"$upper/$d`", 0755) = 0*" }) | Should -HaveCount 1 -Because "the monitor made $d"
+            @($lines | Where-Object { $_ -match "mkdirat\(\d+, `"$d`"" }) | Should -BeNullOrEmpty -Because "the child found $d"
+        }
+        Test-Path "$upper/proc" | Should -BeFalse -Because 'the image''s /proc link is followed, not shadowed'
+        # A used upper directory holds what the container made (links included): the monitor writes nothing into it.
+        $again = Join-Path $root "mkdir-$(Get-Random).strace"
+        $run = Invoke-Bounded -FileName strace -Arguments '-f', '-qq', '-e', 'trace=mkdir,mkdirat', '-e', 'signal=none', '-o', $again, $init, 'run', '--plan', $k.Plan
+        $run.Stdout | Should -Be @('mounted')
+        @(Get-Content $again | Where-Object { $_ -like "*mkdir(`"$upper*" }) | Should -BeNullOrEmpty
+    }
+
     Context 'joining the planned cgroups' -Skip:(-not (Test-Path /sys/fs/cgroup/pids/cgroup.procs)) {
         BeforeAll {
             # One cgroup per v1 hierarchy used here, plus the hybrid host's cgroup2 one when mounted (CLONE_INTO_CGROUP).

@@ -140,6 +140,7 @@ internal static unsafe class Runner
             {
                 flags = Preparer.CloneFlags(spec, out userNs);
                 child = Preparer.Prepare(plan, spec, userNs);
+                MountPoints.MakeTopLevel(plan, spec, userNs);
                 join = CgroupJoin.Open(plan.CgroupProcsFiles);
                 child.CgroupTaskFds = join.TaskFds;
                 child.CgroupTaskIndexes = join.TaskIndexes;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Containers.Core.Runtime.Plan;
+using Containers.Init.Native;
 using static Containers.Init.Native.Sys;
 
 namespace Containers.Init.Launch;
@@ -21,12 +22,12 @@ internal static unsafe class StateFile
         state.BootId ??= BootId();
         var json = new MemoryStream(2048);
         PlanWriter.WriteState(json, state);
-        fixed (byte* dir = Z(stateDir))
+        fixed (byte* dir = NativeString.Z(stateDir))
             if (mkdir(dir, 0x1ff) != 0 && Errno != EEXIST) Directory.CreateDirectory(stateDir); // its parents too, or the reason
         string path = Path.Combine(stateDir, LaunchPlan.StateFileName);
         string temp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        fixed (byte* t = Z(temp))
-        fixed (byte* p = Z(path))
+        fixed (byte* t = NativeString.Z(temp))
+        fixed (byte* p = NativeString.Z(path))
         {
             int fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0x180 /* 0600 */);
             if (fd < 0) throw new IOException($"{temp}: {StrError(Errno)}");
@@ -78,7 +79,7 @@ internal static unsafe class StateFile
     public static int ReadSmall(string path, Span<byte> buffer)
     {
         int fd;
-        fixed (byte* p = Z(path)) fd = open(p, O_RDONLY | O_CLOEXEC, 0);
+        fixed (byte* p = NativeString.Z(path)) fd = open(p, O_RDONLY | O_CLOEXEC, 0);
         if (fd < 0) return -1;
         nint n;
         fixed (byte* b = buffer)
@@ -101,13 +102,5 @@ internal static unsafe class StateFile
             }
         }
         return true;
-    }
-
-    /// <summary>A path as a NUL-terminated UTF-8 array, for <c>fixed</c>.</summary>
-    private static byte[] Z(string s)
-    {
-        byte[] z = new byte[Encoding.UTF8.GetByteCount(s) + 1];
-        Encoding.UTF8.GetBytes(s, z);
-        return z;
     }
 }
