@@ -487,7 +487,7 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         $lines = Get-Content $trace
         foreach ($d in 'dev', 'sys') {
             (& stat -c '%F %a %u:%g' "$upper/$d") | Should -Be 'directory 755 0:0'
-            @($lines | Where-Object { $_ -like "*mkdir(`"$upper/$d`", 0755) = 0*" }) | Should -HaveCount 1 -Because "the monitor made $d"
+            @($lines | Where-Object { $_ -like "*mkdir(`"$upper/$d`", 0755*" }) | Should -HaveCount 1 -Because "the monitor made $d"
             @($lines | Where-Object { $_ -match "mkdirat\(\d+, `"$d`"" }) | Should -BeNullOrEmpty -Because "the child found $d"
         }
         Test-Path "$upper/proc" | Should -BeFalse -Because 'the image''s /proc link is followed, not shadowed'
@@ -559,7 +559,8 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
                 $lines = Get-Content $trace
                 $lines | Where-Object { $_ -match 'cgroup\.procs>, "[1-9]' } | Should -BeNullOrEmpty -Because 'no pid is written into a cgroup.procs'
                 foreach ($d in $dirs | Where-Object { $_ -notlike '/sys/fs/cgroup/unified/*' }) {
-                    $lines | Where-Object { $_ -like "*write(*<$d/tasks>, ""0"", 1) = 1*" } | Should -HaveCount 1 -Because "the child moves itself into $d"
+                    # (strace may split a call that another traced process interrupts: "<unfinished ...>", then its result)
+                    $lines | Where-Object { $_ -like "*write(*<$d/tasks>, ""0"", 1*" } | Should -HaveCount 1 -Because "the child moves itself into $d"
                 }
                 if ($dirs -like '/sys/fs/cgroup/unified/*') {
                     $lines | Where-Object { $_ -match 'clone3\(\{flags=[^}]*CLONE_INTO_CGROUP' } | Should -HaveCount 1 -Because 'the child is born in its cgroup2 directory'
