@@ -176,7 +176,7 @@ internal static unsafe class Exec
         var step = (ChildStep)report[0];
         if (step == ChildStep.Cgroup) return Error($"joining the container's cgroup: {StrError(report[1])}");
         if (step == ChildStep.Setns) return Error($"joining the container's namespaces: {StrError(report[1])}");
-        var (message, _, code) = Runner.Monitor.Describe(new RuntimeSpec { Process = process }, step, report[1], report[2]);
+        var (message, _, code) = StartFailure.Describe(new RuntimeSpec { Process = process }, step, report[1], report[2]);
         Runner.WriteLine(2, "pscontainers-init: " + message);
         return code is 126 or 127 ? code : Failed;
     }

@@ -468,6 +468,108 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         Test-Path $cg | Should -BeFalse
     }
 
+    It 'makes the top-level mount points the image lacks in the empty upper directory, never one a layer has as a link' {
+        # busybox-like images have no /proc, /dev or /sys: the monitor makes them as plain directories in the upper
+        # directory before the overlay is mounted (the child made each through overlayfs). A layer's /proc that is a link
+        # stays the image's: the child follows it inside the root as before.
+        $bare = Join-Path $root "bare-$(Get-Random)"
+        New-Item -ItemType Directory -Path "$bare/bin", "$bare/tmp" | Out-Null
+        Copy-Item /bin/busybox "$bare/bin/busybox"
+        & ln -s busybox "$bare/bin/sh"
+        & ln -s tmp "$bare/proc"
+        & chmod -R a+rX $bare
+        $k = New-Container -Stdio inherit -LowerDirs @($bare) -Command @('/bin/sh', '-c', 'test -d /dev && test -d /sys && test -L /proc && test -r /tmp/self/status && echo mounted')
+        $trace = Join-Path $root "mkdir-$(Get-Random).strace"
+        $run = Invoke-Bounded -FileName strace -Arguments '-f', '-qq', '-e', 'trace=mkdir,mkdirat', '-e', 'signal=none', '-o', $trace, $init, 'run', '--plan', $k.Plan
+        $run.ExitCode | Should -Be 0 -Because (($run.Stdout + $run.Stderr) -join "`n")
+        $run.Stdout | Should -Be @('mounted')
+        $upper = Join-Path $k.Dir 'upper'
+        $lines = Get-Content $trace
+        foreach ($d in 'dev', 'sys') {
+            (& stat -c '%F %a %u:%g' "$upper/$d") | Should -Be 'directory 755 0:0'
+            @($lines | Where-Object { $_ -like "*mkdir(`"$upper/$d`", 0755*" }) | Should -HaveCount 1 -Because "the monitor made $d"
+            @($lines | Where-Object { $_ -match "mkdirat\(\d+, `"$d`"" }) | Should -BeNullOrEmpty -Because "the child found $d"
+        }
+        Test-Path "$upper/proc" | Should -BeFalse -Because 'the image''s /proc link is followed, not shadowed'
+        # A used upper directory holds what the container made (links included): the monitor writes nothing into it.
+        $again = Join-Path $root "mkdir-$(Get-Random).strace"
+        $run = Invoke-Bounded -FileName strace -Arguments '-f', '-qq', '-e', 'trace=mkdir,mkdirat', '-e', 'signal=none', '-o', $again, $init, 'run', '--plan', $k.Plan
+        $run.Stdout | Should -Be @('mounted')
+        @(Get-Content $again | Where-Object { $_ -like "*mkdir(`"$upper*" }) | Should -BeNullOrEmpty
+    }
+
+    Context 'joining the planned cgroups' -Skip:(-not (Test-Path /sys/fs/cgroup/pids/cgroup.procs)) {
+        BeforeAll {
+            # One cgroup per v1 hierarchy used here, plus the hybrid host's cgroup2 one when mounted (CLONE_INTO_CGROUP).
+            function script:New-TestCgroups {
+                $name = "pscinit-join-$(Get-Random -Maximum 999999)"
+                $dirs = @("/sys/fs/cgroup/memory/$name", "/sys/fs/cgroup/pids/$name")
+                if ((Test-Path /sys/fs/cgroup/unified/cgroup.procs) -and ((& stat -f -c %T /sys/fs/cgroup/unified) -eq 'cgroup2fs')) { $dirs += "/sys/fs/cgroup/unified/$name" }
+                foreach ($d in $dirs) { New-Item -ItemType Directory -Path $d | Out-Null }
+                $dirs
+            }
+            # The line of /proc/<pid>/cgroup for that directory, as a pattern; -Root: as seen from inside its cgroup namespace.
+            function script:Get-CgroupLine([string] $Dir, [switch] $Root) {
+                $h = Split-Path (Split-Path $Dir) -Leaf
+                $path = if ($Root) { '/' } else { '/' + (Split-Path $Dir -Leaf) }
+                if ($h -eq 'unified') { "^0::$path$" } else { "^\d+:${h}:$path$" }
+            }
+            function script:Remove-TestCgroups([string[]] $Dirs) {
+                foreach ($d in $Dirs) { for ($i = 0; $i -lt 50 -and (Test-Path $d); $i++) { try { [System.IO.Directory]::Delete($d) } catch { Start-Sleep -Milliseconds 100 } } }
+            }
+        }
+
+        It 'places a user-namespaced container (its root mapped to an unprivileged uid) in every planned cgroup, the monitor in none' {
+            # The child joins its v1 cgroups itself, from its user namespace, before its id maps exist: the kernel must
+            # judge the write by the credentials of the parent that opened the files.
+            $dirs = New-TestCgroups
+            try {
+                $k = New-Container -Owner 100123 -UserNamespace -HostUid 100123 -HostGid 100123 -CgroupProcsFiles @($dirs | ForEach-Object { "$_/cgroup.procs" }) -Command @('/bin/sleep', '60')
+                $r = Start-Init $k
+                $r.Handshake.error | Should -BeNullOrEmpty
+                $cpid = $r.Handshake.pid
+                $started.Add($cpid)
+                $mpid = $r.Handshake.monitorPid
+                foreach ($d in $dirs) {
+                    @(Get-Content "$d/cgroup.procs") | Should -Be @("$cpid") -Because "$d holds the container's process alone"
+                }
+                $mine = Get-Content "/proc/$cpid/cgroup"
+                foreach ($d in $dirs) { @($mine -match (Get-CgroupLine $d)) | Should -HaveCount 1 -Because "the host sees it in $d" }
+                (Get-Content "/proc/$mpid/cgroup") -join "`n" | Should -Not -Match 'pscinit-join-' -Because 'the monitor stays where its caller put it'
+                (Get-Content "/proc/$cpid/status" | Where-Object { $_ -like 'Uid:*' }) -split '\s+' | Select-Object -Skip 1 | Should -Be @('100123', '100123', '100123', '100123')
+                & kill -9 $cpid
+                (Wait-Stopped $k).exitCode | Should -Be 137
+            }
+            finally { Remove-TestCgroups $dirs }
+            foreach ($d in $dirs) { Test-Path $d | Should -BeFalse -Because 'the monitor removes the cgroups of an exited container' }
+        }
+
+        It 'joins them without writing a pid into a cgroup.procs (that write waits on a lock shared with the whole host)' {
+            # Writing a pid into cgroup.procs write-locks the kernel's cgroup_threadgroup_rwsem, whose first writer after a
+            # quiet spell waits out an RCU grace period (up to 18 ms a start here). The child writes 0 into each v1 tasks file
+            # instead (moving only itself), and clone3 creates it in the cgroup2 directory. Seen with strace, from outside.
+            $dirs = New-TestCgroups
+            try {
+                $trace = Join-Path $root "join-$(Get-Random).strace"
+                $k = New-Container -Stdio inherit -CgroupProcsFiles @($dirs | ForEach-Object { "$_/cgroup.procs" }) -Command @('/bin/sh', '-c', 'cat /proc/self/cgroup')
+                $run = Invoke-Bounded -FileName strace -Arguments '-f', '-qq', '-y', '-e', 'trace=write,clone,clone3', '-e', 'signal=none', '-o', $trace, $init, 'run', '--plan', $k.Plan
+                $run.ExitCode | Should -Be 0 -Because ($run.Stderr -join "`n")
+                # Inside, every hierarchy reads as the root of the container's own cgroup namespace.
+                foreach ($d in $dirs) { @($run.Stdout -match (Get-CgroupLine $d -Root)) | Should -HaveCount 1 -Because "inside, $d is the root" }
+                $lines = Get-Content $trace
+                $lines | Where-Object { $_ -match 'cgroup\.procs>, "[1-9]' } | Should -BeNullOrEmpty -Because 'no pid is written into a cgroup.procs'
+                foreach ($d in $dirs | Where-Object { $_ -notlike '/sys/fs/cgroup/unified/*' }) {
+                    # (strace may split a call that another traced process interrupts: "<unfinished ...>", then its result)
+                    $lines | Where-Object { $_ -like "*write(*<$d/tasks>, ""0"", 1*" } | Should -HaveCount 1 -Because "the child moves itself into $d"
+                }
+                if ($dirs -like '/sys/fs/cgroup/unified/*') {
+                    $lines | Where-Object { $_ -match 'clone3\(\{flags=[^}]*CLONE_INTO_CGROUP' } | Should -HaveCount 1 -Because 'the child is born in its cgroup2 directory'
+                }
+            }
+            finally { Remove-TestCgroups $dirs }
+        }
+    }
+
     It 'inherits the caller stdio and exits with the container code in inherit mode' {
         $k = New-Container -Stdio inherit -Command @('/bin/sh', '-c', 'echo "pid=$$"; echo to-err >&2; exit 9')
         $run = Invoke-Bounded -Arguments 'run', '--plan', $k.Plan

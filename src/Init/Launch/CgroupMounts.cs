@@ -16,7 +16,9 @@ internal static unsafe class CgroupMounts
         List<Hierarchy> hierarchies;
         try { hierarchies = Hierarchies(File.ReadLines("/proc/self/mountinfo")); }
         catch (IOException) { return null; }
-        var dirs = cgroupProcsFiles.Select(p => Path.GetDirectoryName(p) ?? "").Where(d => d.Length > 0);
+        var dirs = new List<string>(cgroupProcsFiles.Count);
+        foreach (string procs in cgroupProcsFiles)
+            if (Path.GetDirectoryName(procs) is { Length: > 0 } dir) dirs.Add(dir);
         var steps = Steps(destination, hierarchies, dirs, (options.Flags & MountOptions.MS_RDONLY) != 0);
         if (steps is [{ Kind: StepKind.Cgroup2 }]) return null;
 

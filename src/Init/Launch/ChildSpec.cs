@@ -23,12 +23,15 @@ internal sealed unsafe class ChildSpec
     /// <summary>A pod's infra: after every step but the exec, the child pauses in its namespaces (<see cref="Pause"/>).</summary>
     public bool Pause;
     public bool SetgroupsAllowed = true;
-    /// <summary>Make the cgroup namespace after the parent has placed the child in its cgroups (so they are its root).</summary>
+    /// <summary>Make the cgroup namespace once the child is in its cgroups (so they are its root).</summary>
     public bool UnshareCgroup;
-    /// <summary>Where the child waits for the parent (id maps written, pid placed in its cgroups): -1 first of all (a user
-    /// namespace: nothing works before its id maps), else before <see cref="Mounts"/>[JoinAt] (the first cgroup mount;
-    /// <c>Mounts.Length</c>: after the last). The mounts before it are made while the parent writes cgroup.procs, whose
-    /// first write on a v1 host waits out an RCU grace period (5-15 ms here).</summary>
+    /// <summary>The v1 hierarchies' <c>tasks</c> files (opened by the parent) the child writes <c>0</c> into first of all, and
+    /// their indexes in the plan's cgroup list (see <see cref="CgroupJoin"/>).</summary>
+    public int[] CgroupTaskFds = [], CgroupTaskIndexes = [];
+    /// <summary>Where the child waits for the parent's go (id maps written, a cgroup2 clone3 refused joined, the network
+    /// helper started): -1 first of all (a user namespace: nothing works before its id maps), else before
+    /// <see cref="Mounts"/>[JoinAt] (the first cgroup mount; <c>Mounts.Length</c>: after the last). The mounts before it
+    /// are made while the parent finishes.</summary>
     public int JoinAt = -1;
     /// <summary>-Init: the child stays as PID 1 (<see cref="Reaper"/>) and the command runs as its child.</summary>
     public bool InitReaper;

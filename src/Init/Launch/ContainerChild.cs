@@ -16,6 +16,14 @@ internal static unsafe class ContainerChild
     public static void Run(ChildSpec s)
     {
         ResetSignals();
+        // Into its v1 cgroups by itself, first of all (see CgroupJoin): no lock shared with the whole host, and nothing it
+        // does from here on is charged to the monitor's cgroups.
+        byte zero = (byte)'0';
+        for (int i = 0; i < s.CgroupTaskFds.Length; i++)
+        {
+            if (WriteNoGc(s.CgroupTaskFds[i], &zero, 1) != 1) Fail(s, ChildStep.Cgroup, s.CgroupTaskIndexes[i]);
+            close(s.CgroupTaskFds[i]);
+        }
 
         if (s.StdinFd >= 0 && dup2(s.StdinFd, 0) < 0) Fail(s, ChildStep.Stdio, 0);
         if (s.StdoutFd >= 0 && dup2(s.StdoutFd, 1) < 0) Fail(s, ChildStep.Stdio, 1);
@@ -81,7 +89,7 @@ internal static unsafe class ContainerChild
     }
 
     /// <summary>
-    /// Waits for the parent: id maps written and the pid placed in its cgroups. Nothing the container's command could use
+    /// Waits for the parent: id maps written (and a cgroup2 directory clone3 refused joined). Nothing the container's command could use
     /// (devices, identity, exec) comes before this; only mounts that do not depend on the cgroups (see
     /// <see cref="ChildSpec.JoinAt"/>).
     /// </summary>
@@ -97,7 +105,7 @@ internal static unsafe class ContainerChild
             setresgid(0, 0, 0);
             setresuid(0, 0, 0);
         }
-        // Now that the parent has placed us in the container's cgroups, they become the root of our cgroup namespace
+        // Now that we are in the container's cgroups, they become the root of our cgroup namespace
         // (/proc/self/cgroup shows "/"); a namespace made at clone would have kept the caller's cgroups as its root.
         if (s.UnshareCgroup && Unshare(CLONE_NEWCGROUP) != 0) Fail(s, ChildStep.CgroupNamespace, 0);
     }

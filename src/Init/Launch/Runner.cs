@@ -70,13 +70,27 @@ internal static unsafe class Runner
     /// </summary>
     internal static void CloseInheritedFds()
     {
+        // getdents64 on /proc/self/fd, not Directory.EnumerateFileSystemEntries: that one stats every entry twice and
+        // builds a string for each, on the path of every start.
+        int dir;
+        fixed (byte* path = "/proc/self/fd\0"u8) dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (dir < 0) return;
         var fds = new List<int>();
-        try
+        byte* buf = stackalloc byte[4096];
+        nint n;
+        while ((n = Getdents64(dir, buf, 4096)) > 0)
         {
-            foreach (string entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2) fds.Add(fd);
+            for (nint at = 0; at < n;)
+            {
+                ushort reclen = *(ushort*)(buf + at + 16);
+                var name = new ReadOnlySpan<byte>(buf + at + 19, reclen - 19);
+                name = name[..Math.Max(0, name.IndexOf((byte)0))];
+                if (System.Buffers.Text.Utf8Parser.TryParse(name, out int fd, out int used) && used == name.Length && fd > 2 && fd != dir)
+                    fds.Add(fd);
+                at += reclen;
+            }
         }
-        catch (IOException) { return; }
+        close(dir);
         foreach (int fd in fds)
         {
             int flags = fcntl(fd, 1 /* F_GETFD */, 0);
@@ -121,10 +135,15 @@ internal static unsafe class Runner
             ulong flags;
             bool userNs;
             FileStream? log = null;
+            CgroupJoin join;
             try
             {
                 flags = Preparer.CloneFlags(spec, out userNs);
                 child = Preparer.Prepare(plan, spec, userNs);
+                MountPoints.MakeTopLevel(plan, spec, userNs);
+                join = CgroupJoin.Open(plan.CgroupProcsFiles);
+                child.CgroupTaskFds = join.TaskFds;
+                child.CgroupTaskIndexes = join.TaskIndexes;
                 if (Preparer.NetworkNamespacePath(spec) is { } netns)
                 {
                     child.NetNsFd = open(NativeString.Of(netns), O_RDONLY | O_CLOEXEC, 0);
@@ -185,7 +204,10 @@ internal static unsafe class Runner
             var oomBefore = OomKills();
 
             var noGc = NoGc.Enter();
-            int pid = Clone(flags | (ulong)SIGCHLD);
+            // Born in its cgroup2 directory when there is one; the parent joins it after a plain clone when clone3 refuses.
+            int pid = join.IntoFd >= 0 ? CloneIntoCgroup(flags, SIGCHLD, join.IntoFd) : -1;
+            string? parentJoins = pid < 0 ? join.IntoProcs : null;
+            if (pid < 0) pid = Clone(flags | (ulong)SIGCHLD);
             if (pid == 0)
             {
                 ContainerChild.Run(child);
@@ -193,6 +215,7 @@ internal static unsafe class Runner
             }
             int cloneErr = Errno;
             noGc.Dispose();
+            join.CloseAll();
             if (_inherit && pid > 0)
             {
                 // The container has a session of its own, so the caller's terminal signals us, not it: pass them on (the
@@ -215,14 +238,12 @@ internal static unsafe class Runner
                 setupError = IdMaps.Write(pid, uids, gids, plan.NewUidMap, plan.NewGidMap);
                 setupId = "IdMapFailed";
             }
-            if (setupError is null)
-                foreach (string procs in plan.CgroupProcsFiles)
-                    if (!IdMaps.TryWriteFile(procs, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), out string? e))
-                    {
-                        setupError = "joining cgroup: " + e;
-                        setupId = "CgroupJoinFailed";
-                        break;
-                    }
+            if (setupError is null && parentJoins is not null
+                && !IdMaps.TryWriteFile(parentJoins, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), out string? joinError))
+            {
+                setupError = "joining cgroup: " + joinError;
+                setupId = "CgroupJoinFailed";
+            }
 
             // Rootless networking: the helper joins the namespaces by pid, so the id maps must be written; the container
             // waits on the sync pipe until its network is configured.
@@ -238,6 +259,7 @@ internal static unsafe class Runner
             byte go = setupError is null ? (byte)1 : (byte)0;
             write(sync[1], &go, 1);
             close(sync[1]);
+            if (setupError is null) PrepareRunningState(pid);
 
             int* report = stackalloc int[3];
             nint got = Probe.ReadFull(errp[0], (byte*)report, 12);
@@ -256,6 +278,7 @@ internal static unsafe class Runner
             }
             if (setupError is not null || got == 12)
             {
+                _state.PidStartTime = 0; // no run to recognise
                 int status;
                 kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && Errno == EINTR) { }
@@ -263,7 +286,7 @@ internal static unsafe class Runner
                 // A child that mounts while we join its cgroups may have failed first: its report is the cause (the
                 // join then failed because it was gone).
                 if (setupError is not null && got != 12) return Failed(setupError, setupId!, StartFailed, log);
-                var (message, id, code) = Describe(spec, (ChildStep)report[0], report[1], report[2]);
+                var (message, id, code) = StartFailure.Describe(spec, (ChildStep)report[0], report[1], report[2], plan.CgroupProcsFiles);
                 return Failed(message, id, code, log);
             }
 
@@ -272,7 +295,6 @@ internal static unsafe class Runner
             spec = null!;
             _state.Status = ContainerStatus.Running;
             _state.Pid = pid;
-            _state.PidStartTime = StateFile.StartTime(pid);
             _state.StartedAt = DateTimeOffset.UtcNow;
             StateFile.Write(plan.StateDir, _state);
             supervisor.AfterLaunch(pid);
@@ -321,6 +343,22 @@ internal static unsafe class Runner
             }
             CgroupRelease.Run(plan.CgroupProcsFiles);
             return _inherit ? exit : 0;
+        }
+
+        /// <summary>
+        /// While the child sets itself up (mounts, pivot_root, credentials: 2-3 ms, on the other core when there is one),
+        /// what the running state and the handshake need that does not wait for the exec: the start time (fixed at clone;
+        /// the pid is our unreaped child, so it cannot be reused), the boot id, and a first pass through the state's JSON
+        /// writer and the handshake's (their static constructors, the encoder's tables, their code paged in). A /bin/true has
+        /// run its course 0.3 ms after its exec, so everything the monitor does between the exec and its wait delays the
+        /// caller's Start -Wait.
+        /// </summary>
+        private void PrepareRunningState(int pid)
+        {
+            _state.PidStartTime = StateFile.StartTime(pid);
+            _state.BootId ??= StateFile.BootId();
+            PlanWriter.WriteState(Stream.Null, _state);
+            PlanWriter.LaunchResult(new LaunchResult { Pid = pid, MonitorPid = _state.MonitorPid });
         }
 
         /// <summary>The container has exited (or never started): its network helper goes with it.</summary>
@@ -374,80 +412,22 @@ internal static unsafe class Runner
         /// <summary>OOM kills so far in the container's memory cgroup (v2 memory.events or v1 memory.oom_control); -1 when none is known.</summary>
         private long OomKills()
         {
+            Span<byte> text = stackalloc byte[1024];
             foreach (string procs in plan.CgroupProcsFiles)
             {
                 string dir = Path.GetDirectoryName(procs) ?? "";
                 foreach (string file in new[] { "memory.events", "memory.oom_control" })
                 {
-                    string path = Path.Combine(dir, file);
-                    if (!File.Exists(path)) continue;
-                    try
+                    int n = StateFile.ReadSmall(Path.Combine(dir, file), text);
+                    if (n < 0) continue;
+                    foreach (var range in text[..n].Split((byte)'\n'))
                     {
-                        foreach (string line in File.ReadAllLines(path))
-                            if (line.StartsWith("oom_kill ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(9), out long n)) return n;
+                        var line = text[range];
+                        if (line.StartsWith("oom_kill "u8) && long.TryParse(line[9..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kills)) return kills;
                     }
-                    catch (IOException) { }
                 }
             }
             return -1;
-        }
-
-        private static string TerminalStep(int index) => index switch
-        {
-            0 => "opening /dev/ptmx",
-            1 => "unlocking it",
-            2 => "opening the slave",
-            3 => "passing the master to the monitor",
-            4 => "setsid",
-            5 => "making it the controlling terminal",
-            _ => "placing it on stdin, stdout and stderr",
-        };
-
-        internal static (string Message, string ErrorId, int ExitCode) Describe(RuntimeSpec spec, ChildStep step, int errno, int index)
-        {
-            string err = StrError(errno);
-            var p = spec.Process!;
-            string Mount() => index >= 0 && index < (spec.Mounts?.Count ?? 0) ? $"{spec.Mounts![index].Type} on {spec.Mounts[index].Destination}" : $"#{index}";
-            return step switch
-            {
-                ChildStep.CommandNotFound when p.Args[0].Contains('/') => ($"{p.Args[0]}: executable file not found in the container: {err}", "CommandNotFound", 127),
-                ChildStep.CommandNotFound => ($"executable file `{p.Args[0]}` not found in $PATH: {err}", "CommandNotFound", 127),
-                ChildStep.NotExecutable => ($"{p.Args[0]}: cannot execute: {err}", "CommandNotExecutable", 126),
-                ChildStep.Execve => ($"execve {p.Args[0]}: {err}", "ExecFailed", 1),
-                ChildStep.Rootfs => ($"mounting the root filesystem: {err}", "RootfsMountFailed", 1),
-                ChildStep.Mount => ($"mount {Mount()}: {err}", "MountFailed", 1),
-                ChildStep.NetworkNamespace => ($"joining the network namespace: {err}", "NetworkFailed", 1),
-                ChildStep.Loopback => ($"bringing up lo in the container's network namespace: {err}", "NetworkFailed", 1),
-                ChildStep.Terminal => ($"setting up the pseudo-terminal ({TerminalStep(index)}): {err}", "TerminalFailed", 1),
-                ChildStep.MountTarget => ($"creating the mount point for {Mount()}: {err}", "MountFailed", 1),
-                ChildStep.Device => ($"creating device {index}: {err}", "DeviceFailed", 1),
-                ChildStep.PivotRoot => ($"pivot_root: {err}", "PivotRootFailed", 1),
-                ChildStep.MaskedPath => ($"masking {spec.Linux?.MaskedPaths?.ElementAtOrDefault(index)}: {err}", "MountFailed", 1),
-                ChildStep.ReadonlyPath => ($"making {spec.Linux?.ReadonlyPaths?.ElementAtOrDefault(index)} read-only: {err}", "MountFailed", 1),
-                ChildStep.RootReadonly => ($"making the root filesystem read-only: {err}", "MountFailed", 1),
-                ChildStep.Sysctl => ($"sysctl {spec.Linux?.Sysctl?.Keys.ElementAtOrDefault(index)}: {err}", "SysctlFailed", 1),
-                ChildStep.Hostname => ($"sethostname: {err}", "HostnameFailed", 1),
-                ChildStep.Rlimit => ($"setrlimit {p.Rlimits?.ElementAtOrDefault(index)?.Type}: {err}", "RlimitFailed", 1),
-                ChildStep.OomScoreAdj => ($"oom_score_adj: {err}", "OomScoreAdjFailed", 1),
-                ChildStep.Bounding => ($"dropping {CapabilityTable.Name(index)} from the bounding set: {err}", "CapabilitiesFailed", 1),
-                ChildStep.Capabilities => ($"capset: {err}", "CapabilitiesFailed", 1),
-                ChildStep.Ambient => ($"raising ambient {CapabilityTable.Name(index)}: {err}", "CapabilitiesFailed", 1),
-                ChildStep.Groups => ($"setgroups: {err}", "UserFailed", 1),
-                ChildStep.SetGid => ($"setgid {(uint)index}: {err}", "UserFailed", 1),
-                ChildStep.SetUid => ($"setuid {(uint)index}: {err}", "UserFailed", 1),
-                ChildStep.NoNewPrivileges => ($"no_new_privs: {err}", "NoNewPrivilegesFailed", 1),
-                ChildStep.Seccomp => ($"installing the seccomp filter: {err}", "SeccompFailed", 1),
-                ChildStep.Cwd => ($"chdir to {p.Cwd}: {err}", "CwdFailed", 1),
-                ChildStep.CwdOutsideRoot => ($"the working directory {p.Cwd} lies outside the container's root: refused", "CwdOutsideRoot", 1),
-                ChildStep.Descriptors => ($"closing the descriptors above 2 before exec: {err} (close_range needs Linux 5.9 or later)", "DescriptorsFailed", 1),
-                ChildStep.Session => ($"setsid: {err}", "SessionFailed", 1),
-                ChildStep.Propagation => ($"setting mount propagation: {err}", "MountFailed", 1),
-                ChildStep.Stdio => ($"setting up stdio: {err}", "StdioFailed", 1),
-                ChildStep.CgroupNamespace => ($"making the cgroup namespace: {err}", "CgroupNamespaceFailed", 1),
-                ChildStep.PodNamespace => ($"joining the pod's {(index == 0 ? "IPC" : "UTS")} namespace: {err}", "PodNamespaceFailed", 1),
-                ChildStep.Init => ($"starting the command under the container's init ({(index == 0 ? "blocking signals" : "fork")}): {err}", "InitFailed", 1),
-                _ => ($"container setup step {step}: {err}", "StartFailed", 1),
-            };
         }
     }
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Containers.Core.Runtime.Plan;
+using Containers.Init.Native;
+using static Containers.Init.Native.Sys;
 
 namespace Containers.Init.Launch;
 
@@ -9,21 +12,31 @@ namespace Containers.Init.Launch;
 /// torn file. No fsync: the state describes processes of this boot only (readers treat a state with another
 /// <c>bootId</c> as stale, and after a power loss no container is running anyway), while the two fsyncs sat on
 /// the critical path of every start (before the handshake) and every wait (before the monitor exits).
+/// Plain system calls, not FileStream: both writes sit on that path, and the stream's machinery (its strategy objects,
+/// an advisory lock taken and dropped, a SafeHandle) cost more than the write itself.
 /// </summary>
-internal static class StateFile
+internal static unsafe class StateFile
 {
     public static void Write(string stateDir, ContainerRuntimeState state)
     {
-        Directory.CreateDirectory(stateDir);
+        state.BootId ??= BootId();
+        var json = new MemoryStream(2048);
+        PlanWriter.WriteState(json, state);
+        fixed (byte* dir = NativeString.Z(stateDir))
+            if (mkdir(dir, 0x1ff) != 0 && Errno != EEXIST) Directory.CreateDirectory(stateDir); // its parents too, or the reason
         string path = Path.Combine(stateDir, LaunchPlan.StateFileName);
         string temp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        state.BootId ??= BootId();
-        using (var fs = new FileStream(temp, new FileStreamOptions
-        { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        fixed (byte* t = NativeString.Z(temp))
+        fixed (byte* p = NativeString.Z(path))
         {
-            PlanWriter.WriteState(fs, state);
+            int fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0x180 /* 0600 */);
+            if (fd < 0) throw new IOException($"{temp}: {StrError(Errno)}");
+            bool written = WriteAll(fd, json.GetBuffer().AsSpan(0, (int)json.Length));
+            int err = Errno;
+            close(fd);
+            if (!written) throw new IOException($"{temp}: {StrError(err)}");
+            if (rename(t, p) != 0) throw new IOException($"{path}: {StrError(Errno)}");
         }
-        File.Move(temp, path, overwrite: true);
     }
 
     public static ContainerRuntimeState? Read(string stateDir)
@@ -36,22 +49,58 @@ internal static class StateFile
 
     public static string? BootId()
     {
-        try { return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(); }
-        catch (IOException) { return null; }
+        Span<byte> buf = stackalloc byte[64];
+        int n = ReadSmall("/proc/sys/kernel/random/boot_id", buf);
+        return n < 0 ? null : Encoding.ASCII.GetString(buf[..n]).Trim();
     }
 
     /// <summary>Field 22 of /proc/pid/stat: the process's start time in clock ticks since boot (0 when gone).</summary>
     public static ulong StartTime(int pid)
     {
-        try
+        Span<byte> stat = stackalloc byte[1024];
+        int n = ReadSmall("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat", stat);
+        if (n <= 0) return 0;
+        // After "pid (comm) ": comm may hold spaces and parentheses, so count from the last ')'. Field 22 is the 20th after it.
+        var rest = stat[..n];
+        int paren = rest.LastIndexOf((byte)')');
+        if (paren < 0) return 0;
+        rest = rest[(paren + 1)..];
+        for (int field = 0; field < 20; field++)
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return ulong.Parse(fields[19], CultureInfo.InvariantCulture); // field 22 is the 20th after "pid (comm)"
+            int space = rest.IndexOf((byte)' ');
+            if (space < 0) return 0;
+            rest = rest[(space + 1)..];
         }
-        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        int end = rest.IndexOfAny((byte)' ', (byte)'\n');
+        return ulong.TryParse(end < 0 ? rest : rest[..end], NumberStyles.None, CultureInfo.InvariantCulture, out ulong ticks) ? ticks : 0;
+    }
+
+    /// <summary>Reads a small file (procfs, cgroupfs) into <paramref name="buffer"/> with one open and read; -1 when it cannot.</summary>
+    public static int ReadSmall(string path, Span<byte> buffer)
+    {
+        int fd;
+        fixed (byte* p = NativeString.Z(path)) fd = open(p, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) return -1;
+        nint n;
+        fixed (byte* b = buffer)
+            while ((n = read(fd, b, buffer.Length)) < 0 && Errno == EINTR) { }
+        close(fd);
+        return (int)n;
+    }
+
+    private static bool WriteAll(int fd, ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* b = bytes)
         {
-            return 0;
+            int done = 0;
+            while (done < bytes.Length)
+            {
+                nint n = write(fd, b + done, bytes.Length - done);
+                if (n < 0 && Errno == EINTR) continue;
+                if (n <= 0) return false;
+                done += (int)n;
+            }
         }
+        return true;
     }
 }

@@ -36,5 +36,13 @@ internal static unsafe class NativeString
         return p;
     }
 
+    /// <summary>A NUL-terminated UTF-8 copy on the managed heap, for <c>fixed</c> (collected, unlike <see cref="Of"/>).</summary>
+    public static byte[] Z(string s)
+    {
+        byte[] z = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, z);
+        return z;
+    }
+
     public static string? ToManaged(byte* p) => p is null ? null : Marshal.PtrToStringUTF8((nint)p);
 }

@@ -37,7 +37,7 @@ internal static unsafe partial class Sys
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
         SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_getcwd = 79,
-        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119, SYS_unshare = 272, SYS_symlinkat = 266;
+        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119, SYS_unshare = 272, SYS_symlinkat = 266, SYS_clone3 = 435, SYS_getdents64 = 217;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -52,6 +52,20 @@ internal static unsafe partial class Sys
 
     /// <summary>fork-like clone(2): the child continues here with a copy of the stack, returning 0.</summary>
     public static int Clone(ulong flags) => (int)syscall(SYS_clone, (long)flags, 0, 0, 0, 0, 0);
+
+    /// <summary>fork-like clone3(2) (no stack given: the child continues here too) that creates the child in the cgroup2
+    /// directory <paramref name="cgroupFd"/> (CLONE_INTO_CGROUP, Linux 5.7+).</summary>
+    public static int CloneIntoCgroup(ulong flags, int exitSignal, int cgroupFd)
+    {
+        const ulong CLONE_INTO_CGROUP = 0x200000000;
+        ulong* args = stackalloc ulong[11]; // struct clone_args up to .cgroup (CLONE_ARGS_SIZE_VER2)
+        for (int i = 0; i < 11; i++) args[i] = 0;
+        args[0] = flags | CLONE_INTO_CGROUP;
+        args[4] = (ulong)exitSignal;
+        args[10] = (ulong)cgroupFd;
+        return (int)syscall(SYS_clone3, (long)args, 11 * sizeof(ulong), 0, 0, 0, 0);
+    }
+    public static nint Getdents64(int fd, byte* buf, int size) => (nint)syscall(SYS_getdents64, fd, (long)buf, size, 0, 0, 0);
     public static int PivotRoot(byte* newRoot, byte* putOld) => (int)syscall(SYS_pivot_root, (long)newRoot, (long)putOld, 0, 0, 0, 0);
     public static int Capset(void* header, void* data) => (int)syscall(SYS_capset, (long)header, (long)data, 0, 0, 0, 0);
     public static int Statfs(byte* path, byte* buf120) => (int)syscall(SYS_statfs, (long)path, (long)buf120, 0, 0, 0, 0);
