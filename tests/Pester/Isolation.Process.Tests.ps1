@@ -127,7 +127,9 @@ Remove-Container `$s.Name
     }
 
     It 'still passes Ctrl+C from the caller''s terminal to an attached container without -Tty (its own session)' {
-        $lines = Invoke-InScript -Answers @(@{ When = 'ready-for-sigint'; Send = "`u{3}" }) @"
+        # The newline after it ends the shell's `read` when the ^C reached pwsh alone (.NET's console may have the
+        # terminal's ISIG off at that moment, so the shell that started pwsh gets no SIGINT and waits for a line).
+        $lines = Invoke-InScript -Answers @(@{ When = 'ready-for-sigint'; Send = "`u{3}" }, @{ When = 'got-sigint'; Send = "`n" }) @"
 New-Container -Image busybox -Command sh, -c, 'trap "echo got-sigint; exit 9" INT; echo ready-for-sigint; while :; do sleep 1; done' | Start-Container -Attach
 "@
         # (the terminal echoes ^C before it)
