@@ -78,9 +78,9 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            // On the caller's thread: the handshake comes within milliseconds, and a hop to the thread pool and back cost
-            // more than blocking for it (Launch watches ct itself and kills the monitor on Ctrl+C).
-            result = launcher.Launch(store.PlanPath(r.Id), r.Name, ct);
+            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C), and
+            // a caller of StartAsync may do something else meanwhile (cancel it, start another).
+            result = await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
