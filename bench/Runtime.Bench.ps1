@@ -12,7 +12,9 @@
     and its reaped children's (the monitors) for the module, also shown split in two; on a busy host it is steadier
     than wall time.
     Warm means warm: a new pwsh keeps compiling the module's and PowerShell's hot code at tier 1 on a background
-    thread for its first ~150 runs (about half a core on this host), so the module is measured after -WarmUp runs.
+    thread for its first 300 to 400 runs (the session's CPU per run fell from 12-19 ms to 6-7 ms only after ~400 runs at
+    load 10; after 200 runs, 2,300 more methods were still promoted during the next 150, and the JIT thread took half of
+    the session's CPU), so the module is measured after -WarmUp runs.
     The session's first runs (right after Import-Module and two runs) are shown as a contender of their own.
     Targets of issue 14, as ratios of medians in the same run: module / crun <= 1.0 and podman / module >= 5.
 .EXAMPLE
@@ -31,7 +33,7 @@ param(
     [int] $Rounds = 3,
     [int] $Containers = 10000,
     # Runs before the measured rounds, so tiered compilation has settled (see the description).
-    [int] $WarmUp = 150,
+    [int] $WarmUp = 500,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
     [switch] $SkipPodman,
     # Also write the results as an object (for scripts); the tables are always printed.

@@ -65,7 +65,15 @@ function New-TestRoot {
 function Remove-TestRoot([string] $Root) {
     # Directory.Delete unlinks symbolic links; Remove-Item -Force tries to make a link's target writable first and gives
     # up on one like an image's etc/mtab -> /proc/mounts, leaving the whole root behind.
-    if ($Root -and (Test-Path $Root)) { try { [IO.Directory]::Delete($Root, $true) } catch { Write-Warning "test root $Root not removed: $_" } }
+    # Remove-Container deletes the container's directory in the background (from the store's .trash): a delete racing it
+    # finds entries gone under it, and is tried again.
+    for ($attempt = 1; $Root -and (Test-Path $Root); $attempt++) {
+        try { [IO.Directory]::Delete($Root, $true) }
+        catch {
+            if ($attempt -lt 5) { Start-Sleep -Milliseconds 100; continue }
+            Write-Warning "test root $Root not removed: $_"; break
+        }
+    }
 }
 
 function Get-TestPwsh {

@@ -13,7 +13,12 @@ namespace Containers.Cmdlets.Infrastructure;
 public abstract class ContainersCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
-    private readonly BlockingCollection<Action> _pending = new();
+    private readonly ConcurrentQueue<Action> _pending = new();
+
+    // Wakes the pipeline thread when a write is queued, a log event arrives or the work ends. No spinning before it
+    // sleeps (BlockingCollection's semaphore spun and sched_yield'ed ~140 times per wait): on a 2-core host that took a
+    // core from the work and from the container's monitor for the whole of a short cmdlet.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
 
     private CmdletContext? _services;
 
@@ -34,36 +39,48 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
     public void Dispose()
     {
         _stopping.Dispose();
-        _pending.Dispose();
+        _wake.Dispose();
         GC.SuppressFinalize(this);
     }
 
     /// <summary>Queues a write (object, progress, warning) from a worker thread to the pipeline thread.</summary>
-    protected void Post(Action write) => _pending.Add(write);
+    protected void Post(Action write)
+    {
+        _pending.Enqueue(write);
+        _wake.Set();
+    }
 
     /// <summary>Writes what work running between pipeline calls (a process fed piece by piece) queued so far.</summary>
     protected void WritePending()
     {
-        while (_pending.TryTake(out var write)) write();
+        while (_pending.TryDequeue(out var write)) write();
     }
 
     /// <summary>Runs async Core work and pumps its writes and log events until it ends; rethrows its failure.</summary>
-    protected T Run<T>(Func<CancellationToken, Task<T>> work)
+    /// <param name="work">The work; it gets the token Ctrl+C cancels.</param>
+    /// <param name="here">Start the work on the pipeline thread instead of the thread pool: for short, mostly synchronous
+    /// work (a container's create, start, wait, remove) the two thread hops and their wake-ups cost more than the work.
+    /// It goes on wherever its first real await leaves it; until then its writes and log events queue.</param>
+    protected T Run<T>(Func<CancellationToken, Task<T>> work, bool here = false)
     {
         ModuleLog.Refresh();
         using var scope = new CallLogScope(LowestLevelShown());
-        scope.EventQueued += () => _pending.Add(static () => { });
-        var task = Task.Run(() => work(_stopping.Token));
+        scope.EventQueued += _wake.Set;
+        var task = here ? StartHere(work) : Task.Run(() => work(_stopping.Token));
         // Wake the pipeline thread the moment the work ends: without this it slept out the rest of its
         // 50 ms wait after the last log event, which was most of a short cmdlet's time.
-        task.ContinueWith(static (_, q) => ((BlockingCollection<Action>)q!).Add(static () => { }), _pending,
+        task.ContinueWith(static (_, wake) => ((ManualResetEventSlim)wake!).Set(), _wake,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        while (!task.IsCompleted)
+        while (true)
         {
-            if (_pending.TryTake(out var write, Timeout.Infinite)) write();
+            // Reset before looking: a write or the end that comes after the look sets it again, so Wait returns at once.
+            _wake.Reset();
+            WritePending();
             DrainLog(scope);
+            if (task.IsCompleted) break;
+            _wake.Wait();
         }
-        while (_pending.TryTake(out var rest)) rest();
+        WritePending();
         DrainLog(scope);
         try
         {
@@ -73,6 +90,17 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
         {
             throw new PipelineStoppedException();
         }
+    }
+
+    /// <summary>Calls the work on this thread with no synchronization context, so that an await without
+    /// ConfigureAwait(false) cannot post its continuation back to a thread that is blocked waiting for it.</summary>
+    private Task<T> StartHere<T>(Func<CancellationToken, Task<T>> work)
+    {
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try { return work(_stopping.Token); }
+        catch (Exception e) { return Task.FromException<T>(e); }
+        finally { SynchronizationContext.SetSynchronizationContext(context); }
     }
 
     /// <summary>Runs synchronous Core work on the pipeline thread with this call's log level and log streams (what
@@ -90,15 +118,15 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    protected void Run(Func<CancellationToken, Task> work) =>
-        Run<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; });
+    protected void Run(Func<CancellationToken, Task> work, bool here = false) =>
+        Run<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; }, here);
 
     /// <summary>Runs work for one input item; a typed failure becomes a non-terminating error so the pipeline goes on.</summary>
-    protected bool TryRun(Func<CancellationToken, Task> work)
+    protected bool TryRun(Func<CancellationToken, Task> work, bool here = false)
     {
         try
         {
-            Run(work);
+            Run(work, here);
             return true;
         }
         catch (ContainersException e)

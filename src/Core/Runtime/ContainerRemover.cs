@@ -5,8 +5,9 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>
-/// Remove: the record first (so a half-removed directory is never listed), then the directory; files a rootless
-/// container wrote as a subordinate id are deleted through <see cref="InitLauncher.RemoveTreeInUserNamespace"/>.
+/// Remove: the directory moved into the store's trash in one rename and deleted in the background (<see cref="ContainerTrash"/>);
+/// a container with files of subordinate ids has its record deleted first (so a half-removed directory is never listed),
+/// then its directory, through <see cref="InitLauncher.RemoveTreeInUserNamespace"/> when this user cannot.
 /// </summary>
 internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgroups, ContainerStateResolver resolver, ContainerStopper stopper, InitLauncher launcher)
 {
@@ -15,6 +16,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
     public async Task RemoveAsync(ContainerRecord r, bool force, CancellationToken ct)
     {
         (List<LinuxIdMapping> Uids, List<LinuxIdMapping> Gids)? maps;
+        bool trashed;
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
         using (var lk = await store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
         {
@@ -34,8 +36,16 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             cgroups.RemoveParentIfEmpty();
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;
-            // The record goes first so a half-removed directory is never listed.
+            // One rename takes the whole container out of the store (files of subordinate ids need the deletion below,
+            // in a user namespace); otherwise the record goes first, so a half-removed directory is never listed.
+            trashed = maps is null && ContainerTrash.Move(store, r.Id);
             store.DeleteRecord(r);
+        }
+        if (trashed)
+        {
+            ContainerTrash.EmptyLater(store);
+            Removed(r);
+            return;
         }
         string dir = store.Dir(r.Id);
         try
@@ -54,6 +64,11 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             throw new ContainersException("ContainerRemoveFailed", ErrorKind.ResourceUnavailable,
                 $"Container {r.Name} was removed but its directory {store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
         }
+        Removed(r);
+    }
+
+    private void Removed(ContainerRecord r)
+    {
         Log.Information("Removed container {Name} ({Id})", r.Name, r.Id[..12]);
         store.Event("remove", r);
     }

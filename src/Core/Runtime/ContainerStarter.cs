@@ -78,7 +78,8 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C).
+            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C), and
+            // a caller of StartAsync may do something else meanwhile (cancel it, start another).
             result = await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch

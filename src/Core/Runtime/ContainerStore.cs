@@ -376,7 +376,8 @@ internal sealed class ContainerStore
     /// the container until its directory is gone, which takes a while for a big one, or forever after a crash.</summary>
     public void DeleteRecord(ContainerRecord r)
     {
-        File.Delete(RecordPath(r.Id));
+        try { File.Delete(RecordPath(r.Id)); }
+        catch (DirectoryNotFoundException) { } // gone with its directory into the trash (ContainerTrash)
         MarkChanged();
         Names.Unlink(r.Name, r.Id);
     }

@@ -110,6 +110,8 @@ internal sealed class StorageAnalyzer(ContainerRuntime runtime, ImageStore store
         {
             case "Containers":
                 await runtime.RemoveAsync(item.Id, force: false, ct).ConfigureAwait(false);
+                // The bytes are what this call reports freed: the directory's background deletion ends first.
+                ContainerTrash.WaitForDeletions(TimeSpan.FromSeconds(60));
                 break;
             case "BuildCache" when item.Id.StartsWith('/'):
                 BuildCache.RemoveMount(item.Id);

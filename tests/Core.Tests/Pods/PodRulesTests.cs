@@ -92,7 +92,12 @@ public sealed class PodCreateRefusalTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("pscontainers-podcreate-").FullName;
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        // A removal deletes the container's directory in the background: let it end before the root goes.
+        ContainerTrash.WaitForDeletions(TimeSpan.FromSeconds(10));
+        Directory.Delete(_root, recursive: true);
+    }
 
     private PodRuntime Pods(uint euid)
     {

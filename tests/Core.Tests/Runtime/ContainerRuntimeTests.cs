@@ -38,7 +38,12 @@ public sealed class ContainerRuntimeTests : IDisposable
         _runtime = new ContainerRuntime(_paths, new FakeImages(image), new NoCgroupManager("tests"), "/nonexistent/init");
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        // A removal deletes the container's directory in the background: let it end before the root goes.
+        ContainerTrash.WaitForDeletions(TimeSpan.FromSeconds(10));
+        Directory.Delete(_root, recursive: true);
+    }
 
     private Task<Container> Create(Action<ContainerCreateOptions>? edit = null)
     {

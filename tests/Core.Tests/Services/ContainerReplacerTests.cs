@@ -32,7 +32,12 @@ public sealed class ContainerReplacerTests : IDisposable
         _runtime = new ContainerRuntime(paths, _images, new NoCgroupManager("tests"), "/nonexistent/init");
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        // A removal deletes the container's directory in the background: let it end before the root goes.
+        ContainerTrash.WaitForDeletions(TimeSpan.FromSeconds(10));
+        Directory.Delete(_root, recursive: true);
+    }
 
     private async Task<(ContainerRecord Old, ContainerCreateOptions Desired)> WebAsync(string newWorkingDir)
     {

@@ -219,7 +219,7 @@ public abstract class ContainerCreateCmdletBase : ContainerCmdletBase
     {
         if (Pull == PullPolicy.Never) return Image;
         StoredImage? local = null;
-        try { Run(async ct => local = await Services.OpenImageStore().FindAsync(Image, ct).ConfigureAwait(false)); }
+        try { Run(async ct => local = await Services.OpenImageStore().FindAsync(Image, ct).ConfigureAwait(false), here: true); }
         catch (ContainersException) { } // an ambiguous or odd local name: the pull (or the create) reports it
         if (local is not null && Pull == PullPolicy.Missing) return Image;
         var progress = new RegistryProgressReporter(Post, WriteProgress, MyInvocation.MyCommand.Name, 1);

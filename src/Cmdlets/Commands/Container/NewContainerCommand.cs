@@ -17,6 +17,6 @@ public sealed class NewContainerCommand : ContainerCreateCmdletBase
         options.Tty = Tty;
         options.Interactive = Interactive;
         Core.Runtime.Container? c = null;
-        if (TryRun(async ct => c = await Runtime.CreateAsync(options, ct).ConfigureAwait(false))) WriteObject(c);
+        if (TryRun(async ct => c = await Runtime.CreateAsync(options, ct).ConfigureAwait(false), here: true)) WriteObject(c);
     }
 }

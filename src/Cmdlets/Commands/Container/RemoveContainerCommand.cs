@@ -17,7 +17,7 @@ public sealed class RemoveContainerCommand : MatchedContainerCmdlet
         {
             if (!ShouldProcess(Target(r), Force ? "Remove container (killing it if it runs)" : "Remove container")) continue;
             // -Force means "do not ask" (Remove-Item, Stop-Process): no prompt beyond -Confirm's.
-            TryRun(ct => Runtime.RemoveAsync(r.Id, Force, ct));
+            TryRun(ct => Runtime.RemoveAsync(r.Id, Force, ct), here: true);
         }
     }
 }

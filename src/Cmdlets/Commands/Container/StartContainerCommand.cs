@@ -43,7 +43,7 @@ public sealed class StartContainerCommand : NamedContainerCmdlet
                     if (c is null || !c.State.IsActive()) c = await Runtime.StartAsync(r.Id, ct, Attach).ConfigureAwait(false);
                     if (Attach) SessionState.PSVariable.Set("global:LASTEXITCODE", c.ExitCode ?? 125);
                     else if (Wait) c = await Runtime.WaitAsync(r.Id, null, ct).ConfigureAwait(false);
-                })) continue;
+                }, here: !Attach)) continue;
             if (PassThru || (Wait && !Attach)) WriteObject(c);
         }
     }
