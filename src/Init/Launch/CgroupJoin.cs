@@ -53,6 +53,20 @@ internal sealed unsafe class CgroupJoin
         return new CgroupJoin { TaskFds = [.. fds], TaskIndexes = [.. indexes], IntoFd = into, IntoProcs = intoProcs };
     }
 
+    /// <summary>In the cloned child, before anything else: writes <c>0</c> into each <c>tasks</c> file and closes it.
+    /// Returns the plan's index of the cgroup it could not join (errno tells why), or -1. No allocation: the child of a
+    /// clone must not meet the GC.</summary>
+    public static int JoinSelf(int[] taskFds, int[] taskIndexes)
+    {
+        byte zero = (byte)'0';
+        for (int i = 0; i < taskFds.Length; i++)
+        {
+            if (WriteNoGc(taskFds[i], &zero, 1) != 1) return taskIndexes[i];
+            close(taskFds[i]);
+        }
+        return -1;
+    }
+
     /// <summary>Closes the parent's copies once the child exists (the child's are close-on-exec and closed after use).</summary>
     public void CloseAll()
     {

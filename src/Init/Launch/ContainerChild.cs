@@ -16,14 +16,10 @@ internal static unsafe class ContainerChild
     public static void Run(ChildSpec s)
     {
         ResetSignals();
-        // Into its v1 cgroups by itself, first of all (see CgroupJoin): no lock shared with the whole host, and nothing it
-        // does from here on is charged to the monitor's cgroups.
-        byte zero = (byte)'0';
-        for (int i = 0; i < s.CgroupTaskFds.Length; i++)
-        {
-            if (WriteNoGc(s.CgroupTaskFds[i], &zero, 1) != 1) Fail(s, ChildStep.Cgroup, s.CgroupTaskIndexes[i]);
-            close(s.CgroupTaskFds[i]);
-        }
+        // Into its v1 cgroups by itself, first of all: no lock shared with the whole host, and nothing it does from here
+        // on is charged to the monitor's cgroups.
+        int notJoined = CgroupJoin.JoinSelf(s.CgroupTaskFds, s.CgroupTaskIndexes);
+        if (notJoined >= 0) Fail(s, ChildStep.Cgroup, notJoined);
 
         if (s.StdinFd >= 0 && dup2(s.StdinFd, 0) < 0) Fail(s, ChildStep.Stdio, 0);
         if (s.StdoutFd >= 0 && dup2(s.StdoutFd, 1) < 0) Fail(s, ChildStep.Stdio, 1);
