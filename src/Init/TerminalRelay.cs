@@ -1,3 +1,4 @@
+using Containers.Init.Native;
 using static Containers.Init.Native.Sys;
 
 namespace Containers.Init;
@@ -60,7 +61,7 @@ internal static unsafe class TerminalRelay
                 nint got = read(master, buf, 16384);
                 if (got < 0 && Errno is EINTR or EAGAIN) continue;
                 if (got <= 0) return; // EIO: the process and everything holding its terminal are gone
-                if (output && !WriteAll(1, buf, got)) output = false; // our reader left: keep draining the pty
+                if (output && !NativeFile.WriteAll(1, buf, got)) output = false; // our reader left: keep draining the pty
             }
             if (input && n > 1 && fds[1].Revents != 0)
             {
@@ -72,21 +73,8 @@ internal static unsafe class TerminalRelay
                     byte eof = 4;
                     write(master, &eof, 1);
                 }
-                else WriteAll(master, buf, got);
+                else NativeFile.WriteAll(master, buf, got);
             }
         }
-    }
-
-    private static bool WriteAll(int fd, byte* b, nint count)
-    {
-        nint done = 0;
-        while (done < count)
-        {
-            nint w = write(fd, b + done, count - done);
-            if (w < 0 && Errno == EINTR) continue;
-            if (w <= 0) return false;
-            done += w;
-        }
-        return true;
     }
 }

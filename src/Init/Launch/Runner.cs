@@ -418,7 +418,7 @@ internal static unsafe class Runner
                 string dir = Path.GetDirectoryName(procs) ?? "";
                 foreach (string file in new[] { "memory.events", "memory.oom_control" })
                 {
-                    int n = StateFile.ReadSmall(Path.Combine(dir, file), text);
+                    int n = NativeFile.ReadSmall(Path.Combine(dir, file), text);
                     if (n < 0) continue;
                     foreach (var range in text[..n].Split((byte)'\n'))
                     {

@@ -12,8 +12,7 @@ namespace Containers.Init.Launch;
 /// torn file. No fsync: the state describes processes of this boot only (readers treat a state with another
 /// <c>bootId</c> as stale, and after a power loss no container is running anyway), while the two fsyncs sat on
 /// the critical path of every start (before the handshake) and every wait (before the monitor exits).
-/// Plain system calls, not FileStream: both writes sit on that path, and the stream's machinery (its strategy objects,
-/// an advisory lock taken and dropped, a SafeHandle) cost more than the write itself.
+/// Plain system calls (<see cref="NativeFile"/>), not FileStream: both writes sit on that path.
 /// </summary>
 internal static unsafe class StateFile
 {
@@ -31,7 +30,8 @@ internal static unsafe class StateFile
         {
             int fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0x180 /* 0600 */);
             if (fd < 0) throw new IOException($"{temp}: {StrError(Errno)}");
-            bool written = WriteAll(fd, json.GetBuffer().AsSpan(0, (int)json.Length));
+            bool written;
+            fixed (byte* b = json.GetBuffer()) written = NativeFile.WriteAll(fd, b, (nint)json.Length);
             int err = Errno;
             close(fd);
             if (!written) throw new IOException($"{temp}: {StrError(err)}");
@@ -50,7 +50,7 @@ internal static unsafe class StateFile
     public static string? BootId()
     {
         Span<byte> buf = stackalloc byte[64];
-        int n = ReadSmall("/proc/sys/kernel/random/boot_id", buf);
+        int n = NativeFile.ReadSmall("/proc/sys/kernel/random/boot_id", buf);
         return n < 0 ? null : Encoding.ASCII.GetString(buf[..n]).Trim();
     }
 
@@ -58,7 +58,7 @@ internal static unsafe class StateFile
     public static ulong StartTime(int pid)
     {
         Span<byte> stat = stackalloc byte[1024];
-        int n = ReadSmall("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat", stat);
+        int n = NativeFile.ReadSmall("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat", stat);
         if (n <= 0) return 0;
         // After "pid (comm) ": comm may hold spaces and parentheses, so count from the last ')'. Field 22 is the 20th after it.
         var rest = stat[..n];
@@ -73,34 +73,5 @@ internal static unsafe class StateFile
         }
         int end = rest.IndexOfAny((byte)' ', (byte)'\n');
         return ulong.TryParse(end < 0 ? rest : rest[..end], NumberStyles.None, CultureInfo.InvariantCulture, out ulong ticks) ? ticks : 0;
-    }
-
-    /// <summary>Reads a small file (procfs, cgroupfs) into <paramref name="buffer"/> with one open and read; -1 when it cannot.</summary>
-    public static int ReadSmall(string path, Span<byte> buffer)
-    {
-        int fd;
-        fixed (byte* p = NativeString.Z(path)) fd = open(p, O_RDONLY | O_CLOEXEC, 0);
-        if (fd < 0) return -1;
-        nint n;
-        fixed (byte* b = buffer)
-            while ((n = read(fd, b, buffer.Length)) < 0 && Errno == EINTR) { }
-        close(fd);
-        return (int)n;
-    }
-
-    private static bool WriteAll(int fd, ReadOnlySpan<byte> bytes)
-    {
-        fixed (byte* b = bytes)
-        {
-            int done = 0;
-            while (done < bytes.Length)
-            {
-                nint n = write(fd, b + done, bytes.Length - done);
-                if (n < 0 && Errno == EINTR) continue;
-                if (n <= 0) return false;
-                done += (int)n;
-            }
-        }
-        return true;
     }
 }
