@@ -112,14 +112,7 @@ try {
     $jit = @{}
     if ($JitCount) {
         foreach ($name in @($cases.Keys | Where-Object { $null -ne $cases[$_] })) {
-            $file = Join-Path $root "jit-$([guid]::NewGuid().ToString('N')).txt"
-            $env:DOTNET_JitDisasmSummary = '1'; $env:DOTNET_JitStdOutFile = $file
-            # (the 10.0 runtime sometimes aborts at exit when it writes this file: the count is still whole)
-            $session = $hosts[$name] ?? @($pwsh)
-            $rest = @($session | Select-Object -Skip 1)
-            try { & $session[0] @rest -NoProfile -NonInteractive -Command (@($setup[$name], $cases[$name]) -ne $null -join '; ') *> $null }
-            finally { Remove-Item env:DOTNET_JitDisasmSummary, env:DOTNET_JitStdOutFile }
-            $jit[$name] = @(Select-String -Path $file -Pattern '\[(Tier0|Instrumented Tier0|FullOpts|Tier-0 switched to FullOpts),').Count
+            $jit[$name] = @(Get-JitCompiledMethod -Command (@($setup[$name], $cases[$name]) -ne $null -join '; ') -Session ($hosts[$name] ?? @($pwsh))).Count
         }
     }
     $rows = foreach ($name in $cases.Keys) {

@@ -24,32 +24,19 @@ Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1')
 
-function Get-JitCompiled([string] $Command) {
-    # Methods compiled from IL (not re-compiled at a higher tier) in a fresh pwsh that runs the command.
-    $file = Join-Path ([IO.Path]::GetTempPath()) "pscontainers-jit-$([guid]::NewGuid().ToString('N')).txt"
-    $env:DOTNET_JitDisasmSummary = '1'; $env:DOTNET_JitStdOutFile = $file
-    try { & (Get-TestPwsh) -NoProfile -NonInteractive -Command $Command | Out-Null }
-    finally { Remove-Item env:DOTNET_JitDisasmSummary, env:DOTNET_JitStdOutFile }
-    $methods = foreach ($line in Get-Content $file) {
-        if ($line -match '^\s*\d+: JIT compiled (.+) \[(Tier0|Instrumented Tier0|FullOpts|Tier-0 switched to FullOpts),') { $Matches[1] }
-    }
-    Remove-Item $file
-    return $methods
-}
-
 $root = New-TestRoot -Name startup-methods
 try {
     $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
     $layout = Get-BusyboxLayout
     & (Get-TestPwsh) -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Import-ContainerImage -Path '$layout' -Name localhost/busybox:latest | Out-Null"
     $fresh = "`$env:PSCONTAINERS_DATA_DIR = '$root/run-' + [guid]::NewGuid().ToString('N')"
-    $empty = [Collections.Generic.HashSet[string]]::new([string[]]@(Get-JitCompiled 'exit'))
+    $empty = [Collections.Generic.HashSet[string]]::new([string[]]@(Get-JitCompiledMethod 'exit'))
     $compiled = [Collections.Generic.HashSet[string]]::new()
     foreach ($call in "Get-Container | Out-Null",
         "$fresh; Import-ContainerImage -Path '$layout' -Name localhost/busybox:latest | Out-Null",
         "$fresh; Install-ContainerImage '$($fx.Anonymous.Host)/layers:latest' -ProgressAction SilentlyContinue | Out-Null",
         "Invoke-ContainerImage busybox -Command true -Remove | Out-Null") {
-        foreach ($m in Get-JitCompiled "Import-Module '$ModulePath'; $call") { [void]$compiled.Add($m) }
+        foreach ($m in Get-JitCompiledMethod "Import-Module '$ModulePath'; $call") { [void]$compiled.Add($m) }
     }
 }
 finally {

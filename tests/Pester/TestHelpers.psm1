@@ -83,6 +83,25 @@ function Get-TestPwsh {
     return 'pwsh'
 }
 
+function Get-JitCompiledMethod {
+    # The methods a fresh session compiles from IL (not a tier-up of precompiled code) while it runs $Command, one per
+    # compilation, from the runtime's JIT summary (DOTNET_JitDisasmSummary, honoured by release runtimes). $Session is
+    # the command line of the pwsh to start (the pinned one by default; `dotnet <pwsh.dll>` for another).
+    param([Parameter(Mandatory)] [string] $Command, [string[]] $Session = @(Get-TestPwsh))
+    $file = Join-Path ([System.IO.Path]::GetTempPath()) "pscontainers-jit-$([guid]::NewGuid().ToString('N')).txt"
+    $env:DOTNET_JitDisasmSummary = '1'; $env:DOTNET_JitStdOutFile = $file
+    # (the 10.0 runtime sometimes aborts at exit when it writes this file: the summary is still whole)
+    $rest = @($Session | Select-Object -Skip 1)
+    try { & $Session[0] @rest -NoProfile -NonInteractive -Command $Command *> $null }
+    finally { Remove-Item env:DOTNET_JitDisasmSummary, env:DOTNET_JitStdOutFile }
+    try {
+        foreach ($line in Get-Content $file) {
+            if ($line -match '^\s*\d+: JIT compiled (.+) \[(Tier0|Instrumented Tier0|FullOpts|Tier-0 switched to FullOpts),') { $Matches[1] }
+        }
+    }
+    finally { Remove-Item $file -ErrorAction SilentlyContinue }
+}
+
 function Invoke-UnderScript {
     <#
     .SYNOPSIS
@@ -222,4 +241,4 @@ function Get-FromInside([string] $Name, [string] $Url) {
     throw "wget $Url in $Name failed"
 }
 
-Export-ModuleMember -Function Remove-TestModuleCopy, Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
+Export-ModuleMember -Function Remove-TestModuleCopy, Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Get-JitCompiledMethod, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
