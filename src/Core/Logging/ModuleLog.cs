@@ -98,8 +98,9 @@ internal static class ModuleLog
                 if (_pattern is null || logEvent.Level < LevelSwitch.MinimumLevel) return;
                 try
                 {
+                    // Verbose: the level was checked above, before the logger is made.
                     _inner ??= new LoggerConfiguration()
-                        .MinimumLevel.ControlledBy(LevelSwitch)
+                        .MinimumLevel.Verbose()
                         .WriteTo.File(_pattern, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true,
                             outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}")
                         .CreateLogger();
