@@ -9,7 +9,6 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Containers.format.ps1xml', 'Images.format.ps1xml', 'Runtime.format.ps1xml', 'Registry.format.ps1xml', 'Policy.format.ps1xml', 'Storage.format.ps1xml', 'Network.format.ps1xml', 'Volumes.format.ps1xml', 'Events.format.ps1xml', 'Services.format.ps1xml', 'Pods.format.ps1xml')
-    TypesToProcess       = @('Containers.types.ps1xml')
     # Every exported cmdlet is listed here by name; a test compares this list with the binary.
     CmdletsToExport      = @(
         'Get-ContainerSystemInfo'

@@ -19,7 +19,11 @@
     in it). The peer's CallMs is its whole wall time: skopeo and umoci have no session to start.
     Baseline: an empty pwsh (-Command exit) in the same run. With -BaselineModulePath (another build's
     Containers.psd1, e.g. a copy of main's out/Containers), each module measure also runs against that build in the
-    same rounds, right after ours: an interleaved before/after on a shared host.
+    same rounds, after all of this build's measures and in their order: an interleaved before/after on a shared host.
+    A new pwsh replays in the background the JIT profile the previous pwsh left (StartupProfileData-NonInteractive):
+    each measured session keeps that profile in the bench's own cache directory (XDG_CACHE_HOME), so no other pwsh
+    on the host changes what it replays, and each build's session follows the same kind of session of its own build
+    (with the baseline right after ours, the baseline replayed our session of the same call).
 .EXAMPLE
     dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7
 .EXAMPLE
@@ -43,6 +47,7 @@ $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1')
+$savedCache = $env:XDG_CACHE_HOME
 $root = New-TestRoot -Name firstcall
 try {
     $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
@@ -68,7 +73,7 @@ try {
     if ($BaselineModulePath) {
         $BaselineModulePath = (Resolve-Path $BaselineModulePath).Path
         foreach ($name in @($cases.Keys | Where-Object { $cases[$_] -like "*'$ModulePath'*" })) {
-            $cases.Insert(@($cases.Keys).IndexOf($name) + 1, "$name (baseline)", $cases[$name].Replace("'$ModulePath'", "'$BaselineModulePath'"))
+            $cases["$name (baseline)"] = $cases[$name].Replace("'$ModulePath'", "'$BaselineModulePath'")
             $setup["$name (baseline)"] = $setup[$name]
         }
     }
@@ -86,6 +91,8 @@ try {
     # The peer in a shell of its own; the test session's auth file is not its business. Each run a fresh directory
     # (removed with the root at the end, like the stores of the runs above).
     $peer = "d=$root/peer-`$RANDOM`$RANDOM && mkdir `$d && env -u REGISTRY_AUTH_FILE -u CONTAINERS_REGISTRIES_CONF skopeo copy --quiet --src-tls-verify=false docker://$ref oci:`$d/oci:latest && umoci unpack --image `$d/oci:latest `$d/bundle >/dev/null"
+    # pwsh's JIT profile of the measured sessions (see the description); the fixture's cache stays where it is.
+    $env:XDG_CACHE_HOME = Join-Path $root 'pwsh-cache'
     $samples = @{}
     foreach ($name in $cases.Keys) { $samples[$name] = [System.Collections.Generic.List[object]]::new() }
     foreach ($i in 1..$Runs) {
@@ -147,6 +154,7 @@ try {
     }
 }
 finally {
+    $env:XDG_CACHE_HOME = $savedCache
     Stop-TestRegistry
     Remove-TestRoot $root
 }

@@ -27,6 +27,9 @@ public sealed record SystemInfo
     public required string StateDir { get; init; }
     public required string LogDir { get; init; }
     public long DataDirBytes { get; init; }
+    /// <summary>DataDirBytes for reading, in MiB. A property of the type rather than a types.ps1xml script property: a
+    /// types file makes every Import-Module parse it and its script block (about 7 ms of a new session's first call).</summary>
+    public string DataDirSize => string.Format(System.Globalization.CultureInfo.CurrentCulture, "{0:N1} MiB", DataDirBytes / 1048576.0);
     public long? DataDirFreeBytes { get; init; }
     public required IReadOnlyList<string> RegistryConfigFiles { get; init; }
     public required string PolicyFile { get; init; }

@@ -132,19 +132,29 @@ internal sealed partial class RegistryClient
         if (!_insecure) return _base = new Uri("https://" + Host + "/");
         if (Schemes.TryGetValue(Host, out string? known)) return _base = new Uri(known + "://" + Host + "/");
         string scheme = "http";
+        var https = new Uri("https://" + Host + "/v2/");
         try
         {
-            using var probe = new HttpRequestMessage(HttpMethod.Get, "https://" + Host + "/v2/");
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(TimeSpan.FromSeconds(5));
-            using var r = await _http.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            scheme = "https";
+            if (await AnswersHttpsAsync(https, cts.Token).ConfigureAwait(false)) scheme = "https";
         }
-        catch (HttpRequestException) { }
+        catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException) { }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
         Schemes[Host] = scheme;
         _log.Debug("Registry {Host} is insecure; using {Scheme}", Host, scheme);
         return _base = new Uri(scheme + "://" + Host + "/");
+    }
+
+    // Through a proxy the question is the proxy's to answer: a whole HTTPS request. Directly, a ClientHello on a socket
+    // tells as much without the TLS client (TlsProbe).
+    private async Task<bool> AnswersHttpsAsync(Uri https, CancellationToken ct)
+    {
+        if (HttpClient.DefaultProxy.IsBypassed(https))
+            return await TlsProbe.AnswersTlsAsync(https.IdnHost.Trim('[', ']'), https.Port, ct).ConfigureAwait(false);
+        using var probe = new HttpRequestMessage(HttpMethod.Get, https);
+        using var r = await _http.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        return true;
     }
 
     public static string PullScope(string repository) => $"repository:{repository}:pull";
