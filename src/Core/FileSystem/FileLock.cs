@@ -53,6 +53,43 @@ internal sealed class FileLock : IDisposable
     }
 
     /// <summary>
+    /// Waits for the exclusive lock on a directory itself (flock works on a directory's descriptor), made when missing: a
+    /// lock that needs no lock file inside it, so taking it creates no inode.
+    /// </summary>
+    public static async Task<FileLock> AcquireDirectoryAsync(string dir, CancellationToken ct)
+    {
+        var handle = OpenDirectory(dir);
+        try
+        {
+            while (!TryLock(handle, exclusive: true)) await Task.Delay(10, ct).ConfigureAwait(false);
+            return new FileLock(handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The directory's exclusive lock if it is free right now (the directory made when missing), else null.</summary>
+    public static FileLock? TryAcquireDirectory(string dir)
+    {
+        var handle = OpenDirectory(dir);
+        if (TryLock(handle, exclusive: true)) return new FileLock(handle);
+        handle.Dispose();
+        return null;
+    }
+
+    private static SafeFileHandle OpenDirectory(string dir)
+    {
+        // Opened first: the directory nearly always exists, and a stat before would cost as much as the open.
+        try { return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true); }
+        catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_) { }
+        Directory.CreateDirectory(dir);
+        return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true);
+    }
+
+    /// <summary>
     /// Takes the exclusive lock only when free (not even this process holds it through another handle); null when
     /// someone holds it, or when the file is gone unless <paramref name="create"/> (then it and its directory are made).
     /// </summary>
