@@ -41,7 +41,8 @@ internal class CgroupFileSystem
                 MakeDirectory(dir);
                 return;
             }
-            catch (IOException) when (attempt < 20 && !DirectoryExists(parent)) { }
+            // ENOENT means the parent was gone when we made the child, even if a third process has made it again since.
+            catch (IOException e) when (attempt < 20 && (e is DirectoryNotFoundException or FileNotFoundException || !DirectoryExists(parent))) { }
         }
     }
 
