@@ -39,26 +39,18 @@ internal sealed class FileLock : IDisposable
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var handle = Open(path, create: true)!;
-        try
-        {
-            while (!TryLock(handle, exclusive: true)) await Task.Delay(10, ct).ConfigureAwait(false);
-            return new FileLock(handle);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        return await WaitAsync(Open(path, create: true)!, ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Waits for the exclusive lock on a directory itself (flock works on a directory's descriptor), made when missing: a
     /// lock that needs no lock file inside it, so taking it creates no inode.
     /// </summary>
-    public static async Task<FileLock> AcquireDirectoryAsync(string dir, CancellationToken ct)
+    public static Task<FileLock> AcquireDirectoryAsync(string dir, CancellationToken ct) => WaitAsync(OpenDirectory(dir), ct);
+
+    /// <summary>Polls for the exclusive lock of an open file without blocking a thread; the handle is the lock's or disposed.</summary>
+    private static async Task<FileLock> WaitAsync(SafeFileHandle handle, CancellationToken ct)
     {
-        var handle = OpenDirectory(dir);
         try
         {
             while (!TryLock(handle, exclusive: true)) await Task.Delay(10, ct).ConfigureAwait(false);
