@@ -41,7 +41,8 @@ internal class CgroupFileSystem
                 MakeDirectory(dir);
                 return;
             }
-            catch (IOException) when (attempt < 20 && !DirectoryExists(parent)) { }
+            // ENOENT means the parent was gone when we made the child, even if a third process has made it again since.
+            catch (IOException e) when (attempt < 20 && (e is DirectoryNotFoundException or FileNotFoundException || !DirectoryExists(parent))) { }
         }
     }
 
@@ -60,15 +61,15 @@ internal class CgroupFileSystem
     /// <summary>rmdir(2) of a cgroup (cgroupfs removes its control files with it).</summary>
     public virtual void RemoveDirectory(string path) => Directory.Delete(path, recursive: false);
 
-    public virtual string Read(string path) => File.ReadAllText(path);
+    public virtual string Read(string path) => Native.ControlFiles.ReadText(path);
 
     /// <summary>One write(2) of the value, as the kernel expects for control files.</summary>
-    public virtual void Write(string path, string value)
+    public virtual void Write(string path, string value) => Native.ControlFiles.WriteEach(path, [value]);
+
+    /// <summary>One write(2) per value, in order, on one open file (the device list: one rule per write).</summary>
+    public virtual void WriteEach(string path, IReadOnlyList<string> values)
     {
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
-        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(value);
-        fs.Write(bytes, 0, bytes.Length);
-        fs.Flush();
+        if (values.Count > 0) Native.ControlFiles.WriteEach(path, values);
     }
 
     /// <summary>Loads a BPF cgroup device program and attaches it to a cgroup2 directory (bpf(2); a test tree records it instead).</summary>
@@ -79,7 +80,8 @@ internal class CgroupFileSystem
 
     internal string? TryRead(string path)
     {
-        try { return FileExists(path) ? Read(path) : null; }
+        // Read at once: a missing file fails the open (no stat before it).
+        try { return Read(path); }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
     }

@@ -85,7 +85,7 @@ internal sealed class CgroupV1Manager : ICgroupManager
             foreach (string file in (string[])["cpuset.cpus", "cpuset.mems"])
             {
                 string path = Path.Combine(d, file);
-                if (_fs.FileExists(path) && string.IsNullOrWhiteSpace(_fs.TryRead(path))
+                if (_fs.TryRead(path) is { } current && string.IsNullOrWhiteSpace(current)
                     && _fs.TryRead(Path.Combine(Path.GetDirectoryName(d)!, file))?.Trim() is { Length: > 0 } inherited)
                     _fs.Write(path, inherited);
             }
@@ -115,8 +115,14 @@ internal sealed class CgroupV1Manager : ICgroupManager
     private void ApplyDevices(string id, IReadOnlyList<LinuxDeviceCgroup> rules)
     {
         if (Dir("devices", id) is not { } dir) return;
-        foreach (var rule in rules)
-            _fs.Write(Path.Combine(dir, rule.Allow ? "devices.allow" : "devices.deny"), DeviceRules.V1Line(rule));
+        // Each run of rules of one kind through one open file (a write per rule, as the kernel reads them).
+        for (int i = 0; i < rules.Count;)
+        {
+            bool allow = rules[i].Allow;
+            var run = new List<string>();
+            for (; i < rules.Count && rules[i].Allow == allow; i++) run.Add(DeviceRules.V1Line(rules[i]));
+            _fs.WriteEach(Path.Combine(dir, allow ? "devices.allow" : "devices.deny"), run);
+        }
     }
 
     public bool Exists(string containerId) => Dirs(containerId).Any(_fs.DirectoryExists) || _unified?.Exists(containerId) == true;

@@ -39,7 +39,18 @@ internal sealed class FileLock : IDisposable
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var handle = Open(path, create: true)!;
+        return await WaitAsync(Open(path, create: true)!, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the exclusive lock on a directory itself (flock works on a directory's descriptor), made when missing: a
+    /// lock that needs no lock file inside it, so taking it creates no inode.
+    /// </summary>
+    public static Task<FileLock> AcquireDirectoryAsync(string dir, CancellationToken ct) => WaitAsync(OpenDirectory(dir), ct);
+
+    /// <summary>Polls for the exclusive lock of an open file without blocking a thread; the handle is the lock's or disposed.</summary>
+    private static async Task<FileLock> WaitAsync(SafeFileHandle handle, CancellationToken ct)
+    {
         try
         {
             while (!TryLock(handle, exclusive: true)) await Task.Delay(10, ct).ConfigureAwait(false);
@@ -50,6 +61,24 @@ internal sealed class FileLock : IDisposable
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The directory's exclusive lock if it is free right now (the directory made when missing), else null.</summary>
+    public static FileLock? TryAcquireDirectory(string dir)
+    {
+        var handle = OpenDirectory(dir);
+        if (TryLock(handle, exclusive: true)) return new FileLock(handle);
+        handle.Dispose();
+        return null;
+    }
+
+    private static SafeFileHandle OpenDirectory(string dir)
+    {
+        // Opened first: the directory nearly always exists, and a stat before would cost as much as the open.
+        try { return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true); }
+        catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_) { }
+        Directory.CreateDirectory(dir);
+        return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true);
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             if (r.Rootless && store.ReadState(r.Id) is { NetworkHelperPid: > 0 } s)
                 Networking.Rootless.NetworkHelperLifetime.AwaitEnd(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket, TimeSpan.FromSeconds(2));
             cgroups.Remove(r.Id);
-            cgroups.RemoveParentIfEmpty();
+            CgroupParentRelease.Later(cgroups);
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;
             // One rename takes the whole container out of the store (files of subordinate ids need the deletion below,

@@ -81,19 +81,23 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
         }
         if (!SameBoot(s)) return (ContainerState.Exited, "The host rebooted since the container ran; its state is stale.");
         if (Alive(s)) return (cgroups.IsFrozen(r.Id) ? ContainerState.Paused : ContainerState.Running, null);
-        // The process is gone. A living monitor records the exit and then ends: wait (up to 200 ms) for its end on a
-        // pidfd rather than polling the state file every 5 ms, which cost Start-Container -Wait of a short command up to
-        // a slice per look (the start's own Inspect often comes right after /bin/true has exited).
+        // The process is gone. A living monitor records the exit and then ends: wait (up to 200 ms) for the record or its
+        // end (inotify and a pidfd) rather than polling the state file every 5 ms, which cost Start-Container -Wait of a
+        // short command up to a slice per look (the start's own Inspect often comes right after /bin/true has exited). The
+        // record comes first: the monitor then removes the cgroups and exits, which a following start waits for.
         var waited = Stopwatch.StartNew();
-        while (Processes.Exists(s.MonitorPid) && Processes.State(s.MonitorPid) != 'Z' && waited.ElapsedMilliseconds < 200)
+        using var watch = StateWatch.Open(store.Dir(r.Id));
+        // Looked at after the watch is armed: a record written after this look wakes the wait.
+        var seen = store.ReadState(r.Id);
+        while (seen?.Status != ContainerStatus.Stopped && Processes.Exists(s.MonitorPid) && Processes.State(s.MonitorPid) != 'Z' && waited.ElapsedMilliseconds < 200)
         {
-            bool? ended = Processes.WaitForExit(s.MonitorPid, (int)Math.Max(1, 200 - waited.ElapsedMilliseconds));
-            var again = store.ReadState(r.Id);
-            if (again?.Status == ContainerStatus.Stopped) { s = again; return (ContainerState.Exited, null); }
+            int left = (int)Math.Max(1, 200 - waited.ElapsedMilliseconds);
+            bool? ended = watch is null ? Processes.WaitForExit(s.MonitorPid, left) : watch.WaitForRecordOrExit(s.MonitorPid, left);
+            seen = store.ReadState(r.Id);
             if (ended is null) Thread.Sleep(5); // no pidfd: look again in a moment
             else if (ended == true) break;
         }
-        if (store.ReadState(r.Id) is { Status: ContainerStatus.Stopped } last) { s = last; return (ContainerState.Exited, null); }
+        if ((seen?.Status == ContainerStatus.Stopped ? seen : store.ReadState(r.Id)) is { Status: ContainerStatus.Stopped } last) { s = last; return (ContainerState.Exited, null); }
         ContainerServices.RecordLostExit(store, r);
         return (ContainerState.Exited, "The container's monitor ended without recording its exit.");
     }
@@ -114,18 +118,22 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
     {
         var sw = Stopwatch.StartNew();
         bool monitorGone = false;
+        // Armed before the first look, so a record written after it wakes the wait.
+        using var watch = StateWatch.Open(store.Dir(r.Id));
         while (true)
         {
             var c = Inspect(r);
             if (!c.State.IsActive()) return c;
             if (timeout != Timeout.InfiniteTimeSpan && sw.Elapsed >= timeout) return c;
-            // The monitor records the exit and then ends: wait for its end on a pidfd rather than polling the
-            // state file (the 15 ms poll cost a /bin/true run up to 15 ms). Slices of at most 100 ms keep
-            // cancellation and the timeout responsive. A monitor that is already gone (killed; the container
-            // lives on) or a kernel without pidfd_open falls back to the poll.
+            // The monitor records the exit and then ends: wait for the record (inotify) or its end (a pidfd) rather
+            // than polling the state file (the 15 ms poll cost a /bin/true run up to 15 ms); the record comes a few
+            // hundred microseconds before the end. Slices of at most 100 ms keep cancellation and the timeout
+            // responsive. A monitor that is already gone (killed; the container lives on) or a kernel without
+            // pidfd_open falls back to the poll.
             int slice = 100;
             if (timeout != Timeout.InfiniteTimeSpan) slice = (int)Math.Clamp((timeout - sw.Elapsed).TotalMilliseconds, 1, slice);
-            bool? ended = monitorGone ? null : await Task.Run(() => Processes.WaitForExit(c.MonitorPid, slice), ct).ConfigureAwait(false);
+            bool? ended = monitorGone ? null
+                : await Task.Run(() => watch is null ? Processes.WaitForExit(c.MonitorPid, slice) : watch.WaitForRecordOrExit(c.MonitorPid, slice), ct).ConfigureAwait(false);
             if (ended is null) await Task.Delay(15, ct).ConfigureAwait(false);
             else if (ended == true)
             {

@@ -107,4 +107,63 @@ public sealed class CgroupParentRealTests : IDisposable
         Assert.Equal(1, removed);
         Assert.True(_manager.Exists(First));
     }
+
+    [CgroupV1Fact]
+    public void RealCreateMakesTheChildWhenTheParentWentAndCameBackBetweenTheTwoMkdirs()
+    {
+        Assert.NotNull(_manager);
+        int removed = 0, lost = 0;
+        // One process removes its last container and the parent right after our mkdir of the parent, and another one, starting
+        // a container, makes the parent again before we look: our child's mkdir failed (ENOENT) though the parent exists.
+        _fs.BeforeMakeDirectory = child =>
+        {
+            _fs.BeforeMakeDirectory = null;
+            string parent = Path.GetDirectoryName(child)!;
+            if (_fs.TryRemoveEmpty(parent)) removed++;
+            try { _fs.MakeDirectory(child); }
+            catch (DirectoryNotFoundException)
+            {
+                lost++;
+                Directory.CreateDirectory(parent);
+                throw;
+            }
+        };
+        _manager.Create(First, null);
+        Assert.Equal(1, removed);
+        Assert.Equal(1, lost);
+        Assert.True(_manager.Exists(First));
+    }
+
+    [CgroupV1Fact]
+    public void RealParentStaysUntilTheDeferredReleaseAndGoesThen()
+    {
+        Assert.NotNull(_manager);
+        _manager.Create(First, null);
+        int hierarchies = ParentDirs().Count;
+        _manager.Remove(First);
+        // Remove-Container asks for the release: the parent stays for the next container of a loop, and goes a moment later.
+        CgroupParentRelease.Later(_manager, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(hierarchies, ParentDirs().Count);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (ParentDirs().Count > 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Empty(ParentDirs());
+    }
+
+    [CgroupV1Fact]
+    public void RealDeferredReleaseLeavesAParentThatHoldsAContainerAndRunsAtTheSessionsEnd()
+    {
+        Assert.NotNull(_manager);
+        _manager.Create(First, null);
+        _manager.Create(Second, null);
+        _manager.Remove(First);
+        CgroupParentRelease.Later(_manager, TimeSpan.FromHours(1));
+        // What the session's exit runs: the parent is busy with Second's cgroup, so it stays.
+        CgroupParentRelease.ReleaseNow();
+        Assert.NotEmpty(ParentDirs());
+        Assert.True(_manager.Exists(Second));
+        _manager.Remove(Second);
+        CgroupParentRelease.Later(_manager, TimeSpan.FromHours(1));
+        CgroupParentRelease.ReleaseNow();
+        Assert.Empty(ParentDirs());
+    }
 }
