@@ -70,8 +70,31 @@ internal sealed class SpareMonitor : IDisposable
     public static void Replenish(string initPath)
     {
         if (Volatile.Read(ref s_ready) is not null || Interlocked.Exchange(ref s_starting, 1) == 1) return;
-        _ = Task.Run(() =>
+        lock (Wake)
         {
+            s_initPath = initPath;
+            // One thread of its own, asleep between spares: a thread-pool hop per start left a worker spinning for work
+            // (strace: 74 more sched_yield per start than this thread).
+            if (s_thread is null)
+            {
+                s_thread = new Thread(SpawnLoop) { IsBackground = true, Name = "pscontainers spare monitor" };
+                s_thread.Start();
+            }
+        }
+        Wake.Set();
+    }
+
+    private static readonly AutoResetEvent Wake = new(false);
+    private static string s_initPath = "";
+    private static Thread? s_thread;
+
+    private static void SpawnLoop()
+    {
+        while (true)
+        {
+            Wake.WaitOne();
+            string initPath;
+            lock (Wake) initPath = s_initPath;
             try
             {
                 string fingerprint = Fingerprint(initPath);
@@ -79,15 +102,16 @@ internal sealed class SpareMonitor : IDisposable
                 {
                     UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
                 };
-                var process = Process.Start(psi);
-                if (process is not null) Interlocked.Exchange(ref s_ready, new SpareMonitor(process, fingerprint))?.Dispose();
+                if (Process.Start(psi) is { } process) Interlocked.Exchange(ref s_ready, new SpareMonitor(process, fingerprint))?.Dispose();
             }
-            catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Whatever went wrong, the next start spawns its monitor itself; an exception must not end this thread
+                // (nor, unhandled, the session).
                 Log.Debug("No spare monitor: {Reason}", e.Message);
             }
             finally { Volatile.Write(ref s_starting, 0); }
-        });
+        }
     }
 
     /// <summary>What a started process inherits from this session and the binary it runs, as one string.</summary>
