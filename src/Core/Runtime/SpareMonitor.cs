@@ -126,9 +126,10 @@ internal sealed class SpareMonitor : IDisposable
         foreach (object key in env.Keys) keys.Add((string)key);
         keys.Sort(StringComparer.Ordinal);
         foreach (string key in keys) text.Append(key).Append('=').Append(env[key]).Append('\0');
-        text.Append(Environment.CurrentDirectory).Append('\0');
         try
         {
+            // Throws when the working directory was deleted (a fresh monitor would inherit that same one): only a change counts.
+            text.Append(Environment.CurrentDirectory).Append('\0');
             foreach (string line in File.ReadLines("/proc/self/status"))
                 if (StatusFields.Any(f => line.StartsWith(f, StringComparison.Ordinal))) text.Append(line).Append('\n');
             foreach (string file in ProcFiles) text.Append(File.ReadAllText(file)).Append('\0');
