@@ -8,6 +8,7 @@ namespace Containers.Init;
 /// pscontainers-init --version
 /// pscontainers-init probe                       JSON feature probe on stdout, exit 0
 /// pscontainers-init run --plan &lt;plan.json&gt;      start and monitor a container (see Runner)
+/// pscontainers-init spare --idle-seconds N      wait on stdin for a run command line, then run it (see Spare)
 /// pscontainers-init exec --state-dir &lt;dir&gt; --process &lt;process.json&gt;   run a process in a running container
 /// pscontainers-init remove-tree --uid-map C:H:S[,..] --gid-map C:H:S[,..] [--newuidmap P --newgidmap P] &lt;dir&gt;
 ///                                               delete a tree in a user namespace with those maps (see RemoveTree)
@@ -28,6 +29,8 @@ public static class Program
                 return Probe.Run();
             case InitRun run:
                 return Runner.Run(run);
+            case InitSpare spare:
+                return Spare.Run(spare);
             case InitExec exec:
                 return Exec.Run(exec.StateDir, exec.ProcessFile);
             case InitRemoveTree remove:

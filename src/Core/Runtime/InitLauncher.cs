@@ -61,11 +61,13 @@ internal sealed class InitLauncher(string initPath)
     /// Runs <c>pscontainers-init run --plan</c> and reads its one-line handshake. Read on this thread, with poll: the
     /// handshake comes within milliseconds, and asynchronous pipe reads (an epoll registration and a thread-pool hop per
     /// line, plus a reader kept on stderr) cost more than the wait. stderr is read only when the start failed.
+    /// The session's spare monitor (<see cref="SpareMonitor"/>), when there is a usable one, runs the command instead of a
+    /// new process; after the handshake the next spare is started in the background.
     /// </summary>
     public LaunchResult Launch(string planPath, string name, CancellationToken ct)
     {
-        using var process = Start(new InitRun(planPath), redirect: true, name, "the container monitor");
-        process.StandardInput.Close();
+        var command = new InitRun(planPath);
+        using var process = SpareMonitor.TryTake(InitPath, command) ?? StartFresh(command, name);
         var stdout = (System.IO.Pipes.PipeStream)process.StandardOutput.BaseStream;
         var deadline = Stopwatch.StartNew();
         // Slices keep Ctrl+C and the timeout responsive while the monitor sets the container up.
@@ -90,6 +92,7 @@ internal sealed class InitLauncher(string initPath)
         if (!string.IsNullOrWhiteSpace(line))
             try { result = JsonSerializer.Deserialize(line, PlanJsonContext.Default.LaunchResult); }
             catch (JsonException) { }
+        if (result is not null) SpareMonitor.Replenish(InitPath);
         if (result is null)
         {
             // No handshake: the monitor is failing. It must not stay behind (a monitor that closed its stdout but lives on).
@@ -99,6 +102,13 @@ internal sealed class InitLauncher(string initPath)
                 $"The monitor of {name} failed before it could start the container: {(err.Length > 0 ? err : line ?? "no output")}", name);
         }
         return result;
+    }
+
+    private Process StartFresh(InitRun command, string name)
+    {
+        var process = Start(command, redirect: true, name, "the container monitor");
+        process.StandardInput.Close();
+        return process;
     }
 
     /// <summary>What a failed monitor wrote on stderr (at most 8 KiB), read until end-of-file or for at most a second: a
