@@ -82,7 +82,6 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
         }
         WritePending();
         DrainLog(scope);
-        ModuleLog.Flush();
         try
         {
             return task.GetAwaiter().GetResult();
@@ -113,7 +112,6 @@ public abstract class ContainersCmdlet : PSCmdlet, IDisposable
         try { work(); }
         finally
         {
-            ModuleLog.Flush();
             // After a terminating error the streams may be closed: the events are in the log file anyway.
             try { DrainLog(scope); }
             catch (PipelineStoppedException) { }

@@ -48,28 +48,17 @@ internal static class ModuleLog
         File.Target(Configuration.ContainerPaths.FromEnvironment().LogDir);
     }
 
-    /// <summary>Waits until every event logged so far is in the log file (the file logger is made in the background; see
-    /// <see cref="FileLogSink"/>). Each cmdlet call ends with this, so its events are in the file when it returns.</summary>
-    public static void Flush() => File.Flush();
-
     /// <summary>
     /// The rolling file sink, re-opened when the log directory changes. Serilog's file logger is made at the first
     /// event that reaches it, not when a cmdlet starts: a call that logs nothing (the first Get-Container of a
-    /// session) never pays for its making. And it is made on a thread-pool thread while the events wait in a queue: in a
-    /// new session the making (its shared-file mutex, the file's opening, Serilog's first write) takes ~10 ms, which the
-    /// first pull then spends on its work instead. Once made, events are written on the caller's thread as they come.
+    /// session) never pays for its making, its shared-file mutex and the file's opening.
     /// </summary>
     private sealed class FileLogSink : ILogEventSink
     {
         private readonly object _gate = new();
-        private readonly Queue<LogEvent> _waiting = new();
         private string? _dir;
         private string? _pattern;
         private Logger? _inner;
-        private Task? _making;
-
-        public FileLogSink() =>
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => Flush(TimeSpan.FromSeconds(2));
 
         public string? CurrentFile
         {
@@ -83,11 +72,8 @@ internal static class ModuleLog
         public void Target(string dir)
         {
             lock (_gate)
-                if (dir == _dir) return;
-            // The events of the old directory go there first.
-            Flush();
-            lock (_gate)
             {
+                if (dir == _dir) return;
                 _inner?.Dispose();
                 _inner = null;
                 _pattern = null;
@@ -110,61 +96,22 @@ internal static class ModuleLog
             lock (_gate)
             {
                 if (_pattern is null || logEvent.Level < LevelSwitch.MinimumLevel) return;
-                if (_inner is not null)
+                try
                 {
-                    _inner.Write(logEvent);
+                    // Verbose: the level was checked above, before the logger is made.
+                    _inner ??= new LoggerConfiguration()
+                        .MinimumLevel.Verbose()
+                        .WriteTo.File(_pattern, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true,
+                            outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}")
+                        .CreateLogger();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _pattern = null; // as when the directory cannot be made: the cmdlet streams still get every event
                     return;
                 }
-                _waiting.Enqueue(logEvent);
-                string pattern = _pattern;
-                _making ??= Task.Run(() => Make(pattern));
+                _inner.Write(logEvent);
             }
-        }
-
-        private void Make(string pattern)
-        {
-            Logger? made = null;
-            try
-            {
-                // Verbose: Emit checked the level before the event was queued.
-                made = new LoggerConfiguration()
-                    .MinimumLevel.Verbose()
-                    .WriteTo.File(pattern, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true,
-                        outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] ({Pid}) {SourceContext}: {Message:lj}{NewLine}{Exception}")
-                    .CreateLogger();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // As when the directory cannot be made: the cmdlet streams still get every event.
-            }
-            finally
-            {
-                lock (_gate)
-                {
-                    if (made is not null && _pattern == pattern)
-                    {
-                        while (_waiting.TryDequeue(out var e)) made.Write(e);
-                        _inner = made;
-                    }
-                    else
-                    {
-                        made?.Dispose();
-                        if (_pattern == pattern) _pattern = null;
-                        _waiting.Clear();
-                    }
-                    _making = null;
-                }
-            }
-        }
-
-        public void Flush(TimeSpan? timeout = null)
-        {
-            Task? making;
-            lock (_gate) making = _making;
-            if (making is null) return;
-            // A failure of the making is no caller's: its events are in the cmdlet streams anyway.
-            try { making.Wait(timeout ?? Timeout.InfiniteTimeSpan); }
-            catch (AggregateException) { }
         }
     }
 }
