@@ -76,21 +76,24 @@ internal static unsafe partial class Processes
     }
 
     /// <summary>
-    /// Blocks until the process ends or <paramref name="timeoutMs"/> passes, through a pidfd (no polling of /proc).
-    /// True when it ended (or had already ended); false on timeout; null when no pidfd could be opened (old kernel,
-    /// no such process), so the caller falls back to polling.
+    /// Blocks until the process ends or <paramref name="timeoutMs"/> passes, through a pidfd (no polling of /proc), or until
+    /// <paramref name="alsoFd"/> (when not -1) is readable. True when it ended (or had already ended); false on timeout or
+    /// <paramref name="alsoFd"/>; null when no pidfd could be opened (old kernel, no such process), so the caller falls
+    /// back to polling.
     /// </summary>
-    public static bool? WaitForExit(int pid, int timeoutMs)
+    public static bool? WaitForExit(int pid, int timeoutMs, int alsoFd = -1)
     {
         if (pid <= 0) return null;
         int fd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (fd < 0) return null;
         try
         {
-            var p = new PollFd { Fd = fd, Events = POLLIN };
-            int rc = poll(&p, 1, timeoutMs);
+            PollFd* p = stackalloc PollFd[2];
+            p[0] = new PollFd { Fd = fd, Events = POLLIN };
+            p[1] = new PollFd { Fd = alsoFd, Events = POLLIN }; // poll skips a negative fd
+            int rc = poll(p, 2, timeoutMs);
             if (rc < 0) return null; // EINTR and the like: the caller looks again
-            return rc > 0;
+            return p[0].Revents != 0;
         }
         finally { close(fd); }
     }

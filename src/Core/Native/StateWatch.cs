@@ -14,8 +14,6 @@ namespace Containers.Core.Native;
 internal sealed unsafe partial class StateWatch : IDisposable
 {
     private const int IN_MOVED_TO = 0x80, IN_NONBLOCK = 0x800, IN_CLOEXEC = 0x80000;
-    private const long SYS_pidfd_open = 434;
-    private const short POLLIN = 1;
 
     private static readonly Lock Gate = new();
     private static int s_fd = -1;
@@ -43,27 +41,15 @@ internal sealed unsafe partial class StateWatch : IDisposable
     /// <summary>
     /// Blocks until a file is renamed into a watched directory (events are drained), <paramref name="pid"/> ends, or
     /// <paramref name="timeoutMs"/> passes. True when the process ended; false when something was recorded or the time
-    /// passed (look again); null when no pidfd could be opened (no such process).
+    /// passed (look again); null when no pidfd could be opened (no such process) or the wait was interrupted.
     /// </summary>
     public bool? WaitForRecordOrExit(int pid, int timeoutMs)
     {
-        if (pid <= 0) return null;
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0) return null;
-        try
-        {
-            PollFd* fds = stackalloc PollFd[2];
-            fds[0] = new PollFd { Fd = pidfd, Events = POLLIN };
-            fds[1] = new PollFd { Fd = s_fd, Events = POLLIN };
-            if (poll(fds, 2, timeoutMs) <= 0) return false;
-            if (fds[1].Revents != 0)
-            {
-                byte* drain = stackalloc byte[1024];
-                while (read(s_fd, drain, 1024) > 0) { }
-            }
-            return fds[0].Revents != 0;
-        }
-        finally { close(pidfd); }
+        bool? ended = Processes.WaitForExit(pid, timeoutMs, s_fd);
+        // The instance is non-blocking: what is queued is drained, nothing else waits.
+        byte* drain = stackalloc byte[1024];
+        while (read(s_fd, drain, 1024) > 0) { }
+        return ended;
     }
 
     public void Dispose()
@@ -82,14 +68,8 @@ internal sealed unsafe partial class StateWatch : IDisposable
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd { public int Fd; public short Events; public short Revents; }
-
     [LibraryImport("libc", SetLastError = true)] private static partial int inotify_init1(int flags);
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] private static partial int inotify_add_watch(int fd, string path, int mask);
     [LibraryImport("libc", SetLastError = true)] private static partial int inotify_rm_watch(int fd, int wd);
-    [LibraryImport("libc", SetLastError = true)] private static partial long syscall(long nr, int pid, uint flags);
-    [LibraryImport("libc", SetLastError = true)] private static partial int poll(PollFd* fds, nuint nfds, int timeout);
     [LibraryImport("libc", SetLastError = true)] private static partial nint read(int fd, byte* buf, nuint count);
-    [LibraryImport("libc", SetLastError = true)] private static partial int close(int fd);
 }
