@@ -112,9 +112,6 @@ try {
     $podmanImage = $null
     if (-not $SkipPodman -and (Get-Command podman -ErrorAction SilentlyContinue)) {
         Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Podman.psm1')
-        # podman (runc, on this hybrid host) leaves its containers' empty cgroup2 directories under libpod_parent: the
-        # ones that appear during the bench are removed at its end.
-        $podmanCgroupsBefore = @(Get-ChildItem /sys/fs/cgroup/*/libpod_parent -Directory -Recurse -ErrorAction SilentlyContinue).FullName
         $podman = Initialize-TestPodman -Root $root
         $podmanImage = Import-PodmanImage -Podman $podman -Image busybox
     }
@@ -264,12 +261,6 @@ try {
 }
 finally {
     Get-Container -ErrorAction SilentlyContinue | Remove-Container -Force -Confirm:$false -ErrorAction SilentlyContinue
-    if ($podman) {
-        Remove-TestPodman $podman
-        $left = @(Get-ChildItem /sys/fs/cgroup/*/libpod_parent -Directory -Recurse -ErrorAction SilentlyContinue).FullName |
-            Where-Object { $_ -notin $podmanCgroupsBefore } | Sort-Object Length -Descending
-        # rmdir only: a cgroup that still has processes stays.
-        foreach ($dir in $left) { try { [IO.Directory]::Delete($dir, $false) } catch [IO.IOException] { } }
-    }
+    if ($podman) { Remove-TestPodman $podman }
     Remove-TestRoot $root
 }

@@ -39,8 +39,11 @@ network_config_dir = "$dir/cni"
         [Environment]::SetEnvironmentVariable($v.Key, (Join-Path $dir $v.Value))
     }
     if ($env:REGISTRY_AUTH_FILE -and -not (Test-Path $env:REGISTRY_AUTH_FILE)) { Set-Content $env:REGISTRY_AUTH_FILE '{"auths":{}}' }
-    return [pscustomobject]@{ Dir = $dir; Saved = $saved }
+    return [pscustomobject]@{ Dir = $dir; Saved = $saved; Cgroups = @(Get-PodmanCgroup) }
 }
+
+# podman (runc, on this hybrid host) leaves its containers' empty cgroup2 directories under libpod_parent.
+function Get-PodmanCgroup { @(Get-ChildItem /sys/fs/cgroup/*/libpod_parent -Directory -Recurse -ErrorAction SilentlyContinue).FullName }
 
 function Invoke-Podman {
     # Runs podman; throws with its output when it fails. Returns stdout lines.
@@ -72,6 +75,10 @@ function Remove-TestPodman {
     & podman system reset -f 2>$null | Out-Null
     Get-Content /proc/self/mountinfo | ForEach-Object { $_.Split(' ')[4] } | Where-Object { $_.StartsWith($Podman.Dir) } |
         Sort-Object Length -Descending | ForEach-Object { & umount -l $_ 2>$null }
+    # The cgroups that appeared while it was in use (rmdir only: one that still has processes stays).
+    foreach ($dir in @(Get-PodmanCgroup | Where-Object { $_ -notin $Podman.Cgroups } | Sort-Object Length -Descending)) {
+        try { [IO.Directory]::Delete($dir, $false) } catch [IO.IOException] { }
+    }
     # Unset what was unset: [Environment]::SetEnvironmentVariable($k, $null) from PowerShell passes "" and leaves an empty variable.
     foreach ($k in $Podman.Saved.Keys) {
         if ($null -eq $Podman.Saved[$k]) { Remove-Item "env:$k" -ErrorAction SilentlyContinue } else { Set-Item "env:$k" $Podman.Saved[$k] }
