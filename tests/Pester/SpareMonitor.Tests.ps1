@@ -67,7 +67,9 @@ Describe 'The spare monitor of a session' -Skip:(-not $isRoot) {
             $c.MonitorPid | Should -Be $spare
             Get-StartTime $c.MonitorPid | Should -Be $born -Because 'the same process, not a new one with a reused pid'
             (Get-Container $c.Name).State | Should -Be 'Running'
-            (Get-Item "/proc/$spare/fd/0").LinkTarget | Should -Be '/dev/null' -Because 'a monitor lets go of the session'
+            # Right after its handshake line (which Start-Container returns on), not before it.
+            Wait-TestCondition { (Get-Item "/proc/$spare/fd/0").LinkTarget -eq '/dev/null' } -Seconds 5 |
+                Should -BeTrue -Because 'a monitor lets go of the session'
             Wait-Spare -Not $spare | Should -Not -Be $spare -Because 'the next spare is started after the handshake'
         }
         finally { Remove-Container $c.Name -Force -Confirm:$false }
