@@ -1,21 +1,18 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Containers.Core.Registry;
+using PSContainersFixture;
 
 namespace Containers.Core.Tests.Registry;
 
 /// <summary>
-/// The insecure registry's https probe (TlsProbe) against real servers on loopback: a TLS server (.NET's SslStream over
-/// OpenSSL), a plain HTTP server answering garbage with 400 as registries do, and one that hangs up.
+/// The insecure registry's https probe (TlsProbe) against real servers on loopback: the fixture's self-signed TLS server
+/// (.NET's SslStream over OpenSSL), a plain HTTP server answering garbage with 400 as registries do, and one that hangs up.
 /// </summary>
 public sealed class TlsProbeTests : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly X509Certificate2 _certificate = SelfSigned();
 
     public TlsProbeTests() => _listener.Start();
 
@@ -23,7 +20,6 @@ public sealed class TlsProbeTests : IDisposable
     {
         _listener.Stop();
         _listener.Dispose();
-        _certificate.Dispose();
     }
 
     private int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -31,26 +27,23 @@ public sealed class TlsProbeTests : IDisposable
     [Fact]
     public async Task ATlsServerAnswersTls()
     {
-        var server = ServeTlsAsync();
-        Assert.True(await TlsProbe.AnswersTlsAsync("127.0.0.1", Port, CancellationToken.None));
-        await server;
+        using var server = new ScriptedServer(selfSignedTls: true);
+        Assert.True(await TlsProbe.AnswersTlsAsync("127.0.0.1", server.Port, CancellationToken.None));
     }
 
     [Fact]
     public async Task OpenSslAnswersTheProbesHelloWithAServerHello()
     {
         // Not an alert: the hello is one a TLS stack accepts (a malformed one is answered with an alert record, 0x15).
-        var server = ServeTlsAsync();
+        using var server = new ScriptedServer(selfSignedTls: true);
         using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, Port);
+        await client.ConnectAsync(IPAddress.Loopback, server.Port);
         var stream = client.GetStream();
         await stream.WriteAsync(TlsProbe.ClientHello("registry.example"));
         var head = new byte[6];
         await stream.ReadExactlyAsync(head);
         Assert.Equal(0x16, head[0]); // a handshake record
         Assert.Equal(0x02, head[5]); // whose first message is a ServerHello
-        client.Close();
-        await server;
     }
 
     [Fact]
@@ -97,23 +90,5 @@ public sealed class TlsProbeTests : IDisposable
         Assert.Equal(named.Length - address.Length, "registry.example".Length + 9); // the server_name extension
         // the record's length field covers the rest of the record
         Assert.Equal(named.Length - 5, (named[3] << 8) | named[4]);
-    }
-
-    // Accepts one connection and runs a TLS server handshake on it until the client hangs up.
-    private Task ServeTlsAsync() => Task.Run(async () =>
-    {
-        using var peer = await _listener.AcceptTcpClientAsync();
-        using var tls = new SslStream(peer.GetStream());
-        try { await tls.AuthenticateAsServerAsync(_certificate); }
-        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException) { }
-    });
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=registry.example", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        // an exportable copy: SslStream on Linux wants the key with the certificate
-        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
     }
 }
