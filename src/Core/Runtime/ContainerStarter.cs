@@ -19,22 +19,23 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
     /// <summary>
     /// With <paramref name="attach"/>, the container shares this process's stdin, stdout and stderr (and terminal) and
     /// the call returns when it exits; otherwise it runs detached under its monitor and the call returns once the
-    /// command was exec'd.
+    /// command was exec'd. With <paramref name="blocking"/>, the monitor's handshake is awaited on the calling thread.
     /// </summary>
-    public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct)
+    public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct, bool blocking = false)
     {
         var c = resolver.Inspect(r);
         if (c.State.IsActive() || c.State == ContainerState.Restarting)
             throw new ContainersException("ContainerAlreadyRunning", ErrorKind.InvalidState, $"Container {c} is already running.", c.Name);
         launcher.EnsureExists();
 
-        CgroupLifetime.AwaitPreviousMonitor(store.ReadState(r.Id));
-        File.Delete(store.StatePath(r.Id));
+        var previous = store.ReadState(r.Id);
+        CgroupLifetime.AwaitPreviousMonitor(previous);
         ContainerServices.ResetForStart(store, r.Id);
         IReadOnlyList<string> procs = [];
         if (cgroups.Enabled)
         {
-            cgroups.Remove(r.Id);
+            // Leftovers of a run whose monitor was killed (the Inspect above removed those it saw) or of a start that died.
+            if (!CgroupLifetime.KnownClean(r.Id, previous)) cgroups.Remove(r.Id);
             try { procs = cgroups.Create(r.Id, BundleBuilder.ToLinux(r.Resources)); }
             catch (ContainersException e) when (r.Rootless)
             {
@@ -78,10 +79,12 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            // On the caller's thread: the handshake read blocks, but Launch watches ct itself (it kills the monitor on Ctrl+C)
-            // and no caller starts two containers at once. A hop to the thread pool cost a wake-up, and the worker's spinning
-            // afterwards took a core from the monitor on a 2-core host.
-            result = launcher.Launch(store.PlanPath(r.Id), r.Name, ct);
+            // The handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C): off the caller's thread, so
+            // that it may do something else meanwhile (cancel it), unless the caller only waits (a cmdlet's pipeline thread),
+            // where the hop cost a wake-up and the worker's spinning afterwards took a core from the monitor on a 2-core host.
+            result = blocking
+                ? launcher.Launch(store.PlanPath(r.Id), r.Name, ct)
+                : await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
