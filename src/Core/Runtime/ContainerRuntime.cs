@@ -100,17 +100,16 @@ internal sealed partial class ContainerRuntime
     /// <summary>
     /// Starts the container. With <paramref name="attach"/>, the container shares this process's stdin,
     /// stdout and stderr (and terminal) and the call returns when it exits; otherwise it runs detached
-    /// under its monitor, logging to its log file, and the call returns once the command was exec'd. With
-    /// <paramref name="blocking"/> (a caller that only waits for it), the monitor's handshake is read on the calling thread.
+    /// under its monitor, logging to its log file, and the call returns once the command was exec'd.
     /// </summary>
-    public async Task<Container> StartAsync(string nameOrId, CancellationToken ct, bool attach = false, bool blocking = false)
+    public async Task<Container> StartAsync(string nameOrId, CancellationToken ct, bool attach = false)
     {
         var r = Store.Get(nameOrId);
         // A container of a pod needs the pod's namespaces: its infra runs first (podman starts it too).
         if (Store.InfraOf(r) is { } infra && !Inspect(infra).State.IsActive())
             await StartAsync(infra.Id, ct).ConfigureAwait(false);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
-        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct, blocking).ConfigureAwait(false);
+        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct).ConfigureAwait(false);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------

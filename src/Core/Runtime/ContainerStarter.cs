@@ -19,9 +19,9 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
     /// <summary>
     /// With <paramref name="attach"/>, the container shares this process's stdin, stdout and stderr (and terminal) and
     /// the call returns when it exits; otherwise it runs detached under its monitor and the call returns once the
-    /// command was exec'd. With <paramref name="blocking"/>, the monitor's handshake is awaited on the calling thread.
+    /// command was exec'd.
     /// </summary>
-    public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct, bool blocking = false)
+    public async Task<Container> StartAsync(ContainerRecord r, bool attach, CancellationToken ct)
     {
         var c = resolver.Inspect(r);
         if (c.State.IsActive() || c.State == ContainerState.Restarting)
@@ -79,12 +79,9 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            // The handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C): off the caller's thread, so
-            // that it may do something else meanwhile (cancel it), unless the caller only waits (a cmdlet's pipeline thread),
-            // where the hop cost a wake-up and the worker's spinning afterwards took a core from the monitor on a 2-core host.
-            result = blocking
-                ? launcher.Launch(store.PlanPath(r.Id), r.Name, ct)
-                : await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
+            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C), and
+            // a caller of StartAsync may do something else meanwhile (cancel it, start another).
+            result = await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {

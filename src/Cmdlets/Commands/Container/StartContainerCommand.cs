@@ -40,7 +40,7 @@ public sealed class StartContainerCommand : NamedContainerCmdlet
             else if (!ShouldProcess(Target(r), "Start container")) continue;
             if (!TryRun(async ct =>
                 {
-                    if (c is null || !c.State.IsActive()) c = await Runtime.StartAsync(r.Id, ct, Attach, blocking: true).ConfigureAwait(false);
+                    if (c is null || !c.State.IsActive()) c = await Runtime.StartAsync(r.Id, ct, Attach).ConfigureAwait(false);
                     if (Attach) SessionState.PSVariable.Set("global:LASTEXITCODE", c.ExitCode ?? 125);
                     else if (Wait) c = await Runtime.WaitAsync(r.Id, null, ct).ConfigureAwait(false);
                 }, here: !Attach)) continue;
