@@ -24,9 +24,13 @@ internal sealed class CmdletContext(ContainerPaths paths)
 
     public ContainerPaths Paths { get; } = paths;
 
-    /// <summary>The image store; it asks the container records which containers use an image (Remove-ContainerImage refuses those).</summary>
+    private ImageStore? _images;
+
+    /// <summary>The image store; it asks the container records which containers use an image (Remove-ContainerImage refuses those).
+    /// Opened once per call (opening makes its directories and clears abandoned ingests): New-Container looks the image up
+    /// for -Pull and again to create from it. Every lookup still reads the store's database.</summary>
     public ImageStore OpenImageStore() =>
-        ImageStore.Open(Paths, ImageStoreOptions.FromEnvironment(Paths) with { Users = new ContainerImageUsers(Containers) });
+        _images ??= ImageStore.Open(Paths, ImageStoreOptions.FromEnvironment(Paths) with { Users = new ContainerImageUsers(Containers) });
 
     /// <summary>The container records (cheap: no state is read).</summary>
     public ContainerStore Containers => new(Paths);

@@ -76,19 +76,20 @@ internal sealed class CgroupV1Manager : ICgroupManager
     /// <summary>
     /// A new v1 cpuset cgroup starts with empty cpus and mems, and no process can join it: copy them down from the parent
     /// (as runc does). The container needs a cpuset of its own so that what it sees under /sys/fs/cgroup/cpuset is its own.
+    /// The container's cgroup was just made, so it is written without a look; the shared parent only when it is empty.
     /// </summary>
     private void InheritCpuset(string id)
     {
         if (Dir("cpuset", id) is not { } dir) return;
         string parent = Path.GetDirectoryName(dir)!;
-        foreach (string d in (string[])[parent, dir])
-            foreach (string file in (string[])["cpuset.cpus", "cpuset.mems"])
-            {
-                string path = Path.Combine(d, file);
-                if (_fs.TryRead(path) is { } current && string.IsNullOrWhiteSpace(current)
-                    && _fs.TryRead(Path.Combine(Path.GetDirectoryName(d)!, file))?.Trim() is { Length: > 0 } inherited)
-                    _fs.Write(path, inherited);
-            }
+        foreach (string file in (string[])["cpuset.cpus", "cpuset.mems"])
+        {
+            string path = Path.Combine(parent, file);
+            string? value = _fs.TryRead(path)?.Trim();
+            if (value is { Length: 0 } && _fs.TryRead(Path.Combine(Path.GetDirectoryName(parent)!, file))?.Trim() is { Length: > 0 } inherited)
+                _fs.Write(path, value = inherited);
+            if (value is { Length: > 0 }) _fs.Write(Path.Combine(dir, file), value);
+        }
     }
 
     private void Apply(string id, LinuxResources? r)

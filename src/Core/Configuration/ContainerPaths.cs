@@ -68,7 +68,7 @@ internal sealed record ContainerPaths
 
         string data = NonEmpty(env(DataDirVariable)) ?? (rootless ? Path.Combine(dataHome, "pscontainers") : "/var/lib/pscontainers");
         string state = NonEmpty(env(StateDirVariable)) ?? (rootless ? Path.Combine(runtimeDir, "pscontainers") : "/run/pscontainers");
-        string logs = NonEmpty(env(LogDirVariable)) ?? (rootless ? Path.Combine(stateHome, "pscontainers", "logs") : "/var/log/pscontainers");
+        string logs = LogDirectory(env, rootless, stateHome);
 
         // PSCONTAINERS_CONFIG_DIR replaces the system and user locations of registries.conf and policy.json
         // with one folder. Otherwise, as containers/image does (sysregistriesv2, signature), the per-user
@@ -130,6 +130,19 @@ internal sealed record ContainerPaths
             Rootless = rootless,
         };
     }
+
+    /// <summary>Only <see cref="LogDir"/> of <see cref="FromEnvironment()"/>: the log sink looks at it before every cmdlet's work.</summary>
+    public static string LogDirFromEnvironment() => LogDirFromEnvironment(Environment.GetEnvironmentVariable, Native.Identity.EffectiveUserId);
+
+    /// <summary><see cref="LogDirFromEnvironment()"/> from the given environment lookup and effective uid (a seam for tests).</summary>
+    public static string LogDirFromEnvironment(Func<string, string?> env, uint euid)
+    {
+        string home = NonEmpty(env("HOME")) ?? "/root";
+        return LogDirectory(env, euid != 0, NonEmpty(env("XDG_STATE_HOME")) ?? Path.Combine(home, ".local", "state"));
+    }
+
+    private static string LogDirectory(Func<string, string?> env, bool rootless, string stateHome) =>
+        NonEmpty(env(LogDirVariable)) ?? (rootless ? Path.Combine(stateHome, "pscontainers", "logs") : "/var/log/pscontainers");
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -45,7 +45,7 @@ internal static class ModuleLog
     public static void Refresh()
     {
         LevelSwitch.MinimumLevel = LevelFromEnvironment(Environment.GetEnvironmentVariable(LevelVariable));
-        File.Target(Configuration.ContainerPaths.FromEnvironment().LogDir);
+        File.Target(Configuration.ContainerPaths.LogDirFromEnvironment());
     }
 
     /// <summary>

@@ -43,6 +43,13 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
         Log.Debug("Removed the leftover cgroups of exited container {Id}", id);
     }
 
+    /// <summary>Whether the stopped run <paramref name="state"/> records was already found to leave no cgroup behind (the same
+    /// run: a state read again, not the store's cached copy, when it was written a moment ago). Only a start makes the
+    /// cgroups again, and it deletes the state first.</summary>
+    public static bool KnownClean(string id, ContainerRuntimeState? state) =>
+        state is { Status: ContainerStatus.Stopped } && Clean.TryGetValue(id, out var done) && (ReferenceEquals(done, state)
+            || done.MonitorPid == state.MonitorPid && done.StartedAt == state.StartedAt && done.FinishedAt == state.FinishedAt && done.RestartCount == state.RestartCount);
+
     /// <summary>Waits (at most 10 s) for the monitor of the previous run to finish its last act.</summary>
     public static void AwaitPreviousMonitor(ContainerRuntimeState? state)
     {

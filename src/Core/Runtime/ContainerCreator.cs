@@ -41,7 +41,8 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
         var user = ImageUsers.Resolve(o.User ?? image.Config?.User, image.LayerDirectories, $"image {o.Image}");
         var command = CommandLine(o, image);
         var mounts = Mounts(o);
-        var run = o.Run.Resolve(network, image.LayerDirectories, $"image {o.Image}", BundleBuilder.OpenFilesHardLimit());
+        ulong openFilesHardLimit = BundleBuilder.OpenFilesHardLimit();
+        var run = o.Run.Resolve(network, image.LayerDirectories, $"image {o.Image}", openFilesHardLimit);
         mounts.AddRange(run.TmpfsMounts(o.ReadOnlyRootfs, mounts));
         var maps = paths.Rootless ? idMaps.For(user.Uid, user.Gid) : null;
         foreach (string h in addHost) HostsFiles.ParseAddHost(h);
@@ -131,7 +132,7 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             string resolv = Path.Combine(dir, "resolv.conf");
             File.WriteAllText(resolv, HostsFiles.ResolvConf(dns, network));
             record.GeneratedFiles.Add(resolv);
-            var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, BundleBuilder.OpenFilesHardLimit());
+            var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, openFilesHardLimit);
             if (networkSettings is not null) BundleBuilder.JoinNetworkNamespace(spec, networking.NetnsPath(id));
             o.Security.Apply(spec, caps);
             run.Apply(spec);
@@ -320,7 +321,9 @@ internal class IdMapSource
     public string SubGidFile { get; init; } = "/etc/subgid";
     public uint Uid { get; init; } = Native.Identity.EffectiveUserId;
     public uint Gid { get; init; } = Native.Identity.EffectiveGroupId;
-    public string UserName { get; init; } = System.Environment.UserName;
+    // Looked up when first needed (rootless maps only): .NET reads the passwd database at every Environment.UserName.
+    private string? _userName;
+    public string UserName { get => _userName ??= System.Environment.UserName; init => _userName = value; }
 
     public virtual BundleBuilder.IdMaps For(uint containerUid, uint containerGid)
     {

@@ -32,7 +32,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             else if (r.NetworkSettings is not null) await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false); // CNI DEL of a leftover attachment
             if (r.Rootless && store.ReadState(r.Id) is { NetworkHelperPid: > 0 } s)
                 Networking.Rootless.NetworkHelperLifetime.AwaitEnd(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket, TimeSpan.FromSeconds(2));
-            cgroups.Remove(r.Id);
+            ReleaseCgroups(r, c.State);
             CgroupParentRelease.Later(cgroups);
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;
@@ -65,6 +65,15 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
                 $"Container {r.Name} was removed but its directory {store.Dir(r.Id)} could not be deleted: {e.Message}", r.Name);
         }
         Removed(r);
+    }
+
+    /// <summary>An exited container's monitor removes its cgroups as its last act: a run already found without leftovers (by
+    /// the Inspect above) needs no second look. Otherwise what is there goes now, without waiting for a monitor that may
+    /// still be at it (a busy cgroup keeps it trying for seconds) or may be killed before it is done.</summary>
+    private void ReleaseCgroups(ContainerRecord r, ContainerState state)
+    {
+        if (state == ContainerState.Exited && CgroupLifetime.KnownClean(r.Id, store.ReadState(r.Id))) return;
+        cgroups.Remove(r.Id);
     }
 
     private void Removed(ContainerRecord r)

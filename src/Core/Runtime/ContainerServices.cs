@@ -22,11 +22,12 @@ internal static class ContainerServices
     public static void Event(this ContainerStore store, string action, ContainerRecord r, int? exitCode = null, Dictionary<string, string>? attributes = null) =>
         EventLog.Container(store.DataDir(), action, r.Id, r.Name, r.Image, exitCode, attributes);
 
-    /// <summary>Before a start: no stop request, no health or die marker of the previous run.</summary>
+    /// <summary>Before a start: no state, stop request, health or die marker of the previous run.</summary>
     public static void ResetForStart(ContainerStore store, string id)
     {
-        foreach (string name in new[] { LaunchPlan.StopFileName, HealthRules.FileName, DieRecordedFile })
-            File.Delete(Path.Combine(store.Dir(id), name));
+        // One unlink each (File.Delete also stats the directory when the file is not there, as it mostly is not).
+        foreach (string name in new[] { LaunchPlan.StateFileName, LaunchPlan.StopFileName, HealthRules.FileName, DieRecordedFile })
+            FileSystemCalls.UnlinkAt(FileSystemCalls.AT_FDCWD, Path.Combine(store.Dir(id), name), directory: false);
     }
 
     /// <summary>Fills the plan's service fields; writes the health check's process (the container's own, with the check's argv).</summary>

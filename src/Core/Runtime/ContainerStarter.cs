@@ -28,13 +28,14 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             throw new ContainersException("ContainerAlreadyRunning", ErrorKind.InvalidState, $"Container {c} is already running.", c.Name);
         launcher.EnsureExists();
 
-        CgroupLifetime.AwaitPreviousMonitor(store.ReadState(r.Id));
-        File.Delete(store.StatePath(r.Id));
+        var previous = store.ReadState(r.Id);
+        CgroupLifetime.AwaitPreviousMonitor(previous);
         ContainerServices.ResetForStart(store, r.Id);
         IReadOnlyList<string> procs = [];
         if (cgroups.Enabled)
         {
-            cgroups.Remove(r.Id);
+            // Leftovers of a run whose monitor was killed (the Inspect above removed those it saw) or of a start that died.
+            if (!CgroupLifetime.KnownClean(r.Id, previous)) cgroups.Remove(r.Id);
             try { procs = cgroups.Create(r.Id, BundleBuilder.ToLinux(r.Resources)); }
             catch (ContainersException e) when (r.Rootless)
             {

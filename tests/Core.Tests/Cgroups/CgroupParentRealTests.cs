@@ -22,15 +22,20 @@ public sealed class CgroupParentRealTests : IDisposable
         /// <summary>Runs after a successful CreateDirectory; it may throw what .NET throws when it loses a race.</summary>
         public Action<string>? AfterCreateDirectory { get; set; }
 
+        /// <summary>How many times a v1 parent was made (or found) with CreateDirectory (the cgroup2 tree prepares its parent each time).</summary>
+        public int ParentCreations { get; private set; }
+
         public override void CreateDirectory(string path)
         {
+            if (!path.StartsWith("/sys/fs/cgroup/unified/", StringComparison.Ordinal)) ParentCreations++;
             base.CreateDirectory(path);
             AfterCreateDirectory?.Invoke(path);
         }
 
         public override void MakeDirectory(string path)
         {
-            BeforeMakeDirectory?.Invoke(path);
+            // Plays its part after our mkdir of the parent: not at the first try of the child alone, when there is no parent.
+            if (Directory.Exists(Path.GetDirectoryName(path))) BeforeMakeDirectory?.Invoke(path);
             base.MakeDirectory(path);
         }
     }
@@ -70,6 +75,21 @@ public sealed class CgroupParentRealTests : IDisposable
         _manager.RemoveParentIfEmpty();
         Assert.Empty(ParentDirs());
         _manager.RemoveParentIfEmpty(); // gone already: no error
+    }
+
+    [CgroupV1Fact]
+    public void RealCreateMakesOnlyTheChildWhenTheParentIsThere()
+    {
+        Assert.NotNull(_manager);
+        _manager.Create(First, null);
+        int made = _fs.ParentCreations;
+        Assert.True(made >= 2, "the first container makes the parent in each hierarchy");
+        // A loop's next container: one mkdir per hierarchy, no look at the parent (a mkdir's EEXIST and a stat each).
+        _manager.Create(Second, null);
+        Assert.Equal(made, _fs.ParentCreations);
+        Assert.True(_manager.Exists(Second));
+        Assert.Equal(File.ReadAllText($"/sys/fs/cgroup/cpuset/{_parent}/cpuset.cpus"), File.ReadAllText($"/sys/fs/cgroup/cpuset/{_parent}/{Second}/cpuset.cpus"));
+        Assert.Equal(File.ReadAllText($"/sys/fs/cgroup/cpuset/{_parent}/cpuset.mems"), File.ReadAllText($"/sys/fs/cgroup/cpuset/{_parent}/{Second}/cpuset.mems"));
     }
 
     [CgroupV1Fact]

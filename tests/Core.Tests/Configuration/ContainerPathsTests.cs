@@ -38,6 +38,21 @@ public class ContainerPathsTests
     }
 
     [Fact]
+    public void TheLogDirectoryAloneIsTheOneOfAllThePaths()
+    {
+        (Func<string, string?> Env, uint Uid)[] cases =
+        [
+            (Env(("HOME", "/root")), 0),
+            (Env(("HOME", "/home/ann")), 1000),
+            (Env(("HOME", "/home/ann"), ("XDG_STATE_HOME", "/s")), 1000),
+            (Env(("HOME", "/home/ann"), (ContainerPaths.LogDirVariable, "/t/logs")), 1000),
+            (Env((ContainerPaths.LogDirVariable, "/t/logs")), 0),
+        ];
+        foreach (var (env, uid) in cases)
+            Assert.Equal(ContainerPaths.FromEnvironment(env, uid).LogDir, ContainerPaths.LogDirFromEnvironment(env, uid));
+    }
+
+    [Fact]
     public void OverridesRedirectEveryRoot()
     {
         var p = ContainerPaths.FromEnvironment(Env(

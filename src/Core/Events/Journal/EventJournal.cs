@@ -32,8 +32,14 @@ internal sealed class EventJournal(string path, long maxBytes = EventJournal.Def
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException();
         if (record.Time == default) record.Time = DateTimeOffset.UtcNow;
         byte[] json = EventRecordWriter.Write(record);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        int lockFd = LockedFile.Lock(LockPath);
+        int lockFd;
+        // The directory is made only when the lock file cannot be (the first event): a mkdir and a stat per event otherwise.
+        try { lockFd = LockedFile.Lock(LockPath); }
+        catch (IOException)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            lockFd = LockedFile.Lock(LockPath);
+        }
         try
         {
             var fs = Open();
