@@ -44,11 +44,15 @@ internal static class MountPointsLayer
         }
         // Made whole beside it and renamed into place, so no start ever stacks a half-made layer.
         string temp = Path.Combine(dataDir, "." + DirectoryName + "-" + Guid.NewGuid().ToString("N")[..8]);
-        FileSystem.PrivateStore.CreateDirectory(temp);
-        foreach (string name in RootfsLayers.MountPointNames) MakeMountPoint(Path.Combine(temp, name));
-        try { Directory.Move(temp, dir); }
-        catch (IOException) when (Directory.Exists(dir)) { Directory.Delete(temp, recursive: true); } // another session won
-        return dir;
+        try
+        {
+            FileSystem.PrivateStore.CreateDirectory(temp);
+            foreach (string name in RootfsLayers.MountPointNames) MakeMountPoint(Path.Combine(temp, name));
+            Directory.Move(temp, dir);
+            return dir;
+        }
+        catch (IOException) when (Directory.Exists(dir)) { return dir; } // another session made it first
+        finally { if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true); }
     }
 
     private static void MakeMountPoint(string path)
