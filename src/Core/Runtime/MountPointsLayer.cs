@@ -1,7 +1,7 @@
 using Containers.Core.Native;
 using Containers.Core.Runtime.Plan;
 
-namespace Containers.Core.Storage;
+namespace Containers.Core.Runtime;
 
 /// <summary>
 /// The store's read-only layer of empty mount points: <c>proc</c>, <c>dev</c> and <c>sys</c> (0755, as crun and runc

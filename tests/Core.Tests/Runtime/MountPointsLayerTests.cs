@@ -1,7 +1,7 @@
-using Containers.Core.Storage;
+using Containers.Core.Runtime;
 using Containers.Core.Tests.Images;
 
-namespace Containers.Core.Tests.Storage;
+namespace Containers.Core.Tests.Runtime;
 
 /// <summary>The store's mount points layer: made whole and private once, made again when an admin deleted it, never half-made.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
