@@ -64,6 +64,22 @@ Describe 'The mount points layer' -Skip:(-not $isRoot) {
         (Get-Content /proc/self/mountinfo) -match [regex]::Escape(" $canary") | Should -BeNullOrEmpty
     }
 
+    It 'serves a rootless container too: its user namespace''s root reads the user''s layer, the upper stays without them' {
+        $out = @(Invoke-AsTestUser -Script @"
+`$c = New-Container busybox -Command sh, -c, 'busybox awk ''{ print `$5, `$(NF-2) }'' /proc/self/mountinfo'
+(Start-Container `$c.Name -Wait | Get-ContainerLog).Text
+'upper=' + (@(Get-ChildItem -Force "`$env:PSCONTAINERS_DATA_DIR/containers/`$(`$c.Id)/upper").Name -join ',')
+'layer=' + (@(Get-ChildItem "`$env:PSCONTAINERS_DATA_DIR/mountpoints").Name -join ',')
+Remove-Container `$c.Name
+"@)
+        $out | Should -Contain '/proc proc' -Because "$out"
+        $out | Should -Contain '/dev tmpfs'
+        $out | Should -Contain '/sys sysfs'
+        @($out -match '^upper=') | Should -HaveCount 1
+        @($out -match '^upper=')[0] | Should -Not -Match '\b(proc|dev|sys)\b'
+        $out | Should -Contain 'layer=dev,proc,sys'
+    }
+
     It 'starts when an admin deleted the layer, and makes it again' {
         Invoke-ContainerImage $image -Remove -Command /bin/true
         Remove-Item -Recurse -Force $layer
