@@ -16,6 +16,9 @@ namespace Containers.Init.Launch;
 /// </summary>
 internal static unsafe class MountPoints
 {
+    /// <summary>overlayfs' most lower directories (OVL_MAX_STACK): an image that has them all gets no mount points layer.</summary>
+    private const int MaxLowerDirs = 500;
+
     /// <summary>
     /// The lower directories, bottom to top, as the child stacks them: the image's layers, then the store's mount points
     /// layer when there is an upper directory, the config mounts over each of its directories (so nothing of it ever shows
@@ -25,7 +28,8 @@ internal static unsafe class MountPoints
     /// </summary>
     public static List<string> Lowers(RootfsLayers layers, RuntimeSpec spec)
     {
-        if (layers is not { MountPointsDir: { Length: > 0 } dir, UpperDir: not null } || !MountsOverAll(spec)) return layers.LowerDirs;
+        if (layers is not { MountPointsDir: { Length: > 0 } dir, UpperDir: not null } || layers.LowerDirs.Count >= MaxLowerDirs
+            || !MountsOverAll(spec)) return layers.LowerDirs;
         byte* st = stackalloc byte[144];
         fixed (byte* p = NativeString.Z(dir))
             if (stat(p, st) != 0 || (StatMode(st) & S_IFMT) != S_IFDIR) return layers.LowerDirs;
