@@ -51,7 +51,7 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             BundleDir = store.BundleDir(r.Id),
             StateDir = store.Dir(r.Id),
             LogPath = store.LogPath(r.Id),
-            Rootfs = new RootfsLayers { LowerDirs = [.. r.LayerDirectories], UpperDir = store.UpperDir(r.Id), WorkDir = store.WorkDir(r.Id) },
+            Rootfs = new RootfsLayers { LowerDirs = [.. r.LayerDirectories], UpperDir = store.UpperDir(r.Id), WorkDir = store.WorkDir(r.Id), MountPointsDir = MountPointsLayer.Ensure(store.DataDir()) },
             CgroupProcsFiles = [.. procs],
             Stdio = attach ? StdioMode.Inherit : StdioMode.Log,
         };

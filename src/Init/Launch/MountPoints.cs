@@ -12,14 +12,46 @@ namespace Containers.Init.Launch;
 /// would have made: no user namespace (the child would create them as its mapped root; here both are root), an upper
 /// directory that is still empty (a first start: nothing a container made, so no link or whiteout of its own), and a
 /// name no layer has in any form (file, link, whiteout), so the directory has nothing below it to hide. Mode 0755 and
-/// root's, as the child makes them.
+/// root's, as the child makes them. The store's mount points layer (<see cref="Lowers"/>) already holds the usual ones.
 /// </summary>
 internal static unsafe class MountPoints
 {
+    /// <summary>overlayfs' most lower directories (OVL_MAX_STACK): an image that has them all gets no mount points layer.</summary>
+    private const int MaxLowerDirs = 500;
+
+    /// <summary>
+    /// The lower directories, bottom to top, as the child stacks them: the image's layers, then the store's mount points
+    /// layer when there is an upper directory, the config mounts over each of its directories (so nothing of it ever shows
+    /// inside) and it is a directory (an admin may have deleted it since Core checked: the child then makes them).
+    /// Topmost, it also hides whatever the image has at those names: a link or a file at /proc, /dev or /sys of a hostile
+    /// image is no longer followed, the mounts land on these directories.
+    /// </summary>
+    public static List<string> Lowers(RootfsLayers layers, RuntimeSpec spec)
+    {
+        if (layers is not { MountPointsDir: { Length: > 0 } dir, UpperDir: not null } || layers.LowerDirs.Count >= MaxLowerDirs
+            || !MountsOverAll(spec)) return layers.LowerDirs;
+        byte* st = stackalloc byte[144];
+        fixed (byte* p = NativeString.Z(dir))
+            if (stat(p, st) != 0 || (StatMode(st) & S_IFMT) != S_IFDIR) return layers.LowerDirs;
+        return [.. layers.LowerDirs, dir];
+    }
+
+    private static bool MountsOverAll(RuntimeSpec spec)
+    {
+        foreach (string name in RootfsLayers.MountPointNames)
+        {
+            bool mounted = false;
+            foreach (var m in spec.Mounts ?? []) mounted |= m.Destination.Length == name.Length + 1 && m.Destination[0] == '/' && m.Destination.EndsWith(name, StringComparison.Ordinal);
+            if (!mounted) return false;
+        }
+        return true;
+    }
+
     public static void MakeTopLevel(LaunchPlan plan, RuntimeSpec spec, bool userNamespace)
     {
         if (userNamespace || spec.Mounts is not { Count: > 0 } mounts
-            || plan.Rootfs is not { UpperDir: { Length: > 0 } upper, LowerDirs: { Count: > 0 } lowers }) return;
+            || plan.Rootfs is not { UpperDir: { Length: > 0 } upper, LowerDirs.Count: > 0 } layers) return;
+        var lowers = Lowers(layers, spec);
         try
         {
             using var entries = Directory.EnumerateFileSystemEntries(upper).GetEnumerator();
@@ -37,12 +69,11 @@ internal static unsafe class MountPoints
             string name = slash < 0 ? dest : dest[..slash];
             if (name is "" or "." or ".." || !made.Add(name)) continue;
             bool absent = true;
-            foreach (string lower in lowers)
-                fixed (byte* p = NativeString.Z(Path.Combine(lower, name))) absent &= lstat(p, st) != 0 && Errno == ENOENT;
+            for (int i = lowers.Count - 1; i >= 0 && absent; i--) // top first: the mount points layer has the usual ones
+                fixed (byte* p = NativeString.Z(Path.Combine(lowers[i], name))) absent = lstat(p, st) != 0 && Errno == ENOENT;
             if (!absent) continue;
             fixed (byte* p = NativeString.Z(Path.Combine(upper, name)))
                 if (mkdir(p, 0x1ed) == 0) chmod(p, 0x1ed); // 0755 whatever the caller's umask
         }
     }
-
 }

@@ -80,7 +80,7 @@ internal static unsafe class Preparer
         {
             if (layers.LowerDirs.Count == 0) throw new PlanException("NoLayers", "the plan's rootfs has no lower directories");
             if ((layers.UpperDir is null) != (layers.WorkDir is null)) throw new PlanException("BadLayers", "upperDir and workDir go together");
-            var topFirst = Enumerable.Reverse(layers.LowerDirs).ToList();
+            var topFirst = Enumerable.Reverse(MountPoints.Lowers(layers, spec)).ToList();
             s.LowerTopFirst = NativeString.Array(topFirst);
             s.LowerCount = topFirst.Count;
             s.UpperDir = NativeString.Of(layers.UpperDir);

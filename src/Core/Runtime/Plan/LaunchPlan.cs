@@ -55,6 +55,14 @@ internal sealed class RootfsLayers
     public string? UpperDir { get; set; }
     /// <summary>overlayfs work directory on the same filesystem as <see cref="UpperDir"/>.</summary>
     public string? WorkDir { get; set; }
+    /// <summary>
+    /// The store's directory of empty <see cref="MountPointNames"/> directories. Init stacks it above the layers when the
+    /// config mounts over each of them (so it never shows), instead of making them in the upper directory; null for none.
+    /// </summary>
+    public string? MountPointsDir { get; set; }
+
+    /// <summary>What <see cref="MountPointsDir"/> holds: the default config's top-level mount points.</summary>
+    public static readonly string[] MountPointNames = ["proc", "dev", "sys"];
 }
 
 /// <summary>How the container's stdin/stdout/stderr are connected.</summary>

@@ -73,6 +73,7 @@ internal static partial class PlanReader
                 case "lowerDirs": l.LowerDirs = Strings(ref r, name)!; break;
                 case "upperDir": l.UpperDir = Str(ref r, name); break;
                 case "workDir": l.WorkDir = Str(ref r, name); break;
+                case "mountPointsDir": l.MountPointsDir = Str(ref r, name); break;
                 default: r.Skip(); break;
             }
         }
