@@ -19,17 +19,18 @@ internal static class HttpWarmUp
     public static void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0) return;
-        ThreadPool.UnsafeQueueUserWorkItem(static _ =>
+        // No execution context flows (nothing of the caller's), and no thread waits on it.
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => _ = WarmAsync(), null);
+    }
+
+    private static async Task WarmAsync()
+    {
+        try
         {
-            try
-            {
-                RunAsync().GetAwaiter().GetResult();
-                WarmDataPath();
-            }
-#pragma warning disable CA1031 // a warm-up that fails leaves the work to the real request
-            catch (Exception) { }
-#pragma warning restore CA1031
-        }, null);
+            await RunAsync().ConfigureAwait(false);
+            WarmDataPath();
+        }
+        catch (Exception) { } // a warm-up that fails leaves the work to the real request
     }
 
     internal static async Task<int> RunAsync()
