@@ -56,7 +56,7 @@ internal static class HttpWarmUp
 
     // The layers' path meets OpenSSL (SHA-256) and zlib (gzip) first in the middle of the first download: their
     // libraries are loaded and initialised here instead, on a few bytes of nothing.
-    private static void WarmDataPath()
+    internal static void WarmDataPath()
     {
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
