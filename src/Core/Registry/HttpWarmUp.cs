@@ -1,0 +1,110 @@
+using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Containers.Core.Registry;
+
+/// <summary>
+/// A new session's first registry request JIT-compiles most of HttpClient's HTTP/1.1 path (its async state machines
+/// are generic instantiations no ReadyToRun image holds), all on the pull's critical path. <see cref="Start"/> runs one
+/// request through that path on a thread-pool thread while the pull reads its configuration and opens the store: the
+/// connection is an in-memory stream with a canned answer, so nothing goes on the wire, nothing is logged and no
+/// state outlives it. Once per process; any failure is ignored (the real request then compiles what it needs).
+/// </summary>
+internal static class HttpWarmUp
+{
+    private static int _started;
+
+    public static void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0) return;
+        // No execution context flows (nothing of the caller's), and no thread waits on it.
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => _ = WarmAsync(), null);
+    }
+
+    private static async Task WarmAsync()
+    {
+        try
+        {
+            await RunAsync().ConfigureAwait(false);
+            WarmDataPath();
+        }
+        catch (Exception) { } // a warm-up that fails leaves the work to the real request
+    }
+
+    internal static async Task<int> RunAsync()
+    {
+        // The options the registry client's handler uses, so the same code runs.
+        using var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseProxy = false,
+            ConnectCallback = static (_, _) => ValueTask.FromResult<Stream>(new CannedConnection()),
+        };
+        using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://warm-up.invalid/v2/");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(CancellationToken.None).ConfigureAwait(false);
+        var buffer = new byte[64];
+        int total = 0, n;
+        while ((n = await body.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0) total += n;
+        return total;
+    }
+
+    // The layers' path meets OpenSSL (SHA-256) and zlib (gzip) first in the middle of the first download: their
+    // libraries are loaded and initialised here instead, on a few bytes of nothing.
+    internal static void WarmDataPath()
+    {
+        using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            hash.AppendData(EmptyGzip);
+            hash.GetHashAndReset();
+        }
+        using var gzip = new GZipStream(new MemoryStream(EmptyGzip), CompressionMode.Decompress);
+        gzip.ReadExactly(new byte[1]);
+    }
+
+    // gzip of one zero byte.
+    private static readonly byte[] EmptyGzip = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0x63, 0, 0, 0x8d, 0xef, 0x02, 0xd2, 0x01, 0, 0, 0];
+
+    /// <summary>A connection that swallows the request and answers one fixed response.</summary>
+    private sealed class CannedConnection : Stream
+    {
+        private static readonly byte[] Response = Encoding.ASCII.GetBytes(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDocker-Distribution-Api-Version: registry/2.0\r\nContent-Length: 2\r\n\r\n{}");
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, Response.Length - _position);
+            Response.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override void Write(byte[] buffer, int offset, int count) { }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.CompletedTask;
+        public override void Flush() { }
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
