@@ -199,7 +199,13 @@ internal sealed class CgroupV1Manager : ICgroupManager
         string file = Path.Combine(dir, "freezer.state");
         for (int i = 0; i < 1000; i++)
         {
-            _fs.Write(file, state);
+            // The container's monitor removes its cgroups once the container has ended: gone now is gone, not a failure to write.
+            try { _fs.Write(file, state); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new ContainersException("FreezerUnavailable", ErrorKind.NotSupported,
+                    $"The freezer cgroup of container {id} does not exist.", id, inner: e);
+            }
             if (_fs.TryRead(file)?.Trim() == state) return;
             Thread.Sleep(2);
         }

@@ -102,4 +102,36 @@ public sealed class CgroupV1RealTests : IDisposable
         foreach (string root in V1Mounts().Values)
             Assert.False(Directory.Exists(Path.Combine(root, _parent, Id)));
     }
+
+    [CgroupV1Fact]
+    public void RealV1RemoveFinishesWhenTheMonitorRemovesTheFreezerCgroupMeanwhile()
+    {
+        Assert.NotNull(_manager);
+        // A host process in the container's pids cgroup alone keeps Remove killing (as a stray joined it), while the
+        // container's monitor, ending, removes the other cgroups: here the freezer one goes just before Remove writes it.
+        var tree = new FreezerRemovedOnWrite();
+        var manager = new CgroupV1Manager(V1Mounts(), tree, parent: _parent);
+        manager.Create(Id, null);
+        var p = Sleeper();
+        File.WriteAllText($"/sys/fs/cgroup/pids/{_parent}/{Id}/cgroup.procs", p.Id.ToString());
+        manager.Remove(Id);
+        Assert.True(tree.Removed);
+        Assert.True(p.WaitForExit(5000));
+        Assert.False(manager.Exists(Id));
+    }
+
+    private sealed class FreezerRemovedOnWrite : CgroupFileSystem
+    {
+        public bool Removed { get; private set; }
+
+        public override void Write(string path, string value)
+        {
+            if (!Removed && path.EndsWith("/freezer.state", StringComparison.Ordinal))
+            {
+                Directory.Delete(Path.GetDirectoryName(path)!);
+                Removed = true;
+            }
+            base.Write(path, value);
+        }
+    }
 }
