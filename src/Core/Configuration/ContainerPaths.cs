@@ -62,13 +62,12 @@ internal sealed record ContainerPaths
         bool rootless = euid != 0;
         string home = NonEmpty(env("HOME")) ?? "/root";
         string dataHome = NonEmpty(env("XDG_DATA_HOME")) ?? Path.Combine(home, ".local", "share");
-        string stateHome = NonEmpty(env("XDG_STATE_HOME")) ?? Path.Combine(home, ".local", "state");
         string configHome = NonEmpty(env("XDG_CONFIG_HOME")) ?? Path.Combine(home, ".config");
         string runtimeDir = NonEmpty(env("XDG_RUNTIME_DIR")) ?? Path.Combine("/tmp", $"pscontainers-run-{euid}");
 
         string data = NonEmpty(env(DataDirVariable)) ?? (rootless ? Path.Combine(dataHome, "pscontainers") : "/var/lib/pscontainers");
         string state = NonEmpty(env(StateDirVariable)) ?? (rootless ? Path.Combine(runtimeDir, "pscontainers") : "/run/pscontainers");
-        string logs = LogDirectory(env, rootless, stateHome);
+        string logs = LogDirFromEnvironment(env, euid);
 
         // PSCONTAINERS_CONFIG_DIR replaces the system and user locations of registries.conf and policy.json
         // with one folder. Otherwise, as containers/image does (sysregistriesv2, signature), the per-user
@@ -137,12 +136,11 @@ internal sealed record ContainerPaths
     /// <summary><see cref="LogDirFromEnvironment()"/> from the given environment lookup and effective uid (a seam for tests).</summary>
     public static string LogDirFromEnvironment(Func<string, string?> env, uint euid)
     {
-        string home = NonEmpty(env("HOME")) ?? "/root";
-        return LogDirectory(env, euid != 0, NonEmpty(env("XDG_STATE_HOME")) ?? Path.Combine(home, ".local", "state"));
+        if (NonEmpty(env(LogDirVariable)) is { } logs) return logs;
+        if (euid == 0) return "/var/log/pscontainers";
+        string stateHome = NonEmpty(env("XDG_STATE_HOME")) ?? Path.Combine(NonEmpty(env("HOME")) ?? "/root", ".local", "state");
+        return Path.Combine(stateHome, "pscontainers", "logs");
     }
-
-    private static string LogDirectory(Func<string, string?> env, bool rootless, string stateHome) =>
-        NonEmpty(env(LogDirVariable)) ?? (rootless ? Path.Combine(stateHome, "pscontainers", "logs") : "/var/log/pscontainers");
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
