@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -35,15 +34,10 @@ internal static class HttpWarmUp
 
     internal static async Task<int> RunAsync()
     {
-        // The options the registry client's handler uses, so the same code runs.
-        using var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            UseProxy = false,
-            ConnectCallback = static (_, _) => ValueTask.FromResult<Stream>(new CannedConnection()),
-        };
+        // The registry client's handler, so the same code runs; its connection is the canned one, never a proxy's.
+        using var handler = RegistryClient.NewHandler();
+        handler.UseProxy = false;
+        handler.ConnectCallback = static (_, _) => ValueTask.FromResult<Stream>(new CannedConnection());
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://warm-up.invalid/v2/");
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None).ConfigureAwait(false);

@@ -77,15 +77,7 @@ internal sealed partial class RegistryClient
     internal static HttpClient CreateHttpClient(string host, bool insecure, RegistryClientOptions options)
     {
         var cas = LoadCertificates(host, options.CertDirectories);
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxConnectionsPerServer = 16,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-            UseCookies = false,
-        };
+        var handler = NewHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, chain, errors) =>
         {
             if (errors == SslPolicyErrors.None) return true;
@@ -100,6 +92,17 @@ internal sealed partial class RegistryClient
         };
         return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>The connection settings of every registry client (HttpWarmUp runs its request through the same).</summary>
+    internal static SocketsHttpHandler NewHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        MaxConnectionsPerServer = 16,
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+        UseCookies = false,
+    };
 
     // A changed certs.d (file added, removed or rewritten) gives a new connection pool with the new trust.
     internal static string TrustKey(string host, IReadOnlyList<string> dirs) =>
