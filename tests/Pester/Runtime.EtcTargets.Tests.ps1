@@ -100,6 +100,21 @@ Describe 'The /etc targets of the generated files' -Skip:(-not $isRoot) {
         $c | Remove-Container
     }
 
+    It 'binds over an image''s own three files with the plain layer: no variant, nothing of the image hidden' {
+        New-LayeredImage localhost/etc-all:1 {
+            param($tree)
+            New-Item -ItemType Directory "$tree/etc" | Out-Null
+            foreach ($n in 'hosts', 'hostname', 'resolv.conf') { Set-Content "$tree/etc/$n" "the image's $n" }
+        }
+        $before = @(Get-ChildItem $data -Directory -Filter 'mountpoints*').Name
+        $c = New-Container localhost/etc-all:1 -Hostname all3 -Command sh, -c, 'cat /etc/hostname; busybox grep -c "the image" /etc/hosts /etc/resolv.conf'
+        $out = Invoke-Logged $c
+        $out | Should -Be @('all3', '/etc/hosts:0', '/etc/resolv.conf:0')
+        Get-Upper $c | Should -Not -Contain 'etc'
+        @(Get-ChildItem $data -Directory -Filter 'mountpoints*').Name | Should -Be @(@($before) + 'mountpoints' | Sort-Object -Unique)
+        $c | Remove-Container
+    }
+
     It 'leaves an image''s /etc link to a host directory alone: /etc stays the image''s link, the binds land inside the root, the host canary stays empty' {
         $canary = Join-Path $root 'etc-canary'
         New-Item -ItemType Directory $canary | Out-Null

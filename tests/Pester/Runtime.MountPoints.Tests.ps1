@@ -10,7 +10,9 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
     Import-BusyboxImage | Out-Null
     $script:image = 'busybox'
-    $script:layer = Join-Path $env:PSCONTAINERS_DATA_DIR 'mountpoints'
+    # busybox lacks /etc/hosts, hostname and resolv.conf: its containers get the variant with their targets in etc/
+    # (Runtime.EtcTargets.Tests.ps1), which holds proc, dev and sys as the plain layer does.
+    $script:layer = Join-Path $env:PSCONTAINERS_DATA_DIR 'mountpoints-etc-0755-0-0-hosts+hostname+resolv.conf'
     # What the container's mount table says: "mount point fstype" per line.
     $script:mountTable = 'busybox awk ''{ print $5, $(NF-2) }'' /proc/self/mountinfo'
 }
@@ -28,7 +30,7 @@ Describe 'The mount points layer' -Skip:(-not $isRoot) {
         @(Get-ChildItem -Force $upper).Name | Should -Not -Contain 'proc'
         @(Get-ChildItem -Force $upper).Name | Should -Not -Contain 'dev'
         @(Get-ChildItem -Force $upper).Name | Should -Not -Contain 'sys'
-        (Get-ChildItem $layer).Name | Should -Be @('dev', 'proc', 'sys')
+        (Get-ChildItem $layer).Name | Should -Be @('dev', 'etc', 'proc', 'sys')
 
         $committed = New-ContainerImage -Container $c.Id -Name localhost/unchanged:1
         $layout = Join-Path $root 'unchanged-layout'
@@ -69,7 +71,7 @@ Describe 'The mount points layer' -Skip:(-not $isRoot) {
 `$c = New-Container busybox -Command sh, -c, 'busybox awk ''{ print `$5, `$(NF-2) }'' /proc/self/mountinfo'
 (Start-Container `$c.Name -Wait | Get-ContainerLog).Text
 'upper=' + (@(Get-ChildItem -Force "`$env:PSCONTAINERS_DATA_DIR/containers/`$(`$c.Id)/upper").Name -join ',')
-'layer=' + (@(Get-ChildItem "`$env:PSCONTAINERS_DATA_DIR/mountpoints").Name -join ',')
+'layer=' + (@(Get-ChildItem (Get-Item "`$env:PSCONTAINERS_DATA_DIR/mountpoints-etc-*").FullName).Name -join ',')
 Remove-Container `$c.Name
 "@)
         $out | Should -Contain '/proc proc' -Because "$out"
@@ -77,7 +79,7 @@ Remove-Container `$c.Name
         $out | Should -Contain '/sys sysfs'
         @($out -match '^upper=') | Should -HaveCount 1
         @($out -match '^upper=')[0] | Should -Not -Match '\b(proc|dev|sys)\b'
-        $out | Should -Contain 'layer=dev,proc,sys'
+        $out | Should -Contain 'layer=dev,etc,proc,sys'
     }
 
     It 'starts when an admin deleted the layer, and makes it again' {
@@ -86,6 +88,6 @@ Remove-Container `$c.Name
         $out = Invoke-ContainerImage $image -Remove -Command sh, -c, $mountTable
         $LASTEXITCODE | Should -Be 0
         $out | Should -Contain '/proc proc'
-        (Get-ChildItem $layer).Name | Should -Be @('dev', 'proc', 'sys')
+        (Get-ChildItem $layer).Name | Should -Be @('dev', 'etc', 'proc', 'sys')
     }
 }
