@@ -17,11 +17,7 @@ BeforeAll {
         $work = Join-Path $root ($Name -replace '[^a-z0-9]', '-')
         New-Item -ItemType Directory "$work/tree" | Out-Null
         & $Populate "$work/tree"
-        & tar --numeric-owner -C "$work/tree" -cf "$work/layer.tar" .
-        Copy-Item -Recurse (Get-BusyboxLayout) "$work/layout"
-        & umoci raw add-layer --image "$work/layout:latest" "$work/layer.tar" 2>&1 | Out-Null
-        $LASTEXITCODE | Should -Be 0
-        Import-ContainerImage -Path "$work/layout" -Name $Name | Out-Null
+        Import-BusyboxWithLayer -Name $Name -Tree "$work/tree" -Work $work | Out-Null
     }
     function Get-Upper($c) { @(Get-ChildItem -Force (Join-Path $data "containers/$($c.Id)/upper")).Name }
     # The image's /etc as the container's record lists its layers: mode (octal), uid, gid of the topmost that has it.
@@ -39,7 +35,7 @@ AfterAll {
 }
 
 Describe 'The /etc targets of the generated files' -Skip:(-not $isRoot) {
-    It 'shows a busybox container its generated hosts, hostname and resolv.conf with /etc as the image has it; its upper directory and its commit hold no etc' {
+    It 'shows a busybox container its generated hosts, hostname and resolv.conf with /etc as the image has it; its upper directory holds no etc' {
         $c = New-Container busybox -Hostname etc-h1 -AddHost db:192.0.2.7 -Command sh, -c, 'cat /etc/hosts; echo ==; cat /etc/hostname; echo ==; cat /etc/resolv.conf; echo ==; busybox stat -c "%a %u %g" /etc; busybox ls /etc'
         $out = Invoke-Logged $c
         $dir = Join-Path $data "containers/$($c.Id)"
@@ -51,14 +47,7 @@ Describe 'The /etc targets of the generated files' -Skip:(-not $isRoot) {
         $lines = $sections[3] -split "`n"
         $lines[0] | Should -Be (Get-ImageEtc $c)
         $lines[1..9] | Should -Be @('group', 'hostname', 'hosts', 'passwd', 'resolv.conf')
-        Get-Upper $c | Should -Not -Contain 'etc'
-
-        $committed = New-ContainerImage -Container $c.Id -Name localhost/etc-unchanged:1
-        $layout = Join-Path $root 'etc-unchanged-layout'
-        Save-ContainerImage -Image $committed.Id -Path $layout -Format OciLayout
-        $manifest = Get-Content (Join-Path $layout "blobs/sha256/$(((Get-Content "$layout/index.json" -Raw | ConvertFrom-Json).manifests[0].digest -split ':')[1])") -Raw | ConvertFrom-Json
-        $entries = & tar -tzf (Join-Path $layout "blobs/sha256/$(($manifest.layers[-1].digest -split ':')[1])")
-        $entries -match '^(\./)?etc(/|$)' | Should -BeNullOrEmpty
+        Get-Upper $c | Should -Not -Contain 'etc' -Because 'the commit of an unchanged busybox container holds no etc either (Runtime.MountPoints.Tests.ps1)'
         $c | Remove-Container
     }
 
