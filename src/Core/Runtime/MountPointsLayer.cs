@@ -62,6 +62,7 @@ internal static class MountPointsLayer
                 if (st.Type != FileSystemCalls.S_IFDIR) break; // a link, file or whiteout hides the layers below
                 top ??= st;
                 wanted.RemoveAll(n => LinkStat.Get(Path.Combine(etc, n)) is not null);
+                if (wanted.Count == 0) break;
             }
             return top is { } t && wanted.Count > 0 ? new EtcMountPoints { Mode = t.Permissions, Uid = t.Uid, Gid = t.Gid, Names = wanted } : null;
         }
