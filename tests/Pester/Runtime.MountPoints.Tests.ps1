@@ -10,7 +10,9 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Fixtures/BusyboxImage.psm1') -Force
     Import-BusyboxImage | Out-Null
     $script:image = 'busybox'
-    $script:layer = Join-Path $env:PSCONTAINERS_DATA_DIR 'mountpoints'
+    # busybox lacks /etc/hosts, hostname and resolv.conf: its containers get the variant with their targets in etc/
+    # (Runtime.EtcTargets.Tests.ps1), which holds proc, dev and sys as the plain layer does.
+    $script:layer = Join-Path $env:PSCONTAINERS_DATA_DIR 'mountpoints-etc-0755-0-0-hosts+hostname+resolv.conf'
     # What the container's mount table says: "mount point fstype" per line.
     $script:mountTable = 'busybox awk ''{ print $5, $(NF-2) }'' /proc/self/mountinfo'
 }
@@ -21,14 +23,14 @@ AfterAll {
 }
 
 Describe 'The mount points layer' -Skip:(-not $isRoot) {
-    It 'leaves proc, dev and sys out of an unchanged container''s upper directory and out of its commit' {
+    It 'leaves proc, dev and sys (and /etc''s bind targets) out of an unchanged container''s upper directory and out of its commit' {
         $c = New-Container $image -Command /bin/true | Start-Container -Wait
         $c.ExitCode | Should -Be 0
         $upper = Join-Path $env:PSCONTAINERS_DATA_DIR "containers/$($c.Id)/upper"
         @(Get-ChildItem -Force $upper).Name | Should -Not -Contain 'proc'
         @(Get-ChildItem -Force $upper).Name | Should -Not -Contain 'dev'
         @(Get-ChildItem -Force $upper).Name | Should -Not -Contain 'sys'
-        (Get-ChildItem $layer).Name | Should -Be @('dev', 'proc', 'sys')
+        (Get-ChildItem $layer).Name | Should -Be @('dev', 'etc', 'proc', 'sys')
 
         $committed = New-ContainerImage -Container $c.Id -Name localhost/unchanged:1
         $layout = Join-Path $root 'unchanged-layout'
@@ -36,6 +38,7 @@ Describe 'The mount points layer' -Skip:(-not $isRoot) {
         $manifest = Get-Content (Join-Path $layout "blobs/sha256/$(((Get-Content "$layout/index.json" -Raw | ConvertFrom-Json).manifests[0].digest -split ':')[1])") -Raw | ConvertFrom-Json
         $entries = & tar -tzf (Join-Path $layout "blobs/sha256/$(($manifest.layers[-1].digest -split ':')[1])")
         $entries -match '^(\./)?(proc|dev|sys)/?$' | Should -BeNullOrEmpty
+        $entries -match '^(\./)?etc(/|$)' | Should -BeNullOrEmpty -Because 'nor the targets of the generated files (their /etc variant)'
         $c | Remove-Container
     }
 
@@ -47,11 +50,7 @@ Describe 'The mount points layer' -Skip:(-not $isRoot) {
         New-Item -ItemType SymbolicLink -Path "$work/tree/proc" -Target /etc | Out-Null
         Set-Content "$work/tree/dev" 'a file of the image'
         New-Item -ItemType SymbolicLink -Path "$work/tree/sys" -Target ('../../../../../..' + $canary) | Out-Null
-        & tar --numeric-owner --owner=0 --group=0 -C "$work/tree" -cf "$work/layer.tar" .
-        Copy-Item -Recurse (Get-BusyboxLayout) "$work/layout"
-        & umoci raw add-layer --image "$work/layout:latest" "$work/layer.tar" 2>&1 | Out-Null
-        $LASTEXITCODE | Should -Be 0
-        Import-ContainerImage -Path "$work/layout" -Name localhost/hostile-mountpoints:1 | Out-Null
+        Import-BusyboxWithLayer -Name localhost/hostile-mountpoints:1 -Tree "$work/tree" -Work $work | Out-Null
 
         $out = Invoke-ContainerImage localhost/hostile-mountpoints:1 -Remove -Command sh, -c, "$mountTable; busybox head -c 5 /etc/passwd"
         $LASTEXITCODE | Should -Be 0
@@ -69,7 +68,7 @@ Describe 'The mount points layer' -Skip:(-not $isRoot) {
 `$c = New-Container busybox -Command sh, -c, 'busybox awk ''{ print `$5, `$(NF-2) }'' /proc/self/mountinfo'
 (Start-Container `$c.Name -Wait | Get-ContainerLog).Text
 'upper=' + (@(Get-ChildItem -Force "`$env:PSCONTAINERS_DATA_DIR/containers/`$(`$c.Id)/upper").Name -join ',')
-'layer=' + (@(Get-ChildItem "`$env:PSCONTAINERS_DATA_DIR/mountpoints").Name -join ',')
+'layer=' + (@(Get-ChildItem (Get-Item "`$env:PSCONTAINERS_DATA_DIR/mountpoints-etc-*").FullName).Name -join ',')
 Remove-Container `$c.Name
 "@)
         $out | Should -Contain '/proc proc' -Because "$out"
@@ -77,7 +76,7 @@ Remove-Container `$c.Name
         $out | Should -Contain '/sys sysfs'
         @($out -match '^upper=') | Should -HaveCount 1
         @($out -match '^upper=')[0] | Should -Not -Match '\b(proc|dev|sys)\b'
-        $out | Should -Contain 'layer=dev,proc,sys'
+        $out | Should -Contain 'layer=dev,etc,proc,sys'
     }
 
     It 'starts when an admin deleted the layer, and makes it again' {
@@ -86,6 +85,6 @@ Remove-Container `$c.Name
         $out = Invoke-ContainerImage $image -Remove -Command sh, -c, $mountTable
         $LASTEXITCODE | Should -Be 0
         $out | Should -Contain '/proc proc'
-        (Get-ChildItem $layer).Name | Should -Be @('dev', 'proc', 'sys')
+        (Get-ChildItem $layer).Name | Should -Be @('dev', 'etc', 'proc', 'sys')
     }
 }

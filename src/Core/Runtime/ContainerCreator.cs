@@ -132,6 +132,9 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             string resolv = Path.Combine(dir, "resolv.conf");
             File.WriteAllText(resolv, HostsFiles.ResolvConf(dns, network));
             record.GeneratedFiles.Add(resolv);
+            // A user mount at one of these destinations covers the generated file: its target stays the image's business.
+            record.EtcMountPoints = MountPointsLayer.FindEtc(record.LayerDirectories,
+                record.GeneratedFiles.Where(f => !mounts.Any(m => m.Destination.TrimEnd('/') == "/etc/" + Path.GetFileName(f))));
             var spec = BundleBuilder.Build(record, user.AdditionalGids, capAdd, o.CapDrop, maps, openFilesHardLimit);
             if (networkSettings is not null) BundleBuilder.JoinNetworkNamespace(spec, networking.NetnsPath(id));
             o.Security.Apply(spec, caps);

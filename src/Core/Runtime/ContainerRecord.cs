@@ -44,6 +44,8 @@ internal sealed class ContainerRecord
     public List<string> LayerDirectories { get; set; } = [];
     /// <summary>Host files bind-mounted at /etc/hosts, /etc/hostname and /etc/resolv.conf (none when -NoHosts for hosts).</summary>
     public List<string> GeneratedFiles { get; set; } = [];
+    /// <summary>The /etc mount points layer variant its starts stack (null: none, the start makes the targets through the overlay).</summary>
+    public EtcMountPoints? EtcMountPoints { get; set; }
     public Plan.ContainerRestartPolicy RestartPolicy { get; set; }
     /// <summary>OnFailure: at most this many restarts (0: no limit).</summary>
     public int MaxRestarts { get; set; }

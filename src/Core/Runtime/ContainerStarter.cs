@@ -51,7 +51,7 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
             BundleDir = store.BundleDir(r.Id),
             StateDir = store.Dir(r.Id),
             LogPath = store.LogPath(r.Id),
-            Rootfs = new RootfsLayers { LowerDirs = [.. r.LayerDirectories], UpperDir = store.UpperDir(r.Id), WorkDir = store.WorkDir(r.Id), MountPointsDir = MountPointsLayer.Ensure(store.DataDir()) },
+            Rootfs = Layers(r),
             CgroupProcsFiles = [.. procs],
             Stdio = attach ? StdioMode.Inherit : StdioMode.Log,
         };
@@ -101,6 +101,20 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         }
         Log.Information("Started container {Name} ({Id}), pid {Pid}", r.Name, r.Id[..12], result.Pid);
         return resolver.Inspect(r);
+    }
+
+    /// <summary>The image's layers and the container's upper, with the store's mount points layer: the container's /etc variant
+    /// when it has one and it can be made, else the plain one.</summary>
+    private RootfsLayers Layers(ContainerRecord r)
+    {
+        var layers = new RootfsLayers { LowerDirs = [.. r.LayerDirectories], UpperDir = store.UpperDir(r.Id), WorkDir = store.WorkDir(r.Id) };
+        if (r.EtcMountPoints is { } etc && MountPointsLayer.EnsureEtc(store.DataDir(), etc) is { } variant)
+        {
+            layers.MountPointsDir = variant;
+            layers.MountPointsEtc = etc.Names;
+        }
+        else layers.MountPointsDir = MountPointsLayer.Ensure(store.DataDir());
+        return layers;
     }
 
     /// <summary>CNI networks: the namespace made and configured now. container:NAME: config.json points at that container's

@@ -24,16 +24,33 @@ internal static unsafe class MountPoints
     /// layer when there is an upper directory, the config mounts over each of its directories (so nothing of it ever shows
     /// inside) and it is a directory (an admin may have deleted it since Core checked: the child then makes them).
     /// Topmost, it also hides whatever the image has at those names: a link or a file at /proc, /dev or /sys of a hostile
-    /// image is no longer followed, the mounts land on these directories.
+    /// image is no longer followed, the mounts land on these directories. A variant with /etc targets (<see
+    /// cref="RootfsLayers.MountPointsEtc"/>) only when the config binds each of them too.
     /// </summary>
     public static List<string> Lowers(RootfsLayers layers, RuntimeSpec spec)
     {
         if (layers is not { MountPointsDir: { Length: > 0 } dir, UpperDir: not null } || layers.LowerDirs.Count >= MaxLowerDirs
-            || !MountsOverAll(spec)) return layers.LowerDirs;
+            || !MountsOverAll(spec) || !BindsEtc(layers.MountPointsEtc, spec)) return layers.LowerDirs;
         byte* st = stackalloc byte[144];
         fixed (byte* p = NativeString.Z(dir))
             if (stat(p, st) != 0 || (StatMode(st) & S_IFMT) != S_IFDIR) return layers.LowerDirs;
         return [.. layers.LowerDirs, dir];
+    }
+
+    /// <summary>
+    /// A variant's etc/ files (names the image lacks) show only under a bind: the config must bind each at /etc/NAME. The
+    /// merged /etc takes this layer's etc/ attributes, which Core copied from the image's.
+    /// </summary>
+    private static bool BindsEtc(List<string>? names, RuntimeSpec spec)
+    {
+        foreach (string name in names ?? [])
+        {
+            bool bound = false;
+            foreach (var m in spec.Mounts ?? [])
+                bound |= m.Type == "bind" && m.Destination.Length == name.Length + 5 && m.Destination.StartsWith("/etc/", StringComparison.Ordinal) && m.Destination.EndsWith(name, StringComparison.Ordinal);
+            if (!bound) return false;
+        }
+        return true;
     }
 
     private static bool MountsOverAll(RuntimeSpec spec)

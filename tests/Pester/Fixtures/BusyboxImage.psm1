@@ -77,4 +77,19 @@ function Import-BusyboxImage {
     return Import-ContainerImage -Path $layout -Name $Name -ErrorAction Stop
 }
 
-Export-ModuleMember -Function Get-BusyboxLayout, Import-BusyboxImage
+function Import-BusyboxWithLayer {
+    <#
+    .SYNOPSIS
+    Imports busybox plus one layer holding the tree at $Tree (ownership and modes as they are there) as $Name; $Work is a
+    scratch directory for the layer and the layout.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string] $Tree, [Parameter(Mandatory)] [string] $Work)
+    New-Item -ItemType Directory -Force $Work | Out-Null
+    Invoke-FixtureTool tar @('--numeric-owner', '-C', $Tree, '-cf', "$Work/layer.tar", '.')
+    Copy-Item -Recurse (Get-BusyboxLayout) "$Work/layout"
+    Invoke-FixtureTool umoci @('raw', 'add-layer', '--image', "$Work/layout:latest", "$Work/layer.tar")
+    Import-ContainerImage -Path "$Work/layout" -Name $Name -ErrorAction Stop
+}
+
+Export-ModuleMember -Function Get-BusyboxLayout, Import-BusyboxImage, Import-BusyboxWithLayer

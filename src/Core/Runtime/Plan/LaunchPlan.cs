@@ -60,6 +60,11 @@ internal sealed class RootfsLayers
     /// config mounts over each of them (so it never shows), instead of making them in the upper directory; null for none.
     /// </summary>
     public string? MountPointsDir { get; set; }
+    /// <summary>
+    /// The names under <c>etc/</c> of <see cref="MountPointsDir"/> when it is a variant with /etc targets (empty files the
+    /// config bind-mounts generated files onto): Init stacks it only when the config binds each of them. Null: none.
+    /// </summary>
+    public List<string>? MountPointsEtc { get; set; }
 
     /// <summary>What <see cref="MountPointsDir"/> holds: the default config's top-level mount points.</summary>
     public static readonly string[] MountPointNames = ["proc", "dev", "sys"];

@@ -74,6 +74,7 @@ internal static partial class PlanReader
                 case "upperDir": l.UpperDir = Str(ref r, name); break;
                 case "workDir": l.WorkDir = Str(ref r, name); break;
                 case "mountPointsDir": l.MountPointsDir = Str(ref r, name); break;
+                case "mountPointsEtc": l.MountPointsEtc = Strings(ref r, name); break;
                 default: r.Skip(); break;
             }
         }
