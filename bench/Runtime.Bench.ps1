@@ -11,11 +11,15 @@
     CpuMs is the mean CPU time (user + system, children included) per run: hyperfine's for the peers, this process's
     and its reaped children's (the monitors) for the module, also shown split in two; on a busy host it is steadier
     than wall time.
-    Warm means warm: a new pwsh keeps compiling the module's and PowerShell's hot code at tier 1 on a background
-    thread for its first 300 to 400 runs (the session's CPU per run fell from 12-19 ms to 6-7 ms only after ~400 runs at
-    load 10; after 200 runs, 2,300 more methods were still promoted during the next 150, and the JIT thread took half of
-    the session's CPU), so the module is measured after -WarmUp runs.
-    The session's first runs (right after Import-Module and two runs) are shown as a contender of their own.
+    Warm means warm: a new pwsh keeps compiling .NET's, PowerShell's and the module's hot code on a background thread
+    long after its first runs. Tiered PGO moves ReadyToRun code through an instrumented tier before the final one, and
+    every method compiled for the first time postpones the next promotions by 100 ms, so back-to-back runs keep the JIT
+    busy for ~1,700 runs (measured with [System.Runtime.JitInfo]: 300-1,100 methods and 1.5-7 ms of JIT per 100 runs
+    until then, pwsh CPU 6-9 ms per run; afterwards < 25 methods per 100 runs and 3.2-3.9 ms). So the module is
+    measured after at least -WarmUp runs and then until a block of 100 runs JITs fewer than 40 methods (at most
+    twice -WarmUp); the bench prints how many runs that took.
+    Two contenders show the way there: the session's first runs (right after Import-Module and two runs) and the runs
+    after 500 warm-up runs, when the JIT is still promoting.
     Targets of issue 14, as ratios of medians in the same run: module / crun <= 1.0 and podman / module >= 5.
 .EXAMPLE
     dotnet pwsh bench/Runtime.Bench.ps1 -Runs 30
@@ -32,8 +36,8 @@ param(
     [int] $Runs = 30,
     [int] $Rounds = 3,
     [int] $Containers = 10000,
-    # Runs before the measured rounds, so tiered compilation has settled (see the description).
-    [int] $WarmUp = 500,
+    # Runs before the measured rounds, at least; then more until tiered compilation has settled (see the description).
+    [int] $WarmUp = 2000,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1'),
     [switch] $SkipPodman,
     # Also write the results as an object (for scripts); the tables are always printed.
@@ -120,7 +124,14 @@ try {
     New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
     New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
     Measure-Module $perRound "module, the session's first $perRound runs"
-    foreach ($i in 1..$WarmUp) { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container }
+    $halfWarm = 'module, after 500 runs (JIT still promoting)'
+    $warmed = 0; $jitted = [int]::MaxValue
+    while ($warmed -lt 2 * $WarmUp -and ($warmed -lt $WarmUp -or $jitted -ge 40)) {
+        if ($warmed -eq 500) { Measure-Module $perRound $halfWarm }
+        $before = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+        foreach ($i in 1..100) { New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container }
+        $warmed += 100; $jitted = [System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $before
+    }
 
     foreach ($round in 1..$Rounds) {
         Invoke-Hyperfine 'crun run' "crun run --bundle $bundle bench-crun-`$`$" -Masked -Count $perRound
@@ -158,6 +169,9 @@ try {
     $ratios.Add([pscustomobject]@{ Ratio = 'module / runc run'; Value = [math]::Round($module / $median['runc run'], 2); Target = '' })
     $first = "module, the session's first $perRound runs"
     $ratios.Add([pscustomobject]@{ Ratio = "$first / crun run"; Value = [math]::Round($median[$first] / $median['crun run'], 2); Target = '(not warm: tier-1 JIT still running)' })
+    if ($median.ContainsKey($halfWarm)) {
+        $ratios.Add([pscustomobject]@{ Ratio = "$halfWarm / crun run"; Value = [math]::Round($median[$halfWarm] / $median['crun run'], 2); Target = '(not settled)' })
+    }
     $cpuOf = @{}; foreach ($row in $table) { $cpuOf[$row.Contender] = $row.CpuMs }
     $ratios.Add([pscustomobject]@{ Ratio = 'module / crun run, CPU time'; Value = [math]::Round($cpuOf['module (New | Start -Wait | Remove)'] / $cpuOf['crun run'], 2); Target = '(load-independent view)' })
     foreach ($p in 'podman run --rm (runc)', 'podman run --rm (crun)') {
@@ -241,7 +255,7 @@ try {
         $m = $moduleCpu[$name]
         Write-Host ("   {0}: CPU per run {1:N1} ms in pwsh, {2:N1} ms in the monitor and the container" -f $name, ($m[0] / $m[2]), ($m[1] / $m[2]))
     }
-    Write-Host "   (module measured after $WarmUp warm-up runs in this session)"
+    Write-Host "   (module measured after $warmed warm-up runs in this session; the last 100 JITted $jitted methods)"
     $ratios | Format-Table -AutoSize | Out-String | Write-Host
     Write-Host "== Get-Container with $count containers (warm, 5 interleaved rounds; first in this session: $([math]::Round($listFirstMs, 1)) ms; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '))"
     $listing | Format-Table -AutoSize | Out-String | Write-Host

@@ -50,6 +50,12 @@ internal sealed class CgroupLifetime(ICgroupManager cgroups, ContainerStore stor
         state is { Status: ContainerStatus.Stopped } && Clean.TryGetValue(id, out var done) && (ReferenceEquals(done, state)
             || done.MonitorPid == state.MonitorPid && done.StartedAt == state.StartedAt && done.FinishedAt == state.FinishedAt && done.RestartCount == state.RestartCount);
 
+    /// <summary>Drops what this session remembers of a removed container.</summary>
+    public static void Forget(string id) => Clean.TryRemove(id, out _);
+
+    /// <summary>Whether this session remembers the container as clean (tests: nothing outlives a removal).</summary>
+    internal static bool Remembers(string id) => Clean.ContainsKey(id);
+
     /// <summary>Waits (at most 10 s) for the monitor of the previous run to finish its last act.</summary>
     public static void AwaitPreviousMonitor(ContainerRuntimeState? state)
     {

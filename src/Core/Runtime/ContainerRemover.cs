@@ -40,6 +40,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             // in a user namespace); otherwise the record goes first, so a half-removed directory is never listed.
             trashed = maps is null && ContainerTrash.Move(store, r.Id);
             store.DeleteRecord(r);
+            CgroupLifetime.Forget(r.Id);
         }
         if (trashed)
         {

@@ -396,7 +396,13 @@ internal sealed class ContainerStore
         catch (DirectoryNotFoundException) { } // gone with its directory into the trash (ContainerTrash)
         MarkChanged();
         Names.Unlink(r.Name, r.Id);
+        // Without a listing to prune them, a session's parsed copies would outlive every container it ever removed.
+        Cache.TryRemove(RecordPath(r.Id), out _);
+        States.TryRemove(StatePath(r.Id), out _);
     }
+
+    /// <summary>Whether this session holds a parsed copy of the container's record or state (tests: nothing outlives a removal).</summary>
+    internal bool HoldsParsed(string id) => Cache.ContainsKey(RecordPath(id)) || States.ContainsKey(StatePath(id));
 
     /// <summary>Moves the store directory's time, which ends every session's kept listing (<see cref="Listings"/>).</summary>
     private void MarkChanged() => Directory.SetLastWriteTimeUtc(Root, DateTime.UtcNow);

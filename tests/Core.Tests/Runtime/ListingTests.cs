@@ -77,6 +77,21 @@ public sealed class ListingTests : IDisposable
     }
 
     [Fact]
+    public async Task RemovedContainersLeaveNothingInTheSessionsCaches()
+    {
+        var ids = Enumerable.Range(0, 5).Select(i => AddExited("gone" + i)).ToList();
+        Thread.Sleep(1100); // old enough to be cached (FileStat.IsRacy)
+        _runtime.List();
+        Assert.All(ids, id => Assert.True(_runtime.Store.HoldsParsed(id) && CgroupLifetime.Remembers(id)));
+
+        // Removed one by one with no listing in between, as a script's New | Start | Remove loop does.
+        foreach (string id in ids) await _runtime.RemoveAsync(id, force: false, CancellationToken.None);
+
+        Assert.All(ids, id => Assert.False(_runtime.Store.HoldsParsed(id), $"parsed record or state of removed {id} kept"));
+        Assert.All(ids, id => Assert.False(CgroupLifetime.Remembers(id), $"cgroup state of removed {id} kept"));
+    }
+
+    [Fact]
     public void ListContainerIdsUnitesTheHierarchies()
     {
         Directory.CreateDirectory(CgroupDir("memory", "a1"));
