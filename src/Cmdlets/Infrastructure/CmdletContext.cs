@@ -30,7 +30,7 @@ internal sealed class CmdletContext(ContainerPaths paths)
     /// Opened once per call (opening makes its directories and clears abandoned ingests): New-Container looks the image up
     /// for -Pull and again to create from it. Every lookup still reads the store's database.</summary>
     public ImageStore OpenImageStore() =>
-        _images ??= ImageStore.Open(Paths, ImageStoreOptions.FromEnvironment(Paths) with { Users = new ContainerImageUsers(Containers) });
+        _images ??= ImageStore.Open(Paths, ImageStoreOptions.FromEnvironment(Paths) with { Users = new ContainerImageUsers(() => Containers) });
 
     /// <summary>The container records (cheap: no state is read).</summary>
     public ContainerStore Containers => new(Paths);

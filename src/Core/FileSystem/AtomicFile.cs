@@ -18,21 +18,23 @@ internal static class AtomicFile
     public static void Write(string path, ReadOnlySpan<byte> data, UnixFileMode? mode = null, bool durable = true)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException();
-        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
         UnixFileMode effective = mode ?? ExistingMode(path) ?? NewFileMode;
-        string temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        string temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        // Plain system calls: a FileStream adds an fstatfs, two flocks and an lseek, Directory.CreateDirectory a mkdir and a
+        // stat, File.Move an lstat, to every write (three to each container's create and start).
+        int fd = OpenNew(temp, dir, (uint)effective);
         try
         {
-            using (var stream = new FileStream(temp, new FileStreamOptions
-            { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0, UnixCreateMode = effective }))
+            using (var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true))
             {
-                stream.Write(data);
-                if (durable) stream.Flush(flushToDisk: true);
+                RandomAccess.Write(handle, data, 0);
+                // The umask may have narrowed the create mode: set it exactly.
+                FileSystemCalls.Fchmod(fd, (uint)effective);
+                if (durable) FileSystemCalls.Fsync(fd);
             }
-            // The umask may have narrowed the create mode: set it exactly.
-            File.SetUnixFileMode(temp, effective);
-            File.Move(temp, path, overwrite: true);
+            FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, temp, FileSystemCalls.AT_FDCWD, full);
         }
         catch
         {
@@ -40,6 +42,22 @@ internal static class AtomicFile
             throw;
         }
         if (durable) FileSystemCalls.FsyncDirectory(dir);
+    }
+
+    /// <summary>Creates <paramref name="temp"/> exclusively, and its directory first when that is missing.</summary>
+    private static int OpenNew(string temp, string dir, uint mode)
+    {
+        const int flags = FileSystemCalls.O_WRONLY | FileSystemCalls.O_CREAT | FileSystemCalls.O_EXCL;
+        try { return FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, temp, flags, mode); }
+        catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_)
+        {
+            Directory.CreateDirectory(dir);
+            return FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, temp, flags, mode);
+        }
+        catch (NativeCallException e) when (e.Errno is FileSystemCalls.EACCES_ or FileSystemCalls.EPERM_)
+        {
+            throw new UnauthorizedAccessException($"Access to the path '{temp}' is denied.", e);
+        }
     }
 
     /// <summary>Replaces a text file (UTF-8 without BOM), durably.</summary>

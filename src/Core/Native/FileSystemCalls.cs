@@ -54,11 +54,15 @@ internal static unsafe partial class FileSystemCalls
         var how = new OpenHow { Flags = (ulong)(uint)(flags | O_CLOEXEC), Mode = mode, Resolve = resolve };
         fixed (byte* p = Z(path))
         {
-            while (true)
+            // EAGAIN: a rename or mount anywhere on the host raced a lookup of ".." under RESOLVE_IN_ROOT or RESOLVE_BENEATH,
+            // and the kernel asks for a retry (seen in the full suite on a busy host). Retried, a bounded number of times: a lookup
+            // loses to a rename only while it walks "..", so even a process renaming nonstop lets one of them through.
+            for (int again = 0; ;)
             {
                 int fd = (int)syscall(SYS_openat2, dirfd, p, &how, (nuint)sizeof(OpenHow));
                 if (fd >= 0) return fd;
-                if (errno != EINTR_) throw new NativeCallException("openat2", path, errno);
+                int e = errno;
+                if (e != EINTR_ && !(e == EWOULDBLOCK_ && ++again < 10_000)) throw new NativeCallException("openat2", path, e);
             }
         }
     }

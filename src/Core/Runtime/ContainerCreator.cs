@@ -123,14 +123,14 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             if (!o.NoHosts)
             {
                 string hosts = Path.Combine(dir, "hosts");
-                File.WriteAllText(hosts, HostsFiles.Hosts(hostname, network, addHost));
+                ContainerStore.WriteFile(hosts, HostsFiles.Hosts(hostname, network, addHost));
                 record.GeneratedFiles.Add(hosts);
             }
             string hostnameFile = Path.Combine(dir, "hostname");
-            File.WriteAllText(hostnameFile, hostname + "\n");
+            ContainerStore.WriteFile(hostnameFile, hostname + "\n");
             record.GeneratedFiles.Add(hostnameFile);
             string resolv = Path.Combine(dir, "resolv.conf");
-            File.WriteAllText(resolv, HostsFiles.ResolvConf(dns, network));
+            ContainerStore.WriteFile(resolv, HostsFiles.ResolvConf(dns, network));
             record.GeneratedFiles.Add(resolv);
             // A user mount at one of these destinations covers the generated file: its target stays the image's business.
             record.EtcMountPoints = MountPointsLayer.FindEtc(record.LayerDirectories,

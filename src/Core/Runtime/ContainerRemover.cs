@@ -20,7 +20,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
         using var storeLock = await store.LockStoreAsync(ct).ConfigureAwait(false);
         using (var lk = await store.LockContainerAsync(r.Id, ct).ConfigureAwait(false))
         {
-            var c = resolver.Inspect(r);
+            var c = resolver.Inspect(r, out var seen);
             // Restarting: its monitor waits to start it again; the stop request ends that before the directory goes.
             if (c.State.IsActive() || c.State == ContainerState.Restarting)
             {
@@ -32,7 +32,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             else if (r.NetworkSettings is not null) await stopper.StopAsync(r, TimeSpan.Zero, ct).ConfigureAwait(false); // CNI DEL of a leftover attachment
             if (r.Rootless && store.ReadState(r.Id) is { NetworkHelperPid: > 0 } s)
                 Networking.Rootless.NetworkHelperLifetime.AwaitEnd(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket, TimeSpan.FromSeconds(2));
-            ReleaseCgroups(r, c.State);
+            ReleaseCgroups(r, c.State, seen);
             CgroupParentRelease.Later(cgroups);
             // Read before anything is deleted: the bundle goes with the directory.
             maps = r.Rootless ? SubordinateIdMaps(r) : null;
@@ -71,9 +71,12 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
     /// <summary>An exited container's monitor removes its cgroups as its last act: a run already found without leftovers (by
     /// the Inspect above) needs no second look. Otherwise what is there goes now, without waiting for a monitor that may
     /// still be at it (a busy cgroup keeps it trying for seconds) or may be killed before it is done.</summary>
-    private void ReleaseCgroups(ContainerRecord r, ContainerState state)
+    /// <param name="r">The container.</param>
+    /// <param name="state">Its state as the Inspect above resolved it.</param>
+    /// <param name="seen">The state file that Inspect read (final once Exited: the container's lock is held, and only a start writes a new one).</param>
+    private void ReleaseCgroups(ContainerRecord r, ContainerState state, ContainerRuntimeState? seen)
     {
-        if (state == ContainerState.Exited && CgroupLifetime.KnownClean(r.Id, store.ReadState(r.Id))) return;
+        if (state == ContainerState.Exited && CgroupLifetime.KnownClean(r.Id, seen)) return;
         cgroups.Remove(r.Id);
     }
 

@@ -18,10 +18,17 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
     /// <param name="r">The container's record.</param>
     /// <param name="cgroupIds">A listing's one look at the cgroup hierarchies (see <see cref="ICgroupManager.ListContainerIds"/>).</param>
     /// <param name="storeFd">A listing's descriptor of the store directory (see <see cref="ContainerStore.ReadState"/>), or -1.</param>
-    public Container Inspect(ContainerRecord r, Lazy<IReadOnlySet<string>>? cgroupIds = null, int storeFd = -1)
+    public Container Inspect(ContainerRecord r, Lazy<IReadOnlySet<string>>? cgroupIds = null, int storeFd = -1) => Inspect(r, out _, cgroupIds, storeFd);
+
+    /// <param name="r">The container's record.</param>
+    /// <param name="read">The state the container was resolved from (null: none), for a caller that needs it too (one read and parse).</param>
+    /// <param name="cgroupIds">As above.</param>
+    /// <param name="storeFd">As above.</param>
+    public Container Inspect(ContainerRecord r, out ContainerRuntimeState? read, Lazy<IReadOnlySet<string>>? cgroupIds = null, int storeFd = -1)
     {
         var s = store.ReadState(r.Id, storeFd);
         var (state, error) = Resolve(r, ref s);
+        read = s;
         if (state == ContainerState.Exited && s is not null) new CgroupLifetime(cgroups, store).ReleaseLeftovers(r.Id, s, cgroupIds);
         if (state == ContainerState.Exited && s is { NetworkHelperPid: > 0 }) NetworkHelperLifetime.ReleaseLeftover(s, store.ReadPlan(r.Id)?.NetworkHelper?.ApiSocket);
         if (!state.IsActive()) Networking?.ReleaseLeftovers(r);

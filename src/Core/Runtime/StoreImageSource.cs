@@ -13,10 +13,17 @@ internal sealed class StoreImageSource(ImageStore store) : IImageSource
     }
 }
 
-/// <summary>Tells the image store which containers use an image (so Remove-ContainerImage refuses to pull the rug).</summary>
-internal sealed class ContainerImageUsers(ContainerStore containers) : IImageUsers
+/// <summary>Tells the image store which containers use an image (so Remove-ContainerImage refuses to pull the rug). The store
+/// is opened when first asked: New-Container opens the image store on every call and never asks.</summary>
+internal sealed class ContainerImageUsers(Func<ContainerStore> open) : IImageUsers
 {
-    public IEnumerable<string> ContainersUsing(string imageId) => containers.ContainersUsingImage(imageId).Select(c => c.Name);
+    private ContainerStore? _containers;
 
-    public IEnumerable<string> LayerDirectoriesInUse() => containers.List().SelectMany(r => r.LayerDirectories);
+    public ContainerImageUsers(ContainerStore containers) : this(() => containers) { }
+
+    private ContainerStore Containers => _containers ??= open();
+
+    public IEnumerable<string> ContainersUsing(string imageId) => Containers.ContainersUsingImage(imageId).Select(c => c.Name);
+
+    public IEnumerable<string> LayerDirectoriesInUse() => Containers.List().SelectMany(r => r.LayerDirectories);
 }
