@@ -194,8 +194,7 @@ internal sealed partial class ImageStore
                 DiffId = diff.ToString(), Digest = d.ParsedDigest.ToString(), MediaType = d.MediaType, CompressedSize = d.Size,
             });
         }
-        await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
-        await PutBlobAsync(commit.Manifest, manifestDigest, cancellationToken).ConfigureAwait(false);
+        var documents = new List<(byte[] Bytes, Digest Digest)> { (commit.Config, configDigest), (commit.Manifest, manifestDigest) };
         var extraDigests = commit.ExtraDigests.ToList();
         if (commit.Index is { } indexBytes)
         {
@@ -207,8 +206,19 @@ internal sealed partial class ImageStore
             if (!SpecJson.ParseIndex(indexBytes, indexDigest.ToString()).Manifests.Any(m => m.Digest == manifestDigest.ToString()))
                 throw new ContainersException("IndexMismatch", ErrorKind.InvalidData,
                     $"The index {indexDigest} does not list the manifest {manifestDigest}.", indexDigest.ToString());
-            await PutBlobAsync(indexBytes, indexDigest, cancellationToken).ConfigureAwait(false);
+            documents.Add((indexBytes, indexDigest));
             if (!extraDigests.Contains(indexDigest)) extraDigests.Add(indexDigest);
+        }
+        // The documents the store lacks are staged unflushed; the barrier under the lock flushes them with the layers
+        // before they are renamed into blobs/ (no fsync of their own, no staging directory each).
+        using var staging = documents.Any(d => !HasBlob(d.Digest)) ? Staging.Create(TmpDir) : null;
+        var staged = new List<(string Path, Digest Digest)>();
+        foreach (var (bytes, digest) in documents)
+        {
+            if (staging is null || HasBlob(digest) || staged.Any(s => s.Digest == digest)) continue;
+            string path = Path.Combine(staging.Path, digest.Encoded);
+            StoreIo.WriteNew(path, bytes);
+            staged.Add((path, digest));
         }
 
         var record = Mutate(db =>
@@ -222,9 +232,9 @@ internal sealed partial class ImageStore
                         $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
                         "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");
             }
-            if (!HasBlob(configDigest) || !HasBlob(manifestDigest) || (commit.Index is not null && !HasBlob(extraDigests[^1])))
+            MakeDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList(), staged);
+            if (documents.Any(d => !HasBlob(d.Digest)))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
-            MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
             bool changed = false;
             foreach (var other in db.Images)
@@ -359,14 +369,17 @@ internal sealed partial class ImageStore
     }
 
     /// <summary>
-    /// One barrier for a whole image: syncfs flushes every new layer's files and blob, then each layer gets
-    /// its durable marker (what HasLayer checks), and a second syncfs makes the markers stick before the
-    /// record that refers to them is written. Called under the store lock.
+    /// One barrier for a whole image: syncfs flushes every new layer's files and blob and the staged documents,
+    /// then the documents are renamed into blobs/ and each layer gets its durable marker (what HasLayer checks),
+    /// and a second syncfs makes names and markers stick before the record that refers to them is written. A
+    /// document is never visible before its bytes are on disk. Called under the store lock.
     /// </summary>
-    private void MakeLayersDurable(List<Digest> diffIds)
+    private void MakeDurable(List<Digest> diffIds, List<(string Path, Digest Digest)> stagedBlobs)
     {
-        if (diffIds.Count == 0) return;
+        stagedBlobs = stagedBlobs.Where(b => !HasBlob(b.Digest)).ToList();
+        if (diffIds.Count == 0 && stagedBlobs.Count == 0) return;
         SyncStore();
+        foreach (var (path, digest) in stagedBlobs) PublishBlob(path, digest, durable: false);
         foreach (var d in diffIds)
         {
             string dir = Path.Combine(LayersDir, d.Encoded);
