@@ -97,7 +97,7 @@ internal sealed partial class ImageStore
                 {
                     if (unpack)
                     {
-                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack) { EntryRead = split!.OnEntry };
+                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack) { EntryRead = split!.OnEntry, EarlyWriteback = Options.Durable };
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;
                     }
