@@ -8,6 +8,8 @@
     round ours and each peer run one after the other (interleaved, so a change of load on a shared host
     hits all of them alike). The table shows medians and best, the ratio ours/peer of the medians (lower
     is better for us), and the load before and after.
+    With -BaselineModulePath, another build (a copy of main's module) pulls in a warm pwsh of its own in the same
+    rounds, and each case gets a row ours / baseline: an interleaved before/after on a shared host.
     Every store (ours and the peers') is a fresh directory and the old ones are removed only at the end:
     on ext4 without a journal a freshly deleted tree makes every new inode in its group cost more for a
     few seconds to minutes (recently_deleted), which would charge one run's clean-up to the next.
@@ -18,7 +20,10 @@ param(
     # Which empty-store cases to run (the no-op re-pull always runs).
     [ValidateSet('layers', 'deep')] [string[]] $Image = @('layers', 'deep'),
     # Measure only ours (quick before/after of one change); the full table needs the peers.
-    [switch] $SkipPeers
+    [switch] $SkipPeers,
+    # Another build's module (e.g. a copy of main's out/Containers): it pulls in a warm pwsh of its own, in the same
+    # interleaved rounds as ours, and each case gets a row ours / baseline.
+    [string] $BaselineModulePath
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
@@ -27,6 +32,17 @@ Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1')
 $root = New-TestRoot -Name bench
 $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
 Import-Module (Join-Path $ModulePath 'Containers.psd1') -Force
+$baseline = $null
+if ($BaselineModulePath) {
+    # Two builds of the module cannot share a session: the baseline's pulls run in a pwsh of their own, one request a
+    # line on its standard input (reference, data directory), answered when done.
+    $BaselineModulePath = (Resolve-Path $BaselineModulePath).Path
+    if (Test-Path $BaselineModulePath -PathType Container) { $BaselineModulePath = Join-Path $BaselineModulePath 'Containers.psd1' }
+    $psi = [Diagnostics.ProcessStartInfo]::new((Get-TestPwsh))
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$BaselineModulePath' | Out-Null; while (`$null -ne (`$l = [Console]::In.ReadLine())) { `$r, `$env:PSCONTAINERS_DATA_DIR = `$l.Split([char]9); Install-ContainerImage `$r -ProgressAction SilentlyContinue | Out-Null; [Console]::Out.WriteLine('done'); [Console]::Out.Flush() }") { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true
+    $baseline = [Diagnostics.Process]::Start($psi)
+}
 $A = $fx.Anonymous.Host
 $podman = Get-Command podman -CommandType Application -ErrorAction SilentlyContinue
 
@@ -64,6 +80,10 @@ function Invoke-Peer([string] $File, [string[]] $Arguments) {
 $n = 0
 function New-RunDir([string] $Prefix) { $script:n++; return Join-Path $root "$Prefix-$script:n" }
 function New-EmptyStore { $env:PSCONTAINERS_DATA_DIR = New-RunDir 'data' }
+function Invoke-Baseline([string] $Ref) {
+    $baseline.StandardInput.WriteLine("$Ref`t$(New-RunDir 'base')")
+    if ($baseline.StandardOutput.ReadLine() -ne 'done') { throw "the baseline build's pull of $Ref failed (its session ended)" }
+}
 function Clear-Peer { $script:peerDir = New-RunDir 'peer'; New-Item -ItemType Directory $script:peerDir | Out-Null }
 
 $rows = [System.Collections.Generic.List[object]]::new()
@@ -95,6 +115,7 @@ try {
         $ref = "$A/$($image):latest"
         $label = if ($image -eq 'layers') { '6 layers, 64 MiB, empty store' } else { '200 layers, empty store' }
         $cases = [ordered]@{ ours = @({ New-EmptyStore }, { Install-ContainerImage $ref -ProgressAction SilentlyContinue }) }
+        if ($baseline) { $cases['baseline'] = @($null, { Invoke-Baseline $ref }) }
         if (-not $SkipPeers) {
             $cases['skopeo'] = @({ Clear-Peer }, { Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$ref", "oci:$peerDir/oci:latest") })
             $cases['both'] = @({ Clear-Peer }, {
@@ -110,6 +131,7 @@ try {
             }
         }
         $t = Measure-Interleaved $cases
+        if ($baseline) { Add-Row $label $t.ours 'baseline build' $t.baseline }
         if ($SkipPeers) { Add-Row $label $t.ours '(peers skipped)' $null; continue }
         Add-Row $label $t.ours 'skopeo copy (OCI dir)' $t.skopeo
         Add-Row $label $t.ours 'skopeo copy + umoci unpack' $t.both
@@ -130,6 +152,7 @@ try {
     Write-Host 'Targets (issue 14): 200-layer pull < 400 ms; 6-layer pull <= 0.25x podman pull; no-op < 100 ms. The cold first pull (<= 0.5x skopeo + umoci) is in FirstCall.Bench.ps1.'
 }
 finally {
+    if ($baseline) { $baseline.StandardInput.Close(); $baseline.WaitForExit() }
     Stop-TestRegistry
     Remove-TestRoot $root
 }

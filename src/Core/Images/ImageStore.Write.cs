@@ -97,7 +97,7 @@ internal sealed partial class ImageStore
                 {
                     if (unpack)
                     {
-                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack) { EntryRead = split!.OnEntry };
+                        using var unpacker = new LayerUnpacker(stagedDiff, Options.Unpack) { EntryRead = split!.OnEntry, EarlyWriteback = Options.Durable };
                         unpacker.Unpack(tar, ct);
                         entries = unpacker.Entries;
                     }
@@ -168,7 +168,7 @@ internal sealed partial class ImageStore
     /// then adds the record (or merges names into an existing one) under the store lock. A name held by
     /// another image moves to this one.
     /// </summary>
-    public async Task<StoredImage> CommitImageAsync(ImageCommit commit, CancellationToken cancellationToken = default)
+    public Task<StoredImage> CommitImageAsync(ImageCommit commit, CancellationToken cancellationToken = default)
     {
         var manifestDigest = Digest.Sha256(commit.Manifest);
         string mediaType = SpecJson.DetectMediaType(commit.Manifest, commit.ManifestMediaType, manifestDigest.ToString());
@@ -194,8 +194,7 @@ internal sealed partial class ImageStore
                 DiffId = diff.ToString(), Digest = d.ParsedDigest.ToString(), MediaType = d.MediaType, CompressedSize = d.Size,
             });
         }
-        await PutBlobAsync(commit.Config, configDigest, cancellationToken).ConfigureAwait(false);
-        await PutBlobAsync(commit.Manifest, manifestDigest, cancellationToken).ConfigureAwait(false);
+        var documents = new List<StagedDocument> { new(commit.Config, configDigest), new(commit.Manifest, manifestDigest) };
         var extraDigests = commit.ExtraDigests.ToList();
         if (commit.Index is { } indexBytes)
         {
@@ -207,8 +206,19 @@ internal sealed partial class ImageStore
             if (!SpecJson.ParseIndex(indexBytes, indexDigest.ToString()).Manifests.Any(m => m.Digest == manifestDigest.ToString()))
                 throw new ContainersException("IndexMismatch", ErrorKind.InvalidData,
                     $"The index {indexDigest} does not list the manifest {manifestDigest}.", indexDigest.ToString());
-            await PutBlobAsync(indexBytes, indexDigest, cancellationToken).ConfigureAwait(false);
+            documents.Add(new(indexBytes, indexDigest));
             if (!extraDigests.Contains(indexDigest)) extraDigests.Add(indexDigest);
+        }
+        // The documents the store lacks are staged unflushed; the barrier under the lock flushes them with the layers
+        // before they are renamed into blobs/ (no fsync of their own, no staging directory each).
+        using var staging = documents.Exists(d => !HasBlob(d.Digest)) ? Staging.Create(TmpDir) : null;
+        foreach (var d in documents)
+        {
+            if (staging is null || HasBlob(d.Digest)) continue;
+            string path = Path.Combine(staging.Path, d.Digest.Encoded);
+            if (File.Exists(path)) continue; // the same document twice
+            StoreIo.WriteNew(path, d.Bytes);
+            d.StagedPath = path;
         }
 
         var record = Mutate(db =>
@@ -222,9 +232,9 @@ internal sealed partial class ImageStore
                         $"Layer {i + 1} ({layers[i].Digest}) of the image is not in the store.", layers[i].Digest,
                         "Ingest every layer before committing the image (a concurrent removal may have collected it; retry).");
             }
-            if (!HasBlob(configDigest) || !HasBlob(manifestDigest) || (commit.Index is not null && !HasBlob(extraDigests[^1])))
+            MakeDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList(), documents);
+            if (documents.Exists(d => !HasBlob(d.Digest)))
                 throw new ContainersException("ImageLayerMissing", ErrorKind.InvalidState, "The image's configuration or manifest blob vanished; retry.", configDigest.ToString());
-            MakeLayersDurable(layers.Select(l => Digest.Parse(l.DiffId)).Distinct().Where(d => !HasLayer(d)).ToList());
             var existing = db.Images.FirstOrDefault(r => r.Id == configDigest.Encoded);
             bool changed = false;
             foreach (var other in db.Images)
@@ -256,7 +266,7 @@ internal sealed partial class ImageStore
             return (rec, changed);
         }, cancellationToken);
         Log.Information("Stored image {Id} {Names}", record.Id[..12], record.Names);
-        return ToStoredImage(record);
+        return Task.FromResult(ToStoredImage(record));
     }
 
     private long ReadLayerSize(Digest diffId) => ReadLayerMetadata(diffId)?.Size ?? 0;
@@ -359,14 +369,17 @@ internal sealed partial class ImageStore
     }
 
     /// <summary>
-    /// One barrier for a whole image: syncfs flushes every new layer's files and blob, then each layer gets
-    /// its durable marker (what HasLayer checks), and a second syncfs makes the markers stick before the
-    /// record that refers to them is written. Called under the store lock.
+    /// One barrier for a whole image: syncfs flushes every new layer's files and blob and the staged documents,
+    /// then the documents are renamed into blobs/ and each layer gets its durable marker (what HasLayer checks),
+    /// and a second syncfs makes names and markers stick before the record that refers to them is written. A
+    /// document is never visible before its bytes are on disk. Called under the store lock.
     /// </summary>
-    private void MakeLayersDurable(List<Digest> diffIds)
+    private void MakeDurable(List<Digest> diffIds, List<StagedDocument> documents)
     {
-        if (diffIds.Count == 0) return;
+        var staged = documents.FindAll(d => d.StagedPath is not null && !HasBlob(d.Digest));
+        if (diffIds.Count == 0 && staged.Count == 0) return;
         SyncStore();
+        foreach (var d in staged) PublishBlob(d.StagedPath!, d.Digest, durable: false);
         foreach (var d in diffIds)
         {
             string dir = Path.Combine(LayersDir, d.Encoded);
@@ -408,5 +421,13 @@ internal sealed partial class ImageStore
         int fd = FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, LayersDir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY);
         try { FileSystemCalls.SyncFs(fd); }
         finally { FileSystemCalls.Close(fd); }
+    }
+
+    /// <summary>A configuration, manifest or index being committed, and where it was staged when the store lacked it.</summary>
+    private sealed class StagedDocument(byte[] bytes, Digest digest)
+    {
+        public byte[] Bytes { get; } = bytes;
+        public Digest Digest { get; } = digest;
+        public string? StagedPath { get; set; }
     }
 }

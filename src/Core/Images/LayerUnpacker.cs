@@ -55,6 +55,12 @@ internal sealed class LayerUnpacker : IDisposable
     /// <summary>Called with each entry as it is read, before its data (the store records its tar-split here).</summary>
     public Action<LayerTarEntry>? EntryRead { get; init; }
 
+    /// <summary>Start the disk writes of a big file's data while it is written (the store's barrier then has less to wait for).</summary>
+    public bool EarlyWriteback { get; init; }
+
+    /// <summary>How much of a file is written before its writeback is started.</summary>
+    private const long WritebackBytes = 4L << 20;
+
     /// <summary>Entries written (for logging and tests).</summary>
     public int Entries { get; private set; }
     /// <summary>Warnings raised (device nodes skipped rootless, xattrs refused by the file system).</summary>
@@ -174,12 +180,17 @@ internal sealed class LayerUnpacker : IDisposable
                     if (entry.Size > 0)
                     {
                         var buffer = _buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
-                        long offset = 0;
+                        long offset = 0, started = 0;
                         int n;
                         while ((n = entry.Data.Read(buffer, 0, buffer.Length)) > 0)
                         {
                             RandomAccess.Write(handle, buffer.AsSpan(0, n), offset);
                             offset += n;
+                            if (EarlyWriteback && offset - started >= WritebackBytes)
+                            {
+                                StartWriteback(fd, started, offset - started);
+                                started = offset;
+                            }
                         }
                     }
                     int raw = (int)handle.DangerousGetHandle();

@@ -258,6 +258,12 @@ internal static unsafe partial class FileSystemCalls
         if (syncfs(fd) != 0) throw new NativeCallException("syncfs", null, Marshal.GetLastPInvokeError());
     }
 
+    /// <summary>
+    /// Starts writing back a written range of a file (sync_file_range SYNC_FILE_RANGE_WRITE): the disk writes begin
+    /// now instead of at a later syncfs. Nothing is made durable by it (no flush, no metadata); a failure is ignored.
+    /// </summary>
+    public static void StartWriteback(int fd, long offset, long length) => _ = sync_file_range(fd, offset, length, 2 /* SYNC_FILE_RANGE_WRITE */);
+
     /// <summary>fsyncs a directory so a rename or create inside it is durable.</summary>
     public static void FsyncDirectory(string path)
     {
@@ -321,6 +327,9 @@ internal static unsafe partial class FileSystemCalls
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int syncfs(int fd);
+
+    [LibraryImport("libc")]
+    private static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int renameat(int olddirfd, string oldpath, int newdirfd, string newpath);

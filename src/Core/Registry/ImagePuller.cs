@@ -130,7 +130,7 @@ internal sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, 
             Index = top.IsIndex ? top.Bytes : null,
         }, ct)
             .ConfigureAwait(false);
-        _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest, source.Host);
+        _log.Information("Pulled {Reference} {Digest} from {Host}", target, manifestDoc.Digest.ToString(), source.Host);
         Events.EventLog.Image(store.DataDir, "pull", image.Id, names.FirstOrDefault() ?? target.ToString());
         // The signatures that were verified stay beside the image (keyed by the digest they sign: the index's
         // for a multi-arch pull, which the store records with the image), so Test-ContainerImage can re-check it offline.

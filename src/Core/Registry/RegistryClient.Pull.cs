@@ -48,7 +48,7 @@ internal sealed partial class RegistryClient
         try { mediaType = SpecJson.DetectMediaType(bytes, contentType, target); }
         catch (Errors.ContainersException e) when (e.ErrorId == SpecJson.UnknownManifestTypeId) { throw RegistryErrors.UnknownMediaType(target, contentType); }
         if (!MediaTypes.IsIndex(mediaType) && !MediaTypes.IsManifest(mediaType)) throw RegistryErrors.UnknownMediaType(target, mediaType);
-        _log.Debug("Fetched manifest {Target} {MediaType} {Digest}", target, mediaType, actual);
+        _log.Debug("Fetched manifest {Target} {MediaType} {Digest}", target, mediaType, actual.ToString());
         return new RemoteManifest(bytes, mediaType, actual);
     }
 

@@ -1,10 +1,11 @@
+using Containers.Core.Errors;
 using Containers.Core.Images;
 using Containers.Core.Native;
 using Containers.Core.Spec;
 
 namespace Containers.Core.Tests.Images;
 
-/// <summary>How a layer's metadata and durability are kept: xattrs on its directory, no new inode for either.</summary>
+/// <summary>How a layer's metadata and durability are kept: xattrs on its directory, no new inode for either; an image's documents reach blobs/ only through the commit's barrier.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LayerDurabilityTests : IDisposable
 {
@@ -21,20 +22,7 @@ public sealed class LayerDurabilityTests : IDisposable
     public async Task ACommittedLayerIsMarkedByAnXattrOnItsDirectoryAndAnOlderStoresMarkerFileStillCounts()
     {
         var store = NewStore();
-        byte[] tar = new TarBuilder().Dir("bin").File("bin/sh", "#!fake\n", 0x1ED).Build();
-        byte[] blob = TarBuilder.Gzip(tar);
-        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = Digest.Sha256(blob).ToString(), Size = blob.Length };
-        var diff = Digest.Sha256(tar);
-        byte[] config = SpecJson.Serialize(new ImageConfig
-        {
-            Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [diff.ToString()] },
-        }, SpecJsonContext.Default.ImageConfig);
-        byte[] manifest = SpecJson.Serialize(new Manifest
-        {
-            MediaType = MediaTypes.OciManifest,
-            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
-            Layers = [layer],
-        }, SpecJsonContext.Default.Manifest);
+        var (tar, blob, layer, diff, config, manifest) = OneLayerImage();
 
         await store.IngestLayerAsync(new MemoryStream(blob), layer, diff);
         string dir = Path.Combine(store.LayersDir, diff.Encoded);
@@ -58,6 +46,54 @@ public sealed class LayerDurabilityTests : IDisposable
         Assert.False(store.HasLayer(old));
         File.WriteAllBytes(Path.Combine(oldDir, ImageStore.DurableMarker), []);
         Assert.True(store.HasLayer(old));
+    }
+
+    [Fact]
+    public async Task ARefusedCommitLeavesNoDocumentBlobAndAnAcceptedOnePublishesThemWithNothingStaged()
+    {
+        // Durable: the real barrier (syncfs) runs, as in a pull.
+        var store = ImageStore.OpenAt(_tmp.Sub("durable"), new ImageStoreOptions
+        {
+            Durable = true, Users = NoImageUsers.Instance, Unpack = new LayerUnpackOptions { Rootless = !Identity.IsRoot },
+        });
+        var (_, blob, layer, diff, config, manifest) = OneLayerImage();
+        var commit = new ImageCommit { Manifest = manifest, Config = config, Names = ["barrier"] };
+
+        // The layer was never ingested: the commit is refused, and neither document became a blob (a store
+        // that published them first kept a config and a manifest no image refers to).
+        var e = await Assert.ThrowsAsync<ContainersException>(() => store.CommitImageAsync(commit));
+        Assert.Equal("ImageLayerMissing", e.ErrorId);
+        Assert.False(store.HasBlob(Digest.Sha256(config)));
+        Assert.False(store.HasBlob(Digest.Sha256(manifest)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(store.TmpDir));
+
+        await store.IngestLayerAsync(new MemoryStream(blob), layer, diff);
+        var image = await store.CommitImageAsync(commit);
+        Assert.Equal(Digest.Sha256(manifest), image.Digest);
+        Assert.Equal(config, await File.ReadAllBytesAsync(store.BlobPath(Digest.Sha256(config))));
+        Assert.Equal(manifest, await File.ReadAllBytesAsync(store.BlobPath(Digest.Sha256(manifest))));
+        Assert.True(store.HasLayer(diff));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(store.TmpDir));
+    }
+
+    /// <summary>A one-layer image: the layer's tar and gzipped blob, its descriptor and diff id, the configuration and the manifest.</summary>
+    private static (byte[] Tar, byte[] Blob, Descriptor Layer, Digest DiffId, byte[] Config, byte[] Manifest) OneLayerImage()
+    {
+        byte[] tar = new TarBuilder().Dir("bin").File("bin/sh", "#!fake\n", 0x1ED).Build();
+        byte[] blob = TarBuilder.Gzip(tar);
+        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = Digest.Sha256(blob).ToString(), Size = blob.Length };
+        var diff = Digest.Sha256(tar);
+        byte[] config = SpecJson.Serialize(new ImageConfig
+        {
+            Architecture = "amd64", Os = "linux", RootFs = new RootFs { DiffIds = [diff.ToString()] },
+        }, SpecJsonContext.Default.ImageConfig);
+        byte[] manifest = SpecJson.Serialize(new Manifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = Digest.Sha256(config).ToString(), Size = config.Length },
+            Layers = [layer],
+        }, SpecJsonContext.Default.Manifest);
+        return (tar, blob, layer, diff, config, manifest);
     }
 }
 
