@@ -217,7 +217,7 @@ internal sealed partial class ImageStore
             if (staging is null || HasBlob(d.Digest)) continue;
             string path = Path.Combine(staging.Path, d.Digest.Encoded);
             if (File.Exists(path)) continue; // the same document twice
-            StoreIo.WriteNew(path, d.Bytes);
+            SmallFile.WriteNew(path, d.Bytes);
             d.StagedPath = path;
         }
 
@@ -387,7 +387,7 @@ internal sealed partial class ImageStore
             // new inode cost 0.2-0.7 ms in the allocator, serially here under the store lock (200 layers: 40-140 ms).
             if (FileSystemCalls.TrySetXattr(dir, DurableXattr, "1"u8)) continue;
             string marker = Path.Combine(dir, DurableMarker);
-            try { StoreIo.WriteNew(marker, []); }
+            try { SmallFile.WriteNew(marker, []); }
             catch (IOException) when (File.Exists(marker)) { } // already durable: same meaning
         }
         SyncStore();

@@ -258,7 +258,7 @@ internal sealed partial class ImageStore
     private static void WriteLayerMetadata(string layerDir, LayerMetadata meta)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(meta, StoreJsonContext.Default.LayerMetadata);
-        if (!FileSystemCalls.TrySetXattr(layerDir, LayerXattr, json)) StoreIo.WriteNew(Path.Combine(layerDir, LayerMetadataFile), json);
+        if (!FileSystemCalls.TrySetXattr(layerDir, LayerXattr, json)) SmallFile.WriteNew(Path.Combine(layerDir, LayerMetadataFile), json);
     }
 
     /// <summary>A layer's metadata from its xattr or layer.json; null when neither is readable.</summary>
@@ -267,7 +267,7 @@ internal sealed partial class ImageStore
         string dir = Path.Combine(LayersDir, diffId.Encoded);
         try
         {
-            byte[] json = FileSystemCalls.GetXattr(dir, LayerXattr, MaxLayerMetadataBytes) ?? StoreIo.ReadSmall(Path.Combine(dir, LayerMetadataFile));
+            byte[] json = FileSystemCalls.GetXattr(dir, LayerXattr, MaxLayerMetadataBytes) ?? SmallFile.Read(Path.Combine(dir, LayerMetadataFile));
             return JsonSerializer.Deserialize(json, StoreJsonContext.Default.LayerMetadata);
         }
         catch (Exception e) when (e is IOException or JsonException) { return null; }

@@ -123,14 +123,14 @@ internal sealed class ContainerCreator(ContainerStore store, ContainerPaths path
             if (!o.NoHosts)
             {
                 string hosts = Path.Combine(dir, "hosts");
-                ContainerStore.WriteFile(hosts, HostsFiles.Hosts(hostname, network, addHost));
+                FileSystem.SmallFile.Write(hosts, HostsFiles.Hosts(hostname, network, addHost));
                 record.GeneratedFiles.Add(hosts);
             }
             string hostnameFile = Path.Combine(dir, "hostname");
-            ContainerStore.WriteFile(hostnameFile, hostname + "\n");
+            FileSystem.SmallFile.Write(hostnameFile, hostname + "\n");
             record.GeneratedFiles.Add(hostnameFile);
             string resolv = Path.Combine(dir, "resolv.conf");
-            ContainerStore.WriteFile(resolv, HostsFiles.ResolvConf(dns, network));
+            FileSystem.SmallFile.Write(resolv, HostsFiles.ResolvConf(dns, network));
             record.GeneratedFiles.Add(resolv);
             // A user mount at one of these destinations covers the generated file: its target stays the image's business.
             record.EtcMountPoints = MountPointsLayer.FindEtc(record.LayerDirectories,

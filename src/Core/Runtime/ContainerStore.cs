@@ -272,15 +272,6 @@ internal sealed class ContainerStore
     public static void AtomicWrite(string path, byte[] content, bool durable = true) =>
         AtomicFile.Write(path, content, PrivateStore.FileMode, durable);
 
-    /// <summary>Writes a file of a container being created (the generated /etc files), as File.WriteAllText does (created or
-    /// truncated, mode 0666 less the umask), in three system calls instead of FileStream's eight.</summary>
-    public static void WriteFile(string path, string text)
-    {
-        const int flags = Native.FileSystemCalls.O_WRONLY | Native.FileSystemCalls.O_CREAT | Native.FileSystemCalls.O_TRUNC;
-        using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, path, flags, 0x1B6), ownsHandle: true);
-        RandomAccess.Write(handle, System.Text.Encoding.UTF8.GetBytes(text), 0);
-    }
-
     /// <summary>
     /// Resolves a full id, an exact name, or a unique id prefix. Null when nothing matches; ambiguous prefixes throw. Reads
     /// the records of the match only: names through the name index, prefixes against the directory's entries.

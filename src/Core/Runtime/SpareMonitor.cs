@@ -130,27 +130,17 @@ internal sealed class SpareMonitor : IDisposable
         {
             // Throws when the working directory was deleted (a fresh monitor would inherit that same one): only a change counts.
             text.Append(Environment.CurrentDirectory).Append('\0');
-            foreach (string line in ReadProcFile("/proc/self/status").Split('\n'))
+            foreach (string line in ProcText("/proc/self/status").Split('\n'))
                 foreach (string field in StatusFields)
                     if (line.StartsWith(field, StringComparison.Ordinal)) { text.Append(line).Append('\n'); break; }
-            foreach (string file in ProcFiles) text.Append(ReadProcFile(file)).Append('\0');
+            foreach (string file in ProcFiles) text.Append(ProcText(file)).Append('\0');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { text.Append(e.GetType().Name); }
         return text.ToString();
     }
 
-    /// <summary>A small /proc file whole: an open, two preads and a close (File.ReadAllText adds an fstat and two flocks, and
-    /// the fingerprint is taken twice per start).</summary>
-    private static string ReadProcFile(string path)
-    {
-        int fd = Native.FileSystemCalls.OpenAt(Native.FileSystemCalls.AT_FDCWD, path, Native.FileSystemCalls.O_RDONLY);
-        using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
-        var buffer = new byte[4096];
-        int total = 0, n;
-        while ((n = RandomAccess.Read(handle, buffer.AsSpan(total), total)) > 0)
-            if ((total += n) == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-        return Encoding.UTF8.GetString(buffer, 0, total);
-    }
+    /// <summary>A /proc file's text (taken twice per start: SmallFile skips the fstat and flocks of File.ReadAllText).</summary>
+    private static string ProcText(string path) => Encoding.UTF8.GetString(FileSystem.SmallFile.Read(path));
 
     /// <summary>Gives the spare up: end-of-file on its stdin ends it (the runtime reaps it).</summary>
     public void Dispose()

@@ -56,8 +56,8 @@ public sealed class RecordWriteTests : IDisposable
     {
         string reference = _tmp.Sub("reference"), path = _tmp.Sub("hosts");
         File.WriteAllText(reference, "x");
-        ContainerStore.WriteFile(path, "127.0.0.1\tlocalhost a-much-longer-line-than-the-next\n");
-        ContainerStore.WriteFile(path, "::1\tlocalhost\n");
+        Containers.Core.FileSystem.SmallFile.Write(path, "127.0.0.1\tlocalhost a-much-longer-line-than-the-next\n");
+        Containers.Core.FileSystem.SmallFile.Write(path, "::1\tlocalhost\n");
 
         Assert.Equal("::1\tlocalhost\n", File.ReadAllText(path));
         // 0666 less the umask, as File.WriteAllText creates files (the container's processes read them through bind mounts).
