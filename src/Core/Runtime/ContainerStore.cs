@@ -49,10 +49,20 @@ internal sealed class ContainerStore
     /// <summary>The files a container's processes read through bind mounts (/etc/hosts...): they keep their 0644.</summary>
     private static readonly string[] SharedFiles = ["hosts", "hostname", "resolv.conf"];
 
+    private bool _placementHinted;
+
     /// <summary>Creates the store and one container's directory, both private (0700).</summary>
     public void CreateDir(string id)
     {
         PrivateStore.EnsureDirectory(Root);
+        if (!_placementHinted)
+        {
+            // Each container's directory (and the files, upper and work directories in it) in a block group of its own
+            // rather than all in the store's: on ext4 without a journal every new inode first skips the group's recently
+            // freed ones (the kernel's recently_deleted check), and a loop of New | Start | Remove frees ~20 a run.
+            Native.DirectoryPlacement.TrySpreadSubdirectories(Root);
+            _placementHinted = true;
+        }
         PrivateStore.CreateDirectory(Dir(id));
     }
 
