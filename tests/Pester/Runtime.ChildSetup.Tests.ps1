@@ -65,4 +65,31 @@ Describe 'Child setup: mounts' -Skip:(-not $isRoot) {
         }
         finally { Remove-Container $c.Name -Force }
     }
+
+    It 'binds through an image''s relative link (a walk through "..") while the host mounts and unmounts without pause' {
+        # openat2(RESOLVE_IN_ROOT) answers EAGAIN to a walk through ".." that raced with any mount on the host; the child
+        # retries (before, the start failed: "creating the mount point ...: Resource temporarily unavailable").
+        $work = Join-Path $script:root 'relative-link'
+        $tree = Join-Path $work 'tree'
+        New-Item -ItemType Directory "$tree/etc/app/available", "$tree/etc/app/enabled" -Force | Out-Null
+        Set-Content "$tree/etc/app/available/site" 'from the image'
+        & ln -s ../available/site "$tree/etc/app/enabled/site"
+        & tar --numeric-owner --owner=0 --group=0 -C $tree -cf "$work/layer.tar" .
+        Copy-Item -Recurse (Get-BusyboxLayout) "$work/layout"
+        & umoci raw add-layer --image "$work/layout:latest" "$work/layer.tar" | Out-Null
+        Import-ContainerImage -Path "$work/layout" -Name 'localhost/relative-link:latest' -ErrorAction Stop | Out-Null
+        $site = Join-Path $work 'site'
+        Set-Content $site 'from the host'
+        New-Item -ItemType Directory "$work/churn" | Out-Null
+        # Mounts in a namespace of its own: the host's tree is untouched, the kernel's global mount count moves all the time.
+        $churn = Start-Process -PassThru -FilePath unshare -ArgumentList '-m', '--propagation', 'private', 'sh', '-c',
+            "while :; do mount -t tmpfs churn '$work/churn'; umount '$work/churn'; done" -RedirectStandardError "$work/churn.err"
+        try {
+            $out = foreach ($i in 1..40) {
+                Invoke-ContainerImage localhost/relative-link -Remove -Volume "${site}:/etc/app/enabled/site:ro" -Command cat, /etc/app/available/site
+            }
+        }
+        finally { Stop-Process -Id $churn.Id -ErrorAction SilentlyContinue }
+        @($out | Where-Object { $_ -eq 'from the host' }).Count | Should -Be 40 -Because 'every start bound the volume at the link''s target'
+    }
 }

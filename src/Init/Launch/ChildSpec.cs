@@ -37,7 +37,7 @@ internal sealed unsafe class ChildSpec
     public bool InitReaper;
     public int LastCap;
 
-    public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
+    public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind, KeyReadonly;
     public ulong RootPropagation;
     public byte* Rootfs;
 

@@ -57,15 +57,15 @@ internal static unsafe class ContainerChild
         for (int i = 0; i < s.Sysctls.Length; i++)
             if (!WriteAll(s.Sysctls[i].Path, s.Sysctls[i].Value, s.Sysctls[i].Length)) Fail(s, ChildStep.Sysctl, i);
         byte* st = stackalloc byte[144];
+        int mask = -1;
         for (int i = 0; i < s.MaskedPaths.Length; i++)
         {
             byte* p = s.MaskedPaths[i];
             if (stat(p, st) != 0) continue; // absent: nothing to mask
-            int rc = (StatMode(st) & S_IFMT) == S_IFDIR
-                ? mount(s.Tmpfs, p, s.Tmpfs, MS_RDONLY, null)
-                : mount(s.DevNull, p, null, MS_BIND, null);
-            if (rc != 0) Fail(s, ChildStep.MaskedPath, i);
+            int err = (StatMode(st) & S_IFMT) == S_IFDIR ? MaskDirectory(s, p, ref mask) : mount(s.DevNull, p, null, MS_BIND, null) == 0 ? 0 : Errno;
+            if (err != 0) Fail(s, ChildStep.MaskedPath, i, err);
         }
+        if (mask >= 0) close(mask);
         for (int i = 0; i < s.ReadonlyPaths.Length; i++) ReadonlyPath(s, i);
         InRoot.MakeWorkdir(s);
         if (s.RootReadonly && mount(null, s.Slash, null, MS_BIND | MS_REMOUNT | MS_RDONLY | ChildMounts.LockedFlags(s.Slash), null) != 0)
@@ -264,6 +264,38 @@ internal static unsafe class ContainerChild
         if (s.SignalsReset) return;
         for (int sig = 1; sig < 65; sig++) if (sig != 9 && sig != 19) signal(sig, 0 /* SIG_DFL */);
         s.SignalsReset = true;
+    }
+
+    /// <summary>
+    /// Covers the directory <paramref name="p"/> with an empty read-only tmpfs. One file system serves every masked
+    /// directory: made once (read-only, as a mount and as a file system) and attached to the first, then copied
+    /// (<c>open_tree</c>) onto the others; a tmpfs made per directory cost a new superblock each (12-25 us against 5 for a
+    /// copy here). <paramref name="mask"/> is the attached one's fd (closing a never attached mount would unmount it and
+    /// wait out an RCU grace period). 0 or errno.
+    /// </summary>
+    private static int MaskDirectory(ChildSpec s, byte* p, ref int mask)
+    {
+        byte empty = 0;
+        if (mask < 0 && !s.ClassicMounts)
+        {
+            int fs = Fsopen(s.Tmpfs, FSOPEN_CLOEXEC);
+            if (fs >= 0)
+            {
+                int mnt = Fsconfig(fs, FSCONFIG_SET_FLAG, s.KeyReadonly, null, 0) == 0 && Fsconfig(fs, FSCONFIG_CMD_CREATE, null, null, 0) == 0
+                    ? Fsmount(fs, FSMOUNT_CLOEXEC, (uint)MOUNT_ATTR_RDONLY) : -1;
+                int err = mnt < 0 ? Errno : MoveMount(mnt, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) != 0 ? Errno : 0;
+                close(fs);
+                if (err == 0) mask = mnt;
+                return err;
+            }
+            if (Errno != ENOSYS) return Errno;
+            s.ClassicMounts = true;
+        }
+        if (mask < 0) return mount(s.Tmpfs, p, s.Tmpfs, MS_RDONLY, null) == 0 ? 0 : Errno;
+        int copy = OpenTree(mask, &empty, OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+        int rc = copy < 0 ? Errno : MoveMount(copy, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) != 0 ? Errno : 0;
+        if (copy >= 0) close(copy);
+        return rc;
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ internal static unsafe class Preparer
             Overlay = NativeString.Of("overlay"),
             Tmpfs = NativeString.Of("tmpfs"),
             Bind = NativeString.Of("bind"),
+            KeyReadonly = NativeString.Of("ro"),
             Rootfs = NativeString.Of(rootfs),
             LastCap = ReadLastCap(),
         };

@@ -91,12 +91,18 @@ internal static unsafe partial class Sys
     }
     public static int Mknodat(int dirfd, byte* name, int mode, ulong dev) => (int)syscall(SYS_mknodat, dirfd, (long)name, mode, (long)dev, 0, 0);
     public static int Fchownat(int dirfd, byte* name, uint uid, uint gid, uint flags) => (int)syscall(SYS_fchownat, dirfd, (long)name, uid, gid, flags, 0);
-    /// <summary>openat2(2) with only flags and resolve set (mode 0); returns the fd, or -1 and errno.</summary>
+    /// <summary>
+    /// openat2(2) with only flags and resolve set (mode 0); returns the fd, or -1 and errno. With RESOLVE_IN_ROOT a walk
+    /// through ".." (an image's relative link) fails with EAGAIN when any mount or rename anywhere on the host raced with
+    /// it (the kernel checks the global mount and rename sequence counts): the kernel's advice is to retry, done here.
+    /// </summary>
     public static int Openat2(int dirfd, byte* path, int flags, ulong resolve)
     {
         ulong* how = stackalloc ulong[3]; // struct open_how { flags, mode, resolve }
         how[0] = (ulong)(uint)flags; how[1] = 0; how[2] = resolve;
-        return (int)syscall(SYS_openat2, dirfd, (long)path, (long)how, 24, 0, 0);
+        int fd, tries = 0;
+        while ((fd = (int)syscall(SYS_openat2, dirfd, (long)path, (long)how, 24, 0, 0)) < 0 && Errno == EAGAIN && ++tries < 1000) { }
+        return fd;
     }
     public static int Openat(int dirfd, byte* name, int flags, int mode) => (int)syscall(SYS_openat, dirfd, (long)name, flags, mode, 0, 0);
     public static int Mkdirat(int dirfd, byte* name, int mode) => (int)syscall(SYS_mkdirat, dirfd, (long)name, mode, 0, 0, 0);
