@@ -75,6 +75,7 @@ internal static unsafe class ChildMounts
     {
         ref MountOp m = ref s.Mounts[op];
         int i = m.SpecIndex; // errors name the config.json mount (a cgroup mount expands into several operations)
+        if (holder >= 0 && !m.InHolder) { close(holder); holder = -1; }
         if (m.InHolder && holder >= 0 && !s.ClassicMounts)
         {
             int err = InHolder(ref m, holder);
@@ -147,13 +148,25 @@ internal static unsafe class ChildMounts
     }
 
     /// <summary>
-    /// An operation inside the cgroup tmpfs, relative to its fd: a controller's directory made and its bind attached to it,
-    /// a link, or (last) the flags set on the tmpfs and every bind in it at once. The tmpfs was mounted by this child a
-    /// moment ago and holds only what it made, so its names need no walk inside the root. 0 or errno.
+    /// An operation inside a tmpfs this child mounted a moment ago (it holds only what the child made, so its names need no
+    /// walk inside the root), relative to its fd: a file system mounted on a directory made in it (/dev/pts under /dev); in
+    /// the cgroup tmpfs a controller's directory made and its bind attached to it, a link, or (last) the flags set on the
+    /// tmpfs and every bind in it at once. 0 or errno.
     /// </summary>
     private static int InHolder(ref MountOp m, int holder)
     {
         byte empty = 0;
+        if (!m.Bind && m.LinkTarget == null && !m.Remount)
+        {
+            if (Mkdirat(holder, m.Name, 0x1ed) != 0 && Errno != EEXIST) return Errno;
+            int fd = Openat(holder, m.Name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC, 0);
+            if (fd < 0) return Errno;
+            byte* target = stackalloc byte[32];
+            InRoot.FdPath(target, fd);
+            int err = mount(m.Source, target, m.FsType, m.Flags, m.Data) == 0 ? 0 : Errno;
+            close(fd);
+            return err;
+        }
         if (m.LinkTarget != null) return Symlinkat(m.LinkTarget, holder, m.LinkName) == 0 || Errno == EEXIST ? 0 : Errno;
         if (m.Remount)
         {

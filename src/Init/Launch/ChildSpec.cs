@@ -93,11 +93,11 @@ internal unsafe struct MountOp
     public byte* LinkName, LinkTarget;
     /// <summary>Not a mount: the mount on Dest remounted with Flags (the cgroup tmpfs made read-only once filled).</summary>
     public bool Remount;
-    /// <summary>The cgroup tmpfs: once mounted the child keeps its fd, and the operations after it marked
-    /// <see cref="InHolder"/> are made relative to it (<see cref="Name"/>, <see cref="LinkName"/>), the last one
-    /// (<see cref="Remount"/>) setting the flags of the whole tree with one call.</summary>
+    /// <summary>A tmpfs this child mounts (the cgroup one, /dev): once mounted the child keeps its fd, and the operations
+    /// right after it marked <see cref="InHolder"/> are made relative to it (<see cref="Name"/>, <see cref="LinkName"/>); in
+    /// the cgroup one the last (<see cref="Remount"/>) sets the flags of the whole tree with one call.</summary>
     public bool Holder, InHolder;
-    /// <summary>The last component of <see cref="Dest"/>, for a bind in the holder.</summary>
+    /// <summary>The last component of <see cref="Dest"/>, for a mount or bind in the holder.</summary>
     public byte* Name;
     /// <summary>The index of the config.json mount this operation comes from (for error messages).</summary>
     public int SpecIndex;

@@ -184,7 +184,8 @@ internal static unsafe class Preparer
     {
         var mounts = new List<MountOp>();
         bool devTmpfs = false;
-        int index = -1, firstCgroup = -1;
+        int index = -1, firstCgroup = -1, holder = -1;
+        string? holderDest = null;
         foreach (var m in spec.Mounts ?? [])
         {
             if (!m.Destination.StartsWith('/')) throw new PlanException("BadMount", $"mount destination '{m.Destination}' is not absolute");
@@ -195,6 +196,7 @@ internal static unsafe class Preparer
             if (m.Type == "cgroup" && CgroupMounts.Expand(m.Destination, o, cgroupProcsFiles) is { } cgroupOps)
             {
                 mounts.AddRange(cgroupOps.Select(op => op with { SpecIndex = index }));
+                holderDest = null;
                 continue;
             }
             string dest = m.Destination.Trim('/');
@@ -207,6 +209,14 @@ internal static unsafe class Preparer
             }
             if (m.Destination == "/dev" && m.Type == "tmpfs") devTmpfs = true;
             string? type = m.Type switch { "cgroup" => "cgroup2", "bind" or "rbind" => null, var t => t };
+            // A file system mounted right below a tmpfs this child has just mounted (/dev/pts, /dev/shm, /dev/mqueue under
+            // /dev) is made relative to the tmpfs' fd (MountOp.Holder): nothing but what the child made is in it.
+            int slash = dest.LastIndexOf('/');
+            string name = dest[(slash + 1)..];
+            bool inHolder = holderDest != null && type is not null and not "cgroup2" and not "sysfs" && o.Propagation == 0
+                && slash > 0 && dest[..slash] == holderDest && name is not ("" or "." or "..");
+            if (inHolder) mounts[holder] = mounts[holder] with { Holder = true };
+            else holderDest = null;
             mounts.Add(new MountOp
             {
                 Source = NativeString.Of(m.Source ?? m.Type ?? "none"),
@@ -222,7 +232,10 @@ internal static unsafe class Preparer
                 HostSys = NativeString.Of("/sys"),
                 Optional = m.Type == "cgroup",
                 SpecIndex = index,
+                InHolder = inHolder,
+                Name = inHolder ? NativeString.Of(name) : null,
             });
+            if (!inHolder && type == "tmpfs" && dest.Length > 0) (holder, holderDest) = (mounts.Count - 1, dest);
         }
         s.Mounts = mounts.ToArray();
         // In a user namespace the child waits for its id maps before anything; else it mounts what does not depend on its
