@@ -13,9 +13,9 @@ internal static unsafe class CgroupMounts
     /// <summary>The operations, or null on a cgroup2-only host (one cgroup2 mount, made like any other file system).</summary>
     public static List<MountOp>? Expand(string destination, MountOptions options, IReadOnlyList<string> cgroupProcsFiles)
     {
-        List<Hierarchy> hierarchies;
-        try { hierarchies = Hierarchies(File.ReadLines("/proc/self/mountinfo")); }
-        catch (IOException) { return null; }
+        // Plain system calls: FileStream's machinery (its first use in the monitor, on the path before clone) cost more than the read.
+        if (NativeFile.ReadLines("/proc/self/mountinfo") is not { } lines) return null;
+        List<Hierarchy> hierarchies = Hierarchies(lines);
         var dirs = new List<string>(cgroupProcsFiles.Count);
         foreach (string procs in cgroupProcsFiles)
             if (Path.GetDirectoryName(procs) is { Length: > 0 } dir) dirs.Add(dir);

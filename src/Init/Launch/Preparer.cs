@@ -320,7 +320,8 @@ internal static unsafe class Preparer
 
     private static int ReadLastCap()
     {
-        try { return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture); }
-        catch (IOException) { return CapabilityTable.Last; }
+        Span<byte> text = stackalloc byte[16];
+        int n = NativeFile.ReadSmall("/proc/sys/kernel/cap_last_cap", text);
+        return n > 0 && int.TryParse(text[..n].TrimEnd((byte)'\n'), NumberStyles.None, CultureInfo.InvariantCulture, out int last) ? last : CapabilityTable.Last;
     }
 }
