@@ -283,7 +283,7 @@ internal static unsafe class ContainerChild
             {
                 int mnt = Fsconfig(fs, FSCONFIG_SET_FLAG, s.KeyReadonly, null, 0) == 0 && Fsconfig(fs, FSCONFIG_CMD_CREATE, null, null, 0) == 0
                     ? Fsmount(fs, FSMOUNT_CLOEXEC, (uint)MOUNT_ATTR_RDONLY) : -1;
-                int err = mnt < 0 ? Errno : MoveMount(mnt, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) != 0 ? Errno : 0;
+                int err = mnt < 0 ? Errno : MoveMount(mnt, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0 ? Errno : 0;
                 close(fs);
                 if (err == 0) mask = mnt;
                 return err;
@@ -293,7 +293,7 @@ internal static unsafe class ContainerChild
         }
         if (mask < 0) return mount(s.Tmpfs, p, s.Tmpfs, MS_RDONLY, null) == 0 ? 0 : Errno;
         int copy = OpenTree(mask, &empty, OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
-        int rc = copy < 0 ? Errno : MoveMount(copy, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) != 0 ? Errno : 0;
+        int rc = copy < 0 ? Errno : MoveMount(copy, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0 ? Errno : 0;
         if (copy >= 0) close(copy);
         return rc;
     }
@@ -314,7 +314,7 @@ internal static unsafe class ContainerChild
             if (tree >= 0)
             {
                 int err = MountSetattr(tree, &empty, AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0) != 0 ? Errno
-                    : MoveMount(tree, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) != 0 ? Errno : 0;
+                    : MoveMount(tree, &empty, AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) != 0 ? Errno : 0;
                 close(tree);
                 if (err == 0) return;
                 if (err != ENOSYS) Fail(s, ChildStep.ReadonlyPath, i, err);

@@ -28,7 +28,8 @@ internal static unsafe partial class Sys
     public const int MNT_DETACH = 2;
     public const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, MOVE_MOUNT_F_EMPTY_PATH = 4;
     public const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
-    public const uint OPEN_TREE_CLONE = 1, MOVE_MOUNT_T_EMPTY_PATH = 0x40, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, AT_RECURSIVE = 0x8000;
+    // MOVE_MOUNT_T_SYMLINKS: the target's last component followed when a link, as mount(2) does (move_mount does not by default).
+    public const uint OPEN_TREE_CLONE = 1, MOVE_MOUNT_T_SYMLINKS = 0x10, MOVE_MOUNT_T_EMPTY_PATH = 0x40, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, AT_RECURSIVE = 0x8000;
     public const ulong MOUNT_ATTR_RDONLY = 1, MOUNT_ATTR_NOSUID = 2, MOUNT_ATTR_NODEV = 4, MOUNT_ATTR_NOEXEC = 8, MOUNT_ATTR__ATIME = 0x70,
         MOUNT_ATTR_NOATIME = 0x10, MOUNT_ATTR_NODIRATIME = 0x80;
 
