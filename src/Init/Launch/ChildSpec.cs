@@ -37,7 +37,7 @@ internal sealed unsafe class ChildSpec
     public bool InitReaper;
     public int LastCap;
 
-    public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind;
+    public byte* Slash, Dot, Empty, DevNull, Overlay, Tmpfs, Bind, KeyReadonly;
     public ulong RootPropagation;
     public byte* Rootfs;
 
@@ -53,6 +53,10 @@ internal sealed unsafe class ChildSpec
     public byte*[] MaskedPaths = [];
     public byte*[] ReadonlyPaths = [];
     public bool RootReadonly;
+    /// <summary>Set by the child when the kernel lacks the new mount API (open_tree, mount_setattr: ENOSYS): mount by path.</summary>
+    public bool ClassicMounts;
+    /// <summary>Set by the child once it has reset every signal disposition (exec then only needs the mask cleared).</summary>
+    public bool SignalsReset;
     public SysctlOp[] Sysctls = [];
     public byte* Hostname;
     public int HostnameLength;
@@ -89,13 +93,21 @@ internal unsafe struct MountOp
     public byte* LinkName, LinkTarget;
     /// <summary>Not a mount: the mount on Dest remounted with Flags (the cgroup tmpfs made read-only once filled).</summary>
     public bool Remount;
+    /// <summary>A tmpfs this child mounts (the cgroup one, /dev): once mounted the child keeps its fd, and the operations
+    /// right after it marked <see cref="InHolder"/> are made relative to it (<see cref="Name"/>, <see cref="LinkName"/>); in
+    /// the cgroup one the last (<see cref="Remount"/>) sets the flags of the whole tree with one call.</summary>
+    public bool Holder, InHolder;
+    /// <summary>The last component of <see cref="Dest"/>, for a mount or bind in the holder.</summary>
+    public byte* Name;
     /// <summary>The index of the config.json mount this operation comes from (for error messages).</summary>
     public int SpecIndex;
 }
 
 internal unsafe struct DeviceOp
 {
-    public byte* Target, HostPath;
+    /// <summary>The directory relative to the container root (devices of the same one share the pointer) and the node's name in it.</summary>
+    public byte* Parent, Name;
+    public byte* HostPath;
     public int Mode; // S_IFCHR|perm
     public ulong Dev;
     public uint Uid, Gid;
@@ -103,7 +115,8 @@ internal unsafe struct DeviceOp
 
 internal unsafe struct LinkOp
 {
-    public byte* Target, LinkPath;
+    /// <summary>The link <see cref="Name"/> in <see cref="Parent"/> (relative to the container root), pointing to <see cref="Target"/>.</summary>
+    public byte* Target, Parent, Name;
 }
 
 internal unsafe struct SysctlOp

@@ -66,6 +66,7 @@ internal static unsafe class Preparer
             Overlay = NativeString.Of("overlay"),
             Tmpfs = NativeString.Of("tmpfs"),
             Bind = NativeString.Of("bind"),
+            KeyReadonly = NativeString.Of("ro"),
             Rootfs = NativeString.Of(rootfs),
             LastCap = ReadLastCap(),
         };
@@ -97,7 +98,7 @@ internal static unsafe class Preparer
             s.KeyUserXattr = NativeString.Of("userxattr");
         }
 
-        PrepareMounts(s, spec, rootfs, userNamespace, plan.CgroupProcsFiles);
+        PrepareMounts(s, spec, userNamespace, plan.CgroupProcsFiles);
         s.MaskedPaths = Pointers(spec.Linux?.MaskedPaths ?? []);
         s.ReadonlyPaths = Pointers(spec.Linux?.ReadonlyPaths ?? []);
         s.RootReadonly = spec.Root?.Readonly ?? false;
@@ -179,11 +180,12 @@ internal static unsafe class Preparer
         s.Envp = NativeString.Array(env);
     }
 
-    private static void PrepareMounts(ChildSpec s, RuntimeSpec spec, string rootfs, bool userNamespace, IReadOnlyList<string> cgroupProcsFiles)
+    private static void PrepareMounts(ChildSpec s, RuntimeSpec spec, bool userNamespace, IReadOnlyList<string> cgroupProcsFiles)
     {
         var mounts = new List<MountOp>();
         bool devTmpfs = false;
-        int index = -1, firstCgroup = -1;
+        int index = -1, firstCgroup = -1, holder = -1;
+        string? holderDest = null;
         foreach (var m in spec.Mounts ?? [])
         {
             if (!m.Destination.StartsWith('/')) throw new PlanException("BadMount", $"mount destination '{m.Destination}' is not absolute");
@@ -194,6 +196,7 @@ internal static unsafe class Preparer
             if (m.Type == "cgroup" && CgroupMounts.Expand(m.Destination, o, cgroupProcsFiles) is { } cgroupOps)
             {
                 mounts.AddRange(cgroupOps.Select(op => op with { SpecIndex = index }));
+                holderDest = null;
                 continue;
             }
             string dest = m.Destination.Trim('/');
@@ -206,6 +209,14 @@ internal static unsafe class Preparer
             }
             if (m.Destination == "/dev" && m.Type == "tmpfs") devTmpfs = true;
             string? type = m.Type switch { "cgroup" => "cgroup2", "bind" or "rbind" => null, var t => t };
+            // A file system mounted right below a tmpfs this child has just mounted (/dev/pts, /dev/shm, /dev/mqueue under
+            // /dev) is made relative to the tmpfs' fd (MountOp.Holder): nothing but what the child made is in it.
+            int slash = dest.LastIndexOf('/');
+            string name = dest[(slash + 1)..];
+            bool inHolder = holderDest != null && type is not null and not "cgroup2" and not "sysfs" && o.Propagation == 0
+                && slash > 0 && dest[..slash] == holderDest && name is not ("" or "." or "..");
+            if (inHolder) mounts[holder] = mounts[holder] with { Holder = true };
+            else holderDest = null;
             mounts.Add(new MountOp
             {
                 Source = NativeString.Of(m.Source ?? m.Type ?? "none"),
@@ -221,7 +232,10 @@ internal static unsafe class Preparer
                 HostSys = NativeString.Of("/sys"),
                 Optional = m.Type == "cgroup",
                 SpecIndex = index,
+                InHolder = inHolder,
+                Name = inHolder ? NativeString.Of(name) : null,
             });
+            if (!inHolder && type == "tmpfs" && dest.Length > 0) (holder, holderDest) = (mounts.Count - 1, dest);
         }
         s.Mounts = mounts.ToArray();
         // In a user namespace the child waits for its id maps before anything; else it mounts what does not depend on its
@@ -230,24 +244,31 @@ internal static unsafe class Preparer
 
         var devices = new List<DeviceOp>();
         var links = new List<LinkOp>();
+        var parents = new Dictionary<string, nint>(StringComparer.Ordinal); // one native string per directory: the child opens it once
         if (devTmpfs)
         {
             foreach (var (name, major, minor) in new[] { ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0) })
-                devices.Add(Device(rootfs, "/dev/" + name, major, minor, 0x1b6, 0, 0, 'c'));
-            foreach (var (link, target) in new[] { ("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"), ("/dev/stdout", "/proc/self/fd/1"),
-                         ("/dev/stderr", "/proc/self/fd/2"), ("/dev/ptmx", "pts/ptmx"), ("/dev/core", "/proc/kcore") })
-                links.Add(new LinkOp { Target = NativeString.Of(target), LinkPath = NativeString.Of(rootfs + link) });
+                devices.Add(Device(parents, "/dev/" + name, major, minor, 0x1b6, 0, 0, 'c'));
+            foreach (var (link, target) in new[] { ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx"), ("core", "/proc/kcore") })
+                links.Add(new LinkOp { Target = NativeString.Of(target), Parent = Parent(parents, "dev"), Name = NativeString.Of(link) });
         }
         foreach (var d in spec.Linux?.Devices ?? [])
         {
             if (!d.Path.StartsWith("/dev/", StringComparison.Ordinal)) throw new PlanException("BadDevice", $"device path {d.Path} is not under /dev");
-            devices.Add(Device(rootfs, d.Path, d.Major, d.Minor, (int)(d.FileMode ?? 0x1b6) & 0xfff, d.Uid ?? 0, d.Gid ?? 0, d.Type.Length > 0 ? d.Type[0] : 'c'));
+            devices.Add(Device(parents, d.Path, d.Major, d.Minor, (int)(d.FileMode ?? 0x1b6) & 0xfff, d.Uid ?? 0, d.Gid ?? 0, d.Type.Length > 0 ? d.Type[0] : 'c'));
         }
         s.Devices = devices.ToArray();
         s.Links = links.ToArray();
     }
 
-    private static DeviceOp Device(string rootfs, string path, long major, long minor, int perm, uint uid, uint gid, char type)
+    private static byte* Parent(Dictionary<string, nint> parents, string dir)
+    {
+        if (!parents.TryGetValue(dir, out nint p)) parents[dir] = p = (nint)NativeString.Of(dir);
+        return (byte*)p;
+    }
+
+    private static DeviceOp Device(Dictionary<string, nint> parents, string path, long major, long minor, int perm, uint uid, uint gid, char type)
     {
         int kind = type switch
         {
@@ -258,7 +279,15 @@ internal static unsafe class Preparer
         };
         ulong maj = (ulong)major, min = (ulong)minor;
         ulong dev = ((maj & 0xfffff000UL) << 32) | ((maj & 0xfffUL) << 8) | ((min & 0xffffff00UL) << 12) | (min & 0xffUL);
-        return new DeviceOp { Target = NativeString.Of(rootfs + path), HostPath = NativeString.Of(path), Mode = kind | perm, Dev = dev, Uid = uid, Gid = gid };
+        string rel = path.Trim('/');
+        int slash = rel.LastIndexOf('/');
+        string padded = "/" + rel + "/";
+        if (slash <= 0 || padded.Contains("//", StringComparison.Ordinal) || padded.Contains("/./", StringComparison.Ordinal) || padded.Contains("/../", StringComparison.Ordinal)) throw new PlanException("BadDevice", $"device path {path} is not a plain path under /dev");
+        return new DeviceOp
+        {
+            Parent = Parent(parents, rel[..slash]), Name = NativeString.Of(rel[(slash + 1)..]), HostPath = NativeString.Of(path),
+            Mode = kind | perm, Dev = dev, Uid = uid, Gid = gid,
+        };
     }
 
     private static byte*[] Pointers(List<string> items)
@@ -291,7 +320,8 @@ internal static unsafe class Preparer
 
     private static int ReadLastCap()
     {
-        try { return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture); }
-        catch (IOException) { return CapabilityTable.Last; }
+        Span<byte> text = stackalloc byte[16];
+        int n = NativeFile.ReadSmall("/proc/sys/kernel/cap_last_cap", text);
+        return n > 0 && int.TryParse(text[..n].TrimEnd((byte)'\n'), NumberStyles.None, CultureInfo.InvariantCulture, out int last) ? last : CapabilityTable.Last;
     }
 }

@@ -22,6 +22,27 @@ internal static unsafe class NativeFile
         return (int)n;
     }
 
+    /// <summary>The lines of a procfs file of any size (mountinfo) read through plain system calls; null when it cannot be read.</summary>
+    public static string[]? ReadLines(string path)
+    {
+        int fd;
+        fixed (byte* p = NativeString.Z(path)) fd = open(p, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) return null;
+        byte[] buffer = new byte[16384];
+        int length = 0;
+        nint n;
+        do
+        {
+            if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            fixed (byte* b = buffer)
+                while ((n = read(fd, b + length, buffer.Length - length)) < 0 && Errno == EINTR) { }
+            if (n > 0) length += (int)n;
+        }
+        while (n > 0);
+        close(fd);
+        return n < 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, length).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     /// <summary>Writes all of <paramref name="count"/> bytes, across short writes and EINTR; false on an error or a closed reader.</summary>
     public static bool WriteAll(int fd, byte* b, nint count)
     {

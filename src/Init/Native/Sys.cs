@@ -28,6 +28,10 @@ internal static unsafe partial class Sys
     public const int MNT_DETACH = 2;
     public const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, MOVE_MOUNT_F_EMPTY_PATH = 4;
     public const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+    // MOVE_MOUNT_T_SYMLINKS: the target's last component followed when a link, as mount(2) does (move_mount does not by default).
+    public const uint OPEN_TREE_CLONE = 1, MOVE_MOUNT_T_SYMLINKS = 0x10, MOVE_MOUNT_T_EMPTY_PATH = 0x40, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, AT_RECURSIVE = 0x8000;
+    public const ulong MOUNT_ATTR_RDONLY = 1, MOUNT_ATTR_NOSUID = 2, MOUNT_ATTR_NODEV = 4, MOUNT_ATTR_NOEXEC = 8, MOUNT_ATTR__ATIME = 0x70,
+        MOUNT_ATTR_NOATIME = 0x10, MOUNT_ATTR_NODIRATIME = 0x80;
 
     // prctl
     public const int PR_SET_PDEATHSIG = 1, PR_SET_KEEPCAPS = 8, PR_SET_SECCOMP = 22, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38,
@@ -37,7 +41,8 @@ internal static unsafe partial class Sys
     private const long SYS_clone = 56, SYS_pivot_root = 155, SYS_capset = 126, SYS_statfs = 137, SYS_setns = 308,
         SYS_open_tree = 428, SYS_move_mount = 429, SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_pidfd_open = 434,
         SYS_close_range = 436, SYS_openat2 = 437, SYS_openat = 257, SYS_mkdirat = 258, SYS_readlinkat = 267, SYS_prlimit64 = 302, SYS_getcwd = 79,
-        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119, SYS_unshare = 272, SYS_symlinkat = 266, SYS_clone3 = 435, SYS_getdents64 = 217;
+        SYS_setgroups = 116, SYS_setresuid = 117, SYS_setresgid = 119, SYS_unshare = 272, SYS_symlinkat = 266, SYS_clone3 = 435, SYS_getdents64 = 217,
+        SYS_mount_setattr = 442, SYS_mknodat = 259, SYS_fchownat = 260;
 
     public const int POLLIN = 1, POLLERR = 8, POLLHUP = 0x10;
     public const int WNOHANG = 1;
@@ -75,12 +80,30 @@ internal static unsafe partial class Sys
     public static int Fsmount(int fd, uint flags, uint attrFlags) => (int)syscall(SYS_fsmount, fd, flags, attrFlags, 0, 0, 0);
     public static int MoveMount(int fromDfd, byte* fromPath, int toDfd, byte* toPath, uint flags) =>
         (int)syscall(SYS_move_mount, fromDfd, (long)fromPath, toDfd, (long)toPath, flags, 0);
-    /// <summary>openat2(2) with only flags and resolve set (mode 0); returns the fd, or -1 and errno.</summary>
+    /// <summary>open_tree(2): with <see cref="OPEN_TREE_CLONE"/> a detached copy of the mount at path (a bind not yet attached).</summary>
+    public static int OpenTree(int dirfd, byte* path, uint flags) => (int)syscall(SYS_open_tree, dirfd, (long)path, flags, 0, 0, 0);
+    /// <summary>mount_setattr(2) (Linux 5.12+): sets and clears MOUNT_ATTR_* flags and the propagation of the mount at dirfd/path
+    /// (with AT_RECURSIVE of every mount below it too), leaving every other flag as it is.</summary>
+    public static int MountSetattr(int dirfd, byte* path, uint flags, ulong set, ulong clear, ulong propagation)
+    {
+        ulong* attr = stackalloc ulong[4]; // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
+        attr[0] = set; attr[1] = clear; attr[2] = propagation; attr[3] = 0;
+        return (int)syscall(SYS_mount_setattr, dirfd, (long)path, flags, (long)attr, 32, 0);
+    }
+    public static int Mknodat(int dirfd, byte* name, int mode, ulong dev) => (int)syscall(SYS_mknodat, dirfd, (long)name, mode, (long)dev, 0, 0);
+    public static int Fchownat(int dirfd, byte* name, uint uid, uint gid, uint flags) => (int)syscall(SYS_fchownat, dirfd, (long)name, uid, gid, flags, 0);
+    /// <summary>
+    /// openat2(2) with only flags and resolve set (mode 0); returns the fd, or -1 and errno. With RESOLVE_IN_ROOT a walk
+    /// through ".." (an image's relative link) fails with EAGAIN when any mount or rename anywhere on the host raced with
+    /// it (the kernel checks the global mount and rename sequence counts): the kernel's advice is to retry, done here.
+    /// </summary>
     public static int Openat2(int dirfd, byte* path, int flags, ulong resolve)
     {
         ulong* how = stackalloc ulong[3]; // struct open_how { flags, mode, resolve }
         how[0] = (ulong)(uint)flags; how[1] = 0; how[2] = resolve;
-        return (int)syscall(SYS_openat2, dirfd, (long)path, (long)how, 24, 0, 0);
+        int fd, tries = 0;
+        while ((fd = (int)syscall(SYS_openat2, dirfd, (long)path, (long)how, 24, 0, 0)) < 0 && Errno == EAGAIN && ++tries < 1000) { }
+        return fd;
     }
     public static int Openat(int dirfd, byte* name, int flags, int mode) => (int)syscall(SYS_openat, dirfd, (long)name, flags, mode, 0, 0);
     public static int Mkdirat(int dirfd, byte* name, int mode) => (int)syscall(SYS_mkdirat, dirfd, (long)name, mode, 0, 0, 0);

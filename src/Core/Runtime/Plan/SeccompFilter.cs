@@ -6,6 +6,10 @@ namespace Containers.Core.Runtime.Plan;
 /// Rules apply in order, first match wins, then the default action. Calls from another ABI
 /// (i386 via int 0x80, x32) get ENOSYS: we only carry x86_64 numbers. Names this architecture does
 /// not have are skipped, as libseccomp does. Argument comparisons: EQ, NE, LT, LE, GT, GE, MASKED_EQ (64-bit, unsigned).
+/// The rules are grouped by system call number (in their order: a rule only matches its own number, so the first match
+/// still wins) and found by a binary search on the number, a few numbers per leaf: installing the filter, the kernel runs
+/// it once per system call number to build its cache of always-allowed calls, and a chain of about 100 tests made that
+/// about 110 us per container start against 45 for the tree (and every call inside walked the chain).
 /// </summary>
 internal static class SeccompFilter
 {
@@ -20,7 +24,7 @@ internal static class SeccompFilter
     public const uint RetLog = 0x7ffc0000;
     public const uint RetAllow = 0x7fff0000;
 
-    private const ushort LdAbsW = 0x20, JeqK = 0x15, JsetK = 0x45, JgeK = 0x35, JgtK = 0x25, RetK = 0x06, AndK = 0x54;
+    private const ushort LdAbsW = 0x20, Ja = 0x05, JeqK = 0x15, JsetK = 0x45, JgeK = 0x35, JgtK = 0x25, RetK = 0x06, AndK = 0x54;
     private const uint OffsetNr = 0, OffsetArch = 4, OffsetArgs = 16;
     private const uint ENOSYS = 38, EPERM = 1;
 
@@ -54,6 +58,7 @@ internal static class SeccompFilter
         p.Add(new(JgeK, 0, 1, SyscallTable.X32SyscallBit));
         p.Add(new(RetK, 0, 0, RetErrno | ENOSYS));
 
+        var byNr = new SortedDictionary<uint, List<(List<LinuxSeccompArg>? Args, uint Action)>>();
         foreach (var rule in seccomp.Syscalls ?? [])
         {
             uint action = ActionValue(rule.Action, rule.ErrnoRet);
@@ -61,17 +66,53 @@ internal static class SeccompFilter
             {
                 int nr = SyscallTable.X86_64(name);
                 if (nr < 0) continue;
-                if (rule.Args is not { Count: > 0 } args)
-                {
-                    p.Add(new(JeqK, 0, 1, (uint)nr));
-                    p.Add(new(RetK, 0, 0, action));
-                    continue;
-                }
-                EmitWithArgs(p, (uint)nr, args, action);
+                if (!byNr.TryGetValue((uint)nr, out var entries)) byNr[(uint)nr] = entries = [];
+                entries.Add((rule.Args is { Count: > 0 } ? rule.Args : null, action));
             }
         }
-        p.Add(new(RetK, 0, 0, defaultAction));
+        var sorted = new KeyValuePair<uint, List<(List<LinuxSeccompArg>? Args, uint Action)>>[byNr.Count];
+        byNr.CopyTo(sorted, 0);
+        p.AddRange(Tree(sorted, defaultAction));
         if (p.Count > 4096) throw new ArgumentException($"seccomp filter too long ({p.Count} instructions, the kernel takes 4096)");
+        return p;
+    }
+
+    /// <summary>Numbers per leaf of the search: fewer made more instructions to compile, more a longer walk (measured).</summary>
+    private const int LeafSize = 8;
+
+    /// <summary>
+    /// The rules of <paramref name="nrs"/> (sorted by number, A holding the number): a leaf tests each number in turn and
+    /// ends with the default action; a node sends numbers from the middle one up to its right half.
+    /// </summary>
+    private static List<Instruction> Tree(ArraySegment<KeyValuePair<uint, List<(List<LinuxSeccompArg>? Args, uint Action)>>> nrs, uint defaultAction)
+    {
+        var p = new List<Instruction>();
+        if (nrs.Count <= LeafSize)
+        {
+            foreach (var (nr, entries) in nrs)
+                foreach (var (args, action) in entries)
+                {
+                    if (args is null)
+                    {
+                        p.Add(new(JeqK, 0, 1, nr));
+                        p.Add(new(RetK, 0, 0, action));
+                    }
+                    else EmitWithArgs(p, nr, args, action);
+                }
+            p.Add(new(RetK, 0, 0, defaultAction));
+            return p;
+        }
+        int mid = nrs.Count / 2;
+        var left = Tree(nrs[..mid], defaultAction);
+        // A conditional jump reaches 255 instructions ahead at most; past that, an unconditional one (32-bit offset) does.
+        if (left.Count <= byte.MaxValue) p.Add(new(JgeK, (byte)left.Count, 0, nrs[mid].Key));
+        else
+        {
+            p.Add(new(JgeK, 0, 1, nrs[mid].Key));
+            p.Add(new(Ja, 0, 0, (uint)left.Count));
+        }
+        p.AddRange(left);
+        p.AddRange(Tree(nrs[mid..], defaultAction));
         return p;
     }
 
@@ -144,13 +185,24 @@ internal static class SeccompFilter
     }
 
     /// <summary>Runs the program on a syscall (a classic-BPF interpreter for the instructions we emit); for tests and diagnostics.</summary>
-    public static uint Evaluate(List<Instruction> program, uint arch, int nr, params ulong[] args)
+    public static uint Evaluate(List<Instruction> program, uint arch, int nr, params ulong[] args) => Run(program, arch, nr, args, out _);
+
+    /// <summary>How many instructions the program runs for a syscall (what the kernel's emulation and each call pay).</summary>
+    public static int Steps(List<Instruction> program, uint arch, int nr, params ulong[] args)
+    {
+        Run(program, arch, nr, args, out int steps);
+        return steps;
+    }
+
+    private static uint Run(List<Instruction> program, uint arch, int nr, ulong[] args, out int steps)
     {
         uint a = 0;
         int pc = 0;
+        steps = 0;
         while (pc < program.Count)
         {
             var ins = program[pc];
+            steps++;
             switch (ins.Code)
             {
                 case LdAbsW:
@@ -166,6 +218,7 @@ internal static class SeccompFilter
                     pc++;
                     break;
                 case AndK: a &= ins.K; pc++; break;
+                case Ja: pc += 1 + (int)ins.K; break;
                 case JeqK: pc += 1 + (a == ins.K ? ins.JumpTrue : ins.JumpFalse); break;
                 case JgtK: pc += 1 + (a > ins.K ? ins.JumpTrue : ins.JumpFalse); break;
                 case JgeK: pc += 1 + (a >= ins.K ? ins.JumpTrue : ins.JumpFalse); break;
