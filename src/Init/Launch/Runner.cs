@@ -308,6 +308,7 @@ internal static unsafe class Runner
             {
                 Handshake(new LaunchResult { Pid = pid, MonitorPid = Environment.ProcessId });
                 Detach();
+                StateFile.ReleaseReplaced(); // a restart's previous stopped state
                 var pump = new LogPump(log!) { Terminal = _tty };
                 // From here the monitor only copies output and waits. Once the container has been quiet for a second,
                 // give back what starting it cost: an aggressive collection decommits the free GC memory left by parsing
@@ -339,11 +340,13 @@ internal static unsafe class Runner
             _state.RestartPending = supervisor.ShouldRestart(_state);
             supervisor.Exited(_state); // before the state: whoever sees the exit finds its die in the journal
             StateFile.Write(plan.StateDir, _state);
+            StateFile.ReleaseReplaced();
             if (_state.RestartPending)
             {
                 supervisor.Restart(_state); // returns only when a stop came during the delay
                 _state.RestartPending = false;
                 StateFile.Write(plan.StateDir, _state);
+                StateFile.ReleaseReplaced();
             }
             CgroupRelease.Run(plan.CgroupProcsFiles);
             if (mountNs >= 0) close(mountNs); // the unmounts (and the overlay's sync) happen here, after the exit is known
@@ -353,7 +356,8 @@ internal static unsafe class Runner
         /// <summary>
         /// While the child sets itself up (mounts, pivot_root, credentials: 2-3 ms, on the other core when there is one),
         /// what the running state and the handshake need that does not wait for the exec: the start time (fixed at clone;
-        /// the pid is our unreaped child, so it cannot be reused), the boot id, and a first pass through the state's JSON
+        /// the pid is our unreaped child, so it cannot be reused), the boot id, the temp files of the running and the stopped
+        /// state (<see cref="StateFile.MakeAhead"/>), and a first pass through the state's JSON
         /// writer and the handshake's (their static constructors, the encoder's tables, their code paged in). A /bin/true has
         /// run its course 0.3 ms after its exec, so everything the monitor does between the exec and its wait delays the
         /// caller's Start -Wait.
@@ -362,6 +366,7 @@ internal static unsafe class Runner
         {
             _state.PidStartTime = StateFile.StartTime(pid);
             _state.BootId ??= StateFile.BootId();
+            StateFile.MakeAhead(plan.StateDir, 2); // the running and the stopped state's temp files
             PlanWriter.WriteState(Stream.Null, _state);
             PlanWriter.LaunchResult(new LaunchResult { Pid = pid, MonitorPid = _state.MonitorPid });
         }
@@ -384,6 +389,8 @@ internal static unsafe class Runner
             _state.ExitCode = code;
             _state.FinishedAt = DateTimeOffset.UtcNow;
             try { StateFile.Write(plan.StateDir, _state); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            StateFile.ReleaseReplaced();
+            StateFile.DiscardAhead();
             if (supervisor.Restarts > 0) supervisor.Event("die", code, new() { ["error"] = message });
             if (log is not null)
             {
