@@ -421,23 +421,37 @@ internal static unsafe class Runner
             if (fd > 2) close(fd);
         }
 
+        /// <summary>The cgroup file <see cref="OomKills()"/> found the count in (read alone at the exit).</summary>
+        private string? _oomFile;
+
         /// <summary>OOM kills so far in the container's memory cgroup (v2 memory.events or v1 memory.oom_control); -1 when none is known.</summary>
         private long OomKills()
         {
             Span<byte> text = stackalloc byte[1024];
+            if (_oomFile is not null) return OomKills(_oomFile, text);
             foreach (string procs in plan.CgroupProcsFiles)
             {
                 string dir = Path.GetDirectoryName(procs) ?? "";
                 foreach (string file in new[] { "memory.events", "memory.oom_control" })
                 {
-                    int n = NativeFile.ReadSmall(Path.Combine(dir, file), text);
-                    if (n < 0) continue;
-                    foreach (var range in text[..n].Split((byte)'\n'))
-                    {
-                        var line = text[range];
-                        if (line.StartsWith("oom_kill "u8) && long.TryParse(line[9..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kills)) return kills;
-                    }
+                    string path = Path.Combine(dir, file);
+                    long kills = OomKills(path, text);
+                    if (kills < 0) continue;
+                    _oomFile = path;
+                    return kills;
                 }
+            }
+            return -1;
+        }
+
+        private static long OomKills(string file, Span<byte> text)
+        {
+            int n = NativeFile.ReadSmall(file, text);
+            if (n < 0) return -1;
+            foreach (var range in text[..n].Split((byte)'\n'))
+            {
+                var line = text[range];
+                if (line.StartsWith("oom_kill "u8) && long.TryParse(line[9..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kills)) return kills;
             }
             return -1;
         }

@@ -40,10 +40,10 @@ internal sealed unsafe class Supervisor(LaunchPlan plan, int restarts, int strea
     public bool ShouldRestart(ContainerRuntimeState state)
     {
         if (plan.Stdio != StdioMode.Log || StopRequested) return false;
-        string request = Path.Combine(plan.StateDir, RestartRequestFile);
-        bool asked = HealthRestart || File.Exists(request);
-        try { File.Delete(request); } catch (IOException) { }
-        return asked || RestartRules.ShouldRestart(plan.Restart, restarts, state.ExitCode ?? 0);
+        // One unlink: it succeeds only when the request was there (and takes it).
+        bool asked;
+        fixed (byte* request = NativeString.Z(Path.Combine(plan.StateDir, RestartRequestFile))) asked = unlink(request) == 0;
+        return HealthRestart || asked || RestartRules.ShouldRestart(plan.Restart, restarts, state.ExitCode ?? 0);
     }
 
     /// <summary>After the exit is recorded: waits out the backoff (watching for a stop) and runs the monitor again. Returns
