@@ -16,13 +16,7 @@ BeforeAll {
     }
     function script:Get-State([string] $Id) { Get-Content -Raw (Join-Path $containersDir "$Id/state.json") | ConvertFrom-Json }
     function script:Wait-Gone([int] $ProcessId) {
-        $deadline = [DateTime]::UtcNow.AddSeconds(20)
-        while ([DateTime]::UtcNow -lt $deadline) {
-            $stat = Get-Content "/proc/$ProcessId/stat" -ErrorAction SilentlyContinue
-            if (-not $stat -or ($stat -split '\) ')[1][0] -eq 'Z') { return }
-            Start-Sleep -Milliseconds 20
-        }
-        throw "process $ProcessId still runs"
+        Wait-TestCondition { -not (Test-ProcessAlive $ProcessId) }.GetNewClosure() -Seconds 20 | Should -BeTrue -Because "monitor $ProcessId ends"
     }
 }
 

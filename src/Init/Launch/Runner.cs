@@ -201,7 +201,8 @@ internal static unsafe class Runner
             child.UnshareCgroup = (flags & CLONE_NEWCGROUP) != 0;
             flags &= ~CLONE_NEWCGROUP;
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
-            var oomBefore = OomKills();
+            var oom = new OomCount(plan.CgroupProcsFiles);
+            long oomBefore = oom.Read();
 
             var noGc = NoGc.Enter();
             // Born in its cgroup2 directory when there is one; the parent joins it after a plain clone when clone3 refuses.
@@ -336,7 +337,7 @@ internal static unsafe class Runner
             _state.ExitCode = exit;
             _state.Signal = signal;
             _state.FinishedAt = DateTimeOffset.UtcNow;
-            _state.OomKilled = OomKills() > oomBefore;
+            _state.OomKilled = oom.Read() > oomBefore;
             _state.RestartPending = supervisor.ShouldRestart(_state);
             supervisor.Exited(_state); // before the state: whoever sees the exit finds its die in the journal
             StateFile.Write(plan.StateDir, _state);
@@ -419,41 +420,6 @@ internal static unsafe class Runner
             if (fd < 0) return;
             dup2(fd, 0); dup2(fd, 1); dup2(fd, 2);
             if (fd > 2) close(fd);
-        }
-
-        /// <summary>The cgroup file <see cref="OomKills()"/> found the count in (read alone at the exit).</summary>
-        private string? _oomFile;
-
-        /// <summary>OOM kills so far in the container's memory cgroup (v2 memory.events or v1 memory.oom_control); -1 when none is known.</summary>
-        private long OomKills()
-        {
-            Span<byte> text = stackalloc byte[1024];
-            if (_oomFile is not null) return OomKills(_oomFile, text);
-            foreach (string procs in plan.CgroupProcsFiles)
-            {
-                string dir = Path.GetDirectoryName(procs) ?? "";
-                foreach (string file in new[] { "memory.events", "memory.oom_control" })
-                {
-                    string path = Path.Combine(dir, file);
-                    long kills = OomKills(path, text);
-                    if (kills < 0) continue;
-                    _oomFile = path;
-                    return kills;
-                }
-            }
-            return -1;
-        }
-
-        private static long OomKills(string file, Span<byte> text)
-        {
-            int n = NativeFile.ReadSmall(file, text);
-            if (n < 0) return -1;
-            foreach (var range in text[..n].Split((byte)'\n'))
-            {
-                var line = text[range];
-                if (line.StartsWith("oom_kill "u8) && long.TryParse(line[9..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kills)) return kills;
-            }
-            return -1;
         }
     }
 }
