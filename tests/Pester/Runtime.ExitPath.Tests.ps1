@@ -1,7 +1,10 @@
 # The end of a container, from its exit to the caller: the monitor records the stopped state in a file it made while the
 # container started (no inode is created between the exit and the record), swaps it in for the running state, and only
 # then tears down (the old state, the cgroups, the mount namespace it held). Real containers of the busybox fixture.
-BeforeDiscovery { $isRoot = (id -u) -eq '0' }
+BeforeDiscovery {
+    $isRoot = (id -u) -eq '0'
+    $hasSlice = [bool](Get-Content /proc/self/sched -ErrorAction SilentlyContinue | Where-Object { $_ -match '^se\.slice\s' })
+}
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:root = New-TestRoot -Name exitpath
@@ -15,6 +18,11 @@ BeforeAll {
         @(Get-ChildItem -Force (Join-Path $containersDir $Id) -ErrorAction SilentlyContinue | Where-Object Name -Like 'state.json?*' | ForEach-Object Name)
     }
     function script:Get-State([string] $Id) { Get-Content -Raw (Join-Path $containersDir "$Id/state.json") | ConvertFrom-Json }
+    # The request size EEVDF gives a task (Linux 6.12+, /proc/PID/sched needs CONFIG_SCHED_DEBUG); $null when not shown.
+    function script:Get-Slice([int] $ProcessId) {
+        $line = Get-Content "/proc/$ProcessId/sched" -ErrorAction SilentlyContinue | Where-Object { $_ -match '^se\.slice\s' }
+        if ($line) { [long]($line -split '\s+')[-1] }
+    }
     function script:Wait-Gone([int] $ProcessId) {
         Wait-TestCondition { -not (Test-ProcessAlive $ProcessId) }.GetNewClosure() -Seconds 20 | Should -BeTrue -Because "monitor $ProcessId ends"
     }
@@ -88,5 +96,22 @@ Describe 'The end of a container' -Skip:(-not $isRoot) {
             $mounted | Should -BeNullOrEmpty -Because 'no mount namespace may keep the container''s overlay or binds'
             Test-Path (Join-Path $containersDir $x.Id) | Should -BeFalse
         }
+    }
+}
+
+Describe 'The monitor''s scheduling' -Skip:(-not $isRoot -or -not $hasSlice) {
+    AfterEach { Get-Container | Remove-Container -Force -Confirm:$false -ErrorAction Continue }
+
+    It 'asks the scheduler for 0.1 ms requests for the monitor alone, not for the container, also after a restart' {
+        $default = Get-Slice $PID
+        $c = New-Container -Image busybox -RestartPolicy Always -Command sh, -c, 'sleep 1' | Start-Container -PassThru
+        Get-Slice $c.MonitorPid | Should -Be 100000
+        Get-Slice $c.Pid | Should -Be $default -Because 'the container''s processes keep the default request size'
+        # The monitor runs itself again (exec) for the restart: the new run's container must not inherit the monitor's.
+        Wait-TestCondition { (Get-Container -Name $c.Name).RestartCount -ge 1 -and (Get-Container -Name $c.Name).State -eq 'Running' } -Seconds 30 | Should -BeTrue
+        $again = Get-Container -Name $c.Name
+        $again.MonitorPid | Should -Be $c.MonitorPid
+        Get-Slice $again.Pid | Should -Be $default
+        Get-Slice $again.MonitorPid | Should -Be 100000
     }
 }

@@ -261,6 +261,9 @@ internal static unsafe class Runner
                 _state.NetworkHelperStartTime = helper > 0 ? StateFile.StartTime(helper) : 0;
             }
 
+            // From here the monitor spawns nothing of its own but health checks (their thread resets this) and a restart
+            // (reset before its exec), so what runs on the container's path from now on is not held up behind other work.
+            SchedSlice.Short();
             byte go = setupError is null ? (byte)1 : (byte)0;
             write(sync[1], &go, 1);
             close(sync[1]);

@@ -65,6 +65,7 @@ internal sealed unsafe class Supervisor(LaunchPlan plan, int restarts, int strea
         var env = Environment.GetEnvironmentVariables();
         var list = new List<string>();
         foreach (System.Collections.DictionaryEntry e in env) list.Add($"{e.Key}={e.Value}");
+        SchedSlice.Reset(); // kept across exec, and the next container would inherit it
         execve(NativeString.Of("/proc/self/exe"), argv, NativeString.Array(list));
         Launch.Runner.WriteLine(2, $"pscontainers-init: restarting: execve: {StrError(Errno)}");
     }
