@@ -201,7 +201,8 @@ internal static unsafe class Runner
             child.UnshareCgroup = (flags & CLONE_NEWCGROUP) != 0;
             flags &= ~CLONE_NEWCGROUP;
             if (userNs) child.SetgroupsAllowed = plan.NewGidMap is not null || geteuid() == 0;
-            var oomBefore = OomKills();
+            var oom = new OomCount(plan.CgroupProcsFiles);
+            long oomBefore = oom.Read();
 
             var noGc = NoGc.Enter();
             // Born in its cgroup2 directory when there is one; the parent joins it after a plain clone when clone3 refuses.
@@ -260,6 +261,9 @@ internal static unsafe class Runner
                 _state.NetworkHelperStartTime = helper > 0 ? StateFile.StartTime(helper) : 0;
             }
 
+            // From here the monitor spawns nothing of its own but health checks (their thread resets this) and a restart
+            // (reset before its exec), so what runs on the container's path from now on is not held up behind other work.
+            SchedSlice.Short();
             byte go = setupError is null ? (byte)1 : (byte)0;
             write(sync[1], &go, 1);
             close(sync[1]);
@@ -308,6 +312,7 @@ internal static unsafe class Runner
             {
                 Handshake(new LaunchResult { Pid = pid, MonitorPid = Environment.ProcessId });
                 Detach();
+                StateFile.ReleaseReplaced(); // a restart's previous stopped state
                 var pump = new LogPump(log!) { Terminal = _tty };
                 // From here the monitor only copies output and waits. Once the container has been quiet for a second,
                 // give back what starting it cost: an aggressive collection decommits the free GC memory left by parsing
@@ -335,15 +340,17 @@ internal static unsafe class Runner
             _state.ExitCode = exit;
             _state.Signal = signal;
             _state.FinishedAt = DateTimeOffset.UtcNow;
-            _state.OomKilled = OomKills() > oomBefore;
+            _state.OomKilled = oom.Read() > oomBefore;
             _state.RestartPending = supervisor.ShouldRestart(_state);
             supervisor.Exited(_state); // before the state: whoever sees the exit finds its die in the journal
             StateFile.Write(plan.StateDir, _state);
+            StateFile.ReleaseReplaced();
             if (_state.RestartPending)
             {
                 supervisor.Restart(_state); // returns only when a stop came during the delay
                 _state.RestartPending = false;
                 StateFile.Write(plan.StateDir, _state);
+                StateFile.ReleaseReplaced();
             }
             CgroupRelease.Run(plan.CgroupProcsFiles);
             if (mountNs >= 0) close(mountNs); // the unmounts (and the overlay's sync) happen here, after the exit is known
@@ -353,7 +360,8 @@ internal static unsafe class Runner
         /// <summary>
         /// While the child sets itself up (mounts, pivot_root, credentials: 2-3 ms, on the other core when there is one),
         /// what the running state and the handshake need that does not wait for the exec: the start time (fixed at clone;
-        /// the pid is our unreaped child, so it cannot be reused), the boot id, and a first pass through the state's JSON
+        /// the pid is our unreaped child, so it cannot be reused), the boot id, the temp files of the running and the stopped
+        /// state (<see cref="StateFile.MakeAhead"/>), and a first pass through the state's JSON
         /// writer and the handshake's (their static constructors, the encoder's tables, their code paged in). A /bin/true has
         /// run its course 0.3 ms after its exec, so everything the monitor does between the exec and its wait delays the
         /// caller's Start -Wait.
@@ -362,6 +370,7 @@ internal static unsafe class Runner
         {
             _state.PidStartTime = StateFile.StartTime(pid);
             _state.BootId ??= StateFile.BootId();
+            StateFile.MakeAhead(plan.StateDir, 2); // the running and the stopped state's temp files
             PlanWriter.WriteState(Stream.Null, _state);
             PlanWriter.LaunchResult(new LaunchResult { Pid = pid, MonitorPid = _state.MonitorPid });
         }
@@ -384,6 +393,8 @@ internal static unsafe class Runner
             _state.ExitCode = code;
             _state.FinishedAt = DateTimeOffset.UtcNow;
             try { StateFile.Write(plan.StateDir, _state); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            StateFile.ReleaseReplaced();
+            StateFile.DiscardAhead();
             if (supervisor.Restarts > 0) supervisor.Event("die", code, new() { ["error"] = message });
             if (log is not null)
             {
@@ -412,27 +423,6 @@ internal static unsafe class Runner
             if (fd < 0) return;
             dup2(fd, 0); dup2(fd, 1); dup2(fd, 2);
             if (fd > 2) close(fd);
-        }
-
-        /// <summary>OOM kills so far in the container's memory cgroup (v2 memory.events or v1 memory.oom_control); -1 when none is known.</summary>
-        private long OomKills()
-        {
-            Span<byte> text = stackalloc byte[1024];
-            foreach (string procs in plan.CgroupProcsFiles)
-            {
-                string dir = Path.GetDirectoryName(procs) ?? "";
-                foreach (string file in new[] { "memory.events", "memory.oom_control" })
-                {
-                    int n = NativeFile.ReadSmall(Path.Combine(dir, file), text);
-                    if (n < 0) continue;
-                    foreach (var range in text[..n].Split((byte)'\n'))
-                    {
-                        var line = text[range];
-                        if (line.StartsWith("oom_kill "u8) && long.TryParse(line[9..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kills)) return kills;
-                    }
-                }
-            }
-            return -1;
         }
     }
 }

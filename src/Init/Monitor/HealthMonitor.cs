@@ -23,6 +23,7 @@ internal sealed unsafe class HealthMonitor(LaunchPlan plan, HealthPlan health, S
 
     private void Loop()
     {
+        SchedSlice.Reset(); // the checks it spawns are the container's processes: the default request size
         var startPeriodEnds = startedAt + TimeSpan.FromMilliseconds(health.StartPeriodMs);
         while (true)
         {

@@ -40,10 +40,10 @@ internal sealed unsafe class Supervisor(LaunchPlan plan, int restarts, int strea
     public bool ShouldRestart(ContainerRuntimeState state)
     {
         if (plan.Stdio != StdioMode.Log || StopRequested) return false;
-        string request = Path.Combine(plan.StateDir, RestartRequestFile);
-        bool asked = HealthRestart || File.Exists(request);
-        try { File.Delete(request); } catch (IOException) { }
-        return asked || RestartRules.ShouldRestart(plan.Restart, restarts, state.ExitCode ?? 0);
+        // One unlink: it succeeds only when the request was there (and takes it).
+        bool asked;
+        fixed (byte* request = NativeString.Z(Path.Combine(plan.StateDir, RestartRequestFile))) asked = unlink(request) == 0;
+        return HealthRestart || asked || RestartRules.ShouldRestart(plan.Restart, restarts, state.ExitCode ?? 0);
     }
 
     /// <summary>After the exit is recorded: waits out the backoff (watching for a stop) and runs the monitor again. Returns
@@ -65,6 +65,7 @@ internal sealed unsafe class Supervisor(LaunchPlan plan, int restarts, int strea
         var env = Environment.GetEnvironmentVariables();
         var list = new List<string>();
         foreach (System.Collections.DictionaryEntry e in env) list.Add($"{e.Key}={e.Value}");
+        SchedSlice.Reset(); // kept across exec, and the next container would inherit it
         execve(NativeString.Of("/proc/self/exe"), argv, NativeString.Array(list));
         Launch.Runner.WriteLine(2, $"pscontainers-init: restarting: execve: {StrError(Errno)}");
     }

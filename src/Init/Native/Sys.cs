@@ -55,6 +55,9 @@ internal static unsafe partial class Sys
 
     [DllImport(Libc), SuppressGCTransition] private static extern long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
 
+    /// <summary>renameat2(RENAME_EXCHANGE) of two paths (Linux 3.15+; EINVAL on a file system without it).</summary>
+    public static int RenameExchange(byte* a, byte* b) => (int)syscall(316 /* renameat2 */, AT_FDCWD, (long)a, AT_FDCWD, (long)b, 2 /* RENAME_EXCHANGE */, 0);
+
     /// <summary>fork-like clone(2): the child continues here with a copy of the stack, returning 0.</summary>
     public static int Clone(ulong flags) => (int)syscall(SYS_clone, (long)flags, 0, 0, 0, 0, 0);
 
