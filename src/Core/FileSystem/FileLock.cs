@@ -10,6 +10,7 @@ namespace Containers.Core.FileSystem;
 internal sealed class FileLock : IDisposable
 {
     private readonly SafeFileHandle _handle;
+    private int _disposed;
 
     private FileLock(SafeFileHandle handle) => _handle = handle;
 
@@ -30,7 +31,7 @@ internal sealed class FileLock : IDisposable
         }
         catch
         {
-            handle.Dispose();
+            Drop(handle);
             throw;
         }
     }
@@ -58,7 +59,7 @@ internal sealed class FileLock : IDisposable
         }
         catch
         {
-            handle.Dispose();
+            Drop(handle);
             throw;
         }
     }
@@ -68,17 +69,41 @@ internal sealed class FileLock : IDisposable
     {
         var handle = OpenDirectory(dir);
         if (TryLock(handle, exclusive: true)) return new FileLock(handle);
-        handle.Dispose();
+        Drop(handle);
         return null;
     }
 
-    private static SafeFileHandle OpenDirectory(string dir)
+    private static SafeFileHandle OpenDirectory(string dir) => Counted(() =>
     {
         // Opened first: the directory nearly always exists, and a stat before would cost as much as the open.
         try { return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true); }
         catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_) { }
         Directory.CreateDirectory(dir);
         return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true);
+    })!;
+
+    /// <summary>Opens a lock's descriptor counted by <see cref="ForkGate"/> (from before the open: a fork in between copies it).</summary>
+    private static SafeFileHandle? Counted(Func<SafeFileHandle?> open)
+    {
+        ForkGate.Opening();
+        try
+        {
+            if (open() is { } handle) return handle;
+        }
+        catch
+        {
+            ForkGate.Closed();
+            throw;
+        }
+        ForkGate.Closed();
+        return null;
+    }
+
+    /// <summary>Closes a descriptor of <see cref="Counted"/> that holds no lock.</summary>
+    private static void Drop(SafeFileHandle handle)
+    {
+        handle.Dispose();
+        ForkGate.Closed();
     }
 
     /// <summary>
@@ -91,15 +116,20 @@ internal sealed class FileLock : IDisposable
         var handle = Open(path, create);
         if (handle is null) return null;
         if (TryLock(handle, exclusive: true)) return new FileLock(handle);
-        handle.Dispose();
+        Drop(handle);
         return null;
     }
 
-    private static bool TryLock(SafeFileHandle handle, bool exclusive) =>
-        FileSystemCalls.Flock(handle, (exclusive ? FileSystemCalls.LOCK_EX : FileSystemCalls.LOCK_SH) | FileSystemCalls.LOCK_NB);
+    /// <summary>One try, and one more at once when a child this session forked meanwhile could hold the lock (see <see cref="ForkGate"/>).</summary>
+    private static bool TryLock(SafeFileHandle handle, bool exclusive)
+    {
+        int operation = (exclusive ? FileSystemCalls.LOCK_EX : FileSystemCalls.LOCK_SH) | FileSystemCalls.LOCK_NB;
+        long forks = ForkGate.Started;
+        return FileSystemCalls.Flock(handle, operation) || ForkGate.WaitForForksSince(forks) && FileSystemCalls.Flock(handle, operation);
+    }
 
     // open(2) directly: .NET's FileStream takes its own flock to emulate FileShare, which would collide with ours.
-    private static SafeFileHandle? Open(string path, bool create)
+    private static SafeFileHandle? Open(string path, bool create) => Counted(() =>
     {
         try
         {
@@ -111,7 +141,10 @@ internal sealed class FileLock : IDisposable
         {
             return null;
         }
-    }
+    });
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) Drop(_handle);
+    }
 }
