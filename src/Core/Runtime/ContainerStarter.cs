@@ -79,9 +79,11 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C), and
-            // a caller of StartAsync may do something else meanwhile (cancel it, start another).
-            result = await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
+            // The monitor gets its command on this thread (a thread-pool hop before it delayed every start); the handshake is
+            // read off it: that read blocks (Handshake watches ct itself and kills the monitor on Ctrl+C), and a caller of
+            // StartAsync may do something else meanwhile (cancel it, start another).
+            var monitor = launcher.Begin(store.PlanPath(r.Id), r.Name);
+            result = await Task.Run(() => launcher.Handshake(monitor, r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
