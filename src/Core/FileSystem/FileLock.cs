@@ -39,8 +39,15 @@ internal sealed class FileLock : IDisposable
     /// <summary>Waits for the exclusive lock without blocking a thread; creates the lock file's directory when missing.</summary>
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return await WaitAsync(Open(path, create: true)!, ct).ConfigureAwait(false);
+        SafeFileHandle handle;
+        // Opened first: the directory nearly always exists, and making it first cost a mkdir and a stat per lock.
+        try { handle = Open(path, create: true)!; }
+        catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            handle = Open(path, create: true)!;
+        }
+        return await WaitAsync(handle, ct).ConfigureAwait(false);
     }
 
     /// <summary>
