@@ -10,7 +10,6 @@ namespace Containers.Core.FileSystem;
 internal sealed class FileLock : IDisposable
 {
     private readonly SafeFileHandle _handle;
-    private int _disposed;
 
     private FileLock(SafeFileHandle handle) => _handle = handle;
 
@@ -31,7 +30,7 @@ internal sealed class FileLock : IDisposable
         }
         catch
         {
-            Drop(handle);
+            handle.Dispose();
             throw;
         }
     }
@@ -66,7 +65,7 @@ internal sealed class FileLock : IDisposable
         }
         catch
         {
-            Drop(handle);
+            handle.Dispose();
             throw;
         }
     }
@@ -76,41 +75,17 @@ internal sealed class FileLock : IDisposable
     {
         var handle = OpenDirectory(dir);
         if (TryLock(handle, exclusive: true)) return new FileLock(handle);
-        Drop(handle);
+        handle.Dispose();
         return null;
     }
 
-    private static SafeFileHandle OpenDirectory(string dir) => Counted(() =>
+    private static SafeFileHandle OpenDirectory(string dir)
     {
         // Opened first: the directory nearly always exists, and a stat before would cost as much as the open.
         try { return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true); }
         catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_) { }
         Directory.CreateDirectory(dir);
         return new SafeFileHandle(FileSystemCalls.OpenAt(FileSystemCalls.AT_FDCWD, dir, FileSystemCalls.O_RDONLY | FileSystemCalls.O_DIRECTORY), ownsHandle: true);
-    })!;
-
-    /// <summary>Opens a lock's descriptor counted by <see cref="ForkGate"/> (from before the open: a fork in between copies it).</summary>
-    private static SafeFileHandle? Counted(Func<SafeFileHandle?> open)
-    {
-        ForkGate.Opening();
-        try
-        {
-            if (open() is { } handle) return handle;
-        }
-        catch
-        {
-            ForkGate.Closed();
-            throw;
-        }
-        ForkGate.Closed();
-        return null;
-    }
-
-    /// <summary>Closes a descriptor of <see cref="Counted"/> that holds no lock.</summary>
-    private static void Drop(SafeFileHandle handle)
-    {
-        handle.Dispose();
-        ForkGate.Closed();
     }
 
     /// <summary>
@@ -123,7 +98,7 @@ internal sealed class FileLock : IDisposable
         var handle = Open(path, create);
         if (handle is null) return null;
         if (TryLock(handle, exclusive: true)) return new FileLock(handle);
-        Drop(handle);
+        handle.Dispose();
         return null;
     }
 
@@ -136,7 +111,7 @@ internal sealed class FileLock : IDisposable
     }
 
     // open(2) directly: .NET's FileStream takes its own flock to emulate FileShare, which would collide with ours.
-    private static SafeFileHandle? Open(string path, bool create) => Counted(() =>
+    private static SafeFileHandle? Open(string path, bool create)
     {
         try
         {
@@ -148,10 +123,7 @@ internal sealed class FileLock : IDisposable
         {
             return null;
         }
-    });
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) Drop(_handle);
     }
+
+    public void Dispose() => _handle.Dispose();
 }

@@ -102,7 +102,7 @@ internal sealed class SpareMonitor : IDisposable
                 {
                     UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
                 };
-                // Forked while this session holds no file lock: the child would hold a copy of one until it execs.
+                // A lock wait that finds a lock taken meanwhile tries again once this fork is done (the child holds a copy until it execs).
                 if (FileSystem.ForkGate.Fork(() => Process.Start(psi)) is { } process) Interlocked.Exchange(ref s_ready, new SpareMonitor(process, fingerprint))?.Dispose();
             }
             catch (Exception e)
