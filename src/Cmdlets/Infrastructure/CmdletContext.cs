@@ -39,6 +39,7 @@ internal sealed class CmdletContext(ContainerPaths paths)
     public ContainerRuntime Runtime => _runtime ??= new ContainerRuntime(Paths, new DeferredImageSource(() => new StoreImageSource(OpenImageStore())))
     {
         Pods = new PodStore(Paths),
+        HandshakeOnCaller = true,
     };
 
     /// <summary>Pods, over the same runtime.</summary>

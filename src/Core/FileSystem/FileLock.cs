@@ -38,8 +38,15 @@ internal sealed class FileLock : IDisposable
     /// <summary>Waits for the exclusive lock without blocking a thread; creates the lock file's directory when missing.</summary>
     public static async Task<FileLock> AcquireAsync(string path, CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return await WaitAsync(Open(path, create: true)!, ct).ConfigureAwait(false);
+        SafeFileHandle handle;
+        // Opened first: the directory nearly always exists, and making it first cost a mkdir and a stat per lock.
+        try { handle = Open(path, create: true)!; }
+        catch (NativeCallException e) when (e.Errno == FileSystemCalls.ENOENT_)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            handle = Open(path, create: true)!;
+        }
+        return await WaitAsync(handle, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -95,8 +102,13 @@ internal sealed class FileLock : IDisposable
         return null;
     }
 
-    private static bool TryLock(SafeFileHandle handle, bool exclusive) =>
-        FileSystemCalls.Flock(handle, (exclusive ? FileSystemCalls.LOCK_EX : FileSystemCalls.LOCK_SH) | FileSystemCalls.LOCK_NB);
+    /// <summary>One try, and one more at once when a child this session forked meanwhile could hold the lock (see <see cref="ForkGate"/>).</summary>
+    private static bool TryLock(SafeFileHandle handle, bool exclusive)
+    {
+        int operation = (exclusive ? FileSystemCalls.LOCK_EX : FileSystemCalls.LOCK_SH) | FileSystemCalls.LOCK_NB;
+        long forks = ForkGate.Started;
+        return FileSystemCalls.Flock(handle, operation) || ForkGate.WaitForForksSince(forks) && FileSystemCalls.Flock(handle, operation);
+    }
 
     // open(2) directly: .NET's FileStream takes its own flock to emulate FileShare, which would collide with ours.
     private static SafeFileHandle? Open(string path, bool create)

@@ -339,7 +339,7 @@ internal sealed partial class ImageStore
     public Task<IReadOnlyList<StoredImage>> ListAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var db = LoadDatabase();
+        var db = ReadDatabase();
         IReadOnlyList<StoredImage> list = db.Images.OrderByDescending(i => i.Created ?? i.Added).Select(ToStoredImage).ToList();
         return Task.FromResult(list);
     }
@@ -352,7 +352,7 @@ internal sealed partial class ImageStore
     public Task<StoredImage?> FindAsync(string nameOrIdOrDigest, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var db = LoadDatabase();
+        var db = ReadDatabase();
         var record = Resolve(db, nameOrIdOrDigest, out _);
         return Task.FromResult(record is null ? null : ToStoredImage(record));
     }

@@ -48,6 +48,11 @@ internal sealed partial class ContainerRuntime
     /// <summary>The pods containers can join (-Pod); set by whoever composes the services (the cmdlets' context).</summary>
     internal IPodDirectory? Pods { get; set; }
 
+    /// <summary>Start reads the monitor's handshake on the calling thread instead of the thread pool (the cmdlets: their start
+    /// runs on the pipeline thread, which has nothing else to do meanwhile, and Ctrl+C still reaches the read). A thread-pool
+    /// hop per start woke a worker that then spun for more work, CPU taken from the container's monitor on 2 cores.</summary>
+    internal bool HandshakeOnCaller { get; init; }
+
     /// <summary>How long Start waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get => Launcher.HandshakeTimeout; set => Launcher.HandshakeTimeout = value; }
 
@@ -109,7 +114,8 @@ internal sealed partial class ContainerRuntime
         if (Store.InfraOf(r) is { } infra && !Inspect(infra).State.IsActive())
             await StartAsync(infra.Id, ct).ConfigureAwait(false);
         using var lk = await Store.LockContainerAsync(r.Id, ct).ConfigureAwait(false);
-        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths).StartAsync(r, attach, ct).ConfigureAwait(false);
+        return await new ContainerStarter(Store, Cgroups, _resolver, Launcher, Networking, _paths) { HandshakeOnCaller = HandshakeOnCaller }
+            .StartAsync(r, attach, ct).ConfigureAwait(false);
     }
 
     // ---- stop / wait --------------------------------------------------------------------------

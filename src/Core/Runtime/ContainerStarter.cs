@@ -16,6 +16,9 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
 {
     private static readonly Serilog.ILogger Log = Logging.ModuleLog.For<ContainerStarter>();
 
+    /// <summary>See <see cref="ContainerRuntime.HandshakeOnCaller"/>.</summary>
+    public bool HandshakeOnCaller { get; init; }
+
     /// <summary>
     /// With <paramref name="attach"/>, the container shares this process's stdin, stdout and stderr (and terminal) and
     /// the call returns when it exits; otherwise it runs detached under its monitor and the call returns once the
@@ -79,9 +82,12 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         LaunchResult result;
         try
         {
-            // Off the caller's thread: the handshake read blocks (Launch watches ct itself and kills the monitor on Ctrl+C), and
-            // a caller of StartAsync may do something else meanwhile (cancel it, start another).
-            result = await Task.Run(() => launcher.Launch(store.PlanPath(r.Id), r.Name, ct), CancellationToken.None).ConfigureAwait(false);
+            // The monitor gets its command on this thread (a thread-pool hop before it delayed every start). The handshake read
+            // blocks (Handshake watches ct itself and kills the monitor on Ctrl+C): off this thread unless the caller said
+            // otherwise, as a caller of StartAsync may do something else meanwhile (cancel it, start another).
+            var monitor = launcher.Begin(store.PlanPath(r.Id), r.Name);
+            result = HandshakeOnCaller ? launcher.Handshake(monitor, r.Name, ct)
+                : await Task.Run(() => launcher.Handshake(monitor, r.Name, ct), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {

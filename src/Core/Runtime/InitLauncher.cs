@@ -16,7 +16,7 @@ internal sealed class InitLauncher(string initPath)
 
     public string InitPath { get; } = initPath;
 
-    /// <summary>How long <see cref="Launch"/> waits for Init's handshake.</summary>
+    /// <summary>How long <see cref="Handshake"/> waits for Init's handshake.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Throws InitNotFound when the binary is missing.</summary>
@@ -58,16 +58,25 @@ internal sealed class InitLauncher(string initPath)
     }
 
     /// <summary>
-    /// Runs <c>pscontainers-init run --plan</c> and reads its one-line handshake. Read on this thread, with poll: the
-    /// handshake comes within milliseconds, and asynchronous pipe reads (an epoll registration and a thread-pool hop per
-    /// line, plus a reader kept on stderr) cost more than the wait. stderr is read only when the start failed.
-    /// The session's spare monitor (<see cref="SpareMonitor"/>), when there is a usable one, runs the command instead of a
-    /// new process; after the handshake the next spare is started in the background.
+    /// Hands <c>pscontainers-init run --plan</c> to the session's spare monitor (<see cref="SpareMonitor"/>) when there is a
+    /// usable one, else starts a new monitor process; <see cref="Handshake"/> then reads its answer. Done on the caller's
+    /// thread: the monitor sets the container up while the caller goes on to wait for it.
     /// </summary>
-    public LaunchResult Launch(string planPath, string name, CancellationToken ct)
+    public Process Begin(string planPath, string name)
     {
         var command = new InitRun(planPath);
-        using var process = SpareMonitor.TryTake(InitPath, command) ?? StartFresh(command, name);
+        return SpareMonitor.TryTake(InitPath, command) ?? StartFresh(command, name);
+    }
+
+    /// <summary>
+    /// Reads the one-line handshake of a monitor <see cref="Begin"/> started, and disposes it. Read on this thread, with
+    /// poll: the handshake comes within milliseconds, and asynchronous pipe reads (an epoll registration and a thread-pool
+    /// hop per line, plus a reader kept on stderr) cost more than the wait. stderr is read only when the start failed.
+    /// After the handshake the next spare is started in the background.
+    /// </summary>
+    public LaunchResult Handshake(Process monitor, string name, CancellationToken ct)
+    {
+        using var process = monitor;
         var stdout = (System.IO.Pipes.PipeStream)process.StandardOutput.BaseStream;
         var deadline = Stopwatch.StartNew();
         // Slices keep Ctrl+C and the timeout responsive while the monitor sets the container up.

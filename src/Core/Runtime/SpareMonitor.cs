@@ -7,7 +7,7 @@ namespace Containers.Core.Runtime;
 /// <summary>
 /// One <c>pscontainers-init spare</c> kept ready per session: a monitor process started after a start (in the background,
 /// off the next start's path) that has finished the runtime's start-up and blocks reading its stdin. The next
-/// <see cref="InitLauncher.Launch"/> writes its <c>run</c> command line there instead of starting a process, and the spare
+/// <see cref="InitLauncher.Begin"/> writes its <c>run</c> command line there instead of starting a process, and the spare
 /// becomes that container's monitor exactly as a fresh one would (Init's <c>Launch/Spare.cs</c>).
 /// <para>Never a daemon: only this session holds its stdin, so it ends when the session ends (killed too: the kernel closes
 /// the pipe) or after <see cref="IdleSeconds"/> unused; no container knows it. A spare that is gone (killed, timed out)
@@ -102,7 +102,8 @@ internal sealed class SpareMonitor : IDisposable
                 {
                     UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
                 };
-                if (Process.Start(psi) is { } process) Interlocked.Exchange(ref s_ready, new SpareMonitor(process, fingerprint))?.Dispose();
+                // A lock wait that finds a lock taken meanwhile tries again once this fork is done (the child holds a copy until it execs).
+                if (FileSystem.ForkGate.Fork(() => Process.Start(psi)) is { } process) Interlocked.Exchange(ref s_ready, new SpareMonitor(process, fingerprint))?.Dispose();
             }
             catch (Exception e)
             {

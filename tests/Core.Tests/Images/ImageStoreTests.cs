@@ -6,7 +6,7 @@ using Containers.Core.Spec;
 namespace Containers.Core.Tests.Images;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ImageStoreTests : IDisposable
+public sealed partial class ImageStoreTests : IDisposable
 {
     private readonly TempDir _tmp = new();
     private ImageStore NewStore(long maxLayer = 64L << 20, IImageUsers? users = null) =>

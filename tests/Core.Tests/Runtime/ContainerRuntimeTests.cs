@@ -249,7 +249,7 @@ public sealed class ContainerRuntimeTests : IDisposable
     }
     /// <summary>A stand-in monitor: a shell script that records its pid, runs <paramref name="first"/>, starts a child (its pid
     /// recorded too) and waits for it, never writing a handshake.</summary>
-    private (ContainerRuntime Runtime, string PidFile) FakeMonitor(string first)
+    private (ContainerRuntime Runtime, string PidFile) FakeMonitor(string first, bool handshakeOnCaller = false)
     {
         string pidFile = Path.Combine(_root, "pids-" + Guid.NewGuid().ToString("N")[..6]);
         string script = Path.Combine(_root, "fake-init-" + Guid.NewGuid().ToString("N")[..6]);
@@ -257,7 +257,7 @@ public sealed class ContainerRuntimeTests : IDisposable
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var runtime = new ContainerRuntime(_paths, new FakeImages(new RuntimeImage(new string('a', 64), "localhost/test:latest", new ContainerConfig(), [Path.Combine(_root, "layer")])),
             new NoCgroupManager("tests"), script)
-        { HandshakeTimeout = TimeSpan.FromMilliseconds(500) };
+        { HandshakeTimeout = TimeSpan.FromMilliseconds(500), HandshakeOnCaller = handshakeOnCaller };
         return (runtime, pidFile);
     }
 
@@ -293,14 +293,16 @@ public sealed class ContainerRuntimeTests : IDisposable
         Assert.False(Directory.Exists(runtime.Store.Dir(c.Id)));
     }
 
-    [Fact]
-    public async Task AStartCancelledBeforeTheHandshakeKillsTheMonitor()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the cmdlets' way: the handshake is read on the calling thread, which the start blocks
+    public async Task AStartCancelledBeforeTheHandshakeKillsTheMonitor(bool handshakeOnCaller)
     {
-        var (runtime, pidFile) = FakeMonitor("true");
+        var (runtime, pidFile) = FakeMonitor("true", handshakeOnCaller);
         runtime.HandshakeTimeout = TimeSpan.FromSeconds(30);
         var c = await runtime.CreateAsync(new ContainerCreateOptions { Image = "test", Command = ["/bin/true"] }, CancellationToken.None);
         using var cts = new CancellationTokenSource();
-        var start = runtime.StartAsync(c.Name, cts.Token);
+        var start = handshakeOnCaller ? Task.Run(() => runtime.StartAsync(c.Name, cts.Token)) : runtime.StartAsync(c.Name, cts.Token);
         for (int i = 0; i < 200 && (!File.Exists(pidFile) || File.ReadAllLines(pidFile).Length < 2); i++) await Task.Delay(25);
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start);
