@@ -2,8 +2,8 @@ namespace Containers.Core.Runtime;
 
 /// <summary>
 /// Removed containers' directories are deleted off the caller's path. Remove-Container moves the directory into the
-/// store's <c>.trash</c> with one rename (under the store and container locks) and a background task deletes what the
-/// trash holds (on a thread of its own): unlinking a container's tree cost Remove-Container about 1 ms on this host's ext4, nearly all of it in the
+/// store's <c>.trash</c> with one rename (under the store and container locks) and a background thread deletes what the
+/// trash holds: unlinking a container's tree cost Remove-Container about 1 ms on this host's ext4, nearly all of it in the
 /// kernel. The rename is also what takes the container out of the store (listings only see id-named directories), so a
 /// kill at any point leaves either the whole container or trash; what a killed session left in the trash goes with the
 /// next removal in any session, and a session that exits finishes its deletions first.
