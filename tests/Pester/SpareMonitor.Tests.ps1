@@ -75,6 +75,26 @@ Describe 'The spare monitor of a session' -Skip:(-not $isRoot) {
         finally { Remove-Container $c.Name -Force -Confirm:$false }
     }
 
+    It 'waits at idle priority, and the monitor and container it becomes run at the normal one' {
+        function Get-Policy([int] $ProcessId) {
+            # /proc/<tid>/sched: "policy : 0" (SCHED_OTHER) or 5 (SCHED_IDLE), one per thread.
+            foreach ($task in Get-ChildItem "/proc/$ProcessId/task" -Directory) {
+                ((Get-Content "$($task.FullName)/sched") -match '^policy\s*:' -replace '^policy\s*:\s*', '').Trim()
+            }
+        }
+        New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
+        $spare = Wait-Spare
+        Get-Policy $spare | Sort-Object -Unique | Should -Be '5' -Because 'a spare only takes a CPU nothing else wants'
+        @(Get-Policy $PID | Where-Object { $_ -eq '5' }).Count | Should -Be 1 -Because 'in the session only the thread that starts spares is lowered'
+        $c = New-Container -Image busybox -Command sleep, 30 | Start-Container -PassThru
+        try {
+            $c.MonitorPid | Should -Be $spare
+            Get-Policy $c.MonitorPid | Sort-Object -Unique | Should -Be '0' -Because 'every thread of the monitor is back at the normal priority'
+            Get-Policy $c.Pid | Sort-Object -Unique | Should -Be '0' -Because 'the container does not inherit the spare''s priority'
+        }
+        finally { Remove-Container $c.Name -Force -Confirm:$false }
+    }
+
     It 'starts containers after an administrator killed the spare, and leaves no process behind' {
         New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
         $spare = Wait-Spare
