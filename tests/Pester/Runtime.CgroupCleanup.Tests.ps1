@@ -68,3 +68,24 @@ Describe 'Cgroups left by a killed monitor' -Skip:(-not $isRoot -or -not (Test-P
         Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Cgroups left by a start that died' -Skip:(-not $isRoot -or -not (Test-Path /sys/fs/cgroup/pids/cgroup.procs)) {
+    It 'are found by the first Start-Container: the process left in them is killed and the container gets its own limit' {
+        $c = New-Container -Image busybox -Command sleep, 30 -PidsLimit 50
+        # What a session killed between making the cgroups and starting the monitor leaves, with something else in it since.
+        $dir = "/sys/fs/cgroup/pids/pscontainers/$($c.Id)"
+        New-Item -ItemType Directory $dir -Force | Out-Null
+        & sh -c "echo 7 > $dir/pids.max"
+        $stray = Start-Process sleep -ArgumentList 60 -PassThru
+        try {
+            Set-Content "$dir/cgroup.procs" $stray.Id
+            $running = $c | Start-Container -PassThru
+            Get-Content "$dir/pids.max" | Should -Be '50'
+            Get-Content "$dir/cgroup.procs" | Should -Be "$($running.Pid)" -Because 'only the container is in its cgroup'
+            $stray.WaitForExit(10000) | Should -BeTrue -Because 'what ran in the leftover was killed'
+            Remove-Container $c.Name -Force -Confirm:$false
+            Get-CgroupDirs $c.Id | Should -BeNullOrEmpty
+        }
+        finally { if (-not $stray.HasExited) { $stray.Kill() } }
+    }
+}

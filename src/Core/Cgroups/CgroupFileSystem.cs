@@ -14,11 +14,16 @@ internal class CgroupFileSystem
     public virtual bool FileExists(string path) => File.Exists(path);
     public virtual void CreateDirectory(string path) => Directory.CreateDirectory(path);
 
-    /// <summary>mkdir(2) of one cgroup, its parent not made: DirectoryNotFoundException when the parent is gone.</summary>
-    public virtual void MakeDirectory(string path)
+    /// <summary>mkdir(2) of one cgroup, its parent not made: false when it was there already; DirectoryNotFoundException
+    /// when the parent is gone.</summary>
+    public virtual bool MakeDirectory(string path)
     {
-        try { Native.FileSystemCalls.MkdirAt(Native.FileSystemCalls.AT_FDCWD, path, 0x1ED /* 0755 */); }
-        catch (Native.NativeCallException e) when (e.Errno == Native.FileSystemCalls.EEXIST_) { }
+        try
+        {
+            Native.FileSystemCalls.MkdirAt(Native.FileSystemCalls.AT_FDCWD, path, 0x1ED /* 0755 */);
+            return true;
+        }
+        catch (Native.NativeCallException e) when (e.Errno == Native.FileSystemCalls.EEXIST_) { return false; }
         catch (Native.NativeCallException e) when (e.Errno == Native.FileSystemCalls.ENOENT_) { throw new DirectoryNotFoundException(e.Message, e); }
     }
 
@@ -26,16 +31,13 @@ internal class CgroupFileSystem
     /// Makes a container's cgroup <paramref name="dir"/> under the shared parent, which another process may rmdir at any
     /// time while it is empty (<see cref="ICgroupManager.RemoveParentIfEmpty"/>): when it went between our mkdir of the
     /// parent and of the child, both are made again, <paramref name="prepareParent"/> (enabling controllers) run on each.
+    /// False when <paramref name="dir"/> was there already (left by a start or a monitor that died).
     /// </summary>
-    public void CreateUnderParent(string dir, Action<string>? prepareParent = null)
+    public bool CreateUnderParent(string dir, Action<string>? prepareParent = null)
     {
         // Nothing to prepare: the parent usually exists, so the child's mkdir comes first (one system call, not three).
         if (prepareParent is null)
-            try
-            {
-                MakeDirectory(dir);
-                return;
-            }
+            try { return MakeDirectory(dir); }
             catch (DirectoryNotFoundException) { }
         string parent = Path.GetDirectoryName(dir)!;
         for (int attempt = 0; ; attempt++)
@@ -46,8 +48,7 @@ internal class CgroupFileSystem
                 // check that the path is a directory: the same race, retried the same way.
                 CreateDirectory(parent);
                 prepareParent?.Invoke(parent);
-                MakeDirectory(dir);
-                return;
+                return MakeDirectory(dir);
             }
             // ENOENT means the parent was gone when we made the child, even if a third process has made it again since.
             catch (IOException e) when (attempt < 20 && (e is DirectoryNotFoundException or FileNotFoundException || !DirectoryExists(parent))) { }

@@ -51,10 +51,12 @@ internal sealed class CgroupV1Manager : ICgroupManager
         var devices = DeviceRules.Effective(resources);
         try
         {
-            foreach (string dir in Dirs(containerId))
+            if (!MakeDirs(containerId, created))
             {
-                _fs.CreateUnderParent(dir);
-                created.Add(dir);
+                // Left by a start or a monitor that died: their processes and limits are not this start's.
+                Remove(containerId);
+                created.Clear();
+                MakeDirs(containerId, created);
             }
             InheritCpuset(containerId);
             Apply(containerId, resources);
@@ -63,7 +65,8 @@ internal sealed class CgroupV1Manager : ICgroupManager
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ContainersException)
         {
-            foreach (string dir in created.AsEnumerable().Reverse())
+            // In the order they were made, as every removal goes (see ICgroupManager.Remove).
+            foreach (string dir in created)
                 try { _fs.RemoveDirectory(dir); } catch (IOException) { }
             if (e is ContainersException) throw;
             throw new ContainersException("CgroupCreateFailed", ErrorKind.ResourceUnavailable,
@@ -71,6 +74,19 @@ internal sealed class CgroupV1Manager : ICgroupManager
         }
         Log.Debug("Created v1 cgroup {Parent}/{Id} in {Count} hierarchies", _parent, containerId, created.Count);
         return ProcsFiles(containerId);
+    }
+
+    /// <summary>mkdir of the container's directory in each hierarchy, each added to <paramref name="created"/>; false when
+    /// one was there already.</summary>
+    private bool MakeDirs(string containerId, List<string> created)
+    {
+        bool allNew = true;
+        foreach (string dir in Dirs(containerId))
+        {
+            allNew &= _fs.CreateUnderParent(dir);
+            created.Add(dir);
+        }
+        return allNew;
     }
 
     /// <summary>

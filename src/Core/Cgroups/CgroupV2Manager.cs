@@ -40,12 +40,18 @@ internal sealed class CgroupV2Manager : ICgroupManager
         string dir = Dir(containerId);
         try
         {
-            _fs.CreateUnderParent(dir, p =>
+            void Prepare(string p)
             {
                 EnableControllers(_root);
                 // Every level down to the container's: a pod's containers sit one level deeper (pscontainers/pod-<id>/<id>).
                 for (string d = p; d.Length >= parent.Length; d = Path.GetDirectoryName(d)!) EnableControllers(d);
-            });
+            }
+            if (!_fs.CreateUnderParent(dir, Prepare))
+            {
+                // Left by a start or a monitor that died: its processes and limits are not this start's.
+                Remove(containerId);
+                _fs.CreateUnderParent(dir, Prepare);
+            }
             Apply(dir, resources);
             AttachDevices(dir, resources);
         }

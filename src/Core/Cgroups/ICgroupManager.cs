@@ -16,7 +16,8 @@ internal interface ICgroupManager
     /// <summary>False when containers run without a cgroup (and therefore without limits).</summary>
     bool Enabled { get; }
 
-    /// <summary>Creates the container's cgroup and applies the limits; returns the files Init writes the pid into.</summary>
+    /// <summary>Creates the container's cgroup and applies the limits; returns the files Init writes the pid into. A cgroup
+    /// found there already (left by a start or a monitor that died) is removed first, with what runs in it.</summary>
     IReadOnlyList<string> Create(string containerId, LinuxResources? resources);
 
     /// <summary>Whether the container's cgroup exists.</summary>
@@ -49,7 +50,11 @@ internal interface ICgroupManager
     /// <summary>How many processes the kernel OOM-killed in this cgroup.</summary>
     long OomKillCount(string containerId);
 
-    /// <summary>Kills whatever is left in the cgroup (SIGKILL), then removes it. No-op when it does not exist.</summary>
+    /// <summary>
+    /// Kills whatever is left in the cgroup (SIGKILL), then removes it. No-op when it does not exist. Every removal (this,
+    /// the monitor's last act, a failed create's) goes in the order of <see cref="ProcsFiles"/> and stops at a directory it
+    /// cannot remove, so the last one gone means all are (<see cref="Runtime.CgroupLifetime.Released"/>).
+    /// </summary>
     void Remove(string containerId);
 
     /// <summary>

@@ -69,14 +69,15 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
     }
 
     /// <summary>An exited container's monitor removes its cgroups as its last act: a run already found without leftovers (by
-    /// the Inspect above) needs no second look. Otherwise what is there goes now, without waiting for a monitor that may
-    /// still be at it (a busy cgroup keeps it trying for seconds) or may be killed before it is done.</summary>
+    /// the Inspect above), or whose last directory is gone (<see cref="CgroupLifetime.Released"/>), needs no second look.
+    /// Otherwise what is there goes now, without waiting for a monitor that may still be at it (a busy cgroup keeps it
+    /// trying for seconds) or may be killed before it is done.</summary>
     /// <param name="r">The container.</param>
     /// <param name="state">Its state as the Inspect above resolved it.</param>
     /// <param name="seen">The state file that Inspect read (final once Exited: the container's lock is held, and only a start writes a new one).</param>
     private void ReleaseCgroups(ContainerRecord r, ContainerState state, ContainerRuntimeState? seen)
     {
-        if (state == ContainerState.Exited && CgroupLifetime.KnownClean(r.Id, seen)) return;
+        if (state == ContainerState.Exited && (CgroupLifetime.KnownClean(r.Id, seen) || CgroupLifetime.Released(cgroups, r.Id))) return;
         cgroups.Remove(r.Id);
     }
 

@@ -37,8 +37,8 @@ internal sealed class ContainerStarter(ContainerStore store, ICgroupManager cgro
         IReadOnlyList<string> procs = [];
         if (cgroups.Enabled)
         {
-            // Leftovers of a run whose monitor was killed (the Inspect above removed those it saw) or of a start that died.
-            if (!CgroupLifetime.KnownClean(r.Id, previous)) cgroups.Remove(r.Id);
+            // Leftovers of a run whose monitor was killed or of a start that died: Create finds them (mkdir says EEXIST) and
+            // removes them first, so a first start looks at no hierarchy before its mkdirs.
             try { procs = cgroups.Create(r.Id, BundleBuilder.ToLinux(r.Resources)); }
             catch (ContainersException e) when (r.Rootless)
             {

@@ -11,14 +11,20 @@ internal static class CgroupRelease
 {
     private const int EBUSY = 16;
 
-    /// <summary>rmdir of each directory holding one of <paramref name="procsFiles"/>, waiting a little for the processes
-    /// the end of the pid namespace killed to leave them. A cgroup still busy after that is left for Core to remove.</summary>
+    /// <summary>rmdir of each directory holding one of <paramref name="procsFiles"/>, in order, waiting a little for the
+    /// processes the end of the pid namespace killed to leave them. A cgroup still busy after that is left for Core to
+    /// remove, and so are the ones after it: Core takes the last one gone to mean that all are (Runtime/CgroupLifetime.cs).</summary>
     public static unsafe void Run(IReadOnlyList<string> procsFiles)
     {
         foreach (string procs in procsFiles)
         {
             byte* dir = NativeString.Of(Path.GetDirectoryName(procs));
-            for (int attempt = 0; attempt < 250 && rmdir(dir) != 0 && Errno == EBUSY; attempt++) Thread.Sleep(20);
+            int attempt = 0;
+            while (rmdir(dir) != 0 && Errno == EBUSY)
+            {
+                if (++attempt == 250) return;
+                Thread.Sleep(20);
+            }
         }
     }
 }

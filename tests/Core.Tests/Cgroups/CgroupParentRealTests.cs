@@ -32,11 +32,11 @@ public sealed class CgroupParentRealTests : IDisposable
             AfterCreateDirectory?.Invoke(path);
         }
 
-        public override void MakeDirectory(string path)
+        public override bool MakeDirectory(string path)
         {
             // Plays its part after our mkdir of the parent: not at the first try of the child alone, when there is no parent.
             if (Directory.Exists(Path.GetDirectoryName(path))) BeforeMakeDirectory?.Invoke(path);
-            base.MakeDirectory(path);
+            return base.MakeDirectory(path);
         }
     }
 

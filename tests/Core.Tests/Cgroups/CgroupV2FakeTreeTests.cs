@@ -35,11 +35,13 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
         /// <summary>Runs before a container's cgroup is made: another process's removal of the shared parent, for instance.</summary>
         public Action<string>? BeforeMakeDirectory { get; set; }
 
-        public override void MakeDirectory(string path)
+        public override bool MakeDirectory(string path)
         {
             BeforeMakeDirectory?.Invoke(path);
             if (!Directory.Exists(Path.GetDirectoryName(path))) throw new DirectoryNotFoundException(path);
+            bool made = !Directory.Exists(path);
             CreateDirectory(path);
+            return made;
         }
 
         /// <summary>Device programs the manager attached, by directory (the kernel side is DeviceFilterRealTests').</summary>
