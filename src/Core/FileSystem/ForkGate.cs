@@ -14,6 +14,8 @@ internal static class ForkGate
     private static readonly object Gate = new();
     private static int s_running;
     private static long s_started;
+    /// <summary>Kernel ids of the threads forking now.</summary>
+    private static readonly HashSet<int> Forking = [];
 
     /// <summary>Forks begun so far (pass it to <see cref="WaitForForksSince"/>).</summary>
     public static long Started
@@ -24,10 +26,12 @@ internal static class ForkGate
     /// <summary>Runs <paramref name="start"/> (a Process.Start, which returns once the child has exec'd) as a fork lock waits know of.</summary>
     public static T Fork<T>(Func<T> start)
     {
+        int thread = Native.Scheduling.ThreadId();
         lock (Gate)
         {
             s_running++;
             s_started++;
+            Forking.Add(thread);
         }
         try { return start(); }
         finally
@@ -35,6 +39,7 @@ internal static class ForkGate
             lock (Gate)
             {
                 s_running--;
+                Forking.Remove(thread);
                 Monitor.PulseAll(Gate);
             }
         }
@@ -47,6 +52,9 @@ internal static class ForkGate
         lock (Gate)
         {
             if (s_running == 0 && s_started == started) return false;
+            // The spare's fork runs in SCHED_IDLE (SpareMonitor), slow on a host busy with other work: a wait raises the
+            // forking thread and the child it has not yet seen exec.
+            foreach (int thread in Forking) Native.Scheduling.RestoreThreadAndChildren(thread);
             while (s_running > 0) Monitor.Wait(Gate);
             return true;
         }

@@ -53,6 +53,19 @@ internal static unsafe partial class Scheduling
         return true;
     }
 
+    /// <summary>Puts thread <paramref name="tid"/> of this process and the processes it started (its children not yet
+    /// reaped) back in SCHED_OTHER where they are in SCHED_IDLE; best effort.</summary>
+    public static void RestoreThreadAndChildren(int tid)
+    {
+        Restore(tid);
+        try
+        {
+            foreach (string child in File.ReadAllText($"/proc/self/task/{tid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(child, out int pid)) Restore(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     /// <summary>Puts thread <paramref name="tid"/> back in SCHED_OTHER if it is in SCHED_IDLE; true when it is not in
     /// SCHED_IDLE now (or has ended).</summary>
     public static bool Restore(int tid)
