@@ -65,14 +65,17 @@ internal sealed class InitLauncher(string initPath)
     public Process Begin(string planPath, string name)
     {
         var command = new InitRun(planPath);
-        return SpareMonitor.TryTake(InitPath, command) ?? StartFresh(command, name);
+        var monitor = SpareMonitor.TryTake(InitPath, command) ?? StartFresh(command, name);
+        // The next spare starts now, in SCHED_IDLE: it uses the CPU left idle while this container is set up (only its
+        // child runs then), and is ready for a start that follows at once; rehearsing this start's plan.
+        SpareMonitor.Replenish(InitPath, planPath);
+        return monitor;
     }
 
     /// <summary>
     /// Reads the one-line handshake of a monitor <see cref="Begin"/> started, and disposes it. Read on this thread, with
     /// poll: the handshake comes within milliseconds, and asynchronous pipe reads (an epoll registration and a thread-pool
     /// hop per line, plus a reader kept on stderr) cost more than the wait. stderr is read only when the start failed.
-    /// After the handshake the next spare is started in the background.
     /// </summary>
     public LaunchResult Handshake(Process monitor, string name, CancellationToken ct)
     {
@@ -101,7 +104,6 @@ internal sealed class InitLauncher(string initPath)
         if (!string.IsNullOrWhiteSpace(line))
             try { result = JsonSerializer.Deserialize(line, PlanJsonContext.Default.LaunchResult); }
             catch (JsonException) { }
-        if (result is not null) SpareMonitor.Replenish(InitPath);
         if (result is null)
         {
             // No handshake: the monitor is failing. It must not stay behind (a monitor that closed its stdout but lives on).

@@ -90,14 +90,16 @@ internal sealed class SpareMonitor : IDisposable
 
     private const int StartingWaitMs = 20;
 
-    /// <summary>Starts the next spare in the background unless one is ready or starting.</summary>
-    public static void Replenish(string initPath)
+    /// <summary>Starts the next spare in the background unless one is ready or starting; it rehearses with
+    /// <paramref name="warmPlan"/> (the plan of the start that just succeeded) while it waits.</summary>
+    public static void Replenish(string initPath, string? warmPlan = null)
     {
         if (Volatile.Read(ref s_ready) is not null || Interlocked.Exchange(ref s_starting, 1) == 1) return;
         Started.Reset();
         lock (Wake)
         {
             s_initPath = initPath;
+            s_warmPlan = warmPlan;
             // One thread of its own, asleep between spares: a thread-pool hop per start left a worker spinning for work
             // (strace: 74 more sched_yield per start than this thread).
             if (s_thread is null)
@@ -112,6 +114,7 @@ internal sealed class SpareMonitor : IDisposable
     private static readonly AutoResetEvent Wake = new(false);
     private static readonly ManualResetEventSlim Started = new(true);
     private static string s_initPath = "";
+    private static string? s_warmPlan;
     private static Thread? s_thread;
     private static volatile bool s_idle;
     private static int s_threadId;
@@ -130,11 +133,12 @@ internal sealed class SpareMonitor : IDisposable
             // Back to SCHED_IDLE if a start waiting for the last spare raised this thread.
             if (s_idle) Native.Scheduling.IdleThisThread();
             string initPath;
-            lock (Wake) initPath = s_initPath;
+            string? warmPlan;
+            lock (Wake) (initPath, warmPlan) = (s_initPath, s_warmPlan);
             try
             {
                 string fingerprint = Fingerprint(initPath);
-                var psi = new ProcessStartInfo(initPath, new InitSpare(IdleSeconds).ToArgs())
+                var psi = new ProcessStartInfo(initPath, new InitSpare(IdleSeconds, warmPlan).ToArgs())
                 {
                     UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
                 };

@@ -51,6 +51,25 @@ internal static unsafe class Runner
         return new Monitor(plan, spec, new Supervisor(plan, run.Restarts, run.Streak) { PlanPath = planPath }).Start();
     }
 
+    /// <summary>
+    /// A spare's rehearsal with the last start's plan while it waits (in SCHED_IDLE, off any start's path): reading, parsing
+    /// and preparing it as <see cref="Run"/> would, nothing done with the result. The start it serves then finds the
+    /// code paged in and the runtime's one-time set-up done (type initialisers, the syscall table), not on its path.
+    /// Best effort: a plan gone meanwhile (that container removed) or refused is no failure of the spare.
+    /// </summary>
+    internal static void Rehearse(string planPath)
+    {
+        try
+        {
+            var plan = ReadJson(planPath, PlanReader.ReadPlan);
+            var spec = plan?.BundleDir is { Length: > 0 } bundle ? ReadJson(Path.Combine(bundle, "config.json"), PlanReader.ReadSpec) : null;
+            if (plan is null || spec is null) return;
+            _ = Preparer.CloneFlags(spec, out bool userNs);
+            _ = Preparer.Prepare(plan, spec, userNs);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or Preparer.PlanException) { }
+    }
+
     /// <summary>A JSON file read by <paramref name="read"/>; a malformed one is a JsonException naming the file.</summary>
     private static T? ReadJson<T>(string path, PlanReader.Reader<T> read) where T : class
     {

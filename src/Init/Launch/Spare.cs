@@ -24,6 +24,7 @@ internal static unsafe class Spare
         // A session of its own at once (the monitor makes one anyway): the terminal's Ctrl+C and hang-up belong to the
         // session's foreground, not to a process that is waiting for work.
         setsid();
+        if (spare.WarmPlan is { } warm) Runner.Rehearse(warm);
         byte[]? input = ReadAll(spare.IdleSeconds * 1000L);
         if (input is null) return 0;
         string text = System.Text.Encoding.UTF8.GetString(input);

@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Plan;
 /// </summary>
 internal abstract record InitCommand
 {
-    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> [--restarts N --streak K] | spare --idle-seconds N | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
+    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> [--restarts N --streak K] | spare --idle-seconds N [--warm <plan.json>] | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
 
     public abstract string[] ToArgs();
 
@@ -21,6 +21,7 @@ internal abstract record InitCommand
         ["run", "--plan", var plan, "--restarts", var n, "--streak", var k] when int.TryParse(n, CultureInfo.InvariantCulture, out int restarts)
             && int.TryParse(k, CultureInfo.InvariantCulture, out int streak) && restarts >= 0 && streak >= 0 => new InitRun(plan) { Restarts = restarts, Streak = streak },
         ["spare", "--idle-seconds", var idle] when int.TryParse(idle, CultureInfo.InvariantCulture, out int seconds) && seconds > 0 => new InitSpare(seconds),
+        ["spare", "--idle-seconds", var idle, "--warm", var plan] when int.TryParse(idle, CultureInfo.InvariantCulture, out int seconds) && seconds > 0 => new InitSpare(seconds, plan),
         ["exec", "--state-dir", var stateDir, "--process", var process] => new InitExec(stateDir, process),
         ["remove-tree", ..] => InitRemoveTree.ParseOptions(args),
         ["remove-inside", var dir] => new InitRemoveInside(dir),
@@ -80,9 +81,13 @@ internal sealed record InitRun(string PlanPath) : InitCommand
 /// <see cref="InitRun"/> (each ended by a NUL byte, then end-of-file) and then does exactly what that command line does;
 /// end-of-file with nothing read (its session ended or gave it up) or N seconds without input end it with exit code 0.
 /// </summary>
-internal sealed record InitSpare(int IdleSeconds) : InitCommand
+/// <summary><c>spare --idle-seconds N [--warm &lt;plan.json&gt;]</c>: a monitor started ahead of the next start; it reads
+/// and prepares the plan given with --warm (the last start's) while it waits, as a rehearsal.</summary>
+internal sealed record InitSpare(int IdleSeconds, string? WarmPlan = null) : InitCommand
 {
-    public override string[] ToArgs() => ["spare", "--idle-seconds", IdleSeconds.ToString(CultureInfo.InvariantCulture)];
+    public override string[] ToArgs() => WarmPlan is null
+        ? ["spare", "--idle-seconds", IdleSeconds.ToString(CultureInfo.InvariantCulture)]
+        : ["spare", "--idle-seconds", IdleSeconds.ToString(CultureInfo.InvariantCulture), "--warm", WarmPlan];
 }
 
 /// <summary><c>exec --state-dir &lt;dir&gt; --process &lt;process.json&gt;</c>: runs a process inside a running container.</summary>
