@@ -581,6 +581,41 @@ Describe 'pscontainers-init run (as root)' -Skip:(-not $isRoot) {
         $s.exitCode | Should -Be 9
         Test-Path $k.Log | Should -BeFalse
     }
+
+    It 'with --await-go makes the container only on its caller''s go byte, and nothing when stdin ends without it' {
+        # Start-Container makes the cgroups while the monitor prepares: the monitor must not make the container before.
+        function Start-Awaiting($Container) {
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($init)
+            foreach ($a in 'run', '--plan', $Container.Plan, '--await-go') { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardInput = $true
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $p = [System.Diagnostics.Process]::Start($psi)
+            $monitors.Add($p)
+            return $p
+        }
+        $k = New-Container -Command @('/bin/sh', '-c', 'echo ran > /marker')
+        $p = Start-Awaiting $k
+        $line = $p.StandardOutput.ReadLineAsync()
+        $line.Wait(500) | Should -BeFalse -Because 'no handshake before the go byte'
+        (Get-Content "/proc/$($p.Id)/task/*/children" -Raw -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty -Because 'no child yet'
+        $p.StandardInput.BaseStream.WriteByte(1)
+        $p.StandardInput.Close()
+        $line.Wait(20000) | Should -BeTrue
+        ($line.Result | ConvertFrom-Json).pid | Should -BeGreaterThan 0
+        (Wait-Stopped $k).exitCode | Should -Be 0
+        Get-Content "$($k.Dir)/upper/marker" | Should -Be 'ran'
+
+        $k2 = New-Container -Command @('/bin/sh', '-c', 'echo ran > /marker')
+        $p2 = Start-Awaiting $k2
+        $p2.StandardInput.Close()
+        $p2.WaitForExit(20000) | Should -BeTrue
+        $p2.ExitCode | Should -Not -Be 0
+        $handshake = $p2.StandardOutput.ReadToEnd() | ConvertFrom-Json
+        $handshake.errorId | Should -Be 'StartAbandoned'
+        Test-Path "$($k2.Dir)/upper/marker" | Should -BeFalse -Because 'the container was never made'
+    }
 }
 
 Describe 'pscontainers-init run (as an unprivileged user)' -Skip:(-not $isRoot) {

@@ -57,18 +57,23 @@ internal sealed class InitLauncher(string initPath)
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
+    /// <summary>The monitor binaries that gave a handshake in this session (those get spares).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Served = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Hands <c>pscontainers-init run --plan</c> to the session's spare monitor (<see cref="SpareMonitor"/>) when there is a
     /// usable one, else starts a new monitor process; <see cref="Handshake"/> then reads its answer. Done on the caller's
-    /// thread: the monitor sets the container up while the caller goes on to wait for it.
+    /// thread: the monitor sets the container up while the caller goes on to wait for it. With
+    /// <paramref name="awaitGo"/> the monitor prepares the start but makes the container only after <see cref="Go"/>.
     /// </summary>
-    public Process Begin(string planPath, string name)
+    public Process Begin(string planPath, string name, bool awaitGo = false)
     {
-        var command = new InitRun(planPath);
+        var command = new InitRun(planPath) { AwaitGo = awaitGo };
         var monitor = SpareMonitor.TryTake(InitPath, command) ?? StartFresh(command, name);
-        // The next spare starts now, in SCHED_IDLE: it uses the CPU left idle while this container is set up (only its
-        // child runs then), and is ready for a start that follows at once; rehearsing this start's plan.
-        SpareMonitor.Replenish(InitPath, planPath);
+        // Once this binary has served a start, the next spare starts now, in SCHED_IDLE: it uses the CPU left idle while
+        // this container is set up (only its child runs then) and is ready for a start that follows at once; it rehearses
+        // this start's plan meanwhile. (Not before: a binary that never gave a handshake gets no spare.)
+        if (Served.ContainsKey(InitPath)) SpareMonitor.Replenish(InitPath, planPath);
         return monitor;
     }
 
@@ -104,6 +109,7 @@ internal sealed class InitLauncher(string initPath)
         if (!string.IsNullOrWhiteSpace(line))
             try { result = JsonSerializer.Deserialize(line, PlanJsonContext.Default.LaunchResult); }
             catch (JsonException) { }
+        if (result is not null && Served.TryAdd(InitPath, true)) SpareMonitor.Replenish(InitPath);
         if (result is null)
         {
             // No handshake: the monitor is failing. It must not stay behind (a monitor that closed its stdout but lives on).
@@ -118,8 +124,26 @@ internal sealed class InitLauncher(string initPath)
     private Process StartFresh(InitRun command, string name)
     {
         var process = Start(command, redirect: true, name, "the container monitor");
-        process.StandardInput.Close();
+        if (!command.AwaitGo) process.StandardInput.Close();
         return process;
+    }
+
+    /// <summary>Lets a monitor begun with awaitGo make the container (its cgroups exist now).</summary>
+    public static void Go(Process monitor)
+    {
+        // A monitor that died meanwhile fails the write (EPIPE): its handshake (end-of-file) says so.
+        try
+        {
+            monitor.StandardInput.BaseStream.WriteByte(1);
+            monitor.StandardInput.Close();
+        }
+        catch (IOException) { }
+    }
+
+    /// <summary>Ends a monitor begun with awaitGo whose start failed before <see cref="Go"/>: nothing was started.</summary>
+    public static void Abandon(Process monitor)
+    {
+        using (monitor) KillMonitor(monitor);
     }
 
     /// <summary>What a failed monitor wrote on stderr (at most 8 KiB), read until end-of-file or for at most a second: a

@@ -60,10 +60,11 @@ internal sealed class SpareMonitor : IDisposable
         }
         try
         {
+            // Each argument ended by a NUL, then an empty one: the end of the command. Stdin stays open for a go byte.
             var stdin = spare._process.StandardInput.BaseStream;
-            stdin.Write(Encoding.UTF8.GetBytes(string.Concat(command.ToArgs().Select(a => a + "\0"))));
+            stdin.Write(Encoding.UTF8.GetBytes(string.Concat(command.ToArgs().Select(a => a + "\0")) + "\0"));
             stdin.Flush();
-            spare._process.StandardInput.Close();
+            if (!command.AwaitGo) spare._process.StandardInput.Close();
             return spare._process;
         }
         catch (IOException e)

@@ -27,7 +27,9 @@ internal static unsafe class Runner
 {
     private const int StartFailed = 125;
 
-    public static int Run(InitRun run)
+    /// <param name="run">The command.</param>
+    /// <param name="read">What a spare already read of stdin after the command (the go byte of <see cref="InitRun.AwaitGo"/>).</param>
+    public static int Run(InitRun run, byte[]? read = null)
     {
         string planPath = run.PlanPath;
         CloseInheritedFds();
@@ -48,7 +50,10 @@ internal static unsafe class Runner
             Handshake(new LaunchResult { MonitorPid = Environment.ProcessId, Error = e.Message, ErrorId = (e as Preparer.PlanException)?.ErrorId ?? "BadPlan", ExitCode = StartFailed });
             return StartFailed;
         }
-        return new Monitor(plan, spec, new Supervisor(plan, run.Restarts, run.Streak) { PlanPath = planPath }).Start();
+        return new Monitor(plan, spec, new Supervisor(plan, run.Restarts, run.Streak) { PlanPath = planPath })
+        {
+            AwaitGo = run.AwaitGo, GoRead = read is { Length: > 0 } ? read[0] : null,
+        }.Start();
     }
 
     /// <summary>
@@ -148,6 +153,23 @@ internal static unsafe class Runner
             BundleDir = plan.BundleDir, CgroupProcsFiles = plan.CgroupProcsFiles, RestartCount = supervisor.Restarts,
         };
 
+        /// <summary><see cref="InitRun.AwaitGo"/>: the caller makes the cgroups while this prepares; one byte, 1, on stdin
+        /// says they are there.</summary>
+        public bool AwaitGo { get; init; }
+
+        /// <summary>The go byte when a spare read it with the command.</summary>
+        public byte? GoRead { get; init; }
+
+        /// <summary>Waits for the caller's go byte; false on anything else (end-of-file: it gave the start up or died).</summary>
+        private bool Go()
+        {
+            if (GoRead is { } early) return early == 1;
+            byte go = 0;
+            nint n;
+            while ((n = read(0, &go, 1)) < 0 && Errno == EINTR) { }
+            return n == 1 && go == 1;
+        }
+
         public int Start()
         {
             ChildSpec child;
@@ -160,6 +182,7 @@ internal static unsafe class Runner
                 flags = Preparer.CloneFlags(spec, out userNs);
                 child = Preparer.Prepare(plan, spec, userNs);
                 MountPoints.MakeTopLevel(plan, spec, userNs);
+                if (AwaitGo && !Go()) throw new Preparer.PlanException("StartAbandoned", "the caller gave the start up before its cgroups were made");
                 join = CgroupJoin.Open(plan.CgroupProcsFiles);
                 child.CgroupTaskFds = join.TaskFds;
                 child.CgroupTaskIndexes = join.TaskIndexes;

@@ -25,7 +25,7 @@ internal static unsafe class Spare
         // session's foreground, not to a process that is waiting for work.
         setsid();
         if (spare.WarmPlan is { } warm) Runner.Rehearse(warm);
-        byte[]? input = ReadAll(spare.IdleSeconds * 1000L);
+        byte[]? input = ReadCommand(spare.IdleSeconds * 1000L, out byte[] rest);
         if (input is null) return 0;
         string text = System.Text.Encoding.UTF8.GetString(input);
         if (!text.EndsWith('\0') || InitCommand.Parse(text[..^1].Split('\0')) is not InitRun run)
@@ -33,13 +33,15 @@ internal static unsafe class Spare
             Runner.WriteLine(2, "pscontainers-init spare: " + InitCommand.Usage);
             return 2;
         }
-        return Runner.Run(run);
+        return Runner.Run(run, rest);
     }
 
-    /// <summary>Everything written to stdin until end-of-file; null on end-of-file with nothing read, after
-    /// <paramref name="idleMs"/> without input, or when the input is too long.</summary>
-    private static byte[]? ReadAll(long idleMs)
+    /// <summary>The command written to stdin: up to an empty argument (two NULs in a row; <paramref name="rest"/> is what
+    /// came after them in the same read: the go byte, if the caller was that quick) or end-of-file. Null on end-of-file
+    /// with nothing read, after <paramref name="idleMs"/> without input, or when the input is too long.</summary>
+    private static byte[]? ReadCommand(long idleMs, out byte[] rest)
     {
+        rest = [];
         long deadline = Environment.TickCount64 + idleMs;
         PollFd wait = new() { Fd = 0, Events = 1 /* POLLIN */ };
         while (true)
@@ -58,6 +60,12 @@ internal static unsafe class Spare
             if (n < 0 && Errno == EINTR) continue;
             if (n <= 0) break;
             bytes.AddRange(new ReadOnlySpan<byte>(buf, (int)n));
+            int end = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes).IndexOf("\0\0"u8);
+            if (end >= 0)
+            {
+                rest = [.. bytes.Skip(end + 2)];
+                return [.. bytes.Take(end + 1)];
+            }
         }
         return bytes.Count is 0 or > MaxInput ? null : [.. bytes];
     }

@@ -247,16 +247,51 @@ public sealed class ContainerRuntimeTests : IDisposable
         Assert.Equal(["user1"], users.ContainersUsing("sha256:" + new string('a', 64)));
         Assert.Empty(users.ContainersUsing(new string('b', 64)));
     }
+    /// <summary>Making the cgroups cannot be made to fail for root on a real host: a cgroup manager that refuses stands in
+    /// for it. The monitor was given its command before (it prepares while the cgroups are made), so it must go too.</summary>
+    [Fact]
+    public async Task FakeCgroupsThatCannotBeMadeEndTheMonitorTheStartHadBegunAndLeaveNoState()
+    {
+        var (runtime, pidFile) = FakeMonitor("true", cgroups: new RefusingCgroups());
+        runtime.HandshakeTimeout = TimeSpan.FromSeconds(30);
+        var c = await runtime.CreateAsync(new ContainerCreateOptions { Image = "test", Command = ["/bin/true"] }, CancellationToken.None);
+        var e = await Assert.ThrowsAsync<ContainersException>(() => runtime.StartAsync(c.Name, CancellationToken.None));
+        Assert.Equal("CgroupCreateFailed", e.ErrorId);
+        for (int i = 0; i < 200 && (!File.Exists(pidFile) || File.ReadAllLines(pidFile).Length < 2); i++) await Task.Delay(25);
+        foreach (int pid in File.ReadAllLines(pidFile).Select(int.Parse)) Assert.False(Alive(pid), $"pid {pid} of the abandoned monitor is still alive");
+        Assert.False(File.Exists(runtime.Store.StatePath(c.Id)));
+        Assert.Equal(ContainerState.Created, runtime.Get(c.Id).State);
+    }
+
+    private sealed class RefusingCgroups : ICgroupManager
+    {
+        public string Version => "v2";
+        public bool Enabled => true;
+        public IReadOnlyList<string> Create(string containerId, LinuxResources? resources) =>
+            throw new ContainersException("CgroupCreateFailed", ErrorKind.ResourceUnavailable, "refused (test)", containerId);
+        public bool Exists(string containerId) => false;
+        public IReadOnlySet<string> ListContainerIds() => new HashSet<string>();
+        public IReadOnlyList<string> ProcsFiles(string containerId) => [$"/nonexistent/pscontainers/{containerId}/cgroup.procs"];
+        public IReadOnlyList<int> ListPids(string containerId) => [];
+        public CgroupStats ReadStats(string containerId) => new();
+        public void Freeze(string containerId) { }
+        public void Thaw(string containerId) { }
+        public bool IsFrozen(string containerId) => false;
+        public long OomKillCount(string containerId) => 0;
+        public void Remove(string containerId) { }
+        public void RemoveParentIfEmpty() { }
+    }
+
     /// <summary>A stand-in monitor: a shell script that records its pid, runs <paramref name="first"/>, starts a child (its pid
     /// recorded too) and waits for it, never writing a handshake.</summary>
-    private (ContainerRuntime Runtime, string PidFile) FakeMonitor(string first, bool handshakeOnCaller = false)
+    private (ContainerRuntime Runtime, string PidFile) FakeMonitor(string first, bool handshakeOnCaller = false, ICgroupManager? cgroups = null)
     {
         string pidFile = Path.Combine(_root, "pids-" + Guid.NewGuid().ToString("N")[..6]);
         string script = Path.Combine(_root, "fake-init-" + Guid.NewGuid().ToString("N")[..6]);
         File.WriteAllText(script, $"#!/bin/sh\necho $$ >> '{pidFile}'\n{first}\nsleep 300 &\necho $! >> '{pidFile}'\nwait\n");
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var runtime = new ContainerRuntime(_paths, new FakeImages(new RuntimeImage(new string('a', 64), "localhost/test:latest", new ContainerConfig(), [Path.Combine(_root, "layer")])),
-            new NoCgroupManager("tests"), script)
+            cgroups ?? new NoCgroupManager("tests"), script)
         { HandshakeTimeout = TimeSpan.FromMilliseconds(500), HandshakeOnCaller = handshakeOnCaller };
         return (runtime, pidFile);
     }

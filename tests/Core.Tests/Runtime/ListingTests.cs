@@ -31,7 +31,12 @@ public sealed class ListingTests : IDisposable
         _runtime = new ContainerRuntime(paths, null, new CgroupV1Manager(mounts, _tree), "/nonexistent/init");
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        // The trash thread may still be deleting what the removals moved there (in SCHED_IDLE: later on a busy host).
+        ContainerTrash.WaitForDeletions(TimeSpan.FromSeconds(10));
+        Directory.Delete(_root, recursive: true);
+    }
 
     private string CgroupDir(string hierarchy, string id) => Path.Combine(_root, "cgroup", hierarchy, "pscontainers", id);
 

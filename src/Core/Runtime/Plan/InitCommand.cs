@@ -9,7 +9,7 @@ namespace Containers.Core.Runtime.Plan;
 /// </summary>
 internal abstract record InitCommand
 {
-    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> [--restarts N --streak K] | spare --idle-seconds N [--warm <plan.json>] | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
+    public const string Usage = "usage: pscontainers-init --version | probe | run --plan <plan.json> [--await-go | --restarts N --streak K] | spare --idle-seconds N [--warm <plan.json>] | exec --state-dir <dir> --process <process.json> | remove-tree --uid-map C:H:S[,...] --gid-map C:H:S[,...] [--newuidmap <path> --newgidmap <path>] <dir>";
 
     public abstract string[] ToArgs();
 
@@ -18,6 +18,7 @@ internal abstract record InitCommand
         ["--version"] => new InitVersion(),
         ["probe"] => new InitProbe(),
         ["run", "--plan", var plan] => new InitRun(plan),
+        ["run", "--plan", var plan, "--await-go"] => new InitRun(plan) { AwaitGo = true },
         ["run", "--plan", var plan, "--restarts", var n, "--streak", var k] when int.TryParse(n, CultureInfo.InvariantCulture, out int restarts)
             && int.TryParse(k, CultureInfo.InvariantCulture, out int streak) && restarts >= 0 && streak >= 0 => new InitRun(plan) { Restarts = restarts, Streak = streak },
         ["spare", "--idle-seconds", var idle] when int.TryParse(idle, CultureInfo.InvariantCulture, out int seconds) && seconds > 0 => new InitSpare(seconds),
@@ -72,17 +73,24 @@ internal sealed record InitRun(string PlanPath) : InitCommand
     public int Restarts { get; init; }
     public int Streak { get; init; }
 
-    public override string[] ToArgs() => Restarts == 0 && Streak == 0 ? ["run", "--plan", PlanPath]
+    /// <summary>The monitor prepares the start from the plan but makes the container only once its caller has written one
+    /// byte, 1, to its stdin (the caller makes the cgroups meanwhile); anything else (end-of-file: the caller gave up or
+    /// died) ends it with nothing started.</summary>
+    public bool AwaitGo { get; init; }
+
+    public override string[] ToArgs() =>
+        AwaitGo ? ["run", "--plan", PlanPath, "--await-go"]
+        : Restarts == 0 && Streak == 0 ? ["run", "--plan", PlanPath]
         : ["run", "--plan", PlanPath, "--restarts", Restarts.ToString(CultureInfo.InvariantCulture), "--streak", Streak.ToString(CultureInfo.InvariantCulture)];
 }
 
 /// <summary>
-/// <c>spare --idle-seconds N</c>: a monitor started ahead of need. It waits on stdin for the arguments of one
-/// <see cref="InitRun"/> (each ended by a NUL byte, then end-of-file) and then does exactly what that command line does;
+/// <c>spare --idle-seconds N [--warm &lt;plan.json&gt;]</c>: a monitor started ahead of need. It waits on stdin for the
+/// arguments of one <see cref="InitRun"/> (each ended by a NUL byte, then an empty one or end-of-file) and then does
+/// exactly what that command line does (stdin stays its stdin: an <see cref="InitRun.AwaitGo"/> byte comes there next);
 /// end-of-file with nothing read (its session ended or gave it up) or N seconds without input end it with exit code 0.
+/// Meanwhile it reads and prepares the plan given with --warm (the last start's), as a rehearsal.
 /// </summary>
-/// <summary><c>spare --idle-seconds N [--warm &lt;plan.json&gt;]</c>: a monitor started ahead of the next start; it reads
-/// and prepares the plan given with --warm (the last start's) while it waits, as a rehearsal.</summary>
 internal sealed record InitSpare(int IdleSeconds, string? WarmPlan = null) : InitCommand
 {
     public override string[] ToArgs() => WarmPlan is null
