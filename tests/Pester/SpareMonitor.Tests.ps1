@@ -99,6 +99,28 @@ Describe 'The spare monitor of a session' -Skip:(-not $isRoot) {
         finally { Remove-Container $c.Name -Force -Confirm:$false }
     }
 
+    It 'gives each container it serves a network namespace of its own, made ahead: not the host''s nor the last one''s, only lo, up' {
+        New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
+        $first = Wait-Spare
+        $a = New-Container -Image busybox -Command sleep, 30 | Start-Container -PassThru
+        $second = Wait-Spare -Not $first
+        $b = New-Container -Image busybox -Command sleep, 30 | Start-Container -PassThru
+        try {
+            $a.MonitorPid | Should -Be $first
+            $b.MonitorPid | Should -Be $second
+            $hostNet = (Get-Item /proc/self/ns/net).LinkTarget
+            $netA = (Get-Item "/proc/$($a.Pid)/ns/net").LinkTarget
+            $netB = (Get-Item "/proc/$($b.Pid)/ns/net").LinkTarget
+            $netA | Should -Not -Be $hostNet
+            $netB | Should -Not -Be $hostNet
+            $netA | Should -Not -Be $netB
+            (Get-Item "/proc/$($a.MonitorPid)/ns/net").LinkTarget | Should -Be $hostNet -Because 'the monitor stays in the host''s'
+            @(Get-ChildItem "/proc/$($a.MonitorPid)/fd" | ForEach-Object LinkTarget) | Should -Not -Contain $netA -Because 'the namespace is the container''s, not held by its monitor'
+            Invoke-ContainerCommand $b.Name -Command sh, -c, 'ls /sys/class/net; cat /sys/class/net/lo/flags' | Should -Be @('lo', '0x9')
+        }
+        finally { Remove-Container $a.Name, $b.Name -Force -Confirm:$false }
+    }
+
     It 'starts containers after an administrator killed the spare, and leaves no process behind' {
         New-Container -Image busybox -Command /bin/true | Start-Container -Wait | Remove-Container
         $spare = Wait-Spare

@@ -24,6 +24,7 @@ internal static unsafe class Spare
         // A session of its own at once (the monitor makes one anyway): the terminal's Ctrl+C and hang-up belong to the
         // session's foreground, not to a process that is waiting for work.
         setsid();
+        int networkNamespace = Runner.PrepareNetworkNamespace();
         if (spare.WarmPlan is { } warm) Runner.Rehearse(warm);
         byte[]? input = ReadCommand(spare.IdleSeconds * 1000L, out byte[] rest);
         if (input is null) return 0;
@@ -33,7 +34,7 @@ internal static unsafe class Spare
             Runner.WriteLine(2, "pscontainers-init spare: " + InitCommand.Usage);
             return 2;
         }
-        return Runner.Run(run, rest);
+        return Runner.Run(run, rest, networkNamespace);
     }
 
     /// <summary>The command written to stdin: up to an empty argument (two NULs in a row; <paramref name="rest"/> is what
