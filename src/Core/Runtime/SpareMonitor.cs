@@ -5,8 +5,9 @@ using Containers.Core.Runtime.Plan;
 namespace Containers.Core.Runtime;
 
 /// <summary>
-/// One <c>pscontainers-init spare</c> kept ready per session: a monitor process started after a start (in the background,
-/// off the next start's path) that has finished the runtime's start-up and blocks reading its stdin. The next
+/// One <c>pscontainers-init spare</c> kept ready per session: a monitor process started when a start hands over its
+/// command (in the background, off the next start's path) that has finished the runtime's start-up and blocks reading its
+/// stdin. The next
 /// <see cref="InitLauncher.Begin"/> writes its <c>run</c> command line there instead of starting a process, and the spare
 /// becomes that container's monitor exactly as a fresh one would (Init's <c>Launch/Spare.cs</c>).
 /// <para>Never a daemon: only this session holds its stdin, so it ends when the session ends (killed too: the kernel closes
@@ -16,7 +17,9 @@ namespace Containers.Core.Runtime;
 /// at the spare's start (<see cref="Fingerprint"/>): a spare that differs is given up, never used.</para>
 /// <para>Where the session may raise a priority again (CAP_SYS_NICE) a spare starts and waits in SCHED_IDLE, and is given
 /// SCHED_OTHER, every thread, before it reads its command: its start-up came right when a short container ended and took a
-/// CPU from the session that was waiting for that exit (tracepoints: container exit to Remove-Container 1.29 -> 0.88 ms).</para>
+/// CPU from the session that was waiting for that exit (tracepoints: container exit to Remove-Container 1.29 -> 0.88 ms).
+/// It rehearses the plan of the start that spawned it and, as root, makes the next container's network namespace while it
+/// waits (Init's <c>Launch/Spare.cs</c>).</para>
 /// </summary>
 internal sealed class SpareMonitor : IDisposable
 {

@@ -6,8 +6,10 @@ namespace Containers.Init.Launch;
 /// <summary>
 /// <c>pscontainers-init spare --idle-seconds N</c>: a monitor a session starts ahead of its next container start, so that
 /// the runtime's start-up (about 1.2 ms of CPU and most of the binary's page faults) is paid off that start's path. It
-/// waits on stdin for one <c>run</c> command line (each argument ended by a NUL byte, then end-of-file) and runs it as
-/// <see cref="Runner.Run"/> would have: from then on it is that container's monitor, outliving the session as any.
+/// waits on stdin for one <c>run</c> command line (each argument ended by a NUL byte, then an empty argument or end-of-file)
+/// and runs it as <see cref="Runner.Run"/> would have: from then on it is that container's monitor, outliving the session as
+/// any. While it waits it makes a network namespace the container can join (<see cref="Runner.PrepareNetworkNamespace"/>)
+/// and rehearses the last start's plan (<see cref="Runner.Rehearse"/>), so neither is on the next start's path.
 /// <para>It never outlives its session as a spare: end-of-file on stdin with nothing read (the session closed the pipe,
 /// ended, or was killed: the kernel closes the pipe then) or N seconds without input end it with exit code 0. Nothing
 /// but its session knows it, so no container ever depends on it.</para>
