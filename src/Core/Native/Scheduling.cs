@@ -19,8 +19,19 @@ internal static unsafe partial class Scheduling
     /// <summary>The calling thread's kernel id (what sched_setscheduler takes).</summary>
     public static int ThreadId() => gettid();
 
+    /// <summary>
+    /// A background thread's start: puts it in SCHED_IDLE when this process may raise it again (<see cref="CanRestore"/>);
+    /// <paramref name="threadId"/> is its kernel id, for <see cref="Restore"/> by a thread that waits for it. True when
+    /// lowered; such a thread calls <see cref="IdleThisThread"/> again before each piece of work, in case it was raised.
+    /// </summary>
+    public static bool LowerThisThread(out int threadId)
+    {
+        threadId = gettid();
+        return CanRestore() && IdleThisThread();
+    }
+
     /// <summary>True when this process has CAP_SYS_NICE in its effective set (root has).</summary>
-    public static bool CanRestore()
+    private static bool CanRestore()
     {
         try
         {

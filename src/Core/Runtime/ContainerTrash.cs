@@ -86,8 +86,7 @@ internal static class ContainerTrash
 
     private static void EmptyLoop()
     {
-        s_threadId = Native.Scheduling.ThreadId();
-        s_idle = Native.Scheduling.CanRestore() && Native.Scheduling.IdleThisThread();
+        s_idle = Native.Scheduling.LowerThisThread(out s_threadId);
         while (true)
         {
             string[] trashes;

@@ -129,8 +129,7 @@ internal sealed class SpareMonitor : IDisposable
         // machine they wait for a free CPU instead of taking one from the container that just started or the session
         // waiting for it. TryTake gives the spare the normal policy back before it becomes a monitor, so only where that
         // is allowed (CAP_SYS_NICE).
-        s_threadId = Native.Scheduling.ThreadId();
-        s_idle = Native.Scheduling.CanRestore() && Native.Scheduling.IdleThisThread();
+        s_idle = Native.Scheduling.LowerThisThread(out s_threadId);
         while (true)
         {
             Wake.WaitOne();
