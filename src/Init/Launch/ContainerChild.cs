@@ -30,7 +30,7 @@ internal static unsafe class ContainerChild
         if (s.NetNsFd >= 0 && Setns(s.NetNsFd, (int)CLONE_NEWNET) != 0) Fail(s, ChildStep.NetworkNamespace, 0);
         if (s.IpcNsFd >= 0 && Setns(s.IpcNsFd, (int)CLONE_NEWIPC) != 0) Fail(s, ChildStep.PodNamespace, 0);
         if (s.UtsNsFd >= 0 && Setns(s.UtsNsFd, (int)CLONE_NEWUTS) != 0) Fail(s, ChildStep.PodNamespace, 1);
-        if (s.LoopbackUp) LoopbackUp(s);
+        if (s.LoopbackUp && !Loopback.Up(out int loopbackStep)) Fail(s, ChildStep.Loopback, loopbackStep);
 
         if (mount(null, s.Slash, null, MS_REC | MS_PRIVATE, null) != 0) Fail(s, ChildStep.Propagation, 0);
         ChildMounts.MountRootfs(s);
@@ -236,19 +236,6 @@ internal static unsafe class ContainerChild
         int n = Getcwd(cwd, 4096);
         if (n <= 0) Fail(s, ChildStep.CwdOutsideRoot, 0);
         if (cwd[0] != '/') Fail(s, ChildStep.CwdOutsideRoot, 0, ENOENT);
-    }
-
-    private static void LoopbackUp(ChildSpec s)
-    {
-        // struct ifreq: char ifr_name[16]; short ifr_flags at 16.
-        byte* ifr = stackalloc byte[40];
-        for (int i = 0; i < 40; i++) ifr[i] = 0;
-        ifr[0] = (byte)'l'; ifr[1] = (byte)'o';
-        int sock = socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | 0x80000 /* SOCK_CLOEXEC */, 0);
-        if (sock < 0 || ioctl(sock, 0x8913 /* SIOCGIFFLAGS */, (ulong)ifr) != 0) Fail(s, ChildStep.Loopback, 0);
-        *(short*)(ifr + 16) |= 1; // IFF_UP
-        if (ioctl(sock, 0x8914 /* SIOCSIFFLAGS */, (ulong)ifr) != 0) Fail(s, ChildStep.Loopback, 1);
-        close(sock);
     }
 
     /// <summary>
