@@ -26,8 +26,8 @@ internal static unsafe class Spare
         // A session of its own at once (the monitor makes one anyway): the terminal's Ctrl+C and hang-up belong to the
         // session's foreground, not to a process that is waiting for work.
         setsid();
-        int networkNamespace = Runner.PrepareNetworkNamespace();
         if (spare.WarmPlan is { } warm) Runner.Rehearse(warm);
+        int networkNamespace = Runner.PrepareNetworkNamespace();
         byte[]? input = ReadCommand(spare.IdleSeconds * 1000L, out byte[] rest);
         if (input is null) return 0;
         string text = System.Text.Encoding.UTF8.GetString(input);
