@@ -120,6 +120,11 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
         return s.PidStartTime == 0 || Processes.StartTime(s.Pid) == s.PidStartTime;
     }
 
+    private const int HereMs = 20;
+
+    private static bool? WaitSlice(StateWatch? watch, int monitorPid, int ms) =>
+        watch is null ? Processes.WaitForExit(monitorPid, ms) : watch.WaitForRecordOrExit(monitorPid, ms);
+
     /// <summary>Waits until the container is no longer running or paused, or the timeout passes; returns its state then.</summary>
     public async Task<Container> WaitForExitAsync(ContainerRecord r, TimeSpan timeout, CancellationToken ct)
     {
@@ -137,10 +142,17 @@ internal sealed class ContainerStateResolver(ContainerStore store, ICgroupManage
             // hundred microseconds before the end. Slices of at most 100 ms keep cancellation and the timeout
             // responsive. A monitor that is already gone (killed; the container lives on) or a kernel without
             // pidfd_open falls back to the poll.
-            int slice = 100;
+            // The first 20 ms are waited on the caller's thread: most short commands end within them, and the hop to the
+            // thread pool and back (two wake-ups) cost Start-Container -Wait ~0.1 ms. Later slices go to the pool, so a
+            // long wait never holds the caller's thread (a build's parallel stages, a pipeline's pump) for longer.
+            int hereLeft = HereMs - (int)sw.ElapsedMilliseconds;
+            int slice = hereLeft > 0 ? hereLeft : 100;
             if (timeout != Timeout.InfiniteTimeSpan) slice = (int)Math.Clamp((timeout - sw.Elapsed).TotalMilliseconds, 1, slice);
-            bool? ended = monitorGone ? null
-                : await Task.Run(() => watch is null ? Processes.WaitForExit(c.MonitorPid, slice) : watch.WaitForRecordOrExit(c.MonitorPid, slice), ct).ConfigureAwait(false);
+            bool? ended;
+            if (monitorGone) ended = null;
+            else if (hereLeft > 0) ended = WaitSlice(watch, c.MonitorPid, slice);
+            else ended = await Task.Run(() => WaitSlice(watch, c.MonitorPid, slice), ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
             if (ended is null) await Task.Delay(15, ct).ConfigureAwait(false);
             else if (ended == true)
             {
