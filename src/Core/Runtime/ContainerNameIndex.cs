@@ -48,10 +48,24 @@ internal sealed class ContainerNameIndex(string storeRoot)
         catch (NativeCallException e) when (e.Errno == FileSystemCalls.EEXIST_) { return false; }
     }
 
-    /// <summary>Deletes the name's link if it leads to <paramref name="id"/> (store lock held).</summary>
-    public void Unlink(string name, string id)
+    /// <summary>
+    /// Takes the name's link out of the index if it leads to <paramref name="id"/> (store lock held): moved into
+    /// <paramref name="moveInto"/> when given (the removed container's directory in the trash, deleted with it off the
+    /// caller's path), else unlinked. A link's target does not fit in its inode, so unlinking it frees a block, and with
+    /// ext4's discard option (no journal) the unlink waited for the device: 0.28 ms of every Remove-Container here.
+    /// </summary>
+    public void Unlink(string name, string id, string? moveInto = null)
     {
-        if (Lookup(name) == id) FileSystemCalls.UnlinkAt(FileSystemCalls.AT_FDCWD, Path.Combine(Dir, name), directory: false);
+        if (Lookup(name) != id) return;
+        string link = Path.Combine(Dir, name);
+        if (moveInto is not null)
+            try
+            {
+                FileSystemCalls.RenameAt(FileSystemCalls.AT_FDCWD, link, FileSystemCalls.AT_FDCWD, Path.Combine(moveInto, DirName));
+                return;
+            }
+            catch (NativeCallException) { }
+        FileSystemCalls.UnlinkAt(FileSystemCalls.AT_FDCWD, link, directory: false);
     }
 
     /// <summary>

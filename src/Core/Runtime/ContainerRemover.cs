@@ -39,7 +39,7 @@ internal sealed class ContainerRemover(ContainerStore store, ICgroupManager cgro
             // One rename takes the whole container out of the store (files of subordinate ids need the deletion below,
             // in a user namespace); otherwise the record goes first, so a half-removed directory is never listed.
             trashed = maps is null && ContainerTrash.Move(store, r.Id);
-            store.DeleteRecord(r);
+            store.DeleteRecord(r, trashed ? ContainerTrash.PathOf(store, r.Id) : null);
             CgroupLifetime.Forget(r.Id);
         }
         if (trashed)

@@ -390,13 +390,14 @@ internal sealed class ContainerStore
 
     /// <summary>Deletes the record and then its name's link (store lock held): a crash in between leaves a link to no record.
     /// The store directory's time is moved too: a session's kept listing (valid while that time is unchanged) would show
-    /// the container until its directory is gone, which takes a while for a big one, or forever after a crash.</summary>
-    public void DeleteRecord(ContainerRecord r)
+    /// the container until its directory is gone, which takes a while for a big one, or forever after a crash.
+    /// <paramref name="trashedDir"/>: where the container's directory went (the trash), which takes the link too.</summary>
+    public void DeleteRecord(ContainerRecord r, string? trashedDir = null)
     {
         try { File.Delete(RecordPath(r.Id)); }
         catch (DirectoryNotFoundException) { } // gone with its directory into the trash (ContainerTrash)
         MarkChanged();
-        Names.Unlink(r.Name, r.Id);
+        Names.Unlink(r.Name, r.Id, trashedDir);
         // Without a listing to prune them, a session's parsed copies would outlive every container it ever removed.
         Cache.TryRemove(RecordPath(r.Id), out _);
         States.TryRemove(StatePath(r.Id), out _);

@@ -28,6 +28,9 @@ internal static class ContainerTrash
 
     static ContainerTrash() => AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForDeletions(TimeSpan.FromSeconds(10));
 
+    /// <summary>Where <see cref="Move"/> puts the container's directory.</summary>
+    public static string PathOf(ContainerStore store, string id) => Path.Combine(store.Root, DirName, id);
+
     /// <summary>Moves the container's directory into the trash; false when it could not (then the caller deletes it in place).</summary>
     public static bool Move(ContainerStore store, string id)
     {
@@ -35,7 +38,7 @@ internal static class ContainerTrash
         try
         {
             PrivateStore.CreateDirectory(trash);
-            Directory.Move(store.Dir(id), Path.Combine(trash, id));
+            Directory.Move(store.Dir(id), PathOf(store, id));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
