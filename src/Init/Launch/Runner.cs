@@ -202,6 +202,8 @@ internal static unsafe class Runner
             ChildSpec child;
             ulong flags;
             bool userNs;
+            // The child joins the namespace a spare made (its loopback up already) instead of cloning one.
+            bool joinsPrepared = false;
             FileStream? log = null;
             CgroupJoin join;
             try
@@ -224,6 +226,7 @@ internal static unsafe class Runner
                     {
                         flags &= ~CLONE_NEWNET;
                         child.NetNsFd = PreparedNetNs;
+                        joinsPrepared = true;
                     }
                     else close(PreparedNetNs);
                 }
@@ -274,8 +277,7 @@ internal static unsafe class Runner
                 child.Ptmx = NativeString.Of("/dev/ptmx");
                 child.PtsPtmx = NativeString.Of("/dev/pts/ptmx");
             }
-            // A namespace the spare made has its loopback up already.
-            child.LoopbackUp = ((flags & CLONE_NEWNET) != 0 || child.NetNsFd >= 0) && !(PreparedNetNs >= 0 && child.NetNsFd == PreparedNetNs);
+            child.LoopbackUp = ((flags & CLONE_NEWNET) != 0 || child.NetNsFd >= 0) && !joinsPrepared;
             // The cgroup namespace is made by the child once it is in its cgroups (as runc does), not at clone.
             child.UnshareCgroup = (flags & CLONE_NEWCGROUP) != 0;
             flags &= ~CLONE_NEWCGROUP;
@@ -297,7 +299,7 @@ internal static unsafe class Runner
             noGc.Dispose();
             join.CloseAll();
             // The made-ahead network namespace is the container's now: held by it, not by its monitor.
-            if (PreparedNetNs >= 0 && child.NetNsFd == PreparedNetNs) close(PreparedNetNs);
+            if (joinsPrepared) close(PreparedNetNs);
             if (_inherit && pid > 0)
             {
                 // The container has a session of its own, so the caller's terminal signals us, not it: pass them on (the
