@@ -37,14 +37,7 @@ internal static unsafe class Runner
         LaunchPlan plan;
         RuntimeSpec spec;
         // Read without serializer metadata (PlanReader): building it cost a third of the start's CPU time.
-        try
-        {
-            plan = ReadJson(planPath, PlanReader.ReadPlan) ?? throw new Preparer.PlanException("BadPlan", "the plan is empty");
-            if (plan.Version != 1) throw new Preparer.PlanException("BadPlan", $"plan version {plan.Version} is not supported");
-            if (plan.StateDir is not { Length: > 0 } || plan.BundleDir is not { Length: > 0 }) throw new Preparer.PlanException("BadPlan", "the plan needs bundleDir and stateDir");
-            spec = ReadJson(Path.Combine(plan.BundleDir, "config.json"), PlanReader.ReadSpec)
-                ?? throw new Preparer.PlanException("BadBundle", "config.json is empty");
-        }
+        try { (plan, spec) = ReadPlanAndSpec(planPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or Preparer.PlanException)
         {
             WriteLine(2, $"pscontainers-init: {e.Message}");
@@ -90,13 +83,23 @@ internal static unsafe class Runner
     {
         try
         {
-            var plan = ReadJson(planPath, PlanReader.ReadPlan);
-            var spec = plan?.BundleDir is { Length: > 0 } bundle ? ReadJson(Path.Combine(bundle, "config.json"), PlanReader.ReadSpec) : null;
-            if (plan is null || spec is null) return;
+            var (plan, spec) = ReadPlanAndSpec(planPath);
             _ = Preparer.CloneFlags(spec, out bool userNs);
             _ = Preparer.Prepare(plan, spec, userNs);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or Preparer.PlanException) { }
+    }
+
+    /// <summary>The plan at <paramref name="planPath"/> and its bundle's config.json, checked; PlanException when either is
+    /// empty or the plan is not one this binary runs.</summary>
+    private static (LaunchPlan Plan, RuntimeSpec Spec) ReadPlanAndSpec(string planPath)
+    {
+        var plan = ReadJson(planPath, PlanReader.ReadPlan) ?? throw new Preparer.PlanException("BadPlan", "the plan is empty");
+        if (plan.Version != 1) throw new Preparer.PlanException("BadPlan", $"plan version {plan.Version} is not supported");
+        if (plan.StateDir is not { Length: > 0 } || plan.BundleDir is not { Length: > 0 }) throw new Preparer.PlanException("BadPlan", "the plan needs bundleDir and stateDir");
+        var spec = ReadJson(Path.Combine(plan.BundleDir, "config.json"), PlanReader.ReadSpec)
+            ?? throw new Preparer.PlanException("BadBundle", "config.json is empty");
+        return (plan, spec);
     }
 
     /// <summary>A JSON file read by <paramref name="read"/>; a malformed one is a JsonException naming the file.</summary>
