@@ -44,20 +44,47 @@ if ($BaselineModulePath) {
     $baseline = [Diagnostics.Process]::Start($psi)
 }
 $A = $fx.Anonymous.Host
+$registryPid = $fx.Anonymous.Process.Id
+$cpu = @{}
+$cpuRows = [System.Collections.Generic.List[object]]::new()
 $podman = Get-Command podman -CommandType Application -ErrorAction SilentlyContinue
 
-# Runs each named action once per round, in turn (round 0 is the warm-up); returns name -> sorted samples (ms).
+# CPU time (ms) of a process from /proc: its own (utime + stime), or with -Children that of its children it has
+# waited for (cutime + cstime). Clock ticks of 10 ms.
+function Get-CpuMs([int] $ProcessId, [switch] $Children) {
+    $f = ((Get-Content "/proc/$ProcessId/stat" -Raw) -replace '^.*\) ', '').Split(' ')
+    $i = if ($Children) { 13 } else { 11 }
+    ([long]$f[$i] + [long]$f[$i + 1]) * 1000 / 100
+}
+
+# Where each case's client runs: this session (ours), the baseline's session, or child processes (the peers).
+function Get-ClientCpuMs([string] $Name) {
+    if ($Name -eq 'ours') { return Get-CpuMs $PID }
+    if ($Name -eq 'baseline') { return Get-CpuMs $baseline.Id }
+    Get-CpuMs $PID -Children
+}
+
+# Runs each named action once per round, in turn (round 0 is the warm-up); returns name -> sorted samples (ms). The
+# client's and the registry's CPU time of each measured run go to $script:cpu (name -> samples): the registry runs on
+# the same cores, so on a small host its work for a pull bounds the pull's time as much as the client's does.
 function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] $Cases) {
     $samples = @{}
-    foreach ($name in $Cases.Keys) { $samples[$name] = [System.Collections.Generic.List[double]]::new() }
+    foreach ($name in $Cases.Keys) {
+        $samples[$name] = [System.Collections.Generic.List[double]]::new()
+        $script:cpu[$name] = [System.Collections.Generic.List[object]]::new()
+    }
     foreach ($i in 0..$Runs) {
         foreach ($name in $Cases.Keys) {
             $prepare, $action = $Cases[$name]
             if ($prepare) { & $prepare }
+            $client0 = Get-ClientCpuMs $name; $registry0 = Get-CpuMs $registryPid
             $sw = [Diagnostics.Stopwatch]::StartNew()
             & $action | Out-Null
             $sw.Stop()
-            if ($i -gt 0) { $samples[$name].Add($sw.Elapsed.TotalMilliseconds) }
+            if ($i -gt 0) {
+                $samples[$name].Add($sw.Elapsed.TotalMilliseconds)
+                $script:cpu[$name].Add([pscustomobject]@{ Client = (Get-ClientCpuMs $name) - $client0; Registry = (Get-CpuMs $registryPid) - $registry0 })
+            }
         }
     }
     $result = @{}
@@ -99,6 +126,21 @@ function Add-Row([string] $Case, [double[]] $Ours, [string] $PeerName, [double[]
     })
 }
 
+# The CPU table: per case and client, the medians of the client's and the registry's CPU time per pull, and what the
+# two together leave as the shortest pull these cores could give (their sum over the CPU count).
+$clientNames = @{ ours = 'this module'; baseline = 'baseline build'; skopeo = 'skopeo copy'; both = 'skopeo copy + umoci unpack'; podman = 'podman pull' }
+function Add-CpuRows([string] $Case, [object] $Names, [hashtable] $Walls) {
+    foreach ($name in $Names) {
+        $client = Get-Median @($script:cpu[$name].Client | Sort-Object)
+        $registry = Get-Median @($script:cpu[$name].Registry | Sort-Object)
+        $script:cpuRows.Add([pscustomobject]@{
+            Case = $Case; Client = $clientNames[$name]; 'Wall (ms)' = '{0:0}' -f (Get-Median $Walls[$name])
+            'Client CPU (ms)' = '{0:0}' -f $client; 'Registry CPU (ms)' = '{0:0}' -f $registry
+            'CPU floor (ms)' = '{0:0}' -f (($client + $registry) / [Environment]::ProcessorCount)
+        })
+    }
+}
+
 function Get-Load { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' }
 $loadBefore = Get-Load
 
@@ -131,6 +173,7 @@ try {
             }
         }
         $t = Measure-Interleaved $cases
+        Add-CpuRows $label $cases.Keys $t
         if ($baseline) { Add-Row $label $t.ours 'baseline build' $t.baseline }
         if ($SkipPeers) { Add-Row $label $t.ours '(peers skipped)' $null; continue }
         Add-Row $label $t.ours 'skopeo copy (OCI dir)' $t.skopeo
@@ -149,6 +192,8 @@ try {
     Write-Host ''
     Write-Host "Pull benchmark (median and best of $Runs interleaved rounds after a warm-up; registry on loopback; $([Environment]::ProcessorCount) cpus; load $loadBefore before, $(Get-Load) after)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    Write-Host "CPU per pull (medians; the registry shares this host's $([Environment]::ProcessorCount) cpus, so its work for a pull bounds the pull too; client CPU of this module includes the session's own JIT tier-up of hot methods)"
+    $cpuRows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host 'Targets (issue 14): 200-layer pull < 400 ms; 6-layer pull <= 0.25x podman pull; no-op < 100 ms. The cold first pull (<= 0.5x skopeo + umoci) is in FirstCall.Bench.ps1.'
 }
 finally {
