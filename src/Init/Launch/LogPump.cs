@@ -12,10 +12,11 @@ internal sealed unsafe class LogPump(FileStream log)
 {
     public const int MaxRecord = 16 * 1024;
     // Not zeroed: only the bytes read are ever used, and an idle monitor whose container writes little never touches
-    // (so never holds) most of these 96 KiB.
-    private readonly byte[] _pending0 = GC.AllocateUninitializedArray<byte>(MaxRecord);
-    private readonly byte[] _pending1 = GC.AllocateUninitializedArray<byte>(MaxRecord);
-    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536);
+    // (so never holds) most of these 96 KiB. Pinned (the pinned-object heap, never compacted): the idle monitor's
+    // compacting collection moved them, writing every page of the copy, 84 KiB of the idle monitor's Private memory.
+    private readonly byte[] _pending0 = GC.AllocateUninitializedArray<byte>(MaxRecord, pinned: true);
+    private readonly byte[] _pending1 = GC.AllocateUninitializedArray<byte>(MaxRecord, pinned: true);
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
     private int _len0, _len1;
 
     /// <summary>The stdout fd is a pseudo-terminal's master: a line ends in CR LF there (onlcr); the CR is not logged.
