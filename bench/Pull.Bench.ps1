@@ -7,7 +7,9 @@
     and a no-op re-pull (everything present). Each case runs one warm-up and then -Runs rounds; within a
     round ours and each peer run one after the other (interleaved, so a change of load on a shared host
     hits all of them alike). The table shows medians and best, the ratio ours/peer of the medians (lower
-    is better for us), and the load before and after.
+    is better for us), and the load before and after. A second table gives, per case and client, the client's and the
+    registry's CPU time per pull (from /proc: this session's own for ours, the children's for the peers): the registry
+    runs on the same cores, and on a 2-CPU host its work for a 200-layer pull exceeds ours, so it bounds the wall time.
     With -BaselineModulePath, another build (a copy of main's module) pulls in a warm pwsh of its own in the same
     rounds, and each case gets a row ours / baseline: an interleaved before/after on a shared host.
     Every store (ours and the peers') is a fresh directory and the old ones are removed only at the end:
