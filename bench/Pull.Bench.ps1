@@ -66,7 +66,7 @@ function Get-ClientCpuMs([string] $Name) {
     Get-CpuMs $PID -Children
 }
 
-# Runs each named action once per round, in turn (round 0 is the warm-up); returns name -> sorted samples (ms). The
+# Runs each named action once per round (round 0 is the warm-up); returns name -> sorted samples (ms). The
 # client's and the registry's CPU time of each measured run go to $script:cpu (name -> samples): the registry runs on
 # the same cores, so on a small host its work for a pull bounds the pull's time as much as the client's does.
 function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] $Cases) {
