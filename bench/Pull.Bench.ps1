@@ -6,11 +6,14 @@
     Cases: the six-layer 64 MiB image into an empty store, the 200-layer image into an empty store,
     and a no-op re-pull (everything present). Each case runs one warm-up and then -Runs rounds; within a
     round ours and each peer run one after the other (interleaved, so a change of load on a shared host
-    hits all of them alike), in a new order each round and each after a sync (no run pays for another's writeback). The table shows medians and best, the ratio ours/peer of the medians (lower
-    is better for us), and the load before and after. A second table gives, per case and client, the client's and the
-    registry's CPU time per pull (from /proc: this session's own for ours, the children's for the peers): the registry
-    runs on the same cores, and on a 2-CPU host its work for a 200-layer pull exceeds ours, so it bounds the wall time.
-    With -BaselineModulePath, another build (a copy of main's module) pulls in a warm pwsh of its own in the same
+    hits all of them alike), in a new order each round and each after a sync (no run pays for another's
+    writeback). Ours pulls in a warm pwsh of its own (a worker fed one reference at a time), not in the
+    bench's session, which runs the peers and this script. The table shows medians and best, the ratio
+    ours/peer of the medians (lower is better for us), and the load before and after. A second table gives,
+    per case and client, the client's and the registry's CPU time per pull (from /proc: the worker's for a
+    build, this session's reaped children for the peers): the registry runs on the same cores, and on a
+    2-CPU host its work for a 200-layer pull exceeds ours, so it bounds the wall time.
+    With -BaselineModulePath, another build (a copy of main's module) pulls in a worker of its own in the same
     rounds, and each case gets a row ours / baseline: an interleaved before/after on a shared host.
     Every store (ours and the peers') is a fresh directory and the old ones are removed only at the end:
     on ext4 without a journal a freshly deleted tree makes every new inode in its group cost more for a
@@ -23,7 +26,7 @@ param(
     [ValidateSet('layers', 'deep')] [string[]] $Image = @('layers', 'deep'),
     # Measure only ours (quick before/after of one change); the full table needs the peers.
     [switch] $SkipPeers,
-    # Another build's module (e.g. a copy of main's out/Containers): it pulls in a warm pwsh of its own, in the same
+    # Another build's module (e.g. a copy of main's out/Containers): it pulls in a worker of its own, in the same
     # interleaved rounds as ours, and each case gets a row ours / baseline.
     [string] $BaselineModulePath
 )
@@ -33,18 +36,20 @@ Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1') -Forc
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1') -Force
 $root = New-TestRoot -Name bench
 $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
-Import-Module (Join-Path $ModulePath 'Containers.psd1') -Force
-$baseline = $null
-if ($BaselineModulePath) {
-    # Two builds of the module cannot share a session: the baseline's pulls run in a pwsh of their own, one request a
-    # line on its standard input (reference, data directory), answered when done.
-    $BaselineModulePath = (Resolve-Path $BaselineModulePath).Path
-    if (Test-Path $BaselineModulePath -PathType Container) { $BaselineModulePath = Join-Path $BaselineModulePath 'Containers.psd1' }
+
+# Each build pulls in a warm pwsh of its own (two builds of the module cannot share a session, and the bench's own
+# session runs the peers, collects their output and compiles this script, which a pull in it would pay for: with the
+# peers running, a pull in this session cost 420 ms of CPU where the same build in a worker of its own cost 310).
+# One request a line on its standard input (reference, data directory), answered when done.
+function Start-PullWorker([string] $Module) {
+    if (Test-Path $Module -PathType Container) { $Module = Join-Path $Module 'Containers.psd1' }
     $psi = [Diagnostics.ProcessStartInfo]::new((Get-TestPwsh))
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$BaselineModulePath' | Out-Null; while (`$null -ne (`$l = [Console]::In.ReadLine())) { `$r, `$env:PSCONTAINERS_DATA_DIR = `$l.Split([char]9); Install-ContainerImage `$r -ProgressAction SilentlyContinue | Out-Null; [Console]::Out.WriteLine('done'); [Console]::Out.Flush() }") { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$Module' | Out-Null; while (`$null -ne (`$l = [Console]::In.ReadLine())) { `$r, `$env:PSCONTAINERS_DATA_DIR = `$l.Split([char]9); Install-ContainerImage `$r -ProgressAction SilentlyContinue | Out-Null; [Console]::Out.WriteLine('done'); [Console]::Out.Flush() }") { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true
-    $baseline = [Diagnostics.Process]::Start($psi)
+    [Diagnostics.Process]::Start($psi)
 }
+$ours = Start-PullWorker $ModulePath
+$baseline = if ($BaselineModulePath) { Start-PullWorker (Resolve-Path $BaselineModulePath).Path } else { $null }
 $A = $fx.Anonymous.Host
 $registryPid = $fx.Anonymous.Process.Id
 $cpu = @{}
@@ -59,9 +64,9 @@ function Get-CpuMs([int] $ProcessId, [switch] $Children) {
     ([long]$f[$i] + [long]$f[$i + 1]) * 1000 / 100
 }
 
-# Where each case's client runs: this session (ours), the baseline's session, or child processes (the peers).
+# Where each case's client runs: its build's worker (ours, baseline), or child processes of this session (the peers).
 function Get-ClientCpuMs([string] $Name) {
-    if ($Name -eq 'ours') { return Get-CpuMs $PID }
+    if ($Name -eq 'ours') { return Get-CpuMs $ours.Id }
     if ($Name -eq 'baseline') { return Get-CpuMs $baseline.Id }
     Get-CpuMs $PID -Children
 }
@@ -111,10 +116,10 @@ function Invoke-Peer([string] $File, [string[]] $Arguments) {
 # A fresh directory per run; the old ones go at the end (see .DESCRIPTION).
 $n = 0
 function New-RunDir([string] $Prefix) { $script:n++; return Join-Path $root "$Prefix-$script:n" }
-function New-EmptyStore { $env:PSCONTAINERS_DATA_DIR = New-RunDir 'data' }
-function Invoke-Baseline([string] $Ref) {
-    $baseline.StandardInput.WriteLine("$Ref`t$(New-RunDir 'base')")
-    if ($baseline.StandardOutput.ReadLine() -ne 'done') { throw "the baseline build's pull of $Ref failed (its session ended)" }
+# A pull by a build's worker into a data directory (a fresh one unless given).
+function Invoke-Worker([Diagnostics.Process] $Worker, [string] $Ref, [string] $DataDir = (New-RunDir 'data')) {
+    $Worker.StandardInput.WriteLine("$Ref`t$DataDir")
+    if ($Worker.StandardOutput.ReadLine() -ne 'done') { throw "the pull of $Ref in the worker $($Worker.Id) failed (its session ended)" }
 }
 function Clear-Peer { $script:peerDir = New-RunDir 'peer'; New-Item -ItemType Directory $script:peerDir | Out-Null }
 
@@ -161,8 +166,8 @@ try {
     foreach ($image in $Image) {
         $ref = "$A/$($image):latest"
         $label = if ($image -eq 'layers') { '6 layers, 64 MiB, empty store' } else { '200 layers, empty store' }
-        $cases = [ordered]@{ ours = @({ New-EmptyStore }, { Install-ContainerImage $ref -ProgressAction SilentlyContinue }) }
-        if ($baseline) { $cases['baseline'] = @($null, { Invoke-Baseline $ref }) }
+        $cases = [ordered]@{ ours = @($null, { Invoke-Worker $ours $ref }) }
+        if ($baseline) { $cases['baseline'] = @($null, { Invoke-Worker $baseline $ref }) }
         if (-not $SkipPeers) {
             $cases['skopeo'] = @({ Clear-Peer }, { Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$ref", "oci:$peerDir/oci:latest") })
             $cases['both'] = @({ Clear-Peer }, {
@@ -186,10 +191,10 @@ try {
         if ($podman) { Add-Row $label $t.ours 'podman pull' $t.podman } else { Add-Row $label $t.ours 'podman pull (not installed)' $null }
     }
     # no-op: the image is present (pull once, then measure)
-    New-EmptyStore
-    $null = Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue
+    $present = New-RunDir 'data'
+    Invoke-Worker $ours "$A/layers:latest" $present
     Clear-Peer
-    $noop = [ordered]@{ ours = @($null, { Install-ContainerImage "$A/layers:latest" -ProgressAction SilentlyContinue }) }
+    $noop = [ordered]@{ ours = @($null, { Invoke-Worker $ours "$A/layers:latest" $present }) }
     if (-not $SkipPeers) { $noop['skopeo'] = @($null, { Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$A/layers:latest", "oci:$peerDir/oci:latest") }) }
     $t = Measure-Interleaved $noop
     Add-Row 'no-op re-pull (all present)' $t.ours 'skopeo copy to the same OCI dir' $t.skopeo
@@ -202,7 +207,7 @@ try {
     Write-Host 'Targets (issue 14): 200-layer pull < 400 ms; 6-layer pull <= 0.25x podman pull; no-op < 100 ms. The cold first pull (<= 0.5x skopeo + umoci) is in FirstCall.Bench.ps1.'
 }
 finally {
-    if ($baseline) { $baseline.StandardInput.Close(); $baseline.WaitForExit() }
+    foreach ($worker in @($ours, $baseline) -ne $null) { $worker.StandardInput.Close(); $worker.WaitForExit() }
     Stop-TestRegistry
     Remove-TestRoot $root
 }
