@@ -7,8 +7,8 @@
     and a no-op re-pull (everything present). Each case runs one warm-up and then -Runs rounds; within a
     round ours and each peer run one after the other (interleaved, so a change of load on a shared host
     hits all of them alike), in a new order each round and each after a sync (no run pays for another's
-    writeback). Ours pulls in a warm pwsh of its own (a worker fed one reference at a time), not in the
-    bench's session, which runs the peers and this script. The table shows medians and best, the ratio
+    writeback). Ours pulls in a warm pwsh of its own (a worker fed one reference at a time, which first makes
+    -WarmPulls untimed pulls), not in the bench's session, which runs the peers and this script. The table shows medians and best, the ratio
     ours/peer of the medians (lower is better for us), and the load before and after. A second table gives,
     per case and client, the client's and the registry's CPU time per pull (from /proc: the worker's for a
     build, this session's reaped children for the peers): the registry runs on the same cores, and on a
@@ -28,7 +28,11 @@ param(
     [switch] $SkipPeers,
     # Another build's module (e.g. a copy of main's out/Containers): it pulls in a worker of its own, in the same
     # interleaved rounds as ours, and each case gets a row ours / baseline.
-    [string] $BaselineModulePath
+    [string] $BaselineModulePath,
+    # Untimed pulls of the 200-layer image each build's worker makes before the rounds. A new session's first ~25 pulls
+    # run while the JIT recompiles the hot methods at tier 1 (100-450 ms of CPU per pull); with one warm-up round two
+    # identical builds measured 1.48x and 0.89x of each other in one run. 0 measures a young session.
+    [int] $WarmPulls = 25
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
@@ -155,6 +159,8 @@ function Get-Load { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' }
 $loadBefore = Get-Load
 
 try {
+    # Each worker's tier-up before the rounds (see -WarmPulls); untimed, one worker after the other.
+    foreach ($worker in @($ours, $baseline) -ne $null) { for ($k = 0; $k -lt $WarmPulls; $k++) { Invoke-Worker $worker "$A/deep:latest" } }
     if ($podman) {
         # podman configured entirely by files of this run: the host's /etc/containers and podman's own storage are not touched
         $pc = Join-Path $root 'podman-conf'
@@ -202,7 +208,7 @@ try {
     Write-Host ''
     Write-Host "Pull benchmark (median and best of $Runs interleaved rounds after a warm-up; registry on loopback; $([Environment]::ProcessorCount) cpus; load $loadBefore before, $(Get-Load) after)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    Write-Host "CPU per pull (medians; the registry shares this host's $([Environment]::ProcessorCount) cpus, so its work for a pull bounds the pull too; client CPU of this module includes the session's own JIT tier-up of hot methods)"
+    Write-Host "CPU per pull (medians; the registry shares this host's $([Environment]::ProcessorCount) cpus, so its work for a pull bounds the pull too; a build's client CPU is its worker's, after $WarmPulls untimed pulls)"
     $cpuRows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host 'Targets (issue 14): 200-layer pull < 400 ms; 6-layer pull <= 0.25x podman pull; no-op < 100 ms. The cold first pull (<= 0.5x skopeo + umoci) is in FirstCall.Bench.ps1.'
 }
