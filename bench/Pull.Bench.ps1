@@ -41,9 +41,8 @@ Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1')
 $root = New-TestRoot -Name bench
 $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
 
-# Each build pulls in a warm pwsh of its own (two builds of the module cannot share a session, and the bench's own
-# session runs the peers, collects their output and compiles this script, which a pull in it would pay for: with the
-# peers running, a pull in this session cost 420 ms of CPU where the same build in a worker of its own cost 310).
+# Each build pulls in a warm pwsh of its own: two builds of the module cannot share a session, and this way both are
+# measured alike, away from the bench's own session (which runs the peers, collects their output and runs this script).
 # One request a line on its standard input (reference, data directory), answered when done.
 function Start-PullWorker([string] $Module) {
     if (Test-Path $Module -PathType Container) { $Module = Join-Path $Module 'Containers.psd1' }
