@@ -168,6 +168,19 @@ Describe 'Install-ContainerImage' {
         Get-Content (Join-Path $image.Layers[1].Directory 'deep/top.txt') | Should -Be '2'
     }
 
+    It 'fetches the biggest layers first, so a pull does not end on one big layer alone' {
+        $ref = "$P/layers:latest"
+        $manifest = Get-RegistryDigest "$A/layers:latest" -Raw | ConvertFrom-Json
+        $image = Install-ContainerImage $ref -ThrottleLimit 1 -ProgressAction SilentlyContinue
+        $asked = @($fx.Proxy.FrontLog | Where-Object { $_ -like 'GET */blobs/*' } | ForEach-Object { ($_ -split '/')[-1] } |
+            Where-Object { $_ -ne $manifest.config.digest })
+        # The manifest lists the two 32 MiB layers fourth and fifth; the image keeps the manifest's order.
+        $bySize = @($manifest.layers | Sort-Object -Property size -Descending -Stable)
+        $asked | Should -Be @($bySize.digest)
+        $asked[0] | Should -Not -Be $manifest.layers[0].digest
+        @($image.Layers | ForEach-Object { "$($_.Digest)" }) | Should -Be @($manifest.layers.digest)
+    }
+
     It 'fetches nothing again when everything is present' {
         $ref = "$P/layers:latest"
         $null = Install-ContainerImage $ref -ProgressAction SilentlyContinue

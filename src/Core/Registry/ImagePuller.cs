@@ -158,6 +158,9 @@ internal sealed class ImagePuller(ImageStore store, IRegistryResolver resolver, 
         _log.Debug("Fetching {Missing} of {Count} layers of {Target}", missing.Count, count, target);
         int parallelism = request.Parallelism > 0 ? request.Parallelism : AutoParallelism(missing.Select(i => manifest.Layers[i].Size).ToList());
         _log.Debug("Downloading {Missing} layers, {Parallelism} at once", missing.Count, parallelism);
+        // Biggest first: the gate admits in this order, so the longest downloads start at once instead of
+        // after the small ones, and the pull does not end on one big layer alone on one core.
+        missing.Sort((a, b) => manifest.Layers[b].Size.CompareTo(manifest.Layers[a].Size));
         using var gate = new SemaphoreSlim(parallelism);
         using var session = store.BeginIngestSession();
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
