@@ -93,7 +93,7 @@ internal sealed partial class RegistryClient
         return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>The connection settings of every registry client (HttpWarmUp runs its request through the same).</summary>
+    /// <summary>The connection settings of every registry client (PullWarmUp runs its request through the same).</summary>
     internal static SocketsHttpHandler NewHandler() => new()
     {
         AllowAutoRedirect = false,

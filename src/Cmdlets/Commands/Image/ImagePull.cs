@@ -24,8 +24,9 @@ internal static class ImagePull
     public static async Task<ContainerImage> PullAsync(CmdletContext services, string name, string? platform, PSCredential? credential, int parallelism,
         IProgress<PullProgress> progress, CancellationToken ct, bool keepBlobs = false)
     {
-        // HttpClient's first request and the layers' native libraries warm up on another core while this reads the configuration.
-        HttpWarmUp.Start();
+        // HttpClient's first request, the documents' parsers and the layers' native libraries warm up on the other core
+        // while this reads the configuration.
+        PullWarmUp.Start();
         var resolver = services.Resolver();
         // -Credential goes to the one registry the name resolves to first, never to every search registry.
         var credentials = services.Credentials(credential, [ImagePuller.CredentialHost(resolver, name)]);

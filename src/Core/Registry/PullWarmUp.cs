@@ -1,28 +1,38 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Containers.Core.Policy;
+using Containers.Core.Spec;
 
 namespace Containers.Core.Registry;
 
 /// <summary>
-/// A new session's first registry request JIT-compiles most of HttpClient's HTTP/1.1 path (its async state machines
-/// are generic instantiations no ReadyToRun image holds), all on the pull's critical path. <see cref="Start"/> runs one
-/// request through that path on a thread-pool thread while the pull reads its configuration and opens the store: the
-/// connection is an in-memory stream with a canned answer, so nothing goes on the wire, nothing is logged and no
-/// state outlives it. Once per process; any failure is ignored (the real request then compiles what it needs).
+/// A new session's first pull runs on one thread while the other core idles, and much of its time is first-use cost:
+/// HttpClient's HTTP/1.1 path JIT-compiled (its async state machines are generic instantiations no ReadyToRun image
+/// holds), System.Text.Json's metadata for the manifest, config and policy made, OpenSSL and zlib loaded.
+/// <see cref="Start"/> pays those on two thread-pool threads while the pull reads its configuration and opens the
+/// store: one request through the registry client's handler whose connection is an in-memory stream with a canned
+/// answer, then a few bytes hashed and inflated; and canned documents parsed as the pull parses the registry's.
+/// Nothing goes on the wire, nothing is logged and no state outlives it. Once per process; any failure is ignored
+/// (the real pull then pays what it needs).
 /// </summary>
-internal static class HttpWarmUp
+internal static class PullWarmUp
 {
     private static int _started;
 
     public static void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0) return;
-        // No execution context flows (nothing of the caller's), and no thread waits on it.
-        ThreadPool.UnsafeQueueUserWorkItem(static _ => _ = WarmAsync(), null);
+        // No execution context flows (nothing of the caller's), and no thread waits on either.
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => _ = WarmHttpAsync(), null);
+        ThreadPool.UnsafeQueueUserWorkItem(static _ =>
+        {
+            try { WarmDocuments(); }
+            catch (Exception) { } // a warm-up that fails leaves the work to the real pull
+        }, null);
     }
 
-    private static async Task WarmAsync()
+    private static async Task WarmHttpAsync()
     {
         try
         {
@@ -60,6 +70,30 @@ internal static class HttpWarmUp
         using var gzip = new GZipStream(new MemoryStream(EmptyGzip), CompressionMode.Decompress);
         gzip.ReadExactly(new byte[1]);
     }
+
+    // The pull parses policy.json, then the manifest (after telling it from an index), then the config: the same
+    // parsers here, on the smallest documents they accept. Measured on the first pull of a new session (six layers):
+    // the registries.conf-to-first-layer stretch went from 105 to 90 ms (median of 12).
+    internal static void WarmDocuments()
+    {
+        SignaturePolicy.Parse("""{"default":[{"type":"insecureAcceptAnything"}]}""", "(warm-up)");
+        SpecJson.DetectMediaType(Manifest, MediaTypes.OciManifest);
+        SpecJson.ParseManifest(Manifest);
+        SpecJson.ParseConfig(Config);
+    }
+
+    private static readonly string Zeros = new('0', 64);
+
+    private static readonly byte[] Manifest = Encoding.UTF8.GetBytes($$"""
+        {"schemaVersion": 2, "mediaType": "{{MediaTypes.OciManifest}}",
+         "config": {"mediaType": "{{MediaTypes.OciConfig}}", "digest": "sha256:{{Zeros}}", "size": 2},
+         "layers": [{"mediaType": "{{MediaTypes.OciLayerGzip}}", "digest": "sha256:{{Zeros}}", "size": 3}] }
+        """);
+
+    private static readonly byte[] Config = Encoding.UTF8.GetBytes($$"""
+        {"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]},
+         "rootfs": {"type": "layers", "diff_ids": ["sha256:{{Zeros}}"]} }
+        """);
 
     // gzip of one zero byte.
     private static readonly byte[] EmptyGzip = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0x63, 0, 0, 0x8d, 0xef, 0x02, 0xd2, 0x01, 0, 0, 0];
