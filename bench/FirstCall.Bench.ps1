@@ -24,6 +24,8 @@
     each measured session keeps that profile in the bench's own cache directory (XDG_CACHE_HOME), so no other pwsh
     on the host changes what it replays, and each build's session follows the same kind of session of its own build
     (with the baseline right after ours, the baseline replayed our session of the same call).
+    The header also states what writing 64 MiB into new page cache cost before and after the runs
+    (bench/HostState.psm1); -WarmPageCache measures every session in the cheap regime, as on bare metal.
 .EXAMPLE
     dotnet pwsh bench/FirstCall.Bench.ps1 -Runs 7
 .EXAMPLE
@@ -40,13 +42,18 @@ param(
     # Also run pwsh's start, the first Get-Container and the first pull in a ReadyToRun copy of the pinned PowerShell
     # (bench/ReadyToRunPowerShell.psm1): the tool ships PowerShell as IL only, PowerShell's own packages precompiled,
     # so this tells PowerShell's cold JIT from the module's share.
-    [switch] $ReadyToRunPowerShell
+    [switch] $ReadyToRunPowerShell,
+    # Before each measured session, write and remove a scratch file, so that its stores land in memory the guest has
+    # just used: on a VM that hands free memory back to its host, new page cache otherwise costs up to 15x a memory
+    # copy (bench/HostState.psm1), a cost of the VM's, not of the tools measured (and the peer stores twice as much).
+    [switch] $WarmPageCache
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/BusyboxImage.psm1')
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1')
+Import-Module (Join-Path $PSScriptRoot 'HostState.psm1')
 $savedCache = $env:XDG_CACHE_HOME
 $root = New-TestRoot -Name firstcall
 try {
@@ -95,12 +102,14 @@ try {
     $env:XDG_CACHE_HOME = Join-Path $root 'pwsh-cache'
     $samples = @{}
     foreach ($name in $cases.Keys) { $samples[$name] = [System.Collections.Generic.List[object]]::new() }
+    $writeBefore = Measure-PageCacheWrite $root
     foreach ($i in 1..$Runs) {
         # A new order each run, and the previous run's writes flushed before each: a fixed order gave each row the same
         # neighbour every run (the row after the peer's unpack met its writeback), and two copies of one build compared at
         # 1.18x (Get-Container) and 1.43x (Invoke-ContainerImage) by their places alone.
         foreach ($name in @($cases.Keys | Get-Random -Shuffle)) {
             sync
+            if ($WarmPageCache) { Initialize-PageCachePool $root }
             if ($null -eq $cases[$name]) {
                 $out = @(& /usr/bin/time -f 'TIME %e %U %S' bash -c $peer 2>&1)
                 if ($LASTEXITCODE -ne 0) { throw "the peer failed ($LASTEXITCODE): $($out | Out-String)" }
@@ -136,7 +145,8 @@ try {
             CallCpuMs = [math]::Round($call[0]); MedianCallCpuMs = [math]::Round($call[[int]($Runs / 2)]); BouncyCastle = ($s.Bc -contains $true)
         }
     }
-    Write-Host "`n== first call in a fresh pwsh ($Runs runs each; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
+    $writeAfter = Measure-PageCacheWrite $root
+    Write-Host "`n== first call in a fresh pwsh ($Runs runs each; load $(Get-HostLoad), $([Environment]::ProcessorCount) cpus; 64 MiB into new page cache $('{0:0}' -f $writeBefore) ms before, $('{0:0}' -f $writeAfter) ms after: see bench/HostState.psm1)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     if ($JitCount) {
         Write-Host 'methods JIT-compiled from IL (one run each, pwsh start-up included):'

@@ -18,6 +18,9 @@
     Every store (ours and the peers') is a fresh directory and the old ones are removed only at the end:
     on ext4 without a journal a freshly deleted tree makes every new inode in its group cost more for a
     few seconds to minutes (recently_deleted), which would charge one run's clean-up to the next.
+    The header also states what writing 64 MiB into new page cache cost before and after the rounds
+    (bench/HostState.psm1): on a VM that hands free memory back to its host that cost can be 15x a memory copy and
+    is most of a 64 MiB pull's; -WarmPageCache measures every run in the cheap regime instead, as on bare metal.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -32,12 +35,17 @@ param(
     # Untimed pulls of the 200-layer image each build's worker makes before the rounds. A new session's first ~25 pulls
     # run while the JIT recompiles the hot methods at tier 1 (100-450 ms of CPU per pull); with one warm-up round two
     # identical builds measured 1.48x and 0.89x of each other in one run. 0 measures a young session.
-    [int] $WarmPulls = 25
+    [int] $WarmPulls = 25,
+    # Before each timed run, write and remove a scratch file, so that run's stores land in memory the guest has just
+    # used: on a VM that hands free memory back to its host, new page cache otherwise costs up to 15x a memory copy
+    # (bench/HostState.psm1), a cost of the VM's, not of the tools measured.
+    [switch] $WarmPageCache
 )
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1') -Force
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/Fixtures/Registry.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'HostState.psm1') -Force
 $root = New-TestRoot -Name bench
 $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
 
@@ -90,6 +98,7 @@ function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] 
             $prepare, $action = $Cases[$name]
             if ($prepare) { & $prepare }
             sync
+            if ($WarmPageCache) { Initialize-PageCachePool $root }
             $client0 = Get-ClientCpuMs $name; $registry0 = Get-CpuMs $registryPid
             $sw = [Diagnostics.Stopwatch]::StartNew()
             & $action | Out-Null
@@ -154,8 +163,8 @@ function Add-CpuRows([string] $Case, [object] $Names, [hashtable] $Walls) {
     }
 }
 
-function Get-Load { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' }
-$loadBefore = Get-Load
+$loadBefore = Get-HostLoad
+$writeBefore = Measure-PageCacheWrite $root
 
 try {
     # Each worker's tier-up before the rounds (see -WarmPulls); untimed, one worker after the other.
@@ -204,8 +213,9 @@ try {
     $t = Measure-Interleaved $noop
     Add-Row 'no-op re-pull (all present)' $t.ours 'skopeo copy to the same OCI dir' $t.skopeo
 
+    $writeAfter = Measure-PageCacheWrite $root
     Write-Host ''
-    Write-Host "Pull benchmark (median and best of $Runs interleaved rounds after a warm-up; registry on loopback; $([Environment]::ProcessorCount) cpus; load $loadBefore before, $(Get-Load) after)"
+    Write-Host "Pull benchmark (median and best of $Runs interleaved rounds after a warm-up; registry on loopback; $([Environment]::ProcessorCount) cpus; load $loadBefore before, $(Get-HostLoad) after; 64 MiB into new page cache $('{0:0}' -f $writeBefore) ms before, $('{0:0}' -f $writeAfter) ms after: see bench/HostState.psm1)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host "CPU per pull (medians; the registry shares this host's $([Environment]::ProcessorCount) cpus, so its work for a pull bounds the pull too; a build's client CPU is its worker's, after $WarmPulls untimed pulls)"
     $cpuRows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host

@@ -1,0 +1,52 @@
+# What a bench states about the host beside its figures: the load, and what new page cache costs.
+
+function Get-HostLoad {
+    <# .SYNOPSIS The 1, 5 and 15 minute load averages, as one string. #>
+    (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
+}
+
+function Measure-PageCacheWrite {
+    <#
+    .SYNOPSIS
+        Median milliseconds to write 64 MiB into a new file (page cache only, no flush), of three files written in
+        Directory and removed again.
+    .DESCRIPTION
+        On bare metal this is a memory copy (~10 ms). On a virtual machine that hands free memory back to its
+        hypervisor (virtio-balloon free page reporting), a page the guest has not used lately faults in the host on
+        its first write: 150 ms for 64 MiB on the machine these benches were written on, once the memory freed in the
+        last seconds (a gigabyte at most) is used up. Every pull stores its layers in new page cache, so this figure
+        says in which regime a run measured: in the slow one the six-layer pull cost this module 110 ms more CPU and
+        podman 200 ms more (Pull.Bench.ps1 with and without -WarmPageCache). Run it before a bench's warm-up and
+        after its rounds: the files it removes are such freed memory for whatever runs next.
+    #>
+    param([Parameter(Mandatory)] [string] $Directory)
+    $buffer = [byte[]]::new(1MB)
+    $samples = foreach ($i in 1..3) {
+        $file = Join-Path $Directory "page-cache-probe-$i"
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $stream = [IO.File]::Create($file)
+        try { for ($k = 0; $k -lt 64; $k++) { $stream.Write($buffer, 0, $buffer.Length) } }
+        finally { $stream.Dispose() }
+        $sw.Elapsed.TotalMilliseconds
+    }
+    foreach ($i in 1..3) { Remove-Item (Join-Path $Directory "page-cache-probe-$i") }
+    ($samples | Sort-Object)[1]
+}
+
+function Initialize-PageCachePool {
+    <#
+    .SYNOPSIS
+        Writes and removes a file of MiB mebibytes in Directory, so that the next run's new page cache, up to that
+        size, is memory the guest has just used (see Measure-PageCacheWrite): the bare-metal regime on a VM that
+        hands free memory back to its host.
+    #>
+    param([Parameter(Mandatory)] [string] $Directory, [int] $MiB = 384)
+    $file = Join-Path $Directory 'page-cache-pool'
+    $buffer = [byte[]]::new(1MB)
+    $stream = [IO.File]::Create($file)
+    try { for ($k = 0; $k -lt $MiB; $k++) { $stream.Write($buffer, 0, $buffer.Length) } }
+    finally { $stream.Dispose() }
+    Remove-Item $file
+}
+
+Export-ModuleMember -Function Get-HostLoad, Measure-PageCacheWrite, Initialize-PageCachePool
