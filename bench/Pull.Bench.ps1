@@ -32,10 +32,13 @@ param(
     # Another build's module (e.g. a copy of main's out/Containers): it pulls in a worker of its own, in the same
     # interleaved rounds as ours, and each case gets a row ours / baseline.
     [string] $BaselineModulePath,
-    # Untimed pulls of the 200-layer image each build's worker makes before the rounds. A new session's first ~25 pulls
-    # run while the JIT recompiles the hot methods at tier 1 (100-450 ms of CPU per pull); with one warm-up round two
-    # identical builds measured 1.48x and 0.89x of each other in one run. 0 measures a young session.
-    [int] $WarmPulls = 25,
+    # Untimed pulls of the 200-layer image each build's worker makes before the rounds. A session's pulls run while the
+    # JIT recompiles the methods they use (100-450 ms of CPU per pull on a background thread): with one warm-up round two
+    # identical builds measured 1.48x and 0.89x of each other in one run. A method called once per pull is recompiled
+    # twice, after ~30 and ~60 calls (tiered PGO): after 25 warm pulls the worker still JIT-compiled 1,036 methods in the
+    # nine six-layer rounds (client CPU 170 ms a pull, median), after 80 it compiled 29 (150 ms). The CPU table gives
+    # what each worker compiled during the measured rounds. 0 measures a young session.
+    [int] $WarmPulls = 80,
     # Before each timed run, write and remove a scratch file, so that run's stores land in memory the guest has just
     # used: on a VM that hands free memory back to its host, new page cache otherwise costs up to 15x a memory copy
     # (bench/HostState.psm1), a cost of the VM's, not of the tools measured.
@@ -51,11 +54,12 @@ $fx = Start-TestRegistry -ConfigDir $env:PSCONTAINERS_CONFIG_DIR -All
 
 # Each build pulls in a warm pwsh of its own: two builds of the module cannot share a session, and this way both are
 # measured alike, away from the bench's own session (which runs the peers, collects their output and runs this script).
-# One request a line on its standard input (reference, data directory), answered when done.
+# One request a line on its standard input (reference, data directory), answered when done with how many methods the
+# worker has JIT-compiled so far.
 function Start-PullWorker([string] $Module) {
     if (Test-Path $Module -PathType Container) { $Module = Join-Path $Module 'Containers.psd1' }
     $psi = [Diagnostics.ProcessStartInfo]::new((Get-TestPwsh))
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$Module' | Out-Null; while (`$null -ne (`$l = [Console]::In.ReadLine())) { `$r, `$env:PSCONTAINERS_DATA_DIR = `$l.Split([char]9); Install-ContainerImage `$r -ProgressAction SilentlyContinue | Out-Null; [Console]::Out.WriteLine('done'); [Console]::Out.Flush() }") { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$Module' | Out-Null; while (`$null -ne (`$l = [Console]::In.ReadLine())) { `$r, `$env:PSCONTAINERS_DATA_DIR = `$l.Split([char]9); Install-ContainerImage `$r -ProgressAction SilentlyContinue | Out-Null; [Console]::Out.WriteLine('done ' + [System.Runtime.JitInfo]::GetCompiledMethodCount(`$false)); [Console]::Out.Flush() }") { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true
     [Diagnostics.Process]::Start($psi)
 }
@@ -65,6 +69,8 @@ $A = $fx.Anonymous.Host
 $registryPid = $fx.Anonymous.Process.Id
 $cpu = @{}
 $cpuRows = [System.Collections.Generic.List[object]]::new()
+# Case name -> methods its build's worker JIT-compiled during the measured rounds (a settled session compiles few).
+$jitDuring = @{}
 $podman = Get-Command podman -CommandType Application -ErrorAction SilentlyContinue
 
 # CPU time (ms) of a process from /proc: its own (utime + stime), or with -Children that of its children it has
@@ -76,9 +82,9 @@ function Get-CpuMs([int] $ProcessId, [switch] $Children) {
 }
 
 # Where each case's client runs: its build's worker (ours, baseline), or child processes of this session (the peers).
+function Get-CaseWorker([string] $Name) { if ($Name -eq 'ours') { $ours } elseif ($Name -eq 'baseline') { $baseline } }
 function Get-ClientCpuMs([string] $Name) {
-    if ($Name -eq 'ours') { return Get-CpuMs $ours.Id }
-    if ($Name -eq 'baseline') { return Get-CpuMs $baseline.Id }
+    if (Get-CaseWorker $Name) { return Get-CpuMs (Get-CaseWorker $Name).Id }
     Get-CpuMs $PID -Children
 }
 
@@ -91,7 +97,9 @@ function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] 
         $samples[$name] = [System.Collections.Generic.List[double]]::new()
         $script:cpu[$name] = [System.Collections.Generic.List[object]]::new()
     }
+    $jitBefore = @{}
     foreach ($i in 0..$Runs) {
+        if ($i -eq 1) { foreach ($name in $Cases.Keys) { if (Get-CaseWorker $name) { $jitBefore[$name] = $script:workerJit[(Get-CaseWorker $name).Id] } } }
         # A new order each round, after the previous run's writes are flushed: in a fixed order the case after podman's
         # pull met its writeback every round (this module's 200-layer pull measured 1.10x an identical baseline build).
         foreach ($name in @($Cases.Keys | Get-Random -Shuffle)) {
@@ -109,6 +117,7 @@ function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] 
             }
         }
     }
+    foreach ($name in $jitBefore.Keys) { $script:jitDuring[$name] = $script:workerJit[(Get-CaseWorker $name).Id] - $jitBefore[$name] }
     $result = @{}
     foreach ($name in $Cases.Keys) { $result[$name] = @($samples[$name] | Sort-Object) }
     return $result
@@ -128,10 +137,14 @@ function Invoke-Peer([string] $File, [string[]] $Arguments) {
 # A fresh directory per run; the old ones go at the end (see .DESCRIPTION).
 $n = 0
 function New-RunDir([string] $Prefix) { $script:n++; return Join-Path $root "$Prefix-$script:n" }
+# Methods each worker (by process id) had JIT-compiled at its last answer.
+$workerJit = @{}
 # A pull by a build's worker into a data directory (a fresh one unless given).
 function Invoke-Worker([Diagnostics.Process] $Worker, [string] $Ref, [string] $DataDir = (New-RunDir 'data')) {
     $Worker.StandardInput.WriteLine("$Ref`t$DataDir")
-    if ($Worker.StandardOutput.ReadLine() -ne 'done') { throw "the pull of $Ref in the worker $($Worker.Id) failed (its session ended)" }
+    $answer = $Worker.StandardOutput.ReadLine()
+    if ($answer -notlike 'done *') { throw "the pull of $Ref in the worker $($Worker.Id) failed (its session ended)" }
+    $script:workerJit[$Worker.Id] = [long]$answer.Substring(5)
 }
 function Clear-Peer { $script:peerDir = New-RunDir 'peer'; New-Item -ItemType Directory $script:peerDir | Out-Null }
 
@@ -159,6 +172,7 @@ function Add-CpuRows([string] $Case, [object] $Names, [hashtable] $Walls) {
             Case = $Case; Client = $clientNames[$name]; 'Wall (ms)' = '{0:0}' -f (Get-Median $Walls[$name])
             'Client CPU (ms)' = '{0:0}' -f $client; 'Registry CPU (ms)' = '{0:0}' -f $registry
             'CPU floor (ms)' = '{0:0}' -f (($client + $registry) / [Environment]::ProcessorCount)
+            'JIT-compiled in the rounds' = if ($script:jitDuring.ContainsKey($name)) { $script:jitDuring[$name] } else { '-' }
         })
     }
 }
@@ -217,7 +231,7 @@ try {
     Write-Host ''
     Write-Host "Pull benchmark (median and best of $Runs interleaved rounds after a warm-up; registry on loopback; $([Environment]::ProcessorCount) cpus; load $loadBefore before, $(Get-HostLoad) after; 64 MiB into new page cache $('{0:0}' -f $writeBefore) ms before, $('{0:0}' -f $writeAfter) ms after: see bench/HostState.psm1)"
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    Write-Host "CPU per pull (medians; the registry shares this host's $([Environment]::ProcessorCount) cpus, so its work for a pull bounds the pull too; a build's client CPU is its worker's, after $WarmPulls untimed pulls)"
+    Write-Host "CPU per pull (medians; the registry shares this host's $([Environment]::ProcessorCount) cpus, so its work for a pull bounds the pull too; a build's client CPU is its worker's, after $WarmPulls untimed pulls; JIT-compiled: methods the worker compiled during the measured rounds)"
     $cpuRows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     Write-Host 'Targets (issue 14): 200-layer pull < 400 ms; 6-layer pull <= 0.25x podman pull; no-op < 100 ms. The cold first pull (<= 0.5x skopeo + umoci) is in FirstCall.Bench.ps1.'
 }
