@@ -8,28 +8,29 @@ function Get-HostLoad {
 function Measure-PageCacheWrite {
     <#
     .SYNOPSIS
-        Median milliseconds to write 64 MiB into a new file (page cache only, no flush), of three files written in
-        Directory and removed again.
+        Median milliseconds to write 64 MiB into a new file (page cache only, no flush), of three new files it
+        leaves in Directory (for the bench's clean-up at its end).
     .DESCRIPTION
         On bare metal this is a memory copy (~10 ms). On a virtual machine that hands free memory back to its
         hypervisor (virtio-balloon free page reporting), a page the guest has not used lately faults in the host on
         its first write: 150 ms for 64 MiB on the machine these benches were written on, once the memory freed in the
         last seconds (a gigabyte at most) is used up. Every pull stores its layers in new page cache, so this figure
         says in which regime a run measured: in the slow one the six-layer pull cost this module 110 ms more CPU and
-        podman 200 ms more (Pull.Bench.ps1 with and without -WarmPageCache). Run it before a bench's warm-up and
-        after its rounds: the files it removes are such freed memory for whatever runs next.
+        podman 200 ms more (Pull.Bench.ps1 with and without -WarmPageCache). Which regime a run meets depends on what
+        ran before it (a bench that just removed gigabytes leaves the next one a warm pool), so a bench measures it
+        just before its rounds and after them. The files stay: removed, they would be such freed memory for the runs
+        that follow.
     #>
     param([Parameter(Mandatory)] [string] $Directory)
     $buffer = [byte[]]::new(1MB)
     $samples = foreach ($i in 1..3) {
-        $file = Join-Path $Directory "page-cache-probe-$i"
+        $file = Join-Path $Directory ('page-cache-probe-' + [guid]::NewGuid().ToString('N'))
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $stream = [IO.File]::Create($file)
         try { for ($k = 0; $k -lt 64; $k++) { $stream.Write($buffer, 0, $buffer.Length) } }
         finally { $stream.Dispose() }
         $sw.Elapsed.TotalMilliseconds
     }
-    foreach ($i in 1..3) { Remove-Item (Join-Path $Directory "page-cache-probe-$i") }
     ($samples | Sort-Object)[1]
 }
 

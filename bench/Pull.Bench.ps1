@@ -178,11 +178,11 @@ function Add-CpuRows([string] $Case, [object] $Names, [hashtable] $Walls) {
 }
 
 $loadBefore = Get-HostLoad
-$writeBefore = Measure-PageCacheWrite $root
 
 try {
     # Each worker's tier-up before the rounds (see -WarmPulls); untimed, one worker after the other.
     foreach ($worker in @($ours, $baseline) -ne $null) { for ($k = 0; $k -lt $WarmPulls; $k++) { Invoke-Worker $worker "$A/deep:latest" } }
+    $writeBefore = Measure-PageCacheWrite $root
     if ($podman) {
         # podman configured entirely by files of this run: the host's /etc/containers and podman's own storage are not touched
         $pc = Join-Path $root 'podman-conf'
