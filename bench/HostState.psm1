@@ -11,15 +11,15 @@ function Measure-PageCacheWrite {
         Median milliseconds to write 64 MiB into a new file (page cache only, no flush), of three new files it
         leaves in Directory (for the bench's clean-up at its end).
     .DESCRIPTION
-        On bare metal this is a memory copy (~10 ms). On a virtual machine that hands free memory back to its
-        hypervisor (virtio-balloon free page reporting), a page the guest has not used lately faults in the host on
-        its first write: 150 ms for 64 MiB on the machine these benches were written on, once the memory freed in the
-        last seconds (a gigabyte at most) is used up. Every pull stores its layers in new page cache, so this figure
-        says in which regime a run measured: in the slow one the six-layer pull cost this module 110 ms more CPU and
-        podman 200 ms more (Pull.Bench.ps1 with and without -WarmPageCache). Which regime a run meets depends on what
-        ran before it (a bench that just removed gigabytes leaves the next one a warm pool), so a bench measures it
-        just before its rounds and after them. The files stay: removed, they would be such freed memory for the runs
-        that follow.
+        On bare metal this is a memory copy (~10 ms). On a virtual machine that hands free memory back to its hypervisor
+        (virtio-balloon free page reporting), a page the guest has not used lately faults in the host on its first
+        write: 150 ms for 64 MiB on the machine these benches were written on, once the memory freed lately is used up
+        (it drains back to the host: of 1.5 GB just freed, 960 MB was still cheap after 5 s, and after a longer wait
+        ~600 MB stays cheap). Every pull stores its layers in new page cache, so this figure says in which regime a run
+        measured: in the slow one the six-layer pull cost this module 110 ms more CPU and podman 200 ms more
+        (Pull.Bench.ps1 with and without -WarmPageCache). Which regime a run meets depends on what ran before it (a
+        bench that just removed gigabytes leaves the next one a warm pool), so a bench measures it just before its
+        rounds and after them. The files stay: removed, they would be such freed memory for the runs that follow.
     #>
     param([Parameter(Mandatory)] [string] $Directory)
     $buffer = [byte[]]::new(1MB)
