@@ -1,5 +1,13 @@
 # What a bench states about the host beside its figures: the load, and what new page cache costs.
 
+# A new file of MiB mebibytes of zeros, written through the page cache (no flush).
+function Write-ZeroFile([string] $Path, [int] $MiB) {
+    $buffer = [byte[]]::new(1MB)
+    $stream = [IO.File]::Create($Path)
+    try { for ($k = 0; $k -lt $MiB; $k++) { $stream.Write($buffer, 0, $buffer.Length) } }
+    finally { $stream.Dispose() }
+}
+
 function Get-HostLoad {
     <# .SYNOPSIS The 1, 5 and 15 minute load averages, as one string. #>
     (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
@@ -22,13 +30,9 @@ function Measure-PageCacheWrite {
         rounds and after them. The files stay: removed, they would be such freed memory for the runs that follow.
     #>
     param([Parameter(Mandatory)] [string] $Directory)
-    $buffer = [byte[]]::new(1MB)
     $samples = foreach ($i in 1..3) {
-        $file = Join-Path $Directory ('page-cache-probe-' + [guid]::NewGuid().ToString('N'))
         $sw = [Diagnostics.Stopwatch]::StartNew()
-        $stream = [IO.File]::Create($file)
-        try { for ($k = 0; $k -lt 64; $k++) { $stream.Write($buffer, 0, $buffer.Length) } }
-        finally { $stream.Dispose() }
+        Write-ZeroFile (Join-Path $Directory ('page-cache-probe-' + [guid]::NewGuid().ToString('N'))) 64
         $sw.Elapsed.TotalMilliseconds
     }
     ($samples | Sort-Object)[1]
@@ -43,10 +47,7 @@ function Initialize-PageCachePool {
     #>
     param([Parameter(Mandatory)] [string] $Directory, [int] $MiB = 384)
     $file = Join-Path $Directory 'page-cache-pool'
-    $buffer = [byte[]]::new(1MB)
-    $stream = [IO.File]::Create($file)
-    try { for ($k = 0; $k -lt $MiB; $k++) { $stream.Write($buffer, 0, $buffer.Length) } }
-    finally { $stream.Dispose() }
+    Write-ZeroFile $file $MiB
     Remove-Item $file
 }
 
