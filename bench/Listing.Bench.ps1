@@ -19,6 +19,7 @@ param(
 $ErrorActionPreference = 'Stop'
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
+Import-Module (Join-Path $PSScriptRoot 'HostState.psm1')
 $root = New-TestRoot -Name listbench
 try {
     Import-Module $ModulePath
@@ -64,7 +65,7 @@ try {
     $coldWall = ($cold.WallMs | Measure-Object -Minimum).Minimum
     $coldCpu = ($cold.CpuMs | Measure-Object -Minimum).Minimum
 
-    Write-Host "`n== listing with $count containers (load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus; best / median of $Runs)"
+    Write-Host "`n== listing with $count containers (load $(Get-HostLoad), $([Environment]::ProcessorCount) cpus; best / median of $Runs)"
     Write-Host "first Get-Container in this session:        $([math]::Round($first, 1)) ms"
     Write-Host "Get-Container | Out-Null, warm:             $($all.Best) / $($all.Median) ms, CPU $($all.CpuBest) / $($all.CpuMedian) ms (target < 100)"
     Write-Host "`$x = Get-Container, warm:                   $($kept.Best) / $($kept.Median) ms, CPU $($kept.CpuBest) / $($kept.CpuMedian) ms (target < 100)"

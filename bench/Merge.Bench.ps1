@@ -18,6 +18,7 @@ param(
 $ErrorActionPreference = 'Stop'
 if ((id -u) -ne '0') { throw 'run as root' }
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
+Import-Module (Join-Path $PSScriptRoot 'HostState.psm1')
 $root = New-TestRoot -Name mergebench
 $B = @('--root', "$root/buildah/root", '--runroot', "$root/buildah/run", '--storage-driver', 'vfs')
 try {
@@ -58,7 +59,7 @@ try {
     $m = @{}; foreach ($r in $table) { $m[$r.Contender] = $r.BestMs }
     [pscustomobject]@{
         'squash / buildah' = [Math]::Round($m['squash (Merge-ContainerImage)'] / $m['squash (buildah from + commit --squash)'], 2)
-        'load (1 min)' = (Get-Content /proc/loadavg).Split(' ')[0]
+        'load (1 min)' = (Get-HostLoad).Split(' ')[0]
         'cores' = [Environment]::ProcessorCount
     } | Format-List | Out-Host
 }

@@ -21,6 +21,7 @@ param(
 $ErrorActionPreference = 'Stop'
 if ((id -u) -ne '0') { throw 'run as root (the bench makes its own unprivileged user)' }
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
+Import-Module (Join-Path $PSScriptRoot 'HostState.psm1')
 if (-not $env:PSCONTAINERS_TEST_MODULE) { $env:PSCONTAINERS_TEST_MODULE = (Resolve-Path (Join-Path $PSScriptRoot '../out/Containers/Containers.psd1')).Path }
 $modulePath = Get-TestModulePathForUsers
 $pwshDll = Get-TestPwshForUsers
@@ -90,7 +91,7 @@ if (`$podman) { Remove-TestPodman `$podman }
 [pscustomobject]@{ Start = `$med; Mbps = `$mbps; Notes = `$notes } | ConvertTo-Json -Compress -Depth 4
 "@ | Set-Content $script
     & chown -R "${user}:${user}" $userHome
-    $load = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
+    $load = Get-HostLoad
     $out = & setpriv --reuid $user --regid $user --clear-groups --reset-env -- /usr/bin/env "HOME=$userHome" 'PATH=/usr/bin:/bin' "DOTNET_CLI_HOME=$userHome" `
         /usr/bin/dotnet $pwshDll -NoProfile -NonInteractive -File $script 2>&1
     if ($LASTEXITCODE) { throw "the bench failed as ${user}: $out" }

@@ -50,6 +50,7 @@ foreach ($tool in 'hyperfine', 'crun', 'runc', 'unshare') {
 }
 $ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestHelpers.psm1')
+Import-Module (Join-Path $PSScriptRoot 'HostState.psm1')
 $root = New-TestRoot -Name bench
 $podman = $null
 try {
@@ -249,7 +250,7 @@ try {
     }
     Remove-Container $idle.Name, $idle2.Name -Force -Confirm:$false
 
-    Write-Host "`n== create + start + wait + remove of busybox /bin/true ($Rounds interleaved rounds; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '), $([Environment]::ProcessorCount) cpus)"
+    Write-Host "`n== create + start + wait + remove of busybox /bin/true ($Rounds interleaved rounds; load $(Get-HostLoad), $([Environment]::ProcessorCount) cpus)"
     $table | Format-Table -AutoSize | Out-String | Write-Host
     foreach ($name in $moduleCpu.Keys) {
         $m = $moduleCpu[$name]
@@ -257,7 +258,7 @@ try {
     }
     Write-Host "   (module measured after $warmed warm-up runs in this session; the last 100 JITted $jitted methods)"
     $ratios | Format-Table -AutoSize | Out-String | Write-Host
-    Write-Host "== Get-Container with $count containers (warm, 5 interleaved rounds; first in this session: $([math]::Round($listFirstMs, 1)) ms; load $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '))"
+    Write-Host "== Get-Container with $count containers (warm, 5 interleaved rounds; first in this session: $([math]::Round($listFirstMs, 1)) ms; load $(Get-HostLoad))"
     $listing | Format-Table -AutoSize | Out-String | Write-Host
     Write-Host "`n== idle memory (after 3 s idle; Private = what one more container adds, 2 idle monitors each)"
     $memory | Format-Table -AutoSize | Out-String | Write-Host
