@@ -18,6 +18,10 @@
     Every store (ours and the peers') is a fresh directory and the old ones are removed only at the end:
     on ext4 without a journal a freshly deleted tree makes every new inode in its group cost more for a
     few seconds to minutes (recently_deleted), which would charge one run's clean-up to the next.
+    A last client sets the registry's own floor: curl fetching the same manifest, config and blobs to /dev/null over
+    as many connections as the module uses (16 for many small layers, 4 for big ones), storing nothing. On this 2-CPU
+    host the registry spends 2.5-4 ms of CPU per blob request, so that floor for the 200-layer image is most of the
+    pull: a row ours / that floor says how much of a pull's time is the client's.
     The header also states what writing 64 MiB into new page cache cost before and after the rounds
     (bench/HostState.psm1): on a VM that hands free memory back to its host that cost can be 15x a memory copy and
     is most of a 64 MiB pull's; -WarmPageCache measures every run in the cheap regime instead, as on bare metal.
@@ -148,6 +152,20 @@ function Invoke-Worker([Diagnostics.Process] $Worker, [string] $Ref, [string] $D
 }
 function Clear-Peer { $script:peerDir = New-RunDir 'peer'; New-Item -ItemType Directory $script:peerDir | Out-Null }
 
+# The registry's floor for an image: a curl config that fetches its manifest, config and every layer to /dev/null, and
+# the module's parallelism for those layers (ImagePuller.AutoParallelism: 16 when most are under 1 MiB, else 4).
+function New-FetchConfig([string] $Repository) {
+    $accept = 'application/vnd.oci.image.manifest.v1+json'
+    $manifest = & curl -sf -H "Accept: $accept" "http://$A/v2/$Repository/manifests/latest" | ConvertFrom-Json
+    if ($LASTEXITCODE -ne 0 -or -not $manifest.layers) { throw "no OCI manifest for $A/$Repository" }
+    $file = Join-Path $root "fetch-$Repository.curl"
+    $lines = @("url = `"http://$A/v2/$Repository/manifests/latest`"", "header = `"Accept: $accept`"", 'output = "/dev/null"')
+    foreach ($d in @($manifest.config.digest) + @($manifest.layers.digest)) { $lines += "url = `"http://$A/v2/$Repository/blobs/$d`"", 'output = "/dev/null"' }
+    $lines | Set-Content $file
+    $small = @($manifest.layers | Where-Object size -lt 1MB).Count
+    [pscustomobject]@{ File = $file; Parallel = if ($small * 2 -gt $manifest.layers.Count) { 16 } else { 4 } }
+}
+
 $rows = [System.Collections.Generic.List[object]]::new()
 function Add-Row([string] $Case, [double[]] $Ours, [string] $PeerName, [double[]] $Peer) {
     $o = Get-Median $Ours
@@ -163,7 +181,7 @@ function Add-Row([string] $Case, [double[]] $Ours, [string] $PeerName, [double[]
 
 # The CPU table: per case and client, the medians of the client's and the registry's CPU time per pull, and what the
 # two together leave as the shortest pull these cores could give (their sum over the CPU count).
-$clientNames = @{ ours = 'this module'; baseline = 'baseline build'; skopeo = 'skopeo copy'; both = 'skopeo copy + umoci unpack'; podman = 'podman pull' }
+$clientNames = @{ ours = 'this module'; baseline = 'baseline build'; skopeo = 'skopeo copy'; both = 'skopeo copy + umoci unpack'; podman = 'podman pull'; fetch = 'curl, blobs to /dev/null' }
 function Add-CpuRows([string] $Case, [object] $Names, [hashtable] $Walls) {
     foreach ($name in $Names) {
         $client = Get-Median @($script:cpu[$name].Client | Sort-Object)
@@ -202,6 +220,9 @@ try {
                 Invoke-Peer skopeo @('copy', '--quiet', '--src-tls-verify=false', "docker://$ref", "oci:$peerDir/oci:latest")
                 Invoke-Peer umoci @('unpack', '--image', "$peerDir/oci:latest", "$peerDir/bundle")
             })
+            $fetch = New-FetchConfig $image
+            # curl 7.88 draws its --parallel progress meter despite -s: stderr goes away (a failure still exits non-zero).
+            $cases['fetch'] = @($null, { Invoke-Peer curl @('-sf', '--stderr', '/dev/null', '--parallel', '--parallel-max', $fetch.Parallel, '--config', $fetch.File) })
             if ($podman) {
                 $cases['podman'] = @({ $script:pd = New-RunDir 'podman' }, {
                     $env:CONTAINERS_CONF = "$pc/containers.conf"; $env:CONTAINERS_STORAGE_CONF = "$pc/storage.conf"; $env:CONTAINERS_REGISTRIES_CONF = "$pc/registries.conf"
@@ -217,6 +238,7 @@ try {
         Add-Row $label $t.ours 'skopeo copy (OCI dir)' $t.skopeo
         Add-Row $label $t.ours 'skopeo copy + umoci unpack' $t.both
         if ($podman) { Add-Row $label $t.ours 'podman pull' $t.podman } else { Add-Row $label $t.ours 'podman pull (not installed)' $null }
+        Add-Row $label $t.ours "registry floor: curl, blobs to /dev/null, $($fetch.Parallel) at once" $t.fetch
     }
     # no-op: the image is present (pull once, then measure)
     $present = New-RunDir 'data'
