@@ -20,7 +20,7 @@
     few seconds to minutes (recently_deleted), which would charge one run's clean-up to the next.
     A last client sets the registry's own floor: curl fetching the same manifest, config and blobs to /dev/null over
     as many connections as the module uses (16 for many small layers, 4 for big ones), storing nothing. On this 2-CPU
-    host the registry spends 2.5-4 ms of CPU per blob request, so that floor for the 200-layer image is most of the
+    host the registry spent 2.6-4.3 ms of CPU per blob request (measured), so that floor for the 200-layer image is most of the
     pull: a row ours / that floor says how much of a pull's time is the client's.
     The header also states what writing 64 MiB into new page cache cost before and after the rounds
     (bench/HostState.psm1): on a VM that hands free memory back to its host that cost can be 15x a memory copy and
