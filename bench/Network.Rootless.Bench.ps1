@@ -120,4 +120,6 @@ finally {
     & userdel --remove $user 2>$null
     Remove-Item $userHome -Recurse -Force -ErrorAction SilentlyContinue
     if ($tunMode -ne '666') { & chmod $tunMode /dev/net/tun }
+    # The copy of the module the bench user ran (Get-TestModulePathForUsers), as the test run removes it.
+    Remove-TestModuleCopy
 }
