@@ -20,10 +20,12 @@ $config.Run.Path = @($files.FullName)
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.Should.ErrorAction = 'Stop'
+$runStart = [DateTime]::UtcNow
 try { $result = Invoke-Pester -Configuration $config }
 finally {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
     Remove-TestModuleCopy
+    Remove-StalePwshPipe -Since $runStart
 }
 [pscustomobject]@{
     Passed  = $result.PassedCount

@@ -27,6 +27,19 @@ function Remove-TestModuleCopy {
     if (Test-Path $dir) { [System.IO.Directory]::Delete($dir, $true) }
 }
 
+function Remove-StalePwshPipe {
+    # Run-Pester's last step too. pwsh makes /tmp/CoreFxPipe_PSHost.<start>.<pid>.None.<name> (its Enter-PSHostProcess
+    # pipe) and unlinks it only when it exits cleanly, so each session a test kills (a session killed under its containers,
+    # a hung child) left one. Only those made since the run began whose process is gone; a live session keeps its pipe.
+    param([Parameter(Mandatory)] [datetime] $Since)
+    foreach ($pipe in Get-ChildItem ([System.IO.Path]::GetTempPath()) -Filter 'CoreFxPipe_PSHost.*' -ErrorAction SilentlyContinue) {
+        $owner = $pipe.Name.Split('.')[2]
+        if ($pipe.LastWriteTimeUtc -ge $Since.ToUniversalTime() -and $owner -match '^\d+$' -and -not (Test-Path "/proc/$owner")) {
+            Remove-Item -LiteralPath $pipe.FullName -Force -ErrorAction SilentlyContinue
+        }
+    }
+}
+
 function Copy-Once([string] $Source, [string] $Copy) {
     # Copies a folder once and publishes it with a rename, so parallel test processes share one copy.
     if (Test-Path $Copy) { return }
@@ -241,4 +254,4 @@ function Get-FromInside([string] $Name, [string] $Url) {
     throw "wget $Url in $Name failed"
 }
 
-Export-ModuleMember -Function Remove-TestModuleCopy, Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Get-JitCompiledMethod, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
+Export-ModuleMember -Function Remove-TestModuleCopy, Remove-StalePwshPipe, Get-FreePort, Get-FromInside, Wait-TestCondition, Test-ProcessAlive, Get-TestModulePath, Get-TestModulePathForUsers, Get-TestPwshForUsers, New-TestRoot, Remove-TestRoot, Get-TestPwsh, Get-JitCompiledMethod, Invoke-UnderScript, Invoke-InTerminal, Invoke-BundleUnderCrun, Invoke-AsTestUser
