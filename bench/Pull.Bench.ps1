@@ -88,7 +88,7 @@ function Get-CpuMs([int] $ProcessId, [switch] $Children) {
 # Where each case's client runs: its build's worker (ours, baseline), or child processes of this session (the peers).
 function Get-CaseWorker([string] $Name) { if ($Name -eq 'ours') { $ours } elseif ($Name -eq 'baseline') { $baseline } }
 function Get-ClientCpuMs([string] $Name) {
-    if (Get-CaseWorker $Name) { return Get-CpuMs (Get-CaseWorker $Name).Id }
+    if ($worker = Get-CaseWorker $Name) { return Get-CpuMs $worker.Id }
     Get-CpuMs $PID -Children
 }
 
@@ -103,7 +103,7 @@ function Measure-Interleaved([System.Collections.Specialized.OrderedDictionary] 
     }
     $jitBefore = @{}
     foreach ($i in 0..$Runs) {
-        if ($i -eq 1) { foreach ($name in $Cases.Keys) { if (Get-CaseWorker $name) { $jitBefore[$name] = $script:workerJit[(Get-CaseWorker $name).Id] } } }
+        if ($i -eq 1) { foreach ($name in $Cases.Keys) { if ($worker = Get-CaseWorker $name) { $jitBefore[$name] = $script:workerJit[$worker.Id] } } }
         # A new order each round, after the previous run's writes are flushed: in a fixed order the case after podman's
         # pull met its writeback every round (this module's 200-layer pull measured 1.10x an identical baseline build).
         foreach ($name in @($Cases.Keys | Get-Random -Shuffle)) {
